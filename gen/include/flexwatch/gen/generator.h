@@ -1,0 +1,43 @@
+// A synthetic, realistic Beijing platform feed with planted violations and their ground truth.
+// Deterministic: the same options give the same bytes (own PRNG and integer-only sampling, no
+// implementation-defined standard distributions).
+#pragma once
+
+#include <cstdint>
+#include <ostream>
+#include <string>
+
+#include "flexwatch/core/status.h"
+#include "flexwatch/core/time.h"
+
+namespace flexwatch {
+
+struct GenOptions {
+  int workers = 1000;
+  int platforms = 6;
+  int months = 3;
+  uint64_t seed = 1;
+  Period start = MakePeriod(2024, 7);
+  // Share of workers who also work for a second platform (paper 3.1: multi-homing is common).
+  double multi_homing = 0.08;
+  // Awkward cases real feeds have, as shares of the valid events.
+  double duplicate_share = 0.004;  // exact re-deliveries, later in the feed
+  double malformed_share = 0.001;  // extra lines that must be rejected
+  double late_share = 0.1;         // contributions paid 20-40 days after the month, not on the 10th
+
+  // Simulated platform behaviour (what an honest employer pays). These mirror the Beijing
+  // figures of domain/rules.md for 2024-07..2025-06 (verify against the official notice).
+  int64_t base_lower_fen = 682100;
+  int64_t base_upper_fen = 3581100;
+  int pension_rate_bp = 1600;  // basis points of the base
+  int medical_rate_bp = 980;
+  int unemployment_rate_bp = 50;
+  int work_injury_rate_bp = 40;
+  int64_t premium_per_order_fen = 10;  // occupational-injury pilot premium
+  int64_t accident_sum_fen = 60000000;  // 600,000 yuan: the sector minimum honest platforms buy
+};
+
+// Writes the feed (NDJSON) to `feed` and, when `truth` is given, the ground truth JSON to it.
+Status Generate(const GenOptions& options, std::ostream& feed, std::ostream* truth);
+
+}  // namespace flexwatch

@@ -1,0 +1,612 @@
+#include "flexwatch/gen/generator.h"
+
+#include <algorithm>
+#include <array>
+#include <map>
+#include <string>
+#include <vector>
+
+#include "flexwatch/core/event.h"
+
+namespace flexwatch {
+namespace {
+
+// splitmix64: small, fast, and the same on every platform.
+class Rng {
+ public:
+  explicit Rng(uint64_t seed) : s_(seed * 0x9e3779b97f4a7c15ull + 0x632be59bd9b4e019ull) {}
+  uint64_t Next() {
+    uint64_t z = (s_ += 0x9e3779b97f4a7c15ull);
+    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
+    z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
+    return z ^ (z >> 31);
+  }
+  // Uniform in [0, n).
+  int64_t Below(int64_t n) {
+    return n <= 0 ? 0
+                  : static_cast<int64_t>((static_cast<unsigned __int128>(Next()) *
+                                          static_cast<uint64_t>(n)) >> 64);
+  }
+  int64_t Between(int64_t lo, int64_t hi) { return lo + Below(hi - lo + 1); }  // inclusive
+  bool Chance(double p) { return static_cast<double>(Next() >> 11) * 0x1.0p-53 < p; }
+
+ private:
+  uint64_t s_;
+};
+
+enum Tier { kIndependent, kManaged, kLaborRelation };
+constexpr std::array<const char*, 3> kTierNames = {"independent", "managed", "labor_relation"};
+
+struct SectorProfile {
+  Sector sector;
+  const char* short_name;
+  int min_minutes, max_minutes;  // one task
+  int fen_per_hour_lo, fen_per_hour_hi;
+};
+// Platform sectors in the order platforms are assigned them.
+constexpr std::array<SectorProfile, 7> kProfiles = {{
+    {Sector::kFoodDelivery, "meal", 18, 45, 3600, 5200},
+    {Sector::kRideHailing, "ride", 12, 50, 4200, 6000},
+    {Sector::kExpressDelivery, "express", 8, 20, 3500, 4800},
+    {Sector::kInstantDelivery, "dash", 15, 40, 3800, 5400},
+    {Sector::kHomeServices, "home", 60, 150, 4500, 7000},
+    {Sector::kFreight, "freight", 60, 240, 5000, 8000},
+    {Sector::kLiveStreaming, "live", 90, 300, 2500, 9000},
+}};
+
+bool IsPilot(Sector s) {
+  return s == Sector::kRideHailing || s == Sector::kFoodDelivery || s == Sector::kInstantDelivery ||
+         s == Sector::kFreight;
+}
+bool IsHighRisk(Sector s) { return s == Sector::kExpressDelivery || s == Sector::kHomeServices; }
+
+constexpr std::array<const char*, 8> kDistricts = {"chaoyang", "haidian", "dongcheng", "xicheng",
+                                                   "fengtai", "shijingshan", "tongzhou",
+                                                   "changping"};
+
+struct Planted {
+  double contract_avoidance = 0, underpayment = 0, coverage_mismatch = 0, dispatch_share = 0.05;
+};
+
+struct PlatformSim {
+  std::string id;
+  SectorProfile profile;
+  Planted planted;
+};
+
+// One worker's relation to one platform, for the whole feed.
+struct Engagement {
+  int worker;
+  int platform;
+  Tier tier;
+  bool has_contract;
+  ContractForm form;
+  std::string counterparty;
+  bool renews;  // terminated and re-signed in the second month (an awkward but honest case)
+};
+
+// One worker-month while it is generated, and the facts the truth needs.
+struct MonthSim {
+  int engagement;
+  std::vector<Day> days;  // active days, ascending
+  int64_t budget_mmin_per_day;
+  MilliMinutes minutes = 0;
+  Fen earnings = 0;
+  int64_t pilot_orders = 0, risk_orders = 0;
+  std::vector<Day> risk_days;
+  TimestampMs last_order = INT64_MIN;
+  // Planted coverage defect decided at month start: 0 none, 1 low sum, 2 one day short, 3 none.
+  int policy_defect = 0;
+};
+
+std::string Money(Fen fen) {
+  std::string s = std::to_string(fen / 100);
+  int cents = static_cast<int>(fen % 100);
+  if (cents == 0) return s;
+  if (cents % 10 == 0) return s + "." + std::to_string(cents / 10);
+  return s + "." + (cents < 10 ? "0" : "") + std::to_string(cents);
+}
+
+std::string Ts(TimestampMs ts, bool utc) {
+  if (!utc) {
+    std::string s = FormatBeijing(ts);  // ...T12:34:56.000+08:00
+    return s.substr(0, 19) + "+08:00";
+  }
+  Day d = static_cast<Day>(ts >= 0 ? ts / kMsPerDay : (ts - kMsPerDay + 1) / kMsPerDay);
+  int64_t in_day = ts - static_cast<int64_t>(d) * kMsPerDay;
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%sT%02d:%02d:%02dZ", FormatDate(d).c_str(),
+                static_cast<int>(in_day / 3600000), static_cast<int>(in_day / 60000 % 60),
+                static_cast<int>(in_day / 1000 % 60));
+  return buf;
+}
+
+TimestampMs BeijingInstant(Day d, int64_t minute_of_day) {
+  return static_cast<int64_t>(d) * kMsPerDay - kBeijingOffsetMs + minute_of_day * 60000;
+}
+
+struct Cell {  // truth for one platform and month
+  int64_t worker_months = 0, tiers[3] = {0, 0, 0};
+  int64_t ca_scope = 0, ca_individual = 0, dispatched = 0;
+  int64_t up_scope = 0, up_affected = 0, up_missing = 0, up_underdeclared = 0, up_short = 0;
+  int64_t cov_scope = 0, cov_affected = 0, cov_pilot = 0, cov_policy = 0;
+};
+
+class Sim {
+ public:
+  Sim(const GenOptions& o, std::ostream& feed) : o_(o), rng_(o.seed), feed_(feed) {}
+  Status Run(std::ostream* truth);
+
+ private:
+  void Emit(Day day, TimestampMs ts, std::string line) {
+    schedule_[day].emplace_back(ts, std::move(line));
+  }
+  std::string Head(const char* type, const std::string& id, TimestampMs ts,
+                   const std::string& platform, const std::string& worker) {
+    std::string s = "{\"type\":\"";
+    s += type;
+    s += "\",\"event_id\":\"" + id + "\",\"ts\":\"" + Ts(ts, rng_.Chance(0.1)) +
+         "\",\"platform_id\":\"" + platform + "\"";
+    if (!worker.empty()) s += ",\"worker_id\":\"" + worker + "\"";
+    return s;
+  }
+  std::string NextId(const char* prefix) { return std::string(prefix) + std::to_string(++ids_); }
+  void SetUp();
+  void StartMonth(Period p);
+  void GenerateDay(Day d);
+  void EndMonth(Period p);
+  void Flush(Day d);
+  void WriteTruth(std::ostream& out);
+
+  const GenOptions& o_;
+  Rng rng_;
+  std::ostream& feed_;
+  uint64_t ids_ = 0;
+  std::vector<PlatformSim> platforms_;
+  std::vector<std::string> workers_;
+  std::vector<Engagement> engagements_;
+  std::vector<MonthSim> month_;
+  std::map<Day, std::vector<std::pair<TimestampMs, std::string>>> schedule_;
+  std::map<std::pair<int, Period>, Cell> cells_;
+  int64_t lines_ = 0, valid_ = 0, duplicates_ = 0, malformed_ = 0;
+};
+
+void Sim::SetUp() {
+  for (int i = 0; i < o_.platforms; ++i) {
+    PlatformSim p;
+    p.profile = kProfiles[i % kProfiles.size()];
+    p.id = "p-" + std::string(p.profile.short_name) + "-" + std::to_string(i + 1);
+    switch (i % 6) {
+      case 1:  // disguises workers as outsourced / individual businesses, and over-dispatches
+        p.planted.contract_avoidance = 0.30;
+        p.planted.dispatch_share = 0.20;
+        break;
+      case 2:
+        p.planted.underpayment = 0.15;
+        break;
+      case 3:
+        p.planted.coverage_mismatch = 0.12;
+        break;
+      case 5:
+        p.planted = Planted{0.05, 0.05, 0.05, 0.05};
+        break;
+      default:
+        break;
+    }
+    platforms_.push_back(p);
+  }
+  for (int w = 0; w < o_.workers; ++w) {
+    char buf[32];
+    std::snprintf(buf, sizeof buf, "w-%06d", w + 1);
+    workers_.emplace_back(buf);
+  }
+  auto engage = [&](int w, int p, Tier tier) {
+    const PlatformSim& ps = platforms_[p];
+    Engagement e{w, p, tier, true, ContractForm::kFreelance, "", false};
+    const std::string& self = ps.id;
+    if (tier == kLaborRelation) {
+      if (rng_.Chance(ps.planted.contract_avoidance)) {
+        bool ib = rng_.Chance(0.5);
+        e.form = ib ? ContractForm::kIndividualBusiness : ContractForm::kOutsourcing;
+        e.counterparty = ib ? "ib-" + workers_[w] : "agency-" + std::to_string(rng_.Between(1, 40));
+      } else if (rng_.Chance(ps.planted.dispatch_share)) {
+        e.form = ContractForm::kLaborDispatch;
+        e.counterparty = "dispatch-" + std::to_string(rng_.Between(1, 9));
+      } else {
+        e.form = ContractForm::kLaborContract;
+        e.counterparty = self;
+        e.renews = rng_.Chance(0.05);
+      }
+    } else if (tier == kManaged) {
+      if (rng_.Chance(ps.planted.contract_avoidance)) {
+        e.has_contract = rng_.Chance(0.5);
+        e.form = ContractForm::kFreelance;
+        e.counterparty = self;
+      } else {
+        e.form = ContractForm::kWrittenAgreement;
+        e.counterparty = self;
+      }
+    } else {
+      e.has_contract = rng_.Chance(0.5);
+      e.form = ContractForm::kFreelance;
+      e.counterparty = self;
+    }
+    engagements_.push_back(e);
+  };
+  for (int w = 0; w < o_.workers; ++w) {
+    int home = w % o_.platforms;
+    int64_t r = rng_.Below(100);
+    Tier tier = r < 30 ? kLaborRelation : r < 65 ? kManaged : kIndependent;
+    engage(w, home, tier);
+    if (o_.platforms > 1 && rng_.Chance(o_.multi_homing))
+      engage(w, static_cast<int>((home + 1 + rng_.Below(o_.platforms - 1)) % o_.platforms),
+             kIndependent);
+  }
+  // Contracts are signed in the weeks before the first month.
+  Day first = FirstDayOfPeriod(o_.start);
+  for (const Engagement& e : engagements_) {
+    if (!e.has_contract) continue;
+    Day d = first - static_cast<Day>(rng_.Between(2, 25));
+    TimestampMs ts = BeijingInstant(d, rng_.Between(9 * 60, 17 * 60));
+    Emit(d, ts,
+         Head("contract", NextId("c-"), ts, platforms_[e.platform].id, workers_[e.worker]) +
+             ",\"action\":\"signed\",\"form\":\"" + std::string(NameOf(e.form)) +
+             "\",\"counterparty_id\":\"" + e.counterparty + "\"}");
+    if (e.renews && o_.months > 1) {
+      Day rd = FirstDayOfPeriod(o_.start + 1) + 4;
+      TimestampMs t1 = BeijingInstant(rd, 9 * 60), t2 = BeijingInstant(rd, 10 * 60);
+      const std::string& pid = platforms_[e.platform].id;
+      Emit(rd, t1,
+           Head("contract", NextId("c-"), t1, pid, workers_[e.worker]) +
+               ",\"action\":\"terminated\",\"form\":\"labor_contract\",\"counterparty_id\":\"" +
+               pid + "\"}");
+      Emit(rd, t2,
+           Head("contract", NextId("c-"), t2, pid, workers_[e.worker]) +
+               ",\"action\":\"signed\",\"form\":\"labor_contract\",\"counterparty_id\":\"" + pid +
+               "\"}");
+    }
+  }
+}
+
+void Sim::StartMonth(Period p) {
+  month_.clear();
+  const Day first = FirstDayOfPeriod(p);
+  const int ndays = DaysInMonth(PeriodYear(p), PeriodMonth(p));
+  for (size_t i = 0; i < engagements_.size(); ++i) {
+    const Engagement& e = engagements_[i];
+    const bool secondary = engagements_[i].tier == kIndependent && i > 0 &&
+                           engagements_[i - 1].worker == e.worker;
+    int days_lo, days_hi;
+    int64_t hours_lo, hours_hi;
+    if (e.tier == kLaborRelation) {
+      days_lo = 22, days_hi = 27, hours_lo = 125, hours_hi = 215;
+    } else if (e.tier == kManaged) {
+      days_lo = 10, days_hi = 18, hours_lo = 50, hours_hi = 92;
+    } else {
+      days_lo = 2, days_hi = 8, hours_lo = secondary ? 5 : 8, hours_hi = secondary ? 22 : 32;
+    }
+    MonthSim m;
+    m.engagement = static_cast<int>(i);
+    int nd = static_cast<int>(rng_.Between(days_lo, std::min(days_hi, ndays)));
+    std::vector<int> all(ndays);
+    for (int d = 0; d < ndays; ++d) all[d] = d;
+    for (int k = 0; k < nd; ++k) std::swap(all[k], all[k + rng_.Below(ndays - k)]);
+    for (int k = 0; k < nd; ++k) m.days.push_back(first + all[k]);
+    std::sort(m.days.begin(), m.days.end());
+    m.budget_mmin_per_day = rng_.Between(hours_lo, hours_hi) * 60000 / nd;
+    const PlatformSim& ps = platforms_[e.platform];
+    if (IsHighRisk(ps.profile.sector) && rng_.Chance(ps.planted.coverage_mismatch))
+      m.policy_defect = static_cast<int>(rng_.Between(1, 3));
+    month_.push_back(std::move(m));
+  }
+  // High-risk sectors: the commercial policy is bought before the month starts.
+  for (MonthSim& m : month_) {
+    const Engagement& e = engagements_[m.engagement];
+    const PlatformSim& ps = platforms_[e.platform];
+    if (!IsHighRisk(ps.profile.sector) || m.policy_defect == 3) continue;
+    Day from = first, to = first + ndays - 1;
+    Fen sum = o_.accident_sum_fen;
+    if (m.policy_defect == 1) sum = o_.accident_sum_fen / 3;
+    if (m.policy_defect == 2) {
+      to = m.days.back() - 1;  // lapses the day before the last order
+      if (to < from) to = from, sum = o_.accident_sum_fen / 3, m.policy_defect = 1;
+    }
+    TimestampMs ts = BeijingInstant(first - 2, rng_.Between(9 * 60, 17 * 60));
+    Emit(first - 2, ts,
+         Head("coverage", NextId("v-"), ts, ps.id, workers_[e.worker]) +
+             ",\"product\":\"accident\",\"sum_insured_cny\":" + Money(sum) +
+             ",\"valid_from\":\"" + FormatDate(from) + "\",\"valid_to\":\"" + FormatDate(to) +
+             "\"}");
+  }
+}
+
+void Sim::GenerateDay(Day d) {
+  for (MonthSim& m : month_) {
+    if (!std::binary_search(m.days.begin(), m.days.end(), d)) continue;
+    const Engagement& e = engagements_[m.engagement];
+    const PlatformSim& ps = platforms_[e.platform];
+    const SectorProfile& sp = ps.profile;
+    int64_t minute = rng_.Between(7 * 60, 11 * 60);
+    int64_t used = 0;
+    const int64_t fen_per_hour = rng_.Between(sp.fen_per_hour_lo, sp.fen_per_hour_hi);
+    while (used < m.budget_mmin_per_day && minute < 23 * 60) {
+      int64_t dur = rng_.Between(sp.min_minutes, sp.max_minutes) * 1000;
+      if (rng_.Chance(0.1)) dur += 500;  // half minutes occur in real feeds
+      if (used + dur > m.budget_mmin_per_day + 10000) dur = std::max<int64_t>(
+          1000, (m.budget_mmin_per_day - used) / 1000 * 1000);
+      Fen pay = dur * fen_per_hour / 60000;
+      TimestampMs ts = BeijingInstant(d, minute + dur / 60000);
+      std::string line = Head("order", NextId("o-"), ts, ps.id, workers_[e.worker]) +
+                         ",\"sector\":\"" + std::string(NameOf(sp.sector)) +
+                         "\",\"duration_min\":" + (dur % 1000 ? std::to_string(dur / 1000) + ".5"
+                                                               : std::to_string(dur / 1000)) +
+                         ",\"earnings_cny\":" + Money(pay);
+      if (rng_.Chance(0.8)) line += ",\"district\":\"" + std::string(kDistricts[rng_.Below(8)]) + "\"";
+      line += "}";
+      Emit(d, ts, std::move(line));
+      used += dur;
+      minute += dur / 60000 + rng_.Between(2, 20);
+      m.minutes += dur;
+      m.earnings += pay;
+      m.last_order = std::max(m.last_order, ts);
+      if (IsPilot(sp.sector)) ++m.pilot_orders;
+      if (IsHighRisk(sp.sector)) {
+        ++m.risk_orders;
+        if (m.risk_days.empty() || m.risk_days.back() != d) m.risk_days.push_back(d);
+      }
+    }
+  }
+}
+
+void Sim::EndMonth(Period p) {
+  const Day next_first = FirstDayOfPeriod(p + 1);
+  const std::string period = FormatPeriod(p);
+  static constexpr Scheme kEmployerSchemes[] = {Scheme::kPension, Scheme::kMedical,
+                                                Scheme::kUnemployment, Scheme::kWorkInjury};
+  const int rates[] = {o_.pension_rate_bp, o_.medical_rate_bp, o_.unemployment_rate_bp,
+                       o_.work_injury_rate_bp};
+  static constexpr std::pair<Scheme, int> kIndividual[] = {
+      {Scheme::kPension, 800}, {Scheme::kMedical, 200}, {Scheme::kUnemployment, 50}};
+  for (const MonthSim& m : month_) {
+    if (m.minutes == 0) continue;
+    const Engagement& e = engagements_[m.engagement];
+    const PlatformSim& ps = platforms_[e.platform];
+    const std::string& w = workers_[e.worker];
+    Cell& cell = cells_[{e.platform, p}];
+    ++cell.worker_months;
+    const Tier tier = m.minutes > 104 * 60000 ? kLaborRelation
+                      : m.minutes >= 40 * 60000 ? kManaged
+                                                : kIndependent;
+    ++cell.tiers[tier];
+    auto pay_day = [&]() {
+      return rng_.Chance(o_.late_share) ? next_first + DaysInMonth(PeriodYear(p + 1), PeriodMonth(p + 1)) +
+                                              static_cast<Day>(rng_.Between(-10, 9))
+                                        : next_first + 9;
+    };
+    // Contract avoidance.
+    const bool form_ok_lr = e.has_contract && ((e.form == ContractForm::kLaborContract &&
+                                                e.counterparty == ps.id) ||
+                                               e.form == ContractForm::kLaborDispatch);
+    if (tier != kIndependent) {
+      ++cell.ca_scope;
+      bool ok = form_ok_lr ||
+                (tier == kManaged && e.has_contract && e.form == ContractForm::kWrittenAgreement);
+      if (!ok) ++cell.ca_individual;
+      if (tier == kLaborRelation && e.has_contract && e.form == ContractForm::kLaborDispatch)
+        ++cell.dispatched;
+    }
+    // Underpayment: the employer's four schemes for a labour-relation worker-month.
+    bool work_injury_paid = false;
+    if (tier == kLaborRelation) {
+      ++cell.up_scope;
+      const Fen required = std::clamp(m.earnings, o_.base_lower_fen, o_.base_upper_fen);
+      int defect = rng_.Chance(ps.planted.underpayment) ? static_cast<int>(rng_.Between(1, 3)) : 0;
+      int missing = defect == 1 ? static_cast<int>(rng_.Below(4)) : -1;
+      Day d = pay_day();
+      TimestampMs ts = BeijingInstant(d, rng_.Between(9 * 60, 17 * 60));
+      for (int s = 0; s < 4; ++s) {
+        if (s == missing) continue;
+        Fen base = defect == 2 ? required * 7 / 10 : required;
+        Fen amount = (base * rates[s] + 5000) / 10000;
+        if (defect == 3) amount = amount * 8 / 10;
+        if (kEmployerSchemes[s] == Scheme::kWorkInjury) work_injury_paid = true;
+        Emit(d, ts,
+             Head("contribution", NextId("s-"), ts, ps.id, w) + ",\"period\":\"" + period +
+                 "\",\"scheme\":\"" + std::string(NameOf(kEmployerSchemes[s])) +
+                 "\",\"payer\":\"employer\",\"base_cny\":" + Money(base) +
+                 ",\"amount_cny\":" + Money(amount) + "}");
+      }
+      for (auto [scheme, bp] : kIndividual)
+        Emit(d, ts,
+             Head("contribution", NextId("s-"), ts, ps.id, w) + ",\"period\":\"" + period +
+                 "\",\"scheme\":\"" + std::string(NameOf(scheme)) +
+                 "\",\"payer\":\"individual\",\"base_cny\":" + Money(required) +
+                 ",\"amount_cny\":" + Money((required * bp + 5000) / 10000) + "}");
+      if (defect) {
+        ++cell.up_affected;
+        ++(defect == 1 ? cell.up_missing : defect == 2 ? cell.up_underdeclared : cell.up_short);
+      }
+    }
+    // Coverage: pilot premiums per order, commercial cover for high-risk sectors.
+    const bool exempt = tier == kLaborRelation && work_injury_paid;
+    if (m.pilot_orders > 0 || m.risk_orders > 0) {
+      ++cell.cov_scope;
+      bool affected = false;
+      if (m.pilot_orders > 0) {
+        int64_t covered = m.pilot_orders;
+        if (!exempt && rng_.Chance(ps.planted.coverage_mismatch))
+          covered -= 1 + rng_.Below(std::max<int64_t>(1, m.pilot_orders / 2));
+        Day d = pay_day();
+        TimestampMs ts = BeijingInstant(d, rng_.Between(9 * 60, 17 * 60));
+        Emit(d, ts,
+             Head("contribution", NextId("s-"), ts, ps.id, w) + ",\"period\":\"" + period +
+                 "\",\"scheme\":\"occupational_injury\",\"payer\":\"platform\",\"amount_cny\":" +
+                 Money(covered * o_.premium_per_order_fen) +
+                 ",\"orders_covered\":" + std::to_string(covered) + "}");
+        if (covered < m.pilot_orders && !exempt) {
+          affected = true;
+          ++cell.cov_pilot;
+        }
+      }
+      if (m.risk_orders > 0 && m.policy_defect != 0 && !exempt) {
+        affected = true;
+        ++cell.cov_policy;
+      }
+      if (affected) ++cell.cov_affected;
+    }
+  }
+  // Complaints: a baseline everywhere, more where workers are failed.
+  for (size_t pi = 0; pi < platforms_.size(); ++pi) {
+    const PlatformSim& ps = platforms_[pi];
+    double extra = ps.planted.contract_avoidance + ps.planted.underpayment +
+                   ps.planted.coverage_mismatch;
+    int64_t n = rng_.Between(0, 2) + static_cast<int64_t>(o_.workers / o_.platforms * extra / 10);
+    for (int64_t k = 0; k < n; ++k) {
+      Day d = FirstDayOfPeriod(p) + static_cast<Day>(rng_.Below(DaysInMonth(PeriodYear(p), PeriodMonth(p))));
+      TimestampMs ts = BeijingInstant(d, rng_.Between(8 * 60, 22 * 60));
+      std::string worker = rng_.Chance(0.5) ? workers_[rng_.Below(o_.workers)] : "";
+      Emit(d, ts,
+           Head("complaint", NextId("q-"), ts, ps.id, worker) + ",\"category\":\"" +
+               std::string(kComplaintCategoryNames[rng_.Below(kComplaintCategoryCount)]) + "\"}");
+    }
+  }
+}
+
+// Writes one day's events in time order, with the awkward cases of real feeds mixed in.
+void Sim::Flush(Day d) {
+  auto it = schedule_.find(d);
+  if (it == schedule_.end()) return;
+  auto events = std::move(it->second);
+  schedule_.erase(it);
+  std::stable_sort(events.begin(), events.end(),
+                   [](const auto& a, const auto& b) { return a.first < b.first; });
+  for (size_t i = 0; i + 1 < events.size(); ++i)  // slightly out of order
+    if (rng_.Chance(0.03)) std::swap(events[i], events[i + 1]);
+  for (auto& [ts, line] : events) {
+    if (line.front() == '{') {
+      ++valid_;
+      if (rng_.Chance(o_.duplicate_share)) {
+        ++duplicates_;
+        schedule_[d + static_cast<Day>(rng_.Between(1, 3))].emplace_back(ts, "#" + line);
+      }
+      if (rng_.Chance(o_.malformed_share)) {
+        ++malformed_;
+        std::string bad;
+        switch (rng_.Below(6)) {
+          case 0:
+            bad = line.substr(0, line.size() / 2);  // truncated
+            break;
+          case 1:
+            bad = "{\"type\":\"order\",\"event_id\":\"bad-" + std::to_string(malformed_) +
+                  "\",\"ts\":\"2024-13-01T10:00:00+08:00\",\"platform_id\":\"p-x\",\"worker_id\":"
+                  "\"w-x\",\"sector\":\"food_delivery\",\"duration_min\":10,\"earnings_cny\":1}";
+            break;
+          case 2:
+            bad = "{\"type\":\"order\",\"event_id\":\"bad-" + std::to_string(malformed_) +
+                  "\",\"ts\":\"2024-07-01T10:00:00+08:00\",\"platform_id\":\"p-x\",\"worker_id\":"
+                  "\"w-x\",\"sector\":\"drone_delivery\",\"duration_min\":10,\"earnings_cny\":1}";
+            break;
+          case 3:
+            bad = "{\"type\":\"order\",\"event_id\":\"bad-" + std::to_string(malformed_) +
+                  "\",\"ts\":\"2024-07-01T10:00:00+08:00\",\"platform_id\":\"p-x\",\"worker_id\":"
+                  "\"w-x\",\"sector\":\"food_delivery\",\"duration_min\":-5,\"earnings_cny\":1}";
+            break;
+          case 4:
+            bad = "{\"type\":\"contribution\",\"event_id\":\"bad-" + std::to_string(malformed_) +
+                  "\",\"ts\":\"2024-07-01T10:00:00+08:00\",\"worker_id\":\"w-x\",\"period\":"
+                  "\"2024-07\",\"scheme\":\"pension\",\"payer\":\"employer\",\"base_cny\":1,"
+                  "\"amount_cny\":1}";  // no platform_id
+            break;
+          default:
+            bad = "{\"type\":\"complaint\",\"event_id\":\"bad-" + std::to_string(malformed_) +
+                  "\",\"ts\":\"2024-07-01T10:00:00+08:00\",\"platform_id\":\"p-\xff\","
+                  "\"category\":\"other\"}";  // not UTF-8
+            break;
+        }
+        feed_ << bad << '\n';
+        ++lines_;
+      }
+    }
+    feed_.write(line.data() + (line.front() == '#'), static_cast<std::streamsize>(
+                                                         line.size() - (line.front() == '#')));
+    feed_ << '\n';
+    ++lines_;
+  }
+}
+
+Status Sim::Run(std::ostream* truth) {
+  if (o_.workers < 1 || o_.platforms < 1 || o_.months < 1)
+    return Status::InvalidArgument("workers, platforms and months must be at least 1");
+  SetUp();
+  Day day = schedule_.empty() ? FirstDayOfPeriod(o_.start) : schedule_.begin()->first;
+  for (int mi = 0; mi < o_.months; ++mi) {
+    Period p = o_.start + mi;
+    StartMonth(p);
+    const Day first = FirstDayOfPeriod(p), end = FirstDayOfPeriod(p + 1);
+    for (; day < first; ++day) Flush(day);
+    for (; day < end; ++day) {
+      GenerateDay(day);
+      Flush(day);
+    }
+    EndMonth(p);
+  }
+  while (!schedule_.empty()) Flush(schedule_.begin()->first);
+  feed_.flush();
+  if (!feed_) return Status::IOError("cannot write the feed");
+  if (truth) {
+    WriteTruth(*truth);
+    if (!*truth) return Status::IOError("cannot write the truth file");
+  }
+  return Status::OK();
+}
+
+void Sim::WriteTruth(std::ostream& out) {
+  out << "{\n  \"generator\": \"flexwatch-gen\",\n  \"version\": 1,\n  \"seed\": " << o_.seed
+      << ",\n  \"workers\": " << o_.workers << ",\n  \"platforms\": " << o_.platforms
+      << ",\n  \"months\": " << o_.months << ",\n  \"start\": \"" << FormatPeriod(o_.start)
+      << "\",\n  \"lines\": " << lines_ << ",\n  \"valid_events\": " << valid_
+      << ",\n  \"duplicate_lines\": " << duplicates_ << ",\n  \"malformed_lines\": " << malformed_
+      << ",\n  \"assumptions\": {\"tiers_hours\": [40, 104], \"dispatch_cap\": 0.10, "
+         "\"exempt\": \"labor_relation worker-month with an employer work_injury contribution\"},"
+      << "\n  \"platform_list\": [";
+  for (size_t i = 0; i < platforms_.size(); ++i) {
+    const PlatformSim& p = platforms_[i];
+    out << (i ? "," : "") << "\n    {\"platform_id\": \"" << p.id << "\", \"sector\": \""
+        << NameOf(p.profile.sector) << "\", \"planted\": {\"contract_avoidance\": "
+        << p.planted.contract_avoidance << ", \"dispatch_share\": " << p.planted.dispatch_share
+        << ", \"underpayment\": " << p.planted.underpayment
+        << ", \"coverage_mismatch\": " << p.planted.coverage_mismatch << "}}";
+  }
+  out << "\n  ],\n  \"cells\": [";
+  bool first = true;
+  for (const auto& [key, c] : cells_) {
+    int64_t cap = c.tiers[kLaborRelation] / 10;
+    int64_t excess = std::max<int64_t>(0, c.dispatched - cap);
+    out << (first ? "" : ",") << "\n    {\"platform_id\": \"" << platforms_[key.first].id
+        << "\", \"period\": \"" << FormatPeriod(key.second)
+        << "\", \"worker_months\": " << c.worker_months << ", \"tiers\": {\"labor_relation\": "
+        << c.tiers[kLaborRelation] << ", \"managed\": " << c.tiers[kManaged]
+        << ", \"independent\": " << c.tiers[kIndependent] << "},"
+        << "\n     \"contract_avoidance\": {\"in_scope\": " << c.ca_scope
+        << ", \"affected\": " << c.ca_individual + excess << ", \"individual\": " << c.ca_individual
+        << ", \"dispatched\": " << c.dispatched << ", \"dispatch_excess\": " << excess << "},"
+        << "\n     \"underpayment\": {\"in_scope\": " << c.up_scope << ", \"affected\": "
+        << c.up_affected << ", \"missing_scheme\": " << c.up_missing
+        << ", \"underdeclared_base\": " << c.up_underdeclared << ", \"short_payment\": "
+        << c.up_short << "},"
+        << "\n     \"coverage_mismatch\": {\"in_scope\": " << c.cov_scope << ", \"affected\": "
+        << c.cov_affected << ", \"pilot_uncovered\": " << c.cov_pilot
+        << ", \"policy_inadequate\": " << c.cov_policy << "}}";
+    first = false;
+  }
+  out << "\n  ]\n}\n";
+}
+
+}  // namespace
+
+Status Generate(const GenOptions& options, std::ostream& feed, std::ostream* truth) {
+  Sim sim(options, feed);
+  return sim.Run(truth);
+}
+
+}  // namespace flexwatch

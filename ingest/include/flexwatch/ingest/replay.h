@@ -1,0 +1,46 @@
+// File replay: NDJSON files (or stdin) through the decoder into the state, exactly as the Kafka
+// path does, committing every `commit_every` lines with the file's position.
+#pragma once
+
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "flexwatch/ingest/decoder.h"
+#include "flexwatch/state/store.h"
+
+namespace flexwatch {
+
+struct ReplayOptions {
+  DecoderOptions decoder;
+  // Lines per atomic commit: larger batches amortise the commit, smaller ones bound the work a
+  // crash throws away (it is redone, never double-counted, on the next run).
+  size_t commit_every = 16384;
+};
+
+struct ReplayProgress {
+  std::string source;
+  uint64_t bytes_done = 0;
+  uint64_t bytes_total = 0;  // 0 when unknown (stdin)
+  int64_t lines = 0;
+};
+
+// The dead letter of one rejected line: a JSON object with reason, reason_code, field, source,
+// line, raw (always valid JSON; lossy when the input was not UTF-8), raw_base64 (exact bytes,
+// only when the input was not UTF-8) and raw_truncated (only for an over-long line).
+std::string DeadLetterJson(const Rejection& rej, std::string_view source, int64_t line,
+                           std::string_view raw, bool truncated);
+
+// Replays `inputs` ("-" is stdin) into `store`. Stops only on an unreadable input or a state
+// error; bad lines are dead letters. `progress` (optional) is called now and then.
+Result<IngestCounts> ReplayFiles(Store& store, const std::vector<std::string>& inputs,
+                                 const ReplayOptions& options,
+                                 const std::function<void(const ReplayProgress&)>& progress = {});
+
+// Rewrites `path` atomically with every dead letter in state, in (source, line) order.
+Status WriteDeadLetterFile(Store& store, const std::string& path);
+
+// The name a source is recorded under: the path as given, or "<stdin>" for "-".
+std::string SourceName(const std::string& input);
+
+}  // namespace flexwatch

@@ -1,0 +1,451 @@
+#include "flexwatch/ingest/decoder.h"
+
+#include <simdjson.h>
+
+#include <array>
+#include <cstring>
+#include <string>
+
+#include "flexwatch/core/decimal.h"
+
+namespace flexwatch {
+namespace {
+
+namespace od = simdjson::ondemand;
+
+constexpr std::array<std::string_view, kRejectCodeCount> kRejectCodeNames = {
+    "not_json",       "not_object",         "invalid_utf8",   "missing_field",  "wrong_type",
+    "unknown_enum",   "out_of_range",       "malformed_timestamp", "malformed_date",
+    "malformed_period", "bad_id",           "line_too_long",  "duplicate_field"};
+
+// Every field name the contract defines, for any event type.
+enum Field : int {
+  kType,
+  kEventId,
+  kTs,
+  kPlatformId,
+  kWorkerId,
+  kSector,
+  kDurationMin,
+  kEarningsCny,
+  kDistrict,
+  kAction,
+  kForm,
+  kCounterpartyId,
+  kPeriod,
+  kScheme,
+  kPayer,
+  kBaseCny,
+  kAmountCny,
+  kOrdersCovered,
+  kProduct,
+  kSumInsuredCny,
+  kValidFrom,
+  kValidTo,
+  kCategory,
+  kFieldCount
+};
+constexpr std::array<std::string_view, kFieldCount> kFieldNames = {
+    "type",       "event_id",        "ts",          "platform_id", "worker_id",
+    "sector",     "duration_min",    "earnings_cny", "district",   "action",
+    "form",       "counterparty_id", "period",      "scheme",      "payer",
+    "base_cny",   "amount_cny",      "orders_covered", "product",  "sum_insured_cny",
+    "valid_from", "valid_to",        "category"};
+
+int FieldIndex(std::string_view key) {
+  for (int i = 0; i < kFieldCount; ++i)
+    if (kFieldNames[i] == key) return i;
+  return -1;
+}
+
+constexpr size_t kIdMax = 128;
+constexpr size_t kPartyIdMax = 64;
+constexpr size_t kCounterpartyMax = 128;
+constexpr int64_t kMaxDurationMilliMin = 1440 * 1000;
+
+struct Slot {
+  bool present = false;
+  od::json_type type = od::json_type::null;
+  std::string_view text;  // unescaped string, or the raw number token
+};
+
+std::string_view TypeName(od::json_type t) {
+  switch (t) {
+    case od::json_type::array:
+      return "array";
+    case od::json_type::object:
+      return "object";
+    case od::json_type::number:
+      return "number";
+    case od::json_type::string:
+      return "string";
+    case od::json_type::boolean:
+      return "boolean";
+    case od::json_type::null:
+      return "null";
+  }
+  return "unknown";
+}
+
+std::string_view TrimRight(std::string_view s) {
+  while (!s.empty() && (s.back() == ' ' || s.back() == '\t' || s.back() == '\n' ||
+                        s.back() == '\r'))
+    s.remove_suffix(1);
+  return s;
+}
+
+// Walks a value completely so that malformed JSON inside fields we do not use is still caught.
+simdjson::error_code WalkValue(od::value v, int depth) {
+  if (depth > 64) return simdjson::DEPTH_ERROR;
+  od::json_type t;
+  if (auto e = v.type().get(t)) return e;
+  switch (t) {
+    case od::json_type::array: {
+      od::array arr;
+      if (auto e = v.get_array().get(arr)) return e;
+      for (auto child : arr) {
+        od::value cv;
+        if (auto e = child.get(cv)) return e;
+        if (auto e = WalkValue(cv, depth + 1)) return e;
+      }
+      return simdjson::SUCCESS;
+    }
+    case od::json_type::object: {
+      od::object obj;
+      if (auto e = v.get_object().get(obj)) return e;
+      for (auto field : obj) {
+        std::string_view k;
+        if (auto e = field.unescaped_key().get(k)) return e;
+        if (auto e = WalkValue(field.value(), depth + 1)) return e;
+      }
+      return simdjson::SUCCESS;
+    }
+    case od::json_type::number: {
+      od::number n;
+      return v.get_number().get(n);
+    }
+    case od::json_type::string: {
+      std::string_view s;
+      return v.get_string().get(s);
+    }
+    case od::json_type::boolean: {
+      bool b;
+      return v.get_bool().get(b);
+    }
+    case od::json_type::null: {
+      bool is_null = false;
+      if (auto e = v.is_null().get(is_null)) return e;
+      return is_null ? simdjson::SUCCESS : simdjson::N_ATOM_ERROR;
+    }
+  }
+  return simdjson::TAPE_ERROR;
+}
+
+// Validates the slots of one line for its type. Each check returns false after filling `rej`.
+class Validator {
+ public:
+  Validator(const std::array<Slot, kFieldCount>& s, Rejection& rej) : s_(s), rej_(rej) {}
+
+  bool Fail(RejectCode code, int f, std::string msg) {
+    rej_.code = code;
+    rej_.field = f >= 0 ? std::string(kFieldNames[f]) : std::string();
+    rej_.message = f >= 0 ? "field '" + std::string(kFieldNames[f]) + "': " + msg : msg;
+    return false;
+  }
+  bool Missing(int f, std::string_view type) {
+    return Fail(RejectCode::kMissingField, f,
+                "missing (required on " + std::string(type) + " events)");
+  }
+  bool Present(int f) const { return s_[f].present && s_[f].type != od::json_type::null; }
+
+  bool String(int f, std::string_view for_type, std::string_view& out) {
+    if (!s_[f].present) return Missing(f, for_type);
+    if (s_[f].type != od::json_type::string)
+      return Fail(RejectCode::kWrongType, f,
+                  "expected a string, got " + std::string(TypeName(s_[f].type)));
+    out = s_[f].text;
+    return true;
+  }
+  bool Id(int f, std::string_view for_type, size_t max_len, std::string& out) {
+    std::string_view v;
+    if (!String(f, for_type, v)) return false;
+    if (!IsValidId(v, max_len))
+      return Fail(RejectCode::kBadId, f,
+                  "\"" + Clip(v) + "\" is not 1-" + std::to_string(max_len) +
+                      " characters of [A-Za-z0-9._:-]");
+    out.assign(v);
+    return true;
+  }
+  template <typename E, size_t N>
+  bool Enum(int f, std::string_view for_type, const std::array<std::string_view, N>& names,
+            E& out) {
+    std::string_view v;
+    if (!String(f, for_type, v)) return false;
+    auto e = EnumFromName<E>(names, v);
+    if (!e) {
+      std::string allowed;
+      for (auto n : names) allowed += (allowed.empty() ? "" : ", ") + std::string(n);
+      return Fail(RejectCode::kUnknownEnum, f,
+                  "unknown value \"" + Clip(v) + "\" (expected one of: " + allowed + ")");
+    }
+    out = *e;
+    return true;
+  }
+  // A number scaled by 10^scale. `what` describes the accepted range for messages.
+  bool Number(int f, std::string_view for_type, int scale, ExcessDigits excess, int64_t& out) {
+    if (!s_[f].present) return Missing(f, for_type);
+    if (s_[f].type != od::json_type::number)
+      return Fail(RejectCode::kWrongType, f,
+                  "expected a number, got " + std::string(TypeName(s_[f].type)));
+    auto r = ParseScaledDecimal(s_[f].text, scale, excess);
+    if (!r.ok()) {
+      const std::string& m = r.status().message();
+      const bool range = m.find("decimals") != std::string::npos ||
+                         m.find("too large") != std::string::npos;
+      return Fail(range ? RejectCode::kOutOfRange : RejectCode::kNotJson, f,
+                  Clip(s_[f].text) + ": " + (range ? m : "not a valid JSON number (" + m + ")"));
+    }
+    out = *r;
+    return true;
+  }
+  bool Money(int f, std::string_view for_type, bool strictly_positive, Fen& out) {
+    if (!Number(f, for_type, 2, ExcessDigits::kReject, out)) return false;
+    if (out < 0 || (strictly_positive && out == 0))
+      return Fail(RejectCode::kOutOfRange, f,
+                  std::string(s_[f].text) + " is out of range (expected " +
+                      (strictly_positive ? "> 0" : ">= 0") + " yuan)");
+    return true;
+  }
+
+  static std::string Clip(std::string_view v) {
+    std::string out;
+    for (char c : v.substr(0, 64)) {
+      if (c == '"' || c == '\\')
+        out += '\\';
+      out += c;
+    }
+    if (v.size() > 64) out += "...";
+    return out;
+  }
+
+ private:
+  const std::array<Slot, kFieldCount>& s_;
+  Rejection& rej_;
+};
+
+bool ValidateEvent(const std::array<Slot, kFieldCount>& s, Event& ev, Rejection& rej) {
+  Validator v(s, rej);
+  if (!v.Enum(kType, "all", kEventTypeNames, ev.type)) return false;
+  const std::string_view tn = NameOf(ev.type);
+  if (!v.Id(kEventId, tn, kIdMax, ev.event_id)) return false;
+  std::string_view ts;
+  if (!v.String(kTs, tn, ts)) return false;
+  auto parsed_ts = ParseRfc3339(ts);
+  if (!parsed_ts.ok())
+    return v.Fail(RejectCode::kMalformedTimestamp, kTs,
+                  "\"" + Validator::Clip(ts) + "\" is not an RFC 3339 date-time with offset (" +
+                      parsed_ts.status().message() + "), e.g. 2024-07-03T12:34:56+08:00");
+  ev.ts = *parsed_ts;
+  if (!v.Id(kPlatformId, tn, kPartyIdMax, ev.platform_id)) return false;
+  if (ev.type == EventType::kComplaint && !v.Present(kWorkerId)) {
+    ev.worker_id.clear();
+  } else if (!v.Id(kWorkerId, tn, kPartyIdMax, ev.worker_id)) {
+    return false;
+  }
+
+  switch (ev.type) {
+    case EventType::kOrder: {
+      OrderFields& o = ev.order;
+      if (!v.Enum(kSector, tn, kSectorNames, o.sector)) return false;
+      if (!v.Number(kDurationMin, tn, 3, ExcessDigits::kRound, o.duration)) return false;
+      if (o.duration < 0 || o.duration > kMaxDurationMilliMin)
+        return v.Fail(RejectCode::kOutOfRange, kDurationMin,
+                      std::string(s[kDurationMin].text) + " is out of range (expected 0-1440)");
+      if (!v.Money(kEarningsCny, tn, false, o.earnings)) return false;
+      o.district.clear();
+      if (v.Present(kDistrict)) {
+        std::string_view d;
+        if (!v.String(kDistrict, tn, d)) return false;
+        o.district.assign(d);
+      }
+      return true;
+    }
+    case EventType::kContract: {
+      ContractFields& c = ev.contract;
+      if (!v.Enum(kAction, tn, kContractActionNames, c.action)) return false;
+      if (!v.Enum(kForm, tn, kContractFormNames, c.form)) return false;
+      std::string_view cp;
+      if (!v.String(kCounterpartyId, tn, cp)) return false;
+      if (cp.empty() || cp.size() > kCounterpartyMax)
+        return v.Fail(RejectCode::kBadId, kCounterpartyId,
+                      "must be 1-" + std::to_string(kCounterpartyMax) + " bytes");
+      c.counterparty_id.assign(cp);
+      return true;
+    }
+    case EventType::kContribution: {
+      ContributionFields& c = ev.contribution;
+      std::string_view p;
+      if (!v.String(kPeriod, tn, p)) return false;
+      auto period = ParsePeriod(p);
+      if (!period.ok())
+        return v.Fail(RejectCode::kMalformedPeriod, kPeriod,
+                      "\"" + Validator::Clip(p) + "\" is not a month YYYY-MM (" +
+                          period.status().message() + ")");
+      c.period = *period;
+      if (!v.Enum(kScheme, tn, kSchemeNames, c.scheme)) return false;
+      if (!v.Enum(kPayer, tn, kPayerNames, c.payer)) return false;
+      const bool oi = c.scheme == Scheme::kOccupationalInjury;
+      c.base = 0;
+      if (!oi || v.Present(kBaseCny)) {
+        if (!v.Money(kBaseCny, tn, false, c.base)) return false;
+        if (oi && c.base != 0)
+          return v.Fail(RejectCode::kOutOfRange, kBaseCny,
+                        "must be absent or 0 for scheme occupational_injury");
+      }
+      if (!v.Money(kAmountCny, tn, false, c.amount)) return false;
+      c.orders_covered = 0;
+      if (oi) {
+        if (!v.Number(kOrdersCovered, "occupational_injury contribution", 0, ExcessDigits::kReject,
+                      c.orders_covered)) {
+          if (rej.code == RejectCode::kOutOfRange && rej.message.find("decimals") != std::string::npos)
+            rej = Rejection{RejectCode::kWrongType, "orders_covered",
+                            "field 'orders_covered': expected an integer, got " +
+                                std::string(s[kOrdersCovered].text)};
+          return false;
+        }
+        if (c.orders_covered < 0)
+          return v.Fail(RejectCode::kOutOfRange, kOrdersCovered,
+                        std::string(s[kOrdersCovered].text) + " is out of range (expected >= 0)");
+      } else if (v.Present(kOrdersCovered)) {
+        return v.Fail(RejectCode::kOutOfRange, kOrdersCovered,
+                      "only allowed for scheme occupational_injury");
+      }
+      return true;
+    }
+    case EventType::kCoverage: {
+      CoverageFields& c = ev.coverage;
+      if (!v.Enum(kProduct, tn, kProductNames, c.product)) return false;
+      if (!v.Money(kSumInsuredCny, tn, true, c.sum_insured)) return false;
+      for (int f : {kValidFrom, kValidTo}) {
+        std::string_view d;
+        if (!v.String(f, tn, d)) return false;
+        auto day = ParseDate(d);
+        if (!day.ok())
+          return v.Fail(RejectCode::kMalformedDate, f,
+                        "\"" + Validator::Clip(d) + "\" is not a date YYYY-MM-DD (" +
+                            day.status().message() + ")");
+        (f == kValidFrom ? c.valid_from : c.valid_to) = *day;
+      }
+      if (c.valid_to < c.valid_from)
+        return v.Fail(RejectCode::kOutOfRange, kValidTo,
+                      "valid_to " + FormatDate(c.valid_to) + " is before valid_from " +
+                          FormatDate(c.valid_from));
+      return true;
+    }
+    case EventType::kComplaint:
+      return v.Enum(kCategory, tn, kComplaintCategoryNames, ev.complaint.category);
+  }
+  return v.Fail(RejectCode::kUnknownEnum, kType, "unhandled type");
+}
+
+}  // namespace
+
+std::string_view RejectCodeName(RejectCode c) { return kRejectCodeNames[static_cast<int>(c)]; }
+
+bool IsValidId(std::string_view s, size_t max_len) {
+  if (s.empty() || s.size() > max_len) return false;
+  for (unsigned char c : s) {
+    bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+              c == '.' || c == '_' || c == ':' || c == '-';
+    if (!ok) return false;
+  }
+  return true;
+}
+
+struct Decoder::Impl {
+  od::parser parser;
+  std::string scratch;
+  std::array<Slot, kFieldCount> slots;
+};
+
+Decoder::Decoder(DecoderOptions options) : options_(options), impl_(std::make_unique<Impl>()) {}
+Decoder::~Decoder() = default;
+
+size_t Decoder::Padding() { return simdjson::SIMDJSON_PADDING; }
+
+bool Decoder::Decode(std::string_view line, Event& event, Rejection& rejection) {
+  std::string& buf = impl_->scratch;
+  buf.assign(line);
+  buf.append(Padding(), '\0');
+  return DecodePadded(std::string_view(buf.data(), line.size()), event, rejection);
+}
+
+bool Decoder::DecodePadded(std::string_view line, Event& event, Rejection& rej) {
+  auto fail = [&rej](RejectCode code, std::string msg) {
+    rej.code = code;
+    rej.field.clear();
+    rej.message = std::move(msg);
+    return false;
+  };
+  if (line.size() > options_.max_line_bytes)
+    return fail(RejectCode::kLineTooLong, "line of " + std::to_string(line.size()) +
+                                              " bytes is longer than the limit of " +
+                                              std::to_string(options_.max_line_bytes));
+  if (!simdjson::validate_utf8(line.data(), line.size()))
+    return fail(RejectCode::kInvalidUtf8, "line is not valid UTF-8");
+
+  auto& slots = impl_->slots;
+  for (auto& s : slots) s = Slot{};
+  od::document doc;
+  auto json_error = [&](simdjson::error_code e) {
+    return fail(RejectCode::kNotJson,
+                std::string("not valid JSON: ") + simdjson::error_message(e));
+  };
+  if (auto e = impl_->parser
+                   .iterate(simdjson::padded_string_view(line.data(), line.size(),
+                                                         line.size() + Padding()))
+                   .get(doc))
+    return json_error(e);
+  od::json_type top;
+  if (auto e = doc.type().get(top)) return json_error(e);
+  if (top != od::json_type::object)
+    return fail(RejectCode::kNotObject,
+                "expected a JSON object, got " + std::string(TypeName(top)));
+  od::object obj;
+  if (auto e = doc.get_object().get(obj)) return json_error(e);
+  for (auto field_result : obj) {
+    od::field field;
+    if (auto e = std::move(field_result).get(field)) return json_error(e);
+    std::string_view key;
+    if (auto e = field.unescaped_key().get(key)) return json_error(e);
+    od::value value = field.value();
+    int idx = FieldIndex(key);
+    if (idx < 0) {  // unknown field: ignored, but it must still be valid JSON
+      if (auto e = WalkValue(value, 1)) return json_error(e);
+      continue;
+    }
+    Slot& slot = slots[idx];
+    if (slot.present)
+      return fail(RejectCode::kDuplicateField,
+                  "field '" + std::string(key) + "' appears more than once");
+    slot.present = true;
+    if (auto e = value.type().get(slot.type)) return json_error(e);
+    if (slot.type == od::json_type::string) {
+      if (auto e = value.get_string().get(slot.text)) return json_error(e);
+    } else if (slot.type == od::json_type::number) {
+      // The raw token: our own exact decimal parser checks its grammar and range.
+      slot.text = TrimRight(value.raw_json_token());
+    } else if (auto e = WalkValue(value, 1)) {
+      return json_error(e);
+    }
+  }
+  // Past the object's end there must be nothing but whitespace.
+  if (auto after = doc.current_location(); after.error() != simdjson::OUT_OF_BOUNDS)
+    return fail(RejectCode::kNotJson, "not valid JSON: trailing content after the object");
+  if (ValidateEvent(slots, event, rej)) return true;
+  if (rej.field == "type" && rej.code == RejectCode::kMissingField)
+    rej.message = "field 'type': missing (required on every event)";
+  return false;
+}
+
+}  // namespace flexwatch

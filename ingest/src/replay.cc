@@ -1,0 +1,128 @@
+#include "flexwatch/ingest/replay.h"
+
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+
+#include "flexwatch/core/json.h"
+#include "flexwatch/ingest/line_reader.h"
+#include "flexwatch/state/writer.h"
+
+namespace flexwatch {
+namespace {
+
+bool IsBlank(std::string_view s) {
+  for (char c : s)
+    if (c != ' ' && c != '\t' && c != '\r') return false;
+  return true;
+}
+
+void Accumulate(IngestCounts& total, const IngestCounts& c) {
+  total.accepted += c.accepted;
+  total.duplicates += c.duplicates;
+  total.rejected += c.rejected;
+}
+
+}  // namespace
+
+std::string SourceName(const std::string& input) { return input == "-" ? "<stdin>" : input; }
+
+std::string DeadLetterJson(const Rejection& rej, std::string_view source, int64_t line,
+                           std::string_view raw, bool truncated) {
+  std::string out = "{\"reason\":";
+  AppendJsonString(out, rej.message);
+  out += ",\"reason_code\":";
+  AppendJsonString(out, RejectCodeName(rej.code));
+  if (!rej.field.empty()) {
+    out += ",\"field\":";
+    AppendJsonString(out, rej.field);
+  }
+  out += ",\"source\":";
+  AppendJsonString(out, source);
+  out += ",\"line\":" + std::to_string(line) + ",\"raw\":";
+  AppendJsonString(out, raw);
+  if (!IsUtf8(raw)) out += ",\"raw_base64\":\"" + Base64(raw) + "\"";
+  if (truncated) out += ",\"raw_truncated\":true";
+  out += "}";
+  return out;
+}
+
+Result<IngestCounts> ReplayFiles(Store& store, const std::vector<std::string>& inputs,
+                                 const ReplayOptions& options,
+                                 const std::function<void(const ReplayProgress&)>& progress) {
+  IngestCounts total;
+  Decoder decoder(options.decoder);
+  StateWriter writer(&store);
+  Event event;
+  Rejection rej;
+  for (const std::string& input : inputs) {
+    auto reader = LineReader::Open(input, options.decoder.max_line_bytes, Decoder::Padding());
+    if (!reader.ok()) return reader.status();
+    const std::string source = SourceName(input);
+    ReplayProgress prog{source, 0, (*reader)->size(), 0};
+    Line line;
+    auto commit = [&]() -> Status {
+      writer.SetPosition(source, "{\"line\":" + std::to_string(line.number) +
+                                     ",\"offset\":" + std::to_string(line.end_offset) + "}");
+      auto c = writer.Commit();
+      if (!c.ok()) return c.status();
+      Accumulate(total, *c);
+      return Status::OK();
+    };
+    while ((*reader)->Next(line)) {
+      if (line.too_long) {
+        rej = Rejection{RejectCode::kLineTooLong, "",
+                        "line of " + std::to_string(line.full_length) +
+                            " bytes is longer than the limit of " +
+                            std::to_string(options.decoder.max_line_bytes)};
+        writer.AddRejection(source, line.number, line.text,
+                            DeadLetterJson(rej, source, line.number, line.text, true));
+      } else if (IsBlank(line.text)) {
+        // Blank lines carry no event: skipped, neither accepted nor rejected.
+      } else if (decoder.DecodePadded(line.text, event, rej)) {
+        writer.Add(event);
+      } else {
+        writer.AddRejection(source, line.number, line.text,
+                            DeadLetterJson(rej, source, line.number, line.text, false));
+      }
+      if (writer.staged() >= options.commit_every) {
+        if (Status s = commit(); !s.ok()) return s;
+        if (progress) {
+          prog.bytes_done = (*reader)->offset();
+          prog.lines = line.number;
+          progress(prog);
+        }
+      }
+    }
+    if (!(*reader)->status().ok())
+      return Status::IOError(source + ": " + (*reader)->status().message());
+    if (Status s = commit(); !s.ok()) return s;
+    if (progress) {
+      prog.bytes_done = (*reader)->offset();
+      prog.lines = line.number;
+      progress(prog);
+    }
+  }
+  return total;
+}
+
+Status WriteDeadLetterFile(Store& store, const std::string& path) {
+  const std::string tmp = path + ".tmp";
+  {
+    std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
+    if (!out) return Status::IOError("cannot write " + tmp);
+    Status s = store.ForEachDeadLetter([&](std::string_view json) {
+      out.write(json.data(), static_cast<std::streamsize>(json.size()));
+      out.put('\n');
+    });
+    if (!s.ok()) return s;
+    out.flush();
+    if (!out) return Status::IOError("write error on " + tmp);
+  }
+  std::error_code ec;
+  std::filesystem::rename(tmp, path, ec);
+  if (ec) return Status::IOError("cannot rename " + tmp + " to " + path + ": " + ec.message());
+  return Status::OK();
+}
+
+}  // namespace flexwatch

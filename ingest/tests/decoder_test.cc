@@ -1,0 +1,263 @@
+#include "flexwatch/ingest/decoder.h"
+
+#include <gtest/gtest.h>
+
+#include <string>
+
+namespace flexwatch {
+namespace {
+
+const std::string kOrder =
+    R"({"type":"order","event_id":"o-1","ts":"2024-07-03T12:34:56+08:00","platform_id":"p-meal","worker_id":"w-1","sector":"food_delivery","duration_min":28,"earnings_cny":9.5,"district":"chaoyang"})";
+const std::string kContract =
+    R"({"type":"contract","event_id":"c-1","ts":"2024-06-30T09:00:00+08:00","platform_id":"p-meal","worker_id":"w-1","action":"signed","form":"outsourcing","counterparty_id":"agency-17"})";
+const std::string kPension =
+    R"({"type":"contribution","event_id":"s-1","ts":"2024-08-10T10:00:00+08:00","platform_id":"p-meal","worker_id":"w-1","period":"2024-07","scheme":"pension","payer":"employer","base_cny":6821,"amount_cny":1091.36})";
+const std::string kOi =
+    R"({"type":"contribution","event_id":"s-2","ts":"2024-08-05T10:00:00+08:00","platform_id":"p-meal","worker_id":"w-1","period":"2024-07","scheme":"occupational_injury","payer":"platform","amount_cny":42.3,"orders_covered":423})";
+const std::string kCoverage =
+    R"({"type":"coverage","event_id":"v-1","ts":"2024-06-28T10:00:00+08:00","platform_id":"p-meal","worker_id":"w-1","product":"accident","sum_insured_cny":100000,"valid_from":"2024-07-01","valid_to":"2024-07-31"})";
+const std::string kComplaint =
+    R"({"type":"complaint","event_id":"q-1","ts":"2024-07-20T18:00:00+08:00","platform_id":"p-meal","category":"no_contract"})";
+
+// Replaces the first occurrence of `from` in `s`.
+std::string Sub(std::string s, const std::string& from, const std::string& to) {
+  size_t at = s.find(from);
+  EXPECT_NE(at, std::string::npos) << from;
+  if (at != std::string::npos) s.replace(at, from.size(), to);
+  return s;
+}
+
+struct Outcome {
+  bool ok;
+  Event event;
+  Rejection rej;
+};
+
+Outcome DecodeLine(const std::string& line, DecoderOptions o = {}) {
+  Decoder d(o);
+  Outcome out;
+  out.ok = d.Decode(line, out.event, out.rej);
+  return out;
+}
+
+void ExpectReject(const std::string& line, RejectCode code, const std::string& field,
+                  const std::string& needle) {
+  Outcome o = DecodeLine(line);
+  ASSERT_FALSE(o.ok) << line;
+  EXPECT_EQ(RejectCodeName(o.rej.code), RejectCodeName(code)) << o.rej.message;
+  EXPECT_EQ(o.rej.field, field) << o.rej.message;
+  EXPECT_NE(o.rej.message.find(needle), std::string::npos)
+      << "message '" << o.rej.message << "' lacks '" << needle << "'";
+}
+
+TEST(Decoder, AcceptsTheContractExamples) {
+  Outcome o = DecodeLine(kOrder);
+  ASSERT_TRUE(o.ok) << o.rej.message;
+  EXPECT_EQ(o.event.type, EventType::kOrder);
+  EXPECT_EQ(o.event.order.sector, Sector::kFoodDelivery);
+  EXPECT_EQ(o.event.order.duration, 28000);
+  EXPECT_EQ(o.event.order.earnings, 950);
+  EXPECT_EQ(o.event.order.district, "chaoyang");
+  EXPECT_EQ(o.event.platform_id, "p-meal");
+
+  o = DecodeLine(kContract);
+  ASSERT_TRUE(o.ok) << o.rej.message;
+  EXPECT_EQ(o.event.contract.form, ContractForm::kOutsourcing);
+  EXPECT_EQ(o.event.contract.counterparty_id, "agency-17");
+
+  o = DecodeLine(kPension);
+  ASSERT_TRUE(o.ok) << o.rej.message;
+  EXPECT_EQ(o.event.contribution.base, 682100);
+  EXPECT_EQ(o.event.contribution.amount, 109136);
+  EXPECT_EQ(FormatPeriod(o.event.contribution.period), "2024-07");
+
+  o = DecodeLine(kOi);
+  ASSERT_TRUE(o.ok) << o.rej.message;
+  EXPECT_EQ(o.event.contribution.orders_covered, 423);
+  EXPECT_EQ(o.event.contribution.amount, 4230);
+  EXPECT_EQ(o.event.contribution.base, 0);
+
+  o = DecodeLine(kCoverage);
+  ASSERT_TRUE(o.ok) << o.rej.message;
+  EXPECT_EQ(o.event.coverage.sum_insured, 10000000);
+  EXPECT_EQ(o.event.coverage.valid_to - o.event.coverage.valid_from, 30);
+
+  o = DecodeLine(kComplaint);
+  ASSERT_TRUE(o.ok) << o.rej.message;
+  EXPECT_TRUE(o.event.worker_id.empty());
+  EXPECT_EQ(o.event.complaint.category, ComplaintCategory::kNoContract);
+}
+
+TEST(Decoder, IgnoresUnknownFieldsButNotBrokenJsonInThem) {
+  EXPECT_TRUE(DecodeLine(Sub(kOrder, "}", R"(,"extra":{"a":[1,2,{"b":null}]}})")).ok);
+  ExpectReject(Sub(kOrder, "\"district\"", R"("extra":[1,,2],"district")"), RejectCode::kNotJson,
+               "", "not valid JSON");
+}
+
+TEST(Decoder, NotJson) {
+  ExpectReject(kOrder.substr(0, kOrder.size() / 2), RejectCode::kNotJson, "", "not valid JSON");
+  ExpectReject(kOrder + " trailing", RejectCode::kNotJson, "", "not valid JSON");
+  ExpectReject("{'type':'order'}", RejectCode::kNotJson, "", "not valid JSON");
+}
+
+TEST(Decoder, NotObject) {
+  ExpectReject("[1,2]", RejectCode::kNotObject, "", "expected a JSON object, got array");
+  ExpectReject("\"order\"", RejectCode::kNotObject, "", "got string");
+  ExpectReject("42", RejectCode::kNotObject, "", "got number");
+}
+
+TEST(Decoder, InvalidUtf8) {
+  ExpectReject(Sub(kOrder, "chaoyang", "chao\xffyang"), RejectCode::kInvalidUtf8, "",
+               "not valid UTF-8");
+  EXPECT_TRUE(DecodeLine(Sub(kOrder, "chaoyang", "\xe6\x9c\x9d\xe9\x98\xb3")).ok);  // 朝阳
+}
+
+TEST(Decoder, MissingField) {
+  ExpectReject(Sub(kOrder, R"("type":"order",)", ""), RejectCode::kMissingField, "type",
+               "required on every event");
+  ExpectReject(Sub(kOrder, R"("event_id":"o-1",)", ""), RejectCode::kMissingField, "event_id",
+               "missing");
+  ExpectReject(Sub(kOrder, R"("worker_id":"w-1",)", ""), RejectCode::kMissingField, "worker_id",
+               "required on order events");
+  ExpectReject(Sub(kOrder, R"(,"earnings_cny":9.5)", ""), RejectCode::kMissingField,
+               "earnings_cny", "missing");
+  ExpectReject(Sub(kPension, R"("base_cny":6821,)", ""), RejectCode::kMissingField, "base_cny",
+               "missing");
+  ExpectReject(Sub(kOi, R"(,"orders_covered":423)", ""), RejectCode::kMissingField,
+               "orders_covered", "missing");
+  ExpectReject(Sub(kCoverage, R"(,"valid_to":"2024-07-31")", ""), RejectCode::kMissingField,
+               "valid_to", "missing");
+  ExpectReject(Sub(kContract, R"(,"counterparty_id":"agency-17")", ""),
+               RejectCode::kMissingField, "counterparty_id", "missing");
+  ExpectReject(Sub(kComplaint, R"(,"category":"no_contract")", ""), RejectCode::kMissingField,
+               "category", "missing");
+  // Optional fields may be absent (or null).
+  EXPECT_TRUE(DecodeLine(Sub(kOrder, R"(,"district":"chaoyang")", "")).ok);
+  EXPECT_TRUE(DecodeLine(Sub(kOrder, R"("chaoyang")", "null")).ok);
+  EXPECT_TRUE(DecodeLine(Sub(kComplaint, "}", R"(,"worker_id":"w-9"})")).ok);
+}
+
+TEST(Decoder, WrongType) {
+  ExpectReject(Sub(kOrder, "\"duration_min\":28", "\"duration_min\":\"28\""),
+               RejectCode::kWrongType, "duration_min", "expected a number, got string");
+  ExpectReject(Sub(kOrder, R"("platform_id":"p-meal")", R"("platform_id":7)"),
+               RejectCode::kWrongType, "platform_id", "expected a string, got number");
+  ExpectReject(Sub(kOrder, R"("type":"order")", R"("type":null)"), RejectCode::kWrongType,
+               "type", "got null");
+  ExpectReject(Sub(kOi, "423", "42.5"), RejectCode::kWrongType, "orders_covered",
+               "expected an integer");
+  ExpectReject(Sub(kOrder, "9.5", "true"), RejectCode::kWrongType, "earnings_cny",
+               "got boolean");
+}
+
+TEST(Decoder, UnknownEnum) {
+  ExpectReject(Sub(kOrder, R"("type":"order")", R"("type":"orders")"), RejectCode::kUnknownEnum,
+               "type", "unknown value \"orders\" (expected one of: order, contract");
+  ExpectReject(Sub(kOrder, "food_delivery", "drone_delivery"), RejectCode::kUnknownEnum,
+               "sector", "drone_delivery");
+  ExpectReject(Sub(kContract, "\"signed\"", "\"ended\""), RejectCode::kUnknownEnum, "action",
+               "ended");
+  ExpectReject(Sub(kContract, "outsourcing", "gig"), RejectCode::kUnknownEnum, "form", "gig");
+  ExpectReject(Sub(kPension, "\"pension\"", "\"pensions\""), RejectCode::kUnknownEnum, "scheme",
+               "pensions");
+  ExpectReject(Sub(kPension, "\"employer\"", "\"state\""), RejectCode::kUnknownEnum, "payer",
+               "state");
+  ExpectReject(Sub(kCoverage, "\"accident\"", "\"life\""), RejectCode::kUnknownEnum, "product",
+               "life");
+  ExpectReject(Sub(kComplaint, "no_contract", "rude"), RejectCode::kUnknownEnum, "category",
+               "rude");
+}
+
+TEST(Decoder, OutOfRange) {
+  ExpectReject(Sub(kOrder, "\"duration_min\":28", "\"duration_min\":1441"),
+               RejectCode::kOutOfRange, "duration_min", "expected 0-1440");
+  EXPECT_TRUE(DecodeLine(Sub(kOrder, "\"duration_min\":28", "\"duration_min\":1440")).ok);
+  EXPECT_TRUE(DecodeLine(Sub(kOrder, "\"duration_min\":28", "\"duration_min\":0")).ok);
+  ExpectReject(Sub(kOrder, "\"duration_min\":28", "\"duration_min\":-1"), RejectCode::kOutOfRange,
+               "duration_min", "expected 0-1440");
+  ExpectReject(Sub(kOrder, "9.5", "-0.01"), RejectCode::kOutOfRange, "earnings_cny", ">= 0");
+  EXPECT_TRUE(DecodeLine(Sub(kOrder, "9.5", "0")).ok);
+  ExpectReject(Sub(kOrder, "9.5", "9.505"), RejectCode::kOutOfRange, "earnings_cny",
+               "more than 2 decimals");
+  ExpectReject(Sub(kCoverage, "100000", "0"), RejectCode::kOutOfRange, "sum_insured_cny", "> 0");
+  ExpectReject(Sub(kPension, "1091.36", "-1"), RejectCode::kOutOfRange, "amount_cny", ">= 0");
+  ExpectReject(Sub(kOi, "423", "-1"), RejectCode::kOutOfRange, "orders_covered", ">= 0");
+  ExpectReject(Sub(kOi, "\"amount_cny\"", "\"base_cny\":5000,\"amount_cny\""),
+               RejectCode::kOutOfRange, "base_cny", "absent or 0");
+  EXPECT_TRUE(DecodeLine(Sub(kOi, "\"amount_cny\"", "\"base_cny\":0,\"amount_cny\"")).ok);
+  ExpectReject(Sub(kPension, "}", ",\"orders_covered\":3}"), RejectCode::kOutOfRange,
+               "orders_covered", "only allowed for scheme occupational_injury");
+  ExpectReject(Sub(kCoverage, "2024-07-31", "2024-06-30"), RejectCode::kOutOfRange, "valid_to",
+               "before valid_from");
+  EXPECT_TRUE(DecodeLine(Sub(kCoverage, "2024-07-31", "2024-07-01")).ok);
+}
+
+TEST(Decoder, MalformedTimestampDateAndPeriod) {
+  ExpectReject(Sub(kOrder, "2024-07-03T12:34:56+08:00", "2024-07-03 12:34:56"),
+               RejectCode::kMalformedTimestamp, "ts", "RFC 3339");
+  ExpectReject(Sub(kOrder, "2024-07-03T12:34:56+08:00", "2024-07-03T12:34:56"),
+               RejectCode::kMalformedTimestamp, "ts", "offset");
+  EXPECT_TRUE(DecodeLine(Sub(kOrder, "2024-07-03T12:34:56+08:00", "2024-07-03T04:34:56Z")).ok);
+  ExpectReject(Sub(kCoverage, "2024-07-01", "2024/07/01"), RejectCode::kMalformedDate,
+               "valid_from", "YYYY-MM-DD");
+  ExpectReject(Sub(kCoverage, "2024-07-31", "2024-06-31"), RejectCode::kMalformedDate, "valid_to",
+               "day out of range");
+  ExpectReject(Sub(kPension, "\"2024-07\"", "\"2024-7\""), RejectCode::kMalformedPeriod, "period",
+               "YYYY-MM");
+  ExpectReject(Sub(kPension, "\"2024-07\"", "\"2024-13\""), RejectCode::kMalformedPeriod,
+               "period", "month out of range");
+}
+
+TEST(Decoder, BadIds) {
+  ExpectReject(Sub(kOrder, "\"o-1\"", "\"o 1\""), RejectCode::kBadId, "event_id",
+               "[A-Za-z0-9._:-]");
+  ExpectReject(Sub(kOrder, "\"o-1\"", "\"\""), RejectCode::kBadId, "event_id", "1-128");
+  EXPECT_TRUE(DecodeLine(Sub(kOrder, "\"o-1\"", "\"" + std::string(128, 'a') + "\"")).ok);
+  ExpectReject(Sub(kOrder, "\"o-1\"", "\"" + std::string(129, 'a') + "\""), RejectCode::kBadId,
+               "event_id", "1-128");
+  EXPECT_TRUE(DecodeLine(Sub(kOrder, "\"p-meal\"", "\"" + std::string(64, 'p') + "\"")).ok);
+  ExpectReject(Sub(kOrder, "\"p-meal\"", "\"" + std::string(65, 'p') + "\""), RejectCode::kBadId,
+               "platform_id", "1-64");
+  ExpectReject(Sub(kOrder, "\"w-1\"", "\"w/1\""), RejectCode::kBadId, "worker_id", "w/1");
+  EXPECT_TRUE(DecodeLine(Sub(kOrder, "\"w-1\"", "\"W_1.a:b-c\"")).ok);
+  ExpectReject(Sub(kComplaint, "}", R"(,"worker_id":"bad id"})"), RejectCode::kBadId, "worker_id",
+               "bad id");
+}
+
+TEST(Decoder, LineTooLong) {
+  DecoderOptions o;
+  o.max_line_bytes = 100;
+  Outcome r = DecodeLine(kOrder, o);
+  ASSERT_FALSE(r.ok);
+  EXPECT_EQ(r.rej.code, RejectCode::kLineTooLong);
+  EXPECT_NE(r.rej.message.find("limit of 100"), std::string::npos);
+  o.max_line_bytes = kOrder.size();
+  EXPECT_TRUE(DecodeLine(kOrder, o).ok);
+}
+
+TEST(Decoder, DuplicateField) {
+  ExpectReject(Sub(kOrder, "\"district\"", R"("sector":"ride_hailing","district")"),
+               RejectCode::kDuplicateField, "", "'sector' appears more than once");
+}
+
+TEST(Decoder, EscapedKeysAndValues) {
+  Outcome o = DecodeLine(Sub(kOrder, "\"district\":\"chaoyang\"", R"("distri\u0063t":"chao\"yang")"));
+  ASSERT_TRUE(o.ok) << o.rej.message;
+  EXPECT_EQ(o.event.order.district, "chao\"yang");
+}
+
+TEST(Decoder, ReusedDecoderResetsOptionalFields) {
+  Decoder d;
+  Event e;
+  Rejection r;
+  ASSERT_TRUE(d.Decode(kOrder, e, r));
+  ASSERT_TRUE(d.Decode(Sub(kOrder, R"(,"district":"chaoyang")", ""), e, r));
+  EXPECT_TRUE(e.order.district.empty());
+  ASSERT_TRUE(d.Decode(Sub(kComplaint, "}", R"(,"worker_id":"w-9"})"), e, r));
+  ASSERT_TRUE(d.Decode(kComplaint, e, r));
+  EXPECT_TRUE(e.worker_id.empty());
+}
+
+}  // namespace
+}  // namespace flexwatch

@@ -1,0 +1,55 @@
+// Aggregate records kept in state and folded by RocksDB merge operators. A record is a schema id
+// byte followed by zigzag varints; each field has a fold (sum, max, min, or) so that applying
+// events in any order gives the same record (arrival order never matters).
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <string>
+#include <string_view>
+
+#include "flexwatch/core/event.h"
+
+namespace flexwatch {
+
+enum class Fold : uint8_t { kSum, kMax, kMin, kOr };
+
+enum class RecordKind : uint8_t { kWorkerMonth = 1, kContribution = 2, kCounter = 3 };
+
+// One worker x platform x Beijing calendar month, from `order` events.
+struct WorkerMonth {
+  MilliMinutes duration = 0;
+  Fen earnings = 0;
+  std::array<int64_t, kSectorCount> orders{};
+  uint32_t active_days = 0;                       // bit d-1 set: worked on day d of the month
+  std::array<uint32_t, kSectorCount> sector_days{};  // per sector, days with an order of it
+  TimestampMs first_order = INT64_MAX;
+  TimestampMs last_order = INT64_MIN;
+
+  int64_t TotalOrders() const;
+  std::string Encode() const;
+  static bool Decode(std::string_view in, WorkerMonth& out);
+  static WorkerMonth FromOrder(const Event& e);
+};
+
+// Contributions of one worker, platform, period, scheme and payer, summed over payment events.
+struct ContributionTotal {
+  Fen amount = 0;
+  Fen base = 0;  // the largest declared base (a payment made in parts declares it each time)
+  int64_t orders_covered = 0;
+  int64_t payments = 0;
+  TimestampMs first_paid = INT64_MAX;
+  TimestampMs last_paid = INT64_MIN;
+
+  std::string Encode() const;
+  static bool Decode(std::string_view in, ContributionTotal& out);
+  static ContributionTotal FromEvent(const Event& e);
+};
+
+std::string EncodeCounter(int64_t n);
+bool DecodeCounter(std::string_view in, int64_t& out);
+
+// Folds `b` into `a` (both encoded records of the same kind). Returns false on corruption.
+bool FoldRecords(std::string_view a, std::string_view b, std::string& out);
+
+}  // namespace flexwatch

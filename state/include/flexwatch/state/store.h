@@ -1,0 +1,156 @@
+// Durable state in RocksDB. Column families:
+//   seen        platform \0 event_id                         -> ""        (de-duplication)
+//   wm          period(4B BE) platform \0 worker             -> WorkerMonth (merge)
+//   contracts   platform \0 worker \0 ts(8B) event_id        -> action, form, counterparty
+//   contrib     period(4B BE) platform \0 worker \0 scheme payer -> ContributionTotal (merge)
+//   coverage    platform \0 worker \0 valid_from(4B) event_id -> product, sum, valid_to
+//   complaints  period(4B BE) platform \0 category           -> counter (merge)
+//   dead        source \0 line(8B) hash(8B)                  -> dead-letter JSON
+//   meta        "pos/<source>" -> position, "count/<name>" -> counter (merge)
+// All writes of one commit go in one WriteBatch with the sources' positions, so a crash at any
+// instant leaves a consistent prefix. Thread-safety: reads from any thread; one writer at a time.
+#pragma once
+
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "flexwatch/core/event.h"
+#include "flexwatch/core/status.h"
+#include "flexwatch/state/records.h"
+
+namespace rocksdb {
+class DB;
+class ColumnFamilyHandle;
+class WriteBatch;
+}  // namespace rocksdb
+
+namespace flexwatch {
+
+struct StoreOptions {
+  // Shared block cache for reads; the main lever on read memory.
+  size_t block_cache_bytes = 128ull << 20;
+  // All memtables of all column families together stay under this (WriteBufferManager).
+  size_t write_buffer_total_bytes = 256ull << 20;
+  // One memtable's size: larger means fewer, bigger flushes.
+  size_t write_buffer_bytes = 64ull << 20;
+  // Sync the WAL on each commit: survives power loss, at a large cost in throughput. Without it
+  // a process crash (kill -9) still loses nothing, since the WAL is in the OS's page cache.
+  bool sync_commits = false;
+  // Background flush and compaction threads.
+  int background_jobs = 2;
+};
+
+enum class Cf : int { kSeen, kWm, kContracts, kContrib, kCoverage, kComplaints, kDead, kMeta, kCount };
+
+struct ContractRecord {
+  TimestampMs ts = 0;
+  std::string event_id;
+  ContractAction action = ContractAction::kSigned;
+  ContractForm form = ContractForm::kFreelance;
+  std::string counterparty_id;
+};
+
+struct PolicyRecord {
+  std::string event_id;
+  TimestampMs ts = 0;
+  Product product = Product::kAccident;
+  Fen sum_insured = 0;
+  Day valid_from = 0;
+  Day valid_to = 0;
+};
+
+struct ContributionRecord {
+  Scheme scheme = Scheme::kPension;
+  Payer payer = Payer::kEmployer;
+  ContributionTotal total;
+};
+
+struct WorkerMonthRecord {
+  Period period = 0;
+  std::string platform_id;
+  std::string worker_id;
+  WorkerMonth wm;
+};
+
+// Counts of one commit or one run.
+struct IngestCounts {
+  int64_t accepted = 0;
+  int64_t duplicates = 0;
+  int64_t rejected = 0;
+};
+
+class Store {
+ public:
+  // Opens (creating if needed) the state in `dir`. Fails with a clear message when the directory
+  // cannot be used.
+  static Result<std::unique_ptr<Store>> Open(const std::string& dir, const StoreOptions& options);
+  ~Store();
+  Store(const Store&) = delete;
+  Store& operator=(const Store&) = delete;
+
+  const std::string& dir() const { return dir_; }
+
+  // --- write path (one writer) ---
+  // For each key of kSeen, whether it is already in state. REQUIRES: keys sorted.
+  Status LookupSeen(const std::vector<std::string>& sorted_keys, std::vector<bool>& found);
+  Status Write(rocksdb::WriteBatch& batch);
+  rocksdb::ColumnFamilyHandle* cf(Cf which) const;
+
+  // --- read path ---
+  std::vector<Period> Periods();
+  // Worker-months of a period, optionally of one platform, in key order.
+  Status ForEachWorkerMonth(Period p, std::string_view platform,
+                            const std::function<void(const WorkerMonthRecord&)>& fn);
+  Result<std::optional<WorkerMonth>> GetWorkerMonth(Period p, std::string_view platform,
+                                                    std::string_view worker);
+  std::vector<ContractRecord> Contracts(std::string_view platform, std::string_view worker);
+  std::vector<PolicyRecord> Policies(std::string_view platform, std::string_view worker);
+  std::vector<ContributionRecord> Contributions(Period p, std::string_view platform,
+                                                std::string_view worker);
+  std::vector<std::pair<ComplaintCategory, int64_t>> Complaints(Period p,
+                                                                std::string_view platform);
+  // Platforms with any worker-month, contract, policy or complaint.
+  std::vector<std::string> Platforms();
+  // Workers of a platform with any worker-month, contract or policy.
+  std::vector<std::string> Workers(std::string_view platform);
+  std::optional<std::string> Position(std::string_view source);
+  int64_t Counter(std::string_view name);
+  // Dead letters in key order (source, line).
+  Status ForEachDeadLetter(const std::function<void(std::string_view json)>& fn);
+  // Every record of every data column family (not the run counters), one line each, in key
+  // order: a canonical dump for comparing two states.
+  Status Dump(const std::function<void(std::string_view line)>& fn);
+  // Approximate bytes on disk of live SST and WAL files.
+  uint64_t DiskBytes();
+
+ private:
+  Store() = default;
+  struct Impl;
+  std::string dir_;
+  std::unique_ptr<Impl> impl_;
+};
+
+// --- keys (exposed for the writer and tests) ---
+namespace keys {
+std::string Seen(std::string_view platform, std::string_view event_id);
+std::string WorkerMonthKey(Period p, std::string_view platform, std::string_view worker);
+std::string Contract(std::string_view platform, std::string_view worker, TimestampMs ts,
+                     std::string_view event_id);
+std::string Contribution(Period p, std::string_view platform, std::string_view worker,
+                         Scheme scheme, Payer payer);
+std::string Policy(std::string_view platform, std::string_view worker, Day valid_from,
+                   std::string_view event_id);
+std::string Complaint(Period p, std::string_view platform, ComplaintCategory c);
+std::string DeadLetter(std::string_view source, int64_t line, std::string_view raw);
+std::string PositionKey(std::string_view source);
+std::string CounterKey(std::string_view name);
+}  // namespace keys
+
+std::string EncodeContract(const Event& e);
+std::string EncodePolicy(const Event& e);
+
+}  // namespace flexwatch

@@ -1,0 +1,197 @@
+#include "flexwatch/state/records.h"
+
+#include <algorithm>
+#include <vector>
+
+namespace flexwatch {
+namespace {
+
+constexpr size_t kWorkerMonthFields = 2 + kSectorCount + 1 + kSectorCount + 2;
+constexpr size_t kContributionFields = 6;
+constexpr size_t kMaxFields = kWorkerMonthFields;
+
+const Fold* FoldsOf(RecordKind kind, size_t& n) {
+  static const std::array<Fold, kWorkerMonthFields> kWm = [] {
+    std::array<Fold, kWorkerMonthFields> f{};
+    size_t i = 0;
+    f[i++] = Fold::kSum;  // duration
+    f[i++] = Fold::kSum;  // earnings
+    for (int s = 0; s < kSectorCount; ++s) f[i++] = Fold::kSum;
+    f[i++] = Fold::kOr;  // active days
+    for (int s = 0; s < kSectorCount; ++s) f[i++] = Fold::kOr;
+    f[i++] = Fold::kMin;  // first order
+    f[i++] = Fold::kMax;  // last order
+    return f;
+  }();
+  static const std::array<Fold, kContributionFields> kContrib = {
+      Fold::kSum, Fold::kMax, Fold::kSum, Fold::kSum, Fold::kMin, Fold::kMax};
+  static const std::array<Fold, 1> kCounter = {Fold::kSum};
+  switch (kind) {
+    case RecordKind::kWorkerMonth:
+      n = kWm.size();
+      return kWm.data();
+    case RecordKind::kContribution:
+      n = kContrib.size();
+      return kContrib.data();
+    case RecordKind::kCounter:
+      n = kCounter.size();
+      return kCounter.data();
+  }
+  n = 0;
+  return nullptr;
+}
+
+void PutVarint(std::string& out, int64_t v) {
+  uint64_t z = (static_cast<uint64_t>(v) << 1) ^ static_cast<uint64_t>(v >> 63);
+  while (z >= 0x80) {
+    out.push_back(static_cast<char>(z | 0x80));
+    z >>= 7;
+  }
+  out.push_back(static_cast<char>(z));
+}
+
+bool GetVarint(std::string_view& in, int64_t& v) {
+  uint64_t z = 0;
+  for (int shift = 0; shift < 64; shift += 7) {
+    if (in.empty()) return false;
+    uint8_t b = static_cast<uint8_t>(in.front());
+    in.remove_prefix(1);
+    z |= static_cast<uint64_t>(b & 0x7f) << shift;
+    if (!(b & 0x80)) {
+      v = static_cast<int64_t>(z >> 1) ^ -static_cast<int64_t>(z & 1);
+      return true;
+    }
+  }
+  return false;
+}
+
+std::string EncodeFields(RecordKind kind, const int64_t* fields, size_t n) {
+  std::string out;
+  out.reserve(1 + n * 2);
+  out.push_back(static_cast<char>(kind));
+  for (size_t i = 0; i < n; ++i) PutVarint(out, fields[i]);
+  return out;
+}
+
+// Decodes a record of the expected kind into `fields`; returns the number of fields or 0.
+size_t DecodeFields(std::string_view in, RecordKind& kind, int64_t* fields) {
+  if (in.empty()) return 0;
+  kind = static_cast<RecordKind>(in.front());
+  size_t n = 0;
+  if (!FoldsOf(kind, n) || n == 0) return 0;
+  in.remove_prefix(1);
+  for (size_t i = 0; i < n; ++i)
+    if (!GetVarint(in, fields[i])) return 0;
+  return in.empty() ? n : 0;
+}
+
+}  // namespace
+
+int64_t WorkerMonth::TotalOrders() const {
+  int64_t n = 0;
+  for (int64_t o : orders) n += o;
+  return n;
+}
+
+std::string WorkerMonth::Encode() const {
+  std::array<int64_t, kWorkerMonthFields> f{};
+  size_t i = 0;
+  f[i++] = duration;
+  f[i++] = earnings;
+  for (int64_t o : orders) f[i++] = o;
+  f[i++] = active_days;
+  for (uint32_t d : sector_days) f[i++] = d;
+  f[i++] = first_order;
+  f[i++] = last_order;
+  return EncodeFields(RecordKind::kWorkerMonth, f.data(), f.size());
+}
+
+bool WorkerMonth::Decode(std::string_view in, WorkerMonth& out) {
+  std::array<int64_t, kMaxFields> f{};
+  RecordKind kind;
+  if (DecodeFields(in, kind, f.data()) != kWorkerMonthFields || kind != RecordKind::kWorkerMonth)
+    return false;
+  size_t i = 0;
+  out.duration = f[i++];
+  out.earnings = f[i++];
+  for (auto& o : out.orders) o = f[i++];
+  out.active_days = static_cast<uint32_t>(f[i++]);
+  for (auto& d : out.sector_days) d = static_cast<uint32_t>(f[i++]);
+  out.first_order = f[i++];
+  out.last_order = f[i++];
+  return true;
+}
+
+WorkerMonth WorkerMonth::FromOrder(const Event& e) {
+  WorkerMonth wm;
+  wm.duration = e.order.duration;
+  wm.earnings = e.order.earnings;
+  wm.orders[static_cast<int>(e.order.sector)] = 1;
+  Day day = BeijingDay(e.ts);
+  uint32_t bit = 1u << (CivilFromDays(day).day - 1);
+  wm.active_days = bit;
+  wm.sector_days[static_cast<int>(e.order.sector)] = bit;
+  wm.first_order = e.ts;
+  wm.last_order = e.ts;
+  return wm;
+}
+
+std::string ContributionTotal::Encode() const {
+  std::array<int64_t, kContributionFields> f = {amount,   base,       orders_covered,
+                                                payments, first_paid, last_paid};
+  return EncodeFields(RecordKind::kContribution, f.data(), f.size());
+}
+
+bool ContributionTotal::Decode(std::string_view in, ContributionTotal& out) {
+  std::array<int64_t, kMaxFields> f{};
+  RecordKind kind;
+  if (DecodeFields(in, kind, f.data()) != kContributionFields || kind != RecordKind::kContribution)
+    return false;
+  out = ContributionTotal{f[0], f[1], f[2], f[3], f[4], f[5]};
+  return true;
+}
+
+ContributionTotal ContributionTotal::FromEvent(const Event& e) {
+  const ContributionFields& c = e.contribution;
+  return ContributionTotal{c.amount, c.base, c.orders_covered, 1, e.ts, e.ts};
+}
+
+std::string EncodeCounter(int64_t n) { return EncodeFields(RecordKind::kCounter, &n, 1); }
+
+bool DecodeCounter(std::string_view in, int64_t& out) {
+  RecordKind kind;
+  std::array<int64_t, kMaxFields> f{};
+  if (DecodeFields(in, kind, f.data()) != 1 || kind != RecordKind::kCounter) return false;
+  out = f[0];
+  return true;
+}
+
+bool FoldRecords(std::string_view a, std::string_view b, std::string& out) {
+  std::array<int64_t, kMaxFields> fa{}, fb{};
+  RecordKind ka, kb;
+  size_t na = DecodeFields(a, ka, fa.data());
+  size_t nb = DecodeFields(b, kb, fb.data());
+  if (na == 0 || na != nb || ka != kb) return false;
+  size_t n = 0;
+  const Fold* folds = FoldsOf(ka, n);
+  for (size_t i = 0; i < n; ++i) {
+    switch (folds[i]) {
+      case Fold::kSum:
+        fa[i] += fb[i];
+        break;
+      case Fold::kMax:
+        fa[i] = std::max(fa[i], fb[i]);
+        break;
+      case Fold::kMin:
+        fa[i] = std::min(fa[i], fb[i]);
+        break;
+      case Fold::kOr:
+        fa[i] |= fb[i];
+        break;
+    }
+  }
+  out = EncodeFields(ka, fa.data(), n);
+  return true;
+}
+
+}  // namespace flexwatch

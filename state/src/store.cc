@@ -1,0 +1,486 @@
+#include "flexwatch/state/store.h"
+
+#include <rocksdb/cache.h>
+#include <rocksdb/db.h>
+#include <rocksdb/filter_policy.h>
+#include <rocksdb/merge_operator.h>
+#include <rocksdb/options.h>
+#include <rocksdb/slice.h>
+#include <rocksdb/table.h>
+#include <rocksdb/write_batch.h>
+#include <rocksdb/write_buffer_manager.h>
+
+#include <array>
+#include <cstring>
+#include <filesystem>
+
+namespace flexwatch {
+namespace {
+
+constexpr std::array<const char*, static_cast<int>(Cf::kCount)> kCfNames = {
+    "seen", "wm", "contracts", "contrib", "coverage", "complaints", "dead", "default"};
+
+class FoldOperator : public rocksdb::AssociativeMergeOperator {
+ public:
+  bool Merge(const rocksdb::Slice&, const rocksdb::Slice* existing, const rocksdb::Slice& value,
+             std::string* new_value, rocksdb::Logger*) const override {
+    if (!existing) {
+      new_value->assign(value.data(), value.size());
+      return true;
+    }
+    return FoldRecords(std::string_view(existing->data(), existing->size()),
+                       std::string_view(value.data(), value.size()), *new_value);
+  }
+  const char* Name() const override { return "flexwatch.fold.v1"; }
+};
+
+void PutBE32(std::string& s, uint32_t v) {
+  for (int i = 3; i >= 0; --i) s.push_back(static_cast<char>((v >> (8 * i)) & 0xff));
+}
+void PutBE64(std::string& s, uint64_t v) {
+  for (int i = 7; i >= 0; --i) s.push_back(static_cast<char>((v >> (8 * i)) & 0xff));
+}
+uint32_t GetBE32(std::string_view s) {
+  uint32_t v = 0;
+  for (int i = 0; i < 4; ++i) v = (v << 8) | static_cast<uint8_t>(s[i]);
+  return v;
+}
+uint64_t GetBE64(std::string_view s) {
+  uint64_t v = 0;
+  for (int i = 0; i < 8; ++i) v = (v << 8) | static_cast<uint8_t>(s[i]);
+  return v;
+}
+// Signed values sort correctly as unsigned big-endian once the sign bit is flipped.
+uint64_t OrderedTs(TimestampMs ts) { return static_cast<uint64_t>(ts) ^ (1ull << 63); }
+TimestampMs FromOrderedTs(uint64_t v) { return static_cast<TimestampMs>(v ^ (1ull << 63)); }
+uint32_t OrderedDay(Day d) { return static_cast<uint32_t>(d) ^ (1u << 31); }
+Day FromOrderedDay(uint32_t v) { return static_cast<Day>(v ^ (1u << 31)); }
+
+std::string PartyPrefix(std::string_view platform, std::string_view worker) {
+  std::string k;
+  k.reserve(platform.size() + worker.size() + 2);
+  k.append(platform).push_back('\0');
+  k.append(worker).push_back('\0');
+  return k;
+}
+
+std::string_view Sv(const rocksdb::Slice& s) { return std::string_view(s.data(), s.size()); }
+
+// FNV-1a 64: a stable content hash for dead-letter keys (not security-relevant).
+uint64_t Fnv1a(std::string_view s) {
+  uint64_t h = 1469598103934665603ull;
+  for (unsigned char c : s) {
+    h ^= c;
+    h *= 1099511628211ull;
+  }
+  return h;
+}
+
+std::string Escape(std::string_view s) {
+  static const char* kHex = "0123456789abcdef";
+  std::string out;
+  for (unsigned char c : s) {
+    if (c >= 0x21 && c < 0x7f && c != '\\') {
+      out.push_back(static_cast<char>(c));
+    } else {
+      out += "\\x";
+      out.push_back(kHex[c >> 4]);
+      out.push_back(kHex[c & 15]);
+    }
+  }
+  return out;
+}
+
+}  // namespace
+
+namespace keys {
+std::string Seen(std::string_view platform, std::string_view event_id) {
+  std::string k;
+  k.reserve(platform.size() + event_id.size() + 1);
+  k.append(platform).push_back('\0');
+  k.append(event_id);
+  return k;
+}
+std::string WorkerMonthKey(Period p, std::string_view platform, std::string_view worker) {
+  std::string k;
+  k.reserve(4 + platform.size() + worker.size() + 1);
+  PutBE32(k, static_cast<uint32_t>(p));
+  k.append(platform).push_back('\0');
+  k.append(worker);
+  return k;
+}
+std::string Contract(std::string_view platform, std::string_view worker, TimestampMs ts,
+                     std::string_view event_id) {
+  std::string k = PartyPrefix(platform, worker);
+  PutBE64(k, OrderedTs(ts));
+  k.append(event_id);
+  return k;
+}
+std::string Contribution(Period p, std::string_view platform, std::string_view worker,
+                         Scheme scheme, Payer payer) {
+  std::string k;
+  PutBE32(k, static_cast<uint32_t>(p));
+  k += PartyPrefix(platform, worker);
+  k.push_back(static_cast<char>(scheme));
+  k.push_back(static_cast<char>(payer));
+  return k;
+}
+std::string Policy(std::string_view platform, std::string_view worker, Day valid_from,
+                   std::string_view event_id) {
+  std::string k = PartyPrefix(platform, worker);
+  PutBE32(k, OrderedDay(valid_from));
+  k.append(event_id);
+  return k;
+}
+std::string Complaint(Period p, std::string_view platform, ComplaintCategory c) {
+  std::string k;
+  PutBE32(k, static_cast<uint32_t>(p));
+  k.append(platform).push_back('\0');
+  k.push_back(static_cast<char>(c));
+  return k;
+}
+std::string DeadLetter(std::string_view source, int64_t line, std::string_view raw) {
+  std::string k(source);
+  k.push_back('\0');
+  PutBE64(k, static_cast<uint64_t>(line));
+  PutBE64(k, Fnv1a(raw));
+  return k;
+}
+std::string PositionKey(std::string_view source) { return "pos/" + std::string(source); }
+std::string CounterKey(std::string_view name) { return "count/" + std::string(name); }
+}  // namespace keys
+
+std::string EncodeContract(const Event& e) {
+  std::string v;
+  v.push_back(static_cast<char>(e.contract.action));
+  v.push_back(static_cast<char>(e.contract.form));
+  v += e.contract.counterparty_id;
+  return v;
+}
+
+std::string EncodePolicy(const Event& e) {
+  std::string v;
+  v.push_back(static_cast<char>(e.coverage.product));
+  PutBE64(v, static_cast<uint64_t>(e.coverage.sum_insured));
+  PutBE32(v, OrderedDay(e.coverage.valid_to));
+  PutBE64(v, OrderedTs(e.ts));
+  return v;
+}
+
+struct Store::Impl {
+  std::unique_ptr<rocksdb::DB> db;
+  std::array<rocksdb::ColumnFamilyHandle*, static_cast<int>(Cf::kCount)> cfs{};
+  rocksdb::WriteOptions write_options;
+  ~Impl() {
+    if (db) {
+      for (auto* h : cfs)
+        if (h) db->DestroyColumnFamilyHandle(h);
+      db->Close();
+    }
+  }
+  std::unique_ptr<rocksdb::Iterator> Iter(Cf which) {
+    return std::unique_ptr<rocksdb::Iterator>(
+        db->NewIterator(rocksdb::ReadOptions(), cfs[static_cast<int>(which)]));
+  }
+};
+
+Result<std::unique_ptr<Store>> Store::Open(const std::string& dir, const StoreOptions& options) {
+  std::error_code ec;
+  if (std::filesystem::exists(dir, ec) && !std::filesystem::is_directory(dir, ec))
+    return Status::IOError("state dir " + dir + " exists and is not a directory");
+  std::filesystem::create_directories(dir, ec);
+  if (ec) return Status::IOError("cannot create state dir " + dir + ": " + ec.message());
+
+  auto cache = rocksdb::NewLRUCache(options.block_cache_bytes);
+  auto wbm = std::make_shared<rocksdb::WriteBufferManager>(options.write_buffer_total_bytes, cache);
+  rocksdb::DBOptions db_options;
+  db_options.create_if_missing = true;
+  db_options.create_missing_column_families = true;
+  db_options.max_background_jobs = options.background_jobs;
+  db_options.write_buffer_manager = wbm;
+  db_options.info_log_level = rocksdb::InfoLogLevel::WARN_LEVEL;
+  db_options.keep_log_file_num = 3;
+
+  auto fold = std::make_shared<FoldOperator>();
+  std::vector<rocksdb::ColumnFamilyDescriptor> descriptors;
+  for (int i = 0; i < static_cast<int>(Cf::kCount); ++i) {
+    rocksdb::ColumnFamilyOptions cf;
+    cf.write_buffer_size = options.write_buffer_bytes;
+    cf.max_write_buffer_number = 3;
+    cf.compression = rocksdb::kLZ4Compression;
+    cf.bottommost_compression = rocksdb::kZSTD;
+    rocksdb::BlockBasedTableOptions table;
+    table.block_cache = cache;
+    table.filter_policy.reset(rocksdb::NewBloomFilterPolicy(10));
+    table.cache_index_and_filter_blocks = true;
+    table.pin_l0_filter_and_index_blocks_in_cache = true;
+    cf.table_factory.reset(rocksdb::NewBlockBasedTableFactory(table));
+    Cf which = static_cast<Cf>(i);
+    if (which == Cf::kWm || which == Cf::kContrib || which == Cf::kComplaints ||
+        which == Cf::kMeta)
+      cf.merge_operator = fold;
+    if (which == Cf::kSeen) {
+      // Nearly every lookup misses: let the memtable answer from a bloom filter too.
+      cf.memtable_whole_key_filtering = true;
+      cf.memtable_prefix_bloom_size_ratio = 0.05;
+    }
+    descriptors.emplace_back(kCfNames[i], cf);
+  }
+  std::vector<rocksdb::ColumnFamilyHandle*> handles;
+  rocksdb::DB* raw = nullptr;
+  rocksdb::Status s = rocksdb::DB::Open(db_options, dir, descriptors, &handles, &raw);
+  if (!s.ok()) {
+    std::string msg = s.ToString();
+    if (s.IsIOError() && msg.find("lock") != std::string::npos)
+      return Status::IOError("state dir " + dir + " is in use by another process (" + msg + ")");
+    return Status::IOError("cannot open state dir " + dir + ": " + msg);
+  }
+  auto store = std::unique_ptr<Store>(new Store());
+  store->dir_ = dir;
+  store->impl_ = std::make_unique<Impl>();
+  store->impl_->db.reset(raw);
+  for (size_t i = 0; i < handles.size(); ++i) store->impl_->cfs[i] = handles[i];
+  store->impl_->write_options.sync = options.sync_commits;
+  return store;
+}
+
+Store::~Store() = default;
+
+rocksdb::ColumnFamilyHandle* Store::cf(Cf which) const {
+  return impl_->cfs[static_cast<int>(which)];
+}
+
+Status Store::LookupSeen(const std::vector<std::string>& sorted_keys, std::vector<bool>& found) {
+  const size_t n = sorted_keys.size();
+  found.assign(n, false);
+  if (n == 0) return Status::OK();
+  std::vector<rocksdb::Slice> slices(sorted_keys.begin(), sorted_keys.end());
+  std::vector<rocksdb::PinnableSlice> values(n);
+  std::vector<rocksdb::Status> statuses(n);
+  impl_->db->MultiGet(rocksdb::ReadOptions(), cf(Cf::kSeen), n, slices.data(), values.data(),
+                      statuses.data(), /*sorted_input=*/true);
+  for (size_t i = 0; i < n; ++i) {
+    if (statuses[i].ok()) {
+      found[i] = true;
+    } else if (!statuses[i].IsNotFound()) {
+      return Status::IOError("reading seen ids: " + statuses[i].ToString());
+    }
+  }
+  return Status::OK();
+}
+
+Status Store::Write(rocksdb::WriteBatch& batch) {
+  rocksdb::Status s = impl_->db->Write(impl_->write_options, &batch);
+  if (!s.ok()) return Status::IOError("committing state: " + s.ToString());
+  return Status::OK();
+}
+
+std::vector<Period> Store::Periods() {
+  std::vector<Period> out;
+  auto it = impl_->Iter(Cf::kWm);
+  std::string k;
+  PutBE32(k, 0);
+  for (it->Seek(k); it->Valid() && it->key().size() >= 4;) {
+    Period p = static_cast<Period>(GetBE32(Sv(it->key())));
+    out.push_back(p);
+    k.clear();
+    PutBE32(k, static_cast<uint32_t>(p + 1));
+    it->Seek(k);
+  }
+  return out;
+}
+
+Status Store::ForEachWorkerMonth(Period p, std::string_view platform,
+                                 const std::function<void(const WorkerMonthRecord&)>& fn) {
+  std::string prefix;
+  PutBE32(prefix, static_cast<uint32_t>(p));
+  if (!platform.empty()) prefix.append(platform).push_back('\0');
+  auto it = impl_->Iter(Cf::kWm);
+  WorkerMonthRecord rec;
+  rec.period = p;
+  for (it->Seek(prefix); it->Valid() && it->key().starts_with(prefix); it->Next()) {
+    std::string_view key = Sv(it->key()).substr(4);
+    size_t z = key.find('\0');
+    if (z == std::string_view::npos) return Status::Corruption("worker-month key without worker");
+    rec.platform_id.assign(key.substr(0, z));
+    rec.worker_id.assign(key.substr(z + 1));
+    if (!WorkerMonth::Decode(Sv(it->value()), rec.wm))
+      return Status::Corruption("worker-month record of " + rec.platform_id + "/" + rec.worker_id);
+    fn(rec);
+  }
+  if (!it->status().ok()) return Status::IOError(it->status().ToString());
+  return Status::OK();
+}
+
+Result<std::optional<WorkerMonth>> Store::GetWorkerMonth(Period p, std::string_view platform,
+                                                         std::string_view worker) {
+  std::string value;
+  rocksdb::Status s = impl_->db->Get(rocksdb::ReadOptions(), cf(Cf::kWm),
+                                     keys::WorkerMonthKey(p, platform, worker), &value);
+  if (s.IsNotFound()) return std::optional<WorkerMonth>();
+  if (!s.ok()) return Status::IOError(s.ToString());
+  WorkerMonth wm;
+  if (!WorkerMonth::Decode(value, wm)) return Status::Corruption("worker-month record");
+  return std::optional<WorkerMonth>(wm);
+}
+
+std::vector<ContractRecord> Store::Contracts(std::string_view platform, std::string_view worker) {
+  std::vector<ContractRecord> out;
+  std::string prefix = PartyPrefix(platform, worker);
+  auto it = impl_->Iter(Cf::kContracts);
+  for (it->Seek(prefix); it->Valid() && it->key().starts_with(prefix); it->Next()) {
+    std::string_view key = Sv(it->key()).substr(prefix.size());
+    std::string_view v = Sv(it->value());
+    if (key.size() < 8 || v.size() < 2) continue;
+    ContractRecord r;
+    r.ts = FromOrderedTs(GetBE64(key));
+    r.event_id.assign(key.substr(8));
+    r.action = static_cast<ContractAction>(v[0]);
+    r.form = static_cast<ContractForm>(v[1]);
+    r.counterparty_id.assign(v.substr(2));
+    out.push_back(std::move(r));
+  }
+  return out;
+}
+
+std::vector<PolicyRecord> Store::Policies(std::string_view platform, std::string_view worker) {
+  std::vector<PolicyRecord> out;
+  std::string prefix = PartyPrefix(platform, worker);
+  auto it = impl_->Iter(Cf::kCoverage);
+  for (it->Seek(prefix); it->Valid() && it->key().starts_with(prefix); it->Next()) {
+    std::string_view key = Sv(it->key()).substr(prefix.size());
+    std::string_view v = Sv(it->value());
+    if (key.size() < 4 || v.size() != 21) continue;
+    PolicyRecord r;
+    r.valid_from = FromOrderedDay(GetBE32(key));
+    r.event_id.assign(key.substr(4));
+    r.product = static_cast<Product>(v[0]);
+    r.sum_insured = static_cast<Fen>(GetBE64(v.substr(1)));
+    r.valid_to = FromOrderedDay(GetBE32(v.substr(9)));
+    r.ts = FromOrderedTs(GetBE64(v.substr(13)));
+    out.push_back(std::move(r));
+  }
+  return out;
+}
+
+std::vector<ContributionRecord> Store::Contributions(Period p, std::string_view platform,
+                                                     std::string_view worker) {
+  std::vector<ContributionRecord> out;
+  std::string prefix;
+  PutBE32(prefix, static_cast<uint32_t>(p));
+  prefix += PartyPrefix(platform, worker);
+  auto it = impl_->Iter(Cf::kContrib);
+  for (it->Seek(prefix); it->Valid() && it->key().starts_with(prefix); it->Next()) {
+    std::string_view key = Sv(it->key()).substr(prefix.size());
+    if (key.size() != 2) continue;
+    ContributionRecord r;
+    r.scheme = static_cast<Scheme>(key[0]);
+    r.payer = static_cast<Payer>(key[1]);
+    if (!ContributionTotal::Decode(Sv(it->value()), r.total)) continue;
+    out.push_back(r);
+  }
+  return out;
+}
+
+std::vector<std::pair<ComplaintCategory, int64_t>> Store::Complaints(Period p,
+                                                                     std::string_view platform) {
+  std::vector<std::pair<ComplaintCategory, int64_t>> out;
+  std::string prefix;
+  PutBE32(prefix, static_cast<uint32_t>(p));
+  prefix.append(platform).push_back('\0');
+  auto it = impl_->Iter(Cf::kComplaints);
+  for (it->Seek(prefix); it->Valid() && it->key().starts_with(prefix); it->Next()) {
+    std::string_view key = Sv(it->key()).substr(prefix.size());
+    int64_t n = 0;
+    if (key.size() != 1 || !DecodeCounter(Sv(it->value()), n)) continue;
+    out.emplace_back(static_cast<ComplaintCategory>(key[0]), n);
+  }
+  return out;
+}
+
+std::vector<std::string> Store::Platforms() {
+  std::vector<std::string> out;
+  auto it = impl_->Iter(Cf::kMeta);
+  const std::string prefix = "platform/";
+  for (it->Seek(prefix); it->Valid() && it->key().starts_with(prefix); it->Next())
+    out.emplace_back(Sv(it->key()).substr(prefix.size()));
+  return out;
+}
+
+std::vector<std::string> Store::Workers(std::string_view platform) {
+  std::vector<std::string> out;
+  std::string pp(platform);
+  pp.push_back('\0');
+  for (Cf which : {Cf::kContracts, Cf::kCoverage}) {
+    auto it = impl_->Iter(which);
+    for (it->Seek(pp); it->Valid() && it->key().starts_with(pp); it->Next()) {
+      std::string_view rest = Sv(it->key()).substr(pp.size());
+      std::string worker(rest.substr(0, rest.find('\0')));
+      out.push_back(worker);
+      it->Seek(pp + worker + '\x01');  // skip the rest of this worker
+      if (!it->Valid()) break;
+      it->Prev();
+    }
+  }
+  for (Period p : Periods())
+    ForEachWorkerMonth(p, platform, [&](const WorkerMonthRecord& r) { out.push_back(r.worker_id); });
+  std::sort(out.begin(), out.end());
+  out.erase(std::unique(out.begin(), out.end()), out.end());
+  return out;
+}
+
+std::optional<std::string> Store::Position(std::string_view source) {
+  std::string value;
+  rocksdb::Status s =
+      impl_->db->Get(rocksdb::ReadOptions(), cf(Cf::kMeta), keys::PositionKey(source), &value);
+  if (!s.ok()) return std::nullopt;
+  return value;
+}
+
+int64_t Store::Counter(std::string_view name) {
+  std::string value;
+  int64_t n = 0;
+  rocksdb::Status s =
+      impl_->db->Get(rocksdb::ReadOptions(), cf(Cf::kMeta), keys::CounterKey(name), &value);
+  if (s.ok()) DecodeCounter(value, n);
+  return n;
+}
+
+Status Store::ForEachDeadLetter(const std::function<void(std::string_view json)>& fn) {
+  auto it = impl_->Iter(Cf::kDead);
+  for (it->SeekToFirst(); it->Valid(); it->Next()) fn(Sv(it->value()));
+  if (!it->status().ok()) return Status::IOError(it->status().ToString());
+  return Status::OK();
+}
+
+Status Store::Dump(const std::function<void(std::string_view line)>& fn) {
+  std::string line;
+  for (int i = 0; i < static_cast<int>(Cf::kCount); ++i) {
+    auto it = impl_->Iter(static_cast<Cf>(i));
+    for (it->SeekToFirst(); it->Valid(); it->Next()) {
+      if (static_cast<Cf>(i) == Cf::kMeta && it->key().starts_with("count/")) continue;
+      line = kCfNames[i];
+      line += '\t';
+      line += Escape(Sv(it->key()));
+      line += '\t';
+      line += Escape(Sv(it->value()));
+      fn(line);
+    }
+    if (!it->status().ok()) return Status::IOError(it->status().ToString());
+  }
+  return Status::OK();
+}
+
+uint64_t Store::DiskBytes() {
+  uint64_t total = 0;
+  for (auto* h : impl_->cfs) {
+    uint64_t v = 0;
+    if (impl_->db->GetIntProperty(h, "rocksdb.total-sst-files-size", &v)) total += v;
+  }
+  std::error_code ec;
+  for (const auto& entry : std::filesystem::directory_iterator(dir_, ec))
+    if (entry.path().extension() == ".log") total += entry.file_size(ec);
+  return total;
+}
+
+}  // namespace flexwatch

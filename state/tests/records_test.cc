@@ -1,0 +1,59 @@
+#include "flexwatch/state/records.h"
+
+#include <gtest/gtest.h>
+
+namespace flexwatch {
+namespace {
+
+TEST(Records, WorkerMonthRoundTripAndFold) {
+  Event e;
+  e.type = EventType::kOrder;
+  e.ts = *ParseRfc3339("2024-07-03T12:00:00+08:00");
+  e.order.sector = Sector::kExpressDelivery;
+  e.order.duration = 28500;
+  e.order.earnings = 950;
+  WorkerMonth a = WorkerMonth::FromOrder(e);
+  e.ts = *ParseRfc3339("2024-07-09T12:00:00+08:00");
+  e.order.sector = Sector::kFoodDelivery;
+  WorkerMonth b = WorkerMonth::FromOrder(e);
+  std::string ab, ba;
+  ASSERT_TRUE(FoldRecords(a.Encode(), b.Encode(), ab));
+  ASSERT_TRUE(FoldRecords(b.Encode(), a.Encode(), ba));
+  EXPECT_EQ(ab, ba);  // order does not matter
+  WorkerMonth m;
+  ASSERT_TRUE(WorkerMonth::Decode(ab, m));
+  EXPECT_EQ(m.duration, 57000);
+  EXPECT_EQ(m.earnings, 1900);
+  EXPECT_EQ(m.TotalOrders(), 2);
+  EXPECT_EQ(m.active_days, (1u << 2) | (1u << 8));
+  EXPECT_EQ(m.sector_days[static_cast<int>(Sector::kExpressDelivery)], 1u << 2);
+  EXPECT_EQ(m.first_order, *ParseRfc3339("2024-07-03T12:00:00+08:00"));
+  EXPECT_EQ(m.last_order, *ParseRfc3339("2024-07-09T12:00:00+08:00"));
+}
+
+TEST(Records, ContributionFoldsSumsAndMaxBase) {
+  ContributionTotal a{1000, 682100, 0, 1, 5, 5}, b{500, 700000, 0, 1, 3, 9};
+  std::string out;
+  ASSERT_TRUE(FoldRecords(a.Encode(), b.Encode(), out));
+  ContributionTotal c;
+  ASSERT_TRUE(ContributionTotal::Decode(out, c));
+  EXPECT_EQ(c.amount, 1500);
+  EXPECT_EQ(c.base, 700000);
+  EXPECT_EQ(c.payments, 2);
+  EXPECT_EQ(c.first_paid, 3);
+  EXPECT_EQ(c.last_paid, 9);
+}
+
+TEST(Records, CorruptOrMismatchedRecordsAreRefused) {
+  std::string out;
+  EXPECT_FALSE(FoldRecords(EncodeCounter(1), ContributionTotal{}.Encode(), out));
+  EXPECT_FALSE(FoldRecords("", EncodeCounter(1), out));
+  EXPECT_FALSE(FoldRecords(std::string("\x03\xff", 2), EncodeCounter(1), out));
+  int64_t n;
+  ASSERT_TRUE(FoldRecords(EncodeCounter(2), EncodeCounter(40), out));
+  ASSERT_TRUE(DecodeCounter(out, n));
+  EXPECT_EQ(n, 42);
+}
+
+}  // namespace
+}  // namespace flexwatch

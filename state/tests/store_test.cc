@@ -1,0 +1,217 @@
+#include "flexwatch/state/store.h"
+
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <filesystem>
+#include <fstream>
+#include <random>
+
+#include "flexwatch/ingest/decoder.h"
+#include "flexwatch/state/inspect.h"
+#include "flexwatch/state/writer.h"
+
+namespace flexwatch {
+namespace {
+
+namespace fs = std::filesystem;
+
+class StoreTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    root_ = fs::temp_directory_path() /
+            ("flexwatch-store-" + std::to_string(::getpid()) + "-" +
+             ::testing::UnitTest::GetInstance()->current_test_info()->name());
+    fs::remove_all(root_);
+  }
+  void TearDown() override { fs::remove_all(root_); }
+
+  std::unique_ptr<Store> Open(const std::string& name = "state") {
+    auto s = Store::Open((root_ / name).string(), StoreOptions{});
+    EXPECT_TRUE(s.ok()) << s.status().ToString();
+    return s.ok() ? std::move(s).value() : nullptr;
+  }
+  // Decodes and commits `lines` in batches of `batch`.
+  IngestCounts Apply(Store& store, const std::vector<std::string>& lines, size_t batch = 1000) {
+    Decoder d;
+    StateWriter w(&store);
+    IngestCounts total;
+    Event e;
+    Rejection r;
+    for (const auto& l : lines) {
+      EXPECT_TRUE(d.Decode(l, e, r)) << r.message << ": " << l;
+      w.Add(e);
+      if (w.staged() >= batch) Accumulate(total, w);
+    }
+    Accumulate(total, w);
+    return total;
+  }
+  static void Accumulate(IngestCounts& total, StateWriter& w) {
+    auto c = w.Commit();
+    ASSERT_TRUE(c.ok()) << c.status().ToString();
+    total.accepted += c->accepted;
+    total.duplicates += c->duplicates;
+  }
+  static std::string DumpOf(Store& s) {
+    std::string out;
+    EXPECT_TRUE(s.Dump([&](std::string_view l) { out.append(l).push_back('\n'); }).ok());
+    return out;
+  }
+  fs::path root_;
+};
+
+std::string Contract(const std::string& id, const std::string& ts, const std::string& action,
+                     const std::string& form, const std::string& cp = "p-1") {
+  return R"({"type":"contract","event_id":")" + id + R"(","ts":")" + ts +
+         R"(","platform_id":"p-1","worker_id":"w-1","action":")" + action + R"(","form":")" +
+         form + R"(","counterparty_id":")" + cp + "\"}";
+}
+
+std::string Order(const std::string& id, const std::string& ts, const std::string& sector,
+                  const std::string& minutes, const std::string& yuan,
+                  const std::string& platform = "p-1", const std::string& worker = "w-1") {
+  return R"({"type":"order","event_id":")" + id + R"(","ts":")" + ts + R"(","platform_id":")" +
+         platform + R"(","worker_id":")" + worker + R"(","sector":")" + sector +
+         R"(","duration_min":)" + minutes + R"(,"earnings_cny":)" + yuan + "}";
+}
+
+TEST_F(StoreTest, ContractTimelineIsInEventTimeWhateverTheArrivalOrder) {
+  auto store = Open();
+  Apply(*store, {Contract("c-3", "2024-08-01T09:00:00+08:00", "signed", "labor_contract"),
+                 Contract("c-1", "2024-06-01T09:00:00+08:00", "signed", "outsourcing", "ag-1"),
+                 Contract("c-2", "2024-07-15T01:00:00Z", "terminated", "outsourcing", "ag-1")});
+  auto timeline = store->Contracts("p-1", "w-1");
+  ASSERT_EQ(timeline.size(), 3u);
+  EXPECT_EQ(timeline[0].event_id, "c-1");
+  EXPECT_EQ(timeline[0].form, ContractForm::kOutsourcing);
+  EXPECT_EQ(timeline[0].counterparty_id, "ag-1");
+  EXPECT_EQ(timeline[1].event_id, "c-2");
+  EXPECT_EQ(timeline[1].action, ContractAction::kTerminated);
+  EXPECT_EQ(timeline[2].event_id, "c-3");
+  EXPECT_EQ(timeline[2].form, ContractForm::kLaborContract);
+  EXPECT_TRUE(store->Contracts("p-1", "w-2").empty());
+  EXPECT_TRUE(store->Contracts("p-2", "w-1").empty());
+}
+
+TEST_F(StoreTest, WorkerMonthsArePerPlatformAndBeijingMonth) {
+  auto store = Open();
+  Apply(*store, {Order("o-1", "2024-07-31T15:59:00Z", "food_delivery", "30", "10"),
+                 Order("o-2", "2024-07-31T16:01:00Z", "food_delivery", "20", "5.5"),  // Aug 1 BJT
+                 Order("o-3", "2024-07-10T10:00:00+08:00", "express_delivery", "15.25", "4.05"),
+                 Order("o-4", "2024-07-10T11:00:00+08:00", "ride_hailing", "40", "30", "p-2")});
+  auto jul = store->GetWorkerMonth(*ParsePeriod("2024-07"), "p-1", "w-1");
+  ASSERT_TRUE(jul.ok() && jul->has_value());
+  EXPECT_EQ((*jul)->duration, 45250);
+  EXPECT_EQ((*jul)->earnings, 1405);
+  EXPECT_EQ((*jul)->TotalOrders(), 2);
+  EXPECT_EQ((*jul)->sector_days[static_cast<int>(Sector::kExpressDelivery)], 1u << 9);
+  auto aug = store->GetWorkerMonth(*ParsePeriod("2024-08"), "p-1", "w-1");
+  ASSERT_TRUE(aug.ok() && aug->has_value());
+  EXPECT_EQ((*aug)->duration, 20000);
+  auto other = store->GetWorkerMonth(*ParsePeriod("2024-07"), "p-2", "w-1");
+  ASSERT_TRUE(other.ok() && other->has_value());
+  EXPECT_EQ((*other)->TotalOrders(), 1);
+  std::vector<Period> periods = store->Periods();
+  ASSERT_EQ(periods.size(), 2u);
+  EXPECT_EQ(FormatPeriod(periods[0]), "2024-07");
+  EXPECT_EQ(store->Platforms(), (std::vector<std::string>{"p-1", "p-2"}));
+}
+
+TEST_F(StoreTest, ContributionsCoverageAndComplaints) {
+  auto store = Open();
+  Apply(*store,
+        {R"({"type":"contribution","event_id":"s-1","ts":"2024-08-10T10:00:00+08:00","platform_id":"p-1","worker_id":"w-1","period":"2024-07","scheme":"pension","payer":"employer","base_cny":6821,"amount_cny":600})",
+         R"({"type":"contribution","event_id":"s-2","ts":"2024-08-20T10:00:00+08:00","platform_id":"p-1","worker_id":"w-1","period":"2024-07","scheme":"pension","payer":"employer","base_cny":6821,"amount_cny":491.36})",
+         R"({"type":"contribution","event_id":"s-3","ts":"2024-08-05T10:00:00+08:00","platform_id":"p-1","worker_id":"w-1","period":"2024-07","scheme":"occupational_injury","payer":"platform","amount_cny":42.3,"orders_covered":423})",
+         R"({"type":"coverage","event_id":"v-1","ts":"2024-06-28T10:00:00+08:00","platform_id":"p-1","worker_id":"w-1","product":"accident","sum_insured_cny":600000,"valid_from":"2024-07-01","valid_to":"2024-07-31"})",
+         R"({"type":"complaint","event_id":"q-1","ts":"2024-07-20T18:00:00+08:00","platform_id":"p-1","category":"no_contract"})",
+         R"({"type":"complaint","event_id":"q-2","ts":"2024-07-21T18:00:00+08:00","platform_id":"p-1","worker_id":"w-1","category":"no_contract"})"});
+  auto contribs = store->Contributions(*ParsePeriod("2024-07"), "p-1", "w-1");
+  ASSERT_EQ(contribs.size(), 2u);
+  EXPECT_EQ(contribs[0].scheme, Scheme::kPension);
+  EXPECT_EQ(contribs[0].total.amount, 109136);
+  EXPECT_EQ(contribs[0].total.base, 682100);
+  EXPECT_EQ(contribs[0].total.payments, 2);
+  EXPECT_EQ(contribs[1].scheme, Scheme::kOccupationalInjury);
+  EXPECT_EQ(contribs[1].total.orders_covered, 423);
+  auto policies = store->Policies("p-1", "w-1");
+  ASSERT_EQ(policies.size(), 1u);
+  EXPECT_EQ(policies[0].sum_insured, 60000000);
+  EXPECT_EQ(FormatDate(policies[0].valid_to), "2024-07-31");
+  auto complaints = store->Complaints(*ParsePeriod("2024-07"), "p-1");
+  ASSERT_EQ(complaints.size(), 1u);
+  EXPECT_EQ(complaints[0].second, 2);
+}
+
+TEST_F(StoreTest, DuplicatesAreIgnoredWithinAndAcrossCommits) {
+  auto store = Open();
+  std::string o1 = Order("o-1", "2024-07-03T10:00:00+08:00", "food_delivery", "30", "10");
+  std::string o2 = Order("o-2", "2024-07-03T11:00:00+08:00", "food_delivery", "30", "10");
+  IngestCounts c = Apply(*store, {o1, o1, o2});
+  EXPECT_EQ(c.accepted, 2);
+  EXPECT_EQ(c.duplicates, 1);
+  c = Apply(*store, {o2, o1});
+  EXPECT_EQ(c.accepted, 0);
+  EXPECT_EQ(c.duplicates, 2);
+  // The same event_id from another platform is another producer's event.
+  c = Apply(*store, {Order("o-1", "2024-07-03T10:00:00+08:00", "food_delivery", "30", "10", "p-9")});
+  EXPECT_EQ(c.accepted, 1);
+  auto wm = store->GetWorkerMonth(*ParsePeriod("2024-07"), "p-1", "w-1");
+  EXPECT_EQ((*wm)->TotalOrders(), 2);
+  EXPECT_EQ(store->Counter("accepted"), 3);
+  EXPECT_EQ(store->Counter("duplicates"), 3);
+}
+
+TEST_F(StoreTest, ShuffledArrivalGivesTheSameState) {
+  std::vector<std::string> lines;
+  for (int i = 0; i < 400; ++i) {
+    std::string ts = "2024-07-" + std::string(i % 28 < 9 ? "0" : "") + std::to_string(i % 28 + 1) +
+                     "T1" + std::to_string(i % 10) + ":00:00+08:00";
+    lines.push_back(Order("o-" + std::to_string(i), ts, i % 3 ? "food_delivery" : "home_services",
+                          std::to_string(10 + i % 50), std::to_string(i % 40) + ".25",
+                          "p-" + std::to_string(i % 3), "w-" + std::to_string(i % 17)));
+    if (i % 7 == 0)
+      lines.push_back(Contract("c-" + std::to_string(i), ts, i % 2 ? "signed" : "terminated",
+                               "labor_contract"));
+  }
+  lines.push_back(lines[5]);  // a duplicate
+  auto a = Open("a");
+  Apply(*a, lines, 64);
+  std::mt19937 rng(7);
+  std::shuffle(lines.begin(), lines.end(), rng);
+  auto b = Open("b");
+  Apply(*b, lines, 50);
+  std::string da = DumpOf(*a), db = DumpOf(*b);
+  EXPECT_GT(da.size(), 1000u);
+  EXPECT_EQ(da, db);
+}
+
+TEST_F(StoreTest, StateSurvivesReopen) {
+  {
+    auto store = Open();
+    Apply(*store, {Order("o-1", "2024-07-03T10:00:00+08:00", "food_delivery", "30", "10")});
+  }
+  auto store = Open();
+  auto wm = store->GetWorkerMonth(*ParsePeriod("2024-07"), "p-1", "w-1");
+  ASSERT_TRUE(wm.ok() && wm->has_value());
+  EXPECT_EQ((*wm)->earnings, 1000);
+  auto json = InspectJson(*store, InspectQuery{"p-1", "w-1", std::nullopt});
+  ASSERT_TRUE(json.ok());
+  EXPECT_NE(json->find("\"earnings_cny\": 10.00"), std::string::npos) << *json;
+}
+
+TEST_F(StoreTest, UnusableDirectoryIsAClearError) {
+  fs::create_directories(root_);
+  std::ofstream(root_ / "file") << "x";
+  auto s = Store::Open((root_ / "file").string(), StoreOptions{});
+  ASSERT_FALSE(s.ok());
+  EXPECT_NE(s.status().message().find("not a directory"), std::string::npos);
+  auto first = Open("locked");
+  auto second = Store::Open((root_ / "locked").string(), StoreOptions{});
+  ASSERT_FALSE(second.ok());
+  EXPECT_NE(second.status().message().find("in use"), std::string::npos)
+      << second.status().message();
+}
+
+}  // namespace
+}  // namespace flexwatch
