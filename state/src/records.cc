@@ -122,17 +122,21 @@ bool WorkerMonth::Decode(std::string_view in, WorkerMonth& out) {
   return true;
 }
 
+void WorkerMonth::AddOrder(const Event& e) {
+  const int s = static_cast<int>(e.order.sector);
+  duration += e.order.duration;
+  earnings += e.order.earnings;
+  orders[s] += 1;
+  const uint32_t bit = 1u << (CivilFromDays(BeijingDay(e.ts)).day - 1);
+  active_days |= bit;
+  sector_days[s] |= bit;
+  first_order = std::min(first_order, e.ts);
+  last_order = std::max(last_order, e.ts);
+}
+
 WorkerMonth WorkerMonth::FromOrder(const Event& e) {
   WorkerMonth wm;
-  wm.duration = e.order.duration;
-  wm.earnings = e.order.earnings;
-  wm.orders[static_cast<int>(e.order.sector)] = 1;
-  Day day = BeijingDay(e.ts);
-  uint32_t bit = 1u << (CivilFromDays(day).day - 1);
-  wm.active_days = bit;
-  wm.sector_days[static_cast<int>(e.order.sector)] = bit;
-  wm.first_order = e.ts;
-  wm.last_order = e.ts;
+  wm.AddOrder(e);
   return wm;
 }
 
@@ -151,9 +155,20 @@ bool ContributionTotal::Decode(std::string_view in, ContributionTotal& out) {
   return true;
 }
 
-ContributionTotal ContributionTotal::FromEvent(const Event& e) {
+void ContributionTotal::AddPayment(const Event& e) {
   const ContributionFields& c = e.contribution;
-  return ContributionTotal{c.amount, c.base, c.orders_covered, 1, e.ts, e.ts};
+  amount += c.amount;
+  base = std::max(base, c.base);
+  orders_covered += c.orders_covered;
+  payments += 1;
+  first_paid = std::min(first_paid, e.ts);
+  last_paid = std::max(last_paid, e.ts);
+}
+
+ContributionTotal ContributionTotal::FromEvent(const Event& e) {
+  ContributionTotal t;
+  t.AddPayment(e);
+  return t;
 }
 
 std::string EncodeCounter(int64_t n) { return EncodeFields(RecordKind::kCounter, &n, 1); }

@@ -5,6 +5,7 @@
 #include <rocksdb/filter_policy.h>
 #include <rocksdb/merge_operator.h>
 #include <rocksdb/options.h>
+#include <rocksdb/perf_level.h>
 #include <rocksdb/slice.h>
 #include <rocksdb/table.h>
 #include <rocksdb/write_batch.h>
@@ -270,6 +271,8 @@ Status Store::LookupSeen(const std::vector<std::string>& sorted_keys, std::vecto
 }
 
 Status Store::Write(rocksdb::WriteBatch& batch) {
+  // Per-thread statistics cost a thread-local lookup per key comparison: not on the write path.
+  rocksdb::SetPerfLevel(rocksdb::PerfLevel::kDisable);
   rocksdb::Status s = impl_->db->Write(impl_->write_options, &batch);
   if (!s.ok()) return Status::IOError("committing state: " + s.ToString());
   return Status::OK();

@@ -3,6 +3,7 @@
 #include <rocksdb/write_batch.h>
 
 #include <algorithm>
+#include <map>
 #include <numeric>
 
 namespace flexwatch {
@@ -42,27 +43,27 @@ Result<IngestCounts> StateWriter::Commit() {
   std::iota(order.begin(), order.end(), 0);
   std::stable_sort(order.begin(), order.end(),
                    [&](uint32_t a, uint32_t b) { return seen_keys[a] < seen_keys[b]; });
-  std::vector<std::string> sorted_keys;
-  sorted_keys.reserve(n);
-  std::vector<bool> apply(n, false);
-  for (size_t j = 0; j < n; ++j) {
-    uint32_t i = order[j];
-    if (!sorted_keys.empty() && sorted_keys.back() == seen_keys[i]) continue;  // in-batch repeat
-    sorted_keys.push_back(seen_keys[i]);
-    apply[i] = true;
+  std::vector<std::string> unique_keys;  // sorted, as MultiGet wants them
+  std::vector<uint32_t> first_of;        // the staged event each unique key stands for
+  unique_keys.reserve(n);
+  for (uint32_t i : order) {
+    if (!unique_keys.empty() && unique_keys.back() == seen_keys[i]) continue;  // in-batch repeat
+    unique_keys.push_back(seen_keys[i]);
+    first_of.push_back(i);
   }
   std::vector<bool> found;
-  if (Status s = store_->LookupSeen(sorted_keys, found); !s.ok()) return s;
-  {
-    size_t k = 0;
-    for (size_t j = 0; j < n; ++j) {
-      uint32_t i = order[j];
-      if (!apply[i]) continue;
-      if (found[k++]) apply[i] = false;
-    }
-  }
+  if (Status s = store_->LookupSeen(unique_keys, found); !s.ok()) return s;
+  std::vector<bool> apply(n, false);
+  for (size_t k = 0; k < unique_keys.size(); ++k) apply[first_of[k]] = !found[k];
 
-  rocksdb::WriteBatch batch;
+  // Fold the applied events per key first: one merge per worker-month (or contribution, or
+  // complaint cell) per commit, and each column family's entries written in key order, which
+  // keeps memtable inserts cheap.
+  std::map<std::string, WorkerMonth> wms;
+  std::map<std::string, ContributionTotal> contribs;
+  std::map<std::string, int64_t> complaints;
+  std::vector<std::pair<std::string, std::string>> contracts, policies;
+  std::vector<std::string> new_platforms;
   for (size_t i = 0; i < n; ++i) {
     if (!apply[i]) {
       ++counts.duplicates;
@@ -70,38 +71,45 @@ Result<IngestCounts> StateWriter::Commit() {
     }
     ++counts.accepted;
     const Event& e = events_[i];
-    batch.Put(store_->cf(Cf::kSeen), seen_keys[i], rocksdb::Slice());
-    if (platforms_known_.insert(e.platform_id).second)
-      batch.Put(store_->cf(Cf::kMeta), "platform/" + e.platform_id, rocksdb::Slice());
+    if (platforms_known_.insert(e.platform_id).second) new_platforms.push_back(e.platform_id);
     switch (e.type) {
       case EventType::kOrder:
-        batch.Merge(store_->cf(Cf::kWm),
-                    keys::WorkerMonthKey(BeijingPeriod(e.ts), e.platform_id, e.worker_id),
-                    WorkerMonth::FromOrder(e).Encode());
+        wms[keys::WorkerMonthKey(BeijingPeriod(e.ts), e.platform_id, e.worker_id)].AddOrder(e);
         break;
       case EventType::kContract:
-        batch.Put(store_->cf(Cf::kContracts),
-                  keys::Contract(e.platform_id, e.worker_id, e.ts, e.event_id),
-                  EncodeContract(e));
+        contracts.emplace_back(keys::Contract(e.platform_id, e.worker_id, e.ts, e.event_id),
+                               EncodeContract(e));
         break;
       case EventType::kContribution:
-        batch.Merge(store_->cf(Cf::kContrib),
-                    keys::Contribution(e.contribution.period, e.platform_id, e.worker_id,
-                                       e.contribution.scheme, e.contribution.payer),
-                    ContributionTotal::FromEvent(e).Encode());
+        contribs[keys::Contribution(e.contribution.period, e.platform_id, e.worker_id,
+                                    e.contribution.scheme, e.contribution.payer)]
+            .AddPayment(e);
         break;
       case EventType::kCoverage:
-        batch.Put(store_->cf(Cf::kCoverage),
-                  keys::Policy(e.platform_id, e.worker_id, e.coverage.valid_from, e.event_id),
-                  EncodePolicy(e));
+        policies.emplace_back(
+            keys::Policy(e.platform_id, e.worker_id, e.coverage.valid_from, e.event_id),
+            EncodePolicy(e));
         break;
       case EventType::kComplaint:
-        batch.Merge(store_->cf(Cf::kComplaints),
-                    keys::Complaint(BeijingPeriod(e.ts), e.platform_id, e.complaint.category),
-                    EncodeCounter(1));
+        complaints[keys::Complaint(BeijingPeriod(e.ts), e.platform_id, e.complaint.category)] += 1;
         break;
     }
   }
+  std::sort(contracts.begin(), contracts.end());
+  std::sort(policies.begin(), policies.end());
+
+  rocksdb::WriteBatch batch;
+  for (size_t k = 0; k < unique_keys.size(); ++k)
+    if (apply[first_of[k]]) batch.Put(store_->cf(Cf::kSeen), unique_keys[k], rocksdb::Slice());
+  for (const auto& [key, wm] : wms) batch.Merge(store_->cf(Cf::kWm), key, wm.Encode());
+  for (const auto& [key, total] : contribs)
+    batch.Merge(store_->cf(Cf::kContrib), key, total.Encode());
+  for (const auto& [key, count] : complaints)
+    batch.Merge(store_->cf(Cf::kComplaints), key, EncodeCounter(count));
+  for (const auto& [key, value] : contracts) batch.Put(store_->cf(Cf::kContracts), key, value);
+  for (const auto& [key, value] : policies) batch.Put(store_->cf(Cf::kCoverage), key, value);
+  for (const std::string& p : new_platforms)
+    batch.Put(store_->cf(Cf::kMeta), "platform/" + p, rocksdb::Slice());
   for (auto& [key, json] : dead_) batch.Put(store_->cf(Cf::kDead), key, json);
   counts.rejected = static_cast<int64_t>(dead_.size());
   for (auto& [source, pos] : positions_)

@@ -27,6 +27,8 @@ struct WorkerMonth {
   TimestampMs last_order = INT64_MIN;
 
   int64_t TotalOrders() const;
+  // Folds one order in (the same fold the merge operator applies to encoded records).
+  void AddOrder(const Event& e);
   std::string Encode() const;
   static bool Decode(std::string_view in, WorkerMonth& out);
   static WorkerMonth FromOrder(const Event& e);
@@ -41,6 +43,7 @@ struct ContributionTotal {
   TimestampMs first_paid = INT64_MAX;
   TimestampMs last_paid = INT64_MIN;
 
+  void AddPayment(const Event& e);
   std::string Encode() const;
   static bool Decode(std::string_view in, ContributionTotal& out);
   static ContributionTotal FromEvent(const Event& e);
