@@ -16,20 +16,35 @@ Result<int64_t> ParseScaledDecimal(std::string_view t, int scale, ExcessDigits e
     neg = true;
     ++i;
   }
-  // Collect significant digits and the decimal exponent they carry.
-  std::string digits;
+  // Significant digits (leading zeros dropped) and the decimal exponent they carry. Digits past
+  // kMaxDigits only matter as "is any of them non-zero" (the value is then too large or has
+  // excess decimals), so they are not kept.
+  char digits[kMaxDigits + 2];
+  int nd = 0;
+  bool overflow_nonzero = false;
+  int dropped_int_digits = 0;
   int exp10 = 0;
+  auto take = [&](char c, bool fraction) {
+    if (nd == 0 && c == '0') {
+      if (fraction) --exp10;
+      return;
+    }
+    if (nd < kMaxDigits + 1) {
+      digits[nd++] = c;
+      if (fraction) --exp10;
+    } else {
+      if (c != '0') overflow_nonzero = true;
+      if (!fraction) ++dropped_int_digits;
+    }
+  };
   size_t int_start = i;
-  while (i < t.size() && t[i] >= '0' && t[i] <= '9') digits.push_back(t[i++]);
+  while (i < t.size() && t[i] >= '0' && t[i] <= '9') take(t[i++], false);
   if (i == int_start) return Status::InvalidArgument("not a number");
   if (i - int_start > 1 && t[int_start] == '0') return Status::InvalidArgument("leading zero");
   if (i < t.size() && t[i] == '.') {
     ++i;
     size_t frac_start = i;
-    while (i < t.size() && t[i] >= '0' && t[i] <= '9') {
-      digits.push_back(t[i++]);
-      --exp10;
-    }
+    while (i < t.size() && t[i] >= '0' && t[i] <= '9') take(t[i++], true);
     if (i == frac_start) return Status::InvalidArgument("no digit after the decimal point");
   }
   if (i < t.size() && (t[i] == 'e' || t[i] == 'E')) {
@@ -46,29 +61,26 @@ Result<int64_t> ParseScaledDecimal(std::string_view t, int scale, ExcessDigits e
     exp10 += eneg ? -e : e;
   }
   if (i != t.size()) return Status::InvalidArgument("not a number");
-  // Strip leading zeros; the value is digits * 10^(exp10 + scale).
-  size_t nz = digits.find_first_not_of('0');
-  if (nz == std::string::npos) return int64_t{0};
-  digits.erase(0, nz);
-  int shift = exp10 + scale;
+  if (nd == 0) return int64_t{0};
+  exp10 += dropped_int_digits;
+  // The value is digits[0..nd) * 10^(exp10 + scale), plus whatever was past kMaxDigits.
+  const int shift = exp10 + scale;
   int64_t v = 0;
   if (shift >= 0) {
-    if (static_cast<int>(digits.size()) + shift > kMaxDigits)
-      return Status::InvalidArgument("number too large");
-    for (char c : digits) v = v * 10 + (c - '0');
+    if (nd + shift > kMaxDigits) return Status::InvalidArgument("number too large");
+    for (int k = 0; k < nd; ++k) v = v * 10 + (digits[k] - '0');
     for (int k = 0; k < shift; ++k) v *= 10;
   } else {
-    size_t keep = digits.size() > static_cast<size_t>(-shift) ? digits.size() + shift : 0;
-    std::string_view dropped = std::string_view(digits).substr(keep);
-    bool nonzero_dropped = dropped.find_first_not_of('0') != std::string_view::npos;
+    const int keep = nd + shift > 0 ? nd + shift : 0;
+    bool nonzero_dropped = overflow_nonzero;
+    for (int k = keep; k < nd; ++k) nonzero_dropped |= digits[k] != '0';
     if (nonzero_dropped && excess == ExcessDigits::kReject)
       return Status::InvalidArgument("more than " + std::to_string(scale) + " decimals");
     if (keep > kMaxDigits) return Status::InvalidArgument("number too large");
-    for (size_t k = 0; k < keep; ++k) v = v * 10 + (digits[k] - '0');
-    // Round half away from zero: look at the first dropped digit (padded with zeros if the
-    // dropped part is shorter than -shift, which means the first dropped digit is a 0).
-    size_t missing = static_cast<size_t>(-shift) - dropped.size();
-    if (missing == 0 && !dropped.empty() && dropped[0] >= '5') ++v;
+    for (int k = 0; k < keep; ++k) v = v * 10 + (digits[k] - '0');
+    // Round half away from zero on the first dropped digit (a 0 when the dropped part is
+    // shorter than -shift, i.e. the value is below half a unit).
+    if (keep == nd + shift && keep < nd && digits[keep] >= '5') ++v;
   }
   if (v > kMaxMagnitude) return Status::InvalidArgument("number too large");
   return neg ? -v : v;

@@ -52,8 +52,18 @@ constexpr std::array<std::string_view, kFieldCount> kFieldNames = {
     "base_cny",   "amount_cny",      "orders_covered", "product",  "sum_insured_cny",
     "valid_from", "valid_to",        "category"};
 
+// Field names by length, so that a key is compared with at most a few candidates.
+struct FieldTable {
+  std::array<std::vector<int>, 24> by_length;
+  FieldTable() {
+    for (int i = 0; i < kFieldCount; ++i) by_length[kFieldNames[i].size()].push_back(i);
+  }
+};
+
 int FieldIndex(std::string_view key) {
-  for (int i = 0; i < kFieldCount; ++i)
+  static const FieldTable table;
+  if (key.size() >= table.by_length.size()) return -1;
+  for (int i : table.by_length[key.size()])
     if (kFieldNames[i] == key) return i;
   return -1;
 }
@@ -391,9 +401,10 @@ bool Decoder::DecodePadded(std::string_view line, Event& event, Rejection& rej) 
     return fail(RejectCode::kLineTooLong, "line of " + std::to_string(line.size()) +
                                               " bytes is longer than the limit of " +
                                               std::to_string(options_.max_line_bytes));
+
+  // simdjson's On-Demand front end does not report every invalid byte as such: check first.
   if (!simdjson::validate_utf8(line.data(), line.size()))
     return fail(RejectCode::kInvalidUtf8, "line is not valid UTF-8");
-
   auto& slots = impl_->slots;
   for (auto& s : slots) s = Slot{};
   od::document doc;

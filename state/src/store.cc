@@ -201,6 +201,8 @@ Result<std::unique_ptr<Store>> Store::Open(const std::string& dir, const StoreOp
   db_options.write_buffer_manager = wbm;
   db_options.info_log_level = rocksdb::InfoLogLevel::WARN_LEVEL;
   db_options.keep_log_file_num = 3;
+  // One writer per store: no concurrent memtable inserts to coordinate.
+  db_options.allow_concurrent_memtable_write = false;
 
   auto fold = std::make_shared<FoldOperator>();
   std::vector<rocksdb::ColumnFamilyDescriptor> descriptors;

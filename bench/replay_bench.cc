@@ -1,0 +1,199 @@
+// Replay throughput against the parse-only floor, measured in one run on one file.
+//
+//   replay_bench [--events N] [--flexwatch PATH] [--dir DIR] [--json FILE]
+//
+// 1. generates a feed of about N events with `flexwatch gen`'s library (same seed each time);
+// 2. parse-only: reads the file with the same line reader and walks every field of every line
+//    with simdjson On-Demand (the floor: no validation, no state);
+// 3. decode-only: the full decoder and validation of spec/events.md, no state;
+// 4. replay: `flexwatch replay` as a child process into a fresh state directory (durable state,
+//    de-duplication, dead letters), its CPU time, wall time and peak RSS from wait4();
+// 5. parse-only again, so that drift of a shared machine shows.
+// Prints a Markdown table and, with --json, writes the figures as JSON.
+#include <simdjson.h>
+#include <sys/resource.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <cstdio>
+#include <cstring>
+#include <ctime>
+#include <filesystem>
+#include <fstream>
+#include <string>
+#include <vector>
+
+#include "flexwatch/gen/generator.h"
+#include "flexwatch/ingest/decoder.h"
+#include "flexwatch/ingest/line_reader.h"
+
+namespace fs = std::filesystem;
+using flexwatch::Decoder;
+
+namespace {
+
+double CpuSeconds() {
+  timespec ts;
+  clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
+  return static_cast<double>(ts.tv_sec) + static_cast<double>(ts.tv_nsec) * 1e-9;
+}
+
+double WallSeconds() {
+  return std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch())
+      .count();
+}
+
+struct Run {
+  double cpu = 0, wall = 0;
+  int64_t lines = 0, ok = 0;
+  long max_rss_kb = 0;
+};
+
+Run ParseOnly(const std::string& path) {
+  Run r;
+  double c0 = CpuSeconds(), w0 = WallSeconds();
+  auto reader = flexwatch::LineReader::Open(path, 1 << 20, simdjson::SIMDJSON_PADDING);
+  simdjson::ondemand::parser parser;
+  flexwatch::Line line;
+  size_t sink = 0;
+  while ((*reader)->Next(line)) {
+    ++r.lines;
+    simdjson::ondemand::document doc;
+    if (parser
+            .iterate(simdjson::padded_string_view(line.text.data(), line.text.size(),
+                                                  line.text.size() + simdjson::SIMDJSON_PADDING))
+            .get(doc))
+      continue;
+    simdjson::ondemand::object obj;
+    if (doc.get_object().get(obj)) continue;
+    bool good = true;
+    for (auto field : obj) {
+      std::string_view key;
+      if (field.unescaped_key().get(key)) {
+        good = false;
+        break;
+      }
+      sink += key.size() + field.value().raw_json_token().value_unsafe().size();
+    }
+    r.ok += good;
+  }
+  r.cpu = CpuSeconds() - c0;
+  r.wall = WallSeconds() - w0;
+  if (sink == 42) std::puts("");  // keep the loop's work observable
+  return r;
+}
+
+Run DecodeOnly(const std::string& path) {
+  Run r;
+  double c0 = CpuSeconds(), w0 = WallSeconds();
+  Decoder decoder;
+  auto reader = flexwatch::LineReader::Open(path, decoder.options().max_line_bytes,
+                                            Decoder::Padding());
+  flexwatch::Line line;
+  flexwatch::Event event;
+  flexwatch::Rejection rej;
+  while ((*reader)->Next(line)) {
+    ++r.lines;
+    r.ok += !line.too_long && decoder.DecodePadded(line.text, event, rej);
+  }
+  r.cpu = CpuSeconds() - c0;
+  r.wall = WallSeconds() - w0;
+  return r;
+}
+
+Run ReplayChild(const std::string& flexwatch, const std::string& state, const std::string& feed,
+                const std::string& stats) {
+  Run r;
+  double w0 = WallSeconds();
+  pid_t pid = fork();
+  if (pid == 0) {
+    execl(flexwatch.c_str(), flexwatch.c_str(), "replay", "--no-progress", "--state",
+          state.c_str(), "--stats-json", stats.c_str(), feed.c_str(), static_cast<char*>(nullptr));
+    _exit(127);
+  }
+  int status = 0;
+  rusage ru{};
+  wait4(pid, &status, 0, &ru);
+  r.wall = WallSeconds() - w0;
+  r.cpu = static_cast<double>(ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) +
+          static_cast<double>(ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) * 1e-6;
+  r.max_rss_kb = ru.ru_maxrss;
+  if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
+    std::fprintf(stderr, "replay failed (status %d)\n", status);
+    std::exit(1);
+  }
+  return r;
+}
+
+uint64_t DirBytes(const std::string& dir) {
+  uint64_t total = 0;
+  for (const auto& e : fs::recursive_directory_iterator(dir))
+    if (e.is_regular_file()) total += e.file_size();
+  return total;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  int64_t events = 5'000'000;
+  std::string flexwatch = FLEXWATCH_BINARY, dir, json_out;
+  for (int i = 1; i + 1 < argc; i += 2) {
+    std::string a = argv[i];
+    if (a == "--events") events = std::stoll(argv[i + 1]);
+    else if (a == "--flexwatch") flexwatch = argv[i + 1];
+    else if (a == "--dir") dir = argv[i + 1];
+    else if (a == "--json") json_out = argv[i + 1];
+  }
+  if (dir.empty()) dir = (fs::temp_directory_path() / ("flexwatch-bench-" + std::to_string(getpid()))).string();
+  fs::create_directories(dir);
+  const std::string feed = dir + "/feed.ndjson", state = dir + "/state", stats = dir + "/stats.json";
+
+  // About 180 events per worker-month in the generated mix; three months.
+  flexwatch::GenOptions g;
+  g.months = 3;
+  g.workers = static_cast<int>(std::max<int64_t>(100, events / (180 * 3)));
+  g.seed = 20240701;
+  {
+    std::ofstream out(feed, std::ios::binary | std::ios::trunc);
+    if (!flexwatch::Generate(g, out, nullptr).ok()) return 1;
+  }
+  const uint64_t feed_bytes = fs::file_size(feed);
+
+  Run parse1 = ParseOnly(feed);
+  Run decode = DecodeOnly(feed);
+  fs::remove_all(state);
+  Run replay = ReplayChild(flexwatch, state, feed, stats);
+  Run parse2 = ParseOnly(feed);
+  const uint64_t state_bytes = DirBytes(state);
+
+  const double parse_cpu = std::min(parse1.cpu, parse2.cpu);
+  const double n = static_cast<double>(parse1.lines);
+  std::printf("| run | lines | CPU s | wall s | events/s (CPU) | ratio to parse-only |\n");
+  std::printf("|---|---:|---:|---:|---:|---:|\n");
+  auto row = [&](const char* name, const Run& r) {
+    std::printf("| %s | %lld | %.2f | %.2f | %.0f | %.2f |\n", name,
+                static_cast<long long>(parse1.lines), r.cpu, r.wall, n / r.cpu, r.cpu / parse_cpu);
+  };
+  row("parse-only (before)", parse1);
+  row("decode + validate", decode);
+  row("replay (durable state, dedup)", replay);
+  row("parse-only (after)", parse2);
+  std::printf("\nfeed %.1f MB, %d workers x 3 months; replay peak RSS %.0f MiB; state on disk %.1f MB"
+              " (%.1f bytes per event)\n",
+              static_cast<double>(feed_bytes) / 1e6, g.workers,
+              static_cast<double>(replay.max_rss_kb) / 1024.0,
+              static_cast<double>(state_bytes) / 1e6, static_cast<double>(state_bytes) / n);
+  if (!json_out.empty()) {
+    std::ofstream j(json_out, std::ios::trunc);
+    j << "{\"lines\": " << parse1.lines << ", \"feed_bytes\": " << feed_bytes
+      << ", \"parse_cpu_s\": " << parse_cpu << ", \"decode_cpu_s\": " << decode.cpu
+      << ", \"replay_cpu_s\": " << replay.cpu << ", \"replay_wall_s\": " << replay.wall
+      << ", \"replay_events_per_cpu_s\": " << n / replay.cpu
+      << ", \"replay_to_parse_ratio\": " << replay.cpu / parse_cpu
+      << ", \"replay_max_rss_kib\": " << replay.max_rss_kb << ", \"state_bytes\": " << state_bytes
+      << "}\n";
+  }
+  if (!getenv("FLEXWATCH_BENCH_KEEP")) fs::remove_all(dir);
+  return 0;
+}
