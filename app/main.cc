@@ -76,12 +76,13 @@ int RunReplay(const fw::Config& cfg, const ReplayArgs& a, fw::IngestCounts* out 
   auto store = fw::Store::Open(a.state, cfg.store);
   if (!store.ok()) return Fail("replay: " + store.status().message());
   const bool tty = a.progress && ::isatty(2);
-  auto counts = fw::ReplayFiles(**store, a.inputs, cfg.ingest,
-                                tty ? std::function<void(const fw::ReplayProgress&)>(DrawProgress)
-                                    : nullptr);
+  auto counts =
+      fw::ReplayFiles(**store, a.inputs, cfg.ingest,
+                      tty ? std::function<void(const fw::ReplayProgress&)>(DrawProgress) : nullptr);
   if (tty) std::fputc('\n', stderr);
   if (!counts.ok()) return Fail("replay: " + counts.status().message());
-  if (auto s = fw::WriteDeadLetterFile(**store, (fs::path(a.state) / "dead-letter.ndjson").string());
+  if (auto s =
+          fw::WriteDeadLetterFile(**store, (fs::path(a.state) / "dead-letter.ndjson").string());
       !s.ok())
     return Fail("replay: " + s.message());
   const std::string stats = "{\"accepted\": " + std::to_string(counts->accepted) +
@@ -93,12 +94,11 @@ int RunReplay(const fw::Config& cfg, const ReplayArgs& a, fw::IngestCounts* out 
     if (!f) return Fail("replay: cannot write " + a.stats_json);
   }
   std::fprintf(stderr, "replay: accepted %lld, duplicates %lld, rejected %lld%s\n",
-               static_cast<long long>(counts->accepted),
-               static_cast<long long>(counts->duplicates),
+               static_cast<long long>(counts->accepted), static_cast<long long>(counts->duplicates),
                static_cast<long long>(counts->rejected),
-               counts->rejected ? (" (see " + (fs::path(a.state) / "dead-letter.ndjson").string() +
-                                   ")").c_str()
-                                : "");
+               counts->rejected
+                   ? (" (see " + (fs::path(a.state) / "dead-letter.ndjson").string() + ")").c_str()
+                   : "");
   if (out) *out = *counts;
   return kExitOk;
 }
@@ -160,8 +160,8 @@ int RunDemo(const fw::Config& cfg, const std::string& dir, const fw::GenOptions&
   auto store = fw::Store::Open(state, cfg.store);
   if (!store.ok()) return Fail("demo: " + store.status().message());
   std::printf("3. state now holds:\n\n");
-  std::printf("  %-18s %-8s %8s %9s %10s %10s\n", "platform", "month", "workers", "orders",
-              "hours", "complaints");
+  std::printf("  %-18s %-8s %8s %9s %10s %10s\n", "platform", "month", "workers", "orders", "hours",
+              "complaints");
   for (fw::Period p : (*store)->Periods()) {
     std::map<std::string, std::array<int64_t, 3>> rows;
     (void)(*store)->ForEachWorkerMonth(p, "", [&](const fw::WorkerMonthRecord& r) {
@@ -182,11 +182,12 @@ int RunDemo(const fw::Config& cfg, const std::string& dir, const fw::GenOptions&
   std::printf("\n  events accepted %lld, duplicates ignored %lld, rejected %lld\n",
               static_cast<long long>(counts.accepted), static_cast<long long>(counts.duplicates),
               static_cast<long long>(counts.rejected));
-  std::printf("\nFeed: %s\nGround truth of planted violations: %s\nState: %s\n"
-              "Rejected lines: %s/dead-letter.ndjson\n"
-              "Look closer: build/flexwatch inspect --state %s --platform ID [--worker ID] "
-              "[--month YYYY-MM]\n",
-              feed.c_str(), truth.c_str(), state.c_str(), state.c_str(), state.c_str());
+  std::printf(
+      "\nFeed: %s\nGround truth of planted violations: %s\nState: %s\n"
+      "Rejected lines: %s/dead-letter.ndjson\n"
+      "Look closer: build/flexwatch inspect --state %s --platform ID [--worker ID] "
+      "[--month YYYY-MM]\n",
+      feed.c_str(), truth.c_str(), state.c_str(), state.c_str(), state.c_str());
   return kExitOk;
 }
 

@@ -40,8 +40,7 @@ double CpuSeconds() {
 }
 
 double WallSeconds() {
-  return std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch())
-      .count();
+  return std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch()).count();
 }
 
 struct Run {
@@ -88,8 +87,8 @@ Run DecodeOnly(const std::string& path) {
   Run r;
   double c0 = CpuSeconds(), w0 = WallSeconds();
   Decoder decoder;
-  auto reader = flexwatch::LineReader::Open(path, decoder.options().max_line_bytes,
-                                            Decoder::Padding());
+  auto reader =
+      flexwatch::LineReader::Open(path, decoder.options().max_line_bytes, Decoder::Padding());
   flexwatch::Line line;
   flexwatch::Event event;
   flexwatch::Rejection rej;
@@ -108,8 +107,8 @@ Run ReplayChild(const std::string& flexwatch, const std::string& state, const st
   double w0 = WallSeconds();
   pid_t pid = fork();
   if (pid == 0) {
-    execl(flexwatch.c_str(), flexwatch.c_str(), "replay", "--no-progress", "--state",
-          state.c_str(), "--stats-json", stats.c_str(), feed.c_str(), static_cast<char*>(nullptr));
+    execl(flexwatch.c_str(), flexwatch.c_str(), "replay", "--no-progress", "--state", state.c_str(),
+          "--stats-json", stats.c_str(), feed.c_str(), static_cast<char*>(nullptr));
     _exit(127);
   }
   int status = 0;
@@ -140,14 +139,20 @@ int main(int argc, char** argv) {
   std::string flexwatch = FLEXWATCH_BINARY, dir, json_out;
   for (int i = 1; i + 1 < argc; i += 2) {
     std::string a = argv[i];
-    if (a == "--events") events = std::stoll(argv[i + 1]);
-    else if (a == "--flexwatch") flexwatch = argv[i + 1];
-    else if (a == "--dir") dir = argv[i + 1];
-    else if (a == "--json") json_out = argv[i + 1];
+    if (a == "--events")
+      events = std::stoll(argv[i + 1]);
+    else if (a == "--flexwatch")
+      flexwatch = argv[i + 1];
+    else if (a == "--dir")
+      dir = argv[i + 1];
+    else if (a == "--json")
+      json_out = argv[i + 1];
   }
-  if (dir.empty()) dir = (fs::temp_directory_path() / ("flexwatch-bench-" + std::to_string(getpid()))).string();
+  if (dir.empty())
+    dir = (fs::temp_directory_path() / ("flexwatch-bench-" + std::to_string(getpid()))).string();
   fs::create_directories(dir);
-  const std::string feed = dir + "/feed.ndjson", state = dir + "/state", stats = dir + "/stats.json";
+  const std::string feed = dir + "/feed.ndjson", state = dir + "/state",
+                    stats = dir + "/stats.json";
 
   // About 180 events per worker-month in the generated mix; three months.
   flexwatch::GenOptions g;
@@ -179,11 +184,12 @@ int main(int argc, char** argv) {
   row("decode + validate", decode);
   row("replay (durable state, dedup)", replay);
   row("parse-only (after)", parse2);
-  std::printf("\nfeed %.1f MB, %d workers x 3 months; replay peak RSS %.0f MiB; state on disk %.1f MB"
-              " (%.1f bytes per event)\n",
-              static_cast<double>(feed_bytes) / 1e6, g.workers,
-              static_cast<double>(replay.max_rss_kb) / 1024.0,
-              static_cast<double>(state_bytes) / 1e6, static_cast<double>(state_bytes) / n);
+  std::printf(
+      "\nfeed %.1f MB, %d workers x 3 months; replay peak RSS %.0f MiB; state on disk %.1f MB"
+      " (%.1f bytes per event)\n",
+      static_cast<double>(feed_bytes) / 1e6, g.workers,
+      static_cast<double>(replay.max_rss_kb) / 1024.0, static_cast<double>(state_bytes) / 1e6,
+      static_cast<double>(state_bytes) / n);
   if (!json_out.empty()) {
     std::ofstream j(json_out, std::ios::trunc);
     j << "{\"lines\": " << parse1.lines << ", \"feed_bytes\": " << feed_bytes

@@ -47,11 +47,13 @@ class ReplayCliTest : public TempDirTest {
 TEST_F(ReplayCliTest, StatsDeadLettersAndIdempotentRerun) {
   std::string feed;
   for (const char* l : kValid) feed += std::string(l) + "\n";
-  feed += std::string(kValid[0]) + "\n";                                    // line 7: duplicate
-  feed += "{\"type\":\"order\",\"event_id\":\"o-9\"\n";                       // line 8: not JSON
-  feed += "\n";                                                             // line 9: blank
+  feed += std::string(kValid[0]) + "\n";                                // line 7: duplicate
+  feed += "{\"type\":\"order\",\"event_id\":\"o-9\"\n";                 // line 8: not JSON
+  feed += "\n";                                                         // line 9: blank
   feed += std::string(kValid[1]).replace(80, 5, "p-m\xff\xfe") + "\n";  // line 10: bad UTF-8
-  feed += R"({"type":"order","event_id":"o-3","ts":"2024-07-05T12:00:00+08:00","platform_id":"p-meal","worker_id":"w-1","sector":"food_delivery","duration_min":2000,"earnings_cny":1})" "\n";
+  feed +=
+      R"({"type":"order","event_id":"o-3","ts":"2024-07-05T12:00:00+08:00","platform_id":"p-meal","worker_id":"w-1","sector":"food_delivery","duration_min":2000,"earnings_cny":1})"
+      "\n";
   WriteFile(dir_ / "feed.ndjson", feed);
   const std::string state = (dir_ / "state").string();
   const std::string src = (dir_ / "feed.ndjson").string();
@@ -59,7 +61,8 @@ TEST_F(ReplayCliTest, StatsDeadLettersAndIdempotentRerun) {
   CommandResult r = Flexwatch(
       {"replay", "--state", state, "--stats-json", (dir_ / "stats.json").string(), src}, dir_);
   ASSERT_EQ(r.exit_code, 0) << r.err;
-  EXPECT_EQ(ReadFile(dir_ / "stats.json"), "{\"accepted\": 6, \"duplicates\": 1, \"rejected\": 3}\n");
+  EXPECT_EQ(ReadFile(dir_ / "stats.json"),
+            "{\"accepted\": 6, \"duplicates\": 1, \"rejected\": 3}\n");
   const std::string dead = ReadFile(fs::path(state) / "dead-letter.ndjson");
   simdjson::dom::parser parser;
   std::vector<int64_t> lines;
@@ -87,7 +90,8 @@ TEST_F(ReplayCliTest, StatsDeadLettersAndIdempotentRerun) {
   r = Flexwatch({"replay", "--state", state, "--stats-json", (dir_ / "stats2.json").string(), src},
                 dir_);
   ASSERT_EQ(r.exit_code, 0) << r.err;
-  EXPECT_EQ(ReadFile(dir_ / "stats2.json"), "{\"accepted\": 0, \"duplicates\": 7, \"rejected\": 3}\n");
+  EXPECT_EQ(ReadFile(dir_ / "stats2.json"),
+            "{\"accepted\": 0, \"duplicates\": 7, \"rejected\": 3}\n");
   EXPECT_EQ(Dump(state), first_dump);
   EXPECT_EQ(ReadFile(fs::path(state) / "dead-letter.ndjson"), dead);
 }
@@ -97,11 +101,12 @@ TEST_F(ReplayCliTest, StdinIsASource) {
   for (const char* l : kValid) feed += std::string(l) + "\n";
   WriteFile(dir_ / "feed.ndjson", feed);
   const std::string state = (dir_ / "state").string();
-  CommandResult r = Flexwatch({"replay", "--state", state, "--stats-json",
-                               (dir_ / "stats.json").string(), "-"},
-                              dir_, (dir_ / "feed.ndjson").string());
+  CommandResult r =
+      Flexwatch({"replay", "--state", state, "--stats-json", (dir_ / "stats.json").string(), "-"},
+                dir_, (dir_ / "feed.ndjson").string());
   ASSERT_EQ(r.exit_code, 0) << r.err;
-  EXPECT_EQ(ReadFile(dir_ / "stats.json"), "{\"accepted\": 6, \"duplicates\": 0, \"rejected\": 0}\n");
+  EXPECT_EQ(ReadFile(dir_ / "stats.json"),
+            "{\"accepted\": 6, \"duplicates\": 0, \"rejected\": 0}\n");
   r = Flexwatch({"inspect", "--state", state, "--platform", "p-meal", "--worker", "w-1", "--month",
                  "2024-07"},
                 dir_);
@@ -159,11 +164,11 @@ TEST_F(ReplayCliTest, ShuffledFeedGivesTheSameState) {
   for (const auto& l : lines) shuffled += l + "\n";
   WriteFile(dir_ / "shuffled.ndjson", shuffled);
   ASSERT_EQ(Flexwatch({"replay", "--state", (dir_ / "a").string(), feed}, dir_).exit_code, 0);
-  ASSERT_EQ(Flexwatch({"replay", "--state", (dir_ / "b").string(),
-                       (dir_ / "shuffled.ndjson").string()},
-                      dir_)
-                .exit_code,
-            0);
+  ASSERT_EQ(
+      Flexwatch({"replay", "--state", (dir_ / "b").string(), (dir_ / "shuffled.ndjson").string()},
+                dir_)
+          .exit_code,
+      0);
   std::string a = Dump(dir_ / "a", false), b = Dump(dir_ / "b", false);
   EXPECT_GT(a.size(), 100000u);
   EXPECT_TRUE(a == b) << "states differ after a shuffle";
@@ -174,8 +179,7 @@ TEST_F(ReplayCliTest, KillNineThenRerunEqualsACleanRun) {
   std::string feed = Gen("feed.ndjson", 400, 2, 8);
   WriteFile(dir_ / "small-commits.yaml", "ingest:\n  commit_every: 500\n");
   const std::string cfg = (dir_ / "small-commits.yaml").string();
-  ASSERT_EQ(Flexwatch({"--config", cfg, "replay", "--state", (dir_ / "clean").string(), feed},
-                      dir_)
+  ASSERT_EQ(Flexwatch({"--config", cfg, "replay", "--state", (dir_ / "clean").string(), feed}, dir_)
                 .exit_code,
             0);
   const std::string clean = Dump(dir_ / "clean");

@@ -57,7 +57,7 @@ TEST(Json, EscapesAndReplacesInvalidUtf8) {
   EXPECT_EQ(JsonString("a\"b\\c\n\x01"), "\"a\\\"b\\\\c\\n\\u0001\"");
   EXPECT_EQ(JsonString("\xe5\x8c\x97\xe4\xba\xac"), "\"\xe5\x8c\x97\xe4\xba\xac\"");
   EXPECT_EQ(JsonString("a\xffz"), "\"a\xef\xbf\xbdz\"");
-  EXPECT_FALSE(IsUtf8("\xc0\xaf"));  // overlong
+  EXPECT_FALSE(IsUtf8("\xc0\xaf"));      // overlong
   EXPECT_FALSE(IsUtf8("\xed\xa0\x80"));  // surrogate
   EXPECT_EQ(Base64("\xff"), "/w==");
   EXPECT_EQ(Base64("abc"), "YWJj");

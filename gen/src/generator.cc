@@ -24,8 +24,8 @@ class Rng {
   // Uniform in [0, n).
   int64_t Below(int64_t n) {
     return n <= 0 ? 0
-                  : static_cast<int64_t>((static_cast<unsigned __int128>(Next()) *
-                                          static_cast<uint64_t>(n)) >> 64);
+                  : static_cast<int64_t>(
+                        (static_cast<unsigned __int128>(Next()) * static_cast<uint64_t>(n)) >> 64);
   }
   int64_t Between(int64_t lo, int64_t hi) { return lo + Below(hi - lo + 1); }  // inclusive
   bool Chance(double p) { return static_cast<double>(Next() >> 11) * 0x1.0p-53 < p; }
@@ -60,9 +60,9 @@ bool IsPilot(Sector s) {
 }
 bool IsHighRisk(Sector s) { return s == Sector::kExpressDelivery || s == Sector::kHomeServices; }
 
-constexpr std::array<const char*, 8> kDistricts = {"chaoyang", "haidian", "dongcheng", "xicheng",
-                                                   "fengtai", "shijingshan", "tongzhou",
-                                                   "changping"};
+constexpr std::array<const char*, 8> kDistricts = {"chaoyang", "haidian",  "dongcheng",
+                                                   "xicheng",  "fengtai",  "shijingshan",
+                                                   "tongzhou", "changping"};
 
 struct Planted {
   double contract_avoidance = 0, underpayment = 0, coverage_mismatch = 0, dispatch_share = 0.05;
@@ -274,8 +274,8 @@ void Sim::StartMonth(Period p) {
   const int ndays = DaysInMonth(PeriodYear(p), PeriodMonth(p));
   for (size_t i = 0; i < engagements_.size(); ++i) {
     const Engagement& e = engagements_[i];
-    const bool secondary = engagements_[i].tier == kIndependent && i > 0 &&
-                           engagements_[i - 1].worker == e.worker;
+    const bool secondary =
+        engagements_[i].tier == kIndependent && i > 0 && engagements_[i - 1].worker == e.worker;
     int days_lo, days_hi;
     int64_t hours_lo, hours_hi;
     if (e.tier == kLaborRelation) {
@@ -314,9 +314,8 @@ void Sim::StartMonth(Period p) {
     TimestampMs ts = BeijingInstant(first - 2, rng_.Between(9 * 60, 17 * 60));
     Emit(first - 2, ts,
          Head("coverage", NextId("v-"), ts, ps.id, workers_[e.worker]) +
-             ",\"product\":\"accident\",\"sum_insured_cny\":" + Money(sum) +
-             ",\"valid_from\":\"" + FormatDate(from) + "\",\"valid_to\":\"" + FormatDate(to) +
-             "\"}");
+             ",\"product\":\"accident\",\"sum_insured_cny\":" + Money(sum) + ",\"valid_from\":\"" +
+             FormatDate(from) + "\",\"valid_to\":\"" + FormatDate(to) + "\"}");
   }
 }
 
@@ -332,16 +331,17 @@ void Sim::GenerateDay(Day d) {
     while (used < m.budget_mmin_per_day && minute < 23 * 60) {
       int64_t dur = rng_.Between(sp.min_minutes, sp.max_minutes) * 1000;
       if (rng_.Chance(0.1)) dur += 500;  // half minutes occur in real feeds
-      if (used + dur > m.budget_mmin_per_day + 10000) dur = std::max<int64_t>(
-          1000, (m.budget_mmin_per_day - used) / 1000 * 1000);
+      if (used + dur > m.budget_mmin_per_day + 10000)
+        dur = std::max<int64_t>(1000, (m.budget_mmin_per_day - used) / 1000 * 1000);
       Fen pay = dur * fen_per_hour / 60000;
       TimestampMs ts = BeijingInstant(d, minute + dur / 60000);
-      std::string line = Head("order", NextId("o-"), ts, ps.id, workers_[e.worker]) +
-                         ",\"sector\":\"" + std::string(NameOf(sp.sector)) +
-                         "\",\"duration_min\":" + (dur % 1000 ? std::to_string(dur / 1000) + ".5"
-                                                               : std::to_string(dur / 1000)) +
-                         ",\"earnings_cny\":" + Money(pay);
-      if (rng_.Chance(0.8)) line += ",\"district\":\"" + std::string(kDistricts[rng_.Below(8)]) + "\"";
+      std::string line =
+          Head("order", NextId("o-"), ts, ps.id, workers_[e.worker]) + ",\"sector\":\"" +
+          std::string(NameOf(sp.sector)) + "\",\"duration_min\":" +
+          (dur % 1000 ? std::to_string(dur / 1000) + ".5" : std::to_string(dur / 1000)) +
+          ",\"earnings_cny\":" + Money(pay);
+      if (rng_.Chance(0.8))
+        line += ",\"district\":\"" + std::string(kDistricts[rng_.Below(8)]) + "\"";
       line += "}";
       Emit(d, ts, std::move(line));
       used += dur;
@@ -374,19 +374,20 @@ void Sim::EndMonth(Period p) {
     const std::string& w = workers_[e.worker];
     Cell& cell = cells_[{e.platform, p}];
     ++cell.worker_months;
-    const Tier tier = m.minutes > 104 * 60000 ? kLaborRelation
+    const Tier tier = m.minutes > 104 * 60000   ? kLaborRelation
                       : m.minutes >= 40 * 60000 ? kManaged
                                                 : kIndependent;
     ++cell.tiers[tier];
     auto pay_day = [&]() {
-      return rng_.Chance(o_.late_share) ? next_first + DaysInMonth(PeriodYear(p + 1), PeriodMonth(p + 1)) +
-                                              static_cast<Day>(rng_.Between(-10, 9))
-                                        : next_first + 9;
+      return rng_.Chance(o_.late_share)
+                 ? next_first + DaysInMonth(PeriodYear(p + 1), PeriodMonth(p + 1)) +
+                       static_cast<Day>(rng_.Between(-10, 9))
+                 : next_first + 9;
     };
     // Contract avoidance.
-    const bool form_ok_lr = e.has_contract && ((e.form == ContractForm::kLaborContract &&
-                                                e.counterparty == ps.id) ||
-                                               e.form == ContractForm::kLaborDispatch);
+    const bool form_ok_lr =
+        e.has_contract && ((e.form == ContractForm::kLaborContract && e.counterparty == ps.id) ||
+                           e.form == ContractForm::kLaborDispatch);
     if (tier != kIndependent) {
       ++cell.ca_scope;
       bool ok = form_ok_lr ||
@@ -458,11 +459,12 @@ void Sim::EndMonth(Period p) {
   // Complaints: a baseline everywhere, more where workers are failed.
   for (size_t pi = 0; pi < platforms_.size(); ++pi) {
     const PlatformSim& ps = platforms_[pi];
-    double extra = ps.planted.contract_avoidance + ps.planted.underpayment +
-                   ps.planted.coverage_mismatch;
+    double extra =
+        ps.planted.contract_avoidance + ps.planted.underpayment + ps.planted.coverage_mismatch;
     int64_t n = rng_.Between(0, 2) + static_cast<int64_t>(o_.workers / o_.platforms * extra / 10);
     for (int64_t k = 0; k < n; ++k) {
-      Day d = FirstDayOfPeriod(p) + static_cast<Day>(rng_.Below(DaysInMonth(PeriodYear(p), PeriodMonth(p))));
+      Day d = FirstDayOfPeriod(p) +
+              static_cast<Day>(rng_.Below(DaysInMonth(PeriodYear(p), PeriodMonth(p))));
       TimestampMs ts = BeijingInstant(d, rng_.Between(8 * 60, 22 * 60));
       std::string worker = rng_.Chance(0.5) ? workers_[rng_.Below(o_.workers)] : "";
       Emit(d, ts,
@@ -527,8 +529,8 @@ void Sim::Flush(Day d) {
         ++lines_;
       }
     }
-    feed_.write(line.data() + (line.front() == '#'), static_cast<std::streamsize>(
-                                                         line.size() - (line.front() == '#')));
+    feed_.write(line.data() + (line.front() == '#'),
+                static_cast<std::streamsize>(line.size() - (line.front() == '#')));
     feed_ << '\n';
     ++lines_;
   }
@@ -572,8 +574,9 @@ void Sim::WriteTruth(std::ostream& out) {
   for (size_t i = 0; i < platforms_.size(); ++i) {
     const PlatformSim& p = platforms_[i];
     out << (i ? "," : "") << "\n    {\"platform_id\": \"" << p.id << "\", \"sector\": \""
-        << NameOf(p.profile.sector) << "\", \"planted\": {\"contract_avoidance\": "
-        << p.planted.contract_avoidance << ", \"dispatch_share\": " << p.planted.dispatch_share
+        << NameOf(p.profile.sector)
+        << "\", \"planted\": {\"contract_avoidance\": " << p.planted.contract_avoidance
+        << ", \"dispatch_share\": " << p.planted.dispatch_share
         << ", \"underpayment\": " << p.planted.underpayment
         << ", \"coverage_mismatch\": " << p.planted.coverage_mismatch << "}}";
   }
@@ -584,18 +587,19 @@ void Sim::WriteTruth(std::ostream& out) {
     int64_t excess = std::max<int64_t>(0, c.dispatched - cap);
     out << (first ? "" : ",") << "\n    {\"platform_id\": \"" << platforms_[key.first].id
         << "\", \"period\": \"" << FormatPeriod(key.second)
-        << "\", \"worker_months\": " << c.worker_months << ", \"tiers\": {\"labor_relation\": "
-        << c.tiers[kLaborRelation] << ", \"managed\": " << c.tiers[kManaged]
-        << ", \"independent\": " << c.tiers[kIndependent] << "},"
+        << "\", \"worker_months\": " << c.worker_months
+        << ", \"tiers\": {\"labor_relation\": " << c.tiers[kLaborRelation]
+        << ", \"managed\": " << c.tiers[kManaged] << ", \"independent\": " << c.tiers[kIndependent]
+        << "},"
         << "\n     \"contract_avoidance\": {\"in_scope\": " << c.ca_scope
         << ", \"affected\": " << c.ca_individual + excess << ", \"individual\": " << c.ca_individual
         << ", \"dispatched\": " << c.dispatched << ", \"dispatch_excess\": " << excess << "},"
-        << "\n     \"underpayment\": {\"in_scope\": " << c.up_scope << ", \"affected\": "
-        << c.up_affected << ", \"missing_scheme\": " << c.up_missing
-        << ", \"underdeclared_base\": " << c.up_underdeclared << ", \"short_payment\": "
-        << c.up_short << "},"
-        << "\n     \"coverage_mismatch\": {\"in_scope\": " << c.cov_scope << ", \"affected\": "
-        << c.cov_affected << ", \"pilot_uncovered\": " << c.cov_pilot
+        << "\n     \"underpayment\": {\"in_scope\": " << c.up_scope
+        << ", \"affected\": " << c.up_affected << ", \"missing_scheme\": " << c.up_missing
+        << ", \"underdeclared_base\": " << c.up_underdeclared
+        << ", \"short_payment\": " << c.up_short << "},"
+        << "\n     \"coverage_mismatch\": {\"in_scope\": " << c.cov_scope
+        << ", \"affected\": " << c.cov_affected << ", \"pilot_uncovered\": " << c.cov_pilot
         << ", \"policy_inadequate\": " << c.cov_policy << "}}";
     first = false;
   }

@@ -64,7 +64,8 @@ TEST(Generator, EveryLineIsValidButThePlantedMalformedOnes) {
   EXPECT_GT(bad, 0);
   std::set<std::string> unique(ids.begin(), ids.end());
   EXPECT_EQ(static_cast<int64_t>(unique.size()), TruthNumber(truth, "valid_events"));
-  EXPECT_EQ(static_cast<int64_t>(ids.size() - unique.size()), TruthNumber(truth, "duplicate_lines"));
+  EXPECT_EQ(static_cast<int64_t>(ids.size() - unique.size()),
+            TruthNumber(truth, "duplicate_lines"));
   EXPECT_EQ(types.size(), 5u);
   EXPECT_EQ(platforms.size(), 6u);
 }

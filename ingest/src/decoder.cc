@@ -14,9 +14,9 @@ namespace {
 namespace od = simdjson::ondemand;
 
 constexpr std::array<std::string_view, kRejectCodeCount> kRejectCodeNames = {
-    "not_json",       "not_object",         "invalid_utf8",   "missing_field",  "wrong_type",
-    "unknown_enum",   "out_of_range",       "malformed_timestamp", "malformed_date",
-    "malformed_period", "bad_id",           "line_too_long",  "duplicate_field"};
+    "not_json",     "not_object",    "invalid_utf8",        "missing_field",  "wrong_type",
+    "unknown_enum", "out_of_range",  "malformed_timestamp", "malformed_date", "malformed_period",
+    "bad_id",       "line_too_long", "duplicate_field"};
 
 // Every field name the contract defines, for any event type.
 enum Field : int {
@@ -46,11 +46,10 @@ enum Field : int {
   kFieldCount
 };
 constexpr std::array<std::string_view, kFieldCount> kFieldNames = {
-    "type",       "event_id",        "ts",          "platform_id", "worker_id",
-    "sector",     "duration_min",    "earnings_cny", "district",   "action",
-    "form",       "counterparty_id", "period",      "scheme",      "payer",
-    "base_cny",   "amount_cny",      "orders_covered", "product",  "sum_insured_cny",
-    "valid_from", "valid_to",        "category"};
+    "type",         "event_id",        "ts",         "platform_id", "worker_id",  "sector",
+    "duration_min", "earnings_cny",    "district",   "action",      "form",       "counterparty_id",
+    "period",       "scheme",          "payer",      "base_cny",    "amount_cny", "orders_covered",
+    "product",      "sum_insured_cny", "valid_from", "valid_to",    "category"};
 
 // Field names by length, so that a key is compared with at most a few candidates.
 struct FieldTable {
@@ -98,8 +97,8 @@ std::string_view TypeName(od::json_type t) {
 }
 
 std::string_view TrimRight(std::string_view s) {
-  while (!s.empty() && (s.back() == ' ' || s.back() == '\t' || s.back() == '\n' ||
-                        s.back() == '\r'))
+  while (!s.empty() &&
+         (s.back() == ' ' || s.back() == '\t' || s.back() == '\n' || s.back() == '\r'))
     s.remove_suffix(1);
   return s;
 }
@@ -210,8 +209,8 @@ class Validator {
     auto r = ParseScaledDecimal(s_[f].text, scale, excess);
     if (!r.ok()) {
       const std::string& m = r.status().message();
-      const bool range = m.find("decimals") != std::string::npos ||
-                         m.find("too large") != std::string::npos;
+      const bool range =
+          m.find("decimals") != std::string::npos || m.find("too large") != std::string::npos;
       return Fail(range ? RejectCode::kOutOfRange : RejectCode::kNotJson, f,
                   Clip(s_[f].text) + ": " + (range ? m : "not a valid JSON number (" + m + ")"));
     }
@@ -230,8 +229,7 @@ class Validator {
   static std::string Clip(std::string_view v) {
     std::string out;
     for (char c : v.substr(0, 64)) {
-      if (c == '"' || c == '\\')
-        out += '\\';
+      if (c == '"' || c == '\\') out += '\\';
       out += c;
     }
     if (v.size() > 64) out += "...";
@@ -317,7 +315,8 @@ bool ValidateEvent(const std::array<Slot, kFieldCount>& s, Event& ev, Rejection&
       if (oi) {
         if (!v.Number(kOrdersCovered, "occupational_injury contribution", 0, ExcessDigits::kReject,
                       c.orders_covered)) {
-          if (rej.code == RejectCode::kOutOfRange && rej.message.find("decimals") != std::string::npos)
+          if (rej.code == RejectCode::kOutOfRange &&
+              rej.message.find("decimals") != std::string::npos)
             rej = Rejection{RejectCode::kWrongType, "orders_covered",
                             "field 'orders_covered': expected an integer, got " +
                                 std::string(s[kOrdersCovered].text)};
@@ -409,8 +408,7 @@ bool Decoder::DecodePadded(std::string_view line, Event& event, Rejection& rej) 
   for (auto& s : slots) s = Slot{};
   od::document doc;
   auto json_error = [&](simdjson::error_code e) {
-    return fail(RejectCode::kNotJson,
-                std::string("not valid JSON: ") + simdjson::error_message(e));
+    return fail(RejectCode::kNotJson, std::string("not valid JSON: ") + simdjson::error_message(e));
   };
   if (auto e = impl_->parser
                    .iterate(simdjson::padded_string_view(line.data(), line.size(),

@@ -9,8 +9,8 @@
 
 namespace flexwatch {
 
-Result<std::unique_ptr<LineReader>> LineReader::Open(const std::string& path,
-                                                     size_t max_line_bytes, size_t padding) {
+Result<std::unique_ptr<LineReader>> LineReader::Open(const std::string& path, size_t max_line_bytes,
+                                                     size_t padding) {
   auto r = std::unique_ptr<LineReader>(new LineReader());
   if (path == "-") {
     r->fd_ = 0;

@@ -120,16 +120,16 @@ TEST(Decoder, MissingField) {
                "missing");
   ExpectReject(Sub(kOrder, R"("worker_id":"w-1",)", ""), RejectCode::kMissingField, "worker_id",
                "required on order events");
-  ExpectReject(Sub(kOrder, R"(,"earnings_cny":9.5)", ""), RejectCode::kMissingField,
-               "earnings_cny", "missing");
+  ExpectReject(Sub(kOrder, R"(,"earnings_cny":9.5)", ""), RejectCode::kMissingField, "earnings_cny",
+               "missing");
   ExpectReject(Sub(kPension, R"("base_cny":6821,)", ""), RejectCode::kMissingField, "base_cny",
                "missing");
   ExpectReject(Sub(kOi, R"(,"orders_covered":423)", ""), RejectCode::kMissingField,
                "orders_covered", "missing");
   ExpectReject(Sub(kCoverage, R"(,"valid_to":"2024-07-31")", ""), RejectCode::kMissingField,
                "valid_to", "missing");
-  ExpectReject(Sub(kContract, R"(,"counterparty_id":"agency-17")", ""),
-               RejectCode::kMissingField, "counterparty_id", "missing");
+  ExpectReject(Sub(kContract, R"(,"counterparty_id":"agency-17")", ""), RejectCode::kMissingField,
+               "counterparty_id", "missing");
   ExpectReject(Sub(kComplaint, R"(,"category":"no_contract")", ""), RejectCode::kMissingField,
                "category", "missing");
   // Optional fields may be absent (or null).
@@ -143,19 +143,18 @@ TEST(Decoder, WrongType) {
                RejectCode::kWrongType, "duration_min", "expected a number, got string");
   ExpectReject(Sub(kOrder, R"("platform_id":"p-meal")", R"("platform_id":7)"),
                RejectCode::kWrongType, "platform_id", "expected a string, got number");
-  ExpectReject(Sub(kOrder, R"("type":"order")", R"("type":null)"), RejectCode::kWrongType,
-               "type", "got null");
+  ExpectReject(Sub(kOrder, R"("type":"order")", R"("type":null)"), RejectCode::kWrongType, "type",
+               "got null");
   ExpectReject(Sub(kOi, "423", "42.5"), RejectCode::kWrongType, "orders_covered",
                "expected an integer");
-  ExpectReject(Sub(kOrder, "9.5", "true"), RejectCode::kWrongType, "earnings_cny",
-               "got boolean");
+  ExpectReject(Sub(kOrder, "9.5", "true"), RejectCode::kWrongType, "earnings_cny", "got boolean");
 }
 
 TEST(Decoder, UnknownEnum) {
   ExpectReject(Sub(kOrder, R"("type":"order")", R"("type":"orders")"), RejectCode::kUnknownEnum,
                "type", "unknown value \"orders\" (expected one of: order, contract");
-  ExpectReject(Sub(kOrder, "food_delivery", "drone_delivery"), RejectCode::kUnknownEnum,
-               "sector", "drone_delivery");
+  ExpectReject(Sub(kOrder, "food_delivery", "drone_delivery"), RejectCode::kUnknownEnum, "sector",
+               "drone_delivery");
   ExpectReject(Sub(kContract, "\"signed\"", "\"ended\""), RejectCode::kUnknownEnum, "action",
                "ended");
   ExpectReject(Sub(kContract, "outsourcing", "gig"), RejectCode::kUnknownEnum, "form", "gig");
@@ -170,8 +169,8 @@ TEST(Decoder, UnknownEnum) {
 }
 
 TEST(Decoder, OutOfRange) {
-  ExpectReject(Sub(kOrder, "\"duration_min\":28", "\"duration_min\":1441"),
-               RejectCode::kOutOfRange, "duration_min", "expected 0-1440");
+  ExpectReject(Sub(kOrder, "\"duration_min\":28", "\"duration_min\":1441"), RejectCode::kOutOfRange,
+               "duration_min", "expected 0-1440");
   EXPECT_TRUE(DecodeLine(Sub(kOrder, "\"duration_min\":28", "\"duration_min\":1440")).ok);
   EXPECT_TRUE(DecodeLine(Sub(kOrder, "\"duration_min\":28", "\"duration_min\":0")).ok);
   ExpectReject(Sub(kOrder, "\"duration_min\":28", "\"duration_min\":-1"), RejectCode::kOutOfRange,
@@ -199,14 +198,14 @@ TEST(Decoder, MalformedTimestampDateAndPeriod) {
   ExpectReject(Sub(kOrder, "2024-07-03T12:34:56+08:00", "2024-07-03T12:34:56"),
                RejectCode::kMalformedTimestamp, "ts", "offset");
   EXPECT_TRUE(DecodeLine(Sub(kOrder, "2024-07-03T12:34:56+08:00", "2024-07-03T04:34:56Z")).ok);
-  ExpectReject(Sub(kCoverage, "2024-07-01", "2024/07/01"), RejectCode::kMalformedDate,
-               "valid_from", "YYYY-MM-DD");
+  ExpectReject(Sub(kCoverage, "2024-07-01", "2024/07/01"), RejectCode::kMalformedDate, "valid_from",
+               "YYYY-MM-DD");
   ExpectReject(Sub(kCoverage, "2024-07-31", "2024-06-31"), RejectCode::kMalformedDate, "valid_to",
                "day out of range");
   ExpectReject(Sub(kPension, "\"2024-07\"", "\"2024-7\""), RejectCode::kMalformedPeriod, "period",
                "YYYY-MM");
-  ExpectReject(Sub(kPension, "\"2024-07\"", "\"2024-13\""), RejectCode::kMalformedPeriod,
-               "period", "month out of range");
+  ExpectReject(Sub(kPension, "\"2024-07\"", "\"2024-13\""), RejectCode::kMalformedPeriod, "period",
+               "month out of range");
 }
 
 TEST(Decoder, BadIds) {
@@ -242,7 +241,8 @@ TEST(Decoder, DuplicateField) {
 }
 
 TEST(Decoder, EscapedKeysAndValues) {
-  Outcome o = DecodeLine(Sub(kOrder, "\"district\":\"chaoyang\"", R"("distri\u0063t":"chao\"yang")"));
+  Outcome o =
+      DecodeLine(Sub(kOrder, "\"district\":\"chaoyang\"", R"("distri\u0063t":"chao\"yang")"));
   ASSERT_TRUE(o.ok) << o.rej.message;
   EXPECT_EQ(o.event.order.district, "chao\"yang");
 }

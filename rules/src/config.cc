@@ -84,7 +84,8 @@ Result<Config> ParseConfig(const std::string& text, const std::string& name) {
                               {"write_buffer_total_mb", &total},
                               {"write_buffer_mb", &one}})
         if (Status s = Read<uint64_t>(st, "state", key, *ref, 1, 1u << 16); !s.ok()) return fail(s);
-      if (Status s = Read<int>(st, "state", "background_jobs", jobs, 1, 64); !s.ok()) return fail(s);
+      if (Status s = Read<int>(st, "state", "background_jobs", jobs, 1, 64); !s.ok())
+        return fail(s);
       if (Status s = Read<bool>(st, "state", "sync_commits", sync, false, true); !s.ok())
         return fail(s);
       if (one > total)

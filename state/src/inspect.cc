@@ -10,7 +10,9 @@ namespace {
 
 std::string Q(std::string_view s) { return JsonString(s); }
 std::string Yuan(Fen f) { return FormatScaled(f, 2); }
-std::string Hours(MilliMinutes m) { return FormatScaled(m / 60, 3); }  // milli-minutes/60 = ms-hours
+std::string Hours(MilliMinutes m) {
+  return FormatScaled(m / 60, 3);
+}  // milli-minutes/60 = ms-hours
 
 std::string DaysOfMask(Period p, uint32_t mask) {
   std::string out = "[";
@@ -58,8 +60,8 @@ void AppendContributions(Store& store, Period p, const std::string& platform,
                          const std::string& worker, std::vector<std::string>& out) {
   for (const ContributionRecord& c : store.Contributions(p, platform, worker))
     out.push_back("{\"period\": " + Q(FormatPeriod(p)) + ", \"scheme\": " + Q(NameOf(c.scheme)) +
-                  ", \"payer\": " + Q(NameOf(c.payer)) + ", \"base_cny\": " +
-                  Yuan(c.total.base) + ", \"amount_cny\": " + Yuan(c.total.amount) +
+                  ", \"payer\": " + Q(NameOf(c.payer)) + ", \"base_cny\": " + Yuan(c.total.base) +
+                  ", \"amount_cny\": " + Yuan(c.total.amount) +
                   ", \"orders_covered\": " + std::to_string(c.total.orders_covered) +
                   ", \"payments\": " + std::to_string(c.total.payments) +
                   ", \"last_paid\": " + Q(FormatBeijing(c.total.last_paid)) + "}");
@@ -104,8 +106,9 @@ std::string WorkerJson(Store& store, const std::string& platform, const std::str
   first = true;
   for (const PolicyRecord& r : store.Policies(platform, worker)) {
     s += std::string(first ? "\n" : ",\n") + "    {\"event_id\": " + Q(r.event_id) +
-         ", \"product\": " + Q(NameOf(r.product)) + ", \"sum_insured_cny\": " +
-         Yuan(r.sum_insured) + ", \"valid_from\": " + Q(FormatDate(r.valid_from)) +
+         ", \"product\": " + Q(NameOf(r.product)) +
+         ", \"sum_insured_cny\": " + Yuan(r.sum_insured) +
+         ", \"valid_from\": " + Q(FormatDate(r.valid_from)) +
          ", \"valid_to\": " + Q(FormatDate(r.valid_to)) + "}";
     first = false;
   }
@@ -186,10 +189,10 @@ Result<std::string> InspectJson(Store& store, const InspectQuery& q) {
       if (key.first != platform) continue;
       int64_t complaints = 0;
       for (const auto& [cat, n] : store.Complaints(key.second, platform)) complaints += n;
-      s += std::string(first ? "\n" : ",\n") + "      {\"period\": " +
-           Q(FormatPeriod(key.second)) + ", \"worker_months\": " +
-           std::to_string(t.worker_months) + ", \"orders\": " + std::to_string(t.orders) +
-           ", \"hours\": " + Hours(t.minutes) + ", \"earnings_cny\": " + Yuan(t.earnings) +
+      s += std::string(first ? "\n" : ",\n") + "      {\"period\": " + Q(FormatPeriod(key.second)) +
+           ", \"worker_months\": " + std::to_string(t.worker_months) +
+           ", \"orders\": " + std::to_string(t.orders) + ", \"hours\": " + Hours(t.minutes) +
+           ", \"earnings_cny\": " + Yuan(t.earnings) +
            ", \"complaints\": " + std::to_string(complaints) + "}";
       first = false;
     }

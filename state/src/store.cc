@@ -219,8 +219,7 @@ Result<std::unique_ptr<Store>> Store::Open(const std::string& dir, const StoreOp
     table.pin_l0_filter_and_index_blocks_in_cache = true;
     cf.table_factory.reset(rocksdb::NewBlockBasedTableFactory(table));
     Cf which = static_cast<Cf>(i);
-    if (which == Cf::kWm || which == Cf::kContrib || which == Cf::kComplaints ||
-        which == Cf::kMeta)
+    if (which == Cf::kWm || which == Cf::kContrib || which == Cf::kComplaints || which == Cf::kMeta)
       cf.merge_operator = fold;
     if (which == Cf::kSeen) {
       // Nearly every lookup misses: let the memtable answer from a bloom filter too.
@@ -428,7 +427,8 @@ std::vector<std::string> Store::Workers(std::string_view platform) {
     }
   }
   for (Period p : Periods())
-    ForEachWorkerMonth(p, platform, [&](const WorkerMonthRecord& r) { out.push_back(r.worker_id); });
+    ForEachWorkerMonth(p, platform,
+                       [&](const WorkerMonthRecord& r) { out.push_back(r.worker_id); });
   std::sort(out.begin(), out.end());
   out.erase(std::unique(out.begin(), out.end()), out.end());
   return out;

@@ -63,8 +63,8 @@ class StoreTest : public ::testing::Test {
 std::string Contract(const std::string& id, const std::string& ts, const std::string& action,
                      const std::string& form, const std::string& cp = "p-1") {
   return R"({"type":"contract","event_id":")" + id + R"(","ts":")" + ts +
-         R"(","platform_id":"p-1","worker_id":"w-1","action":")" + action + R"(","form":")" +
-         form + R"(","counterparty_id":")" + cp + "\"}";
+         R"(","platform_id":"p-1","worker_id":"w-1","action":")" + action + R"(","form":")" + form +
+         R"(","counterparty_id":")" + cp + "\"}";
 }
 
 std::string Order(const std::string& id, const std::string& ts, const std::string& sector,
@@ -119,13 +119,14 @@ TEST_F(StoreTest, WorkerMonthsArePerPlatformAndBeijingMonth) {
 
 TEST_F(StoreTest, ContributionsCoverageAndComplaints) {
   auto store = Open();
-  Apply(*store,
-        {R"({"type":"contribution","event_id":"s-1","ts":"2024-08-10T10:00:00+08:00","platform_id":"p-1","worker_id":"w-1","period":"2024-07","scheme":"pension","payer":"employer","base_cny":6821,"amount_cny":600})",
-         R"({"type":"contribution","event_id":"s-2","ts":"2024-08-20T10:00:00+08:00","platform_id":"p-1","worker_id":"w-1","period":"2024-07","scheme":"pension","payer":"employer","base_cny":6821,"amount_cny":491.36})",
-         R"({"type":"contribution","event_id":"s-3","ts":"2024-08-05T10:00:00+08:00","platform_id":"p-1","worker_id":"w-1","period":"2024-07","scheme":"occupational_injury","payer":"platform","amount_cny":42.3,"orders_covered":423})",
-         R"({"type":"coverage","event_id":"v-1","ts":"2024-06-28T10:00:00+08:00","platform_id":"p-1","worker_id":"w-1","product":"accident","sum_insured_cny":600000,"valid_from":"2024-07-01","valid_to":"2024-07-31"})",
-         R"({"type":"complaint","event_id":"q-1","ts":"2024-07-20T18:00:00+08:00","platform_id":"p-1","category":"no_contract"})",
-         R"({"type":"complaint","event_id":"q-2","ts":"2024-07-21T18:00:00+08:00","platform_id":"p-1","worker_id":"w-1","category":"no_contract"})"});
+  Apply(
+      *store,
+      {R"({"type":"contribution","event_id":"s-1","ts":"2024-08-10T10:00:00+08:00","platform_id":"p-1","worker_id":"w-1","period":"2024-07","scheme":"pension","payer":"employer","base_cny":6821,"amount_cny":600})",
+       R"({"type":"contribution","event_id":"s-2","ts":"2024-08-20T10:00:00+08:00","platform_id":"p-1","worker_id":"w-1","period":"2024-07","scheme":"pension","payer":"employer","base_cny":6821,"amount_cny":491.36})",
+       R"({"type":"contribution","event_id":"s-3","ts":"2024-08-05T10:00:00+08:00","platform_id":"p-1","worker_id":"w-1","period":"2024-07","scheme":"occupational_injury","payer":"platform","amount_cny":42.3,"orders_covered":423})",
+       R"({"type":"coverage","event_id":"v-1","ts":"2024-06-28T10:00:00+08:00","platform_id":"p-1","worker_id":"w-1","product":"accident","sum_insured_cny":600000,"valid_from":"2024-07-01","valid_to":"2024-07-31"})",
+       R"({"type":"complaint","event_id":"q-1","ts":"2024-07-20T18:00:00+08:00","platform_id":"p-1","category":"no_contract"})",
+       R"({"type":"complaint","event_id":"q-2","ts":"2024-07-21T18:00:00+08:00","platform_id":"p-1","worker_id":"w-1","category":"no_contract"})"});
   auto contribs = store->Contributions(*ParsePeriod("2024-07"), "p-1", "w-1");
   ASSERT_EQ(contribs.size(), 2u);
   EXPECT_EQ(contribs[0].scheme, Scheme::kPension);
@@ -154,7 +155,8 @@ TEST_F(StoreTest, DuplicatesAreIgnoredWithinAndAcrossCommits) {
   EXPECT_EQ(c.accepted, 0);
   EXPECT_EQ(c.duplicates, 2);
   // The same event_id from another platform is another producer's event.
-  c = Apply(*store, {Order("o-1", "2024-07-03T10:00:00+08:00", "food_delivery", "30", "10", "p-9")});
+  c = Apply(*store,
+            {Order("o-1", "2024-07-03T10:00:00+08:00", "food_delivery", "30", "10", "p-9")});
   EXPECT_EQ(c.accepted, 1);
   auto wm = store->GetWorkerMonth(*ParsePeriod("2024-07"), "p-1", "w-1");
   EXPECT_EQ((*wm)->TotalOrders(), 2);

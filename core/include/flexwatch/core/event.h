@@ -45,7 +45,12 @@ enum class Scheme : uint8_t {
 inline constexpr int kSchemeCount = 6;
 enum class Payer : uint8_t { kEmployer, kIndividual, kPlatform };
 inline constexpr int kPayerCount = 3;
-enum class Product : uint8_t { kAccident, kOccupationalInjury, kMedicalSupplement, kEmployerLiability };
+enum class Product : uint8_t {
+  kAccident,
+  kOccupationalInjury,
+  kMedicalSupplement,
+  kEmployerLiability
+};
 inline constexpr int kProductCount = 4;
 enum class ComplaintCategory : uint8_t {
   kNoContract,
@@ -68,14 +73,13 @@ inline constexpr std::array<std::string_view, kContractFormCount> kContractFormN
     "labor_contract",    "labor_dispatch",      "outsourcing",
     "written_agreement", "individual_business", "freelance"};
 inline constexpr std::array<std::string_view, kSchemeCount> kSchemeNames = {
-    "pension",    "medical",          "unemployment",
-    "work_injury", "occupational_injury", "housing_fund"};
+    "pension", "medical", "unemployment", "work_injury", "occupational_injury", "housing_fund"};
 inline constexpr std::array<std::string_view, kPayerCount> kPayerNames = {"employer", "individual",
                                                                           "platform"};
 inline constexpr std::array<std::string_view, kProductCount> kProductNames = {
     "accident", "occupational_injury", "medical_supplement", "employer_liability"};
 inline constexpr std::array<std::string_view, kComplaintCategoryCount> kComplaintCategoryNames = {
-    "no_contract",    "unpaid_contribution", "injury_uncovered",
+    "no_contract", "unpaid_contribution", "injury_uncovered",
     "pay_dispute", "excessive_hours",     "other"};
 
 template <typename E, size_t N>
@@ -88,19 +92,33 @@ std::optional<E> EnumFromName(const std::array<std::string_view, N>& names, std:
 template <typename E>
 std::string_view NameOf(E e);
 template <>
-inline std::string_view NameOf(EventType e) { return kEventTypeNames[static_cast<int>(e)]; }
+inline std::string_view NameOf(EventType e) {
+  return kEventTypeNames[static_cast<int>(e)];
+}
 template <>
-inline std::string_view NameOf(Sector e) { return kSectorNames[static_cast<int>(e)]; }
+inline std::string_view NameOf(Sector e) {
+  return kSectorNames[static_cast<int>(e)];
+}
 template <>
-inline std::string_view NameOf(ContractAction e) { return kContractActionNames[static_cast<int>(e)]; }
+inline std::string_view NameOf(ContractAction e) {
+  return kContractActionNames[static_cast<int>(e)];
+}
 template <>
-inline std::string_view NameOf(ContractForm e) { return kContractFormNames[static_cast<int>(e)]; }
+inline std::string_view NameOf(ContractForm e) {
+  return kContractFormNames[static_cast<int>(e)];
+}
 template <>
-inline std::string_view NameOf(Scheme e) { return kSchemeNames[static_cast<int>(e)]; }
+inline std::string_view NameOf(Scheme e) {
+  return kSchemeNames[static_cast<int>(e)];
+}
 template <>
-inline std::string_view NameOf(Payer e) { return kPayerNames[static_cast<int>(e)]; }
+inline std::string_view NameOf(Payer e) {
+  return kPayerNames[static_cast<int>(e)];
+}
 template <>
-inline std::string_view NameOf(Product e) { return kProductNames[static_cast<int>(e)]; }
+inline std::string_view NameOf(Product e) {
+  return kProductNames[static_cast<int>(e)];
+}
 template <>
 inline std::string_view NameOf(ComplaintCategory e) {
   return kComplaintCategoryNames[static_cast<int>(e)];

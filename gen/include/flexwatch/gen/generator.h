@@ -33,7 +33,7 @@ struct GenOptions {
   int medical_rate_bp = 980;
   int unemployment_rate_bp = 50;
   int work_injury_rate_bp = 40;
-  int64_t premium_per_order_fen = 10;  // occupational-injury pilot premium
+  int64_t premium_per_order_fen = 10;   // occupational-injury pilot premium
   int64_t accident_sum_fen = 60000000;  // 600,000 yuan: the sector minimum honest platforms buy
 };
 

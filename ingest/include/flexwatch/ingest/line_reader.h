@@ -14,8 +14,8 @@
 namespace flexwatch {
 
 struct Line {
-  std::string_view text;  // without the newline (and without a trailing '\r')
-  int64_t number = 0;     // 1-based
+  std::string_view text;    // without the newline (and without a trailing '\r')
+  int64_t number = 0;       // 1-based
   uint64_t end_offset = 0;  // byte offset just past this line's newline
   bool too_long = false;    // text holds only the first max_line_bytes bytes
   uint64_t full_length = 0;
@@ -44,7 +44,7 @@ class LineReader {
   size_t max_line_ = 0;
   size_t padding_ = 0;
   std::vector<char> buf_;
-  std::string long_line_;  // the kept prefix of an over-long line, padded
+  std::string long_line_;       // the kept prefix of an over-long line, padded
   size_t begin_ = 0, end_ = 0;  // unread bytes are buf_[begin_, end_)
   bool eof_ = false;
   int64_t line_no_ = 0;

@@ -21,7 +21,7 @@ struct WorkerMonth {
   MilliMinutes duration = 0;
   Fen earnings = 0;
   std::array<int64_t, kSectorCount> orders{};
-  uint32_t active_days = 0;                       // bit d-1 set: worked on day d of the month
+  uint32_t active_days = 0;                          // bit d-1 set: worked on day d of the month
   std::array<uint32_t, kSectorCount> sector_days{};  // per sector, days with an order of it
   TimestampMs first_order = INT64_MAX;
   TimestampMs last_order = INT64_MIN;

@@ -44,7 +44,17 @@ struct StoreOptions {
   int background_jobs = 2;
 };
 
-enum class Cf : int { kSeen, kWm, kContracts, kContrib, kCoverage, kComplaints, kDead, kMeta, kCount };
+enum class Cf : int {
+  kSeen,
+  kWm,
+  kContracts,
+  kContrib,
+  kCoverage,
+  kComplaints,
+  kDead,
+  kMeta,
+  kCount
+};
 
 struct ContractRecord {
   TimestampMs ts = 0;

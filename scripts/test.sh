@@ -1,0 +1,36 @@
+#!/usr/bin/env bash
+# The whole test suite: install, build, format check, every test (real RocksDB in temp dirs),
+# the same tests again under AddressSanitizer + UndefinedBehaviorSanitizer, and a short libFuzzer
+# run of the decoder from its kept corpus.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+bash scripts/setup-debian.sh
+jobs=2
+fuzz_seconds=${FLEXWATCH_FUZZ_SECONDS:-30}
+
+echo "== format"
+sources=$(git ls-files '*.cc' '*.h' 2>/dev/null || find . -name '*.cc' -o -name '*.h' | grep -v '^./build')
+clang-format --dry-run --Werror $sources
+
+echo "== build and test"
+cmake -S . -B build -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
+cmake --build build -j$jobs
+ctest --test-dir build -j$jobs --output-on-failure
+
+echo "== sanitizers (address, undefined)"
+cmake -S . -B build-asan -G Ninja -DCMAKE_BUILD_TYPE=Debug -DFLEXWATCH_SANITIZE=ON \
+  -DFLEXWATCH_BUILD_BENCH=OFF >/dev/null
+cmake --build build-asan -j$jobs
+ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+  ctest --test-dir build-asan -j$jobs --output-on-failure
+
+echo "== fuzz the decoder for ${fuzz_seconds}s"
+cmake -S . -B build-fuzz -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCMAKE_CXX_COMPILER=clang++ \
+  -DFLEXWATCH_FUZZ=ON -DFLEXWATCH_BUILD_TESTS=OFF -DFLEXWATCH_BUILD_BENCH=OFF >/dev/null
+cmake --build build-fuzz -j$jobs --target decoder_fuzz
+work=$(mktemp -d)
+cp ingest/fuzz/corpus/* "$work"/
+build-fuzz/ingest/fuzz/decoder_fuzz -max_total_time="$fuzz_seconds" -max_len=4096 \
+  -print_final_stats=1 "$work" 2>&1 | tail -n 12
+rm -rf "$work"
+echo "== all tests passed"
