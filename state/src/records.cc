@@ -36,6 +36,8 @@ const Fold* FoldsOf(RecordKind kind, size_t& n) {
     case RecordKind::kCounter:
       n = kCounter.size();
       return kCounter.data();
+    case RecordKind::kSeenSet:  // not a record of fields: folded by set union
+      break;
   }
   n = 0;
   return nullptr;
@@ -181,7 +183,61 @@ bool DecodeCounter(std::string_view in, int64_t& out) {
   return true;
 }
 
+std::string EncodeSeenSet(const uint16_t* sorted_suffixes, size_t n) {
+  std::string out;
+  out.reserve(1 + 2 * n);
+  out.push_back(static_cast<char>(RecordKind::kSeenSet));
+  for (size_t i = 0; i < n; ++i) {
+    out.push_back(static_cast<char>(sorted_suffixes[i] >> 8));
+    out.push_back(static_cast<char>(sorted_suffixes[i] & 0xff));
+  }
+  return out;
+}
+
+namespace {
+uint16_t SuffixAt(std::string_view set, size_t i) {
+  return static_cast<uint16_t>((static_cast<uint8_t>(set[1 + 2 * i]) << 8) |
+                               static_cast<uint8_t>(set[2 + 2 * i]));
+}
+bool IsSeenSet(std::string_view s) {
+  return !s.empty() && static_cast<RecordKind>(s[0]) == RecordKind::kSeenSet && s.size() % 2 == 1;
+}
+}  // namespace
+
+bool SeenSetContains(std::string_view set, uint16_t suffix) {
+  if (!IsSeenSet(set)) return false;
+  size_t lo = 0, hi = (set.size() - 1) / 2;
+  while (lo < hi) {
+    size_t mid = (lo + hi) / 2;
+    if (SuffixAt(set, mid) < suffix) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo < (set.size() - 1) / 2 && SuffixAt(set, lo) == suffix;
+}
+
 bool FoldRecords(std::string_view a, std::string_view b, std::string& out) {
+  if (IsSeenSet(a) || IsSeenSet(b)) {  // sorted set union
+    if (!IsSeenSet(a) || !IsSeenSet(b)) return false;
+    const size_t na = (a.size() - 1) / 2, nb = (b.size() - 1) / 2;
+    out.clear();
+    out.push_back(static_cast<char>(RecordKind::kSeenSet));
+    size_t i = 0, j = 0;
+    auto put = [&out](uint16_t v) {
+      out.push_back(static_cast<char>(v >> 8));
+      out.push_back(static_cast<char>(v & 0xff));
+    };
+    while (i < na || j < nb) {
+      if (j == nb || (i < na && SuffixAt(a, i) < SuffixAt(b, j))) {
+        put(SuffixAt(a, i++));
+      } else if (i == na || SuffixAt(b, j) < SuffixAt(a, i)) {
+        put(SuffixAt(b, j++));
+      } else {
+        put(SuffixAt(a, i++));
+        ++j;
+      }
+    }
+    return true;
+  }
   std::array<int64_t, kMaxFields> fa{}, fb{};
   RecordKind ka, kb;
   size_t na = DecodeFields(a, ka, fa.data());

@@ -95,12 +95,20 @@ std::string Escape(std::string_view s) {
 }  // namespace
 
 namespace keys {
-std::string Seen(std::string_view platform, std::string_view event_id) {
+std::string SeenBucket(std::string_view platform, std::string_view event_id) {
+  const size_t keep = event_id.size() > 2 ? event_id.size() - 2 : 0;
   std::string k;
-  k.reserve(platform.size() + event_id.size() + 1);
+  k.reserve(platform.size() + 1 + keep);
   k.append(platform).push_back('\0');
-  k.append(event_id);
+  k.append(event_id.substr(0, keep));
   return k;
+}
+uint16_t SeenSuffix(std::string_view event_id) {
+  // The last two characters (or fewer, padded with \0, which no id contains).
+  std::string_view tail = event_id.size() > 2 ? event_id.substr(event_id.size() - 2) : event_id;
+  uint16_t hi = tail.size() > 0 ? static_cast<uint8_t>(tail[0]) : 0;
+  uint16_t lo = tail.size() > 1 ? static_cast<uint8_t>(tail[1]) : 0;
+  return static_cast<uint16_t>(hi << 8 | lo);
 }
 std::string WorkerMonthKey(Period p, std::string_view platform, std::string_view worker) {
   std::string k;
@@ -219,7 +227,7 @@ Result<std::unique_ptr<Store>> Store::Open(const std::string& dir, const StoreOp
     table.pin_l0_filter_and_index_blocks_in_cache = true;
     cf.table_factory.reset(rocksdb::NewBlockBasedTableFactory(table));
     Cf which = static_cast<Cf>(i);
-    if (which == Cf::kWm || which == Cf::kContrib || which == Cf::kComplaints || which == Cf::kMeta)
+    if (which != Cf::kContracts && which != Cf::kCoverage && which != Cf::kDead)
       cf.merge_operator = fold;
     if (which == Cf::kSeen) {
       // Nearly every lookup misses: let the memtable answer from a bloom filter too.
@@ -252,9 +260,10 @@ rocksdb::ColumnFamilyHandle* Store::cf(Cf which) const {
   return impl_->cfs[static_cast<int>(which)];
 }
 
-Status Store::LookupSeen(const std::vector<std::string>& sorted_keys, std::vector<bool>& found) {
+Status Store::LoadSeenSets(const std::vector<std::string>& sorted_keys,
+                           std::vector<std::string>& sets) {
   const size_t n = sorted_keys.size();
-  found.assign(n, false);
+  sets.assign(n, std::string());
   if (n == 0) return Status::OK();
   std::vector<rocksdb::Slice> slices(sorted_keys.begin(), sorted_keys.end());
   std::vector<rocksdb::PinnableSlice> values(n);
@@ -263,7 +272,7 @@ Status Store::LookupSeen(const std::vector<std::string>& sorted_keys, std::vecto
                       statuses.data(), /*sorted_input=*/true);
   for (size_t i = 0; i < n; ++i) {
     if (statuses[i].ok()) {
-      found[i] = true;
+      sets[i].assign(values[i].data(), values[i].size());
     } else if (!statuses[i].IsNotFound()) {
       return Status::IOError("reading seen ids: " + statuses[i].ToString());
     }

@@ -4,7 +4,6 @@
 
 #include <algorithm>
 #include <map>
-#include <numeric>
 
 namespace flexwatch {
 
@@ -35,26 +34,45 @@ void StateWriter::SetPosition(std::string_view source, std::string position) {
 Result<IngestCounts> StateWriter::Commit() {
   IngestCounts counts;
   const size_t n = staged_events_;
-  std::vector<std::string> seen_keys(n);
+  // Group the staged ids by seen bucket; within a bucket by suffix, then arrival (so the first
+  // arrival of a repeated id is the one applied).
+  struct Id {
+    std::string bucket;
+    uint16_t suffix;
+    uint32_t index;
+  };
+  std::vector<Id> ids(n);
   for (size_t i = 0; i < n; ++i)
-    seen_keys[i] = keys::Seen(events_[i].platform_id, events_[i].event_id);
-  // Sort indices by key (stable, so the first arrival of a repeated id is the one applied).
-  std::vector<uint32_t> order(n);
-  std::iota(order.begin(), order.end(), 0);
-  std::stable_sort(order.begin(), order.end(),
-                   [&](uint32_t a, uint32_t b) { return seen_keys[a] < seen_keys[b]; });
-  std::vector<std::string> unique_keys;  // sorted, as MultiGet wants them
-  std::vector<uint32_t> first_of;        // the staged event each unique key stands for
-  unique_keys.reserve(n);
-  for (uint32_t i : order) {
-    if (!unique_keys.empty() && unique_keys.back() == seen_keys[i]) continue;  // in-batch repeat
-    unique_keys.push_back(seen_keys[i]);
-    first_of.push_back(i);
-  }
-  std::vector<bool> found;
-  if (Status s = store_->LookupSeen(unique_keys, found); !s.ok()) return s;
+    ids[i] = Id{keys::SeenBucket(events_[i].platform_id, events_[i].event_id),
+                keys::SeenSuffix(events_[i].event_id), static_cast<uint32_t>(i)};
+  std::sort(ids.begin(), ids.end(), [](const Id& a, const Id& b) {
+    if (int c = a.bucket.compare(b.bucket); c != 0) return c < 0;
+    return a.suffix != b.suffix ? a.suffix < b.suffix : a.index < b.index;
+  });
+  std::vector<std::string> buckets;
+  for (const Id& id : ids)
+    if (buckets.empty() || buckets.back() != id.bucket) buckets.push_back(id.bucket);
+  std::vector<std::string> sets;
+  if (Status s = store_->LoadSeenSets(buckets, sets); !s.ok()) return s;
   std::vector<bool> apply(n, false);
-  for (size_t k = 0; k < unique_keys.size(); ++k) apply[first_of[k]] = !found[k];
+  std::vector<std::string> new_sets(buckets.size());
+  {
+    std::vector<uint16_t> added;
+    size_t b = 0;
+    for (size_t j = 0; j < n; ++j) {
+      const Id& id = ids[j];
+      while (buckets[b] != id.bucket) ++b;
+      const bool repeat = j > 0 && ids[j - 1].bucket == id.bucket && ids[j - 1].suffix == id.suffix;
+      if (!repeat && !SeenSetContains(sets[b], id.suffix)) {
+        apply[id.index] = true;
+        added.push_back(id.suffix);
+      }
+      if (j + 1 == n || ids[j + 1].bucket != id.bucket) {
+        if (!added.empty()) new_sets[b] = EncodeSeenSet(added.data(), added.size());
+        added.clear();
+      }
+    }
+  }
 
   // Fold the applied events per key first: one merge per worker-month (or contribution, or
   // complaint cell) per commit, and each column family's entries written in key order, which
@@ -99,8 +117,8 @@ Result<IngestCounts> StateWriter::Commit() {
   std::sort(policies.begin(), policies.end());
 
   rocksdb::WriteBatch batch;
-  for (size_t k = 0; k < unique_keys.size(); ++k)
-    if (apply[first_of[k]]) batch.Put(store_->cf(Cf::kSeen), unique_keys[k], rocksdb::Slice());
+  for (size_t k = 0; k < buckets.size(); ++k)
+    if (!new_sets[k].empty()) batch.Merge(store_->cf(Cf::kSeen), buckets[k], new_sets[k]);
   for (const auto& [key, wm] : wms) batch.Merge(store_->cf(Cf::kWm), key, wm.Encode());
   for (const auto& [key, total] : contribs)
     batch.Merge(store_->cf(Cf::kContrib), key, total.Encode());

@@ -164,6 +164,28 @@ TEST_F(StoreTest, DuplicatesAreIgnoredWithinAndAcrossCommits) {
   EXPECT_EQ(store->Counter("duplicates"), 3);
 }
 
+TEST_F(StoreTest, IdsOfEveryLengthAreTellApartAcrossBuckets) {
+  auto store = Open();
+  std::vector<std::string> ids = {"1", "2", "12", "21", "123", "124", "1234", "12:4", "a.b_c-d"};
+  for (int i = 100; i < 300; ++i) ids.push_back("x-" + std::to_string(i));
+  auto line = [](const std::string& id) {
+    return Order(id, "2024-07-03T10:00:00+08:00", "food_delivery", "1", "1");
+  };
+  std::vector<std::string> first, second;
+  for (size_t i = 0; i < ids.size(); ++i) (i % 2 ? second : first).push_back(line(ids[i]));
+  IngestCounts c = Apply(*store, first, 37);
+  EXPECT_EQ(c.accepted, static_cast<int64_t>(first.size()));
+  EXPECT_EQ(c.duplicates, 0);
+  // The second half is new, the first half now repeated, in one commit.
+  std::vector<std::string> mixed = second;
+  mixed.insert(mixed.end(), first.begin(), first.end());
+  c = Apply(*store, mixed, 100000);
+  EXPECT_EQ(c.accepted, static_cast<int64_t>(second.size()));
+  EXPECT_EQ(c.duplicates, static_cast<int64_t>(first.size()));
+  auto wm = store->GetWorkerMonth(*ParsePeriod("2024-07"), "p-1", "w-1");
+  EXPECT_EQ((*wm)->TotalOrders(), static_cast<int64_t>(ids.size()));
+}
+
 TEST_F(StoreTest, ShuffledArrivalGivesTheSameState) {
   std::vector<std::string> lines;
   for (int i = 0; i < 400; ++i) {

@@ -14,7 +14,7 @@ namespace flexwatch {
 
 enum class Fold : uint8_t { kSum, kMax, kMin, kOr };
 
-enum class RecordKind : uint8_t { kWorkerMonth = 1, kContribution = 2, kCounter = 3 };
+enum class RecordKind : uint8_t { kWorkerMonth = 1, kContribution = 2, kCounter = 3, kSeenSet = 4 };
 
 // One worker x platform x Beijing calendar month, from `order` events.
 struct WorkerMonth {
@@ -48,6 +48,12 @@ struct ContributionTotal {
   static bool Decode(std::string_view in, ContributionTotal& out);
   static ContributionTotal FromEvent(const Event& e);
 };
+
+// The event ids seen in one bucket (ids that share all but their last two characters): the
+// sorted set of those last two characters, two bytes each. Folds by set union.
+std::string EncodeSeenSet(const uint16_t* sorted_suffixes, size_t n);
+// Whether `suffix` is in an encoded set (empty input: the empty set).
+bool SeenSetContains(std::string_view encoded, uint16_t suffix);
 
 std::string EncodeCounter(int64_t n);
 bool DecodeCounter(std::string_view in, int64_t& out);

@@ -1,5 +1,5 @@
 // Durable state in RocksDB. Column families:
-//   seen        platform \0 event_id                         -> ""        (de-duplication)
+//   seen        platform \0 event_id minus its last 2 chars  -> SeenSet (merge: set union)
 //   wm          period(4B BE) platform \0 worker             -> WorkerMonth (merge)
 //   contracts   platform \0 worker \0 ts(8B) event_id        -> action, form, counterparty
 //   contrib     period(4B BE) platform \0 worker \0 scheme payer -> ContributionTotal (merge)
@@ -105,8 +105,9 @@ class Store {
   const std::string& dir() const { return dir_; }
 
   // --- write path (one writer) ---
-  // For each key of kSeen, whether it is already in state. REQUIRES: keys sorted.
-  Status LookupSeen(const std::vector<std::string>& sorted_keys, std::vector<bool>& found);
+  // The seen-id set of each bucket key (empty when none). REQUIRES: keys sorted.
+  Status LoadSeenSets(const std::vector<std::string>& sorted_keys,
+                      std::vector<std::string>& sets);
   Status Write(rocksdb::WriteBatch& batch);
   rocksdb::ColumnFamilyHandle* cf(Cf which) const;
 
@@ -146,7 +147,10 @@ class Store {
 
 // --- keys (exposed for the writer and tests) ---
 namespace keys {
-std::string Seen(std::string_view platform, std::string_view event_id);
+// Event ids are de-duplicated in buckets: ids that differ only in their last two characters share
+// one key, so that the sequential ids most producers use cost one write per hundred events.
+std::string SeenBucket(std::string_view platform, std::string_view event_id);
+uint16_t SeenSuffix(std::string_view event_id);
 std::string WorkerMonthKey(Period p, std::string_view platform, std::string_view worker);
 std::string Contract(std::string_view platform, std::string_view worker, TimestampMs ts,
                      std::string_view event_id);
