@@ -95,12 +95,14 @@ std::string Escape(std::string_view s) {
 }  // namespace
 
 namespace keys {
-std::string SeenBucket(std::string_view platform, std::string_view event_id) {
+void AppendSeenBucket(std::string& out, std::string_view platform, std::string_view event_id) {
   const size_t keep = event_id.size() > 2 ? event_id.size() - 2 : 0;
+  out.assign(platform).push_back('\0');
+  out.append(event_id.substr(0, keep));
+}
+std::string SeenBucket(std::string_view platform, std::string_view event_id) {
   std::string k;
-  k.reserve(platform.size() + 1 + keep);
-  k.append(platform).push_back('\0');
-  k.append(event_id.substr(0, keep));
+  AppendSeenBucket(k, platform, event_id);
   return k;
 }
 uint16_t SeenSuffix(std::string_view event_id) {
@@ -110,12 +112,16 @@ uint16_t SeenSuffix(std::string_view event_id) {
   uint16_t lo = tail.size() > 1 ? static_cast<uint8_t>(tail[1]) : 0;
   return static_cast<uint16_t>(hi << 8 | lo);
 }
+void AppendWorkerMonthKey(std::string& out, Period p, std::string_view platform,
+                          std::string_view worker) {
+  out.clear();
+  PutBE32(out, static_cast<uint32_t>(p));
+  out.append(platform).push_back('\0');
+  out.append(worker);
+}
 std::string WorkerMonthKey(Period p, std::string_view platform, std::string_view worker) {
   std::string k;
-  k.reserve(4 + platform.size() + worker.size() + 1);
-  PutBE32(k, static_cast<uint32_t>(p));
-  k.append(platform).push_back('\0');
-  k.append(worker);
+  AppendWorkerMonthKey(k, p, platform, worker);
   return k;
 }
 std::string Contract(std::string_view platform, std::string_view worker, TimestampMs ts,
