@@ -1,10 +1,14 @@
 // Replay throughput against the parse-only floor, measured in one run on one file.
 //
-//   replay_bench [--events N] [--flexwatch PATH] [--dir DIR] [--json FILE]
+//   replay_bench [--events N] [--random-ids 0|1] [--flexwatch PATH] [--dir DIR] [--json FILE]
+//
+// --random-ids 1 gives every event a random 16-hex-digit id instead of a producer's sequence: the
+// worst case for de-duplication, whose buckets then hold one id each.
 //
 // 1. generates a feed of about N events with `flexwatch gen`'s library (same seed each time);
-// 2. parse-only: reads the file with the same line reader and walks every field of every line
-//    with simdjson On-Demand (the floor: no validation, no state);
+// 2. parse-only: reads the file with the same line reader and parses every field of every line
+//    with simdjson On-Demand, strings unescaped and numbers converted (the floor: no validation,
+//    no event built, no state);
 // 3. decode-only: the full decoder and validation of spec/events.md, no state;
 // 4. replay: `flexwatch replay` as a child process into a fresh state directory (durable state,
 //    de-duplication, dead letters), its CPU time, wall time and peak RSS from wait4();
@@ -66,14 +70,24 @@ Run ParseOnly(const std::string& path) {
       continue;
     simdjson::ondemand::object obj;
     if (doc.get_object().get(obj)) continue;
+    // Parse every value to what it denotes: strings unescaped, numbers converted.
     bool good = true;
     for (auto field : obj) {
-      std::string_view key;
-      if (field.unescaped_key().get(key)) {
+      std::string_view key, str;
+      simdjson::ondemand::json_type type;
+      if (field.unescaped_key().get(key) || field.value().type().get(type)) {
         good = false;
         break;
       }
-      sink += key.size() + field.value().raw_json_token().value_unsafe().size();
+      sink += key.size();
+      if (type == simdjson::ondemand::json_type::string) {
+        if (field.value().get_string().get(str)) good = false;
+        sink += str.size();
+      } else if (type == simdjson::ondemand::json_type::number) {
+        double d = 0;
+        if (field.value().get_double().get(d)) good = false;
+        sink += d > 0;
+      }
     }
     r.ok += good;
   }
@@ -137,6 +151,7 @@ uint64_t DirBytes(const std::string& dir) {
 int main(int argc, char** argv) {
   int64_t events = 5'000'000;
   std::string flexwatch = FLEXWATCH_BINARY, dir, json_out;
+  bool random_ids = false;
   for (int i = 1; i + 1 < argc; i += 2) {
     std::string a = argv[i];
     if (a == "--events")
@@ -147,6 +162,8 @@ int main(int argc, char** argv) {
       dir = argv[i + 1];
     else if (a == "--json")
       json_out = argv[i + 1];
+    else if (a == "--random-ids")
+      random_ids = std::string(argv[i + 1]) == "1";
   }
   if (dir.empty())
     dir = (fs::temp_directory_path() / ("flexwatch-bench-" + std::to_string(getpid()))).string();
@@ -159,6 +176,7 @@ int main(int argc, char** argv) {
   g.months = 3;
   g.workers = static_cast<int>(std::max<int64_t>(100, events / (180 * 3)));
   g.seed = 20240701;
+  g.random_ids = random_ids;
   {
     std::ofstream out(feed, std::ios::binary | std::ios::trunc);
     if (!flexwatch::Generate(g, out, nullptr).ok()) return 1;
@@ -185,9 +203,9 @@ int main(int argc, char** argv) {
   row("replay (durable state, dedup)", replay);
   row("parse-only (after)", parse2);
   std::printf(
-      "\nfeed %.1f MB, %d workers x 3 months; replay peak RSS %.0f MiB; state on disk %.1f MB"
-      " (%.1f bytes per event)\n",
-      static_cast<double>(feed_bytes) / 1e6, g.workers,
+      "\nfeed %.1f MB (%s ids), %d workers x 3 months; replay peak RSS %.0f MiB; state on disk"
+      " %.1f MB (%.1f bytes per event)\n",
+      static_cast<double>(feed_bytes) / 1e6, random_ids ? "random" : "sequential", g.workers,
       static_cast<double>(replay.max_rss_kb) / 1024.0, static_cast<double>(state_bytes) / 1e6,
       static_cast<double>(state_bytes) / n);
   if (!json_out.empty()) {
@@ -197,6 +215,7 @@ int main(int argc, char** argv) {
       << ", \"replay_cpu_s\": " << replay.cpu << ", \"replay_wall_s\": " << replay.wall
       << ", \"replay_events_per_cpu_s\": " << n / replay.cpu
       << ", \"replay_to_parse_ratio\": " << replay.cpu / parse_cpu
+      << ", \"random_ids\": " << (random_ids ? "true" : "false")
       << ", \"replay_max_rss_kib\": " << replay.max_rss_kb << ", \"state_bytes\": " << state_bytes
       << "}\n";
   }

@@ -134,7 +134,8 @@ struct Cell {  // truth for one platform and month
 
 class Sim {
  public:
-  Sim(const GenOptions& o, std::ostream& feed) : o_(o), rng_(o.seed), feed_(feed) {}
+  Sim(const GenOptions& o, std::ostream& feed)
+      : o_(o), rng_(o.seed), id_rng_(o.seed ^ 0x5eed), feed_(feed) {}
   Status Run(std::ostream* truth);
 
  private:
@@ -150,7 +151,14 @@ class Sim {
     if (!worker.empty()) s += ",\"worker_id\":\"" + worker + "\"";
     return s;
   }
-  std::string NextId(const char* prefix) { return std::string(prefix) + std::to_string(++ids_); }
+  std::string NextId(const char* prefix) {
+    ++ids_;
+    if (!o_.random_ids) return std::string(prefix) + std::to_string(ids_);
+    char buf[32];
+    std::snprintf(buf, sizeof buf, "%s%016llx", prefix,
+                  static_cast<unsigned long long>(id_rng_.Next()));
+    return buf;
+  }
   void SetUp();
   void StartMonth(Period p);
   void GenerateDay(Day d);
@@ -160,6 +168,7 @@ class Sim {
 
   const GenOptions& o_;
   Rng rng_;
+  Rng id_rng_;  // separate, so that the id scheme does not change the feed's content
   std::ostream& feed_;
   uint64_t ids_ = 0;
   std::vector<PlatformSim> platforms_;

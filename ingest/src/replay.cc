@@ -80,7 +80,7 @@ Result<IngestCounts> ReplayFiles(Store& store, const std::vector<std::string>& i
       } else if (IsBlank(line.text)) {
         // Blank lines carry no event: skipped, neither accepted nor rejected.
       } else if (decoder.DecodePadded(line.text, event, rej)) {
-        writer.Add(event);
+        if (Status s = writer.Add(event); !s.ok()) return s;
       } else {
         writer.AddRejection(source, line.number, line.text,
                             DeadLetterJson(rej, source, line.number, line.text, false));

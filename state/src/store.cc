@@ -266,24 +266,12 @@ rocksdb::ColumnFamilyHandle* Store::cf(Cf which) const {
   return impl_->cfs[static_cast<int>(which)];
 }
 
-Status Store::LoadSeenSets(const std::vector<std::string>& sorted_keys,
-                           std::vector<std::string>& sets) {
-  const size_t n = sorted_keys.size();
-  sets.assign(n, std::string());
-  if (n == 0) return Status::OK();
-  std::vector<rocksdb::Slice> slices(sorted_keys.begin(), sorted_keys.end());
-  std::vector<rocksdb::PinnableSlice> values(n);
-  std::vector<rocksdb::Status> statuses(n);
-  impl_->db->MultiGet(rocksdb::ReadOptions(), cf(Cf::kSeen), n, slices.data(), values.data(),
-                      statuses.data(), /*sorted_input=*/true);
-  for (size_t i = 0; i < n; ++i) {
-    if (statuses[i].ok()) {
-      sets[i].assign(values[i].data(), values[i].size());
-    } else if (!statuses[i].IsNotFound()) {
-      return Status::IOError("reading seen ids: " + statuses[i].ToString());
-    }
-  }
-  return Status::OK();
+Status Store::GetSeenSet(std::string_view bucket, std::string& set) {
+  set.clear();
+  rocksdb::Status s = impl_->db->Get(rocksdb::ReadOptions(), cf(Cf::kSeen),
+                                     rocksdb::Slice(bucket.data(), bucket.size()), &set);
+  if (s.ok() || s.IsNotFound()) return Status::OK();
+  return Status::IOError("reading seen ids: " + s.ToString());
 }
 
 Status Store::Write(rocksdb::WriteBatch& batch) {

@@ -40,7 +40,7 @@ class StoreTest : public ::testing::Test {
     Rejection r;
     for (const auto& l : lines) {
       EXPECT_TRUE(d.Decode(l, e, r)) << r.message << ": " << l;
-      w.Add(e);
+      EXPECT_TRUE(w.Add(e).ok());
       if (w.staged() >= batch) Accumulate(total, w);
     }
     Accumulate(total, w);

@@ -24,6 +24,8 @@ struct GenOptions {
   double duplicate_share = 0.004;  // exact re-deliveries, later in the feed
   double malformed_share = 0.001;  // extra lines that must be rejected
   double late_share = 0.1;         // contributions paid 20-40 days after the month, not on the 10th
+  // Event ids: a producer's sequence ("o-123") by default, or random 16-hex-digit ids.
+  bool random_ids = false;
 
   // Simulated platform behaviour (what an honest employer pays). These mirror the Beijing
   // figures of domain/rules.md for 2024-07..2025-06 (verify against the official notice).

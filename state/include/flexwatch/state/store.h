@@ -105,9 +105,8 @@ class Store {
   const std::string& dir() const { return dir_; }
 
   // --- write path (one writer) ---
-  // The seen-id set of each bucket key (empty when none). REQUIRES: keys sorted.
-  Status LoadSeenSets(const std::vector<std::string>& sorted_keys,
-                      std::vector<std::string>& sets);
+  // The seen-id set stored under a bucket key (`set` empty when none).
+  Status GetSeenSet(std::string_view bucket, std::string& set);
   Status Write(rocksdb::WriteBatch& batch);
   rocksdb::ColumnFamilyHandle* cf(Cf which) const;
 

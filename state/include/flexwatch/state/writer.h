@@ -1,11 +1,15 @@
 // Folds validated events and rejections into the store, one WriteBatch per commit together with
-// the sources' positions. De-duplication by (platform_id, event_id) covers both the state and the
-// events staged in the same commit. Not thread-safe: one writer per store.
+// the sources' positions. Each event is de-duplicated by (platform_id, event_id) as it is added,
+// against the state and the events already added to the same commit, and folded at once into the
+// commit's aggregates (one merge per worker-month per commit). Not thread-safe: one writer per
+// store, and nothing else may write the seen ids meanwhile.
 #pragma once
 
+#include <map>
 #include <memory>
 #include <string>
 #include <string_view>
+#include <unordered_map>
 #include <unordered_set>
 #include <vector>
 
@@ -14,30 +18,61 @@
 
 namespace flexwatch {
 
+// Dense numbering of distinct keys: Intern(key) gives 0, 1, 2... in order of first sight, and
+// the keys can be visited in key order. A repeated key costs a hash lookup, no allocation.
+class KeyIndex {
+ public:
+  uint32_t Intern(std::string_view key);
+  const std::string& key(uint32_t id) const { return *keys_[id]; }
+  size_t size() const { return keys_.size(); }
+  std::vector<uint32_t> InKeyOrder() const;
+  void Clear();
+
+ private:
+  std::vector<std::unique_ptr<std::string>> keys_;
+  std::unordered_map<std::string_view, uint32_t> index_;
+};
+
 class StateWriter {
  public:
   explicit StateWriter(Store* store);
   ~StateWriter();
 
-  // Stages a valid event (copied). Whether it is a duplicate is decided at Commit.
-  void Add(const Event& event);
+  // Adds a valid event to the pending commit, or counts it as a duplicate. Fails only when the
+  // state cannot be read.
+  Status Add(const Event& event);
   // Stages a dead letter (a JSON object, one line) under its source position.
   void AddRejection(std::string_view source, int64_t line, std::string_view raw,
                     std::string dead_letter_json);
   // Records where `source` has been read up to; written with the next commit.
   void SetPosition(std::string_view source, std::string position);
-  size_t staged() const { return staged_events_ + staged_rejections_; }
+  // Events and rejections added since the last commit.
+  size_t staged() const { return staged_; }
 
-  // Writes everything staged in one atomic batch and returns what it applied.
+  // Writes everything pending in one atomic batch and returns what it applied.
   Result<IngestCounts> Commit();
 
  private:
+  struct SeenBucket {
+    std::string stored;            // the bucket's set as in state (empty: none)
+    std::vector<uint16_t> added;   // suffixes added by this commit
+  };
+  void Fold(const Event& e);
+  void Clear();
+
   Store* store_;
-  std::vector<Event> events_;  // reused across commits to keep string capacity
-  size_t staged_events_ = 0;
-  size_t staged_rejections_ = 0;
+  std::string scratch_;
+  size_t staged_ = 0;
+  IngestCounts pending_;
+  KeyIndex bucket_keys_, wm_keys_, contrib_keys_;
+  std::vector<SeenBucket> buckets_;
+  std::vector<WorkerMonth> wms_;
+  std::vector<ContributionTotal> contribs_;
+  std::map<std::string, int64_t> complaints_;
+  std::vector<std::pair<std::string, std::string>> contracts_, policies_;
   std::vector<std::pair<std::string, std::string>> dead_;  // key, json
   std::vector<std::pair<std::string, std::string>> positions_;
+  std::vector<std::string> new_platforms_;
   std::unordered_set<std::string> platforms_known_;
 };
 
