@@ -51,19 +51,28 @@ constexpr std::array<std::string_view, kFieldCount> kFieldNames = {
     "period",       "scheme",          "payer",      "base_cny",    "amount_cny", "orders_covered",
     "product",      "sum_insured_cny", "valid_from", "valid_to",    "category"};
 
-// Field names by length, so that a key is compared with at most a few candidates.
-struct FieldTable {
-  std::array<std::vector<int>, 24> by_length;
-  FieldTable() {
-    for (int i = 0; i < kFieldCount; ++i) by_length[kFieldNames[i].size()].push_back(i);
+// The field a key names, or -1. Length, first and last byte tell the contract's field names apart,
+// so one table lookup finds the only candidate and one comparison confirms it.
+int FieldIndex(std::string_view k) {
+  struct Table {
+    int8_t slot[16][26][2];
+    Table() {
+      for (auto& a : slot)
+        for (auto& b : a) b[0] = b[1] = -1;
+      for (int f = 0; f < kFieldCount; ++f) {
+        std::string_view n = kFieldNames[f];
+        int8_t* s = slot[n.size()][n[0] - 'a'];
+        s[s[0] < 0 ? 0 : 1] = static_cast<int8_t>(f);
+      }
+    }
+  };
+  static const Table table;
+  if (k.size() < 2 || k.size() >= 16 || k[0] < 'a' || k[0] > 'z') return -1;
+  const int8_t* s = table.slot[k.size()][k[0] - 'a'];
+  for (int i = 0; i < 2 && s[i] >= 0; ++i) {
+    std::string_view n = kFieldNames[s[i]];
+    if (n.back() == k.back() && std::memcmp(n.data(), k.data(), k.size()) == 0) return s[i];
   }
-};
-
-int FieldIndex(std::string_view key) {
-  static const FieldTable table;
-  if (key.size() >= table.by_length.size()) return -1;
-  for (int i : table.by_length[key.size()])
-    if (kFieldNames[i] == key) return i;
   return -1;
 }
 

@@ -1,10 +1,15 @@
 #include "flexwatch/state/writer.h"
 
 #include <rocksdb/write_batch.h>
+#include <xxhash.h>
 
 #include <algorithm>
 
 namespace flexwatch {
+
+size_t KeyIndex::Hash::operator()(std::string_view s) const {
+  return static_cast<size_t>(XXH3_64bits(s.data(), s.size()));
+}
 
 uint32_t KeyIndex::Intern(std::string_view key) {
   auto it = index_.find(key);

@@ -15,7 +15,7 @@ struct ReplayOptions {
   DecoderOptions decoder;
   // Lines per atomic commit: larger batches amortise the commit, smaller ones bound the work a
   // crash throws away (it is redone, never double-counted, on the next run).
-  size_t commit_every = 16384;
+  size_t commit_every = 65536;
 };
 
 struct ReplayProgress {

@@ -29,8 +29,11 @@ class KeyIndex {
   void Clear();
 
  private:
+  struct Hash {  // XXH3: several times faster than std::hash on short keys
+    size_t operator()(std::string_view s) const;
+  };
   std::vector<std::unique_ptr<std::string>> keys_;
-  std::unordered_map<std::string_view, uint32_t> index_;
+  std::unordered_map<std::string_view, uint32_t, Hash> index_;
 };
 
 class StateWriter {
