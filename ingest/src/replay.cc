@@ -85,7 +85,8 @@ Result<IngestCounts> ReplayFiles(Store& store, const std::vector<std::string>& i
         writer.AddRejection(source, line.number, line.text,
                             DeadLetterJson(rej, source, line.number, line.text, false));
       }
-      if (writer.staged() >= options.commit_every) {
+      if (writer.staged() >= options.commit_every ||
+          writer.pending_bytes() >= options.commit_max_bytes) {
         if (Status s = commit(); !s.ok()) return s;
         if (progress) {
           prog.bytes_done = (*reader)->offset();

@@ -58,13 +58,18 @@ Result<Config> ParseConfig(const std::string& text, const std::string& name) {
     if (root.IsNull()) return cfg;
     if (Status s = CheckKeys(root, "", {"ingest", "state"}); !s.ok()) return fail(s);
     if (YAML::Node in = root["ingest"]) {
-      if (Status s = CheckKeys(in, "ingest", {"max_line_bytes", "commit_every"}); !s.ok())
+      if (Status s = CheckKeys(in, "ingest", {"max_line_bytes", "commit_every", "commit_max_mb"});
+          !s.ok())
         return fail(s);
       uint64_t max_line = cfg.ingest.decoder.max_line_bytes, every = cfg.ingest.commit_every;
+      uint64_t max_mb = cfg.ingest.commit_max_bytes >> 20;
+      if (Status s = Read<uint64_t>(in, "ingest", "commit_max_mb", max_mb, 1, 4096); !s.ok())
+        return fail(s);
+      cfg.ingest.commit_max_bytes = max_mb << 20;
       if (Status s = Read<uint64_t>(in, "ingest", "max_line_bytes", max_line, 256, 64u << 20);
           !s.ok())
         return fail(s);
-      if (Status s = Read<uint64_t>(in, "ingest", "commit_every", every, 1, 1u << 22); !s.ok())
+      if (Status s = Read<uint64_t>(in, "ingest", "commit_every", every, 1, 1u << 26); !s.ok())
         return fail(s);
       cfg.ingest.decoder.max_line_bytes = max_line;
       cfg.ingest.commit_every = every;

@@ -7,30 +7,46 @@
 
 namespace flexwatch {
 
-size_t KeyIndex::Hash::operator()(std::string_view s) const {
-  return static_cast<size_t>(XXH3_64bits(s.data(), s.size()));
+uint32_t KeyIndex::Intern(std::string_view key) {
+  const uint64_t h = XXH3_64bits(key.data(), key.size());
+  const size_t mask = slots_.size() - 1;
+  for (size_t i = h & mask;; i = (i + 1) & mask) {
+    Slot& s = slots_[i];
+    if (s.id == kEmpty) {
+      const uint32_t id = static_cast<uint32_t>(size());
+      s = Slot{h, id};
+      arena_.append(key);
+      offsets_.push_back(static_cast<uint32_t>(arena_.size()));
+      if (size() * 2 > slots_.size()) Grow();
+      return id;
+    }
+    if (s.hash == h && this->key(s.id) == key) return s.id;
+  }
 }
 
-uint32_t KeyIndex::Intern(std::string_view key) {
-  auto it = index_.find(key);
-  if (it != index_.end()) return it->second;
-  keys_.push_back(std::make_unique<std::string>(key));
-  const uint32_t id = static_cast<uint32_t>(keys_.size() - 1);
-  index_.emplace(*keys_.back(), id);
-  return id;
+void KeyIndex::Grow() {
+  std::vector<Slot> old(slots_.size() * 2);
+  old.swap(slots_);
+  const size_t mask = slots_.size() - 1;
+  for (const Slot& s : old) {
+    if (s.id == kEmpty) continue;
+    size_t i = s.hash & mask;
+    while (slots_[i].id != kEmpty) i = (i + 1) & mask;
+    slots_[i] = s;
+  }
 }
 
 std::vector<uint32_t> KeyIndex::InKeyOrder() const {
-  std::vector<uint32_t> order(keys_.size());
+  std::vector<uint32_t> order(size());
   for (uint32_t id = 0; id < order.size(); ++id) order[id] = id;
-  std::sort(order.begin(), order.end(),
-            [this](uint32_t a, uint32_t b) { return *keys_[a] < *keys_[b]; });
+  std::sort(order.begin(), order.end(), [this](uint32_t a, uint32_t b) { return key(a) < key(b); });
   return order;
 }
 
 void KeyIndex::Clear() {
-  index_.clear();
-  keys_.clear();
+  arena_.clear();
+  offsets_.assign(1, 0);
+  slots_.assign(slots_.size(), Slot{});
 }
 
 StateWriter::StateWriter(Store* store) : store_(store) {}
@@ -70,6 +86,7 @@ void StateWriter::Fold(const Event& e) {
     case EventType::kContract:
       contracts_.emplace_back(keys::Contract(e.platform_id, e.worker_id, e.ts, e.event_id),
                               EncodeContract(e));
+      pending_bytes_ += contracts_.back().first.size() + contracts_.back().second.size();
       break;
     case EventType::kContribution: {
       scratch_ = keys::Contribution(e.contribution.period, e.platform_id, e.worker_id,
@@ -83,6 +100,7 @@ void StateWriter::Fold(const Event& e) {
       policies_.emplace_back(
           keys::Policy(e.platform_id, e.worker_id, e.coverage.valid_from, e.event_id),
           EncodePolicy(e));
+      pending_bytes_ += policies_.back().first.size() + policies_.back().second.size();
       break;
     case EventType::kComplaint:
       complaints_[keys::Complaint(BeijingPeriod(e.ts), e.platform_id, e.complaint.category)] += 1;
@@ -93,6 +111,7 @@ void StateWriter::Fold(const Event& e) {
 void StateWriter::AddRejection(std::string_view source, int64_t line, std::string_view raw,
                                std::string dead_letter_json) {
   dead_.emplace_back(keys::DeadLetter(source, line, raw), std::move(dead_letter_json));
+  pending_bytes_ += dead_.back().first.size() + dead_.back().second.size();
   ++staged_;
 }
 
@@ -155,6 +174,7 @@ Result<IngestCounts> StateWriter::Commit() {
 
 void StateWriter::Clear() {
   staged_ = 0;
+  pending_bytes_ = 0;
   pending_ = IngestCounts{};
   bucket_keys_.Clear();
   wm_keys_.Clear();

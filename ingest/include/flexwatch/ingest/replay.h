@@ -13,9 +13,13 @@ namespace flexwatch {
 
 struct ReplayOptions {
   DecoderOptions decoder;
-  // Lines per atomic commit: larger batches amortise the commit, smaller ones bound the work a
-  // crash throws away (it is redone, never double-counted, on the next run).
-  size_t commit_every = 65536;
+  // Lines per atomic commit: larger batches fold more events into each worker-month write,
+  // smaller ones bound the work a crash throws away (it is redone, never double-counted, on the
+  // next run). Pending state is compact (aggregates), so large batches cost little memory.
+  size_t commit_every = 1 << 20;
+  // A commit is also made once the pending dead letters, contracts and policies reach this many
+  // bytes, which bounds memory on a feed full of bad lines.
+  size_t commit_max_bytes = 64u << 20;
 };
 
 struct ReplayProgress {

@@ -9,7 +9,6 @@
 #include <memory>
 #include <string>
 #include <string_view>
-#include <unordered_map>
 #include <unordered_set>
 #include <vector>
 
@@ -19,21 +18,29 @@
 namespace flexwatch {
 
 // Dense numbering of distinct keys: Intern(key) gives 0, 1, 2... in order of first sight, and
-// the keys can be visited in key order. A repeated key costs a hash lookup, no allocation.
+// the keys can be visited in key order. Open addressing over (hash, id) slots: a repeated key
+// costs one hash and, nearly always, one key comparison; no allocation.
 class KeyIndex {
  public:
   uint32_t Intern(std::string_view key);
-  const std::string& key(uint32_t id) const { return *keys_[id]; }
-  size_t size() const { return keys_.size(); }
+  std::string_view key(uint32_t id) const {
+    return std::string_view(arena_).substr(offsets_[id], offsets_[id + 1] - offsets_[id]);
+  }
+  size_t size() const { return offsets_.size() - 1; }
   std::vector<uint32_t> InKeyOrder() const;
   void Clear();
 
  private:
-  struct Hash {  // XXH3: several times faster than std::hash on short keys
-    size_t operator()(std::string_view s) const;
+  struct Slot {
+    uint64_t hash = 0;
+    uint32_t id = kEmpty;
   };
-  std::vector<std::unique_ptr<std::string>> keys_;
-  std::unordered_map<std::string_view, uint32_t, Hash> index_;
+  static constexpr uint32_t kEmpty = UINT32_MAX;
+  void Grow();
+
+  std::string arena_;                  // all keys, back to back
+  std::vector<uint32_t> offsets_{0};   // key i is arena_[offsets_[i], offsets_[i + 1])
+  std::vector<Slot> slots_ = std::vector<Slot>(1024);
 };
 
 class StateWriter {
@@ -51,6 +58,9 @@ class StateWriter {
   void SetPosition(std::string_view source, std::string position);
   // Events and rejections added since the last commit.
   size_t staged() const { return staged_; }
+  // Approximate bytes held for the pending commit by per-event records (dead letters, contracts,
+  // policies); the aggregates are bounded by the number of distinct keys.
+  size_t pending_bytes() const { return pending_bytes_; }
 
   // Writes everything pending in one atomic batch and returns what it applied.
   Result<IngestCounts> Commit();
@@ -66,6 +76,7 @@ class StateWriter {
   Store* store_;
   std::string scratch_;
   size_t staged_ = 0;
+  size_t pending_bytes_ = 0;
   IngestCounts pending_;
   KeyIndex bucket_keys_, wm_keys_, contrib_keys_;
   std::vector<SeenBucket> buckets_;
