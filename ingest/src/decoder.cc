@@ -371,13 +371,17 @@ bool ValidateEvent(const std::array<Slot, kFieldCount>& s, Event& ev, Rejection&
 std::string_view RejectCodeName(RejectCode c) { return kRejectCodeNames[static_cast<int>(c)]; }
 
 bool IsValidId(std::string_view s, size_t max_len) {
+  static const auto kAllowed = [] {
+    std::array<bool, 256> t{};
+    for (int c = 0; c < 256; ++c)
+      t[c] = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+             c == '.' || c == '_' || c == ':' || c == '-';
+    return t;
+  }();
   if (s.empty() || s.size() > max_len) return false;
-  for (unsigned char c : s) {
-    bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-              c == '.' || c == '_' || c == ':' || c == '-';
-    if (!ok) return false;
-  }
-  return true;
+  bool ok = true;
+  for (unsigned char c : s) ok &= kAllowed[c];
+  return ok;
 }
 
 struct Decoder::Impl {
@@ -434,8 +438,17 @@ bool Decoder::DecodePadded(std::string_view line, Event& event, Rejection& rej) 
   for (auto field_result : obj) {
     od::field field;
     if (auto e = std::move(field_result).get(field)) return json_error(e);
+    // Keys are read in place; only a key with an escape in it is unescaped. The contract's
+    // names are at most 15 bytes, so a short inline scan finds the closing quote.
     std::string_view key;
-    if (auto e = field.unescaped_key().get(key)) return json_error(e);
+    const char* raw_key = field.key().raw();
+    size_t len = 0;
+    while (len < 16 && raw_key[len] != '"' && raw_key[len] != '\\') ++len;
+    if (len < 16 && raw_key[len] == '"') {
+      key = std::string_view(raw_key, len);
+    } else if (auto e = field.unescaped_key().get(key)) {
+      return json_error(e);
+    }
     od::value value = field.value();
     int idx = FieldIndex(key);
     if (idx < 0) {  // unknown field: ignored, but it must still be valid JSON
