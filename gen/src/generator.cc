@@ -42,16 +42,20 @@ struct SectorProfile {
   const char* short_name;
   int min_minutes, max_minutes;  // one task
   int fen_per_hour_lo, fen_per_hour_hi;
+  int workforce_weight;  // share of platform workers in the sector, percent
 };
-// Platform sectors in the order platforms are assigned them.
+// Platform sectors in the order platforms are assigned them. Calibration: the paper (section 3.1)
+// names delivery and ride-hailing platforms (Meituan, Didi, JD.com) as the drivers of Beijing's
+// 3.6 million flexible workers, so food delivery and ride-hailing carry most of the workforce;
+// hourly pay of 25-90 yuan puts a full-time rider's month near the 6,821-yuan base floor and above.
 constexpr std::array<SectorProfile, 7> kProfiles = {{
-    {Sector::kFoodDelivery, "meal", 18, 45, 3600, 5200},
-    {Sector::kRideHailing, "ride", 12, 50, 4200, 6000},
-    {Sector::kExpressDelivery, "express", 8, 20, 3500, 4800},
-    {Sector::kInstantDelivery, "dash", 15, 40, 3800, 5400},
-    {Sector::kHomeServices, "home", 60, 150, 4500, 7000},
-    {Sector::kFreight, "freight", 60, 240, 5000, 8000},
-    {Sector::kLiveStreaming, "live", 90, 300, 2500, 9000},
+    {Sector::kFoodDelivery, "meal", 18, 45, 3600, 5200, 30},
+    {Sector::kRideHailing, "ride", 12, 50, 4200, 6000, 25},
+    {Sector::kExpressDelivery, "express", 8, 20, 3500, 4800, 15},
+    {Sector::kInstantDelivery, "dash", 15, 40, 3800, 5400, 10},
+    {Sector::kHomeServices, "home", 60, 150, 4500, 7000, 8},
+    {Sector::kFreight, "freight", 60, 240, 5000, 8000, 5},
+    {Sector::kLiveStreaming, "live", 90, 300, 2500, 9000, 7},
 }};
 
 bool IsPilot(Sector s) {
@@ -242,8 +246,23 @@ void Sim::SetUp() {
     }
     engagements_.push_back(e);
   };
+  // Each worker's main platform, drawn by its sector's share of the workforce (split evenly among
+  // the platforms of one sector).
+  std::vector<int64_t> cumulative;
+  {
+    std::array<int, kProfiles.size()> per_sector{};
+    for (int i = 0; i < o_.platforms; ++i) ++per_sector[i % kProfiles.size()];
+    int64_t total = 0;
+    for (int i = 0; i < o_.platforms; ++i) {
+      total += 1000 * kProfiles[i % kProfiles.size()].workforce_weight /
+               per_sector[i % kProfiles.size()];
+      cumulative.push_back(total);
+    }
+  }
   for (int w = 0; w < o_.workers; ++w) {
-    int home = w % o_.platforms;
+    const int64_t draw = rng_.Below(cumulative.back());
+    const int home = static_cast<int>(
+        std::upper_bound(cumulative.begin(), cumulative.end(), draw) - cumulative.begin());
     int64_t r = rng_.Below(100);
     Tier tier = r < 30 ? kLaborRelation : r < 65 ? kManaged : kIndependent;
     engage(w, home, tier);
