@@ -71,7 +71,7 @@ int FieldIndex(std::string_view k) {
   const int8_t* s = table.slot[k.size()][k[0] - 'a'];
   for (int i = 0; i < 2 && s[i] >= 0; ++i) {
     std::string_view n = kFieldNames[s[i]];
-    if (n.back() == k.back() && std::memcmp(n.data(), k.data(), k.size()) == 0) return s[i];
+    if (n.back() == k.back() && EqualShort(n, k)) return s[i];
   }
   return -1;
 }

@@ -74,7 +74,10 @@ Status StateWriter::Add(const Event& e) {
 }
 
 void StateWriter::Fold(const Event& e) {
-  if (platforms_known_.insert(e.platform_id).second) new_platforms_.push_back(e.platform_id);
+  if (e.platform_id != last_platform_) {
+    if (platforms_known_.insert(e.platform_id).second) new_platforms_.push_back(e.platform_id);
+    last_platform_ = e.platform_id;
+  }
   switch (e.type) {
     case EventType::kOrder: {
       keys::AppendWorkerMonthKey(scratch_, BeijingPeriod(e.ts), e.platform_id, e.worker_id);
@@ -164,6 +167,7 @@ Result<IngestCounts> StateWriter::Commit() {
     if (Status s = store_->Write(batch); !s.ok()) {
       // Nothing of this commit is in state: forget the platforms it would have recorded.
       for (const std::string& p : new_platforms_) platforms_known_.erase(p);
+      last_platform_.clear();
       Clear();
       return s;
     }

@@ -82,10 +82,18 @@ inline constexpr std::array<std::string_view, kComplaintCategoryCount> kComplain
     "no_contract", "unpaid_contribution", "injury_uncovered",
     "pay_dispute", "excessive_hours",     "other"};
 
+// Byte equality for short strings, inline (a memcmp call costs more than the comparison).
+inline bool EqualShort(std::string_view a, std::string_view b) {
+  if (a.size() != b.size()) return false;
+  for (size_t i = 0; i < a.size(); ++i)
+    if (a[i] != b[i]) return false;
+  return true;
+}
+
 template <typename E, size_t N>
 std::optional<E> EnumFromName(const std::array<std::string_view, N>& names, std::string_view s) {
   for (size_t i = 0; i < N; ++i)
-    if (names[i] == s) return static_cast<E>(i);
+    if (EqualShort(names[i], s)) return static_cast<E>(i);
   return std::nullopt;
 }
 

@@ -88,6 +88,7 @@ class StateWriter {
   std::vector<std::pair<std::string, std::string>> positions_;
   std::vector<std::string> new_platforms_;
   std::unordered_set<std::string> platforms_known_;
+  std::string last_platform_;  // platforms_known_ holds it: the common case costs one comparison
 };
 
 }  // namespace flexwatch
