@@ -261,8 +261,8 @@ void Sim::SetUp() {
   }
   for (int w = 0; w < o_.workers; ++w) {
     const int64_t draw = rng_.Below(cumulative.back());
-    const int home = static_cast<int>(
-        std::upper_bound(cumulative.begin(), cumulative.end(), draw) - cumulative.begin());
+    const int home = static_cast<int>(std::upper_bound(cumulative.begin(), cumulative.end(), draw) -
+                                      cumulative.begin());
     int64_t r = rng_.Below(100);
     Tier tier = r < 30 ? kLaborRelation : r < 65 ? kManaged : kIndependent;
     engage(w, home, tier);

@@ -217,8 +217,10 @@ bool SeenSetContains(std::string_view set, uint16_t suffix) {
   size_t lo = 0, hi = (set.size() - 1) / 2;
   while (lo < hi) {
     size_t mid = (lo + hi) / 2;
-    if (SuffixAt(set, mid) < suffix) lo = mid + 1;
-    else hi = mid;
+    if (SuffixAt(set, mid) < suffix)
+      lo = mid + 1;
+    else
+      hi = mid;
   }
   return lo < (set.size() - 1) / 2 && SuffixAt(set, lo) == suffix;
 }

@@ -157,12 +157,14 @@ Result<IngestCounts> StateWriter::Commit() {
   for (auto& [source, pos] : positions_)
     batch.Put(store_->cf(Cf::kMeta), keys::PositionKey(source), pos);
   if (counts.accepted)
-    batch.Merge(store_->cf(Cf::kMeta), keys::CounterKey("accepted"), EncodeCounter(counts.accepted));
+    batch.Merge(store_->cf(Cf::kMeta), keys::CounterKey("accepted"),
+                EncodeCounter(counts.accepted));
   if (counts.duplicates)
     batch.Merge(store_->cf(Cf::kMeta), keys::CounterKey("duplicates"),
                 EncodeCounter(counts.duplicates));
   if (counts.rejected)
-    batch.Merge(store_->cf(Cf::kMeta), keys::CounterKey("rejected"), EncodeCounter(counts.rejected));
+    batch.Merge(store_->cf(Cf::kMeta), keys::CounterKey("rejected"),
+                EncodeCounter(counts.rejected));
   if (batch.Count() > 0) {
     if (Status s = store_->Write(batch); !s.ok()) {
       // Nothing of this commit is in state: forget the platforms it would have recorded.

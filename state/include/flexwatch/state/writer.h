@@ -38,8 +38,8 @@ class KeyIndex {
   static constexpr uint32_t kEmpty = UINT32_MAX;
   void Grow();
 
-  std::string arena_;                  // all keys, back to back
-  std::vector<uint32_t> offsets_{0};   // key i is arena_[offsets_[i], offsets_[i + 1])
+  std::string arena_;                 // all keys, back to back
+  std::vector<uint32_t> offsets_{0};  // key i is arena_[offsets_[i], offsets_[i + 1])
   std::vector<Slot> slots_ = std::vector<Slot>(1024);
 };
 
@@ -67,8 +67,8 @@ class StateWriter {
 
  private:
   struct SeenBucket {
-    std::string stored;            // the bucket's set as in state (empty: none)
-    std::vector<uint16_t> added;   // suffixes added by this commit
+    std::string stored;           // the bucket's set as in state (empty: none)
+    std::vector<uint16_t> added;  // suffixes added by this commit
   };
   void Fold(const Event& e);
   void Clear();
