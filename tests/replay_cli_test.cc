@@ -116,6 +116,13 @@ TEST_F(ReplayCliTest, StdinIsASource) {
   EXPECT_NE(r.out.find("\"form\": \"outsourcing\""), std::string::npos) << r.out;
   EXPECT_NE(r.out.find("\"scheme\": \"pension\""), std::string::npos) << r.out;
   EXPECT_NE(r.out.find("\"sum_insured_cny\": 100000.00"), std::string::npos) << r.out;
+  r = Flexwatch({"inspect", "--state", state}, dir_);
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.out.find("{\"source\": \"<stdin>\", \"position\": {\"line\":6,"), std::string::npos)
+      << r.out;
+  EXPECT_NE(r.out.find("\"events\": {\"accepted\": 6, \"duplicates\": 0, \"rejected\": 0}"),
+            std::string::npos)
+      << r.out;
 }
 
 TEST_F(ReplayCliTest, UsageAndInputErrorsExitTwo) {

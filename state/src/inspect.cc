@@ -170,6 +170,14 @@ Result<std::string> InspectJson(Store& store, const InspectQuery& q) {
     s += "  \"events\": {\"accepted\": " + std::to_string(store.Counter("accepted")) +
          ", \"duplicates\": " + std::to_string(store.Counter("duplicates")) +
          ", \"rejected\": " + std::to_string(store.Counter("rejected")) + "},\n";
+    s += "  \"sources\": [";
+    bool first_source = true;
+    for (const auto& [source, position] : store.Positions()) {
+      s += std::string(first_source ? "" : ", ") + "{\"source\": " + Q(source) +
+           ", \"position\": " + position + "}";
+      first_source = false;
+    }
+    s += "],\n";
     s += "  \"periods\": [";
     bool first = true;
     for (Period p : store.Periods()) {

@@ -445,6 +445,16 @@ std::optional<std::string> Store::Position(std::string_view source) {
   return value;
 }
 
+std::vector<std::pair<std::string, std::string>> Store::Positions() {
+  std::vector<std::pair<std::string, std::string>> out;
+  const std::string prefix = keys::PositionKey("");
+  auto it = impl_->Iter(Cf::kMeta);
+  for (it->Seek(prefix); it->Valid() && it->key().starts_with(prefix); it->Next())
+    out.emplace_back(std::string(Sv(it->key()).substr(prefix.size())),
+                     std::string(Sv(it->value())));
+  return out;
+}
+
 int64_t Store::Counter(std::string_view name) {
   std::string value;
   int64_t n = 0;

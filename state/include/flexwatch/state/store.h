@@ -128,6 +128,8 @@ class Store {
   // Workers of a platform with any worker-month, contract or policy.
   std::vector<std::string> Workers(std::string_view platform);
   std::optional<std::string> Position(std::string_view source);
+  // Every source's committed position, by source name.
+  std::vector<std::pair<std::string, std::string>> Positions();
   int64_t Counter(std::string_view name);
   // Dead letters in key order (source, line).
   Status ForEachDeadLetter(const std::function<void(std::string_view json)>& fn);
