@@ -37,10 +37,31 @@ void KeyIndex::Grow() {
 }
 
 std::vector<uint32_t> KeyIndex::InKeyOrder() const {
-  std::vector<uint32_t> order(size());
-  for (uint32_t id = 0; id < order.size(); ++id) order[id] = id;
-  std::sort(order.begin(), order.end(), [this](uint32_t a, uint32_t b) { return key(a) < key(b); });
-  return order;
+  // Keys of one kind share a long prefix (period, platform): sort on the 8 bytes that follow the
+  // prefix common to all keys, as an integer, and compare whole keys only on a tie.
+  const size_t n = size();
+  size_t common = n ? key(0).size() : 0;
+  for (uint32_t id = 1; id < n && common > 0; ++id) {
+    std::string_view a = key(0), b = key(id);
+    size_t i = 0;
+    while (i < common && i < b.size() && a[i] == b[i]) ++i;
+    common = i;
+  }
+  std::vector<std::pair<uint64_t, uint32_t>> order(n);
+  for (uint32_t id = 0; id < n; ++id) {
+    std::string_view k = key(id);
+    uint64_t prefix = 0;
+    for (size_t i = 0; i < 8; ++i)
+      prefix = prefix << 8 | (common + i < k.size() ? static_cast<uint8_t>(k[common + i]) : 0);
+    order[id] = {prefix, id};
+  }
+  std::sort(order.begin(), order.end(), [this](const auto& a, const auto& b) {
+    if (a.first != b.first) return a.first < b.first;
+    return key(a.second) < key(b.second);
+  });
+  std::vector<uint32_t> ids(n);
+  for (size_t i = 0; i < n; ++i) ids[i] = order[i].second;
+  return ids;
 }
 
 void KeyIndex::Clear() {
@@ -62,12 +83,15 @@ Status StateWriter::Add(const Event& e) {
   }
   SeenBucket& bucket = buckets_[b];
   const uint16_t suffix = keys::SeenSuffix(e.event_id);
-  if (SeenSetContains(bucket.stored, suffix) ||
-      std::find(bucket.added.begin(), bucket.added.end(), suffix) != bucket.added.end()) {
+  bool seen = SeenSetContains(bucket.stored, suffix);
+  for (uint32_t a = bucket.added; !seen && a != kNone; a = added_[a].next)
+    seen = added_[a].suffix == suffix;
+  if (seen) {
     ++pending_.duplicates;  // the first arrival was applied; this one is only counted
     return Status::OK();
   }
-  bucket.added.push_back(suffix);
+  added_.push_back(Added{suffix, bucket.added});
+  bucket.added = static_cast<uint32_t>(added_.size() - 1);
   ++pending_.accepted;
   Fold(e);
   return Status::OK();
@@ -135,13 +159,20 @@ Result<IngestCounts> StateWriter::Commit() {
   std::sort(contracts_.begin(), contracts_.end());
   std::sort(policies_.begin(), policies_.end());
   rocksdb::WriteBatch batch;
+  // The writer read every bucket it adds to, so it writes the whole new set (no merge operands
+  // pile up for later reads to fold).
   std::vector<uint16_t> sorted;
+  std::string set;
   for (uint32_t k : bucket_keys_.InKeyOrder()) {
-    if (buckets_[k].added.empty()) continue;
-    sorted = buckets_[k].added;
+    const SeenBucket& b = buckets_[k];
+    if (b.added == kNone) continue;
+    sorted.clear();
+    for (uint32_t a = b.added; a != kNone; a = added_[a].next) sorted.push_back(added_[a].suffix);
     std::sort(sorted.begin(), sorted.end());
-    batch.Merge(store_->cf(Cf::kSeen), bucket_keys_.key(k),
-                EncodeSeenSet(sorted.data(), sorted.size()));
+    set = EncodeSeenSet(sorted.data(), sorted.size());
+    if (!b.stored.empty() && !FoldRecords(b.stored, std::string(set), set))
+      return Status::Corruption("seen-id set of bucket " + std::string(bucket_keys_.key(k)));
+    batch.Put(store_->cf(Cf::kSeen), bucket_keys_.key(k), set);
   }
   for (uint32_t k : wm_keys_.InKeyOrder())
     batch.Merge(store_->cf(Cf::kWm), wm_keys_.key(k), wms_[k].Encode());
@@ -186,6 +217,7 @@ void StateWriter::Clear() {
   wm_keys_.Clear();
   contrib_keys_.Clear();
   buckets_.clear();
+  added_.clear();
   wms_.clear();
   contribs_.clear();
   complaints_.clear();

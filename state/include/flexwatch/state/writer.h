@@ -67,8 +67,13 @@ class StateWriter {
 
  private:
   struct SeenBucket {
-    std::string stored;           // the bucket's set as in state (empty: none)
-    std::vector<uint16_t> added;  // suffixes added by this commit
+    std::string stored;      // the bucket's set as in state (empty: none)
+    uint32_t added = kNone;  // head of this commit's added suffixes in added_
+  };
+  static constexpr uint32_t kNone = UINT32_MAX;
+  struct Added {  // one suffix added by this commit, chained per bucket (no allocation each)
+    uint16_t suffix;
+    uint32_t next;
   };
   void Fold(const Event& e);
   void Clear();
@@ -80,6 +85,7 @@ class StateWriter {
   IngestCounts pending_;
   KeyIndex bucket_keys_, wm_keys_, contrib_keys_;
   std::vector<SeenBucket> buckets_;
+  std::vector<Added> added_;
   std::vector<WorkerMonth> wms_;
   std::vector<ContributionTotal> contribs_;
   std::map<std::string, int64_t> complaints_;
