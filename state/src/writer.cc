@@ -70,6 +70,9 @@ void KeyIndex::Clear() {
   slots_.assign(slots_.size(), Slot{});
 }
 
+// Memory a distinct key of a commit costs beyond its bytes: two hash slots and an offset.
+constexpr size_t kKeyOverhead = 2 * 16 + 4;
+
 StateWriter::StateWriter(Store* store) : store_(store) {}
 StateWriter::~StateWriter() = default;
 
@@ -79,6 +82,7 @@ Status StateWriter::Add(const Event& e) {
   const uint32_t b = bucket_keys_.Intern(scratch_);
   if (b == buckets_.size()) {
     buckets_.emplace_back();
+    pending_bytes_ += kKeyOverhead + scratch_.size() + sizeof(SeenBucket);
     if (Status s = store_->GetSeenSet(scratch_, buckets_[b].stored); !s.ok()) return s;
   }
   SeenBucket& bucket = buckets_[b];
@@ -106,7 +110,10 @@ void StateWriter::Fold(const Event& e) {
     case EventType::kOrder: {
       keys::AppendWorkerMonthKey(scratch_, BeijingPeriod(e.ts), e.platform_id, e.worker_id);
       const uint32_t k = wm_keys_.Intern(scratch_);
-      if (k == wms_.size()) wms_.emplace_back();
+      if (k == wms_.size()) {
+        wms_.emplace_back();
+        pending_bytes_ += kKeyOverhead + scratch_.size() + sizeof(WorkerMonth);
+      }
       wms_[k].AddOrder(e);
       break;
     }
@@ -119,7 +126,10 @@ void StateWriter::Fold(const Event& e) {
       scratch_ = keys::Contribution(e.contribution.period, e.platform_id, e.worker_id,
                                     e.contribution.scheme, e.contribution.payer);
       const uint32_t k = contrib_keys_.Intern(scratch_);
-      if (k == contribs_.size()) contribs_.emplace_back();
+      if (k == contribs_.size()) {
+        contribs_.emplace_back();
+        pending_bytes_ += kKeyOverhead + scratch_.size() + sizeof(ContributionTotal);
+      }
       contribs_[k].AddPayment(e);
       break;
     }

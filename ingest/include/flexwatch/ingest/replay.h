@@ -17,8 +17,9 @@ struct ReplayOptions {
   // smaller ones bound the work a crash throws away (it is redone, never double-counted, on the
   // next run). Pending state is compact (aggregates), so large batches cost little memory.
   size_t commit_every = 1 << 20;
-  // A commit is also made once the pending dead letters, contracts and policies reach this many
-  // bytes, which bounds memory on a feed full of bad lines.
+  // A commit is also made once the pending state (dead letters, contracts, policies, distinct
+  // keys and aggregates) reaches this many bytes: memory stays bounded whatever the feed, e.g.
+  // random event ids or a feed full of bad lines.
   size_t commit_max_bytes = 64u << 20;
 };
 

@@ -58,8 +58,8 @@ class StateWriter {
   void SetPosition(std::string_view source, std::string position);
   // Events and rejections added since the last commit.
   size_t staged() const { return staged_; }
-  // Approximate bytes held for the pending commit by per-event records (dead letters, contracts,
-  // policies); the aggregates are bounded by the number of distinct keys.
+  // Approximate bytes held for the pending commit: dead letters, contracts, policies, and the
+  // distinct keys with their aggregates and seen-id buckets.
   size_t pending_bytes() const { return pending_bytes_; }
 
   // Writes everything pending in one atomic batch and returns what it applied.
