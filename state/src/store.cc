@@ -266,12 +266,25 @@ rocksdb::ColumnFamilyHandle* Store::cf(Cf which) const {
   return impl_->cfs[static_cast<int>(which)];
 }
 
-Status Store::GetSeenSet(std::string_view bucket, std::string& set) {
-  set.clear();
-  rocksdb::Status s = impl_->db->Get(rocksdb::ReadOptions(), cf(Cf::kSeen),
-                                     rocksdb::Slice(bucket.data(), bucket.size()), &set);
-  if (s.ok() || s.IsNotFound()) return Status::OK();
-  return Status::IOError("reading seen ids: " + s.ToString());
+Status Store::GetSeenSets(const std::vector<std::string_view>& keys,
+                          const std::vector<std::string*>& sets) {
+  const size_t n = keys.size();
+  std::vector<rocksdb::Slice> slices(n);
+  for (size_t i = 0; i < n; ++i) slices[i] = rocksdb::Slice(keys[i].data(), keys[i].size());
+  std::vector<rocksdb::PinnableSlice> values(n);
+  std::vector<rocksdb::Status> statuses(n);
+  impl_->db->MultiGet(rocksdb::ReadOptions(), cf(Cf::kSeen), n, slices.data(), values.data(),
+                      statuses.data(), /*sorted_input=*/true);
+  for (size_t i = 0; i < n; ++i) {
+    if (statuses[i].ok()) {
+      sets[i]->assign(values[i].data(), values[i].size());
+    } else if (statuses[i].IsNotFound()) {
+      sets[i]->clear();
+    } else {
+      return Status::IOError("reading seen ids: " + statuses[i].ToString());
+    }
+  }
+  return Status::OK();
 }
 
 Status Store::Write(rocksdb::WriteBatch& batch) {

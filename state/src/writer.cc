@@ -36,31 +36,47 @@ void KeyIndex::Grow() {
   }
 }
 
-std::vector<uint32_t> KeyIndex::InKeyOrder() const {
-  // Keys of one kind share a long prefix (period, platform): sort on the 8 bytes that follow the
-  // prefix common to all keys, as an integer, and compare whole keys only on a tie.
-  const size_t n = size();
-  size_t common = n ? key(0).size() : 0;
-  for (uint32_t id = 1; id < n && common > 0; ++id) {
-    std::string_view a = key(0), b = key(id);
-    size_t i = 0;
-    while (i < common && i < b.size() && a[i] == b[i]) ++i;
-    common = i;
-  }
-  std::vector<std::pair<uint64_t, uint32_t>> order(n);
-  for (uint32_t id = 0; id < n; ++id) {
-    std::string_view k = key(id);
-    uint64_t prefix = 0;
+namespace {
+
+// Sorts key ids by their keys (byte order), most significant 8 bytes first: integers are compared,
+// and only runs that tie on 8 bytes are sorted again on the next 8, so keys sharing long prefixes
+// (platform, period) cost no byte-by-byte comparisons.
+struct Entry {
+  uint64_t word;  // key bytes [depth, depth + 8), zero-padded
+  uint32_t rest;  // bytes left from depth, capped at 9 (9: longer than this word)
+  uint32_t id;
+};
+
+template <typename KeyOf>
+void SortByKey(Entry* begin, Entry* end, size_t depth, const KeyOf& key_of) {
+  for (Entry* e = begin; e != end; ++e) {
+    std::string_view k = key_of(e->id);
+    uint64_t w = 0;
     for (size_t i = 0; i < 8; ++i)
-      prefix = prefix << 8 | (common + i < k.size() ? static_cast<uint8_t>(k[common + i]) : 0);
-    order[id] = {prefix, id};
+      w = w << 8 | (depth + i < k.size() ? static_cast<uint8_t>(k[depth + i]) : 0);
+    e->word = w;
+    e->rest = static_cast<uint32_t>(k.size() > depth + 8 ? 9 : k.size() - depth);
   }
-  std::sort(order.begin(), order.end(), [this](const auto& a, const auto& b) {
-    if (a.first != b.first) return a.first < b.first;
-    return key(a.second) < key(b.second);
+  std::sort(begin, end, [](const Entry& a, const Entry& b) {
+    return a.word != b.word ? a.word < b.word : a.rest < b.rest;
   });
-  std::vector<uint32_t> ids(n);
-  for (size_t i = 0; i < n; ++i) ids[i] = order[i].second;
+  for (Entry* run = begin; run != end;) {
+    Entry* next = run + 1;
+    while (next != end && next->word == run->word && next->rest == run->rest) ++next;
+    if (next - run > 1 && run->rest == 9) SortByKey(run, next, depth + 8, key_of);
+    run = next;
+  }
+}
+
+}  // namespace
+
+std::vector<uint32_t> KeyIndex::InKeyOrder() const {
+  std::vector<Entry> entries(size());
+  for (uint32_t id = 0; id < entries.size(); ++id) entries[id].id = id;
+  SortByKey(entries.data(), entries.data() + entries.size(), 0,
+            [this](uint32_t id) { return key(id); });
+  std::vector<uint32_t> ids(entries.size());
+  for (size_t i = 0; i < entries.size(); ++i) ids[i] = entries[i].id;
   return ids;
 }
 
@@ -78,26 +94,55 @@ StateWriter::~StateWriter() = default;
 
 Status StateWriter::Add(const Event& e) {
   ++staged_;
-  keys::AppendSeenBucket(scratch_, e.platform_id, e.event_id);
-  const uint32_t b = bucket_keys_.Intern(scratch_);
-  if (b == buckets_.size()) {
-    buckets_.emplace_back();
-    pending_bytes_ += kKeyOverhead + scratch_.size() + sizeof(SeenBucket);
-    if (Status s = store_->GetSeenSet(scratch_, buckets_[b].stored); !s.ok()) return s;
+  if (micro_size_ == micro_.size()) micro_.emplace_back();
+  micro_[micro_size_++] = e;
+  return micro_size_ >= kMicroBatch ? Resolve() : Status::OK();
+}
+
+Status StateWriter::Resolve() {
+  // 1. Each event's de-duplication bucket; the buckets this commit has not met yet are read
+  //    from state together, in key order, with one MultiGet.
+  bucket_of_.resize(micro_size_);
+  std::vector<uint32_t> fresh;
+  for (size_t i = 0; i < micro_size_; ++i) {
+    keys::AppendSeenBucket(scratch_, micro_[i].platform_id, micro_[i].event_id);
+    const uint32_t b = bucket_keys_.Intern(scratch_);
+    if (b == buckets_.size()) {
+      buckets_.emplace_back();
+      pending_bytes_ += kKeyOverhead + scratch_.size() + sizeof(SeenBucket);
+      fresh.push_back(b);
+    }
+    bucket_of_[i] = b;
   }
-  SeenBucket& bucket = buckets_[b];
-  const uint16_t suffix = keys::SeenSuffix(e.event_id);
-  bool seen = SeenSetContains(bucket.stored, suffix);
-  for (uint32_t a = bucket.added; !seen && a != kNone; a = added_[a].next)
-    seen = added_[a].suffix == suffix;
-  if (seen) {
-    ++pending_.duplicates;  // the first arrival was applied; this one is only counted
-    return Status::OK();
+  if (!fresh.empty()) {
+    std::sort(fresh.begin(), fresh.end(),
+              [this](uint32_t a, uint32_t b) { return bucket_keys_.key(a) < bucket_keys_.key(b); });
+    std::vector<std::string_view> keys(fresh.size());
+    std::vector<std::string*> sets(fresh.size());
+    for (size_t k = 0; k < fresh.size(); ++k) {
+      keys[k] = bucket_keys_.key(fresh[k]);
+      sets[k] = &buckets_[fresh[k]].stored;
+    }
+    if (Status s = store_->GetSeenSets(keys, sets); !s.ok()) return s;
   }
-  added_.push_back(Added{suffix, bucket.added});
-  bucket.added = static_cast<uint32_t>(added_.size() - 1);
-  ++pending_.accepted;
-  Fold(e);
+  // 2. In arrival order: the first arrival of an id is applied, later ones only counted.
+  for (size_t i = 0; i < micro_size_; ++i) {
+    const Event& e = micro_[i];
+    SeenBucket& bucket = buckets_[bucket_of_[i]];
+    const uint16_t suffix = keys::SeenSuffix(e.event_id);
+    bool seen = SeenSetContains(bucket.stored, suffix);
+    for (uint32_t a = bucket.added; !seen && a != kNone; a = added_[a].next)
+      seen = added_[a].suffix == suffix;
+    if (seen) {
+      ++pending_.duplicates;
+      continue;
+    }
+    added_.push_back(Added{suffix, bucket.added});
+    bucket.added = static_cast<uint32_t>(added_.size() - 1);
+    ++pending_.accepted;
+    Fold(e);
+  }
+  micro_size_ = 0;
   return Status::OK();
 }
 
@@ -163,6 +208,7 @@ void StateWriter::SetPosition(std::string_view source, std::string position) {
 }
 
 Result<IngestCounts> StateWriter::Commit() {
+  if (Status s = Resolve(); !s.ok()) return s;
   IngestCounts counts = pending_;
   counts.rejected = static_cast<int64_t>(dead_.size());
   // Each column family's entries in key order, which keeps memtable inserts cheap.
@@ -228,6 +274,7 @@ void StateWriter::Clear() {
   contrib_keys_.Clear();
   buckets_.clear();
   added_.clear();
+  micro_size_ = 0;
   wms_.clear();
   contribs_.clear();
   complaints_.clear();

@@ -105,8 +105,10 @@ class Store {
   const std::string& dir() const { return dir_; }
 
   // --- write path (one writer) ---
-  // The seen-id set stored under a bucket key (`set` empty when none).
-  Status GetSeenSet(std::string_view bucket, std::string& set);
+  // The seen-id sets stored under bucket keys (*sets[i] empty when none), in one MultiGet.
+  // REQUIRES: keys sorted, sets.size() == keys.size().
+  Status GetSeenSets(const std::vector<std::string_view>& keys,
+                     const std::vector<std::string*>& sets);
   Status Write(rocksdb::WriteBatch& batch);
   rocksdb::ColumnFamilyHandle* cf(Cf which) const;
 

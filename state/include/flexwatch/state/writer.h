@@ -48,8 +48,9 @@ class StateWriter {
   explicit StateWriter(Store* store);
   ~StateWriter();
 
-  // Adds a valid event to the pending commit, or counts it as a duplicate. Fails only when the
-  // state cannot be read.
+  // Adds a valid event (copied) to the pending commit, or counts it as a duplicate. Events are
+  // resolved in micro-batches, so that the seen-id buckets a batch needs are read from state in
+  // one MultiGet. Fails only when the state cannot be read.
   Status Add(const Event& event);
   // Stages a dead letter (a JSON object, one line) under its source position.
   void AddRejection(std::string_view source, int64_t line, std::string_view raw,
@@ -76,6 +77,12 @@ class StateWriter {
     uint32_t next;
   };
   void Fold(const Event& e);
+  Status Resolve();  // de-duplicates and folds the micro-batch
+
+  static constexpr size_t kMicroBatch = 1024;
+  std::vector<Event> micro_;  // reused, so that its strings keep their capacity
+  size_t micro_size_ = 0;
+  std::vector<uint32_t> bucket_of_;
   void Clear();
 
   Store* store_;
