@@ -88,11 +88,11 @@ Result<IngestCounts> ReplayFiles(Store& store, const std::vector<std::string>& i
       if (writer.staged() >= options.commit_every ||
           writer.pending_bytes() >= options.commit_max_bytes) {
         if (Status s = commit(); !s.ok()) return s;
-        if (progress) {
-          prog.bytes_done = (*reader)->offset();
-          prog.lines = line.number;
-          progress(prog);
-        }
+      }
+      if (progress && (line.number & 0xffff) == 0) {  // every 65,536 lines
+        prog.bytes_done = (*reader)->offset();
+        prog.lines = line.number;
+        progress(prog);
       }
     }
     if (!(*reader)->status().ok())
