@@ -146,6 +146,16 @@ Status StateWriter::Resolve() {
   return Status::OK();
 }
 
+template <typename T>
+T& StateWriter::AggregateFor(KeyIndex& index, std::vector<T>& aggregates) {
+  const uint32_t k = index.Intern(scratch_);
+  if (k == aggregates.size()) {
+    aggregates.emplace_back();
+    pending_bytes_ += kKeyOverhead + scratch_.size() + sizeof(T);
+  }
+  return aggregates[k];
+}
+
 void StateWriter::Fold(const Event& e) {
   if (e.platform_id != last_platform_) {
     if (platforms_known_.insert(e.platform_id).second) new_platforms_.push_back(e.platform_id);
@@ -154,12 +164,7 @@ void StateWriter::Fold(const Event& e) {
   switch (e.type) {
     case EventType::kOrder: {
       keys::AppendWorkerMonthKey(scratch_, BeijingPeriod(e.ts), e.platform_id, e.worker_id);
-      const uint32_t k = wm_keys_.Intern(scratch_);
-      if (k == wms_.size()) {
-        wms_.emplace_back();
-        pending_bytes_ += kKeyOverhead + scratch_.size() + sizeof(WorkerMonth);
-      }
-      wms_[k].AddOrder(e);
+      AggregateFor(wm_keys_, wms_).AddOrder(e);
       break;
     }
     case EventType::kContract:
@@ -170,12 +175,7 @@ void StateWriter::Fold(const Event& e) {
     case EventType::kContribution: {
       scratch_ = keys::Contribution(e.contribution.period, e.platform_id, e.worker_id,
                                     e.contribution.scheme, e.contribution.payer);
-      const uint32_t k = contrib_keys_.Intern(scratch_);
-      if (k == contribs_.size()) {
-        contribs_.emplace_back();
-        pending_bytes_ += kKeyOverhead + scratch_.size() + sizeof(ContributionTotal);
-      }
-      contribs_[k].AddPayment(e);
+      AggregateFor(contrib_keys_, contribs_).AddPayment(e);
       break;
     }
     case EventType::kCoverage:

@@ -77,6 +77,9 @@ class StateWriter {
     uint32_t next;
   };
   void Fold(const Event& e);
+  // The commit's aggregate under the key in scratch_, created (and its memory counted) if new.
+  template <typename T>
+  T& AggregateFor(KeyIndex& index, std::vector<T>& aggregates);
   Status Resolve();  // de-duplicates and folds the micro-batch
 
   static constexpr size_t kMicroBatch = 1024;
