@@ -81,8 +81,9 @@ constexpr size_t kPartyIdMax = 64;
 constexpr size_t kCounterpartyMax = 128;
 constexpr int64_t kMaxDurationMilliMin = 1440 * 1000;
 
+// A known field's value as read from the line; valid only where its bit is set in the line's
+// `present` mask (slots are not cleared between lines).
 struct Slot {
-  bool present = false;
   od::json_type type = od::json_type::null;
   std::string_view text;  // unescaped string, or the raw number token
 };
@@ -162,7 +163,8 @@ simdjson::error_code WalkValue(od::value v, int depth) {
 // Validates the slots of one line for its type. Each check returns false after filling `rej`.
 class Validator {
  public:
-  Validator(const std::array<Slot, kFieldCount>& s, Rejection& rej) : s_(s), rej_(rej) {}
+  Validator(const std::array<Slot, kFieldCount>& s, uint32_t present, Rejection& rej)
+      : s_(s), present_(present), rej_(rej) {}
 
   bool Fail(RejectCode code, int f, std::string msg) {
     rej_.code = code;
@@ -174,10 +176,11 @@ class Validator {
     return Fail(RejectCode::kMissingField, f,
                 "missing (required on " + std::string(type) + " events)");
   }
-  bool Present(int f) const { return s_[f].present && s_[f].type != od::json_type::null; }
+  bool Has(int f) const { return (present_ >> f) & 1u; }
+  bool Present(int f) const { return Has(f) && s_[f].type != od::json_type::null; }
 
   bool String(int f, std::string_view for_type, std::string_view& out) {
-    if (!s_[f].present) return Missing(f, for_type);
+    if (!Has(f)) return Missing(f, for_type);
     if (s_[f].type != od::json_type::string)
       return Fail(RejectCode::kWrongType, f,
                   "expected a string, got " + std::string(TypeName(s_[f].type)));
@@ -211,7 +214,7 @@ class Validator {
   }
   // A number scaled by 10^scale. `what` describes the accepted range for messages.
   bool Number(int f, std::string_view for_type, int scale, ExcessDigits excess, int64_t& out) {
-    if (!s_[f].present) return Missing(f, for_type);
+    if (!Has(f)) return Missing(f, for_type);
     if (s_[f].type != od::json_type::number)
       return Fail(RejectCode::kWrongType, f,
                   "expected a number, got " + std::string(TypeName(s_[f].type)));
@@ -247,11 +250,13 @@ class Validator {
 
  private:
   const std::array<Slot, kFieldCount>& s_;
+  const uint32_t present_;
   Rejection& rej_;
 };
 
-bool ValidateEvent(const std::array<Slot, kFieldCount>& s, Event& ev, Rejection& rej) {
-  Validator v(s, rej);
+bool ValidateEvent(const std::array<Slot, kFieldCount>& s, uint32_t present, Event& ev,
+                   Rejection& rej) {
+  Validator v(s, present, rej);
   if (!v.Enum(kType, "all", kEventTypeNames, ev.type)) return false;
   const std::string_view tn = NameOf(ev.type);
   if (!v.Id(kEventId, tn, kIdMax, ev.event_id)) return false;
@@ -418,7 +423,7 @@ bool Decoder::DecodePadded(std::string_view line, Event& event, Rejection& rej) 
   if (!simdjson::validate_utf8(line.data(), line.size()))
     return fail(RejectCode::kInvalidUtf8, "line is not valid UTF-8");
   auto& slots = impl_->slots;
-  for (auto& s : slots) s = Slot{};
+  uint32_t present = 0;
   od::document doc;
   auto json_error = [&](simdjson::error_code e) {
     return fail(RejectCode::kNotJson, std::string("not valid JSON: ") + simdjson::error_message(e));
@@ -456,10 +461,10 @@ bool Decoder::DecodePadded(std::string_view line, Event& event, Rejection& rej) 
       continue;
     }
     Slot& slot = slots[idx];
-    if (slot.present)
+    if (present & (1u << idx))
       return fail(RejectCode::kDuplicateField,
                   "field '" + std::string(key) + "' appears more than once");
-    slot.present = true;
+    present |= 1u << idx;
     if (auto e = value.type().get(slot.type)) return json_error(e);
     if (slot.type == od::json_type::string) {
       if (auto e = value.get_string().get(slot.text)) return json_error(e);
@@ -473,7 +478,7 @@ bool Decoder::DecodePadded(std::string_view line, Event& event, Rejection& rej) 
   // Past the object's end there must be nothing but whitespace.
   if (auto after = doc.current_location(); after.error() != simdjson::OUT_OF_BOUNDS)
     return fail(RejectCode::kNotJson, "not valid JSON: trailing content after the object");
-  if (ValidateEvent(slots, event, rej)) return true;
+  if (ValidateEvent(slots, present, event, rej)) return true;
   if (rej.field == "type" && rej.code == RejectCode::kMissingField)
     rej.message = "field 'type': missing (required on every event)";
   return false;
