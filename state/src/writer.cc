@@ -89,6 +89,30 @@ void KeyIndex::Clear() {
 // Memory a distinct key of a commit costs beyond its bytes: two hash slots and an offset.
 constexpr size_t kKeyOverhead = 2 * 16 + 4;
 
+bool StateWriter::IdSet::Insert(uint64_t v) {
+  if (2 * (size_ + 1) > slots_.size()) {
+    std::vector<uint64_t> old(slots_.size() * 2, kFree);
+    old.swap(slots_);
+    size_ = 0;
+    for (uint64_t o : old)
+      if (o != kFree) Insert(o);
+  }
+  const size_t mask = slots_.size() - 1;
+  for (size_t i = (v * 0x9e3779b97f4a7c15ull) >> 20 & mask;; i = (i + 1) & mask) {
+    if (slots_[i] == v) return false;
+    if (slots_[i] == kFree) {
+      slots_[i] = v;
+      ++size_;
+      return true;
+    }
+  }
+}
+
+void StateWriter::IdSet::Clear() {
+  std::fill(slots_.begin(), slots_.end(), kFree);
+  size_ = 0;
+}
+
 StateWriter::StateWriter(Store* store) : store_(store) {}
 StateWriter::~StateWriter() = default;
 
@@ -130,10 +154,8 @@ Status StateWriter::Resolve() {
     const Event& e = micro_[i];
     SeenBucket& bucket = buckets_[bucket_of_[i]];
     const uint16_t suffix = keys::SeenSuffix(e.event_id);
-    bool seen = SeenSetContains(bucket.stored, suffix);
-    for (uint32_t a = bucket.added; !seen && a != kNone; a = added_[a].next)
-      seen = added_[a].suffix == suffix;
-    if (seen) {
+    if (SeenSetContains(bucket.stored, suffix) ||
+        !added_ids_.Insert(uint64_t{bucket_of_[i]} << 16 | suffix)) {
       ++pending_.duplicates;
       continue;
     }
@@ -163,7 +185,11 @@ void StateWriter::Fold(const Event& e) {
   }
   switch (e.type) {
     case EventType::kOrder: {
-      keys::AppendWorkerMonthKey(scratch_, BeijingPeriod(e.ts), e.platform_id, e.worker_id);
+      if (const Day day = BeijingDay(e.ts); day != last_day_) {
+        last_day_ = day;
+        last_period_ = PeriodOfDay(day);
+      }
+      keys::AppendWorkerMonthKey(scratch_, last_period_, e.platform_id, e.worker_id);
       AggregateFor(wm_keys_, wms_).AddOrder(e);
       break;
     }
@@ -274,6 +300,7 @@ void StateWriter::Clear() {
   contrib_keys_.Clear();
   buckets_.clear();
   added_.clear();
+  added_ids_.Clear();
   micro_size_ = 0;
   wms_.clear();
   contribs_.clear();

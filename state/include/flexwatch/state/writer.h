@@ -96,6 +96,20 @@ class StateWriter {
   KeyIndex bucket_keys_, wm_keys_, contrib_keys_;
   std::vector<SeenBucket> buckets_;
   std::vector<Added> added_;
+  // (bucket << 16 | suffix) of every id added by this commit: membership in one probe.
+  class IdSet {
+   public:
+    bool Insert(uint64_t v);  // false when already present
+    void Clear();
+
+   private:
+    std::vector<uint64_t> slots_ = std::vector<uint64_t>(1 << 12, kFree);
+    size_t size_ = 0;
+    static constexpr uint64_t kFree = UINT64_MAX;
+  };
+  IdSet added_ids_;
+  Day last_day_ = INT32_MIN;  // BeijingPeriod of the previous order's day, cached
+  Period last_period_ = 0;
   std::vector<WorkerMonth> wms_;
   std::vector<ContributionTotal> contribs_;
   std::map<std::string, int64_t> complaints_;
