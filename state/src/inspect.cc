@@ -89,7 +89,7 @@ std::string WorkerJson(Store& store, const std::string& platform, const std::str
   }
   s += first ? "],\n" : "\n  ],\n";
   std::vector<std::string> contributions;
-  for (Period p : periods)
+  for (Period p : store.ContributionPeriods())
     if (!month || p == *month) AppendContributions(store, p, platform, worker, contributions);
   s += "  \"contributions\": " + JsonList(contributions, "  ") + ",\n";
   s += "  \"contracts\": [";

@@ -295,9 +295,12 @@ Status Store::Write(rocksdb::WriteBatch& batch) {
   return Status::OK();
 }
 
-std::vector<Period> Store::Periods() {
+std::vector<Period> Store::Periods() { return PeriodsOf(Cf::kWm); }
+std::vector<Period> Store::ContributionPeriods() { return PeriodsOf(Cf::kContrib); }
+
+std::vector<Period> Store::PeriodsOf(Cf which) {
   std::vector<Period> out;
-  auto it = impl_->Iter(Cf::kWm);
+  auto it = impl_->Iter(which);
   std::string k;
   PutBE32(k, 0);
   for (it->Seek(k); it->Valid() && it->key().size() >= 4;) {

@@ -224,6 +224,19 @@ TEST_F(StoreTest, StateSurvivesReopen) {
   EXPECT_NE(json->find("\"earnings_cny\": 10.00"), std::string::npos) << *json;
 }
 
+TEST_F(StoreTest, InspectListsContributionsOfMonthsWithoutOrders) {
+  auto store = Open();
+  Apply(
+      *store,
+      {Order("o-1", "2024-07-03T10:00:00+08:00", "food_delivery", "30", "10"),
+       R"({"type":"contribution","event_id":"s-9","ts":"2024-10-10T10:00:00+08:00","platform_id":"p-1","worker_id":"w-1","period":"2024-09","scheme":"pension","payer":"employer","base_cny":6821,"amount_cny":1091.36})"});
+  auto json = InspectJson(*store, InspectQuery{"p-1", "w-1", std::nullopt});
+  ASSERT_TRUE(json.ok()) << json.status().ToString();
+  EXPECT_NE(json->find("{\"period\": \"2024-09\", \"scheme\": \"pension\""), std::string::npos)
+      << *json;
+  EXPECT_NE(json->find("\"period\": \"2024-07\""), std::string::npos) << *json;
+}
+
 TEST_F(StoreTest, UnusableDirectoryIsAClearError) {
   fs::create_directories(root_);
   std::ofstream(root_ / "file") << "x";

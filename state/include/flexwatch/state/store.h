@@ -113,7 +113,9 @@ class Store {
   rocksdb::ColumnFamilyHandle* cf(Cf which) const;
 
   // --- read path ---
+  // The months with any worker-month, and with any contribution, ascending.
   std::vector<Period> Periods();
+  std::vector<Period> ContributionPeriods();
   // Worker-months of a period, optionally of one platform, in key order.
   Status ForEachWorkerMonth(Period p, std::string_view platform,
                             const std::function<void(const WorkerMonthRecord&)>& fn);
@@ -143,6 +145,7 @@ class Store {
 
  private:
   Store() = default;
+  std::vector<Period> PeriodsOf(Cf which);  // REQUIRES: a column family keyed period-first
   struct Impl;
   std::string dir_;
   std::unique_ptr<Impl> impl_;
