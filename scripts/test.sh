@@ -15,14 +15,18 @@ clang-format --dry-run --Werror $sources
 echo "== build and test"
 cmake -S . -B build -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
 cmake --build build -j$jobs
-ctest --test-dir build -j$jobs --output-on-failure
+log=$(mktemp)
+ctest --test-dir build -j$jobs --output-on-failure | tee "$log"
+total=$(grep -oE 'tests failed out of [0-9]+' "$log" | grep -oE '[0-9]+$')
 
 echo "== sanitizers (address, undefined)"
 cmake -S . -B build-asan -G Ninja -DCMAKE_BUILD_TYPE=Debug -DFLEXWATCH_SANITIZE=ON \
   -DFLEXWATCH_BUILD_BENCH=OFF >/dev/null
 cmake --build build-asan -j$jobs
 ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
-  ctest --test-dir build-asan -j$jobs --output-on-failure
+  ctest --test-dir build-asan -j$jobs --output-on-failure | tee "$log"
+total=$((total + $(grep -oE 'tests failed out of [0-9]+' "$log" | grep -oE '[0-9]+$')))
+rm -f "$log"
 
 echo "== fuzz the decoder for ${fuzz_seconds}s"
 cmake -S . -B build-fuzz -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCMAKE_CXX_COMPILER=clang++ \
@@ -34,3 +38,4 @@ build-fuzz/ingest/fuzz/decoder_fuzz -max_total_time="$fuzz_seconds" -max_len=409
   -print_final_stats=1 "$work" 2>&1 | tail -n 12
 rm -rf "$work"
 echo "== all tests passed"
+echo "tests: $total passed, 0 failed"
