@@ -175,12 +175,6 @@ void ContributionTotal::AddPayment(const Event& e) {
   last_paid = std::max(last_paid, e.ts);
 }
 
-ContributionTotal ContributionTotal::FromEvent(const Event& e) {
-  ContributionTotal t;
-  t.AddPayment(e);
-  return t;
-}
-
 std::string EncodeCounter(int64_t n) { return EncodeFields(RecordKind::kCounter, &n, 1); }
 
 bool DecodeCounter(std::string_view in, int64_t& out) {

@@ -453,14 +453,6 @@ std::vector<std::string> Store::Workers(std::string_view platform) {
   return out;
 }
 
-std::optional<std::string> Store::Position(std::string_view source) {
-  std::string value;
-  rocksdb::Status s =
-      impl_->db->Get(rocksdb::ReadOptions(), cf(Cf::kMeta), keys::PositionKey(source), &value);
-  if (!s.ok()) return std::nullopt;
-  return value;
-}
-
 std::vector<std::pair<std::string, std::string>> Store::Positions() {
   std::vector<std::pair<std::string, std::string>> out;
   const std::string prefix = keys::PositionKey("");
@@ -503,18 +495,6 @@ Status Store::Dump(const std::function<void(std::string_view line)>& fn) {
     if (!it->status().ok()) return Status::IOError(it->status().ToString());
   }
   return Status::OK();
-}
-
-uint64_t Store::DiskBytes() {
-  uint64_t total = 0;
-  for (auto* h : impl_->cfs) {
-    uint64_t v = 0;
-    if (impl_->db->GetIntProperty(h, "rocksdb.total-sst-files-size", &v)) total += v;
-  }
-  std::error_code ec;
-  for (const auto& entry : std::filesystem::directory_iterator(dir_, ec))
-    if (entry.path().extension() == ".log") total += entry.file_size(ec);
-  return total;
 }
 
 }  // namespace flexwatch

@@ -46,7 +46,6 @@ struct ContributionTotal {
   void AddPayment(const Event& e);
   std::string Encode() const;
   static bool Decode(std::string_view in, ContributionTotal& out);
-  static ContributionTotal FromEvent(const Event& e);
 };
 
 // The event ids seen in one bucket (ids that share all but their last two characters): the

@@ -131,7 +131,6 @@ class Store {
   std::vector<std::string> Platforms();
   // Workers of a platform with any worker-month, contract or policy.
   std::vector<std::string> Workers(std::string_view platform);
-  std::optional<std::string> Position(std::string_view source);
   // Every source's committed position, by source name.
   std::vector<std::pair<std::string, std::string>> Positions();
   int64_t Counter(std::string_view name);
@@ -140,8 +139,6 @@ class Store {
   // Every record of every data column family (not the run counters), one line each, in key
   // order: a canonical dump for comparing two states.
   Status Dump(const std::function<void(std::string_view line)>& fn);
-  // Approximate bytes on disk of live SST and WAL files.
-  uint64_t DiskBytes();
 
  private:
   Store() = default;
