@@ -7,8 +7,9 @@
 
 namespace flexwatch {
 
-uint32_t KeyIndex::Intern(std::string_view key) {
-  const uint64_t h = XXH3_64bits(key.data(), key.size());
+uint64_t KeyIndex::Hash(std::string_view key) { return XXH3_64bits(key.data(), key.size()); }
+
+uint32_t KeyIndex::Intern(std::string_view key, uint64_t h) {
   const size_t mask = slots_.size() - 1;
   for (size_t i = h & mask;; i = (i + 1) & mask) {
     Slot& s = slots_[i];
@@ -126,14 +127,37 @@ Status StateWriter::Add(const Event& e) {
 Status StateWriter::Resolve() {
   // 1. Each event's de-duplication bucket; the buckets this commit has not met yet are read
   //    from state together, in key order, with one MultiGet.
+  // 0. Every key the micro-batch will look up, hashed first, with its slot prefetched, so that
+  //    the lookups below overlap their cache misses instead of taking them one by one.
   bucket_of_.resize(micro_size_);
+  if (batch_buckets_.size() < micro_size_) {
+    batch_buckets_.resize(micro_size_);
+    batch_wm_.resize(micro_size_);
+  }
+  for (size_t i = 0; i < micro_size_; ++i) {
+    const Event& e = micro_[i];
+    HashedKey& b = batch_buckets_[i];
+    keys::AppendSeenBucket(b.key, e.platform_id, e.event_id);
+    b.hash = KeyIndex::Hash(b.key);
+    bucket_keys_.Prefetch(b.hash);
+    if (e.type == EventType::kOrder) {
+      if (const Day day = BeijingDay(e.ts); day != last_day_) {
+        last_day_ = day;
+        last_period_ = PeriodOfDay(day);
+      }
+      HashedKey& w = batch_wm_[i];
+      keys::AppendWorkerMonthKey(w.key, last_period_, e.platform_id, e.worker_id);
+      w.hash = KeyIndex::Hash(w.key);
+      wm_keys_.Prefetch(w.hash);
+    }
+  }
   std::vector<uint32_t> fresh;
   for (size_t i = 0; i < micro_size_; ++i) {
-    keys::AppendSeenBucket(scratch_, micro_[i].platform_id, micro_[i].event_id);
-    const uint32_t b = bucket_keys_.Intern(scratch_);
+    const HashedKey& k = batch_buckets_[i];
+    const uint32_t b = bucket_keys_.Intern(k.key, k.hash);
     if (b == buckets_.size()) {
       buckets_.emplace_back();
-      pending_bytes_ += kKeyOverhead + scratch_.size() + sizeof(SeenBucket);
+      pending_bytes_ += kKeyOverhead + k.key.size() + sizeof(SeenBucket);
       fresh.push_back(b);
     }
     bucket_of_[i] = b;
@@ -162,35 +186,31 @@ Status StateWriter::Resolve() {
     added_.push_back(Added{suffix, bucket.added});
     bucket.added = static_cast<uint32_t>(added_.size() - 1);
     ++pending_.accepted;
-    Fold(e);
+    Fold(e, i);
   }
   micro_size_ = 0;
   return Status::OK();
 }
 
 template <typename T>
-T& StateWriter::AggregateFor(KeyIndex& index, std::vector<T>& aggregates) {
-  const uint32_t k = index.Intern(scratch_);
+T& StateWriter::AggregateFor(KeyIndex& index, std::vector<T>& aggregates, std::string_view key,
+                             uint64_t hash) {
+  const uint32_t k = index.Intern(key, hash);
   if (k == aggregates.size()) {
     aggregates.emplace_back();
-    pending_bytes_ += kKeyOverhead + scratch_.size() + sizeof(T);
+    pending_bytes_ += kKeyOverhead + key.size() + sizeof(T);
   }
   return aggregates[k];
 }
 
-void StateWriter::Fold(const Event& e) {
+void StateWriter::Fold(const Event& e, size_t i) {
   if (e.platform_id != last_platform_) {
     if (platforms_known_.insert(e.platform_id).second) new_platforms_.push_back(e.platform_id);
     last_platform_ = e.platform_id;
   }
   switch (e.type) {
     case EventType::kOrder: {
-      if (const Day day = BeijingDay(e.ts); day != last_day_) {
-        last_day_ = day;
-        last_period_ = PeriodOfDay(day);
-      }
-      keys::AppendWorkerMonthKey(scratch_, last_period_, e.platform_id, e.worker_id);
-      AggregateFor(wm_keys_, wms_).AddOrder(e);
+      AggregateFor(wm_keys_, wms_, batch_wm_[i].key, batch_wm_[i].hash).AddOrder(e);
       break;
     }
     case EventType::kContract:
@@ -201,7 +221,7 @@ void StateWriter::Fold(const Event& e) {
     case EventType::kContribution: {
       scratch_ = keys::Contribution(e.contribution.period, e.platform_id, e.worker_id,
                                     e.contribution.scheme, e.contribution.payer);
-      AggregateFor(contrib_keys_, contribs_).AddPayment(e);
+      AggregateFor(contrib_keys_, contribs_, scratch_, KeyIndex::Hash(scratch_)).AddPayment(e);
       break;
     }
     case EventType::kCoverage:

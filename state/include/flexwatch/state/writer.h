@@ -22,7 +22,13 @@ namespace flexwatch {
 // costs one hash and, nearly always, one key comparison; no allocation.
 class KeyIndex {
  public:
-  uint32_t Intern(std::string_view key);
+  uint32_t Intern(std::string_view key) { return Intern(key, Hash(key)); }
+  // As Intern, with the key's Hash() computed beforehand (see Prefetch).
+  uint32_t Intern(std::string_view key, uint64_t hash);
+  static uint64_t Hash(std::string_view key);
+  // Starts loading the slot where a key of this hash begins its probe, so that a batch of
+  // lookups overlaps its cache misses.
+  void Prefetch(uint64_t hash) const { __builtin_prefetch(&slots_[hash & (slots_.size() - 1)]); }
   std::string_view key(uint32_t id) const {
     return std::string_view(arena_).substr(offsets_[id], offsets_[id + 1] - offsets_[id]);
   }
@@ -76,11 +82,16 @@ class StateWriter {
     uint16_t suffix;
     uint32_t next;
   };
-  void Fold(const Event& e);
-  // The commit's aggregate under the key in scratch_, created (and its memory counted) if new.
+  void Fold(const Event& e, size_t i);  // i: the event's place in the micro-batch
+  // The commit's aggregate under `key`, created (and its memory counted) if new.
   template <typename T>
-  T& AggregateFor(KeyIndex& index, std::vector<T>& aggregates);
-  Status Resolve();  // de-duplicates and folds the micro-batch
+  T& AggregateFor(KeyIndex& index, std::vector<T>& aggregates, std::string_view key, uint64_t hash);
+  struct HashedKey {
+    std::string key;
+    uint64_t hash = 0;
+  };
+  std::vector<HashedKey> batch_buckets_, batch_wm_;  // per micro-batch event, reused
+  Status Resolve();                                  // de-duplicates and folds the micro-batch
 
   static constexpr size_t kMicroBatch = 1024;
   std::vector<Event> micro_;  // reused, so that its strings keep their capacity
