@@ -233,7 +233,9 @@ Result<std::unique_ptr<Store>> Store::Open(const std::string& dir, const StoreOp
     table.pin_l0_filter_and_index_blocks_in_cache = true;
     cf.table_factory.reset(rocksdb::NewBlockBasedTableFactory(table));
     Cf which = static_cast<Cf>(i);
-    if (which != Cf::kContracts && which != Cf::kCoverage && which != Cf::kDead)
+    // Aggregates and counters are merged; seen-id sets are written whole (the writer reads
+    // each bucket before adding to it), records of single events are put.
+    if (which == Cf::kWm || which == Cf::kContrib || which == Cf::kComplaints || which == Cf::kMeta)
       cf.merge_operator = fold;
     if (which == Cf::kSeen) {
       // Nearly every lookup misses: let the memtable answer from a bloom filter too.
@@ -436,13 +438,12 @@ std::vector<std::string> Store::Workers(std::string_view platform) {
   pp.push_back('\0');
   for (Cf which : {Cf::kContracts, Cf::kCoverage}) {
     auto it = impl_->Iter(which);
-    for (it->Seek(pp); it->Valid() && it->key().starts_with(pp); it->Next()) {
+    it->Seek(pp);
+    while (it->Valid() && it->key().starts_with(pp)) {
       std::string_view rest = Sv(it->key()).substr(pp.size());
       std::string worker(rest.substr(0, rest.find('\0')));
-      out.push_back(worker);
-      it->Seek(pp + worker + '\x01');  // skip the rest of this worker
-      if (!it->Valid()) break;
-      it->Prev();
+      it->Seek(pp + worker + '\x01');  // past every record of this worker
+      out.push_back(std::move(worker));
     }
   }
   for (Period p : Periods())

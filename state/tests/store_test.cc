@@ -237,6 +237,24 @@ TEST_F(StoreTest, InspectListsContributionsOfMonthsWithoutOrders) {
   EXPECT_NE(json->find("\"period\": \"2024-07\""), std::string::npos) << *json;
 }
 
+TEST_F(StoreTest, AWorkerIsFoundOnEveryPlatformWithARecordOfThem) {
+  auto store = Open();
+  std::string contract_elsewhere =
+      Contract("c-1", "2024-06-01T09:00:00+08:00", "signed", "freelance", "p-2");
+  const std::string from = "\"platform_id\":\"p-1\"";
+  contract_elsewhere.replace(contract_elsewhere.find(from), from.size(), "\"platform_id\":\"p-2\"");
+  Apply(*store,
+        {Order("o-1", "2024-07-03T10:00:00+08:00", "food_delivery", "30", "10"),
+         Order("o-2", "2024-07-03T11:00:00+08:00", "food_delivery", "30", "10", "p-1", "w-2"),
+         contract_elsewhere});
+  EXPECT_EQ(store->Workers("p-1"), (std::vector<std::string>{"w-1", "w-2"}));
+  EXPECT_EQ(store->Workers("p-2"), (std::vector<std::string>{"w-1"}));
+  auto json = InspectJson(*store, InspectQuery{"", "w-1", std::nullopt});
+  ASSERT_TRUE(json.ok()) << json.status().ToString();
+  EXPECT_NE(json->find("\"platform_id\": \"p-1\""), std::string::npos) << *json;
+  EXPECT_NE(json->find("\"platform_id\": \"p-2\""), std::string::npos) << *json;
+}
+
 TEST_F(StoreTest, UnusableDirectoryIsAClearError) {
   fs::create_directories(root_);
   std::ofstream(root_ / "file") << "x";

@@ -1,5 +1,5 @@
 // Durable state in RocksDB. Column families:
-//   seen        platform \0 event_id minus its last 2 chars  -> SeenSet (merge: set union)
+//   seen        platform \0 event_id minus its last 2 chars  -> SeenSet (written whole)
 //   wm          period(4B BE) platform \0 worker             -> WorkerMonth (merge)
 //   contracts   platform \0 worker \0 ts(8B) event_id        -> action, form, counterparty
 //   contrib     period(4B BE) platform \0 worker \0 scheme payer -> ContributionTotal (merge)
