@@ -9,13 +9,17 @@
 #include <iostream>
 #include <map>
 
+#include "flexwatch/announce/announcement.h"
+#include "flexwatch/announce/evidence.h"
+#include "flexwatch/announce/selfcheck.h"
 #include "flexwatch/core/decimal.h"
+#include "flexwatch/core/json.h"
 #include "flexwatch/gen/generator.h"
 #include "flexwatch/ingest/replay.h"
 #include "flexwatch/rules/config.h"
+#include "flexwatch/rules/evaluate.h"
 #include "flexwatch/state/inspect.h"
 #include "flexwatch/state/store.h"
-#include "shipped_config.h"
 
 namespace fw = flexwatch;
 namespace fs = std::filesystem;
@@ -23,6 +27,7 @@ namespace fs = std::filesystem;
 namespace {
 
 constexpr int kExitOk = 0;
+constexpr int kExitFound = 1;
 constexpr int kExitUsage = 2;
 
 int Fail(const std::string& msg) {
@@ -41,7 +46,7 @@ fw::Result<fw::Config> ResolveConfig(const std::string& flag) {
     fs::path candidate = exe.parent_path().parent_path() / "config" / "flexwatch.yaml";
     if (fs::exists(candidate, ec)) return fw::LoadConfig(candidate.string());
   }
-  return fw::ParseConfig(fw::kShippedConfig, "shipped config/flexwatch.yaml");
+  return fw::ShippedConfig();
 }
 
 void DrawProgress(const fw::ReplayProgress& p) {
@@ -104,7 +109,7 @@ int RunReplay(const fw::Config& cfg, const ReplayArgs& a, fw::IngestCounts* out 
 }
 
 int RunInspect(const fw::Config& cfg, const std::string& state, fw::InspectQuery q,
-               const std::string& month, bool dump) {
+               const std::string& month, bool dump, bool close) {
   if (!month.empty()) {
     auto p = fw::ParsePeriod(month);
     if (!p.ok()) return Fail("inspect: --month " + month + ": " + p.status().message());
@@ -121,10 +126,115 @@ int RunInspect(const fw::Config& cfg, const std::string& state, fw::InspectQuery
     });
     return s.ok() ? kExitOk : Fail("inspect: " + s.message());
   }
+  if (cfg.rules) {
+    fw::Store* st = store->get();
+    const fw::RuleSet* rules = &*cfg.rules;
+    q.explain = [st, rules, close](fw::Period p, const std::string& platform,
+                                   const std::string& worker) {
+      return fw::ExplainWorkerMonth(*st, *rules, p, platform, worker, close);
+    };
+  }
   auto json = fw::InspectJson(**store, q);
   if (!json.ok()) return Fail("inspect: " + json.status().message());
   std::fwrite(json->data(), 1, json->size(), stdout);
   return kExitOk;
+}
+
+struct AnnounceArgs {
+  std::string state, month, format = "json", lang = "en", out;
+  int year = 0;
+  bool close = false;
+};
+
+// The folder of the config file, for paths it names (empty for the compiled-in copy).
+std::string ConfigDir(const fw::Config& cfg) {
+  std::error_code ec;
+  if (!fs::is_regular_file(cfg.path, ec)) return "";
+  return fs::absolute(cfg.path, ec).parent_path().string();
+}
+
+int RunAnnounce(const fw::Config& cfg, const AnnounceArgs& a) {
+  auto rules = cfg.Rules();
+  if (!rules.ok()) return Fail("announce: " + rules.status().message());
+  if (a.format != "json")
+    return Fail("announce: --format " + a.format +
+                " is not available yet (json is; md, html and csv come with the publication "
+                "formats)");
+  if (a.lang != "en" && a.lang != "zh")
+    return Fail("announce: --lang " + a.lang + ": expected zh or en");
+  if (!fs::exists(fs::path(a.state) / "CURRENT"))
+    return Fail("announce: " + a.state + " holds no flexwatch state");
+  auto store = fw::Store::Open(a.state, cfg.store);
+  if (!store.ok()) return Fail("announce: " + store.status().message());
+
+  std::unique_ptr<fw::Pseudonymizer> pseudonyms;
+  if (!a.out.empty()) {
+    auto key = fw::LoadPseudonymKey(cfg.evidence.pseudonym_key_file, ConfigDir(cfg));
+    if (!key.ok()) return Fail("announce: " + key.status().message());
+    pseudonyms = std::make_unique<fw::Pseudonymizer>(*key);
+  }
+  std::vector<fw::Period> periods;
+  if (!a.month.empty()) {
+    auto p = fw::ParsePeriod(a.month);
+    if (!p.ok()) return Fail("announce: --month " + a.month + ": " + p.status().message());
+    periods.push_back(*p);
+  } else {
+    for (fw::Period p : (*store)->Periods())
+      if (fw::PeriodYear(p) == a.year) periods.push_back(p);
+  }
+  std::vector<fw::MonthEvaluation> months;
+  std::vector<std::string> written;
+  for (fw::Period p : periods) {
+    fw::EvidenceCollector evidence(pseudonyms.get());
+    fw::EvaluateOptions eo;
+    eo.close = a.close;
+    if (pseudonyms) eo.on_finding = [&evidence](const fw::Finding& f) { evidence.Add(f); };
+    auto m = fw::EvaluateMonth(**store, **rules, p, eo);
+    if (!m.ok()) return Fail("announce: " + m.status().message());
+    if (pseudonyms) {
+      auto files = evidence.Write((fs::path(a.out) / "evidence").string(), *m, **rules);
+      if (!files.ok()) return Fail("announce: " + files.status().message());
+      written.insert(written.end(), files->begin(), files->end());
+    }
+    months.push_back(std::move(*m));
+  }
+  std::string json, name;
+  if (!a.month.empty()) {
+    json = fw::MonthlyJson(months.front(), **rules);
+    name = "monthly-" + fw::FormatPeriod(months.front().period) + ".json";
+  } else {
+    json = fw::AnnualJson(a.year, months, **rules);
+    name = "annual-" + std::to_string(a.year) + ".json";
+  }
+  if (a.out.empty()) {
+    std::fwrite(json.data(), 1, json.size(), stdout);
+    return kExitOk;
+  }
+  const std::string path = (fs::path(a.out) / name).string();
+  if (auto s = fw::WriteFileAtomically(path, json); !s.ok())
+    return Fail("announce: " + s.message());
+  std::fprintf(stderr, "announce: wrote %s and %zu evidence files under %s\n", path.c_str(),
+               written.size(), (fs::path(a.out) / "evidence").string().c_str());
+  return kExitOk;
+}
+
+int RunSelfcheck(const fw::Config& cfg, const std::vector<std::string>& feeds,
+                 const std::string& platform, const std::string& format) {
+  if (format != "text" && format != "json")
+    return Fail("selfcheck: --format " + format + ": expected json or text");
+  if (!platform.empty() && !fw::IsValidId(platform, 64))
+    return Fail("selfcheck: --platform " + platform + ": not a valid platform id");
+  for (const std::string& in : feeds) {
+    std::error_code ec;
+    if (in != "-" && !fs::exists(in, ec)) return Fail("selfcheck: feed not found: " + in);
+  }
+  fw::SelfcheckOptions o;
+  o.platform = platform;
+  auto report = fw::RunSelfcheck(cfg, feeds, o);
+  if (!report.ok()) return Fail("selfcheck: " + report.status().message());
+  const std::string& out = format == "json" ? report->json : report->text;
+  std::fwrite(out.data(), 1, out.size(), stdout);
+  return report->passed ? kExitOk : kExitFound;
 }
 
 int RunGen(const fw::GenOptions& o, const std::string& truth_path, std::ostream& out) {
@@ -137,8 +247,11 @@ int RunGen(const fw::GenOptions& o, const std::string& truth_path, std::ostream&
   return s.ok() ? kExitOk : Fail("gen: " + s.message());
 }
 
-// The main job on the embedded default: generate a feed, replay it, show what state holds.
-int RunDemo(const fw::Config& cfg, const std::string& dir, const fw::GenOptions& o) {
+// The main job on the embedded default: generate a feed, replay it, announce each month and
+// show the verdict.
+int RunDemo(const fw::Config& cfg, const std::string& dir, fw::GenOptions o) {
+  if (!cfg.rules) return Fail("demo: " + cfg.path + " has no `rules` section");
+  o.rules = &*cfg.rules;
   std::error_code ec;
   fs::create_directories(dir, ec);
   if (ec) return Fail("demo: cannot create " + dir + ": " + ec.message());
@@ -157,37 +270,73 @@ int RunDemo(const fw::Config& cfg, const std::string& dir, const fw::GenOptions&
   fw::IngestCounts counts;
   if (int rc = RunReplay(cfg, ReplayArgs{state, "", {feed}, true}, &counts); rc != kExitOk)
     return rc;
+  auto rules = cfg.Rules();
+  if (!rules.ok()) return Fail("demo: " + rules.status().message());
+  // Evidence pseudonyms need a key: the demo keeps its own beside its output.
+  const std::string key_file = (fs::path(dir) / "pseudonym.key").string();
+  if (!fs::exists(key_file)) {
+    std::ifstream random("/dev/urandom", std::ios::binary);
+    std::string key(32, '\0');
+    random.read(key.data(), static_cast<std::streamsize>(key.size()));
+    if (auto s = fw::WriteFileAtomically(key_file, fw::Base64(key) + "\n"); !s.ok())
+      return Fail("demo: " + s.message());
+  }
+  fw::Config demo_cfg = cfg;
+  if (!std::getenv("FLEXWATCH_PSEUDONYM_KEY")) demo_cfg.evidence.pseudonym_key_file = key_file;
+  const std::string out = (fs::path(dir) / "announcements").string();
+  fs::create_directories(out, ec);
+  std::vector<fw::Period> periods;
+  {
+    auto store = fw::Store::Open(state, cfg.store);
+    if (!store.ok()) return Fail("demo: " + store.status().message());
+    periods = (*store)->Periods();
+  }
+  std::printf("3. announcing each month into %s\n", out.c_str());
+  std::fflush(stdout);
+  for (fw::Period p : periods) {
+    AnnounceArgs a;
+    a.state = state;
+    a.month = fw::FormatPeriod(p);
+    a.out = out;
+    if (int rc = RunAnnounce(demo_cfg, a); rc != kExitOk) return rc;
+  }
   auto store = fw::Store::Open(state, cfg.store);
   if (!store.ok()) return Fail("demo: " + store.status().message());
-  std::printf("3. state now holds:\n\n");
-  std::printf("  %-18s %-8s %8s %9s %10s %10s\n", "platform", "month", "workers", "orders", "hours",
-              "complaints");
-  for (fw::Period p : (*store)->Periods()) {
-    std::map<std::string, std::array<int64_t, 3>> rows;
-    (void)(*store)->ForEachWorkerMonth(p, "", [&](const fw::WorkerMonthRecord& r) {
-      auto& row = rows[r.platform_id];
-      row[0] += 1;
-      row[1] += r.wm.TotalOrders();
-      row[2] += r.wm.duration;
-    });
-    for (const auto& [platform, row] : rows) {
-      int64_t complaints = 0;
-      for (const auto& [cat, n] : (*store)->Complaints(p, platform)) complaints += n;
-      std::printf("  %-18s %-8s %8lld %9lld %10s %10lld\n", platform.c_str(),
-                  fw::FormatPeriod(p).c_str(), static_cast<long long>(row[0]),
-                  static_cast<long long>(row[1]), fw::FormatScaled(row[2] / 60000, 0).c_str(),
-                  static_cast<long long>(complaints));
+  std::printf("\n4. the verdict (rules %s %s): affected/in scope and level per dimension\n\n",
+              (*rules)->id.c_str(), (*rules)->version.c_str());
+  std::printf("  %-16s %-7s %-5s %-6s %7s  %-20s %-20s %-20s %s\n", "platform", "month", "final",
+              "ranked", "workers", "contract_avoidance", "underpayment", "coverage_mismatch",
+              "level");
+  for (fw::Period p : periods) {
+    auto m = fw::EvaluateMonth(**store, **rules, p, {});
+    if (!m.ok()) return Fail("demo: " + m.status().message());
+    for (const fw::PlatformScore& ps : m->platforms) {
+      std::string cells[fw::kDimensionCount];
+      for (int d = 0; d < fw::kDimensionCount; ++d) {
+        const fw::DimensionScore& ds = ps.dimensions[d];
+        cells[d] = std::to_string(ds.affected) + "/" + std::to_string(ds.in_scope) + " " +
+                   std::string(fw::NameOf(ds.level));
+      }
+      std::printf("  %-16s %-7s %-5s %-6s %7lld  %-20s %-20s %-20s %s\n", ps.platform_id.c_str(),
+                  fw::FormatPeriod(p).c_str(), m->final ? "yes" : "no", ps.ranked ? "yes" : "no",
+                  static_cast<long long>(ps.worker_months), cells[0].c_str(), cells[1].c_str(),
+                  cells[2].c_str(), std::string(fw::NameOf(ps.level)).c_str());
     }
   }
   std::printf("\n  events accepted %lld, duplicates ignored %lld, rejected %lld\n",
               static_cast<long long>(counts.accepted), static_cast<long long>(counts.duplicates),
               static_cast<long long>(counts.rejected));
   std::printf(
+      "\n  A month is final once its %d-day grace has passed in event time (or when announce "
+      "--final closes it);\n  until then missing contributions are pending, not unpaid.\n",
+      (*rules)->grace_days);
+  std::printf(
       "\nFeed: %s\nGround truth of planted violations: %s\nState: %s\n"
       "Rejected lines: %s/dead-letter.ndjson\n"
-      "Look closer: build/flexwatch inspect --state %s --platform ID [--worker ID] "
-      "[--month YYYY-MM]\n",
-      feed.c_str(), truth.c_str(), state.c_str(), state.c_str(), state.c_str());
+      "Announcements (JSON) and evidence for inspectors: %s\n"
+      "Why a worker-month got its verdict: build/flexwatch inspect --state %s --platform ID "
+      "--worker ID --month YYYY-MM\n",
+      feed.c_str(), truth.c_str(), state.c_str(), state.c_str(), out.c_str(), state.c_str());
   return kExitOk;
 }
 
@@ -224,13 +373,43 @@ int main(int argc, char** argv) {
   inspect_cmd->add_option("--worker", query.worker, "one worker");
   inspect_cmd->add_option("--month", inspect_month, "one month, YYYY-MM");
   inspect_cmd->add_flag("--dump", dump, "every record, canonical text (for comparing states)");
+  bool inspect_final = false;
+  inspect_cmd->add_flag("--final", inspect_final,
+                        "judge the month as closed (missing contributions count as unpaid)");
   inspect_cmd->add_option("--config", config_path, "configuration file");
+
+  AnnounceArgs announce;
+  auto* announce_cmd =
+      app.add_subcommand("announce", "evaluate a month or a year and write the announcement");
+  announce_cmd->add_option("--state", announce.state, "state directory")->required();
+  auto* month_opt = announce_cmd->add_option("--month", announce.month, "the month, YYYY-MM");
+  auto* year_opt = announce_cmd->add_option("--year", announce.year, "the year, YYYY")
+                       ->check(CLI::Range(1970, 9999));
+  month_opt->excludes(year_opt);
+  announce_cmd->add_flag("--final", announce.close,
+                         "close the period now: missing contributions count as unpaid");
+  announce_cmd->add_option("--format", announce.format, "json (default)");
+  announce_cmd->add_option("--lang", announce.lang, "zh or en (default en)");
+  announce_cmd->add_option("--out", announce.out,
+                           "write the announcement and the evidence files here, not to stdout");
+  announce_cmd->add_option("--config", config_path, "configuration file");
+
+  std::string selfcheck_platform, selfcheck_format = "text";
+  std::vector<std::string> selfcheck_feeds;
+  auto* selfcheck_cmd = app.add_subcommand(
+      "selfcheck", "check a platform's test feed: every line, and the rules on the feed alone");
+  selfcheck_cmd->add_option("--platform", selfcheck_platform,
+                            "the platform under check: lines of any other are refused");
+  selfcheck_cmd->add_option("--format", selfcheck_format, "text (default) or json");
+  selfcheck_cmd->add_option("--config", config_path, "configuration file");
+  selfcheck_cmd->add_option("feeds", selfcheck_feeds, "NDJSON files (- is stdin)")->required();
 
   fw::GenOptions gen;
   std::string truth_path, gen_start;
   auto* gen_cmd = app.add_subcommand("gen", "write a synthetic feed with planted violations");
   AddGenOptions(gen_cmd, gen, gen_start);
   gen_cmd->add_option("--truth", truth_path, "write the planted violations' ground truth here");
+  gen_cmd->add_option("--config", config_path, "configuration file (its rules)");
 
   fw::GenOptions demo_gen;
   std::string demo_dir = "flexwatch-demo", demo_start;
@@ -261,8 +440,19 @@ int main(int argc, char** argv) {
   }
 
   if (*replay_cmd) return RunReplay(*cfg, replay);
-  if (*inspect_cmd) return RunInspect(*cfg, inspect_state, query, inspect_month, dump);
+  if (*inspect_cmd)
+    return RunInspect(*cfg, inspect_state, query, inspect_month, dump, inspect_final);
+  if (*announce_cmd) {
+    if (announce.month.empty() && announce.year == 0)
+      return Fail("announce: give --month YYYY-MM or --year YYYY");
+    return RunAnnounce(*cfg, announce);
+  }
+  if (*selfcheck_cmd)
+    return RunSelfcheck(*cfg, selfcheck_feeds, selfcheck_platform, selfcheck_format);
   if (*gen_cmd) {
+    auto rules = cfg->Rules();
+    if (!rules.ok()) return Fail("gen: " + rules.status().message());
+    gen.rules = *rules;
     std::ios::sync_with_stdio(false);
     return RunGen(gen, truth_path, std::cout);
   }

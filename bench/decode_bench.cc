@@ -9,6 +9,7 @@
 
 #include "flexwatch/gen/generator.h"
 #include "flexwatch/ingest/decoder.h"
+#include "flexwatch/rules/config.h"
 
 namespace {
 
@@ -21,7 +22,9 @@ struct PaddedLine {
 
 const std::vector<PaddedLine>& Sample() {
   static const std::vector<PaddedLine> lines = [] {
+    static const flexwatch::Config config = *flexwatch::ShippedConfig();
     flexwatch::GenOptions o;
+    o.rules = &*config.rules;
     o.workers = 200;
     o.months = 1;
     o.malformed_share = 0;

@@ -33,6 +33,7 @@
 #include "flexwatch/gen/generator.h"
 #include "flexwatch/ingest/decoder.h"
 #include "flexwatch/ingest/line_reader.h"
+#include "flexwatch/rules/config.h"
 
 namespace fs = std::filesystem;
 using flexwatch::Decoder;
@@ -174,7 +175,9 @@ int main(int argc, char** argv) {
                     stats = dir + "/stats.json";
 
   // About 180 events per worker-month in the generated mix; three months.
+  const flexwatch::Config config = *flexwatch::ShippedConfig();
   flexwatch::GenOptions g;
+  g.rules = &*config.rules;
   g.months = 3;
   g.workers = static_cast<int>(std::max<int64_t>(100, events / (180 * 3)));
   g.seed = 20240701;

@@ -34,8 +34,8 @@ class Rng {
   uint64_t s_;
 };
 
-enum Tier { kIndependent, kManaged, kLaborRelation };
-constexpr std::array<const char*, 3> kTierNames = {"independent", "managed", "labor_relation"};
+constexpr Tier kIndependent = Tier::kIndependent, kManaged = Tier::kManaged,
+               kLaborRelation = Tier::kLaborRelation;
 
 struct SectorProfile {
   Sector sector;
@@ -57,12 +57,6 @@ constexpr std::array<SectorProfile, 7> kProfiles = {{
     {Sector::kFreight, "freight", 60, 240, 5000, 8000, 5},
     {Sector::kLiveStreaming, "live", 90, 300, 2500, 9000, 7},
 }};
-
-bool IsPilot(Sector s) {
-  return s == Sector::kRideHailing || s == Sector::kFoodDelivery || s == Sector::kInstantDelivery ||
-         s == Sector::kFreight;
-}
-bool IsHighRisk(Sector s) { return s == Sector::kExpressDelivery || s == Sector::kHomeServices; }
 
 constexpr std::array<const char*, 8> kDistricts = {"chaoyang", "haidian",  "dongcheng",
                                                    "xicheng",  "fengtai",  "shijingshan",
@@ -134,6 +128,7 @@ struct Cell {  // truth for one platform and month
   int64_t ca_scope = 0, ca_individual = 0, dispatched = 0;
   int64_t up_scope = 0, up_affected = 0, up_missing = 0, up_underdeclared = 0, up_short = 0;
   int64_t cov_scope = 0, cov_affected = 0, cov_pilot = 0, cov_policy = 0;
+  int64_t in_scope_workers = 0;  // worker-months in scope of any dimension
 };
 
 class Sim {
@@ -323,7 +318,7 @@ void Sim::StartMonth(Period p) {
     std::sort(m.days.begin(), m.days.end());
     m.budget_mmin_per_day = rng_.Between(hours_lo, hours_hi) * 60000 / nd;
     const PlatformSim& ps = platforms_[e.platform];
-    if (IsHighRisk(ps.profile.sector) && rng_.Chance(ps.planted.coverage_mismatch))
+    if (o_.rules->IsHighRisk(ps.profile.sector) && rng_.Chance(ps.planted.coverage_mismatch))
       m.policy_defect = static_cast<int>(rng_.Between(1, 3));
     month_.push_back(std::move(m));
   }
@@ -331,13 +326,14 @@ void Sim::StartMonth(Period p) {
   for (MonthSim& m : month_) {
     const Engagement& e = engagements_[m.engagement];
     const PlatformSim& ps = platforms_[e.platform];
-    if (!IsHighRisk(ps.profile.sector) || m.policy_defect == 3) continue;
+    if (!o_.rules->IsHighRisk(ps.profile.sector) || m.policy_defect == 3) continue;
     Day from = first, to = first + ndays - 1;
-    Fen sum = o_.accident_sum_fen;
-    if (m.policy_defect == 1) sum = o_.accident_sum_fen / 3;
+    const Fen min_sum = o_.rules->high_risk_min_sum[static_cast<int>(ps.profile.sector)];
+    Fen sum = min_sum;  // an honest platform buys the minimum
+    if (m.policy_defect == 1) sum = min_sum / 3;
     if (m.policy_defect == 2) {
       to = m.days.back() - 1;  // lapses the day before the last order
-      if (to < from) to = from, sum = o_.accident_sum_fen / 3, m.policy_defect = 1;
+      if (to < from) to = from, sum = min_sum / 3, m.policy_defect = 1;
     }
     TimestampMs ts = BeijingInstant(first - 2, rng_.Between(9 * 60, 17 * 60));
     Emit(first - 2, ts,
@@ -377,8 +373,8 @@ void Sim::GenerateDay(Day d) {
       m.minutes += dur;
       m.earnings += pay;
       m.last_order = std::max(m.last_order, ts);
-      if (IsPilot(sp.sector)) ++m.pilot_orders;
-      if (IsHighRisk(sp.sector)) {
+      if (o_.rules->IsPilot(sp.sector)) ++m.pilot_orders;
+      if (o_.rules->IsHighRisk(sp.sector)) {
         ++m.risk_orders;
         if (m.risk_days.empty() || m.risk_days.back() != d) m.risk_days.push_back(d);
       }
@@ -389,10 +385,7 @@ void Sim::GenerateDay(Day d) {
 void Sim::EndMonth(Period p) {
   const Day next_first = FirstDayOfPeriod(p + 1);
   const std::string period = FormatPeriod(p);
-  static constexpr Scheme kEmployerSchemes[] = {Scheme::kPension, Scheme::kMedical,
-                                                Scheme::kUnemployment, Scheme::kWorkInjury};
-  const int rates[] = {o_.pension_rate_bp, o_.medical_rate_bp, o_.unemployment_rate_bp,
-                       o_.work_injury_rate_bp};
+  const BaseLimits limits = *o_.rules->BaseFor(p);  // checked in Run()
   static constexpr std::pair<Scheme, int> kIndividual[] = {
       {Scheme::kPension, 800}, {Scheme::kMedical, 200}, {Scheme::kUnemployment, 50}};
   for (const MonthSim& m : month_) {
@@ -402,10 +395,8 @@ void Sim::EndMonth(Period p) {
     const std::string& w = workers_[e.worker];
     Cell& cell = cells_[{e.platform, p}];
     ++cell.worker_months;
-    const Tier tier = m.minutes > 104 * 60000   ? kLaborRelation
-                      : m.minutes >= 40 * 60000 ? kManaged
-                                                : kIndependent;
-    ++cell.tiers[tier];
+    const Tier tier = o_.rules->TierOf(m.minutes);
+    ++cell.tiers[static_cast<int>(tier)];
     auto pay_day = [&]() {
       return rng_.Chance(o_.late_share)
                  ? next_first + DaysInMonth(PeriodYear(p + 1), PeriodMonth(p + 1)) +
@@ -428,7 +419,7 @@ void Sim::EndMonth(Period p) {
     bool work_injury_paid = false;
     if (tier == kLaborRelation) {
       ++cell.up_scope;
-      const Fen required = std::clamp(m.earnings, o_.base_lower_fen, o_.base_upper_fen);
+      const Fen required = std::clamp(m.earnings, limits.lower, limits.upper);
       int defect = rng_.Chance(ps.planted.underpayment) ? static_cast<int>(rng_.Between(1, 3)) : 0;
       int missing = defect == 1 ? static_cast<int>(rng_.Below(4)) : -1;
       Day d = pay_day();
@@ -436,7 +427,8 @@ void Sim::EndMonth(Period p) {
       for (int s = 0; s < 4; ++s) {
         if (s == missing) continue;
         Fen base = defect == 2 ? required * 7 / 10 : required;
-        Fen amount = (base * rates[s] + 5000) / 10000;
+        const Ppm rate = o_.rules->EmployerRate(kEmployerSchemes[s], ps.id);
+        Fen amount = (base * rate + kPpmOne / 2) / kPpmOne;
         if (defect == 3) amount = amount * 8 / 10;
         if (kEmployerSchemes[s] == Scheme::kWorkInjury) work_injury_paid = true;
         Emit(d, ts,
@@ -458,6 +450,7 @@ void Sim::EndMonth(Period p) {
     }
     // Coverage: pilot premiums per order, commercial cover for high-risk sectors.
     const bool exempt = tier == kLaborRelation && work_injury_paid;
+    if (tier != kIndependent || m.pilot_orders > 0 || m.risk_orders > 0) ++cell.in_scope_workers;
     if (m.pilot_orders > 0 || m.risk_orders > 0) {
       ++cell.cov_scope;
       bool affected = false;
@@ -567,6 +560,9 @@ void Sim::Flush(Day d) {
 Status Sim::Run(std::ostream* truth) {
   if (o_.workers < 1 || o_.platforms < 1 || o_.months < 1)
     return Status::InvalidArgument("workers, platforms and months must be at least 1");
+  if (!o_.rules) return Status::InvalidArgument("the generator needs the rule set");
+  for (int mi = 0; mi < o_.months; ++mi)
+    if (auto b = o_.rules->BaseFor(o_.start + mi); !b.ok()) return b.status();
   SetUp();
   Day day = schedule_.empty() ? FirstDayOfPeriod(o_.start) : schedule_.begin()->first;
   for (int mi = 0; mi < o_.months; ++mi) {
@@ -596,8 +592,8 @@ void Sim::WriteTruth(std::ostream& out) {
       << ",\n  \"months\": " << o_.months << ",\n  \"start\": \"" << FormatPeriod(o_.start)
       << "\",\n  \"lines\": " << lines_ << ",\n  \"valid_events\": " << valid_
       << ",\n  \"duplicate_lines\": " << duplicates_ << ",\n  \"malformed_lines\": " << malformed_
-      << ",\n  \"assumptions\": {\"tiers_hours\": [40, 104], \"dispatch_cap\": 0.10, "
-         "\"exempt\": \"labor_relation worker-month with an employer work_injury contribution\"},"
+      << ",\n  \"rules\": {\"id\": \"" << o_.rules->id << "\", \"version\": \"" << o_.rules->version
+      << "\", \"fingerprint\": \"" << o_.rules->fingerprint << "\"}, \"every_month_final\": true,"
       << "\n  \"platform_list\": [";
   for (size_t i = 0; i < platforms_.size(); ++i) {
     const PlatformSim& p = platforms_[i];
@@ -610,25 +606,40 @@ void Sim::WriteTruth(std::ostream& out) {
   }
   out << "\n  ],\n  \"cells\": [";
   bool first = true;
+  const RuleSet& r = *o_.rules;
+  auto level = [&r](int64_t affected, int64_t in_scope) {
+    return "\"" + std::string(NameOf(r.LevelOf(affected, in_scope))) + "\"";
+  };
   for (const auto& [key, c] : cells_) {
-    int64_t cap = c.tiers[kLaborRelation] / 10;
-    int64_t excess = std::max<int64_t>(0, c.dispatched - cap);
+    const int64_t lr = c.tiers[static_cast<int>(kLaborRelation)];
+    const int64_t cap = static_cast<int64_t>(static_cast<__int128>(lr) * r.dispatch_cap / kPpmOne);
+    const int64_t excess = std::max<int64_t>(0, c.dispatched - cap);
+    const int64_t ca = c.ca_individual + excess;
+    const Level worst = std::max({r.LevelOf(ca, c.ca_scope), r.LevelOf(c.up_affected, c.up_scope),
+                                  r.LevelOf(c.cov_affected, c.cov_scope)});
     out << (first ? "" : ",") << "\n    {\"platform_id\": \"" << platforms_[key.first].id
         << "\", \"period\": \"" << FormatPeriod(key.second)
         << "\", \"worker_months\": " << c.worker_months
-        << ", \"tiers\": {\"labor_relation\": " << c.tiers[kLaborRelation]
-        << ", \"managed\": " << c.tiers[kManaged] << ", \"independent\": " << c.tiers[kIndependent]
-        << "},"
+        << ", \"in_scope_workers\": " << c.in_scope_workers
+        << ", \"ranked\": " << (c.in_scope_workers >= r.min_ranked_workers ? "true" : "false")
+        << ", \"level\": \"" << NameOf(worst) << "\", \"tiers\": {\"labor_relation\": " << lr
+        << ", \"managed\": " << c.tiers[static_cast<int>(kManaged)]
+        << ", \"independent\": " << c.tiers[static_cast<int>(kIndependent)] << "},"
         << "\n     \"contract_avoidance\": {\"in_scope\": " << c.ca_scope
-        << ", \"affected\": " << c.ca_individual + excess << ", \"individual\": " << c.ca_individual
-        << ", \"dispatched\": " << c.dispatched << ", \"dispatch_excess\": " << excess << "},"
+        << ", \"affected\": " << ca << ", \"level\": " << level(ca, c.ca_scope)
+        << ", \"individual\": " << c.ca_individual << ", \"dispatched\": " << c.dispatched
+        << ", \"dispatch_cap\": " << cap << ", \"dispatch_excess\": " << excess << "},"
         << "\n     \"underpayment\": {\"in_scope\": " << c.up_scope
-        << ", \"affected\": " << c.up_affected << ", \"missing_scheme\": " << c.up_missing
+        << ", \"affected\": " << c.up_affected
+        << ", \"level\": " << level(c.up_affected, c.up_scope)
+        << ", \"missing_scheme\": " << c.up_missing
         << ", \"underdeclared_base\": " << c.up_underdeclared
         << ", \"short_payment\": " << c.up_short << "},"
         << "\n     \"coverage_mismatch\": {\"in_scope\": " << c.cov_scope
-        << ", \"affected\": " << c.cov_affected << ", \"pilot_uncovered\": " << c.cov_pilot
-        << ", \"policy_inadequate\": " << c.cov_policy << "}}";
+        << ", \"affected\": " << c.cov_affected
+        << ", \"level\": " << level(c.cov_affected, c.cov_scope)
+        << ", \"pilot_uncovered\": " << c.cov_pilot << ", \"policy_inadequate\": " << c.cov_policy
+        << "}}";
     first = false;
   }
   out << "\n  ]\n}\n";

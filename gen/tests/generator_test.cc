@@ -6,6 +6,7 @@
 #include <sstream>
 
 #include "flexwatch/ingest/decoder.h"
+#include "flexwatch/rules/config.h"
 
 namespace flexwatch {
 namespace {
@@ -17,8 +18,14 @@ std::string Feed(const GenOptions& o, std::string* truth = nullptr) {
   return feed.str();
 }
 
+const RuleSet* Rules() {
+  static const Config config = *ShippedConfig();
+  return &*config.rules;
+}
+
 GenOptions Small(uint64_t seed) {
   GenOptions o;
+  o.rules = Rules();
   o.workers = 300;
   o.platforms = 6;
   o.months = 2;

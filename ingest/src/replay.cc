@@ -75,15 +75,27 @@ Result<IngestCounts> ReplayFiles(Store& store, const std::vector<std::string>& i
                         "line of " + std::to_string(line.full_length) +
                             " bytes is longer than the limit of " +
                             std::to_string(options.decoder.max_line_bytes)};
+        if (options.on_reject) options.on_reject(rej, source, line.number);
         writer.AddRejection(source, line.number, line.text,
                             DeadLetterJson(rej, source, line.number, line.text, true));
       } else if (IsBlank(line.text)) {
         // Blank lines carry no event: skipped, neither accepted nor rejected.
-      } else if (decoder.DecodePadded(line.text, event, rej)) {
-        if (Status s = writer.Add(event); !s.ok()) return s;
       } else {
-        writer.AddRejection(source, line.number, line.text,
-                            DeadLetterJson(rej, source, line.number, line.text, false));
+        bool valid = decoder.DecodePadded(line.text, event, rej);
+        if (valid && !options.only_platform.empty() && event.platform_id != options.only_platform) {
+          valid = false;
+          rej = Rejection{RejectCode::kForeignPlatform, "platform_id",
+                          "platform_id \"" + event.platform_id +
+                              "\" is not the platform under check (\"" + options.only_platform +
+                              "\")"};
+        }
+        if (valid) {
+          if (Status s = writer.Add(event); !s.ok()) return s;
+        } else {
+          if (options.on_reject) options.on_reject(rej, source, line.number);
+          writer.AddRejection(source, line.number, line.text,
+                              DeadLetterJson(rej, source, line.number, line.text, false));
+        }
       }
       if (writer.staged() >= options.commit_every ||
           writer.pending_bytes() >= options.commit_max_bytes) {

@@ -6,6 +6,10 @@
 #include <set>
 #include <sstream>
 
+#include "flexwatch/core/decimal.h"
+#include "flexwatch/core/digest.h"
+#include "shipped_config.h"
+
 namespace flexwatch {
 namespace {
 
@@ -47,7 +51,294 @@ Status Read(const YAML::Node& parent, const std::string& where, const char* key,
   return Status::OK();
 }
 
+// Rule figures are all required: a rule set with a silently defaulted figure is not the one the
+// regulator wrote down.
+class RuleReader {
+ public:
+  Status Node(const YAML::Node& parent, const std::string& where, const char* key,
+              YAML::Node& out) {
+    out = parent[key];
+    if (!out || out.IsNull()) return Status::InvalidArgument(Name(where, key) + ": missing");
+    return Status::OK();
+  }
+  // A decimal scalar with at most `scale` decimals, as an integer times 10^scale, in [lo, hi].
+  Status Decimal(const YAML::Node& parent, const std::string& where, const char* key, int scale,
+                 int64_t lo, int64_t hi, int64_t& out, const char* unit) {
+    YAML::Node n;
+    if (Status s = Node(parent, where, key, n); !s.ok()) return s;
+    return DecimalOf(n, Name(where, key), scale, lo, hi, out, unit);
+  }
+  Status DecimalOf(const YAML::Node& n, const std::string& name, int scale, int64_t lo, int64_t hi,
+                   int64_t& out, const char* unit) {
+    if (!n.IsScalar()) return Status::InvalidArgument(name + ": expected a number");
+    auto v = ParseScaledDecimal(n.Scalar(), scale, ExcessDigits::kReject);
+    if (!v.ok())
+      return Status::InvalidArgument(name + ": '" + n.Scalar() + "' is not a number with at most " +
+                                     std::to_string(scale) + " decimals");
+    if (*v < lo || *v > hi)
+      return Status::InvalidArgument(name + ": " + n.Scalar() + " is out of range [" +
+                                     FormatScaled(lo, scale) + ", " + FormatScaled(hi, scale) +
+                                     "] " + unit);
+    out = *v;
+    return Status::OK();
+  }
+  Status Percent(const YAML::Node& parent, const std::string& where, const char* key, Ppm& out) {
+    return Decimal(parent, where, key, 4, 0, 100 * 10000, out, "percent");
+  }
+  Status Period(const YAML::Node& n, const std::string& name, flexwatch::Period& out) {
+    auto p = n.IsScalar() ? ParsePeriod(n.Scalar()) : Status::InvalidArgument("not a scalar");
+    if (!p.ok())
+      return Status::InvalidArgument(name + ": expected a month YYYY-MM, got '" +
+                                     (n.IsScalar() ? n.Scalar() : std::string("?")) + "'");
+    out = *p;
+    return Status::OK();
+  }
+  template <typename E, size_t N>
+  Status Enum(const YAML::Node& n, const std::string& name,
+              const std::array<std::string_view, N>& names, E& out) {
+    std::optional<E> e;
+    if (n.IsScalar()) e = EnumFromName<E>(names, n.Scalar());
+    if (!e) {
+      std::string list;
+      for (auto v : names) list += (list.empty() ? "" : ", ") + std::string(v);
+      return Status::InvalidArgument(name + ": '" + (n.IsScalar() ? n.Scalar() : "?") +
+                                     "' is not one of " + list);
+    }
+    out = *e;
+    return Status::OK();
+  }
+  static std::string Name(const std::string& where, const std::string& key) {
+    return where + "." + key;
+  }
+};
+
+Status ParseRules(const YAML::Node& root, RuleSet& r) {
+  RuleReader rd;
+  const std::string w = "rules";
+  if (Status s = CheckKeys(
+          root, w, {"id", "version", "tiers", "contract", "contributions", "coverage", "levels"});
+      !s.ok())
+    return s;
+  YAML::Node n;
+  for (auto [key, out] :
+       {std::pair<const char*, std::string*>{"id", &r.id}, {"version", &r.version}}) {
+    if (Status s = rd.Node(root, w, key, n); !s.ok()) return s;
+    if (!n.IsScalar() || n.Scalar().empty())
+      return Status::InvalidArgument(w + "." + key + ": expected a non-empty string");
+    *out = n.Scalar();
+  }
+
+  YAML::Node tiers;
+  if (Status s = rd.Node(root, w, "tiers", tiers); !s.ok()) return s;
+  if (Status s =
+          CheckKeys(tiers, w + ".tiers", {"labor_relation_above_hours", "managed_from_hours"});
+      !s.ok())
+    return s;
+  int64_t above = 0, from = 0;
+  if (Status s = rd.Decimal(tiers, "rules.tiers", "labor_relation_above_hours", 3, 0, 744000, above,
+                            "hours");
+      !s.ok())
+    return s;
+  if (Status s =
+          rd.Decimal(tiers, "rules.tiers", "managed_from_hours", 3, 0, 744000, from, "hours");
+      !s.ok())
+    return s;
+  if (from > above)
+    return Status::InvalidArgument(
+        "rules.tiers.managed_from_hours: must not exceed labor_relation_above_hours");
+  r.labor_relation_above = above * 60;  // thousandths of an hour -> milli-minutes
+  r.managed_from = from * 60;
+
+  YAML::Node contract;
+  if (Status s = rd.Node(root, w, "contract", contract); !s.ok()) return s;
+  if (Status s = CheckKeys(contract, "rules.contract", {"dispatch_cap_percent"}); !s.ok()) return s;
+  if (Status s = rd.Percent(contract, "rules.contract", "dispatch_cap_percent", r.dispatch_cap);
+      !s.ok())
+    return s;
+
+  YAML::Node c;
+  const std::string wc = "rules.contributions";
+  if (Status s = rd.Node(root, w, "contributions", c); !s.ok()) return s;
+  if (Status s = CheckKeys(c, wc,
+                           {"base_limits", "employer_rates_percent", "work_injury",
+                            "tolerance_percent", "grace_days", "allowed_lateness_hours"});
+      !s.ok())
+    return s;
+  YAML::Node rows;
+  if (Status s = rd.Node(c, wc, "base_limits", rows); !s.ok()) return s;
+  if (!rows.IsSequence() || rows.size() == 0)
+    return Status::InvalidArgument(wc +
+                                   ".base_limits: expected a list of {from, to, lower, upper}");
+  for (size_t i = 0; i < rows.size(); ++i) {
+    const std::string wr = wc + ".base_limits[" + std::to_string(i) + "]";
+    if (Status s = CheckKeys(rows[i], wr, {"from", "to", "lower_cny", "upper_cny"}); !s.ok())
+      return s;
+    BaseLimits b;
+    YAML::Node f, t;
+    if (Status s = rd.Node(rows[i], wr, "from", f); !s.ok()) return s;
+    if (Status s = rd.Period(f, wr + ".from", b.from); !s.ok()) return s;
+    if (Status s = rd.Node(rows[i], wr, "to", t); !s.ok()) return s;
+    if (Status s = rd.Period(t, wr + ".to", b.to); !s.ok()) return s;
+    if (b.to < b.from) return Status::InvalidArgument(wr + ".to: before from");
+    if (Status s = rd.Decimal(rows[i], wr, "lower_cny", 2, 1, 100000000, b.lower, "CNY"); !s.ok())
+      return s;
+    if (Status s = rd.Decimal(rows[i], wr, "upper_cny", 2, 1, 100000000, b.upper, "CNY"); !s.ok())
+      return s;
+    if (b.upper < b.lower) return Status::InvalidArgument(wr + ".upper_cny: below lower_cny");
+    if (!r.base_limits.empty() && b.from <= r.base_limits.back().to)
+      return Status::InvalidArgument(wr + ".from: rows must be in order and must not overlap (" +
+                                     FormatPeriod(b.from) + " is not after " +
+                                     FormatPeriod(r.base_limits.back().to) + ")");
+    r.base_limits.push_back(b);
+  }
+  YAML::Node rates;
+  if (Status s = rd.Node(c, wc, "employer_rates_percent", rates); !s.ok()) return s;
+  if (Status s =
+          CheckKeys(rates, wc + ".employer_rates_percent", {"pension", "medical", "unemployment"});
+      !s.ok())
+    return s;
+  const char* rate_keys[] = {"pension", "medical", "unemployment"};
+  for (int i = 0; i < 3; ++i)
+    if (Status s =
+            rd.Percent(rates, wc + ".employer_rates_percent", rate_keys[i], r.employer_rate[i]);
+        !s.ok())
+      return s;
+  YAML::Node wi;
+  const std::string wwi = wc + ".work_injury";
+  if (Status s = rd.Node(c, wc, "work_injury", wi); !s.ok()) return s;
+  if (Status s = CheckKeys(wi, wwi, {"class_rates_percent", "default_class", "platform_class"});
+      !s.ok())
+    return s;
+  YAML::Node classes;
+  if (Status s = rd.Node(wi, wwi, "class_rates_percent", classes); !s.ok()) return s;
+  if (!classes.IsMap() || classes.size() == 0)
+    return Status::InvalidArgument(wwi + ".class_rates_percent: expected a map of class: percent");
+  for (const auto& kv : classes) {
+    const std::string name = wwi + ".class_rates_percent." + kv.first.Scalar();
+    int cls = 0;
+    try {
+      cls = kv.first.as<int>();
+    } catch (const YAML::Exception&) {
+      return Status::InvalidArgument(name + ": a class is a whole number");
+    }
+    Ppm rate = 0;
+    if (Status s = rd.DecimalOf(kv.second, name, 4, 0, 100 * 10000, rate, "percent"); !s.ok())
+      return s;
+    r.work_injury_class_rate[cls] = rate;
+  }
+  auto known_class = [&](int cls, const std::string& name) {
+    return r.work_injury_class_rate.count(cls)
+               ? Status::OK()
+               : Status::InvalidArgument(name + ": class " + std::to_string(cls) +
+                                         " has no rate in class_rates_percent");
+  };
+  if (Status s = rd.Node(wi, wwi, "default_class", n); !s.ok()) return s;
+  try {
+    r.work_injury_default_class = n.as<int>();
+  } catch (const YAML::Exception&) {
+    return Status::InvalidArgument(wwi + ".default_class: a class is a whole number");
+  }
+  if (Status s = known_class(r.work_injury_default_class, wwi + ".default_class"); !s.ok())
+    return s;
+  if (YAML::Node pc = wi["platform_class"]; pc && !pc.IsNull()) {
+    if (!pc.IsMap())
+      return Status::InvalidArgument(wwi + ".platform_class: expected a map of platform_id: class");
+    for (const auto& kv : pc) {
+      const std::string name = wwi + ".platform_class." + kv.first.Scalar();
+      int cls = 0;
+      try {
+        cls = kv.second.as<int>();
+      } catch (const YAML::Exception&) {
+        return Status::InvalidArgument(name + ": a class is a whole number");
+      }
+      if (Status s = known_class(cls, name); !s.ok()) return s;
+      r.platform_work_injury_class[kv.first.Scalar()] = cls;
+    }
+  }
+  if (Status s = rd.Percent(c, wc, "tolerance_percent", r.tolerance); !s.ok()) return s;
+  int64_t grace = 0, lateness = 0;
+  if (Status s = rd.Decimal(c, wc, "grace_days", 0, 0, 3660, grace, "days"); !s.ok()) return s;
+  if (Status s = rd.Decimal(c, wc, "allowed_lateness_hours", 3, 0, 8784000, lateness, "hours");
+      !s.ok())
+    return s;
+  r.grace_days = static_cast<int>(grace);
+  r.allowed_lateness_ms = lateness * 3600;  // thousandths of an hour -> ms
+
+  YAML::Node cov;
+  const std::string wv = "rules.coverage";
+  if (Status s = rd.Node(root, w, "coverage", cov); !s.ok()) return s;
+  if (Status s = CheckKeys(cov, wv,
+                           {"pilot_sectors", "high_risk_min_sum_insured_cny", "adequate_products"});
+      !s.ok())
+    return s;
+  YAML::Node pilots;
+  if (Status s = rd.Node(cov, wv, "pilot_sectors", pilots); !s.ok()) return s;
+  if (!pilots.IsSequence())
+    return Status::InvalidArgument(wv + ".pilot_sectors: expected a list of sectors");
+  for (size_t i = 0; i < pilots.size(); ++i) {
+    Sector sec{};
+    if (Status s =
+            rd.Enum(pilots[i], wv + ".pilot_sectors[" + std::to_string(i) + "]", kSectorNames, sec);
+        !s.ok())
+      return s;
+    r.pilot_sectors |= 1u << static_cast<int>(sec);
+  }
+  YAML::Node risk;
+  if (Status s = rd.Node(cov, wv, "high_risk_min_sum_insured_cny", risk); !s.ok()) return s;
+  if (!risk.IsMap())
+    return Status::InvalidArgument(wv +
+                                   ".high_risk_min_sum_insured_cny: expected a map of sector: CNY");
+  for (const auto& kv : risk) {
+    const std::string name = wv + ".high_risk_min_sum_insured_cny." + kv.first.Scalar();
+    Sector sec{};
+    if (Status s = rd.Enum(kv.first, name, kSectorNames, sec); !s.ok()) return s;
+    if (r.IsPilot(sec))
+      return Status::InvalidArgument(name + ": a sector is either a pilot or a high-risk one");
+    Fen min_sum = 0;
+    if (Status s = rd.DecimalOf(kv.second, name, 2, 1, 100000000000000, min_sum, "CNY"); !s.ok())
+      return s;
+    r.high_risk_min_sum[static_cast<int>(sec)] = min_sum;
+  }
+  YAML::Node products;
+  if (Status s = rd.Node(cov, wv, "adequate_products", products); !s.ok()) return s;
+  if (!products.IsSequence() || products.size() == 0)
+    return Status::InvalidArgument(wv + ".adequate_products: expected a list of products");
+  for (size_t i = 0; i < products.size(); ++i) {
+    Product prod{};
+    if (Status s = rd.Enum(products[i], wv + ".adequate_products[" + std::to_string(i) + "]",
+                           kProductNames, prod);
+        !s.ok())
+      return s;
+    r.adequate_products |= 1u << static_cast<int>(prod);
+  }
+
+  YAML::Node lv;
+  const std::string wl = "rules.levels";
+  if (Status s = rd.Node(root, w, "levels", lv); !s.ok()) return s;
+  if (Status s = CheckKeys(
+          lv, wl, {"yellow_percent", "orange_percent", "red_percent", "min_ranked_workers"});
+      !s.ok())
+    return s;
+  if (Status s = rd.Percent(lv, wl, "yellow_percent", r.yellow); !s.ok()) return s;
+  if (Status s = rd.Percent(lv, wl, "orange_percent", r.orange); !s.ok()) return s;
+  if (Status s = rd.Percent(lv, wl, "red_percent", r.red); !s.ok()) return s;
+  if (!(0 < r.yellow && r.yellow <= r.orange && r.orange <= r.red))
+    return Status::InvalidArgument(wl +
+                                   ": need 0 < yellow_percent <= orange_percent <= red_percent");
+  if (Status s = rd.Decimal(lv, wl, "min_ranked_workers", 0, 0, 1000000000, r.min_ranked_workers,
+                            "workers");
+      !s.ok())
+    return s;
+  r.fingerprint = Sha256Hex(r.Canonical()).substr(0, 16);
+  return Status::OK();
+}
+
 }  // namespace
+
+Result<const RuleSet*> Config::Rules() const {
+  if (!rules) return Status::InvalidArgument(path + ": has no `rules` section");
+  return &*rules;
+}
 
 Result<Config> ParseConfig(const std::string& text, const std::string& name) {
   Config cfg;
@@ -56,7 +347,20 @@ Result<Config> ParseConfig(const std::string& text, const std::string& name) {
   try {
     YAML::Node root = YAML::Load(text);
     if (root.IsNull()) return cfg;
-    if (Status s = CheckKeys(root, "", {"ingest", "state"}); !s.ok()) return fail(s);
+    if (Status s = CheckKeys(root, "", {"ingest", "state", "rules", "evidence"}); !s.ok())
+      return fail(s);
+    if (YAML::Node r = root["rules"]) {
+      cfg.rules.emplace();
+      if (Status s = ParseRules(r, *cfg.rules); !s.ok()) return fail(s);
+    }
+    if (YAML::Node ev = root["evidence"]) {
+      if (Status s = CheckKeys(ev, "evidence", {"pseudonym_key_file"}); !s.ok()) return fail(s);
+      if (YAML::Node f = ev["pseudonym_key_file"]; f && !f.IsNull()) {
+        if (!f.IsScalar())
+          return fail(Status::InvalidArgument("evidence.pseudonym_key_file: expected a path"));
+        cfg.evidence.pseudonym_key_file = f.Scalar();
+      }
+    }
     if (YAML::Node in = root["ingest"]) {
       if (Status s = CheckKeys(in, "ingest", {"max_line_bytes", "commit_every", "commit_max_mb"});
           !s.ok())
@@ -117,4 +421,10 @@ Result<Config> LoadConfig(const std::string& path) {
   return ParseConfig(ss.str(), path);
 }
 
+}  // namespace flexwatch
+
+namespace flexwatch {
+Result<Config> ShippedConfig() {
+  return ParseConfig(kShippedConfig, "shipped config/flexwatch.yaml");
+}
 }  // namespace flexwatch

@@ -74,8 +74,9 @@ std::string JsonList(const std::vector<std::string>& items, const std::string& i
   return s + "\n" + indent + "]";
 }
 
-std::string WorkerJson(Store& store, const std::string& platform, const std::string& worker,
-                       const std::optional<Period>& month) {
+Result<std::string> WorkerJson(Store& store, const std::string& platform, const std::string& worker,
+                               const InspectQuery& q) {
+  const std::optional<Period>& month = q.month;
   std::string s = "{\n  \"platform_id\": " + Q(platform) + ",\n  \"worker_id\": " + Q(worker) +
                   ",\n  \"worker_months\": [";
   bool first = true;
@@ -84,7 +85,14 @@ std::string WorkerJson(Store& store, const std::string& platform, const std::str
     if (month && p != *month) continue;
     auto wm = store.GetWorkerMonth(p, platform, worker);
     if (!wm.ok() || !wm->has_value()) continue;
-    s += std::string(first ? "\n    " : ",\n    ") + WorkerMonthJson(p, **wm, "    ");
+    std::string wm_json = WorkerMonthJson(p, **wm, "    ");
+    if (q.explain) {
+      auto verdict = q.explain(p, platform, worker);
+      if (!verdict.ok()) return verdict.status();
+      wm_json.erase(wm_json.size() - 6);  // "\n    }"
+      wm_json += ",\n      \"verdict\": " + *verdict + "\n    }";
+    }
+    s += std::string(first ? "\n    " : ",\n    ") + wm_json;
     first = false;
   }
   s += first ? "],\n" : "\n  ],\n";
@@ -136,11 +144,13 @@ Result<std::string> InspectJson(Store& store, const InspectQuery& q) {
       }
     }
     if (platforms.empty()) return Status::NotFound("no record of worker " + q.worker);
-    if (platforms.size() == 1) return WorkerJson(store, platforms[0], q.worker, q.month) + "\n";
-    std::string s = "[\n";
-    for (size_t i = 0; i < platforms.size(); ++i)
-      s += (i ? ",\n" : "") + WorkerJson(store, platforms[i], q.worker, q.month);
-    return s + "\n]\n";
+    std::string s = platforms.size() == 1 ? "" : "[\n";
+    for (size_t i = 0; i < platforms.size(); ++i) {
+      auto one = WorkerJson(store, platforms[i], q.worker, q);
+      if (!one.ok()) return one.status();
+      s += (i ? ",\n" : "") + *one;
+    }
+    return s + (platforms.size() == 1 ? "\n" : "\n]\n");
   }
 
   // Per platform and month totals over worker-months.

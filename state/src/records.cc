@@ -26,6 +26,7 @@ const Fold* FoldsOf(RecordKind kind, size_t& n) {
   static const std::array<Fold, kContributionFields> kContrib = {
       Fold::kSum, Fold::kMax, Fold::kSum, Fold::kSum, Fold::kMin, Fold::kMax};
   static const std::array<Fold, 1> kCounter = {Fold::kSum};
+  static const std::array<Fold, 1> kMaximum = {Fold::kMax};
   switch (kind) {
     case RecordKind::kWorkerMonth:
       n = kWm.size();
@@ -36,6 +37,9 @@ const Fold* FoldsOf(RecordKind kind, size_t& n) {
     case RecordKind::kCounter:
       n = kCounter.size();
       return kCounter.data();
+    case RecordKind::kMaximum:
+      n = kMaximum.size();
+      return kMaximum.data();
     case RecordKind::kSeenSet:  // not a record of fields: folded by set union
       break;
   }
@@ -181,6 +185,16 @@ bool DecodeCounter(std::string_view in, int64_t& out) {
   RecordKind kind;
   std::array<int64_t, kMaxFields> f{};
   if (DecodeFields(in, kind, f.data()) != 1 || kind != RecordKind::kCounter) return false;
+  out = f[0];
+  return true;
+}
+
+std::string EncodeMaximum(int64_t v) { return EncodeFields(RecordKind::kMaximum, &v, 1); }
+
+bool DecodeMaximum(std::string_view in, int64_t& out) {
+  RecordKind kind;
+  std::array<int64_t, kMaxFields> f{};
+  if (DecodeFields(in, kind, f.data()) != 1 || kind != RecordKind::kMaximum) return false;
   out = f[0];
   return true;
 }

@@ -349,42 +349,81 @@ Result<std::optional<WorkerMonth>> Store::GetWorkerMonth(Period p, std::string_v
   return std::optional<WorkerMonth>(wm);
 }
 
+namespace {
+
+// Record decoders: `key` is what follows the party (platform \0 worker \0) prefix.
+bool DecodeContract(std::string_view key, std::string_view v, ContractRecord& r) {
+  if (key.size() < 8 || v.size() < 2) return false;
+  r.ts = FromOrderedTs(GetBE64(key));
+  r.event_id.assign(key.substr(8));
+  r.action = static_cast<ContractAction>(v[0]);
+  r.form = static_cast<ContractForm>(v[1]);
+  r.counterparty_id.assign(v.substr(2));
+  return true;
+}
+
+bool DecodePolicy(std::string_view key, std::string_view v, PolicyRecord& r) {
+  if (key.size() < 4 || v.size() != 21) return false;
+  r.valid_from = FromOrderedDay(GetBE32(key));
+  r.event_id.assign(key.substr(4));
+  r.product = static_cast<Product>(v[0]);
+  r.sum_insured = static_cast<Fen>(GetBE64(v.substr(1)));
+  r.valid_to = FromOrderedDay(GetBE32(v.substr(9)));
+  r.ts = FromOrderedTs(GetBE64(v.substr(13)));
+  return true;
+}
+
+bool DecodeContribution(std::string_view key, std::string_view v, ContributionRecord& r) {
+  if (key.size() != 2) return false;
+  r.scheme = static_cast<Scheme>(key[0]);
+  r.payer = static_cast<Payer>(key[1]);
+  return ContributionTotal::Decode(v, r.total);
+}
+
+// Collects the records under `prefix` into `out` (cleared first), moving `it` forward to them.
+// Keys are visited in ascending order across calls, so a short walk with Next() usually gets
+// there; a longer gap is crossed with one Seek.
+template <typename R, typename D>
+Status Collect(rocksdb::Iterator& it, bool& started, std::string_view prefix, std::vector<R>& out,
+               D decode) {
+  out.clear();
+  const rocksdb::Slice target(prefix.data(), prefix.size());
+  if (!started) {
+    it.Seek(target);
+    started = true;
+  } else {
+    int steps = 0;
+    while (it.Valid() && it.key().compare(target) < 0) {
+      if (++steps > 8) {
+        it.Seek(target);
+        break;
+      }
+      it.Next();
+    }
+  }
+  for (; it.Valid() && it.key().starts_with(target); it.Next()) {
+    out.emplace_back();
+    if (!decode(Sv(it.key()).substr(prefix.size()), Sv(it.value()), out.back()))
+      return Status::Corruption("unreadable record under " + std::string(prefix));
+  }
+  return it.status().ok() ? Status::OK() : Status::IOError(it.status().ToString());
+}
+
+}  // namespace
+
 std::vector<ContractRecord> Store::Contracts(std::string_view platform, std::string_view worker) {
   std::vector<ContractRecord> out;
-  std::string prefix = PartyPrefix(platform, worker);
   auto it = impl_->Iter(Cf::kContracts);
-  for (it->Seek(prefix); it->Valid() && it->key().starts_with(prefix); it->Next()) {
-    std::string_view key = Sv(it->key()).substr(prefix.size());
-    std::string_view v = Sv(it->value());
-    if (key.size() < 8 || v.size() < 2) continue;
-    ContractRecord r;
-    r.ts = FromOrderedTs(GetBE64(key));
-    r.event_id.assign(key.substr(8));
-    r.action = static_cast<ContractAction>(v[0]);
-    r.form = static_cast<ContractForm>(v[1]);
-    r.counterparty_id.assign(v.substr(2));
-    out.push_back(std::move(r));
-  }
+  bool started = false;
+  (void)Collect(*it, started, PartyPrefix(platform, worker), out, DecodeContract);
   return out;
 }
 
 std::vector<PolicyRecord> Store::Policies(std::string_view platform, std::string_view worker) {
   std::vector<PolicyRecord> out;
-  std::string prefix = PartyPrefix(platform, worker);
   auto it = impl_->Iter(Cf::kCoverage);
-  for (it->Seek(prefix); it->Valid() && it->key().starts_with(prefix); it->Next()) {
-    std::string_view key = Sv(it->key()).substr(prefix.size());
-    std::string_view v = Sv(it->value());
-    if (key.size() < 4 || v.size() != 21) continue;
-    PolicyRecord r;
-    r.valid_from = FromOrderedDay(GetBE32(key));
-    r.event_id.assign(key.substr(4));
-    r.product = static_cast<Product>(v[0]);
-    r.sum_insured = static_cast<Fen>(GetBE64(v.substr(1)));
-    r.valid_to = FromOrderedDay(GetBE32(v.substr(9)));
-    r.ts = FromOrderedTs(GetBE64(v.substr(13)));
-    out.push_back(std::move(r));
-  }
+  bool started = false;
+  (void)Collect(*it, started, PartyPrefix(platform, worker), out, DecodePolicy);
   return out;
 }
 
@@ -395,16 +434,47 @@ std::vector<ContributionRecord> Store::Contributions(Period p, std::string_view 
   PutBE32(prefix, static_cast<uint32_t>(p));
   prefix += PartyPrefix(platform, worker);
   auto it = impl_->Iter(Cf::kContrib);
-  for (it->Seek(prefix); it->Valid() && it->key().starts_with(prefix); it->Next()) {
-    std::string_view key = Sv(it->key()).substr(prefix.size());
-    if (key.size() != 2) continue;
-    ContributionRecord r;
-    r.scheme = static_cast<Scheme>(key[0]);
-    r.payer = static_cast<Payer>(key[1]);
-    if (!ContributionTotal::Decode(Sv(it->value()), r.total)) continue;
-    out.push_back(r);
-  }
+  bool started = false;
+  (void)Collect(*it, started, prefix, out, DecodeContribution);
   return out;
+}
+
+Status Store::ScanMonth(Period p, std::string_view platform,
+                        const std::function<void(const MonthRow&)>& fn) {
+  std::string prefix;
+  PutBE32(prefix, static_cast<uint32_t>(p));
+  if (!platform.empty()) prefix.append(platform).push_back('\0');
+  auto wm = impl_->Iter(Cf::kWm);
+  auto contracts = impl_->Iter(Cf::kContracts);
+  auto contrib = impl_->Iter(Cf::kContrib);
+  auto policies = impl_->Iter(Cf::kCoverage);
+  bool contracts_started = false, contrib_started = false, policies_started = false;
+  MonthRow row;
+  row.wm.period = p;
+  std::string party, contrib_prefix;
+  for (wm->Seek(prefix); wm->Valid() && wm->key().starts_with(prefix); wm->Next()) {
+    std::string_view key = Sv(wm->key()).substr(4);
+    size_t z = key.find('\0');
+    if (z == std::string_view::npos) return Status::Corruption("worker-month key without worker");
+    row.wm.platform_id.assign(key.substr(0, z));
+    row.wm.worker_id.assign(key.substr(z + 1));
+    if (!WorkerMonth::Decode(Sv(wm->value()), row.wm.wm))
+      return Status::Corruption("worker-month record of " + row.wm.platform_id + "/" +
+                                row.wm.worker_id);
+    party.assign(key).push_back('\0');  // platform \0 worker \0
+    contrib_prefix.assign(Sv(wm->key()).substr(0, 4)).append(party);
+    if (Status s = Collect(*contracts, contracts_started, party, row.contracts, DecodeContract);
+        !s.ok())
+      return s;
+    if (Status s = Collect(*contrib, contrib_started, contrib_prefix, row.contributions,
+                           DecodeContribution);
+        !s.ok())
+      return s;
+    if (Status s = Collect(*policies, policies_started, party, row.policies, DecodePolicy); !s.ok())
+      return s;
+    fn(row);
+  }
+  return wm->status().ok() ? Status::OK() : Status::IOError(wm->status().ToString());
 }
 
 std::vector<std::pair<ComplaintCategory, int64_t>> Store::Complaints(Period p,
@@ -471,6 +541,16 @@ int64_t Store::Counter(std::string_view name) {
       impl_->db->Get(rocksdb::ReadOptions(), cf(Cf::kMeta), keys::CounterKey(name), &value);
   if (s.ok()) DecodeCounter(value, n);
   return n;
+}
+
+std::optional<TimestampMs> Store::MaxEventTime() {
+  std::string value;
+  int64_t v = 0;
+  rocksdb::Status s =
+      impl_->db->Get(rocksdb::ReadOptions(), cf(Cf::kMeta),
+                     rocksdb::Slice(keys::kWatermark.data(), keys::kWatermark.size()), &value);
+  if (!s.ok() || !DecodeMaximum(value, v)) return std::nullopt;
+  return v;
 }
 
 Status Store::ForEachDeadLetter(const std::function<void(std::string_view json)>& fn) {

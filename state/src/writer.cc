@@ -204,6 +204,7 @@ T& StateWriter::AggregateFor(KeyIndex& index, std::vector<T>& aggregates, std::s
 }
 
 void StateWriter::Fold(const Event& e, size_t i) {
+  if (e.ts > max_ts_) max_ts_ = e.ts;
   if (e.platform_id != last_platform_) {
     if (platforms_known_.insert(e.platform_id).second) new_platforms_.push_back(e.platform_id);
     last_platform_ = e.platform_id;
@@ -298,6 +299,8 @@ Result<IngestCounts> StateWriter::Commit() {
   if (counts.rejected)
     batch.Merge(store_->cf(Cf::kMeta), keys::CounterKey("rejected"),
                 EncodeCounter(counts.rejected));
+  if (max_ts_ != INT64_MIN)
+    batch.Merge(store_->cf(Cf::kMeta), keys::kWatermark, EncodeMaximum(max_ts_));
   if (batch.Count() > 0) {
     if (Status s = store_->Write(batch); !s.ok()) {
       // Nothing of this commit is in state: forget the platforms it would have recorded.
@@ -330,6 +333,7 @@ void StateWriter::Clear() {
   dead_.clear();
   positions_.clear();
   new_platforms_.clear();
+  max_ts_ = INT64_MIN;
 }
 
 }  // namespace flexwatch

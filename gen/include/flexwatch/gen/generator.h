@@ -9,6 +9,7 @@
 
 #include "flexwatch/core/status.h"
 #include "flexwatch/core/time.h"
+#include "flexwatch/rules/rule_set.h"
 
 namespace flexwatch {
 
@@ -27,19 +28,15 @@ struct GenOptions {
   // Event ids: a producer's sequence ("o-123") by default, or random 16-hex-digit ids.
   bool random_ids = false;
 
-  // Simulated platform behaviour (what an honest employer pays). These mirror the Beijing
-  // figures of domain/rules.md for 2024-07..2025-06 (verify against the official notice).
-  int64_t base_lower_fen = 682100;
-  int64_t base_upper_fen = 3581100;
-  int pension_rate_bp = 1600;  // basis points of the base
-  int medical_rate_bp = 980;
-  int unemployment_rate_bp = 50;
-  int work_injury_rate_bp = 40;
-  int64_t premium_per_order_fen = 10;   // occupational-injury pilot premium
-  int64_t accident_sum_fen = 60000000;  // 600,000 yuan: the sector minimum honest platforms buy
+  // The rule set an honest platform complies with (base limits, rates, sectors, minimum sums)
+  // and by which the ground truth is judged. REQUIRES: set (the config's rules).
+  const RuleSet* rules = nullptr;
+  // The occupational-injury pilot premium per order (what platforms pay; not a rule figure).
+  int64_t premium_per_order_fen = 10;
 };
 
-// Writes the feed (NDJSON) to `feed` and, when `truth` is given, the ground truth JSON to it.
+// Writes the feed (NDJSON) to `feed` and, when `truth` is given, the ground truth JSON to it: per
+// platform and month the counts and levels that the rules give, with every month final.
 Status Generate(const GenOptions& options, std::ostream& feed, std::ostream* truth);
 
 }  // namespace flexwatch

@@ -25,8 +25,9 @@ enum class RejectCode : uint8_t {
   kBadId,
   kLineTooLong,
   kDuplicateField,
+  kForeignPlatform,  // a self-check feed naming a platform other than the one under check
 };
-inline constexpr int kRejectCodeCount = 13;
+inline constexpr int kRejectCodeCount = 14;
 std::string_view RejectCodeName(RejectCode c);
 
 struct Rejection {

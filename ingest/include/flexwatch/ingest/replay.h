@@ -21,6 +21,11 @@ struct ReplayOptions {
   // keys and aggregates) reaches this many bytes: memory stays bounded whatever the feed, e.g.
   // random event ids or a feed full of bad lines.
   size_t commit_max_bytes = 64u << 20;
+  // When set, a valid event of any other platform is rejected (reason_code foreign_platform):
+  // a platform's self-check may only speak of itself.
+  std::string only_platform;
+  // Called for each rejected line (optional), besides its dead letter.
+  std::function<void(const Rejection&, std::string_view source, int64_t line)> on_reject;
 };
 
 struct ReplayProgress {

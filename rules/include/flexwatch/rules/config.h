@@ -2,21 +2,35 @@
 // an error names the file, the key and the problem.
 #pragma once
 
+#include <optional>
 #include <string>
 
 #include "flexwatch/core/status.h"
 #include "flexwatch/ingest/replay.h"
+#include "flexwatch/rules/rule_set.h"
 #include "flexwatch/state/store.h"
 
 namespace flexwatch {
+
+struct EvidenceOptions {
+  // File holding the key of worker pseudonyms (HMAC-SHA256), relative to the config file's
+  // folder unless absolute. The environment variable FLEXWATCH_PSEUDONYM_KEY, when set, wins.
+  std::string pseudonym_key_file;
+};
 
 struct Config {
   std::string path;  // where it was read from
   ReplayOptions ingest;
   StoreOptions store;
+  std::optional<RuleSet> rules;  // absent when the file has no `rules` section
+  EvidenceOptions evidence;
+  // The rules, or an error naming the file when it has none.
+  Result<const RuleSet*> Rules() const;
 };
 
 Result<Config> LoadConfig(const std::string& path);
+// The copy of config/flexwatch.yaml compiled into the binary.
+Result<Config> ShippedConfig();
 // Parses YAML text; `name` is used in error messages.
 Result<Config> ParseConfig(const std::string& text, const std::string& name);
 

@@ -1,6 +1,7 @@
 // What state holds, as deterministic JSON for operators and tests (`flexwatch inspect`).
 #pragma once
 
+#include <functional>
 #include <string>
 
 #include "flexwatch/state/store.h"
@@ -11,6 +12,9 @@ struct InspectQuery {
   std::string platform;  // empty: any
   std::string worker;    // empty: any
   std::optional<Period> month;
+  // When set, each worker-month shown gets a "verdict": explain(period, platform, worker), a
+  // JSON value (the rules layer's explanation; the state layer knows no rules).
+  std::function<Result<std::string>(Period, const std::string&, const std::string&)> explain;
 };
 
 // Summary of the whole state when the query is empty; else the platform, the worker (across

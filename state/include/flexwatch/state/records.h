@@ -14,7 +14,13 @@ namespace flexwatch {
 
 enum class Fold : uint8_t { kSum, kMax, kMin, kOr };
 
-enum class RecordKind : uint8_t { kWorkerMonth = 1, kContribution = 2, kCounter = 3, kSeenSet = 4 };
+enum class RecordKind : uint8_t {
+  kWorkerMonth = 1,
+  kContribution = 2,
+  kCounter = 3,
+  kSeenSet = 4,
+  kMaximum = 5
+};
 
 // One worker x platform x Beijing calendar month, from `order` events.
 struct WorkerMonth {
@@ -56,6 +62,9 @@ bool SeenSetContains(std::string_view encoded, uint16_t suffix);
 
 std::string EncodeCounter(int64_t n);
 bool DecodeCounter(std::string_view in, int64_t& out);
+// A value folded by maximum (the event-time watermark).
+std::string EncodeMaximum(int64_t v);
+bool DecodeMaximum(std::string_view in, int64_t& out);
 
 // Folds `b` into `a` (both encoded records of the same kind). Returns false on corruption.
 bool FoldRecords(std::string_view a, std::string_view b, std::string& out);

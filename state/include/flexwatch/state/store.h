@@ -6,7 +6,8 @@
 //   coverage    platform \0 worker \0 valid_from(4B) event_id -> product, sum, valid_to
 //   complaints  period(4B BE) platform \0 category           -> counter (merge)
 //   dead        source \0 line(8B) hash(8B)                  -> dead-letter JSON
-//   meta        "pos/<source>" -> position, "count/<name>" -> counter (merge)
+//   meta        "pos/<source>" -> position, "count/<name>" -> counter (merge),
+//               "max_ts" -> largest event time accepted (merge by maximum)
 // All writes of one commit go in one WriteBatch with the sources' positions, so a crash at any
 // instant leaves a consistent prefix. Thread-safety: reads from any thread; one writer at a time.
 #pragma once
@@ -86,6 +87,14 @@ struct WorkerMonthRecord {
   WorkerMonth wm;
 };
 
+// A worker-month with every record its evaluation needs.
+struct MonthRow {
+  WorkerMonthRecord wm;
+  std::vector<ContractRecord> contracts;          // of the worker and platform, any time
+  std::vector<ContributionRecord> contributions;  // for the period
+  std::vector<PolicyRecord> policies;             // of the worker and platform, any time
+};
+
 // Counts of one commit or one run.
 struct IngestCounts {
   int64_t accepted = 0;
@@ -119,6 +128,10 @@ class Store {
   // Worker-months of a period, optionally of one platform, in key order.
   Status ForEachWorkerMonth(Period p, std::string_view platform,
                             const std::function<void(const WorkerMonthRecord&)>& fn);
+  // As ForEachWorkerMonth, with each worker-month's contracts, contributions and policies,
+  // read by walking the four column families side by side (they share the key order).
+  Status ScanMonth(Period p, std::string_view platform,
+                   const std::function<void(const MonthRow&)>& fn);
   Result<std::optional<WorkerMonth>> GetWorkerMonth(Period p, std::string_view platform,
                                                     std::string_view worker);
   std::vector<ContractRecord> Contracts(std::string_view platform, std::string_view worker);
@@ -134,6 +147,8 @@ class Store {
   // Every source's committed position, by source name.
   std::vector<std::pair<std::string, std::string>> Positions();
   int64_t Counter(std::string_view name);
+  // The largest event time of any accepted event (none before the first one).
+  std::optional<TimestampMs> MaxEventTime();
   // Dead letters in key order (source, line).
   Status ForEachDeadLetter(const std::function<void(std::string_view json)>& fn);
   // Every record of every data column family (not the run counters), one line each, in key
@@ -169,6 +184,7 @@ std::string Complaint(Period p, std::string_view platform, ComplaintCategory c);
 std::string DeadLetter(std::string_view source, int64_t line, std::string_view raw);
 std::string PositionKey(std::string_view source);
 std::string CounterKey(std::string_view name);
+inline constexpr std::string_view kWatermark = "max_ts";
 }  // namespace keys
 
 std::string EncodeContract(const Event& e);

@@ -119,7 +119,8 @@ class StateWriter {
     static constexpr uint64_t kFree = UINT64_MAX;
   };
   IdSet added_ids_;
-  Day last_day_ = INT32_MIN;  // BeijingPeriod of the previous order's day, cached
+  TimestampMs max_ts_ = INT64_MIN;  // largest event time of the commit's accepted events
+  Day last_day_ = INT32_MIN;        // BeijingPeriod of the previous order's day, cached
   Period last_period_ = 0;
   std::vector<WorkerMonth> wms_;
   std::vector<ContributionTotal> contribs_;

@@ -1,0 +1,23 @@
+// Announcements as JSON (spec/cli.md): the monthly verdict per platform and dimension, and the
+// annual record with its lists. Deterministic: the same evaluation gives the same bytes.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "flexwatch/rules/evaluate.h"
+
+namespace flexwatch {
+
+// {"id": ..., "version": ..., "fingerprint": ...}
+std::string RulesStampJson(const RuleSet& rules);
+
+// The rate affected / in_scope, rounded half up to 4 decimals: "0.0", "0.0133", "1.0".
+std::string RateText(int64_t affected, int64_t in_scope);
+
+std::string MonthlyJson(const MonthEvaluation& month, const RuleSet& rules);
+
+// `months`: the evaluations of the year's months that have any worker-month, in order.
+std::string AnnualJson(int year, const std::vector<MonthEvaluation>& months, const RuleSet& rules);
+
+}  // namespace flexwatch

@@ -1,0 +1,54 @@
+// Evidence files for inspectors: per platform and dimension, the affected worker-months of a
+// month with the facts behind each, worker ids replaced by keyed pseudonyms.
+#pragma once
+
+#include <map>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "flexwatch/rules/evaluate.h"
+
+namespace flexwatch {
+
+// HMAC-SHA256 pseudonyms of worker ids. The same key gives the same pseudonym, so inspectors can
+// follow a worker across months and files without learning who it is.
+class Pseudonymizer {
+ public:
+  // REQUIRES: key.size() >= 16.
+  explicit Pseudonymizer(std::string key);
+  // "w_" and 32 hex digits (128 bits of the HMAC).
+  std::string Of(std::string_view worker_id) const;
+  // Identifies the key (not secret): the first 8 hex digits of SHA-256 of the key.
+  const std::string& key_id() const { return key_id_; }
+
+ private:
+  std::string key_;
+  std::string key_id_;
+};
+
+// The key: $FLEXWATCH_PSEUDONYM_KEY if set, else the file (relative to `config_dir`). Fails
+// naming what to set when there is none or it is shorter than 16 bytes.
+Result<std::string> LoadPseudonymKey(const std::string& key_file, const std::string& config_dir);
+
+class EvidenceCollector {
+ public:
+  explicit EvidenceCollector(const Pseudonymizer* pseudonyms) : pseudonyms_(pseudonyms) {}
+  // Pass to EvaluateOptions::on_finding.
+  void Add(const Finding& f);
+  // Writes <dir>/<period>/<platform_id>.<dimension>.json for every platform and dimension of
+  // the evaluation (an empty list where none is affected), each atomically (temp file, rename).
+  // Returns the files written.
+  Result<std::vector<std::string>> Write(const std::string& dir, const MonthEvaluation& month,
+                                         const RuleSet& rules) const;
+
+ private:
+  const Pseudonymizer* pseudonyms_;
+  // (platform, dimension) -> (pseudonym, details json)
+  std::map<std::pair<std::string, int>, std::vector<std::pair<std::string, std::string>>> rows_;
+};
+
+// Writes `content` to `path` through a temporary file and a rename.
+Status WriteFileAtomically(const std::string& path, const std::string& content);
+
+}  // namespace flexwatch

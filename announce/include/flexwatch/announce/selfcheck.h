@@ -1,0 +1,29 @@
+// Platform self-check (spec/cli.md `selfcheck`): a test feed validated line by line and evaluated
+// on its own, every month closed as final, in a throwaway state that is removed afterwards and
+// never touches the regulator's.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "flexwatch/rules/config.h"
+
+namespace flexwatch {
+
+struct SelfcheckOptions {
+  std::string platform;      // when set, lines of any other platform are refused
+  size_t max_examples = 20;  // affected worker-months shown per platform, month, dimension
+  std::string temp_parent;   // where the throwaway state goes (default: $TMPDIR or /tmp)
+};
+
+struct SelfcheckReport {
+  bool passed = false;  // every line valid, every dimension green or yellow
+  std::string json;
+  std::string text;
+};
+
+// Fails only when an input cannot be read or the throwaway state cannot be made.
+Result<SelfcheckReport> RunSelfcheck(const Config& config, const std::vector<std::string>& feeds,
+                                     const SelfcheckOptions& options);
+
+}  // namespace flexwatch

@@ -1,0 +1,153 @@
+#include "flexwatch/announce/announcement.h"
+
+#include <map>
+
+#include "flexwatch/core/json.h"
+
+namespace flexwatch {
+namespace {
+
+std::string Q(std::string_view s) { return JsonString(s); }
+std::string N(int64_t v) { return std::to_string(v); }
+
+std::string DimensionJson(const PlatformScore& ps, int d) {
+  const DimensionScore& ds = ps.dimensions[d];
+  std::string s = "{\"in_scope\": " + N(ds.in_scope) + ", \"affected\": " + N(ds.affected) +
+                  ", \"rate\": " + RateText(ds.affected, ds.in_scope) +
+                  ", \"level\": " + Q(NameOf(ds.level)) + ", \"pending\": " + N(ds.pending) +
+                  ", \"findings\": {";
+  bool first = true;
+  for (const auto& [name, n] : ds.findings) {
+    s += (first ? "" : ", ") + Q(name) + ": " + N(n);
+    first = false;
+  }
+  s += "}";
+  if (static_cast<Dimension>(d) == Dimension::kContractAvoidance)
+    s += ", \"dispatch\": {\"dispatched\": " + N(ps.dispatched) +
+         ", \"cap\": " + N(ps.dispatch_cap) + "}";
+  return s + "}";
+}
+
+const char* kCriteria =
+    "  \"criteria\": {\n"
+    "    \"commendation\": \"ranked in every month with worker-months in the year and green in "
+    "each\",\n"
+    "    \"watch\": \"not on the violation list; yellow or orange in at least one ranked "
+    "month\",\n"
+    "    \"violation\": \"red in at least one ranked month\"\n"
+    "  },\n";
+
+}  // namespace
+
+std::string RulesStampJson(const RuleSet& rules) {
+  return "{\"id\": " + Q(rules.id) + ", \"version\": " + Q(rules.version) +
+         ", \"fingerprint\": " + Q(rules.fingerprint) + "}";
+}
+
+std::string RateText(int64_t affected, int64_t in_scope) {
+  if (in_scope <= 0 || affected <= 0) return "0.0";
+  // round(affected / in_scope * 10^4), half up, in integers.
+  const __int128 q = (static_cast<__int128>(affected) * 20000 + in_scope) / (2 * in_scope);
+  const int64_t v = static_cast<int64_t>(q);
+  std::string frac = std::to_string(v % 10000);
+  frac.insert(0, 4 - frac.size(), '0');
+  while (frac.size() > 1 && frac.back() == '0') frac.pop_back();
+  return std::to_string(v / 10000) + "." + frac;
+}
+
+std::string MonthlyJson(const MonthEvaluation& m, const RuleSet& rules) {
+  std::string s = "{\n  \"kind\": \"monthly\",\n  \"period\": " + Q(FormatPeriod(m.period)) +
+                  ",\n  \"final\": " + (m.final ? "true" : "false") +
+                  ",\n  \"finality\": {\"status\": " + Q(m.finality) +
+                  ", \"watermark\": " + (m.watermark ? Q(FormatBeijing(*m.watermark)) : "null") +
+                  ", \"final_at\": " + Q(FormatBeijing(m.final_at)) +
+                  "},\n  \"rules\": " + RulesStampJson(rules) + ",\n  \"platforms\": [";
+  for (size_t i = 0; i < m.platforms.size(); ++i) {
+    const PlatformScore& ps = m.platforms[i];
+    s += std::string(i ? "," : "") + "\n    {\n      \"platform_id\": " + Q(ps.platform_id) +
+         ",\n      \"ranked\": " + (ps.ranked ? "true" : "false") +
+         ",\n      \"worker_months\": " + N(ps.worker_months) +
+         ",\n      \"in_scope_workers\": " + N(ps.in_scope_workers) +
+         ",\n      \"tiers\": {\"labor_relation\": " + N(ps.tiers[2]) +
+         ", \"managed\": " + N(ps.tiers[1]) + ", \"independent\": " + N(ps.tiers[0]) +
+         "},\n      \"level\": " + Q(NameOf(ps.level)) + ",\n      \"dimensions\": {";
+    for (int d = 0; d < kDimensionCount; ++d)
+      s += std::string(d ? "," : "") + "\n        " + Q(kDimensionNames[d]) + ": " +
+           DimensionJson(ps, d);
+    s += "\n      },\n      \"early_warnings\": []\n    }";
+  }
+  s += m.platforms.empty() ? "]\n}\n" : "\n  ]\n}\n";
+  return s;
+}
+
+std::string AnnualJson(int year, const std::vector<MonthEvaluation>& months, const RuleSet& rules) {
+  bool all_final = !months.empty();
+  for (const MonthEvaluation& m : months) all_final &= m.final;
+  struct Record {
+    std::vector<std::pair<const MonthEvaluation*, const PlatformScore*>> months;
+  };
+  std::map<std::string, Record> platforms;
+  for (const MonthEvaluation& m : months)
+    for (const PlatformScore& ps : m.platforms)
+      platforms[ps.platform_id].months.emplace_back(&m, &ps);
+  std::vector<std::string> commendation, watch, violation;
+  std::string s = "{\n  \"kind\": \"annual\",\n  \"period\": " + Q(std::to_string(year)) +
+                  ",\n  \"final\": " + (all_final ? "true" : "false") +
+                  ",\n  \"rules\": " + RulesStampJson(rules) + ",\n  \"months\": [";
+  for (size_t i = 0; i < months.size(); ++i)
+    s += (i ? ", " : "") + Q(FormatPeriod(months[i].period));
+  s += "],\n  \"platforms\": [";
+  bool first = true;
+  for (const auto& [id, rec] : platforms) {
+    bool all_ranked = true, any_ranked = false, any_red = false, any_warn = false, all_green = true;
+    Level worst = Level::kGreen;
+    std::string rows;
+    for (size_t i = 0; i < rec.months.size(); ++i) {
+      const auto& [m, ps] = rec.months[i];
+      all_ranked &= ps->ranked;
+      any_ranked |= ps->ranked;
+      all_green &= ps->level == Level::kGreen;
+      if (ps->ranked) {
+        any_red |= ps->level == Level::kRed;
+        any_warn |= ps->level == Level::kYellow || ps->level == Level::kOrange;
+        worst = std::max(worst, ps->level);
+      }
+      rows += std::string(i ? "," : "") + "\n        {\"period\": " + Q(FormatPeriod(m->period)) +
+              ", \"final\": " + (m->final ? "true" : "false") +
+              ", \"ranked\": " + (ps->ranked ? "true" : "false") +
+              ", \"level\": " + Q(NameOf(ps->level)) + ", \"dimensions\": {";
+      for (int d = 0; d < kDimensionCount; ++d)
+        rows += std::string(d ? ", " : "") + Q(kDimensionNames[d]) + ": " +
+                Q(NameOf(ps->dimensions[d].level));
+      rows += "}}";
+    }
+    std::string list = "null";
+    if (any_red) {
+      violation.push_back(id);
+      list = "\"violation\"";
+    } else if (any_warn) {
+      watch.push_back(id);
+      list = "\"watch\"";
+    } else if (all_ranked && all_green) {
+      commendation.push_back(id);
+      list = "\"commendation\"";
+    }
+    s += std::string(first ? "" : ",") + "\n    {\n      \"platform_id\": " + Q(id) +
+         ",\n      \"months_reported\": " + N(static_cast<int64_t>(rec.months.size())) +
+         ",\n      \"worst_ranked_level\": " + (any_ranked ? Q(NameOf(worst)) : "null") +
+         ",\n      \"list\": " + list + ",\n      \"months\": [" + rows + "\n      ]\n    }";
+    first = false;
+  }
+  s += first ? "],\n" : "\n  ],\n";
+  s += kCriteria;
+  auto list_json = [](const std::vector<std::string>& ids) {
+    std::string out = "[";
+    for (size_t i = 0; i < ids.size(); ++i) out += (i ? ", " : "") + Q(ids[i]);
+    return out + "]";
+  };
+  s += "  \"commendation\": " + list_json(commendation) + ",\n  \"watch\": " + list_json(watch) +
+       ",\n  \"violation\": " + list_json(violation) + "\n}\n";
+  return s;
+}
+
+}  // namespace flexwatch

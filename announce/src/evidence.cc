@@ -1,0 +1,107 @@
+#include "flexwatch/announce/evidence.h"
+
+#include <algorithm>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
+#include "flexwatch/announce/announcement.h"
+#include "flexwatch/core/digest.h"
+#include "flexwatch/core/json.h"
+
+namespace flexwatch {
+
+namespace fs = std::filesystem;
+
+Pseudonymizer::Pseudonymizer(std::string key)
+    : key_(std::move(key)), key_id_(Sha256Hex(key_).substr(0, 8)) {}
+
+std::string Pseudonymizer::Of(std::string_view worker_id) const {
+  return "w_" + Hex(HmacSha256(key_, worker_id)).substr(0, 32);
+}
+
+Result<std::string> LoadPseudonymKey(const std::string& key_file, const std::string& config_dir) {
+  if (const char* env = std::getenv("FLEXWATCH_PSEUDONYM_KEY"); env && *env) {
+    std::string key(env);
+    if (key.size() < 16)
+      return Status::InvalidArgument("FLEXWATCH_PSEUDONYM_KEY is shorter than 16 bytes");
+    return key;
+  }
+  if (key_file.empty())
+    return Status::InvalidArgument(
+        "evidence needs a pseudonym key: set FLEXWATCH_PSEUDONYM_KEY or "
+        "evidence.pseudonym_key_file in the config");
+  fs::path path(key_file);
+  if (path.is_relative() && !config_dir.empty()) path = fs::path(config_dir) / path;
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return Status::IOError("cannot read the pseudonym key file " + path.string());
+  std::stringstream ss;
+  ss << in.rdbuf();
+  std::string key = ss.str();
+  while (!key.empty() && (key.back() == '\n' || key.back() == '\r')) key.pop_back();
+  if (key.size() < 16)
+    return Status::InvalidArgument("pseudonym key file " + path.string() +
+                                   " holds fewer than 16 bytes");
+  return key;
+}
+
+void EvidenceCollector::Add(const Finding& f) {
+  rows_[{f.platform_id, static_cast<int>(f.dimension)}].emplace_back(pseudonyms_->Of(f.worker_id),
+                                                                     f.details_json);
+}
+
+Status WriteFileAtomically(const std::string& path, const std::string& content) {
+  const std::string tmp = path + ".tmp";
+  {
+    std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
+    out.write(content.data(), static_cast<std::streamsize>(content.size()));
+    out.flush();
+    if (!out) return Status::IOError("cannot write " + tmp);
+  }
+  std::error_code ec;
+  fs::rename(tmp, path, ec);
+  if (ec) return Status::IOError("cannot rename " + tmp + " to " + path + ": " + ec.message());
+  return Status::OK();
+}
+
+Result<std::vector<std::string>> EvidenceCollector::Write(const std::string& dir,
+                                                          const MonthEvaluation& month,
+                                                          const RuleSet& rules) const {
+  std::vector<std::string> written;
+  const fs::path folder = fs::path(dir) / FormatPeriod(month.period);
+  std::error_code ec;
+  fs::create_directories(folder, ec);
+  if (ec) return Status::IOError("cannot create " + folder.string() + ": " + ec.message());
+  for (const PlatformScore& ps : month.platforms) {
+    for (int d = 0; d < kDimensionCount; ++d) {
+      const DimensionScore& ds = ps.dimensions[d];
+      std::vector<std::pair<std::string, std::string>> rows;
+      if (auto it = rows_.find({ps.platform_id, d}); it != rows_.end()) rows = it->second;
+      // Pseudonym order: the order of the state's keys would say something about the raw ids.
+      std::sort(rows.begin(), rows.end());
+      std::string s =
+          "{\n  \"kind\": \"evidence\",\n  \"period\": " + JsonString(FormatPeriod(month.period)) +
+          ",\n  \"final\": " + (month.final ? "true" : "false") +
+          ",\n  \"platform_id\": " + JsonString(ps.platform_id) +
+          ",\n  \"dimension\": " + JsonString(kDimensionNames[d]) +
+          ",\n  \"rules\": " + RulesStampJson(rules) +
+          ",\n  \"pseudonyms\": {\"scheme\": \"hmac-sha256\", \"key_id\": " +
+          JsonString(pseudonyms_->key_id()) + "},\n  \"in_scope\": " + std::to_string(ds.in_scope) +
+          ",\n  \"affected\": " + std::to_string(ds.affected) +
+          ",\n  \"rate\": " + RateText(ds.affected, ds.in_scope) +
+          ",\n  \"level\": " + JsonString(NameOf(ds.level)) + ",\n  \"worker_months\": [";
+      for (size_t i = 0; i < rows.size(); ++i)
+        s += std::string(i ? "," : "") + "\n    {\"worker\": " + JsonString(rows[i].first) + ", " +
+             rows[i].second.substr(1);
+      s += rows.empty() ? "]\n}\n" : "\n  ]\n}\n";
+      const std::string path =
+          (folder / (ps.platform_id + "." + std::string(kDimensionNames[d]) + ".json")).string();
+      if (Status st = WriteFileAtomically(path, s); !st.ok()) return st;
+      written.push_back(path);
+    }
+  }
+  return written;
+}
+
+}  // namespace flexwatch

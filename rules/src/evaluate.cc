@@ -1,0 +1,529 @@
+#include "flexwatch/rules/evaluate.h"
+
+#include <algorithm>
+
+#include "flexwatch/core/decimal.h"
+#include "flexwatch/core/json.h"
+
+namespace flexwatch {
+namespace {
+
+using i128 = __int128;
+
+// The form in force at instant `t`: the latest `signed` at or before it that no later
+// `terminated` of the same form (at or before `t`) ended. REQUIRES: contracts in key order
+// (event time, then event id), so that ties resolve the same way whatever the arrival order.
+std::optional<ContractRecord> FormInForce(const std::vector<ContractRecord>& contracts,
+                                          TimestampMs t) {
+  for (size_t i = contracts.size(); i-- > 0;) {
+    const ContractRecord& s = contracts[i];
+    if (s.action != ContractAction::kSigned || s.ts > t) continue;
+    bool ended = false;
+    for (const ContractRecord& e : contracts)
+      if (e.action == ContractAction::kTerminated && e.form == s.form && e.ts > s.ts && e.ts <= t)
+        ended = true;
+    if (!ended) return s;
+  }
+  return std::nullopt;
+}
+
+const ContributionRecord* Find(const std::vector<ContributionRecord>& cs, Scheme s, Payer p) {
+  for (const ContributionRecord& c : cs)
+    if (c.scheme == s && c.payer == p) return &c;
+  return nullptr;
+}
+
+// `v` (scaled by 10^scale) without trailing zeros, keeping one decimal: 0.0, 16.0, 9.8.
+std::string Trimmed(int64_t v, int scale) {
+  std::string s = FormatScaled(v, scale);
+  while (s.size() > 2 && s.back() == '0' && s[s.size() - 2] != '.') s.pop_back();
+  return s;
+}
+std::string Yuan(Fen f) { return FormatScaled(f, 2); }
+std::string Percent(Ppm p) { return Trimmed(p, 4); }
+std::string Q(std::string_view s) { return JsonString(s); }
+
+void AddList(std::string& s, const std::vector<std::string_view>& items) {
+  s += "[";
+  for (size_t i = 0; i < items.size(); ++i) s += (i ? ", " : "") + Q(items[i]);
+  s += "]";
+}
+
+}  // namespace
+
+bool Verdict::PolicyInadequate() const {
+  for (const HighRiskCheck& h : high_risk)
+    if (!h.uncovered.empty()) return true;
+  return false;
+}
+
+Result<Verdict> Judge(const RuleSet& rules, const MonthRow& row, bool final) {
+  Verdict v;
+  const WorkerMonth& wm = row.wm.wm;
+  const std::string& platform = row.wm.platform_id;
+  v.tier = rules.TierOf(wm.duration);
+
+  // Contract avoidance.
+  v.form = FormInForce(row.contracts, wm.last_order);
+  if (v.form) {
+    const ContractForm f = v.form->form;
+    const bool labor = (f == ContractForm::kLaborContract && v.form->counterparty_id == platform) ||
+                       f == ContractForm::kLaborDispatch;
+    v.form_satisfies = v.tier == Tier::kLaborRelation ? labor
+                       : v.tier == Tier::kManaged ? labor || f == ContractForm::kWrittenAgreement
+                                                  : true;
+    v.dispatched = v.tier == Tier::kLaborRelation && f == ContractForm::kLaborDispatch;
+  }
+  v.outcome[0] = v.tier == Tier::kIndependent ? Outcome::kNotInScope
+                 : v.form_satisfies           ? Outcome::kCompliant
+                                              : Outcome::kAffected;
+
+  // Underpayment.
+  const ContributionRecord* work_injury = nullptr;
+  if (v.tier == Tier::kLaborRelation) {
+    auto limits = rules.BaseFor(row.wm.period);
+    if (!limits.ok()) return limits.status();
+    v.limits = *limits;
+    v.required_base = std::clamp(wm.earnings, limits->lower, limits->upper);
+    bool fault = false, pending = false;
+    for (size_t i = 0; i < kEmployerSchemes.size(); ++i) {
+      SchemeCheck& c = v.schemes[i];
+      c.scheme = kEmployerSchemes[i];
+      c.rate = rules.EmployerRate(c.scheme, platform);
+      const ContributionRecord* r = Find(row.contributions, c.scheme, Payer::kEmployer);
+      if (c.scheme == Scheme::kWorkInjury) work_injury = r;
+      if (!r) {
+        c.missing = final;
+        c.pending = !final;
+      } else {
+        c.paid = true;
+        c.declared_base = r->total.base;
+        c.amount = r->total.amount;
+        c.expected_amount =
+            static_cast<Fen>((static_cast<i128>(c.declared_base) * c.rate + kPpmOne / 2) / kPpmOne);
+        // declared < required x (1 - tolerance); amount < declared x rate x (1 - tolerance).
+        c.underdeclared = static_cast<i128>(c.declared_base) * kPpmOne <
+                          static_cast<i128>(v.required_base) * (kPpmOne - rules.tolerance);
+        c.short_payment = static_cast<i128>(c.amount) * kPpmOne * kPpmOne <
+                          static_cast<i128>(c.declared_base) * c.rate * (kPpmOne - rules.tolerance);
+      }
+      fault |= c.missing || c.underdeclared || c.short_payment;
+      pending |= c.pending;
+    }
+    v.outcome[1] = fault ? Outcome::kAffected : pending ? Outcome::kPending : Outcome::kCompliant;
+  } else {
+    v.outcome[1] = Outcome::kNotInScope;
+  }
+
+  // Coverage mismatch.
+  bool in_scope = false;
+  for (int s = 0; s < kSectorCount; ++s) {
+    if (wm.orders[s] == 0) continue;
+    const Sector sector = static_cast<Sector>(s);
+    if (rules.IsPilot(sector)) {
+      v.pilot_orders += wm.orders[s];
+      in_scope = true;
+    } else if (rules.IsHighRisk(sector)) {
+      in_scope = true;
+      HighRiskCheck h;
+      h.sector = sector;
+      h.min_sum = rules.high_risk_min_sum[s];
+      h.orders = wm.orders[s];
+      const Day first = FirstDayOfPeriod(row.wm.period);
+      for (int d = 0; d < 31; ++d) {
+        if (!(wm.sector_days[s] >> d & 1)) continue;
+        ++h.order_days;
+        const Day day = first + d;
+        bool any_product = false, adequate = false;
+        Fen best = 0;
+        for (const PolicyRecord& p : row.policies) {
+          if (!rules.IsAdequateProduct(p.product)) continue;
+          any_product = true;
+          if (p.valid_from > day || p.valid_to < day) continue;
+          best = std::max(best, p.sum_insured);
+          if (p.sum_insured >= h.min_sum) adequate = true;
+        }
+        if (adequate) continue;
+        h.uncovered.push_back(UncoveredDay{day,
+                                           !any_product ? "no_policy"
+                                           : best == 0  ? "not_valid_on_day"
+                                                        : "sum_below_minimum",
+                                           best});
+      }
+      v.high_risk.push_back(std::move(h));
+    }
+  }
+  if (in_scope) {
+    for (const ContributionRecord& c : row.contributions)
+      if (c.scheme == Scheme::kOccupationalInjury) v.orders_covered += c.total.orders_covered;
+    const bool any_premium = std::any_of(
+        row.contributions.begin(), row.contributions.end(),
+        [](const ContributionRecord& c) { return c.scheme == Scheme::kOccupationalInjury; });
+    v.premium_pending = !final && !any_premium && v.pilot_orders > 0;
+    if (v.tier == Tier::kLaborRelation) {
+      v.exempt = work_injury && work_injury->total.amount > 0;
+      v.exemption_pending = !final && !work_injury;
+    }
+    const bool fault = v.PilotUncovered() || v.PolicyInadequate();
+    v.outcome[2] = v.exempt                        ? Outcome::kCompliant
+                   : fault && !v.exemption_pending ? Outcome::kAffected
+                   : fault || (v.premium_pending && v.pilot_orders > v.orders_covered)
+                       ? Outcome::kPending
+                       : Outcome::kCompliant;
+  } else {
+    v.outcome[2] = Outcome::kNotInScope;
+  }
+  return v;
+}
+
+std::vector<std::string_view> FindingsOf(const Verdict& v, Dimension d) {
+  std::vector<std::string_view> out;
+  if (v.outcome[static_cast<int>(d)] != Outcome::kAffected) return out;
+  switch (d) {
+    case Dimension::kContractAvoidance:
+      out.push_back(v.form ? "form_not_sufficient" : "no_contract");
+      break;
+    case Dimension::kUnderpayment: {
+      bool missing = false, under = false, short_pay = false;
+      for (const SchemeCheck& c : v.schemes) {
+        missing |= c.missing;
+        under |= c.underdeclared;
+        short_pay |= c.short_payment;
+      }
+      if (missing) out.push_back("missing_scheme");
+      if (under) out.push_back("underdeclared_base");
+      if (short_pay) out.push_back("short_payment");
+      break;
+    }
+    case Dimension::kCoverageMismatch:
+      if (v.PilotUncovered()) out.push_back("pilot_uncovered");
+      if (v.PolicyInadequate()) out.push_back("policy_inadequate");
+      break;
+  }
+  return out;
+}
+
+std::string FindingJson(const Verdict& v, Dimension d, std::string_view dispatch_cap_json) {
+  const bool over_cap = !dispatch_cap_json.empty();
+  std::string s =
+      "{\"tier\": " + Q(NameOf(v.tier)) + ", \"outcome\": " +
+      Q(over_cap ? "affected" : kOutcomeNames[static_cast<int>(v.outcome[static_cast<int>(d)])]);
+  std::vector<std::string_view> findings = FindingsOf(v, d);
+  if (over_cap) findings.push_back("dispatch_over_cap");
+  s += ", \"findings\": ";
+  AddList(s, findings);
+  switch (d) {
+    case Dimension::kContractAvoidance: {
+      s += ", \"form_in_force\": ";
+      if (!v.form) {
+        s += "null";
+      } else {
+        // Counterparties are enterprises (the platform, agencies), except for an individual
+        // business, whose counterparty may name the worker: that one is never written out.
+        s += "{\"form\": " + Q(NameOf(v.form->form)) +
+             ", \"signed\": " + Q(FormatBeijing(v.form->ts));
+        if (v.form->form != ContractForm::kIndividualBusiness)
+          s += ", \"counterparty_id\": " + Q(v.form->counterparty_id);
+        s += "}";
+      }
+      s += ", \"dispatched\": " + std::string(v.dispatched ? "true" : "false");
+      if (over_cap) s += ", \"dispatch_cap\": " + std::string(dispatch_cap_json);
+      break;
+    }
+    case Dimension::kUnderpayment: {
+      if (v.limits) {
+        s += ", \"required_base_cny\": " + Yuan(v.required_base) +
+             ", \"base_limits\": {\"from\": " + Q(FormatPeriod(v.limits->from)) +
+             ", \"to\": " + Q(FormatPeriod(v.limits->to)) +
+             ", \"lower_cny\": " + Yuan(v.limits->lower) +
+             ", \"upper_cny\": " + Yuan(v.limits->upper) + "}, \"schemes\": [";
+        for (size_t i = 0; i < v.schemes.size(); ++i) {
+          const SchemeCheck& c = v.schemes[i];
+          std::string_view status = c.missing         ? "missing"
+                                    : c.pending       ? "pending"
+                                    : c.underdeclared ? (c.short_payment ? "underdeclared_and_short"
+                                                                         : "underdeclared_base")
+                                    : c.short_payment ? "short_payment"
+                                                      : "paid";
+          s += std::string(i ? ", " : "") + "{\"scheme\": " + Q(NameOf(c.scheme)) +
+               ", \"status\": " + Q(status) + ", \"rate_percent\": " + Percent(c.rate);
+          if (c.paid)
+            s += ", \"declared_base_cny\": " + Yuan(c.declared_base) +
+                 ", \"amount_cny\": " + Yuan(c.amount) +
+                 ", \"expected_amount_cny\": " + Yuan(c.expected_amount);
+          s += "}";
+        }
+        s += "]";
+      }
+      break;
+    }
+    case Dimension::kCoverageMismatch: {
+      s += ", \"exempt\": " + std::string(v.exempt ? "true" : "false");
+      if (v.exemption_pending) s += ", \"exemption_pending\": true";
+      if (v.pilot_orders > 0) {
+        s += ", \"pilot_orders\": " + std::to_string(v.pilot_orders) +
+             ", \"orders_covered\": " + std::to_string(v.orders_covered) +
+             ", \"orders_uncovered\": " +
+             std::to_string(std::max<int64_t>(0, v.pilot_orders - v.orders_covered));
+        if (v.premium_pending) s += ", \"premium_pending\": true";
+      }
+      if (!v.high_risk.empty()) {
+        s += ", \"high_risk\": [";
+        for (size_t i = 0; i < v.high_risk.size(); ++i) {
+          const HighRiskCheck& h = v.high_risk[i];
+          s += std::string(i ? ", " : "") + "{\"sector\": " + Q(NameOf(h.sector)) +
+               ", \"orders\": " + std::to_string(h.orders) +
+               ", \"order_days\": " + std::to_string(h.order_days) +
+               ", \"min_sum_insured_cny\": " + Yuan(h.min_sum) + ", \"uncovered_days\": [";
+          for (size_t k = 0; k < h.uncovered.size(); ++k) {
+            const UncoveredDay& u = h.uncovered[k];
+            s += std::string(k ? ", " : "") + "{\"date\": " + Q(FormatDate(u.day)) +
+                 ", \"why\": " + Q(u.why);
+            if (u.best_sum > 0) s += ", \"best_sum_insured_cny\": " + Yuan(u.best_sum);
+            s += "}";
+          }
+          s += "]}";
+        }
+        s += "]";
+      }
+      break;
+    }
+  }
+  return s + "}";
+}
+
+void DecideFinality(Store& store, const RuleSet& rules, Period p, bool close,
+                    MonthEvaluation& out) {
+  out.period = p;
+  out.final_at = rules.FinalAt(p);
+  out.watermark.reset();
+  if (auto max_ts = store.MaxEventTime()) out.watermark = *max_ts - rules.allowed_lateness_ms;
+  const bool grace_passed = out.watermark && *out.watermark >= out.final_at;
+  out.final = close || grace_passed;
+  out.finality = close ? "closed" : grace_passed ? "grace_passed" : "open";
+}
+
+Result<MonthEvaluation> EvaluateMonth(Store& store, const RuleSet& rules, Period p,
+                                      const EvaluateOptions& options) {
+  MonthEvaluation out;
+  DecideFinality(store, rules, p, options.close, out);
+  struct Dispatched {
+    TimestampMs signed_ts;
+    std::string worker_id;
+    Verdict verdict;
+  };
+  std::vector<Dispatched> dispatched;
+  PlatformScore* score = nullptr;
+  std::string details;
+  auto finish = [&]() {
+    if (!score) return;
+    PlatformScore& ps = *score;
+    ps.dispatched = static_cast<int64_t>(dispatched.size());
+    ps.dispatch_cap =
+        static_cast<int64_t>(static_cast<i128>(ps.tiers[static_cast<int>(Tier::kLaborRelation)]) *
+                             rules.dispatch_cap / kPpmOne);
+    const int64_t excess = std::max<int64_t>(0, ps.dispatched - ps.dispatch_cap);
+    if (excess > 0) {
+      // The dispatch contracts signed last are the ones beyond the cap.
+      std::sort(dispatched.begin(), dispatched.end(), [](const Dispatched& a, const Dispatched& b) {
+        return a.signed_ts != b.signed_ts ? a.signed_ts > b.signed_ts : a.worker_id > b.worker_id;
+      });
+      DimensionScore& ca = ps.dimensions[0];
+      ca.affected += excess;
+      ca.findings["dispatch_over_cap"] += excess;
+      const std::string cap_json =
+          "{\"labor_relation_worker_months\": " +
+          std::to_string(ps.tiers[static_cast<int>(Tier::kLaborRelation)]) +
+          ", \"cap_percent\": " + Percent(rules.dispatch_cap) +
+          ", \"cap\": " + std::to_string(ps.dispatch_cap) +
+          ", \"dispatched\": " + std::to_string(ps.dispatched) + "}";
+      for (int64_t i = 0; options.on_finding && i < excess; ++i) {
+        const Dispatched& d = dispatched[static_cast<size_t>(i)];
+        details = FindingJson(d.verdict, Dimension::kContractAvoidance, cap_json);
+        options.on_finding(
+            Finding{ps.platform_id, d.worker_id, p, Dimension::kContractAvoidance, details});
+      }
+    }
+    dispatched.clear();
+    for (DimensionScore& d : ps.dimensions) d.level = rules.LevelOf(d.affected, d.in_scope);
+    ps.level = Level::kGreen;
+    for (const DimensionScore& d : ps.dimensions) ps.level = std::max(ps.level, d.level);
+    ps.ranked = ps.in_scope_workers >= rules.min_ranked_workers;
+  };
+  Status failure = Status::OK();
+  Status scan = store.ScanMonth(p, options.platform, [&](const MonthRow& row) {
+    if (!failure.ok()) return;
+    if (!score || score->platform_id != row.wm.platform_id) {
+      finish();
+      out.platforms.emplace_back();
+      score = &out.platforms.back();
+      score->platform_id = row.wm.platform_id;
+    }
+    auto verdict = Judge(rules, row, out.final);
+    if (!verdict.ok()) {
+      failure = verdict.status();
+      return;
+    }
+    const Verdict& v = *verdict;
+    ++score->worker_months;
+    ++score->tiers[static_cast<int>(v.tier)];
+    bool any_scope = false;
+    for (int d = 0; d < kDimensionCount; ++d) {
+      DimensionScore& ds = score->dimensions[d];
+      const Outcome o = v.outcome[d];
+      if (o == Outcome::kNotInScope) continue;
+      any_scope = true;
+      ++ds.in_scope;
+      if (o == Outcome::kPending) ++ds.pending;
+      if (o != Outcome::kAffected) continue;
+      ++ds.affected;
+      for (std::string_view name : FindingsOf(v, static_cast<Dimension>(d)))
+        ++ds.findings[std::string(name)];
+      if (options.on_finding) {
+        details = FindingJson(v, static_cast<Dimension>(d));
+        options.on_finding(
+            Finding{row.wm.platform_id, row.wm.worker_id, p, static_cast<Dimension>(d), details});
+      }
+    }
+    if (any_scope) ++score->in_scope_workers;
+    if (v.dispatched) dispatched.push_back(Dispatched{v.form->ts, row.wm.worker_id, v});
+    if (options.on_verdict) options.on_verdict(row, v);
+  });
+  if (!failure.ok()) return failure;
+  if (!scan.ok()) return scan;
+  finish();
+  return out;
+}
+
+}  // namespace flexwatch
+
+namespace flexwatch {
+
+std::string ExplainText(const RuleSet& rules, const MonthRow& row, const Verdict& v, Dimension d) {
+  const std::string hours = FormatScaled(row.wm.wm.duration / 60, 3);
+  std::string tier = std::string(NameOf(v.tier)) + " (" + hours + " h)";
+  std::vector<std::string> parts;
+  switch (d) {
+    case Dimension::kContractAvoidance: {
+      const std::string need =
+          "labor_contract with " + row.wm.platform_id + " or labor_dispatch" +
+          (v.tier == Tier::kManaged ? std::string(" or written_agreement") : std::string());
+      if (!v.form)
+        parts.push_back(tier + ": no contract in force at the last order (" +
+                        FormatBeijing(row.wm.wm.last_order) + "); needs " + need);
+      else if (!v.form_satisfies)
+        parts.push_back(tier + ": the form in force at the last order is " +
+                        std::string(NameOf(v.form->form)) + " with " + v.form->counterparty_id +
+                        " (signed " + FormatBeijing(v.form->ts) + "); needs " + need);
+      else if (v.dispatched)
+        parts.push_back(tier + ": dispatched through " + v.form->counterparty_id +
+                        " (counts against the platform's dispatch cap of " +
+                        Percent(rules.dispatch_cap) + "%)");
+      break;
+    }
+    case Dimension::kUnderpayment:
+      for (const SchemeCheck& c : v.schemes) {
+        const std::string name(NameOf(c.scheme));
+        if (c.missing)
+          parts.push_back(name + ": no employer contribution for " + FormatPeriod(row.wm.period));
+        if (c.pending)
+          parts.push_back(name + ": no employer contribution yet (pending until the grace of " +
+                          std::to_string(rules.grace_days) + " days passes)");
+        if (c.underdeclared)
+          parts.push_back(name + ": declared base " + Yuan(c.declared_base) +
+                          " below the required " + Yuan(v.required_base) + " (earnings " +
+                          Yuan(row.wm.wm.earnings) + " within limits " + Yuan(v.limits->lower) +
+                          "-" + Yuan(v.limits->upper) + ", tolerance " + Percent(rules.tolerance) +
+                          "%)");
+        if (c.short_payment)
+          parts.push_back(name + ": paid " + Yuan(c.amount) + ", expected " +
+                          Yuan(c.expected_amount) + " (" + Percent(c.rate) +
+                          "% of the declared base " + Yuan(c.declared_base) + ")");
+      }
+      break;
+    case Dimension::kCoverageMismatch:
+      if (v.PilotUncovered())
+        parts.push_back(std::to_string(v.pilot_orders) + " pilot-sector orders, " +
+                        std::to_string(v.orders_covered) +
+                        " covered by occupational_injury premiums (" +
+                        std::to_string(v.pilot_orders - v.orders_covered) + " uncovered)");
+      for (const HighRiskCheck& h : v.high_risk) {
+        if (h.uncovered.empty()) continue;
+        std::string days;
+        for (size_t i = 0; i < h.uncovered.size() && i < 5; ++i)
+          days += (i ? ", " : "") + FormatDate(h.uncovered[i].day) + " " +
+                  std::string(h.uncovered[i].why);
+        if (h.uncovered.size() > 5) days += ", ...";
+        parts.push_back(std::string(NameOf(h.sector)) + " orders on " +
+                        std::to_string(h.uncovered.size()) + " of " + std::to_string(h.order_days) +
+                        " days without an accident or occupational-injury policy of at least " +
+                        Yuan(h.min_sum) + " valid that day (" + days + ")");
+      }
+      if (v.exemption_pending && parts.size())
+        parts.back() += " (pending: statutory work_injury for the month is not yet due)";
+      break;
+  }
+  std::string out;
+  for (const std::string& p : parts) out += (out.empty() ? "" : "; ") + p;
+  return out;
+}
+
+}  // namespace flexwatch
+
+namespace flexwatch {
+
+Result<std::string> ExplainWorkerMonth(Store& store, const RuleSet& rules, Period p,
+                                       const std::string& platform, const std::string& worker,
+                                       bool close) {
+  auto wm = store.GetWorkerMonth(p, platform, worker);
+  if (!wm.ok()) return wm.status();
+  if (!wm->has_value()) return std::string("null");
+  MonthRow row;
+  row.wm = WorkerMonthRecord{p, platform, worker, **wm};
+  row.contracts = store.Contracts(platform, worker);
+  row.contributions = store.Contributions(p, platform, worker);
+  row.policies = store.Policies(platform, worker);
+  MonthEvaluation finality;
+  DecideFinality(store, rules, p, close, finality);
+  auto verdict = Judge(rules, row, finality.final);
+  if (!verdict.ok()) return verdict.status();
+  const Verdict& v = *verdict;
+  std::string over_cap;  // FindingJson of the contract dimension when beyond the dispatch cap
+  if (v.dispatched) {
+    EvaluateOptions eo;
+    eo.close = close;
+    eo.platform = platform;
+    eo.on_finding = [&](const Finding& f) {
+      if (f.worker_id == worker && f.dimension == Dimension::kContractAvoidance)
+        over_cap = f.details_json;
+    };
+    if (auto m = EvaluateMonth(store, rules, p, eo); !m.ok()) return m.status();
+  }
+  auto hours = [](MilliMinutes m) { return Trimmed(m / 60, 3); };
+  const std::string tier_rule =
+      v.tier == Tier::kLaborRelation ? "more than " + hours(rules.labor_relation_above) + " h"
+      : v.tier == Tier::kManaged     ? "from " + hours(rules.managed_from) + " h up to " +
+                                       hours(rules.labor_relation_above) + " h"
+                                 : "fewer than " + hours(rules.managed_from) + " h";
+  std::string s = "{\"rules\": {\"id\": " + Q(rules.id) + ", \"version\": " + Q(rules.version) +
+                  ", \"fingerprint\": " + Q(rules.fingerprint) +
+                  "}, \"final\": " + (finality.final ? "true" : "false") +
+                  ", \"tier\": " + Q(NameOf(v.tier)) +
+                  ", \"hours\": " + Trimmed(row.wm.wm.duration / 60, 3) +
+                  ", \"tier_rule\": " + Q(tier_rule) + ", \"dimensions\": {";
+  for (int d = 0; d < kDimensionCount; ++d) {
+    const Dimension dim = static_cast<Dimension>(d);
+    std::string facts = d == 0 && !over_cap.empty() ? over_cap : FindingJson(v, dim);
+    std::string text = ExplainText(rules, row, v, dim);
+    if (d == 0 && !over_cap.empty())
+      text +=
+          "; beyond the platform's dispatch cap for the month (the dispatch contracts signed "
+          "last are the ones over the cap)";
+    facts.pop_back();
+    s += std::string(d ? ", " : "") + Q(kDimensionNames[d]) + ": " + facts +
+         ", \"explanation\": " + Q(text) + "}";
+  }
+  return s + "}}";
+}
+
+}  // namespace flexwatch
