@@ -57,8 +57,9 @@ class RuleReader {
  public:
   Status Node(const YAML::Node& parent, const std::string& where, const char* key,
               YAML::Node& out) {
-    out = parent[key];
-    if (!out || out.IsNull()) return Status::InvalidArgument(Name(where, key) + ": missing");
+    const YAML::Node got = parent[key];  // copied, not assigned: a missing key is an invalid node
+    if (!got || got.IsNull()) return Status::InvalidArgument(Name(where, key) + ": missing");
+    out.reset(got);
     return Status::OK();
   }
   // A decimal scalar with at most `scale` decimals, as an integer times 10^scale, in [lo, hi].

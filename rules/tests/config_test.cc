@@ -2,6 +2,9 @@
 
 #include <gtest/gtest.h>
 
+#include <fstream>
+#include <sstream>
+
 namespace flexwatch {
 namespace {
 
@@ -38,6 +41,167 @@ TEST(Config, ValuesOverrideDefaults) {
   ASSERT_TRUE(c.ok()) << c.status().ToString();
   EXPECT_EQ(c->ingest.commit_every, 10u);
   EXPECT_TRUE(c->store.sync_commits);
+}
+
+std::string ShippedText() {
+  std::ifstream in(std::string(FLEXWATCH_SOURCE_DIR) + "/config/flexwatch.yaml");
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+// The shipped text with the first occurrence of `from` replaced.
+std::string Edited(const std::string& from, const std::string& to) {
+  std::string s = ShippedText();
+  size_t at = s.find(from);
+  EXPECT_NE(at, std::string::npos) << from;
+  if (at != std::string::npos) s.replace(at, from.size(), to);
+  return s;
+}
+
+std::string ErrorOf(const std::string& text) {
+  auto c = ParseConfig(text, "f.yaml");
+  EXPECT_FALSE(c.ok());
+  return c.ok() ? "" : c.status().message();
+}
+
+TEST(RulesConfig, ShippedBeijingFigures) {
+  auto c = LoadConfig(std::string(FLEXWATCH_SOURCE_DIR) + "/config/flexwatch.yaml");
+  ASSERT_TRUE(c.ok()) << c.status().ToString();
+  ASSERT_TRUE(c->rules.has_value());
+  const RuleSet& r = *c->rules;
+  EXPECT_EQ(r.id, "beijing");
+  EXPECT_FALSE(r.version.empty());
+  EXPECT_EQ(r.fingerprint.size(), 16u);
+  EXPECT_EQ(r.labor_relation_above, 104 * 60000);
+  EXPECT_EQ(r.managed_from, 40 * 60000);
+  EXPECT_EQ(r.dispatch_cap, 100000);
+  auto july = r.BaseFor(MakePeriod(2024, 7));
+  ASSERT_TRUE(july.ok());
+  EXPECT_EQ(july->lower, 682100);
+  EXPECT_EQ(july->upper, 3581100);
+  EXPECT_EQ(r.BaseFor(MakePeriod(2025, 6))->lower, 682100);
+  EXPECT_EQ(r.BaseFor(MakePeriod(2024, 6))->lower, 632600);
+  EXPECT_FALSE(r.BaseFor(MakePeriod(2025, 7)).ok());
+  EXPECT_EQ(r.EmployerRate(Scheme::kPension, "p"), 160000);
+  EXPECT_EQ(r.EmployerRate(Scheme::kMedical, "p"), 98000);
+  EXPECT_EQ(r.EmployerRate(Scheme::kUnemployment, "p"), 5000);
+  EXPECT_EQ(r.EmployerRate(Scheme::kWorkInjury, "p"), 4000);
+  EXPECT_EQ(r.tolerance, 20000);
+  EXPECT_EQ(r.grace_days, 45);
+  EXPECT_TRUE(r.IsPilot(Sector::kFoodDelivery));
+  EXPECT_TRUE(r.IsPilot(Sector::kFreight));
+  EXPECT_FALSE(r.IsPilot(Sector::kExpressDelivery));
+  EXPECT_EQ(r.high_risk_min_sum[static_cast<int>(Sector::kExpressDelivery)], 60000000);
+  EXPECT_FALSE(r.IsHighRisk(Sector::kLiveStreaming));
+  EXPECT_TRUE(r.IsAdequateProduct(Product::kAccident));
+  EXPECT_FALSE(r.IsAdequateProduct(Product::kMedicalSupplement));
+  EXPECT_EQ(r.yellow, 20000);
+  EXPECT_EQ(r.orange, 100000);
+  EXPECT_EQ(r.red, 250000);
+  EXPECT_EQ(r.min_ranked_workers, 20);
+  // The file says which figures must be checked against the official notice.
+  EXPECT_NE(ShippedText().find("VERIFY"), std::string::npos);
+}
+
+TEST(RulesConfig, WorkInjuryClassPerPlatform) {
+  auto c = ParseConfig(Edited("platform_class: {}", "platform_class: {p-freight: 5}"), "f");
+  ASSERT_TRUE(c.ok()) << c.status().ToString();
+  EXPECT_EQ(c->rules->EmployerRate(Scheme::kWorkInjury, "p-freight"), 11000);
+  EXPECT_EQ(c->rules->EmployerRate(Scheme::kWorkInjury, "p-other"), 4000);
+  EXPECT_NE(ErrorOf(Edited("platform_class: {}", "platform_class: {p-x: 9}"))
+                .find("rules.contributions.work_injury.platform_class.p-x: class 9 has no rate"),
+            std::string::npos);
+}
+
+TEST(RulesConfig, EveryRuleKeyIsRequiredAndNamedWhenWrong) {
+  EXPECT_NE(ErrorOf(Edited("    red_percent: 25\n", "")).find("rules.levels.red_percent: missing"),
+            std::string::npos);
+  EXPECT_NE(ErrorOf(Edited("tolerance_percent: 2", "tolerance_percent: two"))
+                .find("rules.contributions.tolerance_percent: 'two' is not a number"),
+            std::string::npos);
+  EXPECT_NE(ErrorOf(Edited("tolerance_percent: 2", "tolerance_percent: 2.00001"))
+                .find("at most 4 decimals"),
+            std::string::npos);
+  EXPECT_NE(ErrorOf(Edited("dispatch_cap_percent: 10", "dispatch_cap_percent: 120"))
+                .find("rules.contract.dispatch_cap_percent: 120 is out of range"),
+            std::string::npos);
+  EXPECT_NE(ErrorOf(Edited("pilot_sectors: [ride_hailing,", "pilot_sectors: [drones,"))
+                .find("rules.coverage.pilot_sectors[0]: 'drones' is not one of"),
+            std::string::npos);
+  EXPECT_NE(ErrorOf(Edited("yellow_percent: 2", "yellow_percent: 12"))
+                .find("yellow_percent <= orange_percent"),
+            std::string::npos);
+  EXPECT_NE(ErrorOf(Edited("from: 2024-07, to: 2025-06", "from: 2024-06, to: 2025-06"))
+                .find("must not overlap"),
+            std::string::npos);
+  EXPECT_NE(ErrorOf(Edited("from: 2024-07, to: 2025-06", "from: 2024-13, to: 2025-06"))
+                .find("base_limits[2].from: expected a month YYYY-MM"),
+            std::string::npos);
+  EXPECT_NE(ErrorOf(Edited("  levels:", "  level_typo: 1\n  levels:"))
+                .find("rules.level_typo: unknown key"),
+            std::string::npos);
+  EXPECT_NE(ErrorOf(Edited("high_risk_min_sum_insured_cny:\n      express_delivery",
+                           "high_risk_min_sum_insured_cny:\n      food_delivery"))
+                .find("either a pilot or a high-risk"),
+            std::string::npos);
+}
+
+TEST(RulesConfig, RemovingAnyRuleFigureIsAnErrorNamingIt) {
+  const std::string text = ShippedText();
+  const size_t rules_at = text.find("\nrules:\n"), end = text.find("\nevidence:");
+  ASSERT_NE(rules_at, std::string::npos);
+  int checked = 0;
+  std::istringstream in(text.substr(rules_at, end - rules_at));
+  for (std::string line; std::getline(in, line);) {
+    const size_t key_at = line.find_first_not_of(' ');
+    const size_t colon = line.find(": ");
+    if (key_at == std::string::npos || key_at < 4 || colon == std::string::npos ||
+        line[key_at] == '-' || line[key_at] == '#')
+      continue;
+    const std::string key = line.substr(key_at, colon - key_at);
+    // Optional (no platform has a class of its own), or entries of a map of sectors (removing
+    // one makes the sector an ordinary one), or a section header.
+    const size_t value_at = line.find_first_not_of(' ', colon + 1);
+    if (key == "platform_class" || EnumFromName<Sector>(kSectorNames, key) ||
+        value_at == std::string::npos || line[value_at] == '#')
+      continue;
+    std::string edited = text;
+    edited.erase(edited.find(line + "\n"), line.size() + 1);
+    const std::string error = ErrorOf(edited);
+    // The key is named, or its section when the key was the section's only one.
+    EXPECT_TRUE(error.find(key + ": missing") != std::string::npos ||
+                (key == "dispatch_cap_percent" &&
+                 error.find("rules.contract: missing") != std::string::npos))
+        << key << ": " << error;
+    ++checked;
+  }
+  EXPECT_GE(checked, 15);
+}
+
+TEST(RulesConfig, TheFingerprintFollowsTheFigures) {
+  auto a = ParseConfig(ShippedText(), "a");
+  auto b = ParseConfig(Edited("tolerance_percent: 2", "tolerance_percent: 3"), "b");
+  auto c = ParseConfig(ShippedText(), "c");
+  ASSERT_TRUE(a.ok() && b.ok() && c.ok());
+  EXPECT_EQ(a->rules->version, b->rules->version);
+  EXPECT_NE(a->rules->fingerprint, b->rules->fingerprint);
+  EXPECT_EQ(a->rules->fingerprint, c->rules->fingerprint);
+}
+
+TEST(RulesConfig, AConfigWithoutRulesSaysSoWhenTheyAreNeeded) {
+  auto c = ParseConfig("ingest:\n  commit_every: 10\n", "pipeline.yaml");
+  ASSERT_TRUE(c.ok());
+  auto r = c->Rules();
+  ASSERT_FALSE(r.ok());
+  EXPECT_NE(r.status().message().find("pipeline.yaml: has no `rules` section"), std::string::npos);
+}
+
+TEST(RulesConfig, TheCompiledInCopyIsTheShippedFile) {
+  auto shipped = ShippedConfig();
+  auto file = ParseConfig(ShippedText(), "x");
+  ASSERT_TRUE(shipped.ok() && file.ok());
+  EXPECT_EQ(shipped->rules->fingerprint, file->rules->fingerprint);
 }
 
 }  // namespace
