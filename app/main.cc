@@ -198,6 +198,11 @@ int RunAnnounce(const fw::Config& cfg, const AnnounceArgs& a) {
     }
     months.push_back(std::move(*m));
   }
+  for (const fw::MonthEvaluation& m : months)
+    if (m.platforms.empty())
+      std::fprintf(stderr, "announce: note: state holds no worker-month of %s\n",
+                   fw::FormatPeriod(m.period).c_str());
+  if (months.empty()) std::fprintf(stderr, "announce: note: state holds no month of %d\n", a.year);
   std::string json, name;
   if (!a.month.empty()) {
     json = fw::MonthlyJson(months.front(), **rules);

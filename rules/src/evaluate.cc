@@ -400,7 +400,7 @@ Result<MonthEvaluation> EvaluateMonth(Store& store, const RuleSet& rules, Period
 namespace flexwatch {
 
 std::string ExplainText(const RuleSet& rules, const MonthRow& row, const Verdict& v, Dimension d) {
-  const std::string hours = FormatScaled(row.wm.wm.duration / 60, 3);
+  const std::string hours = Trimmed(row.wm.wm.duration / 60, 3);
   std::string tier = std::string(NameOf(v.tier)) + " (" + hours + " h)";
   std::vector<std::string> parts;
   switch (d) {
