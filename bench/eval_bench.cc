@@ -23,6 +23,7 @@
 #include <fstream>
 #include <string>
 
+#include "bench_clock.h"
 #include "flexwatch/announce/announcement.h"
 #include "flexwatch/ingest/replay.h"
 #include "flexwatch/rules/config.h"
@@ -33,14 +34,8 @@ namespace fw = flexwatch;
 
 namespace {
 
-double CpuSeconds() {
-  timespec ts;
-  clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
-  return static_cast<double>(ts.tv_sec) + static_cast<double>(ts.tv_nsec) * 1e-9;
-}
-double WallSeconds() {
-  return std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch()).count();
-}
+using flexwatch::bench::CpuSeconds;
+using flexwatch::bench::WallSeconds;
 long MaxRssKb() {
   rusage u{};
   getrusage(RUSAGE_SELF, &u);

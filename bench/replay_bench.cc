@@ -30,6 +30,7 @@
 #include <string>
 #include <vector>
 
+#include "bench_clock.h"
 #include "flexwatch/gen/generator.h"
 #include "flexwatch/ingest/decoder.h"
 #include "flexwatch/ingest/line_reader.h"
@@ -40,15 +41,8 @@ using flexwatch::Decoder;
 
 namespace {
 
-double CpuSeconds() {
-  timespec ts;
-  clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
-  return static_cast<double>(ts.tv_sec) + static_cast<double>(ts.tv_nsec) * 1e-9;
-}
-
-double WallSeconds() {
-  return std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch()).count();
-}
+using flexwatch::bench::CpuSeconds;
+using flexwatch::bench::WallSeconds;
 
 struct Run {
   double cpu = 0, wall = 0;

@@ -181,22 +181,25 @@ void ContributionTotal::AddPayment(const Event& e) {
 
 std::string EncodeCounter(int64_t n) { return EncodeFields(RecordKind::kCounter, &n, 1); }
 
-bool DecodeCounter(std::string_view in, int64_t& out) {
+namespace {
+// A record of one field of the given kind.
+bool DecodeSingle(std::string_view in, RecordKind want, int64_t& out) {
   RecordKind kind;
   std::array<int64_t, kMaxFields> f{};
-  if (DecodeFields(in, kind, f.data()) != 1 || kind != RecordKind::kCounter) return false;
+  if (DecodeFields(in, kind, f.data()) != 1 || kind != want) return false;
   out = f[0];
   return true;
+}
+}  // namespace
+
+bool DecodeCounter(std::string_view in, int64_t& out) {
+  return DecodeSingle(in, RecordKind::kCounter, out);
 }
 
 std::string EncodeMaximum(int64_t v) { return EncodeFields(RecordKind::kMaximum, &v, 1); }
 
 bool DecodeMaximum(std::string_view in, int64_t& out) {
-  RecordKind kind;
-  std::array<int64_t, kMaxFields> f{};
-  if (DecodeFields(in, kind, f.data()) != 1 || kind != RecordKind::kMaximum) return false;
-  out = f[0];
-  return true;
+  return DecodeSingle(in, RecordKind::kMaximum, out);
 }
 
 std::string EncodeSeenSet(const uint16_t* sorted_suffixes, size_t n) {

@@ -315,22 +315,38 @@ std::vector<Period> Store::PeriodsOf(Cf which) {
   return out;
 }
 
-Status Store::ForEachWorkerMonth(Period p, std::string_view platform,
-                                 const std::function<void(const WorkerMonthRecord&)>& fn) {
+namespace {
+
+// The keys of period `p`'s worker-months, of one platform when given.
+std::string MonthPrefix(Period p, std::string_view platform) {
   std::string prefix;
   PutBE32(prefix, static_cast<uint32_t>(p));
   if (!platform.empty()) prefix.append(platform).push_back('\0');
+  return prefix;
+}
+
+// Decodes the worker-month under the iterator into `rec` (its period already set).
+Status DecodeWorkerMonthEntry(const rocksdb::Iterator& it, WorkerMonthRecord& rec) {
+  std::string_view key = Sv(it.key()).substr(4);
+  size_t z = key.find('\0');
+  if (z == std::string_view::npos) return Status::Corruption("worker-month key without worker");
+  rec.platform_id.assign(key.substr(0, z));
+  rec.worker_id.assign(key.substr(z + 1));
+  if (!WorkerMonth::Decode(Sv(it.value()), rec.wm))
+    return Status::Corruption("worker-month record of " + rec.platform_id + "/" + rec.worker_id);
+  return Status::OK();
+}
+
+}  // namespace
+
+Status Store::ForEachWorkerMonth(Period p, std::string_view platform,
+                                 const std::function<void(const WorkerMonthRecord&)>& fn) {
+  const std::string prefix = MonthPrefix(p, platform);
   auto it = impl_->Iter(Cf::kWm);
   WorkerMonthRecord rec;
   rec.period = p;
   for (it->Seek(prefix); it->Valid() && it->key().starts_with(prefix); it->Next()) {
-    std::string_view key = Sv(it->key()).substr(4);
-    size_t z = key.find('\0');
-    if (z == std::string_view::npos) return Status::Corruption("worker-month key without worker");
-    rec.platform_id.assign(key.substr(0, z));
-    rec.worker_id.assign(key.substr(z + 1));
-    if (!WorkerMonth::Decode(Sv(it->value()), rec.wm))
-      return Status::Corruption("worker-month record of " + rec.platform_id + "/" + rec.worker_id);
+    if (Status s = DecodeWorkerMonthEntry(*it, rec); !s.ok()) return s;
     fn(rec);
   }
   if (!it->status().ok()) return Status::IOError(it->status().ToString());
@@ -441,9 +457,7 @@ std::vector<ContributionRecord> Store::Contributions(Period p, std::string_view 
 
 Status Store::ScanMonth(Period p, std::string_view platform,
                         const std::function<void(const MonthRow&)>& fn) {
-  std::string prefix;
-  PutBE32(prefix, static_cast<uint32_t>(p));
-  if (!platform.empty()) prefix.append(platform).push_back('\0');
+  const std::string prefix = MonthPrefix(p, platform);
   auto wm = impl_->Iter(Cf::kWm);
   auto contracts = impl_->Iter(Cf::kContracts);
   auto contrib = impl_->Iter(Cf::kContrib);
@@ -453,15 +467,8 @@ Status Store::ScanMonth(Period p, std::string_view platform,
   row.wm.period = p;
   std::string party, contrib_prefix;
   for (wm->Seek(prefix); wm->Valid() && wm->key().starts_with(prefix); wm->Next()) {
-    std::string_view key = Sv(wm->key()).substr(4);
-    size_t z = key.find('\0');
-    if (z == std::string_view::npos) return Status::Corruption("worker-month key without worker");
-    row.wm.platform_id.assign(key.substr(0, z));
-    row.wm.worker_id.assign(key.substr(z + 1));
-    if (!WorkerMonth::Decode(Sv(wm->value()), row.wm.wm))
-      return Status::Corruption("worker-month record of " + row.wm.platform_id + "/" +
-                                row.wm.worker_id);
-    party.assign(key).push_back('\0');  // platform \0 worker \0
+    if (Status s = DecodeWorkerMonthEntry(*wm, row.wm); !s.ok()) return s;
+    party.assign(Sv(wm->key()).substr(4)).push_back('\0');  // platform \0 worker \0
     contrib_prefix.assign(Sv(wm->key()).substr(0, 4)).append(party);
     if (Status s = Collect(*contracts, contracts_started, party, row.contracts, DecodeContract);
         !s.ok())
