@@ -116,6 +116,42 @@ TEST_F(VerdictCliTest, EveryPlantedViolationIsFoundAtItsLevelWithItsCount) {
   }
   EXPECT_GE(planted_found, 12);  // of 2 x 9 planted platform-dimensions, most have a finding
   EXPECT_GE(honest, 2 * 3);
+
+  // The year: its lists follow from the truth's monthly levels.
+  std::map<std::string, std::string> expected_list;
+  std::map<std::string, std::vector<std::string>> levels;
+  std::map<std::string, bool> always_ranked;
+  for (dom::element cell : truth["cells"].get_array()) {
+    const std::string platform = Str(cell, "platform_id");
+    if (!always_ranked.count(platform)) always_ranked[platform] = true;
+    always_ranked[platform] = always_ranked[platform] && bool(cell["ranked"]);
+    if (bool(cell["ranked"])) levels[platform].push_back(Str(cell, "level"));
+  }
+  for (const auto& [platform, ranked] : always_ranked) {
+    const auto& l = levels[platform];
+    if (std::count(l.begin(), l.end(), "red")) {
+      expected_list[platform] = "violation";
+    } else if (std::count(l.begin(), l.end(), "yellow") ||
+               std::count(l.begin(), l.end(), "orange")) {
+      expected_list[platform] = "watch";
+    } else if (ranked) {
+      expected_list[platform] = "commendation";
+    }
+  }
+  CommandResult year =
+      Run({"announce", "--state", (dir_ / "feed-state").string(), "--year", "2024", "--final"});
+  ASSERT_EQ(year.exit_code, 0) << year.err;
+  dom::element annual = Parse(year.out);
+  EXPECT_EQ(Str(annual, "kind"), "annual");
+  EXPECT_EQ(Str(annual, "period"), "2024");
+  std::map<std::string, std::string> listed;
+  for (const char* list : {"commendation", "watch", "violation"})
+    for (dom::element id : annual[list].get_array())
+      listed[std::string(std::string_view(id))] = list;
+  EXPECT_EQ(listed, expected_list);
+  EXPECT_GT(listed.size(), 3u);
+  for (dom::element p : annual["platforms"].get_array())
+    EXPECT_EQ(dom::array(p["months"]).size(), 2u);
 }
 
 TEST_F(VerdictCliTest, AnnouncementsAreByteIdenticalWhateverTheArrivalOrder) {
