@@ -1,4 +1,5 @@
 // flexwatch: the command line (spec/cli.md). Each subcommand is a few lines over the libraries.
+#include <signal.h>
 #include <unistd.h>
 
 #include <CLI/CLI.hpp>
@@ -8,6 +9,7 @@
 #include <fstream>
 #include <iostream>
 #include <map>
+#include <thread>
 
 #include "flexwatch/announce/announcement.h"
 #include "flexwatch/announce/evidence.h"
@@ -15,6 +17,7 @@
 #include "flexwatch/core/decimal.h"
 #include "flexwatch/core/json.h"
 #include "flexwatch/gen/generator.h"
+#include "flexwatch/ingest/kafka.h"
 #include "flexwatch/ingest/replay.h"
 #include "flexwatch/rules/config.h"
 #include "flexwatch/rules/evaluate.h"
@@ -242,6 +245,97 @@ int RunSelfcheck(const fw::Config& cfg, const std::vector<std::string>& feeds,
   return report->passed ? kExitOk : kExitFound;
 }
 
+std::atomic<bool> g_stop{false};
+
+void OnStopSignal(int) { g_stop.store(true); }
+
+void InstallStopHandlers() {
+  struct sigaction sa {};
+  sa.sa_handler = OnStopSignal;
+  sigemptyset(&sa.sa_mask);
+  sigaction(SIGTERM, &sa, nullptr);
+  sigaction(SIGINT, &sa, nullptr);
+}
+
+struct RunArgs {
+  std::string brokers, group, state = "flexwatch-state";
+  std::vector<std::string> topics;
+  double idle_exit = 0;
+};
+
+// The long-running monitor: consumes the topics into the state until stopped (or idle).
+int RunMonitor(const fw::Config& cfg, const RunArgs& a) {
+  fw::KafkaOptions kafka = cfg.kafka;
+  if (!a.brokers.empty()) kafka.brokers = a.brokers;
+  if (!a.topics.empty()) kafka.topics = a.topics;
+  if (!a.group.empty()) kafka.group = a.group;
+  std::unique_ptr<fw::EmbeddedBroker> embedded;
+  if (kafka.brokers.empty()) {
+    auto b = fw::EmbeddedBroker::Start(kafka.topics, kafka.embedded_partitions);
+    if (!b.ok()) return Fail("run: " + b.status().message());
+    embedded = std::move(*b);
+    kafka.brokers = embedded->bootstrap();
+    std::fprintf(stderr, "run: no brokers configured: embedded broker at %s\n",
+                 kafka.brokers.c_str());
+  }
+  auto store = fw::Store::Open(a.state, cfg.store);
+  if (!store.ok()) return Fail("run: " + store.status().message());
+  InstallStopHandlers();
+  std::string topics;
+  for (const std::string& t : kafka.topics) topics += (topics.empty() ? "" : ",") + t;
+  std::fprintf(stderr, "run: consuming %s from %s as group %s into %s\n", topics.c_str(),
+               kafka.brokers.c_str(), kafka.group.c_str(), a.state.c_str());
+  fw::ConsumeControl control;
+  control.idle_exit_seconds = a.idle_exit;
+  control.stop = &g_stop;
+  auto counts = fw::ConsumeKafka(**store, kafka, cfg.ingest, control);
+  if (!counts.ok()) return Fail("run: " + counts.status().message());
+  if (auto s =
+          fw::WriteDeadLetterFile(**store, (fs::path(a.state) / "dead-letter.ndjson").string());
+      !s.ok())
+    return Fail("run: " + s.message());
+  std::fprintf(stderr, "run: stopped: accepted %lld, duplicates %lld, rejected %lld\n",
+               static_cast<long long>(counts->accepted), static_cast<long long>(counts->duplicates),
+               static_cast<long long>(counts->rejected));
+  return kExitOk;
+}
+
+// A standalone embedded broker for other processes to produce into and consume from.
+int RunBroker(const fw::Config& cfg, std::vector<std::string> topics, int partitions) {
+  if (topics.empty()) topics = cfg.kafka.topics;
+  auto b = fw::EmbeddedBroker::Start(topics,
+                                     partitions > 0 ? partitions : cfg.kafka.embedded_partitions);
+  if (!b.ok()) return Fail("broker: " + b.status().message());
+  InstallStopHandlers();
+  std::printf("%s\n", (*b)->bootstrap().c_str());
+  std::fflush(stdout);
+  std::fprintf(stderr,
+               "broker: embedded broker (librdkafka mock cluster) at %s; keeps only the newest "
+               "~5 MB of each partition; stop with SIGTERM or Ctrl-C\n",
+               (*b)->bootstrap().c_str());
+  while (!g_stop.load()) std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  return kExitOk;
+}
+
+int RunProduce(const fw::Config& cfg, const std::string& brokers, const std::string& topic,
+               const std::vector<std::string>& inputs) {
+  std::vector<std::string> lines;
+  for (const std::string& in : inputs) {
+    std::ifstream f(in == "-" ? "/dev/stdin" : in, std::ios::binary);
+    if (!f) return Fail("produce: cannot read " + in);
+    for (std::string l; std::getline(f, l);)
+      if (!l.empty()) lines.push_back(std::move(l));
+  }
+  const std::string b = brokers.empty() ? cfg.kafka.brokers : brokers;
+  if (b.empty()) return Fail("produce: give --brokers (or kafka.brokers in the config)");
+  if (auto s = fw::ProduceLines(b, cfg.kafka.client,
+                                topic.empty() ? cfg.kafka.topics.front() : topic, lines);
+      !s.ok())
+    return Fail("produce: " + s.message());
+  std::fprintf(stderr, "produce: %zu messages acknowledged\n", lines.size());
+  return kExitOk;
+}
+
 int RunGen(const fw::GenOptions& o, const std::string& truth_path, std::ostream& out) {
   std::ofstream truth;
   if (!truth_path.empty()) {
@@ -409,6 +503,36 @@ int main(int argc, char** argv) {
   selfcheck_cmd->add_option("--config", config_path, "configuration file");
   selfcheck_cmd->add_option("feeds", selfcheck_feeds, "NDJSON files (- is stdin)")->required();
 
+  RunArgs run;
+  auto* run_cmd = app.add_subcommand("run", "the long-running monitor: consume Kafka into state");
+  run_cmd->add_option("--brokers", run.brokers,
+                      "bootstrap servers (default: the config's; none: "
+                      "an embedded broker)");
+  run_cmd->add_option("--topic", run.topics, "a topic to consume (repeatable)");
+  run_cmd->add_option("--group", run.group, "consumer group id");
+  run_cmd->add_option("--state", run.state, "state directory (default ./flexwatch-state)");
+  run_cmd->add_option("--idle-exit", run.idle_exit, "stop after S seconds with no new message")
+      ->check(CLI::Range(0.0, 1e9));
+  run_cmd->add_option("--config", config_path, "configuration file");
+
+  std::vector<std::string> broker_topics;
+  int broker_partitions = 0;
+  auto* broker_cmd = app.add_subcommand(
+      "broker", "run an embedded broker (librdkafka's mock cluster) and print its address");
+  broker_cmd->add_option("--topic", broker_topics, "a topic to create (repeatable)");
+  broker_cmd->add_option("--partitions", broker_partitions, "partitions per topic")
+      ->check(CLI::Range(1, 64));
+  broker_cmd->add_option("--config", config_path, "configuration file");
+
+  std::string produce_brokers, produce_topic;
+  std::vector<std::string> produce_inputs;
+  auto* produce_cmd = app.add_subcommand(
+      "produce", "produce NDJSON lines to a topic, keyed by worker_id (a test producer)");
+  produce_cmd->add_option("--brokers", produce_brokers, "bootstrap servers");
+  produce_cmd->add_option("--topic", produce_topic, "topic (default: the config's first)");
+  produce_cmd->add_option("--config", config_path, "configuration file");
+  produce_cmd->add_option("inputs", produce_inputs, "NDJSON files (- is stdin)")->required();
+
   fw::GenOptions gen;
   std::string truth_path, gen_start;
   auto* gen_cmd = app.add_subcommand("gen", "write a synthetic feed with planted violations");
@@ -452,6 +576,9 @@ int main(int argc, char** argv) {
       return Fail("announce: give --month YYYY-MM or --year YYYY");
     return RunAnnounce(*cfg, announce);
   }
+  if (*run_cmd) return RunMonitor(*cfg, run);
+  if (*broker_cmd) return RunBroker(*cfg, broker_topics, broker_partitions);
+  if (*produce_cmd) return RunProduce(*cfg, produce_brokers, produce_topic, produce_inputs);
   if (*selfcheck_cmd)
     return RunSelfcheck(*cfg, selfcheck_feeds, selfcheck_platform, selfcheck_format);
   if (*gen_cmd) {

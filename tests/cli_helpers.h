@@ -51,13 +51,15 @@ class TempDirTest : public ::testing::Test {
 
 // Starts the flexwatch binary with `args`, stdin from `stdin_path` (or /dev/null), stdout and
 // stderr to files in `dir`. Returns the child's pid.
+// `name` prefixes the output files' names (`name`stdout, `name`stderr), so that a long-running
+// child keeps its own.
 inline pid_t Spawn(const std::vector<std::string>& args, const fs::path& dir,
-                   const std::string& stdin_path = "/dev/null") {
+                   const std::string& stdin_path = "/dev/null", const std::string& name = "") {
   pid_t pid = fork();
   if (pid == 0) {
     int in = open(stdin_path.c_str(), O_RDONLY);
-    int out = open((dir / "stdout").c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
-    int err = open((dir / "stderr").c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    int out = open((dir / (name + "stdout")).c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    int err = open((dir / (name + "stderr")).c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
     dup2(in, 0);
     dup2(out, 1);
     dup2(err, 2);

@@ -348,11 +348,55 @@ Result<Config> ParseConfig(const std::string& text, const std::string& name) {
   try {
     YAML::Node root = YAML::Load(text);
     if (root.IsNull()) return cfg;
-    if (Status s = CheckKeys(root, "", {"ingest", "state", "rules", "evidence"}); !s.ok())
+    if (Status s = CheckKeys(root, "", {"ingest", "state", "kafka", "rules", "evidence"}); !s.ok())
       return fail(s);
     if (YAML::Node r = root["rules"]) {
       cfg.rules.emplace();
       if (Status s = ParseRules(r, *cfg.rules); !s.ok()) return fail(s);
+    }
+    if (YAML::Node k = root["kafka"]) {
+      if (Status s = CheckKeys(k, "kafka",
+                               {"brokers", "topics", "group", "client", "embedded_partitions",
+                                "commit_interval_ms"});
+          !s.ok())
+        return fail(s);
+      auto text = [&](const char* key, std::string& out) -> Status {
+        YAML::Node n = k[key];
+        if (!n || n.IsNull()) return Status::OK();
+        if (!n.IsScalar())
+          return Status::InvalidArgument(std::string("kafka.") + key + ": expected a string");
+        out = n.Scalar();
+        return Status::OK();
+      };
+      if (Status s = text("brokers", cfg.kafka.brokers); !s.ok()) return fail(s);
+      if (Status s = text("group", cfg.kafka.group); !s.ok()) return fail(s);
+      if (cfg.kafka.group.empty())
+        return fail(Status::InvalidArgument("kafka.group: must not be empty"));
+      if (YAML::Node t = k["topics"]; t && !t.IsNull()) {
+        if (!t.IsSequence() || t.size() == 0)
+          return fail(Status::InvalidArgument("kafka.topics: expected a list of topic names"));
+        cfg.kafka.topics.clear();
+        for (size_t i = 0; i < t.size(); ++i) {
+          if (!t[i].IsScalar() || !IsValidId(t[i].Scalar(), 249))
+            return fail(Status::InvalidArgument("kafka.topics[" + std::to_string(i) +
+                                                "]: not a valid topic name"));
+          cfg.kafka.topics.push_back(t[i].Scalar());
+        }
+      }
+      if (YAML::Node c = k["client"]; c && !c.IsNull()) {
+        if (!c.IsMap())
+          return fail(Status::InvalidArgument(
+              "kafka.client: expected a map of librdkafka settings (name: value)"));
+        for (const auto& kv : c) cfg.kafka.client[kv.first.Scalar()] = kv.second.Scalar();
+      }
+      if (Status s =
+              Read<int>(k, "kafka", "embedded_partitions", cfg.kafka.embedded_partitions, 1, 64);
+          !s.ok())
+        return fail(s);
+      if (Status s =
+              Read<int>(k, "kafka", "commit_interval_ms", cfg.kafka.commit_interval_ms, 1, 600000);
+          !s.ok())
+        return fail(s);
     }
     if (YAML::Node ev = root["evidence"]) {
       if (Status s = CheckKeys(ev, "evidence", {"pseudonym_key_file"}); !s.ok()) return fail(s);

@@ -6,6 +6,7 @@
 #include <string>
 
 #include "flexwatch/core/status.h"
+#include "flexwatch/ingest/kafka.h"
 #include "flexwatch/ingest/replay.h"
 #include "flexwatch/rules/rule_set.h"
 #include "flexwatch/state/store.h"
@@ -22,6 +23,7 @@ struct Config {
   std::string path;  // where it was read from
   ReplayOptions ingest;
   StoreOptions store;
+  KafkaOptions kafka;
   std::optional<RuleSet> rules;  // absent when the file has no `rules` section
   EvidenceOptions evidence;
   // The rules, or an error naming the file when it has none.

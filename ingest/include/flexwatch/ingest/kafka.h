@@ -1,0 +1,75 @@
+// The Kafka source: a librdkafka consumer in a consumer group whose every partition's next offset
+// is kept in the state, in the same WriteBatch as the state it produced. On assignment each
+// partition starts from the offset the state holds, never the broker's committed one; offsets
+// are committed to Kafka too after each local commit, for lag tools only. Each message goes
+// through the same decoder and state writer as a file line (`replay`).
+#pragma once
+
+#include <atomic>
+#include <functional>
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "flexwatch/ingest/replay.h"
+
+namespace flexwatch {
+
+struct KafkaOptions {
+  // Bootstrap servers; empty: the embedded broker (librdkafka's mock cluster, in process).
+  std::string brokers;
+  std::vector<std::string> topics = {"flexwatch.events"};
+  std::string group = "flexwatch";
+  // Passed to librdkafka as they are (security.protocol, ssl.*, sasl.*, ...).
+  std::map<std::string, std::string> client;
+  // Partitions of each topic the embedded broker creates.
+  int embedded_partitions = 4;
+  // A commit is made at least this often while messages arrive: it bounds how much a crash
+  // redoes and how stale the offsets lag tools see are.
+  int commit_interval_ms = 500;
+};
+
+struct ConsumeControl {
+  // Stop cleanly after this many seconds without a new message (0: never).
+  double idle_exit_seconds = 0;
+  // Set from a signal handler: commit, leave the group and return.
+  const std::atomic<bool>* stop = nullptr;
+  // Called after each commit with the run's counts so far (optional).
+  std::function<void(const IngestCounts&)> on_commit;
+};
+
+// The next offset of each partition the state holds, by (topic, partition).
+std::map<std::pair<std::string, int>, int64_t> StoredOffsets(Store& store);
+
+// Consumes until stopped, idle or failing. Fails on a state error, a fatal consumer error, or a
+// stored offset the broker no longer has (an explicit error naming topic, partition and offset,
+// never a silent jump).
+Result<IngestCounts> ConsumeKafka(Store& store, const KafkaOptions& kafka,
+                                  const ReplayOptions& options, const ConsumeControl& control);
+
+// librdkafka's mock cluster, in this process: a broker for a first run, demos and fast tests. It
+// keeps only the newest ~5 MB of each partition, so it is never the only Kafka a behaviour is
+// tested on.
+class EmbeddedBroker {
+ public:
+  static Result<std::unique_ptr<EmbeddedBroker>> Start(const std::vector<std::string>& topics,
+                                                       int partitions, int brokers = 1);
+  ~EmbeddedBroker();
+  const std::string& bootstrap() const { return bootstrap_; }
+  // Takes broker `id` (1-based) down or up again, as a failure test does.
+  Status SetDown(int id, bool down);
+
+ private:
+  EmbeddedBroker() = default;
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+  std::string bootstrap_;
+};
+
+// Produces NDJSON lines to `topic`, each keyed by its worker_id as events.md asks (found by a plain
+// search, so that invalid lines go too), and waits until every one is acknowledged.
+Status ProduceLines(const std::string& brokers, const std::map<std::string, std::string>& client,
+                    const std::string& topic, const std::vector<std::string>& lines);
+
+}  // namespace flexwatch

@@ -1,0 +1,351 @@
+#include "flexwatch/ingest/kafka.h"
+
+#include <librdkafka/rdkafka.h>
+#include <librdkafka/rdkafka_mock.h>
+
+#include <chrono>
+#include <cstring>
+#include <thread>
+
+#include "flexwatch/core/json.h"
+#include "flexwatch/state/writer.h"
+
+namespace flexwatch {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+std::string SourceOf(std::string_view topic, int32_t partition) {
+  return "kafka:" + std::string(topic) + ":" + std::to_string(partition);
+}
+
+Status SetAll(rd_kafka_conf_t* conf, const std::map<std::string, std::string>& settings) {
+  char err[512];
+  for (const auto& [k, v] : settings)
+    if (rd_kafka_conf_set(conf, k.c_str(), v.c_str(), err, sizeof err) != RD_KAFKA_CONF_OK)
+      return Status::InvalidArgument("kafka setting " + k + "=" + v + ": " + err);
+  return Status::OK();
+}
+
+// The dead letter of a rejected message: the file form's fields, with the message's topic,
+// partition and offset for its position.
+std::string KafkaDeadLetterJson(const Rejection& rej, std::string_view topic, int32_t partition,
+                                int64_t offset, std::string_view raw) {
+  std::string out = "{\"reason\":";
+  AppendJsonString(out, rej.message);
+  out += ",\"reason_code\":";
+  AppendJsonString(out, RejectCodeName(rej.code));
+  if (!rej.field.empty()) {
+    out += ",\"field\":";
+    AppendJsonString(out, rej.field);
+  }
+  out += ",\"source\":";
+  AppendJsonString(out, SourceOf(topic, partition));
+  out += ",\"topic\":";
+  AppendJsonString(out, topic);
+  out += ",\"partition\":" + std::to_string(partition) + ",\"offset\":" + std::to_string(offset) +
+         ",\"raw\":";
+  AppendJsonString(out, raw);
+  if (!IsUtf8(raw)) out += ",\"raw_base64\":\"" + Base64(raw) + "\"";
+  return out + "}";
+}
+
+// One consumer and its pending state. The rebalance callback and the poll loop run on the same
+// thread (the callback is served from inside poll).
+class Consumer {
+ public:
+  Consumer(Store& store, const KafkaOptions& kafka, const ReplayOptions& options,
+           const ConsumeControl& control)
+      : store_(store),
+        kafka_(kafka),
+        options_(options),
+        control_(control),
+        decoder_(options.decoder),
+        writer_(&store) {}
+  ~Consumer() {
+    if (rk_) rd_kafka_destroy(rk_);
+  }
+
+  Result<IngestCounts> Run();
+
+ private:
+  static void Rebalance(rd_kafka_t* rk, rd_kafka_resp_err_t err,
+                        rd_kafka_topic_partition_list_t* parts, void* opaque) {
+    static_cast<Consumer*>(opaque)->OnRebalance(rk, err, parts);
+  }
+  void OnRebalance(rd_kafka_t* rk, rd_kafka_resp_err_t err, rd_kafka_topic_partition_list_t* parts);
+  Status Commit();
+  void Handle(const rd_kafka_message_t& m);
+
+  Store& store_;
+  const KafkaOptions& kafka_;
+  const ReplayOptions& options_;
+  const ConsumeControl& control_;
+  Decoder decoder_;
+  StateWriter writer_;
+  Event event_;
+  Rejection rej_;
+  rd_kafka_t* rk_ = nullptr;
+  IngestCounts total_;
+  Status failure_ = Status::OK();
+  bool assigned_ = false;                           // partitions were assigned at least once
+  Clock::time_point last_activity_ = Clock::now();  // last message or assignment
+  // Next offset per partition of what the pending commit holds, for the commit to Kafka.
+  std::map<std::pair<std::string, int32_t>, int64_t> pending_offsets_;
+};
+
+void Consumer::OnRebalance(rd_kafka_t* rk, rd_kafka_resp_err_t err,
+                           rd_kafka_topic_partition_list_t* parts) {
+  if (err == RD_KAFKA_RESP_ERR__ASSIGN_PARTITIONS) {
+    // Every partition starts where the state says, whatever the broker has committed.
+    auto stored = StoredOffsets(store_);
+    for (int i = 0; i < parts->cnt; ++i) {
+      rd_kafka_topic_partition_t& p = parts->elems[i];
+      auto it = stored.find({p.topic, p.partition});
+      p.offset = it != stored.end() ? it->second : RD_KAFKA_OFFSET_BEGINNING;
+    }
+    rd_kafka_assign(rk, parts);
+    assigned_ = true;
+    last_activity_ = Clock::now();  // joining a group takes seconds: idleness counts from here
+  } else {
+    // Revoked: what was read from these partitions is committed before another may read them.
+    if (Status s = Commit(); !s.ok() && failure_.ok()) failure_ = s;
+    rd_kafka_assign(rk, nullptr);
+  }
+}
+
+Status Consumer::Commit() {
+  if (writer_.staged() == 0 && pending_offsets_.empty()) return Status::OK();
+  auto c = writer_.Commit();
+  if (!c.ok()) return c.status();
+  total_.accepted += c->accepted;
+  total_.duplicates += c->duplicates;
+  total_.rejected += c->rejected;
+  if (!pending_offsets_.empty() && rk_) {
+    // For lag tools only: the state is what resumes.
+    rd_kafka_topic_partition_list_t* list =
+        rd_kafka_topic_partition_list_new(static_cast<int>(pending_offsets_.size()));
+    for (const auto& [tp, next] : pending_offsets_)
+      rd_kafka_topic_partition_list_add(list, tp.first.c_str(), tp.second)->offset = next;
+    rd_kafka_commit(rk_, list, /*async=*/1);
+    rd_kafka_topic_partition_list_destroy(list);
+  }
+  pending_offsets_.clear();
+  if (control_.on_commit) control_.on_commit(total_);
+  return Status::OK();
+}
+
+void Consumer::Handle(const rd_kafka_message_t& m) {
+  const char* topic = rd_kafka_topic_name(m.rkt);
+  const std::string_view raw(static_cast<const char*>(m.payload), m.len);
+  if (decoder_.Decode(raw, event_, rej_)) {
+    if (Status s = writer_.Add(event_); !s.ok() && failure_.ok()) failure_ = s;
+  } else {
+    const std::string source = SourceOf(topic, m.partition);
+    writer_.AddRejection(source, m.offset, raw,
+                         KafkaDeadLetterJson(rej_, topic, m.partition, m.offset, raw));
+  }
+  const int64_t next = m.offset + 1;
+  writer_.SetPosition(SourceOf(topic, m.partition), "{\"offset\":" + std::to_string(next) + "}");
+  pending_offsets_[{topic, m.partition}] = next;
+}
+
+Result<IngestCounts> Consumer::Run() {
+  rd_kafka_conf_t* conf = rd_kafka_conf_new();
+  std::map<std::string, std::string> settings = {
+      {"bootstrap.servers", kafka_.brokers},
+      {"group.id", kafka_.group},
+      {"enable.auto.commit", "false"},
+      {"enable.auto.offset.store", "false"},
+      {"auto.offset.reset", "error"},
+      {"enable.partition.eof", "false"},
+      {"client.id", "flexwatch"},
+  };
+  for (const auto& [k, v] : kafka_.client) settings[k] = v;
+  if (Status s = SetAll(conf, settings); !s.ok()) {
+    rd_kafka_conf_destroy(conf);
+    return s;
+  }
+  rd_kafka_conf_set_rebalance_cb(conf, &Consumer::Rebalance);
+  rd_kafka_conf_set_opaque(conf, this);
+  char err[512];
+  rk_ = rd_kafka_new(RD_KAFKA_CONSUMER, conf, err, sizeof err);
+  if (!rk_) {
+    rd_kafka_conf_destroy(conf);
+    return Status::InvalidArgument(std::string("kafka consumer: ") + err);
+  }
+  rd_kafka_poll_set_consumer(rk_);
+  rd_kafka_topic_partition_list_t* topics =
+      rd_kafka_topic_partition_list_new(static_cast<int>(kafka_.topics.size()));
+  for (const std::string& t : kafka_.topics)
+    rd_kafka_topic_partition_list_add(topics, t.c_str(), RD_KAFKA_PARTITION_UA);
+  rd_kafka_resp_err_t e = rd_kafka_subscribe(rk_, topics);
+  rd_kafka_topic_partition_list_destroy(topics);
+  if (e) return Status::IOError(std::string("kafka subscribe: ") + rd_kafka_err2str(e));
+
+  auto last_commit = Clock::now();
+  // Before the first assignment, a group join (a broker's initial rebalance delay, a previous
+  // member's session to expire) may take a while: idleness is not judged that early.
+  constexpr double kJoinGraceSeconds = 60;
+  const auto interval = std::chrono::milliseconds(kafka_.commit_interval_ms);
+  while (failure_.ok()) {
+    if (control_.stop && control_.stop->load()) break;
+    rd_kafka_message_t* m = rd_kafka_consumer_poll(rk_, 100);
+    const auto now = Clock::now();
+    if (m) {
+      if (m->err == RD_KAFKA_RESP_ERR_NO_ERROR) {
+        Handle(*m);
+        last_activity_ = now;
+      } else if (m->err == RD_KAFKA_RESP_ERR__AUTO_OFFSET_RESET ||
+                 m->err == RD_KAFKA_RESP_ERR_OFFSET_OUT_OF_RANGE) {
+        const std::string where =
+            m->rkt ? std::string(rd_kafka_topic_name(m->rkt)) + "/" + std::to_string(m->partition)
+                   : std::string("?");
+        failure_ = Status::Corruption(
+            "kafka " + where + ": the offset the state holds (" + std::to_string(m->offset) +
+            ") is no longer on the broker: " + rd_kafka_message_errstr(m) +
+            " (refusing to skip or re-read silently)");
+      } else if (m->err != RD_KAFKA_RESP_ERR__PARTITION_EOF) {
+        // Transient errors (a broker down, a rebalance) are retried by librdkafka.
+        if (rd_kafka_fatal_error(rk_, err, sizeof err))
+          failure_ = Status::IOError(std::string("kafka fatal error: ") + err);
+      }
+      rd_kafka_message_destroy(m);
+    }
+    const bool due = writer_.staged() >= options_.commit_every ||
+                     writer_.pending_bytes() >= options_.commit_max_bytes ||
+                     (writer_.staged() > 0 && (now - last_commit >= interval || !m));
+    if (due && failure_.ok()) {
+      if (Status s = Commit(); !s.ok()) failure_ = s;
+      last_commit = now;
+    }
+    if (control_.idle_exit_seconds > 0) {
+      const double idle = std::chrono::duration<double>(now - last_activity_).count();
+      if (assigned_ && idle >= control_.idle_exit_seconds) break;
+      if (!assigned_ && idle >= std::max(control_.idle_exit_seconds, kJoinGraceSeconds)) {
+        failure_ = Status::IOError("no partition of the topics was assigned within " +
+                                   std::to_string(static_cast<int>(idle)) + " s (brokers " +
+                                   kafka_.brokers + ", group " + kafka_.group + ")");
+        break;
+      }
+    }
+  }
+  if (failure_.ok()) failure_ = Commit();
+  rd_kafka_consumer_close(rk_);  // leaves the group (revocation commits what is left)
+  if (!failure_.ok()) return failure_;
+  return total_;
+}
+
+}  // namespace
+
+std::map<std::pair<std::string, int>, int64_t> StoredOffsets(Store& store) {
+  std::map<std::pair<std::string, int>, int64_t> out;
+  for (const auto& [source, position] : store.Positions()) {
+    if (!source.starts_with("kafka:")) continue;
+    const size_t colon = source.rfind(':');
+    const size_t at = position.find("\"offset\":");
+    if (colon <= 6 || at == std::string::npos) continue;
+    out[{source.substr(6, colon - 6), std::atoi(source.c_str() + colon + 1)}] =
+        std::atoll(position.c_str() + at + 9);
+  }
+  return out;
+}
+
+Result<IngestCounts> ConsumeKafka(Store& store, const KafkaOptions& kafka,
+                                  const ReplayOptions& options, const ConsumeControl& control) {
+  Consumer consumer(store, kafka, options, control);
+  return consumer.Run();
+}
+
+struct EmbeddedBroker::Impl {
+  rd_kafka_t* rk = nullptr;  // owns the mock cluster's thread
+  rd_kafka_mock_cluster_t* cluster = nullptr;
+  ~Impl() {
+    if (cluster) rd_kafka_mock_cluster_destroy(cluster);
+    if (rk) rd_kafka_destroy(rk);
+  }
+};
+
+Result<std::unique_ptr<EmbeddedBroker>> EmbeddedBroker::Start(
+    const std::vector<std::string>& topics, int partitions, int brokers) {
+  auto b = std::unique_ptr<EmbeddedBroker>(new EmbeddedBroker());
+  b->impl_ = std::make_unique<Impl>();
+  char err[512];
+  rd_kafka_conf_t* conf = rd_kafka_conf_new();
+  rd_kafka_conf_set(conf, "client.id", "flexwatch-embedded-broker", err, sizeof err);
+  b->impl_->rk = rd_kafka_new(RD_KAFKA_PRODUCER, conf, err, sizeof err);
+  if (!b->impl_->rk) {
+    rd_kafka_conf_destroy(conf);
+    return Status::IOError(std::string("embedded broker: ") + err);
+  }
+  b->impl_->cluster = rd_kafka_mock_cluster_new(b->impl_->rk, brokers);
+  if (!b->impl_->cluster) return Status::IOError("embedded broker: cannot start the mock cluster");
+  for (const std::string& t : topics)
+    if (rd_kafka_resp_err_t e =
+            rd_kafka_mock_topic_create(b->impl_->cluster, t.c_str(), partitions, 1))
+      return Status::IOError("embedded broker: topic " + t + ": " + rd_kafka_err2str(e));
+  b->bootstrap_ = rd_kafka_mock_cluster_bootstraps(b->impl_->cluster);
+  return b;
+}
+
+EmbeddedBroker::~EmbeddedBroker() = default;
+
+Status EmbeddedBroker::SetDown(int id, bool down) {
+  rd_kafka_resp_err_t e = down ? rd_kafka_mock_broker_set_down(impl_->cluster, id)
+                               : rd_kafka_mock_broker_set_up(impl_->cluster, id);
+  return e ? Status::IOError(rd_kafka_err2str(e)) : Status::OK();
+}
+
+Status ProduceLines(const std::string& brokers, const std::map<std::string, std::string>& client,
+                    const std::string& topic, const std::vector<std::string>& lines) {
+  rd_kafka_conf_t* conf = rd_kafka_conf_new();
+  std::map<std::string, std::string> settings = {
+      {"bootstrap.servers", brokers}, {"enable.idempotence", "true"}, {"linger.ms", "5"}};
+  for (const auto& [k, v] : client) settings[k] = v;
+  if (Status s = SetAll(conf, settings); !s.ok()) {
+    rd_kafka_conf_destroy(conf);
+    return s;
+  }
+  std::atomic<int64_t> failed{0};
+  rd_kafka_conf_set_dr_msg_cb(conf, [](rd_kafka_t*, const rd_kafka_message_t* m, void* opaque) {
+    if (m->err) static_cast<std::atomic<int64_t>*>(opaque)->fetch_add(1);
+  });
+  rd_kafka_conf_set_opaque(conf, &failed);
+  char err[512];
+  rd_kafka_t* rk = rd_kafka_new(RD_KAFKA_PRODUCER, conf, err, sizeof err);
+  if (!rk) {
+    rd_kafka_conf_destroy(conf);
+    return Status::InvalidArgument(std::string("kafka producer: ") + err);
+  }
+  Status result = Status::OK();
+  for (const std::string& line : lines) {
+    std::string_view key;
+    if (size_t at = line.find("\"worker_id\":\""); at != std::string::npos) {
+      const size_t from = at + 13, to = line.find('"', from);
+      if (to != std::string::npos) key = std::string_view(line).substr(from, to - from);
+    }
+    for (;;) {
+      rd_kafka_resp_err_t e = rd_kafka_producev(
+          rk, RD_KAFKA_V_TOPIC(topic.c_str()), RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
+          RD_KAFKA_V_KEY(key.data(), key.size()),
+          RD_KAFKA_V_VALUE(const_cast<char*>(line.data()), line.size()), RD_KAFKA_V_END);
+      if (e == RD_KAFKA_RESP_ERR__QUEUE_FULL) {
+        rd_kafka_poll(rk, 50);
+        continue;
+      }
+      if (e) result = Status::IOError(std::string("kafka produce: ") + rd_kafka_err2str(e));
+      break;
+    }
+    if (!result.ok()) break;
+    rd_kafka_poll(rk, 0);
+  }
+  if (rd_kafka_flush(rk, 60000) != RD_KAFKA_RESP_ERR_NO_ERROR && result.ok())
+    result = Status::IOError("kafka produce: not every message was acknowledged within 60 s");
+  if (failed.load() > 0 && result.ok())
+    result = Status::IOError("kafka produce: " + std::to_string(failed.load()) +
+                             " messages were not delivered");
+  rd_kafka_destroy(rk);
+  return result;
+}
+
+}  // namespace flexwatch

@@ -1,0 +1,186 @@
+// `flexwatch run` through the real binary on the embedded broker (`flexwatch broker`, librdkafka's
+// mock cluster, in a process of its own): the Kafka path ends in the state and the announcement
+// that `replay` gives, across kill -9 and a restart with an empty state.
+#include <algorithm>
+#include <chrono>
+#include <random>
+#include <thread>
+
+#include "cli_helpers.h"
+
+namespace flexwatch::testing {
+namespace {
+
+class KafkaCliTest : public TempDirTest {
+ protected:
+  void SetUp() override {
+    TempDirTest::SetUp();
+    // Short sessions, so that a consumer killed with -9 leaves the group in seconds.
+    WriteFile(dir_ / "kafka.yaml",
+              "ingest:\n  commit_every: 2000\nkafka:\n  commit_interval_ms: 100\n  client:\n"
+              "    session.timeout.ms: \"6000\"\n    heartbeat.interval.ms: \"500\"\n");
+    config_ = (dir_ / "kafka.yaml").string();
+    broker_ = Spawn({"--config", config_, "broker"}, dir_, "/dev/null", "broker-");
+    for (int i = 0; i < 100 && bootstrap_.empty(); ++i) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(50));
+      std::string out = ReadFile(dir_ / "broker-stdout");
+      if (out.find('\n') != std::string::npos) bootstrap_ = out.substr(0, out.find('\n'));
+    }
+    ASSERT_FALSE(bootstrap_.empty()) << ReadFile(dir_ / "broker-stderr");
+  }
+  void TearDown() override {
+    if (broker_ > 0) {
+      kill(broker_, SIGTERM);
+      Wait(broker_);
+    }
+    TempDirTest::TearDown();
+  }
+  // A generated feed (with its few malformed lines and duplicates) sized for the embedded broker,
+  // which keeps only ~5 MB per partition.
+  std::string Feed(int workers, int seed) {
+    CommandResult g = Flexwatch({"gen", "--workers", std::to_string(workers), "--months", "1",
+                                 "--seed", std::to_string(seed)},
+                                dir_);
+    EXPECT_EQ(g.exit_code, 0) << g.err;
+    EXPECT_LT(g.out.size(), 12u << 20);
+    WriteFile(dir_ / "feed.ndjson", g.out);
+    CommandResult p = Flexwatch(
+        {"--config", config_, "produce", "--brokers", bootstrap_, (dir_ / "feed.ndjson").string()},
+        dir_);
+    EXPECT_EQ(p.exit_code, 0) << p.err;
+    return (dir_ / "feed.ndjson").string();
+  }
+  CommandResult RunToIdle(const std::string& state, const std::string& group) {
+    return Flexwatch({"--config", config_, "run", "--brokers", bootstrap_, "--group", group,
+                      "--state", (dir_ / state).string(), "--idle-exit", "3"},
+                     dir_);
+  }
+  std::string Announce(const std::string& state) {
+    CommandResult a = Flexwatch(
+        {"announce", "--state", (dir_ / state).string(), "--month", "2024-07", "--final"}, dir_);
+    EXPECT_EQ(a.exit_code, 0) << a.err;
+    return a.out;
+  }
+  // Every record except positions and dead letters, which name their source (file line or
+  // topic, partition and offset).
+  std::string Dump(const std::string& state, bool everything = false) {
+    CommandResult r = Flexwatch({"inspect", "--state", (dir_ / state).string(), "--dump"}, dir_);
+    EXPECT_EQ(r.exit_code, 0) << r.err;
+    if (everything) return r.out;
+    std::string out;
+    std::istringstream in(r.out);
+    for (std::string line; std::getline(in, line);)
+      if (line.rfind("dead\t", 0) != 0 && line.rfind("default\tpos/", 0) != 0) out += line + "\n";
+    return out;
+  }
+  // Events applied so far (the state's counter; 0 before any commit).
+  int64_t Accepted(const std::string& state) {
+    if (!fs::exists(dir_ / state / "CURRENT")) return 0;
+    CommandResult r = Flexwatch({"inspect", "--state", (dir_ / state).string()}, dir_);
+    const size_t at = r.out.find("\"accepted\": ");
+    return at == std::string::npos ? 0 : std::stoll(r.out.substr(at + 12));
+  }
+  std::string config_, bootstrap_;
+  pid_t broker_ = -1;
+};
+
+TEST_F(KafkaCliTest, RunOnTheEmbeddedBrokerEqualsReplay) {
+  const std::string feed = Feed(250, 21);
+  CommandResult run = RunToIdle("kafka-state", "g-equal");
+  ASSERT_EQ(run.exit_code, 0) << run.err;
+  ASSERT_EQ(Flexwatch({"replay", "--state", (dir_ / "file-state").string(), feed}, dir_).exit_code,
+            0);
+  EXPECT_EQ(Dump("kafka-state"), Dump("file-state"));
+  const std::string kafka = Announce("kafka-state");
+  EXPECT_GT(kafka.size(), 500u);
+  EXPECT_EQ(kafka, Announce("file-state"));
+  // Poison messages: dead letters with their topic, partition and offset; all else applied.
+  const std::string dead = ReadFile(dir_ / "kafka-state" / "dead-letter.ndjson");
+  const std::string file_dead = ReadFile(dir_ / "file-state" / "dead-letter.ndjson");
+  EXPECT_EQ(std::count(dead.begin(), dead.end(), '\n'),
+            std::count(file_dead.begin(), file_dead.end(), '\n'));
+  EXPECT_GT(std::count(dead.begin(), dead.end(), '\n'), 0);
+  EXPECT_NE(dead.find("\"topic\":\"flexwatch.events\",\"partition\":"), std::string::npos) << dead;
+  EXPECT_NE(dead.find("\"offset\":"), std::string::npos);
+  // Running again consumes nothing new and changes nothing.
+  const std::string before = Dump("kafka-state", true);
+  ASSERT_EQ(RunToIdle("kafka-state", "g-equal").exit_code, 0);
+  EXPECT_EQ(Dump("kafka-state", true), before);
+}
+
+TEST_F(KafkaCliTest, OffsetsComeFromTheStateNotTheBroker) {
+  Feed(120, 22);
+  ASSERT_EQ(RunToIdle("first", "g-same").exit_code, 0);
+  // The group's offsets on the broker are at the end now; an empty state still starts from the
+  // beginning, because the state, not the broker, says where each partition stands.
+  CommandResult again = RunToIdle("second", "g-same");
+  ASSERT_EQ(again.exit_code, 0) << again.err;
+  EXPECT_EQ(Dump("first", true), Dump("second", true));
+}
+
+TEST_F(KafkaCliTest, KillNineAtRandomMomentsLosesNothingAndCountsNothingTwice) {
+  // Not produced yet: the feed goes to the broker in chunks, each while a consumer is running,
+  // and the consumer is killed while it reads the chunk.
+  CommandResult g = Flexwatch({"gen", "--workers", "300", "--months", "1", "--seed", "23"}, dir_);
+  ASSERT_EQ(g.exit_code, 0);
+  std::vector<std::string> lines;
+  std::istringstream in(g.out);
+  for (std::string l; std::getline(in, l);) lines.push_back(l);
+  constexpr int kRounds = 6;
+  std::mt19937 rng(5);
+  int killed_running = 0, killed_mid_stream = 0;
+  std::string prefix;
+  for (int round = 0; round < kRounds; ++round) {
+    std::string chunk;
+    for (size_t i = lines.size() * round / kRounds; i < lines.size() * (round + 1) / kRounds; ++i)
+      chunk += lines[i] + "\n";
+    prefix += chunk;
+    WriteFile(dir_ / "chunk.ndjson", chunk);
+    WriteFile(dir_ / "prefix.ndjson", prefix);
+    // A group of its own each round: the killed member of the last round does not hold up the
+    // join (the offsets are in the state, whatever the group).
+    pid_t run = Spawn({"--config", config_, "run", "--brokers", bootstrap_, "--group",
+                       "g-killed-" + std::to_string(round), "--state", (dir_ / "killed").string(),
+                       "--idle-exit", "60"},
+                      dir_, "/dev/null", "run-");
+    std::this_thread::sleep_for(std::chrono::milliseconds(4000));  // joined by now
+    pid_t produce = Spawn(
+        {"--config", config_, "produce", "--brokers", bootstrap_, (dir_ / "chunk.ndjson").string()},
+        dir_, "/dev/null", "produce-");
+    std::this_thread::sleep_for(std::chrono::milliseconds(20 + rng() % 300));
+    if (kill(run, SIGKILL) == 0 && Wait(run) == 128 + SIGKILL) ++killed_running;
+    ASSERT_EQ(Wait(produce), 0) << ReadFile(dir_ / "produce-stderr");
+    // What the killed consumer had committed, against all that had been produced.
+    ASSERT_EQ(Flexwatch({"replay", "--state", (dir_ / ("prefix-" + std::to_string(round))).string(),
+                         (dir_ / "prefix.ndjson").string()},
+                        dir_)
+                  .exit_code,
+              0);
+    const int64_t applied = Accepted("killed");
+    const int64_t produced = Accepted("prefix-" + std::to_string(round));
+    EXPECT_LE(applied, produced);
+    if (applied < produced && applied > Accepted("prefix-" + std::to_string(round - 1)))
+      ++killed_mid_stream;
+  }
+  ASSERT_EQ(RunToIdle("killed", "g-killed-last").exit_code, 0);
+  ASSERT_EQ(RunToIdle("clean", "g-clean").exit_code, 0);
+  EXPECT_EQ(Dump("killed", true), Dump("clean", true));
+  EXPECT_EQ(Announce("killed"), Announce("clean"));
+  EXPECT_EQ(Dump("killed"), Dump("prefix-" + std::to_string(kRounds - 1)));
+  EXPECT_GT(killed_running, kRounds / 2);
+  EXPECT_GT(killed_mid_stream, 0) << "no kill fell while a chunk was being consumed";
+}
+
+TEST_F(KafkaCliTest, SigtermStopsCleanly) {
+  Feed(60, 24);
+  pid_t pid = Spawn({"--config", config_, "run", "--brokers", bootstrap_, "--group", "g-term",
+                     "--state", (dir_ / "s").string()},
+                    dir_, "/dev/null", "run-");
+  std::this_thread::sleep_for(std::chrono::seconds(6));
+  kill(pid, SIGTERM);
+  EXPECT_EQ(Wait(pid), 0) << ReadFile(dir_ / "run-stderr");
+  EXPECT_NE(ReadFile(dir_ / "run-stderr").find("run: stopped"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace flexwatch::testing
