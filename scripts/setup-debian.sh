@@ -7,6 +7,7 @@ packages=(
   librocksdb-dev libsimdjson-dev librdkafka-dev libyaml-cpp-dev libcli11-dev libfmt-dev
   libgtest-dev libgmock-dev libbenchmark-dev libssl-dev libxxhash-dev
   clang clang-format libclang-rt-14-dev
+  default-jre-headless maven
 )
 missing=()
 for p in "${packages[@]}"; do

@@ -12,6 +12,10 @@ echo "== format"
 sources=$(git ls-files '*.cc' '*.h' 2>/dev/null || find . -name '*.cc' -o -name '*.h' | grep -v '^./build')
 clang-format --dry-run --Werror $sources
 
+echo "== fetch the real Kafka broker for the integration tests (Maven Central, cached in ~/.m2)"
+(cd kafka && mvn -q -B dependency:copy-dependencies -DoutputDirectory=target/lib \
+  -DincludeScope=runtime)
+
 echo "== build and test"
 cmake -S . -B build -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
 cmake --build build -j$jobs

@@ -1,0 +1,163 @@
+// `flexwatch run` against a real Apache Kafka broker (scripts/kafka-broker.sh: Kafka 4 from Maven
+// Central on Java 17, one KRaft node on loopback), fed by `flexwatch produce` in a separate
+// process: the state and the announcement equal those of `replay` on the same feed, through
+// SIGKILLs and a broker restart.
+#include <algorithm>
+#include <chrono>
+#include <random>
+#include <thread>
+
+#include "cli_helpers.h"
+
+namespace flexwatch::testing {
+namespace {
+
+class RealKafkaTest : public TempDirTest {
+ protected:
+  void SetUp() override {
+    TempDirTest::SetUp();
+    port_ = 20000 + 2 * (getpid() % 10000);
+    WriteFile(dir_ / "kafka.yaml",
+              "kafka:\n  commit_interval_ms: 200\n  client:\n    session.timeout.ms: \"6000\"\n"
+              "    heartbeat.interval.ms: \"500\"\n");
+    config_ = (dir_ / "kafka.yaml").string();
+    StartBroker();
+  }
+  void TearDown() override {
+    StopBroker();
+    TempDirTest::TearDown();
+  }
+  void StartBroker() {
+    const std::string script = std::string(FLEXWATCH_SOURCE_DIR) + "/scripts/kafka-broker.sh";
+    broker_ = fork();
+    if (broker_ == 0) {
+      setpgid(0, 0);
+      int out = open((dir_ / "broker-stdout").c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+      int err = open((dir_ / "broker-stderr").c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
+      dup2(out, 1);
+      dup2(err, 2);
+      execl("/bin/bash", "bash", script.c_str(), (dir_ / "broker").c_str(),
+            std::to_string(port_).c_str(), nullptr);
+      _exit(127);
+    }
+    bootstrap_.clear();
+    for (int i = 0; i < 1200 && bootstrap_.empty(); ++i) {  // up to 2 minutes (a JVM start)
+      std::this_thread::sleep_for(std::chrono::milliseconds(100));
+      const std::string out = ReadFile(dir_ / "broker-stdout");
+      if (out.find('\n') != std::string::npos) bootstrap_ = out.substr(0, out.find('\n'));
+      int status = 0;
+      if (waitpid(broker_, &status, WNOHANG) == broker_) break;
+    }
+    ASSERT_FALSE(bootstrap_.empty())
+        << ReadFile(dir_ / "broker-stderr") << ReadFile(dir_ / "broker" / "broker.log");
+  }
+  void StopBroker() {
+    if (broker_ <= 0) return;
+    kill(broker_, SIGTERM);
+    Wait(broker_);
+    broker_ = -1;
+  }
+  std::string Gen(int workers, int seed) {
+    CommandResult g = Flexwatch({"gen", "--workers", std::to_string(workers), "--months", "1",
+                                 "--seed", std::to_string(seed)},
+                                dir_);
+    EXPECT_EQ(g.exit_code, 0) << g.err;
+    WriteFile(dir_ / "feed.ndjson", g.out);
+    return (dir_ / "feed.ndjson").string();
+  }
+  CommandResult Produce(const std::string& feed) {
+    return Flexwatch({"--config", config_, "produce", "--brokers", bootstrap_, feed}, dir_);
+  }
+  std::vector<std::string> RunArgs(const std::string& state, const std::string& group,
+                                   const std::string& idle) {
+    return {"--config",    config_,    "run",
+            "--brokers",   bootstrap_, "--group",
+            group,         "--state",  (dir_ / state).string(),
+            "--idle-exit", idle};
+  }
+  std::string Dump(const std::string& state) {
+    CommandResult r = Flexwatch({"inspect", "--state", (dir_ / state).string(), "--dump"}, dir_);
+    EXPECT_EQ(r.exit_code, 0) << r.err;
+    std::string out;
+    std::istringstream in(r.out);
+    for (std::string line; std::getline(in, line);)
+      if (line.rfind("dead\t", 0) != 0 && line.rfind("default\tpos/", 0) != 0) out += line + "\n";
+    return out;
+  }
+  std::string Announce(const std::string& state) {
+    CommandResult a = Flexwatch(
+        {"announce", "--state", (dir_ / state).string(), "--month", "2024-07", "--final"}, dir_);
+    EXPECT_EQ(a.exit_code, 0) << a.err;
+    return a.out;
+  }
+  // Events applied so far (the state's counter).
+  int64_t Accepted(const std::string& state) {
+    if (!fs::exists(dir_ / state / "CURRENT")) return 0;
+    CommandResult r = Flexwatch({"inspect", "--state", (dir_ / state).string()}, dir_);
+    const size_t at = r.out.find("\"accepted\": ");
+    return at == std::string::npos ? 0 : std::stoll(r.out.substr(at + 12));
+  }
+  int64_t Lines(const std::string& path) {
+    const std::string text = ReadFile(path);
+    return std::count(text.begin(), text.end(), '\n');
+  }
+
+  int port_ = 0;
+  pid_t broker_ = -1;
+  std::string config_, bootstrap_;
+};
+
+TEST_F(RealKafkaTest, AMillionEventsThroughKafkaEqualReplayEvenKilledTenTimes) {
+  const std::string feed = Gen(5400, 31);
+  ASSERT_GE(Lines(feed), 1000000);
+  CommandResult p = Produce(feed);
+  ASSERT_EQ(p.exit_code, 0) << p.err;
+  ASSERT_EQ(Flexwatch({"replay", "--state", (dir_ / "file").string(), feed}, dir_).exit_code, 0);
+  const std::string expected = Dump("file"), announcement = Announce("file");
+
+  CommandResult clean = Flexwatch(RunArgs("clean", "g-clean", "3"), dir_);
+  ASSERT_EQ(clean.exit_code, 0) << clean.err;
+  EXPECT_EQ(Dump("clean"), expected);
+  EXPECT_EQ(Announce("clean"), announcement);
+
+  // Ten SIGKILLs at random moments, each followed by a restart on the same state.
+  // A group of its own each round, so that the killed member does not hold up the next join
+  // for its session (the offsets are in the state, whatever the group).
+  std::mt19937 rng(17);
+  int killed = 0, mid_stream = 0;
+  int64_t before = 0;
+  const int64_t total = Accepted("clean");
+  for (int round = 0; round < 10; ++round) {
+    pid_t pid = Spawn(RunArgs("killed", "g-killed-" + std::to_string(round), "60"), dir_,
+                      "/dev/null", "run-");
+    std::this_thread::sleep_for(std::chrono::milliseconds(300 + rng() % 700));
+    if (kill(pid, SIGKILL) == 0 && Wait(pid) == 128 + SIGKILL) ++killed;
+    const int64_t now = Accepted("killed");
+    EXPECT_GE(now, before);
+    if (now > before && now < total) ++mid_stream;
+    before = now;
+  }
+  CommandResult last = Flexwatch(RunArgs("killed", "g-killed-last", "3"), dir_);
+  ASSERT_EQ(last.exit_code, 0) << last.err;
+  EXPECT_EQ(Dump("killed"), expected);
+  EXPECT_EQ(Announce("killed"), announcement);
+  EXPECT_GE(killed, 8);
+  EXPECT_GE(mid_stream, 2) << "kills did not fall while the feed was being consumed";
+}
+
+TEST_F(RealKafkaTest, TheBrokerStoppedAndRestartedMidStreamLosesNothing) {
+  const std::string feed = Gen(1500, 32);
+  ASSERT_EQ(Produce(feed).exit_code, 0);
+  ASSERT_EQ(Flexwatch({"replay", "--state", (dir_ / "file").string(), feed}, dir_).exit_code, 0);
+  pid_t run = Spawn(RunArgs("kafka", "g-restart", "15"), dir_, "/dev/null", "run-");
+  std::this_thread::sleep_for(std::chrono::milliseconds(1500));
+  StopBroker();
+  std::this_thread::sleep_for(std::chrono::seconds(3));
+  StartBroker();
+  EXPECT_EQ(Wait(run), 0) << ReadFile(dir_ / "run-stderr");
+  EXPECT_EQ(Dump("kafka"), Dump("file"));
+  EXPECT_EQ(Announce("kafka"), Announce("file"));
+}
+
+}  // namespace
+}  // namespace flexwatch::testing
