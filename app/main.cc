@@ -271,7 +271,10 @@ int RunMonitor(const fw::Config& cfg, const RunArgs& a) {
   if (!a.group.empty()) kafka.group = a.group;
   std::unique_ptr<fw::EmbeddedBroker> embedded;
   if (kafka.brokers.empty()) {
-    auto b = fw::EmbeddedBroker::Start(kafka.topics, kafka.embedded_partitions);
+    std::vector<std::string> all = kafka.topics;
+    all.push_back(kafka.dead_letter_topic);
+    all.push_back(kafka.alerts_topic);
+    auto b = fw::EmbeddedBroker::Start(all, kafka.embedded_partitions);
     if (!b.ok()) return Fail("run: " + b.status().message());
     embedded = std::move(*b);
     kafka.brokers = embedded->bootstrap();
@@ -302,7 +305,11 @@ int RunMonitor(const fw::Config& cfg, const RunArgs& a) {
 
 // A standalone embedded broker for other processes to produce into and consume from.
 int RunBroker(const fw::Config& cfg, std::vector<std::string> topics, int partitions) {
-  if (topics.empty()) topics = cfg.kafka.topics;
+  if (topics.empty()) {
+    topics = cfg.kafka.topics;
+    topics.push_back(cfg.kafka.dead_letter_topic);
+    topics.push_back(cfg.kafka.alerts_topic);
+  }
   auto b = fw::EmbeddedBroker::Start(topics,
                                      partitions > 0 ? partitions : cfg.kafka.embedded_partitions);
   if (!b.ok()) return Fail("broker: " + b.status().message());

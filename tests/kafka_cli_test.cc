@@ -1,8 +1,11 @@
 // `flexwatch run` through the real binary on the embedded broker (`flexwatch broker`, librdkafka's
 // mock cluster, in a process of its own): the Kafka path ends in the state and the announcement
 // that `replay` gives, across kill -9 and a restart with an empty state.
+#include <librdkafka/rdkafka.h>
+
 #include <algorithm>
 #include <chrono>
+#include <map>
 #include <random>
 #include <thread>
 
@@ -10,6 +13,51 @@
 
 namespace flexwatch::testing {
 namespace {
+
+struct Received {
+  std::string payload;
+  std::map<std::string, std::string> headers;
+};
+
+// Every message of `topic` (all partitions, from the beginning), read without a group until
+// none arrives for two seconds: an independent reader of what flexwatch produced.
+std::vector<Received> ReadTopic(const std::string& brokers, const std::string& topic,
+                                int partitions) {
+  char err[512];
+  rd_kafka_conf_t* conf = rd_kafka_conf_new();
+  rd_kafka_conf_set(conf, "bootstrap.servers", brokers.c_str(), err, sizeof err);
+  rd_kafka_conf_set(conf, "group.id", "test-reader", err, sizeof err);
+  rd_kafka_t* rk = rd_kafka_new(RD_KAFKA_CONSUMER, conf, err, sizeof err);
+  rd_kafka_topic_partition_list_t* parts = rd_kafka_topic_partition_list_new(partitions);
+  for (int p = 0; p < partitions; ++p)
+    rd_kafka_topic_partition_list_add(parts, topic.c_str(), p)->offset = RD_KAFKA_OFFSET_BEGINNING;
+  rd_kafka_assign(rk, parts);
+  rd_kafka_topic_partition_list_destroy(parts);
+  std::vector<Received> out;
+  auto last = std::chrono::steady_clock::now();
+  while (std::chrono::steady_clock::now() - last < std::chrono::seconds(2)) {
+    rd_kafka_message_t* m = rd_kafka_consumer_poll(rk, 100);
+    if (!m) continue;
+    if (!m->err) {
+      Received r;
+      r.payload.assign(static_cast<const char*>(m->payload), m->len);
+      rd_kafka_headers_t* h = nullptr;
+      if (rd_kafka_message_headers(m, &h) == RD_KAFKA_RESP_ERR_NO_ERROR) {
+        const char* name;
+        const void* value;
+        size_t size;
+        for (size_t i = 0; !rd_kafka_header_get_all(h, i, &name, &value, &size); ++i)
+          r.headers[name] = std::string(static_cast<const char*>(value), size);
+      }
+      out.push_back(std::move(r));
+      last = std::chrono::steady_clock::now();
+    }
+    rd_kafka_message_destroy(m);
+  }
+  rd_kafka_consumer_close(rk);
+  rd_kafka_destroy(rk);
+  return out;
+}
 
 class KafkaCliTest : public TempDirTest {
  protected:
@@ -102,6 +150,16 @@ TEST_F(KafkaCliTest, RunOnTheEmbeddedBrokerEqualsReplay) {
   EXPECT_GT(std::count(dead.begin(), dead.end(), '\n'), 0);
   EXPECT_NE(dead.find("\"topic\":\"flexwatch.events\",\"partition\":"), std::string::npos) << dead;
   EXPECT_NE(dead.find("\"offset\":"), std::string::npos);
+  // ... and in the dead-letter topic, as they came, with the Kafka Connect error headers.
+  std::vector<Received> topic = ReadTopic(bootstrap_, "flexwatch.dead-letter", 4);
+  EXPECT_EQ(static_cast<int64_t>(topic.size()), std::count(dead.begin(), dead.end(), '\n'));
+  for (const Received& r : topic) {
+    EXPECT_EQ(r.headers.at("__connect.errors.topic"), "flexwatch.events");
+    EXPECT_TRUE(r.headers.count("__connect.errors.partition"));
+    EXPECT_TRUE(r.headers.count("__connect.errors.offset"));
+    EXPECT_FALSE(r.headers.at("__connect.errors.exception.message").empty());
+    EXPECT_NE(file_dead.find(r.headers.at("flexwatch.reason_code")), std::string::npos);
+  }
   // Running again consumes nothing new and changes nothing.
   const std::string before = Dump("kafka-state", true);
   ASSERT_EQ(RunToIdle("kafka-state", "g-equal").exit_code, 0);

@@ -149,7 +149,7 @@ TEST_F(RealKafkaTest, TheBrokerStoppedAndRestartedMidStreamLosesNothing) {
   const std::string feed = Gen(1500, 32);
   ASSERT_EQ(Produce(feed).exit_code, 0);
   ASSERT_EQ(Flexwatch({"replay", "--state", (dir_ / "file").string(), feed}, dir_).exit_code, 0);
-  pid_t run = Spawn(RunArgs("kafka", "g-restart", "15"), dir_, "/dev/null", "run-");
+  pid_t run = Spawn(RunArgs("kafka", "g-restart", "30"), dir_, "/dev/null", "run-");
   std::this_thread::sleep_for(std::chrono::milliseconds(1500));
   StopBroker();
   std::this_thread::sleep_for(std::chrono::seconds(3));

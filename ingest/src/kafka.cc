@@ -64,11 +64,16 @@ class Consumer {
         writer_(&store) {}
   ~Consumer() {
     if (rk_) rd_kafka_destroy(rk_);
+    if (producer_) rd_kafka_destroy(producer_);
   }
 
   Result<IngestCounts> Run();
 
  private:
+  // A broker unreachable is not a quiet topic: idleness restarts from the last such error.
+  static void OnError(rd_kafka_t*, int, const char*, void* opaque) {
+    static_cast<Consumer*>(opaque)->last_broker_error_ = Clock::now();
+  }
   static void Rebalance(rd_kafka_t* rk, rd_kafka_resp_err_t err,
                         rd_kafka_topic_partition_list_t* parts, void* opaque) {
     static_cast<Consumer*>(opaque)->OnRebalance(rk, err, parts);
@@ -76,6 +81,13 @@ class Consumer {
   void OnRebalance(rd_kafka_t* rk, rd_kafka_resp_err_t err, rd_kafka_topic_partition_list_t* parts);
   Status Commit();
   void Handle(const rd_kafka_message_t& m);
+  // Produces what the outbox holds and forgets what the broker acknowledged.
+  Status Deliver();
+  static void OnDelivery(rd_kafka_t*, const rd_kafka_message_t* m, void* opaque) {
+    auto* self = static_cast<Consumer*>(opaque);
+    const size_t i = reinterpret_cast<uintptr_t>(m->_private);
+    if (!m->err && i < self->acked_.size()) self->acked_[i] = 1;
+  }
 
   Store& store_;
   const KafkaOptions& kafka_;
@@ -86,10 +98,14 @@ class Consumer {
   Event event_;
   Rejection rej_;
   rd_kafka_t* rk_ = nullptr;
+  rd_kafka_t* producer_ = nullptr;
+  std::vector<char> acked_;   // per message of the delivery in progress
+  uint64_t outbox_from_ = 0;  // every message before this one was delivered
   IngestCounts total_;
   Status failure_ = Status::OK();
   bool assigned_ = false;                           // partitions were assigned at least once
   Clock::time_point last_activity_ = Clock::now();  // last message or assignment
+  Clock::time_point last_broker_error_{};
   // Next offset per partition of what the pending commit holds, for the commit to Kafka.
   std::map<std::pair<std::string, int32_t>, int64_t> pending_offsets_;
 };
@@ -144,10 +160,66 @@ void Consumer::Handle(const rd_kafka_message_t& m) {
     const std::string source = SourceOf(topic, m.partition);
     writer_.AddRejection(source, m.offset, raw,
                          KafkaDeadLetterJson(rej_, topic, m.partition, m.offset, raw));
+    // To the dead-letter topic as it came, with the Kafka Connect error headers.
+    OutboxMessage dead;
+    dead.topic = kafka_.dead_letter_topic;
+    if (m.key) dead.key.assign(static_cast<const char*>(m.key), m.key_len);
+    dead.payload.assign(raw);
+    dead.headers = {{"__connect.errors.topic", topic},
+                    {"__connect.errors.partition", std::to_string(m.partition)},
+                    {"__connect.errors.offset", std::to_string(m.offset)},
+                    {"__connect.errors.exception.message", rej_.message},
+                    {"flexwatch.reason_code", std::string(RejectCodeName(rej_.code))}};
+    if (!rej_.field.empty()) dead.headers.emplace_back("flexwatch.field", rej_.field);
+    writer_.AddOutbox(std::move(dead));
   }
   const int64_t next = m.offset + 1;
   writer_.SetPosition(SourceOf(topic, m.partition), "{\"offset\":" + std::to_string(next) + "}");
   pending_offsets_[{topic, m.partition}] = next;
+}
+
+Status Consumer::Deliver() {
+  std::vector<uint64_t> seqs;
+  std::vector<OutboxMessage> msgs;
+  if (Status s = store_.ForEachOutbox(outbox_from_, 10000,
+                                      [&](uint64_t seq, const OutboxMessage& m) {
+                                        seqs.push_back(seq);
+                                        msgs.push_back(m);
+                                      });
+      !s.ok())
+    return s;
+  if (msgs.empty()) return Status::OK();
+  acked_.assign(msgs.size(), 0);
+  for (size_t i = 0; i < msgs.size(); ++i) {
+    const OutboxMessage& m = msgs[i];
+    rd_kafka_headers_t* headers = rd_kafka_headers_new(m.headers.size());
+    for (const auto& [name, value] : m.headers)
+      rd_kafka_header_add(headers, name.data(), static_cast<ssize_t>(name.size()), value.data(),
+                          static_cast<ssize_t>(value.size()));
+    for (;;) {
+      rd_kafka_resp_err_t e = rd_kafka_producev(
+          producer_, RD_KAFKA_V_TOPIC(m.topic.c_str()), RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
+          RD_KAFKA_V_KEY(m.key.data(), m.key.size()),
+          RD_KAFKA_V_VALUE(const_cast<char*>(m.payload.data()), m.payload.size()),
+          RD_KAFKA_V_HEADERS(headers), RD_KAFKA_V_OPAQUE(reinterpret_cast<void*>(uintptr_t{i})),
+          RD_KAFKA_V_END);
+      if (e == RD_KAFKA_RESP_ERR__QUEUE_FULL) {
+        rd_kafka_poll(producer_, 50);
+        continue;
+      }
+      if (e) rd_kafka_headers_destroy(headers);  // not taken over on failure
+      break;
+    }
+  }
+  rd_kafka_flush(producer_, 30000);
+  std::vector<uint64_t> delivered;
+  for (size_t i = 0; i < msgs.size(); ++i)
+    if (acked_[i]) delivered.push_back(seqs[i]);
+  // Only a prefix that was wholly delivered moves the start of the next scan.
+  size_t prefix = 0;
+  while (prefix < msgs.size() && acked_[prefix]) ++prefix;
+  if (prefix > 0) outbox_from_ = seqs[prefix - 1] + 1;
+  return store_.DeleteOutbox(delivered);
 }
 
 Result<IngestCounts> Consumer::Run() {
@@ -167,6 +239,7 @@ Result<IngestCounts> Consumer::Run() {
     return s;
   }
   rd_kafka_conf_set_rebalance_cb(conf, &Consumer::Rebalance);
+  rd_kafka_conf_set_error_cb(conf, &Consumer::OnError);
   rd_kafka_conf_set_opaque(conf, this);
   char err[512];
   rk_ = rd_kafka_new(RD_KAFKA_CONSUMER, conf, err, sizeof err);
@@ -175,6 +248,25 @@ Result<IngestCounts> Consumer::Run() {
     return Status::InvalidArgument(std::string("kafka consumer: ") + err);
   }
   rd_kafka_poll_set_consumer(rk_);
+  {
+    rd_kafka_conf_t* pconf = rd_kafka_conf_new();
+    std::map<std::string, std::string> p = {{"bootstrap.servers", kafka_.brokers},
+                                            {"enable.idempotence", "true"},
+                                            {"linger.ms", "5"},
+                                            {"client.id", "flexwatch-outbox"}};
+    for (const auto& [k, v] : kafka_.client) p[k] = v;
+    if (Status s = SetAll(pconf, p); !s.ok()) {
+      rd_kafka_conf_destroy(pconf);
+      return s;
+    }
+    rd_kafka_conf_set_dr_msg_cb(pconf, &Consumer::OnDelivery);
+    rd_kafka_conf_set_opaque(pconf, this);
+    producer_ = rd_kafka_new(RD_KAFKA_PRODUCER, pconf, err, sizeof err);
+    if (!producer_) {
+      rd_kafka_conf_destroy(pconf);
+      return Status::InvalidArgument(std::string("kafka producer: ") + err);
+    }
+  }
   rd_kafka_topic_partition_list_t* topics =
       rd_kafka_topic_partition_list_new(static_cast<int>(kafka_.topics.size()));
   for (const std::string& t : kafka_.topics)
@@ -183,7 +275,8 @@ Result<IngestCounts> Consumer::Run() {
   rd_kafka_topic_partition_list_destroy(topics);
   if (e) return Status::IOError(std::string("kafka subscribe: ") + rd_kafka_err2str(e));
 
-  auto last_commit = Clock::now();
+  auto last_commit = Clock::now(), last_periodic = Clock::now();
+  const auto periodic_interval = std::chrono::milliseconds(control_.periodic_interval_ms);
   // Before the first assignment, a group join (a broker's initial rebalance delay, a previous
   // member's session to expire) may take a while: idleness is not judged that early.
   constexpr double kJoinGraceSeconds = 60;
@@ -217,10 +310,18 @@ Result<IngestCounts> Consumer::Run() {
                      (writer_.staged() > 0 && (now - last_commit >= interval || !m));
     if (due && failure_.ok()) {
       if (Status s = Commit(); !s.ok()) failure_ = s;
+      if (failure_.ok()) failure_ = Deliver();
       last_commit = now;
     }
+    if (control_.periodic && failure_.ok() && now - last_periodic >= periodic_interval) {
+      if (Status s = Commit(); !s.ok()) failure_ = s;
+      if (failure_.ok()) failure_ = control_.periodic();
+      if (failure_.ok()) failure_ = Deliver();
+      last_periodic = Clock::now();
+    }
     if (control_.idle_exit_seconds > 0) {
-      const double idle = std::chrono::duration<double>(now - last_activity_).count();
+      const double idle =
+          std::chrono::duration<double>(now - std::max(last_activity_, last_broker_error_)).count();
       if (assigned_ && idle >= control_.idle_exit_seconds) break;
       if (!assigned_ && idle >= std::max(control_.idle_exit_seconds, kJoinGraceSeconds)) {
         failure_ = Status::IOError("no partition of the topics was assigned within " +
@@ -231,6 +332,8 @@ Result<IngestCounts> Consumer::Run() {
     }
   }
   if (failure_.ok()) failure_ = Commit();
+  if (failure_.ok() && control_.periodic) failure_ = control_.periodic();
+  if (failure_.ok()) failure_ = Deliver();
   rd_kafka_consumer_close(rk_);  // leaves the group (revocation commits what is left)
   if (!failure_.ok()) return failure_;
   return total_;

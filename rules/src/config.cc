@@ -355,9 +355,10 @@ Result<Config> ParseConfig(const std::string& text, const std::string& name) {
       if (Status s = ParseRules(r, *cfg.rules); !s.ok()) return fail(s);
     }
     if (YAML::Node k = root["kafka"]) {
-      if (Status s = CheckKeys(k, "kafka",
-                               {"brokers", "topics", "group", "client", "embedded_partitions",
-                                "commit_interval_ms"});
+      if (Status s = CheckKeys(
+              k, "kafka",
+              {"brokers", "topics", "group", "client", "embedded_partitions", "commit_interval_ms",
+               "dead_letter_topic", "alerts_topic", "evaluate_interval_ms"});
           !s.ok())
         return fail(s);
       auto text = [&](const char* key, std::string& out) -> Status {
@@ -370,6 +371,9 @@ Result<Config> ParseConfig(const std::string& text, const std::string& name) {
       };
       if (Status s = text("brokers", cfg.kafka.brokers); !s.ok()) return fail(s);
       if (Status s = text("group", cfg.kafka.group); !s.ok()) return fail(s);
+      if (Status s = text("dead_letter_topic", cfg.kafka.dead_letter_topic); !s.ok())
+        return fail(s);
+      if (Status s = text("alerts_topic", cfg.kafka.alerts_topic); !s.ok()) return fail(s);
       if (cfg.kafka.group.empty())
         return fail(Status::InvalidArgument("kafka.group: must not be empty"));
       if (YAML::Node t = k["topics"]; t && !t.IsNull()) {
@@ -395,6 +399,10 @@ Result<Config> ParseConfig(const std::string& text, const std::string& name) {
         return fail(s);
       if (Status s =
               Read<int>(k, "kafka", "commit_interval_ms", cfg.kafka.commit_interval_ms, 1, 600000);
+          !s.ok())
+        return fail(s);
+      if (Status s = Read<int>(k, "kafka", "evaluate_interval_ms", cfg.kafka.evaluate_interval_ms,
+                               100, 86400000);
           !s.ok())
         return fail(s);
     }

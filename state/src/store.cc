@@ -19,7 +19,7 @@ namespace flexwatch {
 namespace {
 
 constexpr std::array<const char*, static_cast<int>(Cf::kCount)> kCfNames = {
-    "seen", "wm", "contracts", "contrib", "coverage", "complaints", "dead", "default"};
+    "seen", "wm", "contracts", "contrib", "coverage", "complaints", "dead", "outbox", "default"};
 
 class FoldOperator : public rocksdb::AssociativeMergeOperator {
  public:
@@ -259,6 +259,13 @@ Result<std::unique_ptr<Store>> Store::Open(const std::string& dir, const StoreOp
   store->impl_->db.reset(raw);
   for (size_t i = 0; i < handles.size(); ++i) store->impl_->cfs[i] = handles[i];
   store->impl_->write_options.sync = options.sync_commits;
+  {
+    std::string v;
+    if (store->impl_->db->Get(rocksdb::ReadOptions(), store->cf(Cf::kMeta), "outbox/next", &v)
+            .ok() &&
+        v.size() == 8)
+      store->next_outbox_ = GetBE64(v);
+  }
   return store;
 }
 
@@ -560,6 +567,96 @@ std::optional<TimestampMs> Store::MaxEventTime() {
   return v;
 }
 
+namespace {
+void PutVarString(std::string& out, std::string_view s) {
+  uint64_t n = s.size();
+  while (n >= 0x80) {
+    out.push_back(static_cast<char>(n | 0x80));
+    n >>= 7;
+  }
+  out.push_back(static_cast<char>(n));
+  out.append(s);
+}
+bool GetVarString(std::string_view& in, std::string& out) {
+  uint64_t n = 0;
+  for (int shift = 0;; shift += 7) {
+    if (in.empty() || shift > 35) return false;
+    const uint8_t b = static_cast<uint8_t>(in.front());
+    in.remove_prefix(1);
+    n |= static_cast<uint64_t>(b & 0x7f) << shift;
+    if (!(b & 0x80)) break;
+  }
+  if (in.size() < n) return false;
+  out.assign(in.substr(0, n));
+  in.remove_prefix(n);
+  return true;
+}
+}  // namespace
+
+std::string OutboxMessage::Encode() const {
+  std::string out;
+  PutVarString(out, topic);
+  PutVarString(out, key);
+  PutVarString(out, payload);
+  for (const auto& [name, value] : headers) {
+    PutVarString(out, name);
+    PutVarString(out, value);
+  }
+  return out;
+}
+
+bool OutboxMessage::Decode(std::string_view in, OutboxMessage& out) {
+  out.headers.clear();
+  if (!GetVarString(in, out.topic) || !GetVarString(in, out.key) || !GetVarString(in, out.payload))
+    return false;
+  while (!in.empty()) {
+    std::pair<std::string, std::string> h;
+    if (!GetVarString(in, h.first) || !GetVarString(in, h.second)) return false;
+    out.headers.push_back(std::move(h));
+  }
+  return true;
+}
+
+uint64_t Store::ReserveOutbox(uint64_t n) {
+  const uint64_t first = next_outbox_;
+  next_outbox_ += n;
+  return first;
+}
+
+void Store::PutOutbox(rocksdb::WriteBatch& batch, uint64_t seq, const OutboxMessage& m) {
+  std::string key, next;
+  PutBE64(key, seq);
+  PutBE64(next, seq + 1);
+  batch.Put(cf(Cf::kOutbox), key, m.Encode());
+  batch.Put(cf(Cf::kMeta), "outbox/next", next);
+}
+
+Status Store::ForEachOutbox(uint64_t from, size_t limit,
+                            const std::function<void(uint64_t, const OutboxMessage&)>& fn) {
+  auto it = impl_->Iter(Cf::kOutbox);
+  OutboxMessage m;
+  size_t n = 0;
+  std::string start;
+  PutBE64(start, from);
+  for (it->Seek(start); it->Valid() && n < limit; it->Next(), ++n) {
+    if (it->key().size() != 8 || !OutboxMessage::Decode(Sv(it->value()), m))
+      return Status::Corruption("unreadable outbox record");
+    fn(GetBE64(Sv(it->key())), m);
+  }
+  return it->status().ok() ? Status::OK() : Status::IOError(it->status().ToString());
+}
+
+Status Store::DeleteOutbox(const std::vector<uint64_t>& seqs) {
+  if (seqs.empty()) return Status::OK();
+  rocksdb::WriteBatch batch;
+  for (uint64_t seq : seqs) {
+    std::string key;
+    PutBE64(key, seq);
+    batch.Delete(cf(Cf::kOutbox), key);
+  }
+  return Write(batch);
+}
+
 Status Store::ForEachDeadLetter(const std::function<void(std::string_view json)>& fn) {
   auto it = impl_->Iter(Cf::kDead);
   for (it->SeekToFirst(); it->Valid(); it->Next()) fn(Sv(it->value()));
@@ -572,7 +669,10 @@ Status Store::Dump(const std::function<void(std::string_view line)>& fn) {
   for (int i = 0; i < static_cast<int>(Cf::kCount); ++i) {
     auto it = impl_->Iter(static_cast<Cf>(i));
     for (it->SeekToFirst(); it->Valid(); it->Next()) {
-      if (static_cast<Cf>(i) == Cf::kMeta && it->key().starts_with("count/")) continue;
+      if (static_cast<Cf>(i) == Cf::kOutbox) break;
+      if (static_cast<Cf>(i) == Cf::kMeta &&
+          (it->key().starts_with("count/") || it->key().starts_with("outbox/")))
+        continue;
       line = kCfNames[i];
       line += '\t';
       line += Escape(Sv(it->key()));

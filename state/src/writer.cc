@@ -244,6 +244,11 @@ void StateWriter::AddRejection(std::string_view source, int64_t line, std::strin
   ++staged_;
 }
 
+void StateWriter::AddOutbox(OutboxMessage m) {
+  pending_bytes_ += m.topic.size() + m.key.size() + m.payload.size() + 64;
+  outbox_.push_back(std::move(m));
+}
+
 void StateWriter::SetPosition(std::string_view source, std::string position) {
   for (auto& p : positions_) {
     if (p.first == source) {
@@ -301,6 +306,10 @@ Result<IngestCounts> StateWriter::Commit() {
                 EncodeCounter(counts.rejected));
   if (max_ts_ != INT64_MIN)
     batch.Merge(store_->cf(Cf::kMeta), keys::kWatermark, EncodeMaximum(max_ts_));
+  if (!outbox_.empty()) {
+    const uint64_t first = store_->ReserveOutbox(outbox_.size());
+    for (size_t i = 0; i < outbox_.size(); ++i) store_->PutOutbox(batch, first + i, outbox_[i]);
+  }
   if (batch.Count() > 0) {
     if (Status s = store_->Write(batch); !s.ok()) {
       // Nothing of this commit is in state: forget the platforms it would have recorded.
@@ -334,6 +343,7 @@ void StateWriter::Clear() {
   positions_.clear();
   new_platforms_.clear();
   max_ts_ = INT64_MIN;
+  outbox_.clear();
 }
 
 }  // namespace flexwatch

@@ -20,6 +20,9 @@ struct KafkaOptions {
   // Bootstrap servers; empty: the embedded broker (librdkafka's mock cluster, in process).
   std::string brokers;
   std::vector<std::string> topics = {"flexwatch.events"};
+  // Rejected messages go here (with the Kafka Connect error headers), and alerts there.
+  std::string dead_letter_topic = "flexwatch.dead-letter";
+  std::string alerts_topic = "flexwatch.alerts";
   std::string group = "flexwatch";
   // Passed to librdkafka as they are (security.protocol, ssl.*, sasl.*, ...).
   std::map<std::string, std::string> client;
@@ -28,6 +31,8 @@ struct KafkaOptions {
   // A commit is made at least this often while messages arrive: it bounds how much a crash
   // redoes and how stale the offsets lag tools see are.
   int commit_interval_ms = 500;
+  // How often `run` re-evaluates the open months while data arrives (provisional levels).
+  int evaluate_interval_ms = 5000;
 };
 
 struct ConsumeControl {
@@ -37,6 +42,11 @@ struct ConsumeControl {
   const std::atomic<bool>* stop = nullptr;
   // Called after each commit with the run's counts so far (optional).
   std::function<void(const IngestCounts&)> on_commit;
+  // Called on the consumer's thread every `interval_ms` while it runs, between commits, and once
+  // more before it returns (optional): the place for work that writes the state too, such as
+  // evaluating open months and writing alerts to the outbox. A failure stops the consumer.
+  std::function<Status()> periodic;
+  int periodic_interval_ms = 5000;
 };
 
 // The next offset of each partition the state holds, by (topic, partition).

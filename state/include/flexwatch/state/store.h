@@ -6,7 +6,8 @@
 //   coverage    platform \0 worker \0 valid_from(4B) event_id -> product, sum, valid_to
 //   complaints  period(4B BE) platform \0 category           -> counter (merge)
 //   dead        source \0 line(8B) hash(8B)                  -> dead-letter JSON
-//   meta        "pos/<source>" -> position, "count/<name>" -> counter (merge),
+//   outbox      sequence(8B BE)                              -> a message to deliver (at least
+//   once) meta        "pos/<source>" -> position, "count/<name>" -> counter (merge),
 //               "max_ts" -> largest event time accepted (merge by maximum)
 // All writes of one commit go in one WriteBatch with the sources' positions, so a crash at any
 // instant leaves a consistent prefix. Thread-safety: reads from any thread; one writer at a time.
@@ -53,6 +54,7 @@ enum class Cf : int {
   kCoverage,
   kComplaints,
   kDead,
+  kOutbox,
   kMeta,
   kCount
 };
@@ -93,6 +95,18 @@ struct MonthRow {
   std::vector<ContractRecord> contracts;          // of the worker and platform, any time
   std::vector<ContributionRecord> contributions;  // for the period
   std::vector<PolicyRecord> policies;             // of the worker and platform, any time
+};
+
+// A message written to the outbox in the same batch as the state that caused it, and delivered
+// to its topic at least once afterwards (dead letters, alerts).
+struct OutboxMessage {
+  std::string topic;
+  std::string key;
+  std::string payload;
+  std::vector<std::pair<std::string, std::string>> headers;
+
+  std::string Encode() const;
+  static bool Decode(std::string_view in, OutboxMessage& out);
 };
 
 // Counts of one commit or one run.
@@ -149,10 +163,22 @@ class Store {
   int64_t Counter(std::string_view name);
   // The largest event time of any accepted event (none before the first one).
   std::optional<TimestampMs> MaxEventTime();
+  // --- outbox ---
+  // Reserves `n` consecutive sequence numbers and returns the first. (One writer at a time.)
+  uint64_t ReserveOutbox(uint64_t n);
+  // Adds the message under `seq` to `batch`, with the outbox's next sequence.
+  void PutOutbox(rocksdb::WriteBatch& batch, uint64_t seq, const OutboxMessage& m);
+  // Up to `limit` undelivered messages from sequence `from` on, oldest first.
+  Status ForEachOutbox(uint64_t from, size_t limit,
+                       const std::function<void(uint64_t seq, const OutboxMessage&)>& fn);
+  // Forgets delivered messages.
+  Status DeleteOutbox(const std::vector<uint64_t>& seqs);
+
   // Dead letters in key order (source, line).
   Status ForEachDeadLetter(const std::function<void(std::string_view json)>& fn);
-  // Every record of every data column family (not the run counters), one line each, in key
-  // order: a canonical dump for comparing two states.
+  // Every record of every data column family (not the run counters, nor the outbox and its
+  // sequence, which are delivery bookkeeping), one line each, in key order: a canonical dump for
+  // comparing two states.
   Status Dump(const std::function<void(std::string_view line)>& fn);
 
  private:
@@ -161,6 +187,7 @@ class Store {
   struct Impl;
   std::string dir_;
   std::unique_ptr<Impl> impl_;
+  uint64_t next_outbox_ = 0;
 };
 
 // --- keys (exposed for the writer and tests) ---

@@ -61,6 +61,8 @@ class StateWriter {
   // Stages a dead letter (a JSON object, one line) under its source position.
   void AddRejection(std::string_view source, int64_t line, std::string_view raw,
                     std::string dead_letter_json);
+  // Stages a message for the outbox, written with the next commit.
+  void AddOutbox(OutboxMessage m);
   // Records where `source` has been read up to; written with the next commit.
   void SetPosition(std::string_view source, std::string position);
   // Events and rejections added since the last commit.
@@ -127,6 +129,7 @@ class StateWriter {
   std::map<std::string, int64_t> complaints_;
   std::vector<std::pair<std::string, std::string>> contracts_, policies_;
   std::vector<std::pair<std::string, std::string>> dead_;  // key, json
+  std::vector<OutboxMessage> outbox_;
   std::vector<std::pair<std::string, std::string>> positions_;
   std::vector<std::string> new_platforms_;
   std::unordered_set<std::string> platforms_known_;
