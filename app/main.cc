@@ -11,6 +11,7 @@
 #include <map>
 #include <thread>
 
+#include "flexwatch/alerts/alerts.h"
 #include "flexwatch/announce/announcement.h"
 #include "flexwatch/announce/evidence.h"
 #include "flexwatch/announce/selfcheck.h"
@@ -291,15 +292,29 @@ int RunMonitor(const fw::Config& cfg, const RunArgs& a) {
   fw::ConsumeControl control;
   control.idle_exit_seconds = a.idle_exit;
   control.stop = &g_stop;
+  int64_t alerts = 0;
+  if (cfg.rules) {
+    // Open months re-evaluated as data arrives: level changes become alerts.
+    fw::Store* st = store->get();
+    const fw::RuleSet* rules = &*cfg.rules;
+    const std::string topic = kafka.alerts_topic;
+    control.periodic_interval_ms = kafka.evaluate_interval_ms;
+    control.periodic = [st, rules, topic, &alerts]() -> fw::Status {
+      auto written = fw::EvaluateAndAlert(*st, *rules, topic);
+      if (!written.ok()) return written.status();
+      alerts += static_cast<int64_t>(written->size());
+      return fw::Status::OK();
+    };
+  }
   auto counts = fw::ConsumeKafka(**store, kafka, cfg.ingest, control);
   if (!counts.ok()) return Fail("run: " + counts.status().message());
   if (auto s =
           fw::WriteDeadLetterFile(**store, (fs::path(a.state) / "dead-letter.ndjson").string());
       !s.ok())
     return Fail("run: " + s.message());
-  std::fprintf(stderr, "run: stopped: accepted %lld, duplicates %lld, rejected %lld\n",
+  std::fprintf(stderr, "run: stopped: accepted %lld, duplicates %lld, rejected %lld; %lld alerts\n",
                static_cast<long long>(counts->accepted), static_cast<long long>(counts->duplicates),
-               static_cast<long long>(counts->rejected));
+               static_cast<long long>(counts->rejected), static_cast<long long>(alerts));
   return kExitOk;
 }
 

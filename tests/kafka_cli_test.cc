@@ -7,6 +7,7 @@
 #include <chrono>
 #include <map>
 #include <random>
+#include <set>
 #include <thread>
 
 #include "cli_helpers.h"
@@ -63,10 +64,18 @@ class KafkaCliTest : public TempDirTest {
  protected:
   void SetUp() override {
     TempDirTest::SetUp();
-    // Short sessions, so that a consumer killed with -9 leaves the group in seconds.
-    WriteFile(dir_ / "kafka.yaml",
-              "ingest:\n  commit_every: 2000\nkafka:\n  commit_interval_ms: 100\n  client:\n"
-              "    session.timeout.ms: \"6000\"\n    heartbeat.interval.ms: \"500\"\n");
+    // The shipped configuration (its rules: alerts), with short sessions, so that a consumer
+    // killed with -9 leaves the group in seconds, and small commits.
+    std::string config = ReadFile(std::string(FLEXWATCH_SOURCE_DIR) + "/config/flexwatch.yaml");
+    auto edit = [&config](const std::string& from, const std::string& to) {
+      ASSERT_NE(config.find(from), std::string::npos) << from;
+      config.replace(config.find(from), from.size(), to);
+    };
+    edit("  client: {}",
+         "  client: {session.timeout.ms: \"6000\", heartbeat.interval.ms: \"500\"}");
+    edit("commit_interval_ms: 500", "commit_interval_ms: 100");
+    edit("commit_every: 1048576", "commit_every: 2000");
+    WriteFile(dir_ / "kafka.yaml", config);
     config_ = (dir_ / "kafka.yaml").string();
     broker_ = Spawn({"--config", config_, "broker"}, dir_, "/dev/null", "broker-");
     for (int i = 0; i < 100 && bootstrap_.empty(); ++i) {
@@ -164,6 +173,72 @@ TEST_F(KafkaCliTest, RunOnTheEmbeddedBrokerEqualsReplay) {
   const std::string before = Dump("kafka-state", true);
   ASSERT_EQ(RunToIdle("kafka-state", "g-equal").exit_code, 0);
   EXPECT_EQ(Dump("kafka-state", true), before);
+}
+
+// The value of "key": "..." in a one-line JSON object.
+std::string Field(const std::string& json, const std::string& key) {
+  const size_t at = json.find("\"" + key + "\": ");
+  if (at == std::string::npos) return "";
+  size_t from = at + key.size() + 4;
+  if (json[from] == '"') return json.substr(from + 1, json.find('"', from + 1) - from - 1);
+  return json.substr(from, json.find_first_of(",}", from) - from);
+}
+
+TEST_F(KafkaCliTest, EveryLevelChangeIsOneAlertWithOneId) {
+  Feed(250, 25);
+  CommandResult run = RunToIdle("s", "g-alerts");
+  ASSERT_EQ(run.exit_code, 0) << run.err;
+  std::vector<Received> alerts = ReadTopic(bootstrap_, "flexwatch.alerts", 4);
+  // What the announcement (provisional, as the run saw it) says is not green.
+  const std::string announcement =
+      Flexwatch({"announce", "--state", (dir_ / "s").string(), "--month", "2024-07"}, dir_).out;
+  std::set<std::string> expected;
+  {
+    std::istringstream in(announcement);
+    std::string platform;
+    for (std::string line; std::getline(in, line);) {
+      if (line.find("\"platform_id\": ") != std::string::npos)
+        platform = Field(line, "platform_id");
+      for (const char* dim : {"contract_avoidance", "underpayment", "coverage_mismatch"})
+        if (line.find(std::string("\"") + dim + "\": {") != std::string::npos &&
+            Field(line, "level") != "green")
+          expected.insert(platform + "/" + dim + "/" + Field(line, "level"));
+    }
+  }
+  ASSERT_FALSE(expected.empty());
+  std::set<std::string> got, ids;
+  for (const Received& a : alerts) {
+    EXPECT_EQ(Field(a.payload, "kind"), "level_change");
+    EXPECT_EQ(Field(a.payload, "previous_level"), "green");
+    EXPECT_EQ(Field(a.payload, "final"), "false");
+    EXPECT_EQ(a.headers.at("flexwatch.alert_id"), Field(a.payload, "alert_id"));
+    got.insert(Field(a.payload, "platform_id") + "/" + Field(a.payload, "dimension") + "/" +
+               Field(a.payload, "level"));
+    ids.insert(Field(a.payload, "alert_id"));
+  }
+  EXPECT_EQ(got, expected);
+  EXPECT_EQ(ids.size(), alerts.size());
+  // Nothing changed: running again raises no alert.
+  ASSERT_EQ(RunToIdle("s", "g-alerts").exit_code, 0);
+  EXPECT_EQ(ReadTopic(bootstrap_, "flexwatch.alerts", 4).size(), alerts.size());
+  // Closing the month in event time (a message far later) makes the levels final: one final
+  // alert for each level that is not green.
+  WriteFile(dir_ / "late.ndjson",
+            "{\"type\":\"complaint\",\"event_id\":\"late-1\",\"ts\":\"2024-12-01T00:00:00+08:00\","
+            "\"platform_id\":\"p-clock\",\"category\":\"other\"}\n");
+  ASSERT_EQ(Flexwatch({"--config", config_, "produce", "--brokers", bootstrap_,
+                       (dir_ / "late.ndjson").string()},
+                      dir_)
+                .exit_code,
+            0);
+  ASSERT_EQ(RunToIdle("s", "g-alerts").exit_code, 0);
+  std::vector<Received> after = ReadTopic(bootstrap_, "flexwatch.alerts", 4);
+  int finals = 0;
+  for (const Received& a : after) finals += Field(a.payload, "final") == "true";
+  EXPECT_GE(finals, 1);
+  std::set<std::string> all_ids;
+  for (const Received& a : after) all_ids.insert(Field(a.payload, "alert_id"));
+  EXPECT_EQ(all_ids.size(), after.size());
 }
 
 TEST_F(KafkaCliTest, OffsetsComeFromTheStateNotTheBroker) {

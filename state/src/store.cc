@@ -557,6 +557,14 @@ int64_t Store::Counter(std::string_view name) {
   return n;
 }
 
+std::optional<std::string> Store::GetMeta(std::string_view key) {
+  std::string value;
+  rocksdb::Status s = impl_->db->Get(rocksdb::ReadOptions(), cf(Cf::kMeta),
+                                     rocksdb::Slice(key.data(), key.size()), &value);
+  if (!s.ok()) return std::nullopt;
+  return value;
+}
+
 std::optional<TimestampMs> Store::MaxEventTime() {
   std::string value;
   int64_t v = 0;
@@ -671,7 +679,8 @@ Status Store::Dump(const std::function<void(std::string_view line)>& fn) {
     for (it->SeekToFirst(); it->Valid(); it->Next()) {
       if (static_cast<Cf>(i) == Cf::kOutbox) break;
       if (static_cast<Cf>(i) == Cf::kMeta &&
-          (it->key().starts_with("count/") || it->key().starts_with("outbox/")))
+          (it->key().starts_with("count/") || it->key().starts_with("outbox/") ||
+           it->key().starts_with("level/") || it->key().starts_with("alerted-final/")))
         continue;
       line = kCfNames[i];
       line += '\t';

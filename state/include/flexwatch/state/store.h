@@ -161,6 +161,8 @@ class Store {
   // Every source's committed position, by source name.
   std::vector<std::pair<std::string, std::string>> Positions();
   int64_t Counter(std::string_view name);
+  // A raw value of the meta column family (bookkeeping of the layers above), if present.
+  std::optional<std::string> GetMeta(std::string_view key);
   // The largest event time of any accepted event (none before the first one).
   std::optional<TimestampMs> MaxEventTime();
   // --- outbox ---
@@ -176,9 +178,9 @@ class Store {
 
   // Dead letters in key order (source, line).
   Status ForEachDeadLetter(const std::function<void(std::string_view json)>& fn);
-  // Every record of every data column family (not the run counters, nor the outbox and its
-  // sequence, which are delivery bookkeeping), one line each, in key order: a canonical dump for
-  // comparing two states.
+  // Every record of every data column family (not the run counters, nor the outbox, its sequence
+  // and the alerts' remembered levels, which are delivery bookkeeping), one line each, in key
+  // order: a canonical dump for comparing two states.
   Status Dump(const std::function<void(std::string_view line)>& fn);
 
  private:

@@ -1,0 +1,26 @@
+// Alerts: when a platform-dimension level of a month changes (or becomes final at a level other
+// than green), an alert is written to the state's outbox in the same batch as the level it now
+// remembers, and delivered to the alerts topic at least once. Its id is a hash of what it says,
+// so that a re-delivery, or the same alert made again after a crash, carries the same id.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "flexwatch/rules/evaluate.h"
+
+namespace flexwatch {
+
+struct Alert {
+  std::string alert_id;
+  std::string json;  // one line
+};
+
+// Evaluates every month in the state not yet alerted as final (provisional levels, or final
+// ones once the grace has passed in event time), compares each platform-dimension level with
+// the one the state remembers (green when none), and writes an alert for each change, with the
+// new levels, in one batch. Returns the alerts written.
+Result<std::vector<Alert>> EvaluateAndAlert(Store& store, const RuleSet& rules,
+                                            const std::string& alerts_topic);
+
+}  // namespace flexwatch

@@ -1,0 +1,91 @@
+#include "flexwatch/alerts/alerts.h"
+
+#include <rocksdb/db.h>
+#include <rocksdb/write_batch.h>
+
+#include "flexwatch/announce/announcement.h"
+#include "flexwatch/core/digest.h"
+#include "flexwatch/core/json.h"
+
+namespace flexwatch {
+namespace {
+
+std::string LevelKey(Period p, const std::string& platform, Dimension d) {
+  return "level/" + FormatPeriod(p) + "/" + platform + "/" + std::string(NameOf(d));
+}
+std::string FinalKey(Period p) { return "alerted-final/" + FormatPeriod(p); }
+
+}  // namespace
+
+Result<std::vector<Alert>> EvaluateAndAlert(Store& store, const RuleSet& rules,
+                                            const std::string& alerts_topic) {
+  std::vector<Alert> alerts;
+  rocksdb::WriteBatch batch;
+  std::vector<OutboxMessage> messages;
+  for (Period p : store.Periods()) {
+    if (store.GetMeta(FinalKey(p))) continue;  // final, and alerted as such
+    auto m = EvaluateMonth(store, rules, p, {});
+    if (!m.ok()) return m.status();
+    for (const PlatformScore& ps : m->platforms) {
+      for (int d = 0; d < kDimensionCount; ++d) {
+        const Dimension dim = static_cast<Dimension>(d);
+        const DimensionScore& ds = ps.dimensions[d];
+        const std::string key = LevelKey(p, ps.platform_id, dim);
+        std::string previous = "green", previous_final = "0";
+        if (auto v = store.GetMeta(key)) {
+          previous = v->substr(0, v->find('|'));
+          previous_final = v->substr(v->find('|') + 1);
+        }
+        const std::string level(NameOf(ds.level));
+        const bool changed = level != previous;
+        const bool finalised = m->final && previous_final == "0" && level != "green";
+        if (!changed && !finalised) {
+          if (m->final && previous_final == "0") batch.Put(store.cf(Cf::kMeta), key, level + "|1");
+          continue;
+        }
+        const std::string what = rules.id + "|" + rules.version + "|" + FormatPeriod(p) + "|" +
+                                 ps.platform_id + "|" + std::string(NameOf(dim)) + "|" + level +
+                                 "|" + (m->final ? "final" : "provisional");
+        Alert a;
+        a.alert_id = Sha256Hex(what).substr(0, 24);
+        a.json = "{\"alert_id\": " + JsonString(a.alert_id) +
+                 ", \"kind\": \"level_change\", \"platform_id\": " + JsonString(ps.platform_id) +
+                 ", \"dimension\": " + JsonString(NameOf(dim)) +
+                 ", \"period\": " + JsonString(FormatPeriod(p)) +
+                 ", \"level\": " + JsonString(level) +
+                 ", \"previous_level\": " + JsonString(previous) +
+                 ", \"final\": " + (m->final ? "true" : "false") +
+                 ", \"ranked\": " + (ps.ranked ? "true" : "false") +
+                 ", \"rules\": " + RulesStampJson(rules) +
+                 ", \"in_scope\": " + std::to_string(ds.in_scope) +
+                 ", \"affected\": " + std::to_string(ds.affected) +
+                 ", \"pending\": " + std::to_string(ds.pending) +
+                 ", \"rate\": " + RateText(ds.affected, ds.in_scope) + ", \"findings\": {";
+        bool first = true;
+        for (const auto& [name, n] : ds.findings) {
+          a.json += (first ? "" : ", ") + JsonString(name) + ": " + std::to_string(n);
+          first = false;
+        }
+        a.json += "}}";
+        batch.Put(store.cf(Cf::kMeta), key, level + "|" + (m->final ? "1" : "0"));
+        OutboxMessage msg;
+        msg.topic = alerts_topic;
+        msg.key = ps.platform_id;
+        msg.payload = a.json;
+        msg.headers = {{"flexwatch.alert_id", a.alert_id}};
+        messages.push_back(std::move(msg));
+        alerts.push_back(std::move(a));
+      }
+    }
+    if (m->final) batch.Put(store.cf(Cf::kMeta), FinalKey(p), "");
+  }
+  if (!messages.empty()) {
+    const uint64_t first = store.ReserveOutbox(messages.size());
+    for (size_t i = 0; i < messages.size(); ++i) store.PutOutbox(batch, first + i, messages[i]);
+  }
+  if (batch.Count() > 0)
+    if (Status s = store.Write(batch); !s.ok()) return s;
+  return alerts;
+}
+
+}  // namespace flexwatch
