@@ -368,11 +368,13 @@ int RunGen(const fw::GenOptions& o, const std::string& truth_path, std::ostream&
   return s.ok() ? kExitOk : Fail("gen: " + s.message());
 }
 
-// The main job on the embedded default: generate a feed, replay it, announce each month and
-// show the verdict.
+// The main job on the embedded default: generate a feed, send it through the embedded Kafka
+// broker into the monitor, announce each month and show the verdict.
 int RunDemo(const fw::Config& cfg, const std::string& dir, fw::GenOptions o) {
   if (!cfg.rules) return Fail("demo: " + cfg.path + " has no `rules` section");
   o.rules = &*cfg.rules;
+  auto rules = cfg.Rules();
+  std::vector<fw::Alert> alerts;
   std::error_code ec;
   fs::create_directories(dir, ec);
   if (ec) return Fail("demo: cannot create " + dir + ": " + ec.message());
@@ -386,13 +388,78 @@ int RunDemo(const fw::Config& cfg, const std::string& dir, fw::GenOptions o) {
                 o.platforms, o.months, feed.c_str());
     if (int rc = RunGen(o, truth, f); rc != kExitOk) return rc;
   }
-  std::printf("2. replaying it into %s\n", state.c_str());
+  // 2. The feed through Kafka: produced into the embedded broker and consumed by the monitor,
+  // the producer paced behind the consumer (the embedded broker keeps ~5 MB per partition).
+  auto broker = fw::EmbeddedBroker::Start(
+      {cfg.kafka.topics.front(), cfg.kafka.dead_letter_topic, cfg.kafka.alerts_topic},
+      cfg.kafka.embedded_partitions);
+  if (!broker.ok()) return Fail("demo: " + broker.status().message());
+  fw::KafkaOptions kafka = cfg.kafka;
+  kafka.brokers = (*broker)->bootstrap();
+  kafka.topics = {cfg.kafka.topics.front()};
+  kafka.group = "flexwatch-demo";
+  kafka.commit_interval_ms = 50;  // the producer waits on the consumer's commits
+  kafka.client["fetch.wait.max.ms"] = "10";  // and the consumer on the paced producer
+  std::printf(
+      "2. producing it into the embedded broker at %s (topic %s), and consuming it with "
+      "the monitor into %s\n",
+      kafka.brokers.c_str(), kafka.topics.front().c_str(), state.c_str());
   std::fflush(stdout);
+  std::vector<std::string> lines;
+  {
+    std::ifstream f(feed, std::ios::binary);
+    for (std::string l; std::getline(f, l);)
+      if (!l.empty()) lines.push_back(std::move(l));
+  }
   fw::IngestCounts counts;
-  if (int rc = RunReplay(cfg, ReplayArgs{state, "", {feed}, true}, &counts); rc != kExitOk)
-    return rc;
-  auto rules = cfg.Rules();
-  if (!rules.ok()) return Fail("demo: " + rules.status().message());
+  {
+    auto store = fw::Store::Open(state, cfg.store);
+    if (!store.ok()) return Fail("demo: " + store.status().message());
+    std::atomic<int64_t> consumed{0};
+    std::atomic<bool> stop{false};
+    fw::ConsumeControl control;
+    control.stop = &stop;
+    control.on_commit = [&consumed](const fw::IngestCounts& c) {
+      consumed.store(c.accepted + c.duplicates + c.rejected);
+    };
+    fw::Store* st = store->get();
+    control.periodic_interval_ms = cfg.kafka.evaluate_interval_ms;
+    control.periodic = [&]() -> fw::Status {
+      auto written = fw::EvaluateAndAlert(*st, **rules, kafka.alerts_topic);
+      if (!written.ok()) return written.status();
+      alerts.insert(alerts.end(), written->begin(), written->end());
+      return fw::Status::OK();
+    };
+    fw::Result<fw::IngestCounts> consumer_result = fw::IngestCounts{};
+    std::thread consumer([&]() {
+      consumer_result = fw::ConsumeKafka(**store, kafka, cfg.ingest, control);
+      stop.store(true);
+    });
+    constexpr int64_t kInFlight = 8000;  // about 2 MB: far below what a partition keeps
+    auto produced =
+        fw::ProduceLines(kafka.brokers, kafka.client, kafka.topics.front(), lines, [&](int64_t n) {
+          while (n - consumed.load() > kInFlight && !stop.load())
+            std::this_thread::sleep_for(std::chrono::milliseconds(5));
+        });
+    while (produced.ok() && !stop.load() && consumed.load() < static_cast<int64_t>(lines.size()))
+      std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    stop.store(true);
+    consumer.join();
+    if (!produced.ok()) return Fail("demo: " + produced.message());
+    if (!consumer_result.ok()) return Fail("demo: " + consumer_result.status().message());
+    counts = *consumer_result;
+    if (auto s =
+            fw::WriteDeadLetterFile(**store, (fs::path(state) / "dead-letter.ndjson").string());
+        !s.ok())
+      return Fail("demo: " + s.message());
+    std::printf("   %lld messages through Kafka: accepted %lld, duplicates %lld, rejected %lld\n",
+                static_cast<long long>(lines.size()), static_cast<long long>(counts.accepted),
+                static_cast<long long>(counts.duplicates), static_cast<long long>(counts.rejected));
+    std::printf("   %zu alerts produced to %s as levels changed, the first:\n", alerts.size(),
+                kafka.alerts_topic.c_str());
+    for (size_t i = 0; i < alerts.size() && i < 3; ++i)
+      std::printf("   %s\n", alerts[i].json.c_str());
+  }
   // Evidence pseudonyms need a key: the demo keeps its own beside its output.
   const std::string key_file = (fs::path(dir) / "pseudonym.key").string();
   if (!fs::exists(key_file)) {

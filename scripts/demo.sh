@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# The main job on the embedded default: install, build, then generate a feed, replay it into
-# durable state and show what the state holds. No external service is needed.
+# The main job on the embedded default: install, build, then generate a feed, send it through the
+# embedded Kafka broker into the monitor's durable state, announce each month and show the
+# verdict. No external service is needed.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup-debian.sh

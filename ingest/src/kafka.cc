@@ -27,6 +27,15 @@ Status SetAll(rd_kafka_conf_t* conf, const std::map<std::string, std::string>& s
   return Status::OK();
 }
 
+// Consumer-only settings of `kafka.client`, left out of the producers' configuration.
+bool ConsumerOnly(const std::string& key) {
+  return key.starts_with("fetch.") || key.starts_with("group.") || key == "session.timeout.ms" ||
+         key == "heartbeat.interval.ms" || key == "max.poll.interval.ms" ||
+         key == "auto.offset.reset" || key == "enable.partition.eof" ||
+         key == "partition.assignment.strategy" || key == "isolation.level" ||
+         key == "max.partition.fetch.bytes";
+}
+
 // The dead letter of a rejected message: the file form's fields, with the message's topic,
 // partition and offset for its position.
 std::string KafkaDeadLetterJson(const Rejection& rej, std::string_view topic, int32_t partition,
@@ -254,7 +263,8 @@ Result<IngestCounts> Consumer::Run() {
                                             {"enable.idempotence", "true"},
                                             {"linger.ms", "5"},
                                             {"client.id", "flexwatch-outbox"}};
-    for (const auto& [k, v] : kafka_.client) p[k] = v;
+    for (const auto& [k, v] : kafka_.client)
+      if (!ConsumerOnly(k)) p[k] = v;
     if (Status s = SetAll(pconf, p); !s.ok()) {
       rd_kafka_conf_destroy(pconf);
       return s;
@@ -376,6 +386,7 @@ Result<std::unique_ptr<EmbeddedBroker>> EmbeddedBroker::Start(
   char err[512];
   rd_kafka_conf_t* conf = rd_kafka_conf_new();
   rd_kafka_conf_set(conf, "client.id", "flexwatch-embedded-broker", err, sizeof err);
+  rd_kafka_conf_set(conf, "log_level", "4", err, sizeof err);  // no notice about bootstrap servers
   b->impl_->rk = rd_kafka_new(RD_KAFKA_PRODUCER, conf, err, sizeof err);
   if (!b->impl_->rk) {
     rd_kafka_conf_destroy(conf);
@@ -400,11 +411,13 @@ Status EmbeddedBroker::SetDown(int id, bool down) {
 }
 
 Status ProduceLines(const std::string& brokers, const std::map<std::string, std::string>& client,
-                    const std::string& topic, const std::vector<std::string>& lines) {
+                    const std::string& topic, const std::vector<std::string>& lines,
+                    const std::function<void(int64_t)>& pace) {
   rd_kafka_conf_t* conf = rd_kafka_conf_new();
   std::map<std::string, std::string> settings = {
       {"bootstrap.servers", brokers}, {"enable.idempotence", "true"}, {"linger.ms", "5"}};
-  for (const auto& [k, v] : client) settings[k] = v;
+  for (const auto& [k, v] : client)
+    if (!ConsumerOnly(k)) settings[k] = v;
   if (Status s = SetAll(conf, settings); !s.ok()) {
     rd_kafka_conf_destroy(conf);
     return s;
@@ -421,7 +434,13 @@ Status ProduceLines(const std::string& brokers, const std::map<std::string, std:
     return Status::InvalidArgument(std::string("kafka producer: ") + err);
   }
   Status result = Status::OK();
+  int64_t produced = 0;
   for (const std::string& line : lines) {
+    if (pace) {
+      rd_kafka_poll(rk, 0);
+      pace(produced);
+    }
+    ++produced;
     std::string_view key;
     if (size_t at = line.find("\"worker_id\":\""); at != std::string::npos) {
       const size_t from = at + 13, to = line.find('"', from);

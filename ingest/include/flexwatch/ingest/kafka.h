@@ -79,7 +79,11 @@ class EmbeddedBroker {
 
 // Produces NDJSON lines to `topic`, each keyed by its worker_id as events.md asks (found by a plain
 // search, so that invalid lines go too), and waits until every one is acknowledged.
+// `pace` (optional) is called before each message with the number produced so far, and may
+// block: the embedded broker keeps only ~5 MB per partition, so a producer feeding it waits for
+// the consumer.
 Status ProduceLines(const std::string& brokers, const std::map<std::string, std::string>& client,
-                    const std::string& topic, const std::vector<std::string>& lines);
+                    const std::string& topic, const std::vector<std::string>& lines,
+                    const std::function<void(int64_t produced)>& pace = {});
 
 }  // namespace flexwatch
