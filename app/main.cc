@@ -292,6 +292,18 @@ int RunMonitor(const fw::Config& cfg, const RunArgs& a) {
   fw::ConsumeControl control;
   control.idle_exit_seconds = a.idle_exit;
   control.stop = &g_stop;
+  // Progress for operators: the first commit, then at most one line every 5 seconds.
+  auto last_report = std::chrono::steady_clock::time_point();
+  control.on_commit = [&last_report](const fw::IngestCounts& c) {
+    const auto now = std::chrono::steady_clock::now();
+    if (last_report != std::chrono::steady_clock::time_point() &&
+        now - last_report < std::chrono::seconds(5))
+      return;
+    last_report = now;
+    std::fprintf(stderr, "run: committed: accepted %lld, duplicates %lld, rejected %lld so far\n",
+                 static_cast<long long>(c.accepted), static_cast<long long>(c.duplicates),
+                 static_cast<long long>(c.rejected));
+  };
   int64_t alerts = 0;
   if (cfg.rules) {
     // Open months re-evaluated as data arrives: level changes become alerts.
@@ -398,7 +410,7 @@ int RunDemo(const fw::Config& cfg, const std::string& dir, fw::GenOptions o) {
   kafka.brokers = (*broker)->bootstrap();
   kafka.topics = {cfg.kafka.topics.front()};
   kafka.group = "flexwatch-demo";
-  kafka.commit_interval_ms = 50;  // the producer waits on the consumer's commits
+  kafka.commit_interval_ms = 50;             // the producer waits on the consumer's commits
   kafka.client["fetch.wait.max.ms"] = "10";  // and the consumer on the paced producer
   std::printf(
       "2. producing it into the embedded broker at %s (topic %s), and consuming it with "

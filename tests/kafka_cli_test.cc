@@ -276,11 +276,15 @@ TEST_F(KafkaCliTest, KillNineAtRandomMomentsLosesNothingAndCountsNothingTwice) {
                        "g-killed-" + std::to_string(round), "--state", (dir_ / "killed").string(),
                        "--idle-exit", "60"},
                       dir_, "/dev/null", "run-");
-    std::this_thread::sleep_for(std::chrono::milliseconds(4000));  // joined by now
     pid_t produce = Spawn(
         {"--config", config_, "produce", "--brokers", bootstrap_, (dir_ / "chunk.ndjson").string()},
         dir_, "/dev/null", "produce-");
-    std::this_thread::sleep_for(std::chrono::milliseconds(20 + rng() % 300));
+    // Killed soon after its first commit of the chunk (2,000 of its ~9,000 messages).
+    for (int i = 0; i < 600; ++i) {
+      if (ReadFile(dir_ / "run-stderr").find("so far") != std::string::npos) break;
+      std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(rng() % 100));
     if (kill(run, SIGKILL) == 0 && Wait(run) == 128 + SIGKILL) ++killed_running;
     ASSERT_EQ(Wait(produce), 0) << ReadFile(dir_ / "produce-stderr");
     // What the killed consumer had committed, against all that had been produced.

@@ -130,7 +130,12 @@ TEST_F(RealKafkaTest, AMillionEventsThroughKafkaEqualReplayEvenKilledTenTimes) {
   for (int round = 0; round < 10; ++round) {
     pid_t pid = Spawn(RunArgs("killed", "g-killed-" + std::to_string(round), "60"), dir_,
                       "/dev/null", "run-");
-    std::this_thread::sleep_for(std::chrono::milliseconds(300 + rng() % 700));
+    // Killed at a random moment after its first commit: while it consumes.
+    for (int i = 0; i < 600; ++i) {
+      if (ReadFile(dir_ / "run-stderr").find("so far") != std::string::npos) break;
+      std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(rng() % 800));
     if (kill(pid, SIGKILL) == 0 && Wait(pid) == 128 + SIGKILL) ++killed;
     const int64_t now = Accepted("killed");
     EXPECT_GE(now, before);
