@@ -308,6 +308,30 @@ TEST_F(KafkaCliTest, KillNineAtRandomMomentsLosesNothingAndCountsNothingTwice) {
   EXPECT_GT(killed_mid_stream, 0) << "no kill fell while a chunk was being consumed";
 }
 
+TEST_F(KafkaCliTest, AnOffsetTheBrokerNoLongerHasIsAnErrorNotAJump) {
+  Feed(60, 26);
+  ASSERT_EQ(RunToIdle("s", "g-range").exit_code, 0);
+  // Another broker, whose topic is empty: every offset the state holds is out of its range.
+  pid_t other = Spawn({"--config", config_, "broker"}, dir_, "/dev/null", "other-broker-");
+  std::string address;
+  for (int i = 0; i < 100 && address.empty(); ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    const std::string out = ReadFile(dir_ / "other-broker-stdout");
+    if (out.find('\n') != std::string::npos) address = out.substr(0, out.find('\n'));
+  }
+  ASSERT_FALSE(address.empty());
+  const std::string before = Dump("s", true);
+  CommandResult r = Flexwatch({"--config", config_, "run", "--brokers", address, "--group",
+                               "g-range", "--state", (dir_ / "s").string(), "--idle-exit", "20"},
+                              dir_);
+  kill(other, SIGTERM);
+  Wait(other);
+  EXPECT_EQ(r.exit_code, 2) << r.err;
+  EXPECT_NE(r.err.find("kafka flexwatch.events/"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("is no longer on the broker"), std::string::npos) << r.err;
+  EXPECT_EQ(Dump("s", true), before);  // nothing skipped, nothing re-read
+}
+
 TEST_F(KafkaCliTest, SigtermStopsCleanly) {
   Feed(60, 24);
   pid_t pid = Spawn({"--config", config_, "run", "--brokers", bootstrap_, "--group", "g-term",
