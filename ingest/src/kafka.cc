@@ -72,8 +72,12 @@ class Consumer {
         decoder_(options.decoder),
         writer_(&store) {}
   ~Consumer() {
-    if (rk_) rd_kafka_destroy(rk_);
-    if (producer_) rd_kafka_destroy(producer_);
+    if (rk_) rd_kafka_destroy_flags(rk_, destroy_flags_);
+    if (producer_) {
+      // What is not delivered stays in the outbox for the next run: nothing to wait for.
+      rd_kafka_purge(producer_, RD_KAFKA_PURGE_F_QUEUE | RD_KAFKA_PURGE_F_INFLIGHT);
+      rd_kafka_destroy(producer_);
+    }
   }
 
   Result<IngestCounts> Run();
@@ -115,6 +119,7 @@ class Consumer {
   bool assigned_ = false;                           // partitions were assigned at least once
   Clock::time_point last_activity_ = Clock::now();  // last message or assignment
   Clock::time_point last_broker_error_{};
+  int destroy_flags_ = 0;
   // Next offset per partition of what the pending commit holds, for the commit to Kafka.
   std::map<std::pair<std::string, int32_t>, int64_t> pending_offsets_;
 };
@@ -220,7 +225,7 @@ Status Consumer::Deliver() {
       break;
     }
   }
-  rd_kafka_flush(producer_, 30000);
+  rd_kafka_flush(producer_, 5000);  // what is not acknowledged by then stays in the outbox
   std::vector<uint64_t> delivered;
   for (size_t i = 0; i < msgs.size(); ++i)
     if (acked_[i]) delivered.push_back(seqs[i]);
@@ -344,7 +349,15 @@ Result<IngestCounts> Consumer::Run() {
   if (failure_.ok()) failure_ = Commit();
   if (failure_.ok() && control_.periodic) failure_ = control_.periodic();
   if (failure_.ok()) failure_ = Deliver();
-  rd_kafka_consumer_close(rk_);  // leaves the group (revocation commits what is left)
+  // Leaves the group (the revocation commits what is left). With the brokers unreachable that
+  // would wait on them: the state is committed already, so the process leaves without it and
+  // the group forgets the member when its session expires.
+  const bool unreachable = last_broker_error_ != Clock::time_point() &&
+                           Clock::now() - last_broker_error_ < std::chrono::seconds(10);
+  if (unreachable)
+    destroy_flags_ = RD_KAFKA_DESTROY_F_NO_CONSUMER_CLOSE;
+  else
+    rd_kafka_consumer_close(rk_);
   if (!failure_.ok()) return failure_;
   return total_;
 }
