@@ -91,4 +91,26 @@ inline CommandResult Flexwatch(const std::vector<std::string>& args, const fs::p
   return r;
 }
 
+// `inspect --dump` of a state: every record, or (everything = false) all but dead letters and
+// source positions, which name their source (a file's line, a topic's partition and offset) and
+// so differ between two routes to the same state.
+inline std::string DumpState(const fs::path& state, const fs::path& dir, bool everything) {
+  CommandResult r = Flexwatch({"inspect", "--state", state.string(), "--dump"}, dir);
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  if (everything) return r.out;
+  std::string out;
+  std::istringstream in(r.out);
+  for (std::string line; std::getline(in, line);)
+    if (line.rfind("dead\t", 0) != 0 && line.rfind("default\tpos/", 0) != 0) out += line + "\n";
+  return out;
+}
+
+// The events a state has applied (its `accepted` counter; 0 for a state not made yet).
+inline int64_t AcceptedCount(const fs::path& state, const fs::path& dir) {
+  if (!fs::exists(state / "CURRENT")) return 0;
+  CommandResult r = Flexwatch({"inspect", "--state", state.string()}, dir);
+  const size_t at = r.out.find("\"accepted\": ");
+  return at == std::string::npos ? 0 : std::stoll(r.out.substr(at + 12));
+}
+
 }  // namespace flexwatch::testing

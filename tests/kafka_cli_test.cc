@@ -121,22 +121,11 @@ class KafkaCliTest : public TempDirTest {
   // Every record except positions and dead letters, which name their source (file line or
   // topic, partition and offset).
   std::string Dump(const std::string& state, bool everything = false) {
-    CommandResult r = Flexwatch({"inspect", "--state", (dir_ / state).string(), "--dump"}, dir_);
-    EXPECT_EQ(r.exit_code, 0) << r.err;
-    if (everything) return r.out;
-    std::string out;
-    std::istringstream in(r.out);
-    for (std::string line; std::getline(in, line);)
-      if (line.rfind("dead\t", 0) != 0 && line.rfind("default\tpos/", 0) != 0) out += line + "\n";
-    return out;
+    return DumpState(dir_ / state, dir_, everything);
   }
-  // Events applied so far (the state's counter; 0 before any commit).
-  int64_t Accepted(const std::string& state) {
-    if (!fs::exists(dir_ / state / "CURRENT")) return 0;
-    CommandResult r = Flexwatch({"inspect", "--state", (dir_ / state).string()}, dir_);
-    const size_t at = r.out.find("\"accepted\": ");
-    return at == std::string::npos ? 0 : std::stoll(r.out.substr(at + 12));
-  }
+
+  int64_t Accepted(const std::string& state) { return AcceptedCount(dir_ / state, dir_); }
+
   std::string config_, bootstrap_;
   pid_t broker_ = -1;
 };

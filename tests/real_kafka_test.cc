@@ -75,28 +75,16 @@ class RealKafkaTest : public TempDirTest {
             group,         "--state",  (dir_ / state).string(),
             "--idle-exit", idle};
   }
-  std::string Dump(const std::string& state) {
-    CommandResult r = Flexwatch({"inspect", "--state", (dir_ / state).string(), "--dump"}, dir_);
-    EXPECT_EQ(r.exit_code, 0) << r.err;
-    std::string out;
-    std::istringstream in(r.out);
-    for (std::string line; std::getline(in, line);)
-      if (line.rfind("dead\t", 0) != 0 && line.rfind("default\tpos/", 0) != 0) out += line + "\n";
-    return out;
-  }
+  std::string Dump(const std::string& state) { return DumpState(dir_ / state, dir_, false); }
+
   std::string Announce(const std::string& state) {
     CommandResult a = Flexwatch(
         {"announce", "--state", (dir_ / state).string(), "--month", "2024-07", "--final"}, dir_);
     EXPECT_EQ(a.exit_code, 0) << a.err;
     return a.out;
   }
-  // Events applied so far (the state's counter).
-  int64_t Accepted(const std::string& state) {
-    if (!fs::exists(dir_ / state / "CURRENT")) return 0;
-    CommandResult r = Flexwatch({"inspect", "--state", (dir_ / state).string()}, dir_);
-    const size_t at = r.out.find("\"accepted\": ");
-    return at == std::string::npos ? 0 : std::stoll(r.out.substr(at + 12));
-  }
+  int64_t Accepted(const std::string& state) { return AcceptedCount(dir_ / state, dir_); }
+
   int64_t Lines(const std::string& path) {
     const std::string text = ReadFile(path);
     return std::count(text.begin(), text.end(), '\n');

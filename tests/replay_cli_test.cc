@@ -23,15 +23,7 @@ const char* kValid[] = {
 class ReplayCliTest : public TempDirTest {
  protected:
   std::string Dump(const fs::path& state, bool with_positions = true) {
-    CommandResult r = Flexwatch({"inspect", "--state", state.string(), "--dump"}, dir_);
-    EXPECT_EQ(r.exit_code, 0) << r.err;
-    if (with_positions) return r.out;
-    // Without dead letters and positions: those name source lines, which a shuffle moves.
-    std::string out;
-    std::istringstream in(r.out);
-    for (std::string line; std::getline(in, line);)
-      if (line.rfind("dead\t", 0) != 0 && line.rfind("default\tpos/", 0) != 0) out += line + "\n";
-    return out;
+    return DumpState(state, dir_, with_positions);
   }
   std::string Gen(const std::string& name, int workers, int months, int seed) {
     fs::path feed = dir_ / name;

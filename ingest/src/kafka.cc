@@ -40,23 +40,10 @@ bool ConsumerOnly(const std::string& key) {
 // partition and offset for its position.
 std::string KafkaDeadLetterJson(const Rejection& rej, std::string_view topic, int32_t partition,
                                 int64_t offset, std::string_view raw) {
-  std::string out = "{\"reason\":";
-  AppendJsonString(out, rej.message);
-  out += ",\"reason_code\":";
-  AppendJsonString(out, RejectCodeName(rej.code));
-  if (!rej.field.empty()) {
-    out += ",\"field\":";
-    AppendJsonString(out, rej.field);
-  }
-  out += ",\"source\":";
-  AppendJsonString(out, SourceOf(topic, partition));
-  out += ",\"topic\":";
-  AppendJsonString(out, topic);
-  out += ",\"partition\":" + std::to_string(partition) + ",\"offset\":" + std::to_string(offset) +
-         ",\"raw\":";
-  AppendJsonString(out, raw);
-  if (!IsUtf8(raw)) out += ",\"raw_base64\":\"" + Base64(raw) + "\"";
-  return out + "}";
+  return DeadLetterJsonAt(rej, SourceOf(topic, partition),
+                          ",\"topic\":" + JsonString(topic) + ",\"partition\":" +
+                              std::to_string(partition) + ",\"offset\":" + std::to_string(offset),
+                          raw, false);
 }
 
 // One consumer and its pending state. The rebalance callback and the poll loop run on the same

@@ -27,8 +27,8 @@ void Accumulate(IngestCounts& total, const IngestCounts& c) {
 
 std::string SourceName(const std::string& input) { return input == "-" ? "<stdin>" : input; }
 
-std::string DeadLetterJson(const Rejection& rej, std::string_view source, int64_t line,
-                           std::string_view raw, bool truncated) {
+std::string DeadLetterJsonAt(const Rejection& rej, std::string_view source,
+                             std::string_view position, std::string_view raw, bool truncated) {
   std::string out = "{\"reason\":";
   AppendJsonString(out, rej.message);
   out += ",\"reason_code\":";
@@ -39,12 +39,18 @@ std::string DeadLetterJson(const Rejection& rej, std::string_view source, int64_
   }
   out += ",\"source\":";
   AppendJsonString(out, source);
-  out += ",\"line\":" + std::to_string(line) + ",\"raw\":";
+  out += position;
+  out += ",\"raw\":";
   AppendJsonString(out, raw);
   if (!IsUtf8(raw)) out += ",\"raw_base64\":\"" + Base64(raw) + "\"";
   if (truncated) out += ",\"raw_truncated\":true";
   out += "}";
   return out;
+}
+
+std::string DeadLetterJson(const Rejection& rej, std::string_view source, int64_t line,
+                           std::string_view raw, bool truncated) {
+  return DeadLetterJsonAt(rej, source, ",\"line\":" + std::to_string(line), raw, truncated);
 }
 
 Result<IngestCounts> ReplayFiles(Store& store, const std::vector<std::string>& inputs,

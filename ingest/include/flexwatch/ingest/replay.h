@@ -40,6 +40,10 @@ struct ReplayProgress {
 // only when the input was not UTF-8) and raw_truncated (only for an over-long line).
 std::string DeadLetterJson(const Rejection& rej, std::string_view source, int64_t line,
                            std::string_view raw, bool truncated);
+// As DeadLetterJson, with `position` (JSON members, each led by a comma) where the line goes: a
+// Kafka message's topic, partition and offset.
+std::string DeadLetterJsonAt(const Rejection& rej, std::string_view source,
+                             std::string_view position, std::string_view raw, bool truncated);
 
 // Replays `inputs` ("-" is stdin) into `store`. Stops only on an unreadable input or a state
 // error; bad lines are dead letters. `progress` (optional) is called now and then.
