@@ -321,26 +321,6 @@ TEST_F(KafkaCliTest, AnOffsetTheBrokerNoLongerHasIsAnErrorNotAJump) {
   EXPECT_EQ(Dump("s", true), before);  // nothing skipped, nothing re-read
 }
 
-TEST_F(KafkaCliTest, SigtermStopsPromptlyEvenWithTheBrokerGone) {
-  Feed(60, 27);
-  pid_t run = Spawn({"--config", config_, "run", "--brokers", bootstrap_, "--group", "g-gone",
-                     "--state", (dir_ / "s").string()},
-                    dir_, "/dev/null", "run-");
-  for (int i = 0; i < 600; ++i) {
-    if (ReadFile(dir_ / "run-stderr").find("so far") != std::string::npos) break;
-    std::this_thread::sleep_for(std::chrono::milliseconds(50));
-  }
-  kill(broker_, SIGTERM);
-  Wait(broker_);
-  broker_ = -1;
-  std::this_thread::sleep_for(std::chrono::seconds(2));
-  const auto start = std::chrono::steady_clock::now();
-  kill(run, SIGTERM);
-  EXPECT_EQ(Wait(run), 0) << ReadFile(dir_ / "run-stderr");
-  EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::seconds(40));
-  EXPECT_GT(Accepted("s"), 0);  // what it had read is in the state
-}
-
 TEST_F(KafkaCliTest, SigtermStopsCleanly) {
   Feed(60, 24);
   pid_t pid = Spawn({"--config", config_, "run", "--brokers", bootstrap_, "--group", "g-term",
