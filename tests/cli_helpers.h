@@ -82,6 +82,20 @@ inline int Wait(pid_t pid) {
   return 128 + WTERMSIG(status);
 }
 
+// Wait, but a child still running after `seconds` is killed (-9) and reported as -1, so that a
+// hang fails the test instead of stalling the suite.
+inline int WaitAtMost(pid_t pid, int seconds) {
+  for (int i = 0; i < seconds * 20; ++i) {
+    int status = 0;
+    if (waitpid(pid, &status, WNOHANG) == pid)
+      return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+    usleep(50 * 1000);
+  }
+  kill(pid, SIGKILL);
+  Wait(pid);
+  return -1;
+}
+
 inline CommandResult Flexwatch(const std::vector<std::string>& args, const fs::path& dir,
                                const std::string& stdin_path = "/dev/null") {
   CommandResult r;

@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <chrono>
 #include <map>
+#include <numeric>
 #include <random>
 #include <set>
 #include <thread>
@@ -58,6 +59,64 @@ std::vector<Received> ReadTopic(const std::string& brokers, const std::string& t
   rd_kafka_consumer_close(rk);
   rd_kafka_destroy(rk);
   return out;
+}
+
+// The offsets `group` has committed on the broker for `topic`'s partitions.
+std::vector<int64_t> CommittedOffsets(const std::string& brokers, const std::string& group,
+                                      const std::string& topic, int partitions) {
+  char err[512];
+  rd_kafka_conf_t* conf = rd_kafka_conf_new();
+  rd_kafka_conf_set(conf, "bootstrap.servers", brokers.c_str(), err, sizeof err);
+  rd_kafka_conf_set(conf, "group.id", group.c_str(), err, sizeof err);
+  rd_kafka_t* rk = rd_kafka_new(RD_KAFKA_CONSUMER, conf, err, sizeof err);
+  rd_kafka_topic_partition_list_t* parts = rd_kafka_topic_partition_list_new(partitions);
+  for (int p = 0; p < partitions; ++p) rd_kafka_topic_partition_list_add(parts, topic.c_str(), p);
+  std::vector<int64_t> out;
+  EXPECT_EQ(rd_kafka_committed(rk, parts, 10000), RD_KAFKA_RESP_ERR_NO_ERROR);
+  for (int p = 0; p < partitions; ++p) out.push_back(parts->elems[p].offset);
+  rd_kafka_topic_partition_list_destroy(parts);
+  rd_kafka_destroy(rk);
+  return out;
+}
+
+// Joins `group` as another member would, commits `offset` for every partition of `topic`, and
+// leaves.
+void CommitOffsets(const std::string& brokers, const std::string& group, const std::string& topic,
+                   int partitions, int64_t offset) {
+  char err[512];
+  rd_kafka_conf_t* conf = rd_kafka_conf_new();
+  rd_kafka_conf_set(conf, "bootstrap.servers", brokers.c_str(), err, sizeof err);
+  rd_kafka_conf_set(conf, "group.id", group.c_str(), err, sizeof err);
+  rd_kafka_conf_set(conf, "enable.auto.commit", "false", err, sizeof err);
+  // As short as flexwatch's own in these tests: the embedded broker holds the group's next
+  // rebalance for the session timeout of the member that joined last.
+  rd_kafka_conf_set(conf, "session.timeout.ms", "6000", err, sizeof err);
+  rd_kafka_t* rk = rd_kafka_new(RD_KAFKA_CONSUMER, conf, err, sizeof err);
+  rd_kafka_poll_set_consumer(rk);
+  rd_kafka_topic_partition_list_t* topics = rd_kafka_topic_partition_list_new(1);
+  rd_kafka_topic_partition_list_add(topics, topic.c_str(), RD_KAFKA_PARTITION_UA);
+  rd_kafka_subscribe(rk, topics);
+  rd_kafka_topic_partition_list_destroy(topics);
+  rd_kafka_topic_partition_list_t* parts = nullptr;
+  for (int i = 0; i < 300; ++i) {
+    if (rd_kafka_message_t* m = rd_kafka_consumer_poll(rk, 100)) rd_kafka_message_destroy(m);
+    if (parts) rd_kafka_topic_partition_list_destroy(parts);
+    rd_kafka_assignment(rk, &parts);
+    if (parts->cnt == partitions) break;
+  }
+  ASSERT_EQ(parts->cnt, partitions);
+  for (int p = 0; p < parts->cnt; ++p) parts->elems[p].offset = offset;
+  EXPECT_EQ(rd_kafka_commit(rk, parts, /*async=*/0), RD_KAFKA_RESP_ERR_NO_ERROR);
+  rd_kafka_topic_partition_list_destroy(parts);
+  rd_kafka_consumer_close(rk);
+  rd_kafka_destroy(rk);
+}
+
+// The "events" line of `inspect`: accepted, duplicates and rejected, as counted.
+std::string EventCounts(const fs::path& state, const fs::path& dir) {
+  const std::string out = Flexwatch({"inspect", "--state", state.string()}, dir).out;
+  const size_t at = out.find("\"events\"");
+  return at == std::string::npos ? "" : out.substr(at, out.find('\n', at) - at);
 }
 
 class KafkaCliTest : public TempDirTest {
@@ -240,6 +299,45 @@ TEST_F(KafkaCliTest, OffsetsComeFromTheStateNotTheBroker) {
   EXPECT_EQ(Dump("first", true), Dump("second", true));
 }
 
+TEST_F(KafkaCliTest, AConsumerThatLeavesAndRejoinsResumesFromTheState) {
+  CommandResult g = Flexwatch({"gen", "--workers", "120", "--months", "1", "--seed", "28"}, dir_);
+  ASSERT_EQ(g.exit_code, 0);
+  const size_t half = g.out.find('\n', g.out.size() / 2) + 1;
+  const int64_t first_lines = std::count(g.out.begin(), g.out.begin() + half, '\n');
+  WriteFile(dir_ / "first.ndjson", g.out.substr(0, half));
+  WriteFile(dir_ / "second.ndjson", g.out.substr(half));
+  WriteFile(dir_ / "all.ndjson", g.out);
+  auto produce = [&](const std::string& file) {
+    ASSERT_EQ(
+        Flexwatch({"--config", config_, "produce", "--brokers", bootstrap_, (dir_ / file).string()},
+                  dir_)
+            .exit_code,
+        0);
+  };
+  produce("first.ndjson");
+  ASSERT_EQ(RunToIdle("s", "g-rejoin").exit_code, 0);
+  // What it read is committed to the broker too, for lag tools: every message of the first half.
+  std::vector<int64_t> committed = CommittedOffsets(bootstrap_, "g-rejoin", "flexwatch.events", 4);
+  EXPECT_EQ(std::accumulate(committed.begin(), committed.end(), int64_t{0}), first_lines);
+  // While it is away the group's offsets on the broker go back to the start; it rejoins and
+  // takes up where its state says, so nothing is read twice (the counts of duplicates and
+  // rejections would show it) and the second half is all applied.
+  CommitOffsets(bootstrap_, "g-rejoin", "flexwatch.events", 4, 0);
+  produce("second.ndjson");
+  ASSERT_EQ(RunToIdle("s", "g-rejoin").exit_code, 0);
+  ASSERT_EQ(
+      Flexwatch({"replay", "--state", (dir_ / "file").string(), (dir_ / "all.ndjson").string()},
+                dir_)
+          .exit_code,
+      0);
+  EXPECT_EQ(Dump("s"), Dump("file"));
+  EXPECT_EQ(EventCounts(dir_ / "s", dir_), EventCounts(dir_ / "file", dir_));
+  EXPECT_NE(EventCounts(dir_ / "s", dir_).find("\"duplicates\": "), std::string::npos);
+  committed = CommittedOffsets(bootstrap_, "g-rejoin", "flexwatch.events", 4);
+  EXPECT_EQ(std::accumulate(committed.begin(), committed.end(), int64_t{0}),
+            std::count(g.out.begin(), g.out.end(), '\n'));
+}
+
 TEST_F(KafkaCliTest, KillNineAtRandomMomentsLosesNothingAndCountsNothingTwice) {
   // Not produced yet: the feed goes to the broker in chunks, each while a consumer is running,
   // and the consumer is killed while it reads the chunk.
@@ -319,6 +417,25 @@ TEST_F(KafkaCliTest, AnOffsetTheBrokerNoLongerHasIsAnErrorNotAJump) {
   EXPECT_NE(r.err.find("kafka flexwatch.events/"), std::string::npos) << r.err;
   EXPECT_NE(r.err.find("is no longer on the broker"), std::string::npos) << r.err;
   EXPECT_EQ(Dump("s", true), before);  // nothing skipped, nothing re-read
+}
+
+TEST_F(KafkaCliTest, SigtermStopsEvenWithTheBrokerGone) {
+  Feed(60, 27);
+  pid_t run = Spawn({"--config", config_, "run", "--brokers", bootstrap_, "--group", "g-gone",
+                     "--state", (dir_ / "s").string()},
+                    dir_, "/dev/null", "run-");
+  for (int i = 0; i < 600; ++i) {
+    if (ReadFile(dir_ / "run-stderr").find("so far") != std::string::npos) break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  kill(broker_, SIGTERM);
+  Wait(broker_);
+  broker_ = -1;
+  std::this_thread::sleep_for(std::chrono::seconds(2));
+  kill(run, SIGTERM);
+  // The group leave is given a bounded time; a hang would be killed and fail here.
+  EXPECT_EQ(WaitAtMost(run, 90), 0) << ReadFile(dir_ / "run-stderr");
+  EXPECT_GT(Accepted("s"), 0);  // what it had read is in the state
 }
 
 TEST_F(KafkaCliTest, SigtermStopsCleanly) {

@@ -80,6 +80,7 @@ class Consumer {
   }
   void OnRebalance(rd_kafka_t* rk, rd_kafka_resp_err_t err, rd_kafka_topic_partition_list_t* parts);
   Status Commit();
+  void Leave();
   void Handle(const rd_kafka_message_t& m);
   // Produces what the outbox holds and forgets what the broker acknowledged.
   Status Deliver();
@@ -223,6 +224,29 @@ Status Consumer::Deliver() {
   return store_.DeleteOutbox(delivered);
 }
 
+void Consumer::Leave() {
+  // The state is committed already: leaving the group only spares the others a session timeout.
+  // With the coordinator unreachable a leave would wait on it, so it gets a bounded time, and
+  // then the process goes without it (the group forgets the member when its session expires).
+  constexpr auto kLeaveTimeout = std::chrono::seconds(10);
+  rd_kafka_queue_t* q = rd_kafka_queue_new(rk_);
+  if (rd_kafka_error_t* e = rd_kafka_consumer_close_queue(rk_, q)) {
+    rd_kafka_error_destroy(e);
+  } else {
+    // The revocation comes through this queue as an event.
+    const auto deadline = Clock::now() + kLeaveTimeout;
+    while (!rd_kafka_consumer_closed(rk_) && Clock::now() < deadline) {
+      rd_kafka_event_t* ev = rd_kafka_queue_poll(q, 100);
+      if (!ev) continue;
+      if (rd_kafka_event_type(ev) == RD_KAFKA_EVENT_REBALANCE)
+        OnRebalance(rk_, rd_kafka_event_error(ev), rd_kafka_event_topic_partition_list(ev));
+      rd_kafka_event_destroy(ev);
+    }
+  }
+  if (!rd_kafka_consumer_closed(rk_)) destroy_flags_ = RD_KAFKA_DESTROY_F_NO_CONSUMER_CLOSE;
+  rd_kafka_queue_destroy(q);
+}
+
 Result<IngestCounts> Consumer::Run() {
   rd_kafka_conf_t* conf = rd_kafka_conf_new();
   std::map<std::string, std::string> settings = {
@@ -336,15 +360,7 @@ Result<IngestCounts> Consumer::Run() {
   if (failure_.ok()) failure_ = Commit();
   if (failure_.ok() && control_.periodic) failure_ = control_.periodic();
   if (failure_.ok()) failure_ = Deliver();
-  // Leaves the group (the revocation commits what is left). With the brokers unreachable that
-  // would wait on them: the state is committed already, so the process leaves without it and
-  // the group forgets the member when its session expires.
-  const bool unreachable = last_broker_error_ != Clock::time_point() &&
-                           Clock::now() - last_broker_error_ < std::chrono::seconds(10);
-  if (unreachable)
-    destroy_flags_ = RD_KAFKA_DESTROY_F_NO_CONSUMER_CLOSE;
-  else
-    rd_kafka_consumer_close(rk_);
+  Leave();
   if (!failure_.ok()) return failure_;
   return total_;
 }
