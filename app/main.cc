@@ -264,6 +264,26 @@ struct RunArgs {
   double idle_exit = 0;
 };
 
+// The monitor's periodic work: the open months re-evaluated, a level change an alert in the
+// outbox; and once the topics have been quiet for kafka.quiet_close_seconds, the months whose
+// grace has passed in wall-clock time closed.
+std::function<fw::Status(double)> AlertingPeriodic(
+    fw::Store* st, const fw::RuleSet* rules, const fw::KafkaOptions& kafka,
+    std::function<void(std::vector<fw::Alert>)> on_alerts) {
+  return [st, rules, topic = kafka.alerts_topic, quiet_close = kafka.quiet_close_seconds,
+          on_alerts = std::move(on_alerts)](double quiet_seconds) -> fw::Status {
+    std::optional<fw::TimestampMs> quiet_now;
+    if (quiet_seconds >= quiet_close)
+      quiet_now = std::chrono::duration_cast<std::chrono::milliseconds>(
+                      std::chrono::system_clock::now().time_since_epoch())
+                      .count();
+    auto written = fw::EvaluateAndAlert(*st, *rules, topic, quiet_now);
+    if (!written.ok()) return written.status();
+    on_alerts(std::move(*written));
+    return fw::Status::OK();
+  };
+}
+
 // The long-running monitor: consumes the topics into the state until stopped (or idle).
 int RunMonitor(const fw::Config& cfg, const RunArgs& a) {
   fw::KafkaOptions kafka = cfg.kafka;
@@ -309,14 +329,10 @@ int RunMonitor(const fw::Config& cfg, const RunArgs& a) {
     // Open months re-evaluated as data arrives: level changes become alerts.
     fw::Store* st = store->get();
     const fw::RuleSet* rules = &*cfg.rules;
-    const std::string topic = kafka.alerts_topic;
     control.periodic_interval_ms = kafka.evaluate_interval_ms;
-    control.periodic = [st, rules, topic, &alerts]() -> fw::Status {
-      auto written = fw::EvaluateAndAlert(*st, *rules, topic);
-      if (!written.ok()) return written.status();
-      alerts += static_cast<int64_t>(written->size());
-      return fw::Status::OK();
-    };
+    control.periodic = AlertingPeriodic(st, rules, kafka, [&alerts](std::vector<fw::Alert> a) {
+      alerts += static_cast<int64_t>(a.size());
+    });
   }
   auto counts = fw::ConsumeKafka(**store, kafka, cfg.ingest, control);
   if (!counts.ok()) return Fail("run: " + counts.status().message());
@@ -436,12 +452,9 @@ int RunDemo(const fw::Config& cfg, const std::string& dir, fw::GenOptions o) {
     };
     fw::Store* st = store->get();
     control.periodic_interval_ms = cfg.kafka.evaluate_interval_ms;
-    control.periodic = [&]() -> fw::Status {
-      auto written = fw::EvaluateAndAlert(*st, **rules, kafka.alerts_topic);
-      if (!written.ok()) return written.status();
-      alerts.insert(alerts.end(), written->begin(), written->end());
-      return fw::Status::OK();
-    };
+    control.periodic = AlertingPeriodic(st, &**rules, kafka, [&alerts](std::vector<fw::Alert> a) {
+      alerts.insert(alerts.end(), a.begin(), a.end());
+    });
     fw::Result<fw::IngestCounts> consumer_result = fw::IngestCounts{};
     std::thread consumer([&]() {
       consumer_result = fw::ConsumeKafka(**store, kafka, cfg.ingest, control);

@@ -289,6 +289,49 @@ TEST_F(KafkaCliTest, EveryLevelChangeIsOneAlertWithOneId) {
   EXPECT_EQ(all_ids.size(), after.size());
 }
 
+TEST_F(KafkaCliTest, AQuietMonthClosesInWallClockTime) {
+  // July 2024's grace has long passed in wall-clock time, but no event says so: once the topic
+  // has been quiet for quiet_close_seconds the month closes, and its final levels are alerted.
+  std::string config = ReadFile(config_);
+  for (const auto& [from, to] : std::vector<std::pair<std::string, std::string>>{
+           {"quiet_close_seconds: 600", "quiet_close_seconds: 1"},
+           {"evaluate_interval_ms: 5000", "evaluate_interval_ms: 300"}}) {
+    ASSERT_NE(config.find(from), std::string::npos) << from;
+    config.replace(config.find(from), from.size(), to);
+  }
+  WriteFile(dir_ / "quiet.yaml", config);
+  Feed(120, 29);
+  CommandResult run =
+      Flexwatch({"--config", (dir_ / "quiet.yaml").string(), "run", "--brokers", bootstrap_,
+                 "--group", "g-quiet", "--state", (dir_ / "s").string(), "--idle-exit", "4"},
+                dir_);
+  ASSERT_EQ(run.exit_code, 0) << run.err;
+  const std::string announcement =
+      Flexwatch({"announce", "--state", (dir_ / "s").string(), "--month", "2024-07"}, dir_).out;
+  EXPECT_NE(announcement.find("\"final\": true"), std::string::npos) << announcement;
+  EXPECT_NE(announcement.find("\"status\": \"quiet_closed\""), std::string::npos);
+  EXPECT_NE(announcement.find("\"closed_at\": \""), std::string::npos);
+  // The same levels as closing it by hand, and each is alerted final once.
+  std::string closed =
+      Flexwatch({"announce", "--state", (dir_ / "s").string(), "--month", "2024-07", "--final"},
+                dir_)
+          .out;
+  auto platforms = [](const std::string& a) { return a.substr(a.find("\"platforms\"")); };
+  EXPECT_EQ(platforms(announcement), platforms(closed));
+  std::set<std::string> finals, ids;
+  std::vector<Received> alerts = ReadTopic(bootstrap_, "flexwatch.alerts", 4);
+  for (const Received& a : alerts) {
+    ids.insert(Field(a.payload, "alert_id"));
+    if (Field(a.payload, "final") == "true")
+      EXPECT_TRUE(
+          finals.insert(Field(a.payload, "platform_id") + "/" + Field(a.payload, "dimension"))
+              .second)
+          << a.payload;
+  }
+  EXPECT_FALSE(finals.empty());
+  EXPECT_EQ(ids.size(), alerts.size());
+}
+
 TEST_F(KafkaCliTest, OffsetsComeFromTheStateNotTheBroker) {
   Feed(120, 22);
   ASSERT_EQ(RunToIdle("first", "g-same").exit_code, 0);

@@ -18,7 +18,11 @@ std::string FinalKey(Period p) { return "alerted-final/" + FormatPeriod(p); }
 }  // namespace
 
 Result<std::vector<Alert>> EvaluateAndAlert(Store& store, const RuleSet& rules,
-                                            const std::string& alerts_topic) {
+                                            const std::string& alerts_topic,
+                                            std::optional<TimestampMs> quiet_now) {
+  if (quiet_now)
+    if (auto closed = CloseQuietMonths(store, rules, *quiet_now); !closed.ok())
+      return closed.status();
   std::vector<Alert> alerts;
   rocksdb::WriteBatch batch;
   std::vector<OutboxMessage> messages;

@@ -61,6 +61,7 @@ std::string MonthlyJson(const MonthEvaluation& m, const RuleSet& rules) {
                   ",\n  \"finality\": {\"status\": " + Q(m.finality) +
                   ", \"watermark\": " + (m.watermark ? Q(FormatBeijing(*m.watermark)) : "null") +
                   ", \"final_at\": " + Q(FormatBeijing(m.final_at)) +
+                  (m.closed_at ? ", \"closed_at\": " + Q(FormatBeijing(*m.closed_at)) : "") +
                   "},\n  \"rules\": " + RulesStampJson(rules) + ",\n  \"platforms\": [";
   for (size_t i = 0; i < m.platforms.size(); ++i) {
     const PlatformScore& ps = m.platforms[i];

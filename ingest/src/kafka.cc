@@ -81,6 +81,12 @@ class Consumer {
   void OnRebalance(rd_kafka_t* rk, rd_kafka_resp_err_t err, rd_kafka_topic_partition_list_t* parts);
   Status Commit();
   void Leave();
+  // Seconds since the last message, assignment or broker error.
+  double SinceActivity(Clock::time_point now) const {
+    return std::chrono::duration<double>(now - std::max(last_activity_, last_broker_error_))
+        .count();
+  }
+  double QuietSeconds(Clock::time_point now) const { return assigned_ ? SinceActivity(now) : 0; }
   void Handle(const rd_kafka_message_t& m);
   // Produces what the outbox holds and forgets what the broker acknowledged.
   Status Deliver();
@@ -341,13 +347,12 @@ Result<IngestCounts> Consumer::Run() {
     }
     if (control_.periodic && failure_.ok() && now - last_periodic >= periodic_interval) {
       if (Status s = Commit(); !s.ok()) failure_ = s;
-      if (failure_.ok()) failure_ = control_.periodic();
+      if (failure_.ok()) failure_ = control_.periodic(QuietSeconds(now));
       if (failure_.ok()) failure_ = Deliver();
       last_periodic = Clock::now();
     }
     if (control_.idle_exit_seconds > 0) {
-      const double idle =
-          std::chrono::duration<double>(now - std::max(last_activity_, last_broker_error_)).count();
+      const double idle = SinceActivity(now);
       if (assigned_ && idle >= control_.idle_exit_seconds) break;
       if (!assigned_ && idle >= std::max(control_.idle_exit_seconds, kJoinGraceSeconds)) {
         failure_ = Status::IOError("no partition of the topics was assigned within " +
@@ -358,7 +363,7 @@ Result<IngestCounts> Consumer::Run() {
     }
   }
   if (failure_.ok()) failure_ = Commit();
-  if (failure_.ok() && control_.periodic) failure_ = control_.periodic();
+  if (failure_.ok() && control_.periodic) failure_ = control_.periodic(QuietSeconds(Clock::now()));
   if (failure_.ok()) failure_ = Deliver();
   Leave();
   if (!failure_.ok()) return failure_;

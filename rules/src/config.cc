@@ -358,7 +358,7 @@ Result<Config> ParseConfig(const std::string& text, const std::string& name) {
       if (Status s = CheckKeys(
               k, "kafka",
               {"brokers", "topics", "group", "client", "embedded_partitions", "commit_interval_ms",
-               "dead_letter_topic", "alerts_topic", "evaluate_interval_ms"});
+               "dead_letter_topic", "alerts_topic", "evaluate_interval_ms", "quiet_close_seconds"});
           !s.ok())
         return fail(s);
       auto text = [&](const char* key, std::string& out) -> Status {
@@ -403,6 +403,10 @@ Result<Config> ParseConfig(const std::string& text, const std::string& name) {
         return fail(s);
       if (Status s = Read<int>(k, "kafka", "evaluate_interval_ms", cfg.kafka.evaluate_interval_ms,
                                100, 86400000);
+          !s.ok())
+        return fail(s);
+      if (Status s = Read<int>(k, "kafka", "quiet_close_seconds", cfg.kafka.quiet_close_seconds, 1,
+                               31 * 86400);
           !s.ok())
         return fail(s);
     }

@@ -1,5 +1,7 @@
 #include "flexwatch/rules/evaluate.h"
 
+#include <rocksdb/write_batch.h>
+
 #include <algorithm>
 
 #include "flexwatch/core/decimal.h"
@@ -9,6 +11,9 @@ namespace flexwatch {
 namespace {
 
 using i128 = __int128;
+
+// Meta key of a month closed in wall-clock time: its value is that time, in ms.
+std::string QuietClosedKey(Period p) { return "quiet-closed/" + FormatPeriod(p); }
 
 // The form in force at instant `t`: the latest `signed` at or before it that no later
 // `terminated` of the same form (at or before `t`) ended. REQUIRES: contracts in key order
@@ -299,8 +304,30 @@ void DecideFinality(Store& store, const RuleSet& rules, Period p, bool close,
   out.watermark.reset();
   if (auto max_ts = store.MaxEventTime()) out.watermark = *max_ts - rules.allowed_lateness_ms;
   const bool grace_passed = out.watermark && *out.watermark >= out.final_at;
-  out.final = close || grace_passed;
-  out.finality = close ? "closed" : grace_passed ? "grace_passed" : "open";
+  out.closed_at.reset();
+  if (!close && !grace_passed)
+    if (auto at = store.GetMeta(QuietClosedKey(p))) out.closed_at = std::stoll(*at);
+  out.final = close || grace_passed || out.closed_at;
+  out.finality = close           ? "closed"
+                 : grace_passed  ? "grace_passed"
+                 : out.closed_at ? "quiet_closed"
+                                 : "open";
+}
+
+Result<std::vector<Period>> CloseQuietMonths(Store& store, const RuleSet& rules,
+                                             TimestampMs wall_now) {
+  std::vector<Period> closed;
+  rocksdb::WriteBatch batch;
+  for (Period p : store.Periods()) {
+    MonthEvaluation m;
+    DecideFinality(store, rules, p, false, m);
+    if (m.final || wall_now - rules.allowed_lateness_ms < m.final_at) continue;
+    batch.Put(store.cf(Cf::kMeta), QuietClosedKey(p), std::to_string(wall_now));
+    closed.push_back(p);
+  }
+  if (batch.Count() > 0)
+    if (Status s = store.Write(batch); !s.ok()) return s;
+  return closed;
 }
 
 Result<MonthEvaluation> EvaluateMonth(Store& store, const RuleSet& rules, Period p,

@@ -133,6 +133,11 @@ class EvaluateTest : public ::testing::Test {
     auto counts = ReplayFiles(**store, {feed.string()}, ReplayOptions{});
     EXPECT_TRUE(counts.ok());
     EXPECT_EQ(counts->rejected, 0) << "a test line is invalid";
+    if (quiet_now_) {
+      auto closed = CloseQuietMonths(**store, rules_, *quiet_now_);
+      EXPECT_TRUE(closed.ok());
+      closed_ = closed.ok() ? *closed : std::vector<Period>{};
+    }
     verdicts_.clear();
     findings_.clear();
     EvaluateOptions eo;
@@ -171,6 +176,9 @@ class EvaluateTest : public ::testing::Test {
   std::map<std::string, Verdict> verdicts_;
   std::vector<std::string> findings_;
   int ids_ = 0, runs_ = 0;
+  // When set, Evaluate first closes the months quiet at this wall-clock time (into closed_).
+  std::optional<TimestampMs> quiet_now_;
+  std::vector<Period> closed_;
 };
 
 // --- tiers ---
@@ -465,6 +473,39 @@ TEST_F(EvaluateTest, AMissingSchemeIsPendingBeforeTheGraceAndUnpaidAfter) {
   EXPECT_EQ(V("p", "w").outcome[kUp], Outcome::kAffected);
   EXPECT_TRUE(V("p", "w").schemes[2].missing);
   EXPECT_EQ(Of(m, "p").dimensions[kUp].findings.at("missing_scheme"), 1);
+}
+
+TEST_F(EvaluateTest, AQuietMonthClosesInWallClockTime) {
+  Work("p", "w", 120);
+  PayAll("p", "w", 6821);
+  lines_.erase(std::remove_if(lines_.begin(), lines_.end(),
+                              [](const std::string& l) {
+                                return l.find("\"unemployment\"") != std::string::npos;
+                              }),
+               lines_.end());
+  // Nothing arrives after July, so the watermark stays there; the wall clock, less the same
+  // 24 h of allowed lateness, closes the month once it passes 2024-09-15 00:00 Beijing.
+  quiet_now_ = *ParseRfc3339("2024-09-15T23:59:59+08:00");
+  MonthEvaluation m = Evaluate("2024-07", /*close=*/false);
+  EXPECT_FALSE(m.final);
+  EXPECT_EQ(m.finality, "open");
+  EXPECT_TRUE(closed_.empty());
+  EXPECT_EQ(V("p", "w").outcome[kUp], Outcome::kPending);
+  quiet_now_ = *ParseRfc3339("2024-09-16T00:00:00+08:00");
+  m = Evaluate("2024-07", false);
+  EXPECT_TRUE(m.final);
+  EXPECT_EQ(m.finality, "quiet_closed");
+  ASSERT_TRUE(m.closed_at);
+  EXPECT_EQ(*m.closed_at, *quiet_now_);
+  EXPECT_EQ(closed_, std::vector<Period>{*ParsePeriod("2024-07")});
+  EXPECT_EQ(V("p", "w").outcome[kUp], Outcome::kAffected);
+  EXPECT_TRUE(V("p", "w").schemes[2].missing);
+  // A month already final in event time is not closed again: its finality stays the grace's.
+  Clock("2024-09-16T00:00:00+08:00");
+  m = Evaluate("2024-07", false);
+  EXPECT_EQ(m.finality, "grace_passed");
+  EXPECT_FALSE(m.closed_at);
+  EXPECT_TRUE(closed_.empty());
 }
 
 TEST_F(EvaluateTest, FinalClosesThePeriodWhateverTheWatermark) {

@@ -4,6 +4,7 @@
 // so that a re-delivery, or the same alert made again after a crash, carries the same id.
 #pragma once
 
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -17,10 +18,12 @@ struct Alert {
 };
 
 // Evaluates every month in the state not yet alerted as final (provisional levels, or final
-// ones once the grace has passed in event time), compares each platform-dimension level with
-// the one the state remembers (green when none), and writes an alert for each change, with the
-// new levels, in one batch. Returns the alerts written.
+// ones once the grace has passed), compares each platform-dimension level with the one the
+// state remembers (green when none), and writes an alert for each change, with the new levels,
+// in one batch. `quiet_now`, the wall-clock time, is given when the topics have been quiet long
+// enough for months to close in wall-clock time (CloseQuietMonths). Returns the alerts written.
 Result<std::vector<Alert>> EvaluateAndAlert(Store& store, const RuleSet& rules,
-                                            const std::string& alerts_topic);
+                                            const std::string& alerts_topic,
+                                            std::optional<TimestampMs> quiet_now = std::nullopt);
 
 }  // namespace flexwatch

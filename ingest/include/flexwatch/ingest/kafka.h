@@ -33,6 +33,10 @@ struct KafkaOptions {
   int commit_interval_ms = 500;
   // How often `run` re-evaluates the open months while data arrives (provisional levels).
   int evaluate_interval_ms = 5000;
+  // A quiet month still closes: once no message has arrived for this long (and the brokers are
+  // reachable), months whose grace has passed in wall-clock time are final. Long enough that a
+  // pause in a backfill does not close months whose data is still to come.
+  int quiet_close_seconds = 600;
 };
 
 struct ConsumeControl {
@@ -44,8 +48,10 @@ struct ConsumeControl {
   std::function<void(const IngestCounts&)> on_commit;
   // Called on the consumer's thread every `interval_ms` while it runs, between commits, and once
   // more before it returns (optional): the place for work that writes the state too, such as
-  // evaluating open months and writing alerts to the outbox. A failure stops the consumer.
-  std::function<Status()> periodic;
+  // evaluating open months and writing alerts to the outbox. Its argument is how long the topics
+  // have been quiet: seconds since the last message or broker error (0 before an assignment).
+  // A failure stops the consumer.
+  std::function<Status(double quiet_seconds)> periodic;
   int periodic_interval_ms = 5000;
 };
 

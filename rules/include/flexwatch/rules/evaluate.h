@@ -116,9 +116,12 @@ struct PlatformScore {
 struct MonthEvaluation {
   Period period = 0;
   bool final = false;
-  std::string finality;  // "closed" (--final), "grace_passed", or "open"
+  // "closed" (--final), "grace_passed" (in event time), "quiet_closed" (in wall-clock time while
+  // the topics were quiet, see CloseQuietMonths), or "open".
+  std::string finality;
   std::optional<TimestampMs> watermark;
   TimestampMs final_at = 0;              // when the grace passes, in event time
+  std::optional<TimestampMs> closed_at;  // quiet_closed: the wall-clock time it closed
   std::vector<PlatformScore> platforms;  // by platform_id
 };
 
@@ -146,6 +149,13 @@ void DecideFinality(Store& store, const RuleSet& rules, Period p, bool close, Mo
 
 Result<MonthEvaluation> EvaluateMonth(Store& store, const RuleSet& rules, Period p,
                                       const EvaluateOptions& options);
+
+// A quiet month still closes: marks final in the state every month whose grace has passed in
+// wall-clock time (`wall_now` less the allowed lateness is at or past its final_at) but not in
+// event time. REQUIRES: no message has arrived for a while (the caller's judgement of "quiet").
+// Returns the periods it closed.
+Result<std::vector<Period>> CloseQuietMonths(Store& store, const RuleSet& rules,
+                                             TimestampMs wall_now);
 
 }  // namespace flexwatch
 
