@@ -1,0 +1,58 @@
+// Helpers for tests that read what flexwatch produced to Kafka topics.
+#pragma once
+
+#include <librdkafka/rdkafka.h>
+
+#include <chrono>
+#include <map>
+#include <string>
+#include <vector>
+
+namespace flexwatch::testing {
+
+struct Received {
+  std::string payload;
+  std::map<std::string, std::string> headers;
+};
+
+// Every message of `topic` (all partitions, from the beginning), read without a group until
+// none arrives for two seconds: an independent reader of what flexwatch produced.
+inline std::vector<Received> ReadTopic(const std::string& brokers, const std::string& topic,
+                                       int partitions) {
+  char err[512];
+  rd_kafka_conf_t* conf = rd_kafka_conf_new();
+  rd_kafka_conf_set(conf, "bootstrap.servers", brokers.c_str(), err, sizeof err);
+  rd_kafka_conf_set(conf, "group.id", "test-reader", err, sizeof err);
+  rd_kafka_t* rk = rd_kafka_new(RD_KAFKA_CONSUMER, conf, err, sizeof err);
+  rd_kafka_topic_partition_list_t* parts = rd_kafka_topic_partition_list_new(partitions);
+  for (int p = 0; p < partitions; ++p)
+    rd_kafka_topic_partition_list_add(parts, topic.c_str(), p)->offset = RD_KAFKA_OFFSET_BEGINNING;
+  rd_kafka_assign(rk, parts);
+  rd_kafka_topic_partition_list_destroy(parts);
+  std::vector<Received> out;
+  auto last = std::chrono::steady_clock::now();
+  while (std::chrono::steady_clock::now() - last < std::chrono::seconds(2)) {
+    rd_kafka_message_t* m = rd_kafka_consumer_poll(rk, 100);
+    if (!m) continue;
+    if (!m->err) {
+      Received r;
+      r.payload.assign(static_cast<const char*>(m->payload), m->len);
+      rd_kafka_headers_t* h = nullptr;
+      if (rd_kafka_message_headers(m, &h) == RD_KAFKA_RESP_ERR_NO_ERROR) {
+        const char* name;
+        const void* value;
+        size_t size;
+        for (size_t i = 0; !rd_kafka_header_get_all(h, i, &name, &value, &size); ++i)
+          r.headers[name] = std::string(static_cast<const char*>(value), size);
+      }
+      out.push_back(std::move(r));
+      last = std::chrono::steady_clock::now();
+    }
+    rd_kafka_message_destroy(m);
+  }
+  rd_kafka_consumer_close(rk);
+  rd_kafka_destroy(rk);
+  return out;
+}
+
+}  // namespace flexwatch::testing
