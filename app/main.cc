@@ -324,6 +324,14 @@ int RunMonitor(const fw::Config& cfg, const RunArgs& a) {
                  static_cast<long long>(c.accepted), static_cast<long long>(c.duplicates),
                  static_cast<long long>(c.rejected));
   };
+  control.on_assign = [](const std::vector<std::pair<std::string, int32_t>>& parts,
+                         const std::vector<int64_t>& from) {
+    std::string list;
+    for (size_t i = 0; i < parts.size(); ++i)
+      list += (i ? ", " : "") + parts[i].first + "/" + std::to_string(parts[i].second) + "@" +
+              (from[i] < 0 ? std::string("start") : std::to_string(from[i]));
+    std::fprintf(stderr, "run: assigned %s (offsets from the state)\n", list.c_str());
+  };
   int64_t alerts = 0;
   if (cfg.rules) {
     // Open months re-evaluated as data arrives: level changes become alerts.

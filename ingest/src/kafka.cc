@@ -114,9 +114,24 @@ class Consumer {
   Clock::time_point last_activity_ = Clock::now();  // last message or assignment
   Clock::time_point last_broker_error_{};
   int destroy_flags_ = 0;
-  // Next offset per partition of what the pending commit holds, for the commit to Kafka.
-  std::map<std::pair<std::string, int32_t>, int64_t> pending_offsets_;
+  // Each partition read so far, with the next offset of what the pending commit holds.
+  struct Partition {
+    std::string topic;
+    int32_t partition;
+    std::string source;  // its position's name in the state
+    int64_t next = 0;
+    bool pending = false;  // `next` moved since the last commit
+  };
+  Partition& PartitionOf(const char* topic, int32_t partition);
+  std::vector<Partition> partitions_;
 };
+
+Consumer::Partition& Consumer::PartitionOf(const char* topic, int32_t partition) {
+  for (Partition& p : partitions_)
+    if (p.partition == partition && p.topic == topic) return p;
+  partitions_.push_back({topic, partition, SourceOf(topic, partition)});
+  return partitions_.back();
+}
 
 void Consumer::OnRebalance(rd_kafka_t* rk, rd_kafka_resp_err_t err,
                            rd_kafka_topic_partition_list_t* parts) {
@@ -129,6 +144,15 @@ void Consumer::OnRebalance(rd_kafka_t* rk, rd_kafka_resp_err_t err,
       p.offset = it != stored.end() ? it->second : RD_KAFKA_OFFSET_BEGINNING;
     }
     rd_kafka_assign(rk, parts);
+    if (control_.on_assign) {
+      std::vector<std::pair<std::string, int32_t>> which;
+      std::vector<int64_t> from;
+      for (int i = 0; i < parts->cnt; ++i) {
+        which.emplace_back(parts->elems[i].topic, parts->elems[i].partition);
+        from.push_back(parts->elems[i].offset);
+      }
+      control_.on_assign(which, from);
+    }
     assigned_ = true;
     last_activity_ = Clock::now();  // joining a group takes seconds: idleness counts from here
   } else {
@@ -139,34 +163,39 @@ void Consumer::OnRebalance(rd_kafka_t* rk, rd_kafka_resp_err_t err,
 }
 
 Status Consumer::Commit() {
-  if (writer_.staged() == 0 && pending_offsets_.empty()) return Status::OK();
+  int pending = 0;
+  for (const Partition& p : partitions_) pending += p.pending;
+  if (writer_.staged() == 0 && pending == 0) return Status::OK();
+  // Each partition's next offset in the batch of the state it produced.
+  for (const Partition& p : partitions_)
+    if (p.pending) writer_.SetPosition(p.source, "{\"offset\":" + std::to_string(p.next) + "}");
   auto c = writer_.Commit();
   if (!c.ok()) return c.status();
   total_.accepted += c->accepted;
   total_.duplicates += c->duplicates;
   total_.rejected += c->rejected;
-  if (!pending_offsets_.empty() && rk_) {
+  if (pending > 0 && rk_) {
     // For lag tools only: the state is what resumes.
-    rd_kafka_topic_partition_list_t* list =
-        rd_kafka_topic_partition_list_new(static_cast<int>(pending_offsets_.size()));
-    for (const auto& [tp, next] : pending_offsets_)
-      rd_kafka_topic_partition_list_add(list, tp.first.c_str(), tp.second)->offset = next;
+    rd_kafka_topic_partition_list_t* list = rd_kafka_topic_partition_list_new(pending);
+    for (const Partition& p : partitions_)
+      if (p.pending)
+        rd_kafka_topic_partition_list_add(list, p.topic.c_str(), p.partition)->offset = p.next;
     rd_kafka_commit(rk_, list, /*async=*/1);
     rd_kafka_topic_partition_list_destroy(list);
   }
-  pending_offsets_.clear();
+  for (Partition& p : partitions_) p.pending = false;
   if (control_.on_commit) control_.on_commit(total_);
   return Status::OK();
 }
 
 void Consumer::Handle(const rd_kafka_message_t& m) {
   const char* topic = rd_kafka_topic_name(m.rkt);
+  Partition& part = PartitionOf(topic, m.partition);
   const std::string_view raw(static_cast<const char*>(m.payload), m.len);
   if (decoder_.Decode(raw, event_, rej_)) {
     if (Status s = writer_.Add(event_); !s.ok() && failure_.ok()) failure_ = s;
   } else {
-    const std::string source = SourceOf(topic, m.partition);
-    writer_.AddRejection(source, m.offset, raw,
+    writer_.AddRejection(part.source, m.offset, raw,
                          KafkaDeadLetterJson(rej_, topic, m.partition, m.offset, raw));
     // To the dead-letter topic as it came, with the Kafka Connect error headers.
     OutboxMessage dead;
@@ -181,9 +210,8 @@ void Consumer::Handle(const rd_kafka_message_t& m) {
     if (!rej_.field.empty()) dead.headers.emplace_back("flexwatch.field", rej_.field);
     writer_.AddOutbox(std::move(dead));
   }
-  const int64_t next = m.offset + 1;
-  writer_.SetPosition(SourceOf(topic, m.partition), "{\"offset\":" + std::to_string(next) + "}");
-  pending_offsets_[{topic, m.partition}] = next;
+  part.next = m.offset + 1;
+  part.pending = true;
 }
 
 Status Consumer::Deliver() {
@@ -263,6 +291,13 @@ Result<IngestCounts> Consumer::Run() {
       {"auto.offset.reset", "error"},
       {"enable.partition.eof", "false"},
       {"client.id", "flexwatch"},
+      // Once the pre-fetch queue reaches these (all partitions together), librdkafka 2.0 stops
+      // fetching and starts again only up to a second after it drained: with its defaults
+      // (100,000 messages, a quarter of a second of folding into the state) the consumer would
+      // starve for most of that second. 1,000,000 messages or 128 MiB is more than a second's
+      // work: memory against throughput, overridable in kafka.client.
+      {"queued.min.messages", "1000000"},
+      {"queued.max.messages.kbytes", "131072"},
   };
   for (const auto& [k, v] : kafka_.client) settings[k] = v;
   if (Status s = SetAll(conf, settings); !s.ok()) {

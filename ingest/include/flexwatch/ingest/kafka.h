@@ -46,6 +46,11 @@ struct ConsumeControl {
   const std::atomic<bool>* stop = nullptr;
   // Called after each commit with the run's counts so far (optional).
   std::function<void(const IngestCounts&)> on_commit;
+  // Called when the group assigns partitions, with each one's starting offset from the state
+  // (-2: the beginning, none stored yet) (optional).
+  std::function<void(const std::vector<std::pair<std::string, int32_t>>& partitions,
+                     const std::vector<int64_t>& offsets)>
+      on_assign;
   // Called on the consumer's thread every `interval_ms` while it runs, between commits, and once
   // more before it returns (optional): the place for work that writes the state too, such as
   // evaluating open months and writing alerts to the outbox. Its argument is how long the topics

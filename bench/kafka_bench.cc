@@ -1,0 +1,559 @@
+// The Kafka path against a real broker, measured in one run (bench/kafka_bench.sh starts the
+// broker):
+//
+//   kafka_bench --brokers HOST:PORT [--workers W] [--rounds R] [--seconds S] [--probes-per-s P]
+//               [--intervals MS,MS] [--client KEY=VALUE]... [--dir DIR] [--json FILE]
+//
+// 1. Throughput. A generated month (W workers, ~190 events each) is produced to a topic of
+//    4 partitions. Then, R times each, alternating: a bare librdkafka consumer that only reads
+//    the topic (the floor; its partitions assigned directly), and the monitor (ConsumeKafka, as
+//    `run` drives it: decoder, state writer, offsets in the state, commits to Kafka) into a fresh
+//    state until every message is in committed state. Both are timed from the assignment of the
+//    partitions (the group join is left out). Events per second of the best round of each, and the
+//    ratio.
+// 2. Alert delay. The monitor consumes a live topic while a steady load of the same month is
+//    produced at half the monitor's best rate, re-evaluating every interval as `run` does. P
+//    times a second a probe order is produced that turns one probe platform's contract level
+//    from green to red (its worker crosses 40 h with no written agreement). The delay from the
+//    probe's production to its provisional alert read from the alerts topic, against the delay
+//    from its production to a bare consumer reading the probe itself (Kafka's own delivery, the
+//    floor): median, p99 and maximum, for each evaluation interval given.
+#include <librdkafka/rdkafka.h>
+#include <sys/resource.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <cstdio>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <mutex>
+#include <sstream>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "flexwatch/alerts/alerts.h"
+#include "flexwatch/gen/generator.h"
+#include "flexwatch/ingest/kafka.h"
+#include "flexwatch/rules/config.h"
+
+namespace fs = std::filesystem;
+namespace fw = flexwatch;
+
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+double Seconds(Clock::time_point from, Clock::time_point to) {
+  return std::chrono::duration<double>(to - from).count();
+}
+
+[[noreturn]] void Die(const std::string& what) {
+  std::fprintf(stderr, "kafka_bench: %s\n", what.c_str());
+  std::exit(1);
+}
+
+rd_kafka_conf_t* Conf(const std::string& brokers,
+                      const std::vector<std::pair<std::string, std::string>>& more) {
+  char err[512];
+  rd_kafka_conf_t* conf = rd_kafka_conf_new();
+  if (rd_kafka_conf_set(conf, "bootstrap.servers", brokers.c_str(), err, sizeof err)) Die(err);
+  for (const auto& [k, v] : more)
+    if (rd_kafka_conf_set(conf, k.c_str(), v.c_str(), err, sizeof err)) Die(err);
+  return conf;
+}
+
+void CreateTopics(const std::string& brokers, const std::vector<std::string>& names) {
+  char err[512];
+  rd_kafka_t* rk = rd_kafka_new(RD_KAFKA_PRODUCER, Conf(brokers, {}), err, sizeof err);
+  if (!rk) Die(err);
+  std::vector<rd_kafka_NewTopic_t*> topics;
+  for (const std::string& n : names)
+    topics.push_back(rd_kafka_NewTopic_new(n.c_str(), 4, 1, err, sizeof err));
+  rd_kafka_queue_t* q = rd_kafka_queue_new(rk);
+  rd_kafka_CreateTopics(rk, topics.data(), topics.size(), nullptr, q);
+  rd_kafka_event_t* ev = rd_kafka_queue_poll(q, 30000);
+  if (!ev) Die("CreateTopics: no answer in 30 s");
+  size_t n = 0;
+  const rd_kafka_topic_result_t** res =
+      rd_kafka_CreateTopics_result_topics(rd_kafka_event_CreateTopics_result(ev), &n);
+  for (size_t i = 0; i < n; ++i)
+    if (rd_kafka_topic_result_error(res[i]) &&
+        rd_kafka_topic_result_error(res[i]) != RD_KAFKA_RESP_ERR_TOPIC_ALREADY_EXISTS)
+      Die(std::string("CreateTopics: ") + rd_kafka_topic_result_error_string(res[i]));
+  rd_kafka_event_destroy(ev);
+  rd_kafka_queue_destroy(q);
+  for (auto* t : topics) rd_kafka_NewTopic_destroy(t);
+  rd_kafka_destroy(rk);
+}
+
+// A producer keyed by worker id, as platforms produce (events.md).
+class Producer {
+ public:
+  explicit Producer(const std::string& brokers) {
+    char err[512];
+    rk_ = rd_kafka_new(RD_KAFKA_PRODUCER,
+                       Conf(brokers, {{"linger.ms", "5"}, {"enable.idempotence", "true"}}), err,
+                       sizeof err);
+    if (!rk_) Die(err);
+  }
+  ~Producer() {
+    Flush();
+    rd_kafka_destroy(rk_);
+  }
+  void Send(const std::string& topic, const std::string& line) {
+    std::string_view key;
+    if (size_t at = line.find("\"worker_id\":\""); at != std::string::npos)
+      key = std::string_view(line).substr(at + 13, line.find('"', at + 13) - at - 13);
+    for (;;) {
+      rd_kafka_resp_err_t e = rd_kafka_producev(
+          rk_, RD_KAFKA_V_TOPIC(topic.c_str()), RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
+          RD_KAFKA_V_KEY(key.data(), key.size()),
+          RD_KAFKA_V_VALUE(const_cast<char*>(line.data()), line.size()), RD_KAFKA_V_END);
+      if (e == RD_KAFKA_RESP_ERR__QUEUE_FULL) {
+        rd_kafka_poll(rk_, 10);
+        continue;
+      }
+      if (e) Die(std::string("produce: ") + rd_kafka_err2str(e));
+      break;
+    }
+    rd_kafka_poll(rk_, 0);
+  }
+  void Flush() {
+    if (rd_kafka_flush(rk_, 120000)) Die("produce: not acknowledged within 120 s");
+  }
+
+ private:
+  rd_kafka_t* rk_;
+};
+
+// A consumer in a group of its own reading `topic` from the beginning; `on_message` sees each
+// message until it returns false.
+template <typename F>
+void Consume(const std::string& brokers, const std::string& topic, const std::string& group,
+             const std::atomic<bool>* stop, F on_message) {
+  char err[512];
+  rd_kafka_t* rk = rd_kafka_new(RD_KAFKA_CONSUMER,
+                                Conf(brokers, {{"group.id", group},
+                                               {"auto.offset.reset", "earliest"},
+                                               {"enable.auto.commit", "false"},
+                                               {"fetch.wait.max.ms", "10"}}),
+                                err, sizeof err);
+  if (!rk) Die(err);
+  rd_kafka_poll_set_consumer(rk);
+  rd_kafka_topic_partition_list_t* t = rd_kafka_topic_partition_list_new(1);
+  rd_kafka_topic_partition_list_add(t, topic.c_str(), RD_KAFKA_PARTITION_UA);
+  rd_kafka_subscribe(rk, t);
+  rd_kafka_topic_partition_list_destroy(t);
+  bool more = true;
+  while (more && !(stop && stop->load())) {
+    rd_kafka_message_t* m = rd_kafka_consumer_poll(rk, 50);
+    if (!m) continue;
+    if (!m->err) more = on_message(*m);
+    rd_kafka_message_destroy(m);
+  }
+  rd_kafka_consumer_close(rk);
+  rd_kafka_destroy(rk);
+}
+
+// Idle time of all CPUs since boot, in seconds (/proc/stat).
+double IdleSeconds() {
+  std::ifstream f("/proc/stat");
+  std::string cpu;
+  long long user, nice, sys, idle, iowait;
+  f >> cpu >> user >> nice >> sys >> idle >> iowait;
+  return static_cast<double>(idle + iowait) / static_cast<double>(sysconf(_SC_CLK_TCK));
+}
+
+struct Options {
+  std::string brokers, dir = "kafka-bench", json;
+  int workers = 4500, rounds = 3;
+  double seconds = 30, probes_per_s = 5;
+  std::vector<int> intervals = {5000, 1000};
+  std::map<std::string, std::string> client;  // librdkafka settings for the monitor
+};
+
+fw::KafkaOptions MonitorKafka(const fw::Config& cfg, const Options& o, const std::string& topic,
+                              const std::string& group) {
+  fw::KafkaOptions k = cfg.kafka;
+  k.brokers = o.brokers;
+  k.topics = {topic};
+  k.group = group;
+  k.dead_letter_topic = "bench.dead";
+  k.alerts_topic = "bench.alerts";
+  for (const auto& [key, value] : o.client) k.client[key] = value;
+  return k;
+}
+
+// Seconds from the consumer's start to the commit that holds the last of `n` messages.
+double MonitorRound(const fw::Config& cfg, const Options& o, const std::string& topic,
+                    const std::string& group, int64_t n, const fs::path& state) {
+  fs::remove_all(state);
+  auto store = fw::Store::Open(state.string(), cfg.store);
+  if (!store.ok()) Die(store.status().ToString());
+  std::atomic<bool> stop{false};
+  Clock::time_point start{}, done{};
+  fw::ConsumeControl control;
+  control.stop = &stop;
+  control.on_assign = [&](const auto&, const auto&) {
+    if (start == Clock::time_point()) start = Clock::now();
+  };
+  int commits = 0;
+  control.on_commit = [&](const fw::IngestCounts& c) {
+    ++commits;
+    if (c.accepted + c.duplicates + c.rejected >= n && !stop.load()) {
+      done = Clock::now();
+      stop.store(true);
+    }
+  };
+  rusage before{}, after{}, pbefore{}, pafter{};
+  getrusage(RUSAGE_THREAD, &before);
+  getrusage(RUSAGE_SELF, &pbefore);
+  const auto idle0 = IdleSeconds();
+  const auto w0 = Clock::now();
+  auto r = fw::ConsumeKafka(**store, MonitorKafka(cfg, o, topic, group), cfg.ingest, control);
+  getrusage(RUSAGE_THREAD, &after);
+  getrusage(RUSAGE_SELF, &pafter);
+  const double idle = IdleSeconds() - idle0, wall = Seconds(w0, Clock::now());
+  if (!r.ok()) Die(r.status().ToString());
+  auto cpu = [](const rusage& u) {
+    return static_cast<double>(u.ru_utime.tv_sec + u.ru_stime.tv_sec) +
+           static_cast<double>(u.ru_utime.tv_usec + u.ru_stime.tv_usec) * 1e-6;
+  };
+  std::printf(
+      "  monitor: %d commits; CPU s: %.2f its thread, %.2f the process; machine idle %.2f of "
+      "%.2f core-s\n",
+      commits, cpu(after) - cpu(before), cpu(pafter) - cpu(pbefore), idle,
+      wall * static_cast<double>(std::thread::hardware_concurrency()));
+  if (!stop.load()) Die("the monitor stopped before reading every message");
+  return Seconds(start, done);
+}
+
+// Seconds from the assignment of the topic's partitions to the last of `n` messages read by a
+// consumer that does nothing else (the same client settings as the monitor's).
+double BareRound(const fw::Config& cfg, const Options& o, const std::string& topic,
+                 const std::string& group, int64_t n) {
+  std::vector<std::pair<std::string, std::string>> settings = {{"group.id", group},
+                                                               {"enable.auto.commit", "false"}};
+  for (const auto& kv : cfg.kafka.client) settings.push_back(kv);
+  char err[512];
+  rd_kafka_t* rk = rd_kafka_new(RD_KAFKA_CONSUMER, Conf(o.brokers, settings), err, sizeof err);
+  if (!rk) Die(err);
+  rd_kafka_poll_set_consumer(rk);
+  rd_kafka_topic_partition_list_t* parts = rd_kafka_topic_partition_list_new(4);
+  for (int p = 0; p < 4; ++p)
+    rd_kafka_topic_partition_list_add(parts, topic.c_str(), p)->offset = RD_KAFKA_OFFSET_BEGINNING;
+  const auto start = Clock::now();
+  rd_kafka_assign(rk, parts);
+  rd_kafka_topic_partition_list_destroy(parts);
+  int64_t seen = 0;
+  uint64_t bytes = 0;
+  while (seen < n) {
+    rd_kafka_message_t* m = rd_kafka_consumer_poll(rk, 100);
+    if (!m) continue;
+    if (!m->err) {
+      bytes += m->len;
+      ++seen;
+    }
+    rd_kafka_message_destroy(m);
+  }
+  const auto done = Clock::now();
+  if (bytes == 0) Die("nothing read");
+  rd_kafka_destroy(rk);
+  return Seconds(start, done);
+}
+
+struct Delays {
+  std::vector<double> ms;
+  double Quantile(double q) const {
+    if (ms.empty()) return 0;
+    std::vector<double> v = ms;
+    std::sort(v.begin(), v.end());
+    return v[std::min(v.size() - 1, static_cast<size_t>(q * static_cast<double>(v.size())))];
+  }
+};
+
+std::string ProbeOrder(int k, const std::string& id, int minutes, int day) {
+  char ts[40];
+  std::snprintf(ts, sizeof ts, "2024-07-%02dT12:00:00+08:00", day);
+  return "{\"type\":\"order\",\"event_id\":\"" + id + "\",\"ts\":\"" + ts +
+         "\",\"platform_id\":\"p-probe-" + std::to_string(k) + "\",\"worker_id\":\"w-probe-" +
+         std::to_string(k) + "\",\"sector\":\"other\",\"duration_min\":" + std::to_string(minutes) +
+         ",\"earnings_cny\":50}";
+}
+
+struct LatencyResult {
+  int interval_ms = 0;
+  double rate = 0, seconds = 0;
+  int probes = 0, alerts = 0;
+  Delays transport, alert;
+};
+
+LatencyResult LatencyRound(const fw::Config& cfg, const Options& o,
+                           const std::vector<std::string>& lines, double rate, int interval_ms,
+                           int round) {
+  const std::string tag = std::to_string(getpid()) + "-" + std::to_string(round);
+  const std::string live = "bench.live." + tag, alerts_topic = "bench.alerts." + tag;
+  CreateTopics(o.brokers, {live, alerts_topic});
+  const int probes = static_cast<int>(o.seconds * o.probes_per_s);
+  // Each probe platform's worker: 39 h of orders, independent, green. Its probe order makes it
+  // 41 h: managed, with no written agreement: contract avoidance, red.
+  Producer producer(o.brokers);
+  for (int k = 0; k < probes; ++k)
+    for (int j = 0; j < 3; ++j)
+      producer.Send(live, ProbeOrder(k, "probe-pre-" + std::to_string(k) + "-" + std::to_string(j),
+                                     780, 2 + j));
+  producer.Flush();
+
+  const fs::path state = fs::path(o.dir) / ("live-" + tag);
+  fs::remove_all(state);
+  auto store = fw::Store::Open(state.string(), cfg.store);
+  if (!store.ok()) Die(store.status().ToString());
+  fw::KafkaOptions kafka = MonitorKafka(cfg, o, live, "bench-live-" + tag);
+  kafka.alerts_topic = alerts_topic;
+  kafka.evaluate_interval_ms = interval_ms;
+  std::atomic<bool> stop{false};
+  std::atomic<int64_t> committed{0};
+  fw::ConsumeControl control;
+  control.stop = &stop;
+  control.on_commit = [&](const fw::IngestCounts& c) {
+    committed.store(c.accepted + c.duplicates + c.rejected);
+  };
+  control.periodic_interval_ms = interval_ms;
+  int64_t early_alerts = 0;
+  std::atomic<bool> loading{false};
+  control.periodic = [&](double) -> fw::Status {
+    auto a = fw::EvaluateAndAlert(**store, *cfg.rules, alerts_topic);
+    if (!a.ok()) return a.status();
+    if (!loading.load()) early_alerts += static_cast<int64_t>(a->size());
+    return fw::Status::OK();
+  };
+  fw::Result<fw::IngestCounts> consumed = fw::IngestCounts{};
+  std::thread monitor([&] { consumed = fw::ConsumeKafka(**store, kafka, cfg.ingest, control); });
+
+  std::mutex mu;
+  std::vector<Clock::time_point> produced_at(probes), read_at(probes), alert_at(probes);
+  std::atomic<bool> readers_stop{false};
+  auto probe_of = [](std::string_view payload, std::string_view marker) -> int {
+    const size_t at = payload.find(marker);
+    if (at == std::string_view::npos) return -1;
+    return std::atoi(std::string(payload.substr(at + marker.size(), 10)).c_str());
+  };
+  std::thread transport([&] {
+    Consume(o.brokers, live, "bench-transport-" + tag, &readers_stop,
+            [&](const rd_kafka_message_t& m) {
+              const std::string_view p(static_cast<const char*>(m.payload), m.len);
+              if (int k = probe_of(p, "\"event_id\":\"probe-now-"); k >= 0 && k < probes) {
+                std::lock_guard<std::mutex> l(mu);
+                read_at[k] = Clock::now();
+              }
+              return true;
+            });
+  });
+  std::thread alerts([&] {
+    Consume(o.brokers, alerts_topic, "bench-alerts-" + tag, &readers_stop,
+            [&](const rd_kafka_message_t& m) {
+              const std::string_view p(static_cast<const char*>(m.payload), m.len);
+              if (p.find("\"final\": false") == std::string_view::npos) return true;
+              if (int k = probe_of(p, "\"platform_id\": \"p-probe-"); k >= 0 && k < probes) {
+                std::lock_guard<std::mutex> l(mu);
+                if (alert_at[k] == Clock::time_point()) alert_at[k] = Clock::now();
+              }
+              return true;
+            });
+  });
+  // The preload in committed state and evaluated (green: no alert), before the load starts.
+  while (committed.load() < 3 * probes) std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  std::this_thread::sleep_for(std::chrono::milliseconds(interval_ms + 500));
+  loading.store(true);
+
+  // The steady load, with the probes spread evenly through it.
+  const auto start = Clock::now();
+  const double gap = 1.0 / o.probes_per_s;
+  size_t next_line = 0;
+  int next_probe = 0;
+  int64_t sent = 0;
+  while (true) {
+    const double t = Seconds(start, Clock::now());
+    if (t >= o.seconds) break;
+    const int64_t due = static_cast<int64_t>(t * rate);
+    while (sent < due && next_line < lines.size()) {
+      producer.Send(live, lines[next_line++]);
+      ++sent;
+    }
+    if (next_probe < probes && t >= next_probe * gap) {
+      {
+        std::lock_guard<std::mutex> l(mu);
+        produced_at[next_probe] = Clock::now();
+      }
+      producer.Send(live,
+                    ProbeOrder(next_probe, "probe-now-" + std::to_string(next_probe), 120, 20));
+      ++next_probe;
+    }
+    std::this_thread::sleep_for(std::chrono::microseconds(500));
+  }
+  const double loaded = Seconds(start, Clock::now());
+  producer.Flush();
+  // Every probe alerted, or a generous wait for the last ones.
+  for (int i = 0; i < 200; ++i) {
+    {
+      std::lock_guard<std::mutex> l(mu);
+      if (std::none_of(alert_at.begin(), alert_at.end(),
+                       [](Clock::time_point t) { return t == Clock::time_point(); }))
+        break;
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+  stop.store(true);
+  monitor.join();
+  readers_stop.store(true);
+  transport.join();
+  alerts.join();
+  if (!consumed.ok()) Die(consumed.status().ToString());
+  if (early_alerts) Die("the probes' preload raised alerts: the probe is not what it says");
+
+  LatencyResult r;
+  r.interval_ms = interval_ms;
+  r.rate = static_cast<double>(sent) / loaded;
+  r.seconds = loaded;
+  r.probes = next_probe;
+  for (int k = 0; k < next_probe; ++k) {
+    if (read_at[k] != Clock::time_point())
+      r.transport.ms.push_back(Seconds(produced_at[k], read_at[k]) * 1000);
+    if (alert_at[k] != Clock::time_point()) {
+      ++r.alerts;
+      r.alert.ms.push_back(Seconds(produced_at[k], alert_at[k]) * 1000);
+    }
+  }
+  fs::remove_all(state);
+  return r;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  Options o;
+  for (int i = 1; i + 1 < argc; i += 2) {
+    const std::string a = argv[i], v = argv[i + 1];
+    if (a == "--brokers")
+      o.brokers = v;
+    else if (a == "--workers")
+      o.workers = std::stoi(v);
+    else if (a == "--rounds")
+      o.rounds = std::stoi(v);
+    else if (a == "--seconds")
+      o.seconds = std::stod(v);
+    else if (a == "--probes-per-s")
+      o.probes_per_s = std::stod(v);
+    else if (a == "--dir")
+      o.dir = v;
+    else if (a == "--json")
+      o.json = v;
+    else if (a == "--client" && v.find('=') != std::string::npos)
+      o.client[v.substr(0, v.find('='))] = v.substr(v.find('=') + 1);
+    else if (a == "--intervals") {
+      o.intervals.clear();
+      std::stringstream ss(v);
+      for (std::string x; std::getline(ss, x, ',');) o.intervals.push_back(std::stoi(x));
+    } else
+      Die("unknown option " + a);
+  }
+  if (o.brokers.empty()) Die("--brokers HOST:PORT is required (bench/kafka_bench.sh starts one)");
+  auto cfg = fw::ShippedConfig();
+  if (!cfg.ok()) Die(cfg.status().ToString());
+  fs::create_directories(o.dir);
+
+  // The feed: one month, honest and faulty platforms as the generator makes them.
+  fw::GenOptions g;
+  g.workers = o.workers;
+  g.months = 1;
+  g.seed = 7;
+  g.rules = &*cfg->rules;
+  std::ostringstream feed;
+  if (!fw::Generate(g, feed, nullptr).ok()) Die("gen failed");
+  std::vector<std::string> lines;
+  {
+    std::istringstream in(feed.str());
+    for (std::string l; std::getline(in, l);) lines.push_back(std::move(l));
+  }
+  const int64_t n = static_cast<int64_t>(lines.size());
+  const std::string tag = std::to_string(getpid());
+  const std::string topic = "bench.events." + tag;
+  CreateTopics(o.brokers, {topic, "bench.dead", "bench.alerts"});
+  {
+    Producer p(o.brokers);
+    for (const std::string& l : lines) p.Send(topic, l);
+  }
+  std::printf("feed: %lld events (%d workers, 2024-07) in %s, 4 partitions\n",
+              static_cast<long long>(n), o.workers, topic.c_str());
+
+  double best_bare = 1e9, best_monitor = 1e9;
+  for (int r = 0; r < o.rounds; ++r) {
+    const double bare = BareRound(*cfg, o, topic, "bench-bare-" + tag + "-" + std::to_string(r), n);
+    const double mon =
+        MonitorRound(*cfg, o, topic, "bench-monitor-" + tag + "-" + std::to_string(r), n,
+                     fs::path(o.dir) / "state");
+    std::printf("round %d: bare consumer %.2f s (%.0f events/s), monitor %.2f s (%.0f events/s)\n",
+                r + 1, bare, static_cast<double>(n) / bare, mon, static_cast<double>(n) / mon);
+    std::fflush(stdout);
+    best_bare = std::min(best_bare, bare);
+    best_monitor = std::min(best_monitor, mon);
+  }
+  fs::remove_all(fs::path(o.dir) / "state");
+  const double bare_rate = static_cast<double>(n) / best_bare;
+  const double monitor_rate = static_cast<double>(n) / best_monitor;
+  std::printf("throughput (best of %d): bare %.0f events/s, monitor %.0f events/s, ratio %.3f\n",
+              o.rounds, bare_rate, monitor_rate, monitor_rate / bare_rate);
+
+  // The steady load needs a feed of its own large enough for half the rate over the seconds
+  // given, so that every message is a new event.
+  if (o.intervals.empty()) return 0;
+  const double load_rate = monitor_rate / 2;
+  g.workers =
+      static_cast<int>(load_rate * o.seconds * 1.2 / (static_cast<double>(n) / o.workers)) + 1;
+  g.seed = 8;
+  std::ostringstream load_feed;
+  if (!fw::Generate(g, load_feed, nullptr).ok()) Die("gen failed");
+  lines.clear();
+  {
+    std::istringstream in(load_feed.str());
+    for (std::string l; std::getline(in, l);) lines.push_back(std::move(l));
+  }
+  std::vector<LatencyResult> results;
+  for (size_t i = 0; i < o.intervals.size(); ++i) {
+    LatencyResult r = LatencyRound(*cfg, o, lines, load_rate, o.intervals[i], static_cast<int>(i));
+    std::printf(
+        "alert delay, evaluate every %d ms, load %.0f events/s for %.0f s: %d/%d probes alerted; "
+        "transport median %.1f ms p99 %.1f ms; alert median %.0f ms p99 %.0f ms max %.0f ms\n",
+        r.interval_ms, r.rate, r.seconds, r.alerts, r.probes, r.transport.Quantile(0.5),
+        r.transport.Quantile(0.99), r.alert.Quantile(0.5), r.alert.Quantile(0.99),
+        r.alert.Quantile(1.0));
+    std::fflush(stdout);
+    results.push_back(r);
+  }
+  if (!o.json.empty()) {
+    std::ofstream j(o.json);
+    j << "{\"events\": " << n << ", \"bare_events_per_s\": " << static_cast<int64_t>(bare_rate)
+      << ", \"monitor_events_per_s\": " << static_cast<int64_t>(monitor_rate)
+      << ", \"ratio\": " << monitor_rate / bare_rate << ", \"alert_delay\": [";
+    for (size_t i = 0; i < results.size(); ++i) {
+      const LatencyResult& r = results[i];
+      j << (i ? ", " : "") << "{\"interval_ms\": " << r.interval_ms
+        << ", \"load_events_per_s\": " << static_cast<int64_t>(r.rate)
+        << ", \"probes\": " << r.probes << ", \"alerted\": " << r.alerts
+        << ", \"transport_ms\": {\"median\": " << r.transport.Quantile(0.5)
+        << ", \"p99\": " << r.transport.Quantile(0.99)
+        << "}, \"alert_ms\": {\"median\": " << r.alert.Quantile(0.5)
+        << ", \"p99\": " << r.alert.Quantile(0.99) << ", \"max\": " << r.alert.Quantile(1.0)
+        << "}}";
+    }
+    j << "]}\n";
+  }
+  for (const LatencyResult& r : results)
+    if (r.alerts != r.probes) return 1;
+  return 0;
+}
