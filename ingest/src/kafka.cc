@@ -5,6 +5,7 @@
 
 #include <chrono>
 #include <cstring>
+#include <set>
 #include <thread>
 
 #include "flexwatch/core/json.h"
@@ -88,12 +89,18 @@ class Consumer {
   }
   double QuietSeconds(Clock::time_point now) const { return assigned_ ? SinceActivity(now) : 0; }
   void Handle(const rd_kafka_message_t& m);
-  // Produces what the outbox holds and forgets what the broker acknowledged.
-  Status Deliver();
+  // Produces what the outbox holds and is not in flight yet, and forgets what the broker has
+  // acknowledged, without waiting on the broker: delivery reports are served as the loop goes
+  // (on this thread). `wait_ms` > 0 waits that long for what is in flight (on stopping).
+  Status Deliver(int wait_ms = 0);
   static void OnDelivery(rd_kafka_t*, const rd_kafka_message_t* m, void* opaque) {
     auto* self = static_cast<Consumer*>(opaque);
-    const size_t i = reinterpret_cast<uintptr_t>(m->_private);
-    if (!m->err && i < self->acked_.size()) self->acked_[i] = 1;
+    const uint64_t seq = reinterpret_cast<uintptr_t>(m->_private);
+    self->in_flight_.erase(seq);
+    if (!m->err)
+      self->acked_.push_back(seq);
+    else  // librdkafka gave up (message.timeout.ms): produced again from the outbox
+      self->outbox_next_ = std::min(self->outbox_next_, seq);
   }
 
   Store& store_;
@@ -106,8 +113,9 @@ class Consumer {
   Rejection rej_;
   rd_kafka_t* rk_ = nullptr;
   rd_kafka_t* producer_ = nullptr;
-  std::vector<char> acked_;   // per message of the delivery in progress
-  uint64_t outbox_from_ = 0;  // every message before this one was delivered
+  std::set<uint64_t> in_flight_;  // outbox entries produced, not yet acknowledged
+  std::vector<uint64_t> acked_;   // acknowledged, to be deleted from the outbox
+  uint64_t outbox_next_ = 0;      // the outbox is produced from here on
   IngestCounts total_;
   Status failure_ = Status::OK();
   bool assigned_ = false;                           // partitions were assigned at least once
@@ -214,48 +222,46 @@ void Consumer::Handle(const rd_kafka_message_t& m) {
   part.pending = true;
 }
 
-Status Consumer::Deliver() {
-  std::vector<uint64_t> seqs;
-  std::vector<OutboxMessage> msgs;
-  if (Status s = store_.ForEachOutbox(outbox_from_, 10000,
-                                      [&](uint64_t seq, const OutboxMessage& m) {
-                                        seqs.push_back(seq);
-                                        msgs.push_back(m);
-                                      });
+Status Consumer::Deliver(int wait_ms) {
+  rd_kafka_poll(producer_, 0);  // delivery reports
+  bool full = false;
+  Status failed = Status::OK();
+  if (Status s = store_.ForEachOutbox(
+          outbox_next_, 10000,
+          [&](uint64_t seq, const OutboxMessage& m) {
+            if (full || in_flight_.count(seq)) return;
+            rd_kafka_headers_t* headers = rd_kafka_headers_new(m.headers.size());
+            for (const auto& [name, value] : m.headers)
+              rd_kafka_header_add(headers, name.data(), static_cast<ssize_t>(name.size()),
+                                  value.data(), static_cast<ssize_t>(value.size()));
+            rd_kafka_resp_err_t e = rd_kafka_producev(
+                producer_, RD_KAFKA_V_TOPIC(m.topic.c_str()),
+                RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
+                RD_KAFKA_V_KEY(m.key.data(), m.key.size()),
+                RD_KAFKA_V_VALUE(const_cast<char*>(m.payload.data()), m.payload.size()),
+                RD_KAFKA_V_HEADERS(headers),
+                RD_KAFKA_V_OPAQUE(reinterpret_cast<void*>(static_cast<uintptr_t>(seq))),
+                RD_KAFKA_V_END);
+            if (e) {
+              rd_kafka_headers_destroy(headers);  // not taken over on failure
+              full = true;                        // the rest waits for the next round
+              if (e != RD_KAFKA_RESP_ERR__QUEUE_FULL)
+                failed =
+                    Status::IOError("kafka: producing to " + m.topic + ": " + rd_kafka_err2str(e));
+              return;
+            }
+            in_flight_.insert(seq);
+            outbox_next_ = seq + 1;
+          });
       !s.ok())
     return s;
-  if (msgs.empty()) return Status::OK();
-  acked_.assign(msgs.size(), 0);
-  for (size_t i = 0; i < msgs.size(); ++i) {
-    const OutboxMessage& m = msgs[i];
-    rd_kafka_headers_t* headers = rd_kafka_headers_new(m.headers.size());
-    for (const auto& [name, value] : m.headers)
-      rd_kafka_header_add(headers, name.data(), static_cast<ssize_t>(name.size()), value.data(),
-                          static_cast<ssize_t>(value.size()));
-    for (;;) {
-      rd_kafka_resp_err_t e = rd_kafka_producev(
-          producer_, RD_KAFKA_V_TOPIC(m.topic.c_str()), RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
-          RD_KAFKA_V_KEY(m.key.data(), m.key.size()),
-          RD_KAFKA_V_VALUE(const_cast<char*>(m.payload.data()), m.payload.size()),
-          RD_KAFKA_V_HEADERS(headers), RD_KAFKA_V_OPAQUE(reinterpret_cast<void*>(uintptr_t{i})),
-          RD_KAFKA_V_END);
-      if (e == RD_KAFKA_RESP_ERR__QUEUE_FULL) {
-        rd_kafka_poll(producer_, 50);
-        continue;
-      }
-      if (e) rd_kafka_headers_destroy(headers);  // not taken over on failure
-      break;
-    }
-  }
-  rd_kafka_flush(producer_, 5000);  // what is not acknowledged by then stays in the outbox
-  std::vector<uint64_t> delivered;
-  for (size_t i = 0; i < msgs.size(); ++i)
-    if (acked_[i]) delivered.push_back(seqs[i]);
-  // Only a prefix that was wholly delivered moves the start of the next scan.
-  size_t prefix = 0;
-  while (prefix < msgs.size() && acked_[prefix]) ++prefix;
-  if (prefix > 0) outbox_from_ = seqs[prefix - 1] + 1;
-  return store_.DeleteOutbox(delivered);
+  if (!failed.ok()) return failed;
+  if (wait_ms > 0) rd_kafka_flush(producer_, wait_ms);  // what is not acknowledged stays
+  rd_kafka_poll(producer_, 0);
+  if (acked_.empty()) return Status::OK();
+  Status s = store_.DeleteOutbox(acked_);
+  acked_.clear();
+  return s;
 }
 
 void Consumer::Leave() {
@@ -342,6 +348,8 @@ Result<IngestCounts> Consumer::Run() {
   rd_kafka_topic_partition_list_destroy(topics);
   if (e) return Status::IOError(std::string("kafka subscribe: ") + rd_kafka_err2str(e));
 
+  rd_kafka_queue_t* queue = rd_kafka_queue_get_consumer(rk_);
+  std::vector<rd_kafka_message_t*> batch(1000);
   auto last_commit = Clock::now(), last_periodic = Clock::now();
   const auto periodic_interval = std::chrono::milliseconds(control_.periodic_interval_ms);
   // Before the first assignment, a group join (a broker's initial rebalance delay, a previous
@@ -350,9 +358,16 @@ Result<IngestCounts> Consumer::Run() {
   const auto interval = std::chrono::milliseconds(kafka_.commit_interval_ms);
   while (failure_.ok()) {
     if (control_.stop && control_.stop->load()) break;
-    rd_kafka_message_t* m = rd_kafka_consumer_poll(rk_, 100);
+    if (!in_flight_.empty()) rd_kafka_poll(producer_, 0);  // delivery reports
+    // A batch: up to its size, or what arrived within 100 ms (rebalances are served inside).
+    const ssize_t n = rd_kafka_consume_batch_queue(queue, 100, batch.data(), batch.size());
     const auto now = Clock::now();
-    if (m) {
+    for (ssize_t i = 0; i < n; ++i) {
+      rd_kafka_message_t* m = batch[i];
+      if (!failure_.ok()) {  // nothing after a failure is applied
+        rd_kafka_message_destroy(m);
+        continue;
+      }
       if (m->err == RD_KAFKA_RESP_ERR_NO_ERROR) {
         Handle(*m);
         last_activity_ = now;
@@ -374,7 +389,7 @@ Result<IngestCounts> Consumer::Run() {
     }
     const bool due = writer_.staged() >= options_.commit_every ||
                      writer_.pending_bytes() >= options_.commit_max_bytes ||
-                     (writer_.staged() > 0 && (now - last_commit >= interval || !m));
+                     (writer_.staged() > 0 && (now - last_commit >= interval || n <= 0));
     if (due && failure_.ok()) {
       if (Status s = Commit(); !s.ok()) failure_ = s;
       if (failure_.ok()) failure_ = Deliver();
@@ -399,7 +414,8 @@ Result<IngestCounts> Consumer::Run() {
   }
   if (failure_.ok()) failure_ = Commit();
   if (failure_.ok() && control_.periodic) failure_ = control_.periodic(QuietSeconds(Clock::now()));
-  if (failure_.ok()) failure_ = Deliver();
+  if (failure_.ok()) failure_ = Deliver(/*wait_ms=*/5000);
+  rd_kafka_queue_destroy(queue);
   Leave();
   if (!failure_.ok()) return failure_;
   return total_;
