@@ -295,6 +295,7 @@ struct LatencyResult {
   int interval_ms = 0;
   double rate = 0, seconds = 0;
   int probes = 0, alerts = 0;
+  double behind_s = 0;  // the monitor's lag when the load ended, in seconds of load
   Delays transport, alert;
 };
 
@@ -402,6 +403,9 @@ LatencyResult LatencyRound(const fw::Config& cfg, const Options& o,
     std::this_thread::sleep_for(std::chrono::microseconds(500));
   }
   const double loaded = Seconds(start, Clock::now());
+  // How far behind the monitor was when the load ended (all it has read is committed within
+  // commit_interval_ms of reading it).
+  const int64_t behind = 3 * probes + sent + next_probe - committed.load();
   producer.Flush();
   // Every probe alerted, or a generous wait for the last ones.
   for (int i = 0; i < 200; ++i) {
@@ -425,6 +429,7 @@ LatencyResult LatencyRound(const fw::Config& cfg, const Options& o,
   r.interval_ms = interval_ms;
   r.rate = static_cast<double>(sent) / loaded;
   r.seconds = loaded;
+  r.behind_s = static_cast<double>(behind) / std::max(1.0, r.rate);
   r.probes = next_probe;
   for (int k = 0; k < next_probe; ++k) {
     if (read_at[k] != Clock::time_point())
@@ -544,10 +549,11 @@ int main(int argc, char** argv) {
     LatencyResult r = LatencyRound(*cfg, o, lines, load_rate, o.intervals[i], static_cast<int>(i));
     std::printf(
         "alert delay, evaluate every %d ms, load %.0f events/s for %.0f s: %d/%d probes alerted; "
-        "transport median %.1f ms p99 %.1f ms; alert median %.0f ms p99 %.0f ms max %.0f ms\n",
+        "transport median %.1f ms p99 %.1f ms; alert median %.0f ms p99 %.0f ms max %.0f ms; "
+        "monitor %.1f s behind at the end\n",
         r.interval_ms, r.rate, r.seconds, r.alerts, r.probes, r.transport.Quantile(0.5),
         r.transport.Quantile(0.99), r.alert.Quantile(0.5), r.alert.Quantile(0.99),
-        r.alert.Quantile(1.0));
+        r.alert.Quantile(1.0), r.behind_s);
     std::fflush(stdout);
     results.push_back(r);
   }
@@ -567,7 +573,7 @@ int main(int argc, char** argv) {
         << ", \"p99\": " << r.transport.Quantile(0.99)
         << "}, \"alert_ms\": {\"median\": " << r.alert.Quantile(0.5)
         << ", \"p99\": " << r.alert.Quantile(0.99) << ", \"max\": " << r.alert.Quantile(1.0)
-        << "}}";
+        << "}, \"behind_s\": " << r.behind_s << "}";
     }
     j << "]}\n";
   }
