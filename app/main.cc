@@ -324,6 +324,13 @@ int RunMonitor(const fw::Config& cfg, const RunArgs& a) {
                  static_cast<long long>(c.accepted), static_cast<long long>(c.duplicates),
                  static_cast<long long>(c.rejected));
   };
+  control.on_ready = [](bool ready, const std::string& why) {
+    if (ready)
+      std::fprintf(stderr, "run: ready again: the brokers answer\n");
+    else
+      std::fprintf(stderr, "run: not ready: %s; waiting for the brokers (nothing is lost)\n",
+                   why.c_str());
+  };
   control.on_assign = [](const std::vector<std::pair<std::string, int32_t>>& parts,
                          const std::vector<int64_t>& from) {
     std::string list;

@@ -5,6 +5,7 @@
 
 #include <chrono>
 #include <cstring>
+#include <optional>
 #include <set>
 #include <thread>
 
@@ -72,9 +73,14 @@ class Consumer {
 
  private:
   // A broker unreachable is not a quiet topic: idleness restarts from the last such error.
-  static void OnError(rd_kafka_t*, int, const char*, void* opaque) {
-    static_cast<Consumer*>(opaque)->last_broker_error_ = Clock::now();
+  static void OnError(rd_kafka_t*, int err, const char* reason, void* opaque) {
+    auto* self = static_cast<Consumer*>(opaque);
+    self->last_broker_error_ = Clock::now();
+    if (err == RD_KAFKA_RESP_ERR__ALL_BROKERS_DOWN) self->all_down_ = reason;
   }
+  // Reports readiness changes: down on "all brokers down", up again once a message arrives or
+  // the cluster answers a metadata request (tried every 2 s while down).
+  void CheckReady(bool got_message);
   static void Rebalance(rd_kafka_t* rk, rd_kafka_resp_err_t err,
                         rd_kafka_topic_partition_list_t* parts, void* opaque) {
     static_cast<Consumer*>(opaque)->OnRebalance(rk, err, parts);
@@ -121,6 +127,9 @@ class Consumer {
   bool assigned_ = false;                           // partitions were assigned at least once
   Clock::time_point last_activity_ = Clock::now();  // last message or assignment
   Clock::time_point last_broker_error_{};
+  std::optional<std::string> all_down_;  // set by the error callback, taken by CheckReady
+  bool ready_ = true;
+  Clock::time_point last_ready_check_{};
   int destroy_flags_ = 0;
   // Each partition read so far, with the next offset of what the pending commit holds.
   struct Partition {
@@ -139,6 +148,29 @@ Consumer::Partition& Consumer::PartitionOf(const char* topic, int32_t partition)
     if (p.partition == partition && p.topic == topic) return p;
   partitions_.push_back({topic, partition, SourceOf(topic, partition)});
   return partitions_.back();
+}
+
+void Consumer::CheckReady(bool got_message) {
+  if (all_down_) {
+    if (ready_ && control_.on_ready) control_.on_ready(false, *all_down_);
+    ready_ = false;
+    all_down_.reset();
+    last_ready_check_ = Clock::now();
+    return;
+  }
+  if (ready_) return;
+  bool up = got_message;
+  if (!up && Clock::now() - last_ready_check_ >= std::chrono::seconds(2)) {
+    last_ready_check_ = Clock::now();
+    const rd_kafka_metadata_t* md = nullptr;
+    if (rd_kafka_metadata(rk_, 0, nullptr, &md, 1000) == RD_KAFKA_RESP_ERR_NO_ERROR) {
+      up = md->broker_cnt > 0;
+      rd_kafka_metadata_destroy(md);
+    }
+  }
+  if (!up) return;
+  ready_ = true;
+  if (control_.on_ready) control_.on_ready(true, "");
 }
 
 void Consumer::OnRebalance(rd_kafka_t* rk, rd_kafka_resp_err_t err,
@@ -387,6 +419,7 @@ Result<IngestCounts> Consumer::Run() {
       }
       rd_kafka_message_destroy(m);
     }
+    CheckReady(n > 0);
     const bool due = writer_.staged() >= options_.commit_every ||
                      writer_.pending_bytes() >= options_.commit_max_bytes ||
                      (writer_.staged() > 0 && (now - last_commit >= interval || n <= 0));

@@ -50,6 +50,8 @@ TEST(KafkaSource, ABrokerDownAndUpMidStreamLosesNothing) {
   control.on_commit = [&](const IngestCounts& c) {
     committed.store(c.accepted + c.duplicates + c.rejected);
   };
+  std::vector<bool> readiness;  // on the consumer's thread; read after it joins
+  control.on_ready = [&](bool ready, const std::string&) { readiness.push_back(ready); };
   Result<IngestCounts> result = IngestCounts{};
   std::thread consumer([&] { result = ConsumeKafka(**store, kafka, ReplayOptions{}, control); });
   for (int i = 0; i < 400 && committed.load() < 3000; ++i)
@@ -65,6 +67,7 @@ TEST(KafkaSource, ABrokerDownAndUpMidStreamLosesNothing) {
   stop.store(true);
   consumer.join();
   ASSERT_TRUE(result.ok()) << result.status().ToString();
+  EXPECT_EQ(readiness, (std::vector<bool>{false, true}));  // not ready while down, then ready
   EXPECT_EQ(result->accepted, 6000);
   EXPECT_EQ(result->duplicates, 1);
   EXPECT_EQ(result->rejected, 1);

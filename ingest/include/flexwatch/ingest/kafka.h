@@ -46,6 +46,9 @@ struct ConsumeControl {
   const std::atomic<bool>* stop = nullptr;
   // Called after each commit with the run's counts so far (optional).
   std::function<void(const IngestCounts&)> on_commit;
+  // Called when the consumer stops being ready (every broker is unreachable: it waits, and
+  // loses nothing) with librdkafka's reason, and when it is ready again (optional).
+  std::function<void(bool ready, const std::string& why)> on_ready;
   // Called when the group assigns partitions, with each one's starting offset from the state
   // (-2: the beginning, none stored yet) (optional).
   std::function<void(const std::vector<std::pair<std::string, int32_t>>& partitions,
