@@ -115,6 +115,16 @@ class EvaluateTest : public ::testing::Test {
                      "\",\"valid_to\":\"" + to + "\"}");
   }
   // An event of another platform and worker whose only role is to move the watermark.
+  // A labour relation's month, paid in full except unemployment insurance.
+  void WorkAndPayAllButUnemployment(const std::string& p, const std::string& w) {
+    Work(p, w, 120);
+    PayAll(p, w, 6821);
+    lines_.erase(std::remove_if(lines_.begin(), lines_.end(),
+                                [](const std::string& l) {
+                                  return l.find("\"unemployment\"") != std::string::npos;
+                                }),
+                 lines_.end());
+  }
   void Clock(const std::string& ts) {
     lines_.push_back(Head("complaint", "p-clock", "w-clock", ts) + ",\"category\":\"other\"}");
   }
@@ -450,13 +460,7 @@ TEST_F(EvaluateTest, PaymentsInPartsAreSummedAndOnlyTheEmployerCounts) {
 }
 
 TEST_F(EvaluateTest, AMissingSchemeIsPendingBeforeTheGraceAndUnpaidAfter) {
-  Work("p", "w", 120);
-  PayAll("p", "w", 6821);
-  lines_.erase(std::remove_if(lines_.begin(), lines_.end(),
-                              [](const std::string& l) {
-                                return l.find("\"unemployment\"") != std::string::npos;
-                              }),
-               lines_.end());
+  WorkAndPayAllButUnemployment("p", "w");
   // July's grace ends 45 days after the month: 2024-09-15 00:00 Beijing. The watermark is the
   // largest event time less 24 h of allowed lateness.
   Clock("2024-09-15T23:59:59+08:00");  // watermark 2024-09-14T23:59:59: not yet final
@@ -476,13 +480,7 @@ TEST_F(EvaluateTest, AMissingSchemeIsPendingBeforeTheGraceAndUnpaidAfter) {
 }
 
 TEST_F(EvaluateTest, AQuietMonthClosesInWallClockTime) {
-  Work("p", "w", 120);
-  PayAll("p", "w", 6821);
-  lines_.erase(std::remove_if(lines_.begin(), lines_.end(),
-                              [](const std::string& l) {
-                                return l.find("\"unemployment\"") != std::string::npos;
-                              }),
-               lines_.end());
+  WorkAndPayAllButUnemployment("p", "w");
   // Nothing arrives after July, so the watermark stays there; the wall clock, less the same
   // 24 h of allowed lateness, closes the month once it passes 2024-09-15 00:00 Beijing.
   quiet_now_ = *ParseRfc3339("2024-09-15T23:59:59+08:00");
