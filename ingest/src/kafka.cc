@@ -76,10 +76,14 @@ class Consumer {
   static void OnError(rd_kafka_t*, int err, const char* reason, void* opaque) {
     auto* self = static_cast<Consumer*>(opaque);
     self->last_broker_error_ = Clock::now();
-    if (err == RD_KAFKA_RESP_ERR__ALL_BROKERS_DOWN) self->all_down_ = reason;
+    if (err == RD_KAFKA_RESP_ERR__ALL_BROKERS_DOWN || err == RD_KAFKA_RESP_ERR__TRANSPORT ||
+        err == RD_KAFKA_RESP_ERR__RESOLVE)
+      self->broker_trouble_ = reason;
   }
-  // Reports readiness changes: down on "all brokers down", up again once a message arrives or
-  // the cluster answers a metadata request (tried every 2 s while down).
+  // Whether the cluster answers a metadata request within a second.
+  bool ClusterAnswers();
+  // Reports readiness changes: not ready when, after a broker error, the cluster does not
+  // answer; ready again once a message arrives or it answers (tried every 2 s while not).
   void CheckReady(bool got_message);
   static void Rebalance(rd_kafka_t* rk, rd_kafka_resp_err_t err,
                         rd_kafka_topic_partition_list_t* parts, void* opaque) {
@@ -127,7 +131,7 @@ class Consumer {
   bool assigned_ = false;                           // partitions were assigned at least once
   Clock::time_point last_activity_ = Clock::now();  // last message or assignment
   Clock::time_point last_broker_error_{};
-  std::optional<std::string> all_down_;  // set by the error callback, taken by CheckReady
+  std::optional<std::string> broker_trouble_;  // set by the error callback, taken by CheckReady
   bool ready_ = true;
   Clock::time_point last_ready_check_{};
   int destroy_flags_ = 0;
@@ -150,25 +154,28 @@ Consumer::Partition& Consumer::PartitionOf(const char* topic, int32_t partition)
   return partitions_.back();
 }
 
+bool Consumer::ClusterAnswers() {
+  last_ready_check_ = Clock::now();
+  const rd_kafka_metadata_t* md = nullptr;
+  if (rd_kafka_metadata(rk_, 0, nullptr, &md, 1000) != RD_KAFKA_RESP_ERR_NO_ERROR) return false;
+  const bool answers = md->broker_cnt > 0;
+  rd_kafka_metadata_destroy(md);
+  return answers;
+}
+
 void Consumer::CheckReady(bool got_message) {
-  if (all_down_) {
-    if (ready_ && control_.on_ready) control_.on_ready(false, *all_down_);
+  const auto since_check = Clock::now() - last_ready_check_;
+  if (ready_) {
+    if (!broker_trouble_ || since_check < std::chrono::seconds(2)) return;
+    const std::string why = *broker_trouble_;
+    broker_trouble_.reset();
+    if (ClusterAnswers()) return;
     ready_ = false;
-    all_down_.reset();
-    last_ready_check_ = Clock::now();
+    if (control_.on_ready) control_.on_ready(false, why);
     return;
   }
-  if (ready_) return;
-  bool up = got_message;
-  if (!up && Clock::now() - last_ready_check_ >= std::chrono::seconds(2)) {
-    last_ready_check_ = Clock::now();
-    const rd_kafka_metadata_t* md = nullptr;
-    if (rd_kafka_metadata(rk_, 0, nullptr, &md, 1000) == RD_KAFKA_RESP_ERR_NO_ERROR) {
-      up = md->broker_cnt > 0;
-      rd_kafka_metadata_destroy(md);
-    }
-  }
-  if (!up) return;
+  broker_trouble_.reset();
+  if (!got_message && (since_check < std::chrono::seconds(2) || !ClusterAnswers())) return;
   ready_ = true;
   if (control_.on_ready) control_.on_ready(true, "");
 }
