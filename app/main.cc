@@ -264,6 +264,14 @@ struct RunArgs {
   double idle_exit = 0;
 };
 
+// The topics the monitor reads and the ones it writes (dead letters, alerts).
+std::vector<std::string> EveryTopic(const fw::KafkaOptions& kafka) {
+  std::vector<std::string> all = kafka.topics;
+  all.push_back(kafka.dead_letter_topic);
+  all.push_back(kafka.alerts_topic);
+  return all;
+}
+
 // The monitor's periodic work: the open months re-evaluated, a level change an alert in the
 // outbox; and once the topics have been quiet for kafka.quiet_close_seconds, the months whose
 // grace has passed in wall-clock time closed.
@@ -292,10 +300,7 @@ int RunMonitor(const fw::Config& cfg, const RunArgs& a) {
   if (!a.group.empty()) kafka.group = a.group;
   std::unique_ptr<fw::EmbeddedBroker> embedded;
   if (kafka.brokers.empty()) {
-    std::vector<std::string> all = kafka.topics;
-    all.push_back(kafka.dead_letter_topic);
-    all.push_back(kafka.alerts_topic);
-    auto b = fw::EmbeddedBroker::Start(all, kafka.embedded_partitions);
+    auto b = fw::EmbeddedBroker::Start(EveryTopic(kafka), kafka.embedded_partitions);
     if (!b.ok()) return Fail("run: " + b.status().message());
     embedded = std::move(*b);
     kafka.brokers = embedded->bootstrap();
@@ -363,11 +368,7 @@ int RunMonitor(const fw::Config& cfg, const RunArgs& a) {
 
 // A standalone embedded broker for other processes to produce into and consume from.
 int RunBroker(const fw::Config& cfg, std::vector<std::string> topics, int partitions) {
-  if (topics.empty()) {
-    topics = cfg.kafka.topics;
-    topics.push_back(cfg.kafka.dead_letter_topic);
-    topics.push_back(cfg.kafka.alerts_topic);
-  }
+  if (topics.empty()) topics = EveryTopic(cfg.kafka);
   auto b = fw::EmbeddedBroker::Start(topics,
                                      partitions > 0 ? partitions : cfg.kafka.embedded_partitions);
   if (!b.ok()) return Fail("broker: " + b.status().message());
@@ -415,8 +416,8 @@ int RunGen(const fw::GenOptions& o, const std::string& truth_path, std::ostream&
 // broker into the monitor, announce each month and show the verdict.
 int RunDemo(const fw::Config& cfg, const std::string& dir, fw::GenOptions o) {
   if (!cfg.rules) return Fail("demo: " + cfg.path + " has no `rules` section");
-  o.rules = &*cfg.rules;
-  auto rules = cfg.Rules();
+  const fw::RuleSet* rules = &*cfg.rules;
+  o.rules = rules;
   std::vector<fw::Alert> alerts;
   std::error_code ec;
   fs::create_directories(dir, ec);
@@ -433,13 +434,11 @@ int RunDemo(const fw::Config& cfg, const std::string& dir, fw::GenOptions o) {
   }
   // 2. The feed through Kafka: produced into the embedded broker and consumed by the monitor,
   // the producer paced behind the consumer (the embedded broker keeps ~5 MB per partition).
-  auto broker = fw::EmbeddedBroker::Start(
-      {cfg.kafka.topics.front(), cfg.kafka.dead_letter_topic, cfg.kafka.alerts_topic},
-      cfg.kafka.embedded_partitions);
-  if (!broker.ok()) return Fail("demo: " + broker.status().message());
   fw::KafkaOptions kafka = cfg.kafka;
-  kafka.brokers = (*broker)->bootstrap();
   kafka.topics = {cfg.kafka.topics.front()};
+  auto broker = fw::EmbeddedBroker::Start(EveryTopic(kafka), kafka.embedded_partitions);
+  if (!broker.ok()) return Fail("demo: " + broker.status().message());
+  kafka.brokers = (*broker)->bootstrap();
   kafka.group = "flexwatch-demo";
   kafka.commit_interval_ms = 50;             // the producer waits on the consumer's commits
   kafka.client["fetch.wait.max.ms"] = "10";  // and the consumer on the paced producer
@@ -467,7 +466,7 @@ int RunDemo(const fw::Config& cfg, const std::string& dir, fw::GenOptions o) {
     };
     fw::Store* st = store->get();
     control.periodic_interval_ms = cfg.kafka.evaluate_interval_ms;
-    control.periodic = AlertingPeriodic(st, &**rules, kafka, [&alerts](std::vector<fw::Alert> a) {
+    control.periodic = AlertingPeriodic(st, rules, kafka, [&alerts](std::vector<fw::Alert> a) {
       alerts.insert(alerts.end(), a.begin(), a.end());
     });
     fw::Result<fw::IngestCounts> consumer_result = fw::IngestCounts{};
@@ -531,12 +530,12 @@ int RunDemo(const fw::Config& cfg, const std::string& dir, fw::GenOptions o) {
   auto store = fw::Store::Open(state, cfg.store);
   if (!store.ok()) return Fail("demo: " + store.status().message());
   std::printf("\n4. the verdict (rules %s %s): affected/in scope and level per dimension\n\n",
-              (*rules)->id.c_str(), (*rules)->version.c_str());
+              rules->id.c_str(), rules->version.c_str());
   std::printf("  %-16s %-7s %-5s %-6s %7s  %-20s %-20s %-20s %s\n", "platform", "month", "final",
               "ranked", "workers", "contract_avoidance", "underpayment", "coverage_mismatch",
               "level");
   for (fw::Period p : periods) {
-    auto m = fw::EvaluateMonth(**store, **rules, p, {});
+    auto m = fw::EvaluateMonth(**store, *rules, p, {});
     if (!m.ok()) return Fail("demo: " + m.status().message());
     for (const fw::PlatformScore& ps : m->platforms) {
       std::string cells[fw::kDimensionCount];
@@ -557,7 +556,7 @@ int RunDemo(const fw::Config& cfg, const std::string& dir, fw::GenOptions o) {
   std::printf(
       "\n  A month is final once its %d-day grace has passed in event time (or when announce "
       "--final closes it);\n  until then missing contributions are pending, not unpaid.\n",
-      (*rules)->grace_days);
+      rules->grace_days);
   std::printf(
       "\nFeed: %s\nGround truth of planted violations: %s\nState: %s\n"
       "Rejected lines: %s/dead-letter.ndjson\n"

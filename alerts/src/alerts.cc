@@ -83,10 +83,7 @@ Result<std::vector<Alert>> EvaluateAndAlert(Store& store, const RuleSet& rules,
     }
     if (m->final) batch.Put(store.cf(Cf::kMeta), FinalKey(p), "");
   }
-  if (!messages.empty()) {
-    const uint64_t first = store.ReserveOutbox(messages.size());
-    for (size_t i = 0; i < messages.size(); ++i) store.PutOutbox(batch, first + i, messages[i]);
-  }
+  store.PutOutbox(batch, messages);
   if (batch.Count() > 0)
     if (Status s = store.Write(batch); !s.ok()) return s;
   return alerts;

@@ -4,10 +4,8 @@
 #include <librdkafka/rdkafka_mock.h>
 
 #include <chrono>
-#include <cstring>
 #include <optional>
 #include <set>
-#include <thread>
 
 #include "flexwatch/core/json.h"
 #include "flexwatch/state/writer.h"
@@ -48,8 +46,8 @@ std::string KafkaDeadLetterJson(const Rejection& rej, std::string_view topic, in
                           raw, false);
 }
 
-// One consumer and its pending state. The rebalance callback and the poll loop run on the same
-// thread (the callback is served from inside poll).
+// One consumer and its pending state. The rebalance, error and delivery callbacks and the read
+// loop run on the same thread (the callbacks are served from inside the batch read and polls).
 class Consumer {
  public:
   Consumer(Store& store, const KafkaOptions& kafka, const ReplayOptions& options,

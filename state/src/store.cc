@@ -625,17 +625,15 @@ bool OutboxMessage::Decode(std::string_view in, OutboxMessage& out) {
   return true;
 }
 
-uint64_t Store::ReserveOutbox(uint64_t n) {
-  const uint64_t first = next_outbox_;
-  next_outbox_ += n;
-  return first;
-}
-
-void Store::PutOutbox(rocksdb::WriteBatch& batch, uint64_t seq, const OutboxMessage& m) {
-  std::string key, next;
-  PutBE64(key, seq);
-  PutBE64(next, seq + 1);
-  batch.Put(cf(Cf::kOutbox), key, m.Encode());
+void Store::PutOutbox(rocksdb::WriteBatch& batch, const std::vector<OutboxMessage>& messages) {
+  if (messages.empty()) return;
+  for (const OutboxMessage& m : messages) {
+    std::string key;
+    PutBE64(key, next_outbox_++);
+    batch.Put(cf(Cf::kOutbox), key, m.Encode());
+  }
+  std::string next;
+  PutBE64(next, next_outbox_);
   batch.Put(cf(Cf::kMeta), "outbox/next", next);
 }
 

@@ -306,10 +306,7 @@ Result<IngestCounts> StateWriter::Commit() {
                 EncodeCounter(counts.rejected));
   if (max_ts_ != INT64_MIN)
     batch.Merge(store_->cf(Cf::kMeta), keys::kWatermark, EncodeMaximum(max_ts_));
-  if (!outbox_.empty()) {
-    const uint64_t first = store_->ReserveOutbox(outbox_.size());
-    for (size_t i = 0; i < outbox_.size(); ++i) store_->PutOutbox(batch, first + i, outbox_[i]);
-  }
+  store_->PutOutbox(batch, outbox_);
   if (batch.Count() > 0) {
     if (Status s = store_->Write(batch); !s.ok()) {
       // Nothing of this commit is in state: forget the platforms it would have recorded.

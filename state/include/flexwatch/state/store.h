@@ -166,10 +166,9 @@ class Store {
   // The largest event time of any accepted event (none before the first one).
   std::optional<TimestampMs> MaxEventTime();
   // --- outbox ---
-  // Reserves `n` consecutive sequence numbers and returns the first. (One writer at a time.)
-  uint64_t ReserveOutbox(uint64_t n);
-  // Adds the message under `seq` to `batch`, with the outbox's next sequence.
-  void PutOutbox(rocksdb::WriteBatch& batch, uint64_t seq, const OutboxMessage& m);
+  // Adds the messages to `batch` under the next sequence numbers, in order, with the outbox's
+  // next sequence. (One writer at a time.)
+  void PutOutbox(rocksdb::WriteBatch& batch, const std::vector<OutboxMessage>& messages);
   // Up to `limit` undelivered messages from sequence `from` on, oldest first.
   Status ForEachOutbox(uint64_t from, size_t limit,
                        const std::function<void(uint64_t seq, const OutboxMessage&)>& fn);
