@@ -14,10 +14,15 @@ std::string LevelKey(Period p, const std::string& platform, Dimension d) {
   return "level/" + FormatPeriod(p) + "/" + platform + "/" + std::string(NameOf(d));
 }
 std::string FinalKey(Period p) { return "alerted-final/" + FormatPeriod(p); }
+std::string WarnedKey(const EarlyWarning& w) {
+  return "warned/" + FormatPeriod(w.period) + "/" + w.platform_id + "/" + w.detector + "/" +
+         w.series;
+}
 
 }  // namespace
 
 Result<std::vector<Alert>> EvaluateAndAlert(Store& store, const RuleSet& rules,
+                                            const DetectorConfig& detectors,
                                             const std::string& alerts_topic,
                                             std::optional<TimestampMs> quiet_now) {
   if (quiet_now)
@@ -26,10 +31,21 @@ Result<std::vector<Alert>> EvaluateAndAlert(Store& store, const RuleSet& rules,
   std::vector<Alert> alerts;
   rocksdb::WriteBatch batch;
   std::vector<OutboxMessage> messages;
+  SeriesCache cache;
+  auto queue = [&](Alert a, const std::string& platform) {
+    OutboxMessage msg;
+    msg.topic = alerts_topic;
+    msg.key = platform;
+    msg.payload = a.json;
+    msg.headers = {{"flexwatch.alert_id", a.alert_id}};
+    messages.push_back(std::move(msg));
+    alerts.push_back(std::move(a));
+  };
   for (Period p : store.Periods()) {
     if (store.GetMeta(FinalKey(p))) continue;  // final, and alerted as such
-    auto m = EvaluateMonth(store, rules, p, {});
-    if (!m.ok()) return m.status();
+    auto series = cache.Get(store, rules, p, false);
+    if (!series.ok()) return series.status();
+    const MonthEvaluation* m = &(*series)->evaluation;
     for (const PlatformScore& ps : m->platforms) {
       for (int d = 0; d < kDimensionCount; ++d) {
         const Dimension dim = static_cast<Dimension>(d);
@@ -72,14 +88,27 @@ Result<std::vector<Alert>> EvaluateAndAlert(Store& store, const RuleSet& rules,
         }
         a.json += "}}";
         batch.Put(store.cf(Cf::kMeta), key, level + "|" + (m->final ? "1" : "0"));
-        OutboxMessage msg;
-        msg.topic = alerts_topic;
-        msg.key = ps.platform_id;
-        msg.payload = a.json;
-        msg.headers = {{"flexwatch.alert_id", a.alert_id}};
-        messages.push_back(std::move(msg));
-        alerts.push_back(std::move(a));
+        queue(std::move(a), ps.platform_id);
       }
+    }
+    // Early warnings: each (month, platform, detector, series) once, when first raised.
+    auto warnings = DetectWarnings(store, rules, detectors, p, false, cache);
+    if (!warnings.ok()) return warnings.status();
+    for (const EarlyWarning& w : *warnings) {
+      const std::string key = WarnedKey(w);
+      if (store.GetMeta(key)) continue;
+      const std::string what = w.detector + "|" + w.version + "|" + FormatPeriod(p) + "|" +
+                               w.platform_id + "|" + w.series + "|early_warning";
+      Alert a;
+      a.alert_id = Sha256Hex(what).substr(0, 24);
+      a.json = "{\"alert_id\": " + JsonString(a.alert_id) +
+               ", \"kind\": \"early_warning\", \"platform_id\": " + JsonString(w.platform_id) +
+               ", \"period\": " + JsonString(FormatPeriod(p)) +
+               ", \"final\": " + (m->final ? "true" : "false") +
+               ", \"rules\": " + RulesStampJson(rules) + ", \"warning\": " + EarlyWarningJson(w) +
+               "}";
+      batch.Put(store.cf(Cf::kMeta), key, "");
+      queue(std::move(a), w.platform_id);
     }
     if (m->final) batch.Put(store.cf(Cf::kMeta), FinalKey(p), "");
   }

@@ -55,7 +55,10 @@ std::string RateText(int64_t affected, int64_t in_scope) {
   return std::to_string(v / 10000) + "." + frac;
 }
 
-std::string MonthlyJson(const MonthEvaluation& m, const RuleSet& rules) {
+std::string MonthlyJson(const MonthEvaluation& m, const RuleSet& rules,
+                        const std::vector<EarlyWarning>& warnings) {
+  std::map<std::string_view, std::vector<const EarlyWarning*>> by_platform;
+  for (const EarlyWarning& w : warnings) by_platform[w.platform_id].push_back(&w);
   std::string s = "{\n  \"kind\": \"monthly\",\n  \"period\": " + Q(FormatPeriod(m.period)) +
                   ",\n  \"final\": " + (m.final ? "true" : "false") +
                   ",\n  \"finality\": {\"status\": " + Q(m.finality) +
@@ -75,7 +78,11 @@ std::string MonthlyJson(const MonthEvaluation& m, const RuleSet& rules) {
     for (int d = 0; d < kDimensionCount; ++d)
       s += std::string(d ? "," : "") + "\n        " + Q(kDimensionNames[d]) + ": " +
            DimensionJson(ps, d);
-    s += "\n      },\n      \"early_warnings\": []\n    }";
+    s += "\n      },\n      \"early_warnings\": [";
+    if (auto it = by_platform.find(ps.platform_id); it != by_platform.end())
+      for (size_t w = 0; w < it->second.size(); ++w)
+        s += std::string(w ? "," : "") + "\n        " + EarlyWarningJson(*it->second[w]);
+    s += by_platform.count(ps.platform_id) ? "\n      ]\n    }" : "]\n    }";
   }
   s += m.platforms.empty() ? "]\n}\n" : "\n  ]\n}\n";
   return s;

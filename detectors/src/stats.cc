@@ -39,8 +39,8 @@ Shift DetectShift(const std::vector<double>& series, const ShiftOptions& options
   const size_t start = std::max<size_t>(options.baseline, 3);
   if (series.size() <= start) return out;
   out.enough_history = true;
-  // Self-starting: each point is judged against the mean and spread of all the points before
-  // it (Welford), and joins them if it raised no alarm. Its residual, over the spread times
+  // Self-starting: each point is judged against the mean and spread of the points before it
+  // (Welford), and joins them if it raised no alarm. Its residual, over the spread times
   // sqrt(1 + 1/n), follows Student's t with n - 1 degrees of freedom; it is mapped to a normal
   // score before the CUSUM, so that a short history does not make false alarms.
   double mean = 0, m2 = 0;
@@ -49,23 +49,31 @@ Shift DetectShift(const std::vector<double>& series, const ShiftOptions& options
   for (size_t i = 0; i < series.size(); ++i) {
     const double x = series[i];
     if (n >= start) {
-      const double sd = std::max(std::sqrt(m2 / static_cast<double>(n - 1)), options.min_sigma);
+      const double sample_sd = std::sqrt(m2 / static_cast<double>(n - 1));
+      const double sd = std::max(sample_sd, options.min_sigma);
       if (sd <= 0) {
         out.enough_history = false;  // a constant history and no floor: no scale to judge by
         return out;
       }
       const double t = (x - mean) / (sd * std::sqrt(1 + 1 / static_cast<double>(n)));
       const double df = static_cast<double>(n - 1);
-      const double z = t * (1 - 1 / (4 * df)) / std::sqrt(1 + t * t / (2 * df));
+      // Where the floor sets the scale, the scale is not estimated: the score is normal as it is.
+      const double z = sample_sd < options.min_sigma
+                           ? t
+                           : t * (1 - 1 / (4 * df)) / std::sqrt(1 + t * t / (2 * df));
       up = std::max(0.0, up + z - options.k);
       down = std::max(0.0, down - z - options.k);
       out.expected = mean;
       out.sigma = sd;
       out.statistic = std::max(up, down);
-      if (out.statistic > options.h) {
-        out.first_alarm = i;
-        out.direction = up >= down ? 1 : -1;
-        return out;
+      out.alarm_at_end = out.statistic > options.h;
+      out.end_direction = out.alarm_at_end ? (up >= down ? 1 : -1) : 0;
+      if (out.alarm_at_end) {
+        if (!out.first_alarm) {
+          out.first_alarm = i;
+          out.direction = out.end_direction;
+        }
+        continue;  // a point in alarm does not join the baseline
       }
     }
     ++n;

@@ -334,6 +334,133 @@ Status ParseRules(const YAML::Node& root, RuleSet& r) {
   return Status::OK();
 }
 
+// The detectors' parameters are all required when the section is there: a warning stamped with
+// a version must have been made with the figures written under it.
+Status ParseDetectors(const YAML::Node& root, DetectorConfig& d) {
+  if (Status s = CheckKeys(
+          root, "detectors",
+          {"history_months", "own_history", "sector_peers", "hours_bunching", "complaint_spike"});
+      !s.ok())
+    return s;
+  d.present = true;
+  auto need = [](const YAML::Node& parent, const std::string& where, const char* key,
+                 YAML::Node& out) -> Status {
+    const YAML::Node got = parent[key];
+    if (!got || got.IsNull()) return Status::InvalidArgument(where + "." + key + ": missing");
+    out.reset(got);
+    return Status::OK();
+  };
+  auto number = [&](const YAML::Node& parent, const std::string& where, const char* key, auto& out,
+                    auto lo, auto hi) -> Status {
+    YAML::Node n;
+    if (Status s = need(parent, where, key, n); !s.ok()) return s;
+    return Read(parent, where, key, out, static_cast<std::decay_t<decltype(out)>>(lo),
+                static_cast<std::decay_t<decltype(out)>>(hi));
+  };
+  auto common = [&](const YAML::Node& n, const std::string& where, DetectorBase& b) -> Status {
+    if (Status s = number(n, where, "enabled", b.enabled, false, true); !s.ok()) return s;
+    YAML::Node v;
+    if (Status s = need(n, where, "version", v); !s.ok()) return s;
+    if (!v.IsScalar() || !IsValidId(v.Scalar(), 32))
+      return Status::InvalidArgument(where + ".version: expected a short version string");
+    b.version = v.Scalar();
+    return Status::OK();
+  };
+  auto series = [&](const YAML::Node& n, const std::string& where,
+                    std::vector<SeriesId>& out) -> Status {
+    YAML::Node list;
+    if (Status s = need(n, where, "series", list); !s.ok()) return s;
+    if (!list.IsSequence())
+      return Status::InvalidArgument(where + ".series: expected a list of series names");
+    out.clear();
+    for (size_t i = 0; i < list.size(); ++i) {
+      int found = -1;
+      for (int k = 0; k < static_cast<int>(SeriesId::kCount); ++k)
+        if (list[i].IsScalar() && list[i].Scalar() == kSeriesNames[k]) found = k;
+      if (found < 0) {
+        std::string names;
+        for (const char* name : kSeriesNames)
+          names += (names.empty() ? "" : ", ") + std::string(name);
+        return Status::InvalidArgument(where + ".series[" + std::to_string(i) + "]: '" +
+                                       list[i].as<std::string>("?") + "' is not one of " + names);
+      }
+      out.push_back(static_cast<SeriesId>(found));
+    }
+    return Status::OK();
+  };
+  if (Status s = number(root, "detectors", "history_months", d.history_months, 3, 120); !s.ok())
+    return s;
+  YAML::Node n;
+  const std::string oh = "detectors.own_history";
+  if (Status s = need(root, "detectors", "own_history", n); !s.ok()) return s;
+  if (Status s = CheckKeys(n, oh,
+                           {"enabled", "version", "min_history_months", "slack_sigmas",
+                            "threshold_sigmas", "min_relative_sigma", "min_share_sigma", "series"});
+      !s.ok())
+    return s;
+  OwnHistoryConfig& o = d.own_history;
+  for (Status s :
+       {common(n, oh, o), number(n, oh, "min_history_months", o.min_history_months, 3, 119),
+        number(n, oh, "slack_sigmas", o.slack_sigmas, 0, 10),
+        number(n, oh, "threshold_sigmas", o.threshold_sigmas, 0.1, 100),
+        number(n, oh, "min_relative_sigma", o.min_relative_sigma, 0, 1),
+        number(n, oh, "min_share_sigma", o.min_share_sigma, 0, 1), series(n, oh, o.series)})
+    if (!s.ok()) return s;
+  if (o.min_history_months >= d.history_months)
+    return Status::InvalidArgument(oh +
+                                   ".min_history_months: " + std::to_string(o.min_history_months) +
+                                   " leaves no month to judge within detectors.history_months");
+  const std::string sp = "detectors.sector_peers";
+  if (Status s = need(root, "detectors", "sector_peers", n); !s.ok()) return s;
+  if (Status s = CheckKeys(n, sp,
+                           {"enabled", "version", "min_peers", "min_workers", "threshold_z",
+                            "min_relative_sigma", "min_share_sigma", "series"});
+      !s.ok())
+    return s;
+  SectorPeersConfig& p = d.sector_peers;
+  for (Status s :
+       {common(n, sp, p), number(n, sp, "min_peers", p.min_peers, 2, 1000),
+        number(n, sp, "min_workers", p.min_workers, 1, 1000000),
+        number(n, sp, "threshold_z", p.threshold_z, 0.1, 100),
+        number(n, sp, "min_relative_sigma", p.min_relative_sigma, 0, 1),
+        number(n, sp, "min_share_sigma", p.min_share_sigma, 0, 1), series(n, sp, p.series)})
+    if (!s.ok()) return s;
+  const std::string hb = "detectors.hours_bunching";
+  if (Status s = need(root, "detectors", "hours_bunching", n); !s.ok()) return s;
+  if (Status s = CheckKeys(n, hb,
+                           {"enabled", "version", "below_hours", "above_hours", "window_hours",
+                            "threshold_z", "min_excess_ratio", "min_worker_months"});
+      !s.ok())
+    return s;
+  HoursBunchingConfig& h = d.hours_bunching;
+  for (Status s : {common(n, hb, h), number(n, hb, "below_hours", h.below_hours, 1, 30),
+                   number(n, hb, "above_hours", h.above_hours, 0, 30),
+                   number(n, hb, "window_hours", h.window_hours, 2, 60),
+                   number(n, hb, "threshold_z", h.threshold_z, 0.1, 100),
+                   number(n, hb, "min_excess_ratio", h.min_excess_ratio, 0, 100),
+                   number(n, hb, "min_worker_months", h.min_worker_months, 1, 1000000)})
+    if (!s.ok()) return s;
+  const std::string cs = "detectors.complaint_spike";
+  if (Status s = need(root, "detectors", "complaint_spike", n); !s.ok()) return s;
+  if (Status s = CheckKeys(n, cs,
+                           {"enabled", "version", "min_history_months", "p_value", "min_complaints",
+                            "prior_complaints"});
+      !s.ok())
+    return s;
+  ComplaintSpikeConfig& c = d.complaint_spike;
+  for (Status s :
+       {common(n, cs, c), number(n, cs, "min_history_months", c.min_history_months, 1, 119),
+        number(n, cs, "p_value", c.p_value, 1e-12, 0.5),
+        number(n, cs, "min_complaints", c.min_complaints, 1, 1000000),
+        number(n, cs, "prior_complaints", c.prior_complaints, 0, 1000)})
+    if (!s.ok()) return s;
+  if (c.min_history_months >= d.history_months)
+    return Status::InvalidArgument(cs +
+                                   ".min_history_months: " + std::to_string(c.min_history_months) +
+                                   " leaves no month to judge within detectors.history_months");
+  return Status::OK();
+}
+
 }  // namespace
 
 Result<const RuleSet*> Config::Rules() const {
@@ -348,8 +475,12 @@ Result<Config> ParseConfig(const std::string& text, const std::string& name) {
   try {
     YAML::Node root = YAML::Load(text);
     if (root.IsNull()) return cfg;
-    if (Status s = CheckKeys(root, "", {"ingest", "state", "kafka", "rules", "evidence"}); !s.ok())
+    if (Status s =
+            CheckKeys(root, "", {"ingest", "state", "kafka", "rules", "detectors", "evidence"});
+        !s.ok())
       return fail(s);
+    if (YAML::Node d = root["detectors"]; d && !d.IsNull())
+      if (Status s = ParseDetectors(d, cfg.detectors); !s.ok()) return fail(s);
     if (YAML::Node r = root["rules"]) {
       cfg.rules.emplace();
       if (Status s = ParseRules(r, *cfg.rules); !s.ok()) return fail(s);

@@ -15,9 +15,8 @@ using i128 = __int128;
 // Meta key of a month closed in wall-clock time: its value is that time, in ms.
 std::string QuietClosedKey(Period p) { return "quiet-closed/" + FormatPeriod(p); }
 
-// The form in force at instant `t`: the latest `signed` at or before it that no later
-// `terminated` of the same form (at or before `t`) ended. REQUIRES: contracts in key order
-// (event time, then event id), so that ties resolve the same way whatever the arrival order.
+}  // namespace
+
 std::optional<ContractRecord> FormInForce(const std::vector<ContractRecord>& contracts,
                                           TimestampMs t) {
   for (size_t i = contracts.size(); i-- > 0;) {
@@ -31,6 +30,8 @@ std::optional<ContractRecord> FormInForce(const std::vector<ContractRecord>& con
   }
   return std::nullopt;
 }
+
+namespace {
 
 const ContributionRecord* Find(const std::vector<ContributionRecord>& cs, Scheme s, Payer p) {
   for (const ContributionRecord& c : cs)

@@ -206,3 +206,47 @@ TEST(RulesConfig, TheCompiledInCopyIsTheShippedFile) {
 
 }  // namespace
 }  // namespace flexwatch
+
+namespace flexwatch {
+namespace {
+
+TEST(DetectorsConfig, ShippedParametersAndErrorsNamingTheKey) {
+  auto cfg = ShippedConfig();
+  ASSERT_TRUE(cfg.ok()) << cfg.status().ToString();
+  const DetectorConfig& d = cfg->detectors;
+  ASSERT_TRUE(d.present);
+  EXPECT_EQ(d.history_months, 12);
+  EXPECT_TRUE(d.own_history.enabled);
+  EXPECT_EQ(d.own_history.version, "1");
+  EXPECT_EQ(d.own_history.min_history_months, 4);
+  EXPECT_DOUBLE_EQ(d.own_history.threshold_sigmas, 4);
+  EXPECT_EQ(d.own_history.series.front(), SeriesId::kLaborContractShare);
+  EXPECT_EQ(d.sector_peers.min_peers, 3);
+  EXPECT_EQ(d.hours_bunching.below_hours, 3);
+  EXPECT_DOUBLE_EQ(d.complaint_spike.p_value, 0.0001);
+
+  EXPECT_NE(ErrorOf(Edited("series: [labor_contract_share, contract_exit_share",
+                           "series: [labor_contract_shares, contract_exit_share"))
+                .find("detectors.own_history.series[0]: 'labor_contract_shares' is not one of"),
+            std::string::npos);
+  EXPECT_NE(ErrorOf(Edited("    min_history_months: 4", "    min_history_months: 12"))
+                .find("detectors.own_history.min_history_months: 12 leaves no month to judge"),
+            std::string::npos);
+  EXPECT_NE(ErrorOf(Edited("    p_value: 0.0001", "    p_value: 2"))
+                .find("detectors.complaint_spike.p_value: 2 is out of range"),
+            std::string::npos);
+  EXPECT_NE(ErrorOf(Edited("  hours_bunching:\n", "  hours_bunching:\n    typo: 1\n"))
+                .find("detectors.hours_bunching.typo: unknown key"),
+            std::string::npos);
+  // Without the section: no detectors, and no error.
+  std::string text = ShippedText();
+  const size_t from = text.find("\ndetectors:\n"), to = text.find("\nevidence:");
+  ASSERT_NE(from, std::string::npos);
+  text.erase(from + 1, to - from);
+  auto without = ParseConfig(text, "f.yaml");
+  ASSERT_TRUE(without.ok()) << without.status().ToString();
+  EXPECT_FALSE(without->detectors.present);
+}
+
+}  // namespace
+}  // namespace flexwatch

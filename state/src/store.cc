@@ -203,14 +203,16 @@ Result<std::unique_ptr<Store>> Store::Open(const std::string& dir, const StoreOp
   std::error_code ec;
   if (std::filesystem::exists(dir, ec) && !std::filesystem::is_directory(dir, ec))
     return Status::IOError("state dir " + dir + " exists and is not a directory");
-  std::filesystem::create_directories(dir, ec);
-  if (ec) return Status::IOError("cannot create state dir " + dir + ": " + ec.message());
+  if (!options.read_only) {
+    std::filesystem::create_directories(dir, ec);
+    if (ec) return Status::IOError("cannot create state dir " + dir + ": " + ec.message());
+  }
 
   auto cache = rocksdb::NewLRUCache(options.block_cache_bytes);
   auto wbm = std::make_shared<rocksdb::WriteBufferManager>(options.write_buffer_total_bytes, cache);
   rocksdb::DBOptions db_options;
-  db_options.create_if_missing = true;
-  db_options.create_missing_column_families = true;
+  db_options.create_if_missing = !options.read_only;
+  db_options.create_missing_column_families = !options.read_only;
   db_options.max_background_jobs = options.background_jobs;
   db_options.write_buffer_manager = wbm;
   db_options.info_log_level = rocksdb::InfoLogLevel::WARN_LEVEL;
@@ -246,7 +248,9 @@ Result<std::unique_ptr<Store>> Store::Open(const std::string& dir, const StoreOp
   }
   std::vector<rocksdb::ColumnFamilyHandle*> handles;
   rocksdb::DB* raw = nullptr;
-  rocksdb::Status s = rocksdb::DB::Open(db_options, dir, descriptors, &handles, &raw);
+  rocksdb::Status s =
+      options.read_only ? rocksdb::DB::OpenForReadOnly(db_options, dir, descriptors, &handles, &raw)
+                        : rocksdb::DB::Open(db_options, dir, descriptors, &handles, &raw);
   if (!s.ok()) {
     std::string msg = s.ToString();
     if (s.IsIOError() && msg.find("lock") != std::string::npos)
@@ -678,7 +682,8 @@ Status Store::Dump(const std::function<void(std::string_view line)>& fn) {
       if (static_cast<Cf>(i) == Cf::kOutbox) break;
       if (static_cast<Cf>(i) == Cf::kMeta &&
           (it->key().starts_with("count/") || it->key().starts_with("outbox/") ||
-           it->key().starts_with("level/") || it->key().starts_with("alerted-final/")))
+           it->key().starts_with("level/") || it->key().starts_with("alerted-final/") ||
+           it->key().starts_with("warned/")))
         continue;
       line = kCfNames[i];
       line += '\t';

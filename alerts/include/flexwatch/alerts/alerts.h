@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "flexwatch/detectors/detectors.h"
 #include "flexwatch/rules/evaluate.h"
 
 namespace flexwatch {
@@ -20,9 +21,12 @@ struct Alert {
 // Evaluates every month in the state not yet alerted as final (provisional levels, or final
 // ones once the grace has passed), compares each platform-dimension level with the one the
 // state remembers (green when none), and writes an alert for each change, with the new levels,
-// in one batch. `quiet_now`, the wall-clock time, is given when the topics have been quiet long
-// enough for months to close in wall-clock time (CloseQuietMonths). Returns the alerts written.
+// in one batch. Early warnings of those months (`detectors`) are alerted the same way, each
+// (month, platform, detector, series) once, when first raised (kind "early_warning"). `quiet_now`,
+// the wall-clock time, is given when the topics have been quiet long enough for months to close in
+// wall-clock time (CloseQuietMonths). Returns the alerts written.
 Result<std::vector<Alert>> EvaluateAndAlert(Store& store, const RuleSet& rules,
+                                            const DetectorConfig& detectors,
                                             const std::string& alerts_topic,
                                             std::optional<TimestampMs> quiet_now = std::nullopt);
 

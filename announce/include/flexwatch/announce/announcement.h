@@ -5,6 +5,7 @@
 #include <string>
 #include <vector>
 
+#include "flexwatch/detectors/detectors.h"
 #include "flexwatch/rules/evaluate.h"
 
 namespace flexwatch {
@@ -15,7 +16,9 @@ std::string RulesStampJson(const RuleSet& rules);
 // The rate affected / in_scope, rounded half up to 4 decimals: "0.0", "0.0133", "1.0".
 std::string RateText(int64_t affected, int64_t in_scope);
 
-std::string MonthlyJson(const MonthEvaluation& month, const RuleSet& rules);
+// `warnings`: the month's early warnings (DetectWarnings), listed under their platforms.
+std::string MonthlyJson(const MonthEvaluation& month, const RuleSet& rules,
+                        const std::vector<EarlyWarning>& warnings = {});
 
 // `months`: the evaluations of the year's months that have any worker-month, in order.
 std::string AnnualJson(int year, const std::vector<MonthEvaluation>& months, const RuleSet& rules);

@@ -24,11 +24,13 @@ std::optional<double> RobustZ(double value, const std::vector<double>& reference
                               size_t min_reference = 3);
 
 // A step or a drift against a series' own past: a self-starting two-sided CUSUM. Each point
-// after the first `baseline` is standardised against the mean and spread of all the points
-// before it (the spread at least `min_sigma`, in the series' unit), the small-sample t score
-// mapped to a normal one, and accumulated with slack `k` and decision interval `h` (both in
-// sigmas). A step of d sigmas is caught after about h / (d - k) points; a stable series stays
-// below h.
+// after the first `baseline` is standardised against the mean and spread of the points before
+// it that raised no alarm (the spread at least `min_sigma`, in the series' unit), the
+// small-sample t score mapped to a normal one (unless the floor, not the history, sets the
+// spread: then the score is normal as it is), and accumulated with slack `k` and decision
+// interval `h` (both in sigmas). A step of d sigmas is caught after about h / (d - k) points and
+// stays in alarm while it lasts (the points in alarm do not join the baseline); a stable series
+// stays below h.
 struct ShiftOptions {
   size_t baseline = 6;  // points of history before it speaks
   double k = 0.5;
@@ -39,8 +41,10 @@ struct Shift {
   bool enough_history = false;
   std::optional<size_t> first_alarm;  // index into the series
   int direction = 0;                  // +1 up, -1 down (at the first alarm)
-  double expected = 0, sigma = 0;     // the history's mean and spread at the last point judged
-  double statistic = 0;               // the larger CUSUM at the end (or at the alarm), in sigmas
+  bool alarm_at_end = false;          // the last point is in alarm
+  int end_direction = 0;              // +1 up, -1 down (at the last point, when in alarm)
+  double expected = 0, sigma = 0;     // the baseline's mean and spread at the last point
+  double statistic = 0;               // the larger CUSUM at the last point, in sigmas
 };
 Shift DetectShift(const std::vector<double>& series, const ShiftOptions& options);
 

@@ -8,6 +8,7 @@
 #include "flexwatch/core/status.h"
 #include "flexwatch/ingest/kafka.h"
 #include "flexwatch/ingest/replay.h"
+#include "flexwatch/rules/detector_config.h"
 #include "flexwatch/rules/rule_set.h"
 #include "flexwatch/state/store.h"
 
@@ -26,6 +27,7 @@ struct Config {
   KafkaOptions kafka;
   std::optional<RuleSet> rules;  // absent when the file has no `rules` section
   EvidenceOptions evidence;
+  DetectorConfig detectors;  // present == false: no early warnings
   // The rules, or an error naming the file when it has none.
   Result<const RuleSet*> Rules() const;
 };

@@ -79,6 +79,12 @@ struct Verdict {
   bool PolicyInadequate() const;
 };
 
+// The form in force at instant `t`: the latest `signed` at or before it that no later
+// `terminated` of the same form (at or before `t`) ended. REQUIRES: contracts in key order
+// (event time, then event id), so that ties resolve the same way whatever the arrival order.
+std::optional<ContractRecord> FormInForce(const std::vector<ContractRecord>& contracts,
+                                          TimestampMs t);
+
 // Judges one worker-month. `final`: missing contributions count as unpaid. Fails only when no
 // base limits are configured for a labour-relation worker-month's period.
 Result<Verdict> Judge(const RuleSet& rules, const MonthRow& row, bool final);

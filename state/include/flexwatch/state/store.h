@@ -44,6 +44,9 @@ struct StoreOptions {
   bool sync_commits = false;
   // Background flush and compaction threads.
   int background_jobs = 2;
+  // Open for reading only (RocksDB's read-only mode): nothing is written, not even the files a
+  // writable open creates, and a running monitor's lock does not stand in the way. Writes fail.
+  bool read_only = false;
 };
 
 enum class Cf : int {
@@ -178,8 +181,8 @@ class Store {
   // Dead letters in key order (source, line).
   Status ForEachDeadLetter(const std::function<void(std::string_view json)>& fn);
   // Every record of every data column family (not the run counters, nor the outbox, its sequence
-  // and the alerts' remembered levels, which are delivery bookkeeping), one line each, in key
-  // order: a canonical dump for comparing two states.
+  // the alerts' remembered levels and warnings, which are delivery bookkeeping), one line each, in
+  // key order: a canonical dump for comparing two states.
   Status Dump(const std::function<void(std::string_view line)>& fn);
 
  private:

@@ -1,0 +1,224 @@
+#include "flexwatch/announce/backtest.h"
+
+#include <map>
+#include <set>
+
+#include "flexwatch/announce/announcement.h"
+#include "flexwatch/core/json.h"
+
+namespace flexwatch {
+namespace {
+
+std::string WarningKey(const EarlyWarning& w) { return w.detector + "/" + w.series; }
+
+std::string DetectorsStamp(const DetectorConfig& d) {
+  if (!d.present) return "none";
+  std::string s;
+  auto add = [&](const char* id, const DetectorBase& b) {
+    s += (s.empty() ? "" : ", ") + std::string(id) + " " + b.version +
+         (b.enabled ? "" : " (disabled)");
+  };
+  add("own_history", d.own_history);
+  add("sector_peers", d.sector_peers);
+  add("hours_bunching", d.hours_bunching);
+  add("complaint_spike", d.complaint_spike);
+  return s;
+}
+
+std::string DetectorsStampJson(const DetectorConfig& d) {
+  if (!d.present) return "null";
+  std::string s = "{";
+  auto add = [&](const char* id, const DetectorBase& b, bool first) {
+    s += std::string(first ? "" : ", ") + JsonString(id) +
+         ": {\"version\": " + JsonString(b.version) +
+         ", \"enabled\": " + (b.enabled ? "true" : "false") + "}";
+  };
+  add("own_history", d.own_history, true);
+  add("sector_peers", d.sector_peers, false);
+  add("hours_bunching", d.hours_bunching, false);
+  add("complaint_spike", d.complaint_spike, false);
+  return s + "}";
+}
+
+struct Side {
+  std::map<std::string, const PlatformScore*> scores;
+  std::map<std::string, std::map<std::string, const EarlyWarning*>> warnings;
+};
+
+}  // namespace
+
+Result<BacktestReport> Backtest(Store& store, const BacktestSide& before, const BacktestSide& after,
+                                const BacktestOptions& options) {
+  BacktestReport r;
+  SeriesCache cache_before, cache_after;
+  for (Period p : options.periods) {
+    std::vector<EarlyWarning> kept[2];
+    Side sides[2];
+    const BacktestSide* in[2] = {&before, &after};
+    SeriesCache* caches[2] = {&cache_before, &cache_after};
+    for (int i = 0; i < 2; ++i) {
+      auto month = caches[i]->Get(store, *in[i]->rules, p, options.close);
+      if (!month.ok())
+        return Status::InvalidArgument(std::string(i ? "with the new configuration: " : "") +
+                                       month.status().message());
+      for (const PlatformScore& ps : (*month)->evaluation.platforms)
+        if (options.platform.empty() || ps.platform_id == options.platform)
+          sides[i].scores[ps.platform_id] = &ps;
+      auto w =
+          DetectWarnings(store, *in[i]->rules, *in[i]->detectors, p, options.close, *caches[i]);
+      if (!w.ok()) return w.status();
+      kept[i] = std::move(*w);
+      for (const EarlyWarning& x : kept[i])
+        if (options.platform.empty() || x.platform_id == options.platform)
+          sides[i].warnings[x.platform_id][WarningKey(x)] = &x;
+    }
+    std::set<std::string> platforms;
+    for (const Side& s : sides)
+      for (const auto& [id, _] : s.scores) platforms.insert(id);
+    for (const std::string& id : platforms) {
+      ++r.platform_months;
+      BacktestChange c;
+      c.period = p;
+      c.platform_id = id;
+      const PlatformScore* a = sides[0].scores.count(id) ? sides[0].scores[id] : nullptr;
+      const PlatformScore* b = sides[1].scores.count(id) ? sides[1].scores[id] : nullptr;
+      c.present_before = a, c.present_after = b;
+      bool differs = !a || !b;
+      if (a) c.level_before = a->level, c.ranked_before = a->ranked;
+      if (b) c.level_after = b->level, c.ranked_after = b->ranked;
+      for (int d = 0; d < kDimensionCount; ++d) {
+        BacktestChange::Dim& dim = c.dimensions[d];
+        if (a)
+          dim.before = a->dimensions[d].level, dim.affected_before = a->dimensions[d].affected,
+          dim.in_scope_before = a->dimensions[d].in_scope;
+        if (b)
+          dim.after = b->dimensions[d].level, dim.affected_after = b->dimensions[d].affected,
+          dim.in_scope_after = b->dimensions[d].in_scope;
+        differs |= dim.before != dim.after || dim.affected_before != dim.affected_after ||
+                   dim.in_scope_before != dim.in_scope_after;
+      }
+      differs |= c.ranked_before != c.ranked_after;
+      if (a && b) {
+        r.level_up += c.level_after > c.level_before;
+        r.level_down += c.level_after < c.level_before;
+        r.rank_changed += c.ranked_before != c.ranked_after;
+      }
+      const auto& wa = sides[0].warnings[id];
+      const auto& wb = sides[1].warnings[id];
+      r.warnings_before += static_cast<int64_t>(wa.size());
+      r.warnings_after += static_cast<int64_t>(wb.size());
+      for (const auto& [key, w] : wb)
+        if (!wa.count(key)) c.warnings_added.push_back(*w);
+      for (const auto& [key, w] : wa)
+        if (!wb.count(key)) c.warnings_removed.push_back(*w);
+      r.warnings_added += static_cast<int64_t>(c.warnings_added.size());
+      r.warnings_removed += static_cast<int64_t>(c.warnings_removed.size());
+      differs |= !c.warnings_added.empty() || !c.warnings_removed.empty();
+      if (differs) r.changes.push_back(std::move(c));
+    }
+  }
+  return r;
+}
+
+std::string BacktestText(const BacktestReport& r, const BacktestSide& before,
+                         const BacktestSide& after, const BacktestOptions& options) {
+  std::string s = "backtest: " + std::to_string(options.periods.size()) + " month(s)" +
+                  (options.platform.empty() ? "" : " of " + options.platform) +
+                  (options.close ? ", each closed" : ", as the state stands") + "\n";
+  s += "  before: rules " + before.rules->id + " " + before.rules->version + " (" +
+       before.rules->fingerprint + "); detectors " + DetectorsStamp(*before.detectors) + "\n";
+  s += "  after:  rules " + after.rules->id + " " + after.rules->version + " (" +
+       after.rules->fingerprint + "); detectors " + DetectorsStamp(*after.detectors) + "\n\n";
+  for (const BacktestChange& c : r.changes) {
+    s += FormatPeriod(c.period) + " " + c.platform_id + ":";
+    if (!c.present_before || !c.present_after) {
+      s += c.present_before ? " only before\n" : " only after\n";
+      continue;
+    }
+    if (c.level_before != c.level_after)
+      s += " level " + std::string(NameOf(c.level_before)) + " -> " +
+           std::string(NameOf(c.level_after)) + ";";
+    if (c.ranked_before != c.ranked_after)
+      s += std::string(c.ranked_after ? " now ranked;" : " no longer ranked;");
+    for (int d = 0; d < kDimensionCount; ++d) {
+      const BacktestChange::Dim& dim = c.dimensions[d];
+      if (dim.before == dim.after && dim.affected_before == dim.affected_after &&
+          dim.in_scope_before == dim.in_scope_after)
+        continue;
+      s += " " + std::string(kDimensionNames[d]) + " " + std::string(NameOf(dim.before)) + " " +
+           std::to_string(dim.affected_before) + "/" + std::to_string(dim.in_scope_before) +
+           " -> " + std::string(NameOf(dim.after)) + " " + std::to_string(dim.affected_after) +
+           "/" + std::to_string(dim.in_scope_after) + ";";
+    }
+    for (const EarlyWarning& w : c.warnings_added)
+      s += " + warning " + w.detector + " " + w.version + " " + w.series + " (expected " +
+           WarningNumber(w.expected) + ", observed " + WarningNumber(w.observed) + ");";
+    for (const EarlyWarning& w : c.warnings_removed)
+      s += " - warning " + w.detector + " " + w.version + " " + w.series + ";";
+    s.pop_back();
+    s += "\n";
+  }
+  if (r.changes.empty()) s += "no platform-month would change\n";
+  s += "\n" + std::to_string(r.platform_months) + " platform-months compared, " +
+       std::to_string(r.changes.size()) + " would change: level up " + std::to_string(r.level_up) +
+       ", down " + std::to_string(r.level_down) + ", ranking changed " +
+       std::to_string(r.rank_changed) + "; warnings " + std::to_string(r.warnings_before) + " -> " +
+       std::to_string(r.warnings_after) + " (+" + std::to_string(r.warnings_added) + ", -" +
+       std::to_string(r.warnings_removed) + "). Nothing was published.\n";
+  return s;
+}
+
+std::string BacktestJson(const BacktestReport& r, const BacktestSide& before,
+                         const BacktestSide& after, const BacktestOptions& options) {
+  auto n = [](int64_t v) { return std::to_string(v); };
+  std::string s = "{\n  \"kind\": \"backtest\",\n  \"months\": [";
+  for (size_t i = 0; i < options.periods.size(); ++i)
+    s += (i ? ", " : "") + JsonString(FormatPeriod(options.periods[i]));
+  s += "],\n  \"closed\": " + std::string(options.close ? "true" : "false") +
+       ",\n  \"before\": {\"rules\": " + RulesStampJson(*before.rules) +
+       ", \"detectors\": " + DetectorsStampJson(*before.detectors) +
+       "},\n  \"after\": {\"rules\": " + RulesStampJson(*after.rules) +
+       ", \"detectors\": " + DetectorsStampJson(*after.detectors) +
+       "},\n  \"summary\": {\"platform_months\": " + n(r.platform_months) +
+       ", \"changed\": " + n(static_cast<int64_t>(r.changes.size())) +
+       ", \"level_up\": " + n(r.level_up) + ", \"level_down\": " + n(r.level_down) +
+       ", \"ranking_changed\": " + n(r.rank_changed) +
+       ", \"warnings_before\": " + n(r.warnings_before) +
+       ", \"warnings_after\": " + n(r.warnings_after) +
+       ", \"warnings_added\": " + n(r.warnings_added) +
+       ", \"warnings_removed\": " + n(r.warnings_removed) + "},\n  \"changes\": [";
+  for (size_t i = 0; i < r.changes.size(); ++i) {
+    const BacktestChange& c = r.changes[i];
+    auto level = [](bool present, Level l) {
+      return present ? JsonString(NameOf(l)) : std::string("null");
+    };
+    s += std::string(i ? "," : "") + "\n    {\"period\": " + JsonString(FormatPeriod(c.period)) +
+         ", \"platform_id\": " + JsonString(c.platform_id) +
+         ", \"level\": {\"before\": " + level(c.present_before, c.level_before) +
+         ", \"after\": " + level(c.present_after, c.level_after) +
+         "}, \"ranked\": {\"before\": " + (c.ranked_before ? "true" : "false") +
+         ", \"after\": " + (c.ranked_after ? "true" : "false") + "}, \"dimensions\": {";
+    for (int d = 0; d < kDimensionCount; ++d) {
+      const BacktestChange::Dim& dim = c.dimensions[d];
+      s += std::string(d ? ", " : "") + JsonString(kDimensionNames[d]) +
+           ": {\"before\": {\"level\": " + level(c.present_before, dim.before) +
+           ", \"affected\": " + n(dim.affected_before) +
+           ", \"in_scope\": " + n(dim.in_scope_before) +
+           ", \"rate\": " + RateText(dim.affected_before, dim.in_scope_before) +
+           "}, \"after\": {\"level\": " + level(c.present_after, dim.after) +
+           ", \"affected\": " + n(dim.affected_after) + ", \"in_scope\": " + n(dim.in_scope_after) +
+           ", \"rate\": " + RateText(dim.affected_after, dim.in_scope_after) + "}}";
+    }
+    s += "}, \"warnings_added\": [";
+    for (size_t k = 0; k < c.warnings_added.size(); ++k)
+      s += (k ? ", " : "") + EarlyWarningJson(c.warnings_added[k]);
+    s += "], \"warnings_removed\": [";
+    for (size_t k = 0; k < c.warnings_removed.size(); ++k)
+      s += (k ? ", " : "") + EarlyWarningJson(c.warnings_removed[k]);
+    s += "]}";
+  }
+  s += r.changes.empty() ? "]\n}\n" : "\n  ]\n}\n";
+  return s;
+}
+
+}  // namespace flexwatch
