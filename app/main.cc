@@ -13,6 +13,7 @@
 
 #include "flexwatch/alerts/alerts.h"
 #include "flexwatch/announce/announcement.h"
+#include "flexwatch/announce/backtest.h"
 #include "flexwatch/announce/evidence.h"
 #include "flexwatch/announce/selfcheck.h"
 #include "flexwatch/core/decimal.h"
@@ -209,7 +210,11 @@ int RunAnnounce(const fw::Config& cfg, const AnnounceArgs& a) {
   if (months.empty()) std::fprintf(stderr, "announce: note: state holds no month of %d\n", a.year);
   std::string json, name;
   if (!a.month.empty()) {
-    json = fw::MonthlyJson(months.front(), **rules);
+    fw::SeriesCache cache;
+    auto warnings =
+        fw::DetectWarnings(**store, **rules, cfg.detectors, periods.front(), a.close, cache);
+    if (!warnings.ok()) return Fail("announce: " + warnings.status().message());
+    json = fw::MonthlyJson(months.front(), **rules, *warnings);
     name = "monthly-" + fw::FormatPeriod(months.front().period) + ".json";
   } else {
     json = fw::AnnualJson(a.year, months, **rules);
@@ -224,6 +229,78 @@ int RunAnnounce(const fw::Config& cfg, const AnnounceArgs& a) {
     return Fail("announce: " + s.message());
   std::fprintf(stderr, "announce: wrote %s and %zu evidence files under %s\n", path.c_str(),
                written.size(), (fs::path(a.out) / "evidence").string().c_str());
+  return kExitOk;
+}
+
+// The detectors' monthly series of each platform, one JSON object per platform and month.
+int RunSeries(const fw::Config& cfg, const std::string& state, const std::string& platform,
+              const std::string& month) {
+  auto rules = cfg.Rules();
+  if (!rules.ok()) return Fail("series: " + rules.status().message());
+  if (!fs::exists(fs::path(state) / "CURRENT"))
+    return Fail("series: " + state + " holds no flexwatch state");
+  fw::StoreOptions options = cfg.store;
+  options.read_only = true;
+  auto store = fw::Store::Open(state, options);
+  if (!store.ok()) return Fail("series: " + store.status().message());
+  std::vector<fw::Period> periods = (*store)->Periods();
+  if (!month.empty()) {
+    auto p = fw::ParsePeriod(month);
+    if (!p.ok()) return Fail("series: --month " + month + ": " + p.status().message());
+    periods = {*p};
+  }
+  for (fw::Period p : periods) {
+    auto m = fw::ComputeSeries(**store, **rules, p, false);
+    if (!m.ok()) return Fail("series: " + m.status().message());
+    for (const fw::PlatformMonth& pm : m->platforms)
+      if (platform.empty() || pm.platform_id == platform)
+        std::printf("%s\n", fw::SeriesJson(pm).c_str());
+  }
+  return kExitOk;
+}
+
+struct BacktestArgs {
+  std::string state, with, from, to, platform, format = "text";
+  bool close = false;
+};
+
+// What another rule set or detector configuration would have done to the months in the state.
+int RunBacktest(const fw::Config& cfg, const BacktestArgs& a) {
+  auto alt = fw::LoadConfig(a.with);
+  if (!alt.ok()) return Fail("backtest: --with: " + alt.status().message());
+  auto rules = cfg.Rules();
+  if (!rules.ok()) return Fail("backtest: " + rules.status().message());
+  if (a.format != "text" && a.format != "json")
+    return Fail("backtest: --format " + a.format + ": expected text or json");
+  // A section the new file leaves out is the current configuration's.
+  const fw::BacktestSide before{*rules, &cfg.detectors};
+  const fw::BacktestSide after{alt->rules ? &*alt->rules : *rules,
+                               alt->detectors.present ? &alt->detectors : &cfg.detectors};
+  if (!fs::exists(fs::path(a.state) / "CURRENT"))
+    return Fail("backtest: " + a.state + " holds no flexwatch state");
+  fw::StoreOptions options = cfg.store;
+  options.read_only = true;  // publishes nothing, and may run beside the monitor
+  auto store = fw::Store::Open(a.state, options);
+  if (!store.ok()) return Fail("backtest: " + store.status().message());
+  fw::BacktestOptions bo;
+  bo.platform = a.platform;
+  bo.close = a.close;
+  std::optional<fw::Period> from, to;
+  for (auto [text, out, flag] : {std::tuple{&a.from, &from, "--from"}, {&a.to, &to, "--to"}}) {
+    if (text->empty()) continue;
+    auto p = fw::ParsePeriod(*text);
+    if (!p.ok())
+      return Fail("backtest: " + std::string(flag) + " " + *text + ": " + p.status().message());
+    *out = *p;
+  }
+  for (fw::Period p : (*store)->Periods())
+    if ((!from || p >= *from) && (!to || p <= *to)) bo.periods.push_back(p);
+  if (bo.periods.empty()) return Fail("backtest: the state holds no month in that range");
+  auto report = fw::Backtest(**store, before, after, bo);
+  if (!report.ok()) return Fail("backtest: " + report.status().message());
+  const std::string out = a.format == "json" ? fw::BacktestJson(*report, before, after, bo)
+                                             : fw::BacktestText(*report, before, after, bo);
+  std::fwrite(out.data(), 1, out.size(), stdout);
   return kExitOk;
 }
 
@@ -276,16 +353,16 @@ std::vector<std::string> EveryTopic(const fw::KafkaOptions& kafka) {
 // outbox; and once the topics have been quiet for kafka.quiet_close_seconds, the months whose
 // grace has passed in wall-clock time closed.
 std::function<fw::Status(double)> AlertingPeriodic(
-    fw::Store* st, const fw::RuleSet* rules, const fw::KafkaOptions& kafka,
-    std::function<void(std::vector<fw::Alert>)> on_alerts) {
-  return [st, rules, topic = kafka.alerts_topic, quiet_close = kafka.quiet_close_seconds,
+    fw::Store* st, const fw::RuleSet* rules, const fw::DetectorConfig* detectors,
+    const fw::KafkaOptions& kafka, std::function<void(std::vector<fw::Alert>)> on_alerts) {
+  return [st, rules, detectors, topic = kafka.alerts_topic, quiet_close = kafka.quiet_close_seconds,
           on_alerts = std::move(on_alerts)](double quiet_seconds) -> fw::Status {
     std::optional<fw::TimestampMs> quiet_now;
     if (quiet_seconds >= quiet_close)
       quiet_now = std::chrono::duration_cast<std::chrono::milliseconds>(
                       std::chrono::system_clock::now().time_since_epoch())
                       .count();
-    auto written = fw::EvaluateAndAlert(*st, *rules, topic, quiet_now);
+    auto written = fw::EvaluateAndAlert(*st, *rules, *detectors, topic, quiet_now);
     if (!written.ok()) return written.status();
     on_alerts(std::move(*written));
     return fw::Status::OK();
@@ -350,9 +427,9 @@ int RunMonitor(const fw::Config& cfg, const RunArgs& a) {
     fw::Store* st = store->get();
     const fw::RuleSet* rules = &*cfg.rules;
     control.periodic_interval_ms = kafka.evaluate_interval_ms;
-    control.periodic = AlertingPeriodic(st, rules, kafka, [&alerts](std::vector<fw::Alert> a) {
-      alerts += static_cast<int64_t>(a.size());
-    });
+    control.periodic = AlertingPeriodic(
+        st, rules, &cfg.detectors, kafka,
+        [&alerts](std::vector<fw::Alert> a) { alerts += static_cast<int64_t>(a.size()); });
   }
   auto counts = fw::ConsumeKafka(**store, kafka, cfg.ingest, control);
   if (!counts.ok()) return Fail("run: " + counts.status().message());
@@ -466,9 +543,9 @@ int RunDemo(const fw::Config& cfg, const std::string& dir, fw::GenOptions o) {
     };
     fw::Store* st = store->get();
     control.periodic_interval_ms = cfg.kafka.evaluate_interval_ms;
-    control.periodic = AlertingPeriodic(st, rules, kafka, [&alerts](std::vector<fw::Alert> a) {
-      alerts.insert(alerts.end(), a.begin(), a.end());
-    });
+    control.periodic = AlertingPeriodic(
+        st, rules, &cfg.detectors, kafka,
+        [&alerts](std::vector<fw::Alert> a) { alerts.insert(alerts.end(), a.begin(), a.end()); });
     fw::Result<fw::IngestCounts> consumer_result = fw::IngestCounts{};
     std::thread consumer([&]() {
       consumer_result = fw::ConsumeKafka(**store, kafka, cfg.ingest, control);
@@ -567,12 +644,21 @@ int RunDemo(const fw::Config& cfg, const std::string& dir, fw::GenOptions o) {
   return kExitOk;
 }
 
-void AddGenOptions(CLI::App* cmd, fw::GenOptions& o, std::string& start) {
+void AddGenOptions(CLI::App* cmd, fw::GenOptions& o, std::string& start,
+                   std::vector<std::string>& drifts) {
   cmd->add_option("--workers", o.workers, "number of workers")->check(CLI::Range(1, 100000000));
   cmd->add_option("--platforms", o.platforms, "number of platforms")->check(CLI::Range(1, 10000));
   cmd->add_option("--months", o.months, "number of months")->check(CLI::Range(1, 120));
   cmd->add_option("--seed", o.seed, "random seed: same seed, same bytes");
   cmd->add_option("--start", start, "first month, YYYY-MM (default 2024-07)");
+  cmd->add_option("--drift", drifts,
+                  "plant a drift KIND:PLATFORM:YYYY-MM (repeatable; kinds: agency, contribution, "
+                  "premium, capping, complaints; PLATFORM the number its id ends in)");
+  cmd->add_option("--drifts", o.auto_drifts,
+                  "plant this many drifts, kinds in turn, on platforms drawn from the seed")
+      ->check(CLI::Range(0, 10000));
+  cmd->add_flag("!--honest", o.static_violations,
+                "no fixed violations: every platform honest but for its drifts");
 }
 
 }  // namespace
@@ -621,6 +707,31 @@ int main(int argc, char** argv) {
                            "write the announcement and the evidence files here, not to stdout");
   announce_cmd->add_option("--config", config_path, "configuration file");
 
+  std::string series_state, series_platform, series_month;
+  auto* series_cmd = app.add_subcommand(
+      "series", "the early-warning detectors' monthly series per platform (JSON lines)");
+  series_cmd->add_option("--state", series_state, "state directory")->required();
+  series_cmd->add_option("--platform", series_platform, "one platform");
+  series_cmd->add_option("--month", series_month, "one month, YYYY-MM");
+  series_cmd->add_option("--config", config_path, "configuration file");
+
+  BacktestArgs backtest;
+  auto* backtest_cmd = app.add_subcommand(
+      "backtest",
+      "show what another rule or detector configuration would have changed in the months in "
+      "state (levels and warnings, before and after); publishes nothing");
+  backtest_cmd->add_option("--state", backtest.state, "state directory")->required();
+  backtest_cmd
+      ->add_option("--with", backtest.with,
+                   "the configuration to try (a section it lacks is the current one's)")
+      ->required();
+  backtest_cmd->add_option("--from", backtest.from, "first month, YYYY-MM (default: the first)");
+  backtest_cmd->add_option("--to", backtest.to, "last month, YYYY-MM (default: the last)");
+  backtest_cmd->add_option("--platform", backtest.platform, "one platform");
+  backtest_cmd->add_flag("--final", backtest.close, "judge every month as closed");
+  backtest_cmd->add_option("--format", backtest.format, "text (default) or json");
+  backtest_cmd->add_option("--config", config_path, "the current configuration");
+
   std::string selfcheck_platform, selfcheck_format = "text";
   std::vector<std::string> selfcheck_feeds;
   auto* selfcheck_cmd = app.add_subcommand(
@@ -664,14 +775,15 @@ int main(int argc, char** argv) {
   fw::GenOptions gen;
   std::string truth_path, gen_start;
   auto* gen_cmd = app.add_subcommand("gen", "write a synthetic feed with planted violations");
-  AddGenOptions(gen_cmd, gen, gen_start);
+  std::vector<std::string> gen_drifts, demo_drifts;
+  AddGenOptions(gen_cmd, gen, gen_start, gen_drifts);
   gen_cmd->add_option("--truth", truth_path, "write the planted violations' ground truth here");
   gen_cmd->add_option("--config", config_path, "configuration file (its rules)");
 
   fw::GenOptions demo_gen;
   std::string demo_dir = "flexwatch-demo", demo_start;
   auto* demo_cmd = app.add_subcommand("demo", "generate a feed, replay it and show the state");
-  AddGenOptions(demo_cmd, demo_gen, demo_start);
+  AddGenOptions(demo_cmd, demo_gen, demo_start, demo_drifts);
   demo_cmd->add_option("--dir", demo_dir, "where the demo writes (default ./flexwatch-demo)");
   demo_cmd->add_option("--config", config_path, "configuration file");
 
@@ -695,6 +807,12 @@ int main(int argc, char** argv) {
     if (!p.ok()) return Fail("--start " + start + ": " + p.status().message());
     o->start = *p;
   }
+  for (auto* o : {&gen, &demo_gen})
+    for (const std::string& text : o == &gen ? gen_drifts : demo_drifts) {
+      auto d = fw::ParseDrift(text);
+      if (!d.ok()) return Fail("--drift: " + d.status().message());
+      o->drifts.push_back(*d);
+    }
 
   if (*replay_cmd) return RunReplay(*cfg, replay);
   if (*inspect_cmd)
@@ -705,6 +823,8 @@ int main(int argc, char** argv) {
     return RunAnnounce(*cfg, announce);
   }
   if (*run_cmd) return RunMonitor(*cfg, run);
+  if (*series_cmd) return RunSeries(*cfg, series_state, series_platform, series_month);
+  if (*backtest_cmd) return RunBacktest(*cfg, backtest);
   if (*broker_cmd) return RunBroker(*cfg, broker_topics, broker_partitions);
   if (*produce_cmd) return RunProduce(*cfg, produce_brokers, produce_topic, produce_inputs);
   if (*selfcheck_cmd)

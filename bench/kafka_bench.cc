@@ -333,7 +333,7 @@ LatencyResult LatencyRound(const fw::Config& cfg, const Options& o,
   int64_t early_alerts = 0;
   std::atomic<bool> loading{false};
   control.periodic = [&](double) -> fw::Status {
-    auto a = fw::EvaluateAndAlert(**store, *cfg.rules, alerts_topic);
+    auto a = fw::EvaluateAndAlert(**store, *cfg.rules, cfg.detectors, alerts_topic);
     if (!a.ok()) return a.status();
     if (!loading.load()) early_alerts += static_cast<int64_t>(a->size());
     return fw::Status::OK();

@@ -123,6 +123,9 @@ TimestampMs BeijingInstant(Day d, int64_t minute_of_day) {
   return static_cast<int64_t>(d) * kMsPerDay - kBeijingOffsetMs + minute_of_day * 60000;
 }
 
+// The category of a platform's complaint surge.
+int SurgeCategory(int platform) { return platform % kComplaintCategoryCount; }
+
 struct Cell {  // truth for one platform and month
   int64_t worker_months = 0, tiers[3] = {0, 0, 0};
   int64_t ca_scope = 0, ca_individual = 0, dispatched = 0;
@@ -159,6 +162,14 @@ class Sim {
     return buf;
   }
   void SetUp();
+  Status PlanDrifts();
+  // How many months drift `kind` of platform `platform` has run by month `p` (1 in its first
+  // month), 0 when there is none.
+  int64_t DriftMonths(int platform, DriftKind kind, Period p) const {
+    for (const Drift& d : drifts_)
+      if (d.platform == platform && d.kind == kind && p >= d.start) return p - d.start + 1;
+    return 0;
+  }
   void StartMonth(Period p);
   void GenerateDay(Day d);
   void EndMonth(Period p);
@@ -171,6 +182,7 @@ class Sim {
   std::ostream& feed_;
   uint64_t ids_ = 0;
   std::vector<PlatformSim> platforms_;
+  std::vector<Drift> drifts_;
   std::vector<std::string> workers_;
   std::vector<Engagement> engagements_;
   std::vector<MonthSim> month_;
@@ -184,7 +196,7 @@ void Sim::SetUp() {
     PlatformSim p;
     p.profile = kProfiles[i % kProfiles.size()];
     p.id = "p-" + std::string(p.profile.short_name) + "-" + std::to_string(i + 1);
-    switch (i % 6) {
+    switch (o_.static_violations ? i % 6 : 0) {
       case 1:  // disguises workers as outsourced / individual businesses, and over-dispatches
         p.planted.contract_avoidance = 0.30;
         p.planted.dispatch_share = 0.20;
@@ -301,12 +313,15 @@ void Sim::StartMonth(Period p) {
         engagements_[i].tier == kIndependent && i > 0 && engagements_[i - 1].worker == e.worker;
     int days_lo, days_hi;
     int64_t hours_lo, hours_hi;
+    // Hours overlap across the tier thresholds (104 h, 40 h) as they do in real feeds: a
+    // labour-contract worker with a short month is a managed worker-month, a managed one with a
+    // short month an independent one, so that the shape around a threshold is smooth.
     if (e.tier == kLaborRelation) {
-      days_lo = 22, days_hi = 27, hours_lo = 125, hours_hi = 215;
+      days_lo = 20, days_hi = 27, hours_lo = 85, hours_hi = 215;
     } else if (e.tier == kManaged) {
-      days_lo = 10, days_hi = 18, hours_lo = 50, hours_hi = 92;
+      days_lo = 8, days_hi = 18, hours_lo = 28, hours_hi = 90;
     } else {
-      days_lo = 2, days_hi = 8, hours_lo = secondary ? 5 : 8, hours_hi = secondary ? 22 : 32;
+      days_lo = 2, days_hi = 8, hours_lo = secondary ? 5 : 6, hours_hi = secondary ? 22 : 30;
     }
     MonthSim m;
     m.engagement = static_cast<int>(i);
@@ -316,11 +331,37 @@ void Sim::StartMonth(Period p) {
     for (int k = 0; k < nd; ++k) std::swap(all[k], all[k + rng_.Below(ndays - k)]);
     for (int k = 0; k < nd; ++k) m.days.push_back(first + all[k]);
     std::sort(m.days.begin(), m.days.end());
-    m.budget_mmin_per_day = rng_.Between(hours_lo, hours_hi) * 60000 / nd;
+    int64_t hours = rng_.Between(hours_lo, hours_hi);
+    // Capping: kept just under the labour-relation threshold, and so out of its obligations.
+    if (const int64_t k = DriftMonths(e.platform, DriftKind::kCapping, p);
+        k > 0 && e.tier == kLaborRelation &&
+        rng_.Chance(std::min(0.9, 0.3 * static_cast<double>(k))))
+      hours = rng_.Between(101, 103);
+    m.budget_mmin_per_day = hours * 60000 / nd;
     const PlatformSim& ps = platforms_[e.platform];
     if (o_.rules->IsHighRisk(ps.profile.sector) && rng_.Chance(ps.planted.coverage_mismatch))
       m.policy_defect = static_cast<int>(rng_.Between(1, 3));
     month_.push_back(std::move(m));
+  }
+  // A move to agencies: labour contracts ended and outsourcing signed in the small hours of the
+  // first day, before any order of the month.
+  for (Engagement& e : engagements_) {
+    if (e.tier != kLaborRelation || !e.has_contract || e.renews ||
+        e.form != ContractForm::kLaborContract || !DriftMonths(e.platform, DriftKind::kAgency, p) ||
+        !rng_.Chance(0.12))
+      continue;
+    const std::string& pid = platforms_[e.platform].id;
+    const TimestampMs t1 = BeijingInstant(first, rng_.Between(60, 300)), t2 = t1 + 60000;
+    e.form = ContractForm::kOutsourcing;
+    e.counterparty = "agency-" + std::to_string(rng_.Between(1, 40));
+    Emit(first, t1,
+         Head("contract", NextId("c-"), t1, pid, workers_[e.worker]) +
+             ",\"action\":\"terminated\",\"form\":\"labor_contract\",\"counterparty_id\":\"" + pid +
+             "\"}");
+    Emit(first, t2,
+         Head("contract", NextId("c-"), t2, pid, workers_[e.worker]) +
+             ",\"action\":\"signed\",\"form\":\"outsourcing\",\"counterparty_id\":\"" +
+             e.counterparty + "\"}");
   }
   // High-risk sectors: the commercial policy is bought before the month starts.
   for (MonthSim& m : month_) {
@@ -386,6 +427,11 @@ void Sim::EndMonth(Period p) {
   const Day next_first = FirstDayOfPeriod(p + 1);
   const std::string period = FormatPeriod(p);
   const BaseLimits limits = *o_.rules->BaseFor(p);  // checked in Run()
+  // A falling premium: 15% less per order each month of the drift, down to 30% of it.
+  auto premium_for = [&](int platform) {
+    const int64_t k = DriftMonths(platform, DriftKind::kPremium, p);
+    return o_.premium_per_order_fen * std::max<int64_t>(30, 100 - 15 * k) / 100;
+  };
   static constexpr std::pair<Scheme, int> kIndividual[] = {
       {Scheme::kPension, 800}, {Scheme::kMedical, 200}, {Scheme::kUnemployment, 50}};
   for (const MonthSim& m : month_) {
@@ -421,12 +467,16 @@ void Sim::EndMonth(Period p) {
       ++cell.up_scope;
       const Fen required = std::clamp(m.earnings, limits.lower, limits.upper);
       int defect = rng_.Chance(ps.planted.underpayment) ? static_cast<int>(rng_.Between(1, 3)) : 0;
+      // A falling contribution ratio: more worker-months each month declared on half the base.
+      if (const int64_t k = DriftMonths(e.platform, DriftKind::kContribution, p);
+          defect == 0 && k > 0 && rng_.Chance(std::min(0.9, 0.08 * static_cast<double>(k))))
+        defect = 4;
       int missing = defect == 1 ? static_cast<int>(rng_.Below(4)) : -1;
       Day d = pay_day();
       TimestampMs ts = BeijingInstant(d, rng_.Between(9 * 60, 17 * 60));
       for (int s = 0; s < 4; ++s) {
         if (s == missing) continue;
-        Fen base = defect == 2 ? required * 7 / 10 : required;
+        Fen base = defect == 2 ? required * 7 / 10 : defect == 4 ? required / 2 : required;
         const Ppm rate = o_.rules->EmployerRate(kEmployerSchemes[s], ps.id);
         Fen amount = (base * rate + kPpmOne / 2) / kPpmOne;
         if (defect == 3) amount = amount * 8 / 10;
@@ -445,7 +495,9 @@ void Sim::EndMonth(Period p) {
                  ",\"amount_cny\":" + Money((required * bp + 5000) / 10000) + "}");
       if (defect) {
         ++cell.up_affected;
-        ++(defect == 1 ? cell.up_missing : defect == 2 ? cell.up_underdeclared : cell.up_short);
+        ++(defect == 1                  ? cell.up_missing
+           : defect == 2 || defect == 4 ? cell.up_underdeclared
+                                        : cell.up_short);
       }
     }
     // Coverage: pilot premiums per order, commercial cover for high-risk sectors.
@@ -455,6 +507,7 @@ void Sim::EndMonth(Period p) {
       ++cell.cov_scope;
       bool affected = false;
       if (m.pilot_orders > 0) {
+        const Fen premium_fen = premium_for(e.platform);
         int64_t covered = m.pilot_orders;
         if (!exempt && rng_.Chance(ps.planted.coverage_mismatch))
           covered -= 1 + rng_.Below(std::max<int64_t>(1, m.pilot_orders / 2));
@@ -463,8 +516,8 @@ void Sim::EndMonth(Period p) {
         Emit(d, ts,
              Head("contribution", NextId("s-"), ts, ps.id, w) + ",\"period\":\"" + period +
                  "\",\"scheme\":\"occupational_injury\",\"payer\":\"platform\",\"amount_cny\":" +
-                 Money(covered * o_.premium_per_order_fen) +
-                 ",\"orders_covered\":" + std::to_string(covered) + "}");
+                 Money(covered * premium_fen) + ",\"orders_covered\":" + std::to_string(covered) +
+                 "}");
         if (covered < m.pilot_orders && !exempt) {
           affected = true;
           ++cell.cov_pilot;
@@ -483,14 +536,19 @@ void Sim::EndMonth(Period p) {
     double extra =
         ps.planted.contract_avoidance + ps.planted.underpayment + ps.planted.coverage_mismatch;
     int64_t n = rng_.Between(0, 2) + static_cast<int64_t>(o_.workers / o_.platforms * extra / 10);
-    for (int64_t k = 0; k < n; ++k) {
+    // A surge: 6 more complaints of one category in its first month, 2 more each month after.
+    const int64_t surge_months = DriftMonths(static_cast<int>(pi), DriftKind::kComplaints, p);
+    const int64_t surge = surge_months > 0 ? 4 + 2 * surge_months : 0;
+    for (int64_t k = 0; k < n + surge; ++k) {
       Day d = FirstDayOfPeriod(p) +
               static_cast<Day>(rng_.Below(DaysInMonth(PeriodYear(p), PeriodMonth(p))));
       TimestampMs ts = BeijingInstant(d, rng_.Between(8 * 60, 22 * 60));
       std::string worker = rng_.Chance(0.5) ? workers_[rng_.Below(o_.workers)] : "";
       Emit(d, ts,
            Head("complaint", NextId("q-"), ts, ps.id, worker) + ",\"category\":\"" +
-               std::string(kComplaintCategoryNames[rng_.Below(kComplaintCategoryCount)]) + "\"}");
+               std::string(kComplaintCategoryNames[k < n ? rng_.Below(kComplaintCategoryCount)
+                                                         : SurgeCategory(static_cast<int>(pi))]) +
+               "\"}");
     }
   }
 }
@@ -557,6 +615,48 @@ void Sim::Flush(Day d) {
   }
 }
 
+Status Sim::PlanDrifts() {
+  const Period end = o_.start + o_.months;
+  std::vector<bool> taken(platforms_.size(), false);
+  for (const Drift& d : o_.drifts) {
+    if (d.platform < 0 || d.platform >= o_.platforms)
+      return Status::InvalidArgument("drift on platform " + std::to_string(d.platform + 1) +
+                                     ": there are " + std::to_string(o_.platforms));
+    if (d.start < o_.start || d.start >= end)
+      return Status::InvalidArgument("drift from " + FormatPeriod(d.start) +
+                                     ": not a month of the feed");
+    drifts_.push_back(d);
+    taken[static_cast<size_t>(d.platform)] = true;
+  }
+  if (o_.auto_drifts <= 0) return Status::OK();
+  if (o_.months < 6) return Status::InvalidArgument("planted drifts need at least 6 months");
+  Rng r(o_.seed ^ 0xd41f7);
+  std::vector<int> order(platforms_.size());
+  for (size_t i = 0; i < order.size(); ++i) order[i] = static_cast<int>(i);
+  for (size_t i = 0; i + 1 < order.size(); ++i)
+    std::swap(order[i],
+              order[i + static_cast<size_t>(r.Below(static_cast<int64_t>(order.size() - i)))]);
+  for (int i = 0; i < o_.auto_drifts; ++i) {
+    const DriftKind kind = static_cast<DriftKind>(i % kDriftKindNames.size());
+    int chosen = -1;
+    for (int p : order)
+      if (!taken[static_cast<size_t>(p)] &&
+          (kind != DriftKind::kPremium || o_.rules->IsPilot(platforms_[p].profile.sector))) {
+        chosen = p;
+        break;
+      }
+    if (chosen < 0)
+      return Status::InvalidArgument("not enough platforms for " + std::to_string(o_.auto_drifts) +
+                                     " drifts");
+    taken[static_cast<size_t>(chosen)] = true;
+    // In the second half, with at least two months of it in the feed.
+    const int first = o_.months / 2, last = o_.months - 2;
+    drifts_.push_back(
+        {kind, chosen, o_.start + first + static_cast<int>(r.Below(last - first + 1))});
+  }
+  return Status::OK();
+}
+
 Status Sim::Run(std::ostream* truth) {
   if (o_.workers < 1 || o_.platforms < 1 || o_.months < 1)
     return Status::InvalidArgument("workers, platforms and months must be at least 1");
@@ -564,6 +664,7 @@ Status Sim::Run(std::ostream* truth) {
   for (int mi = 0; mi < o_.months; ++mi)
     if (auto b = o_.rules->BaseFor(o_.start + mi); !b.ok()) return b.status();
   SetUp();
+  if (Status s = PlanDrifts(); !s.ok()) return s;
   Day day = schedule_.empty() ? FirstDayOfPeriod(o_.start) : schedule_.begin()->first;
   for (int mi = 0; mi < o_.months; ++mi) {
     Period p = o_.start + mi;
@@ -602,7 +703,24 @@ void Sim::WriteTruth(std::ostream& out) {
         << "\", \"planted\": {\"contract_avoidance\": " << p.planted.contract_avoidance
         << ", \"dispatch_share\": " << p.planted.dispatch_share
         << ", \"underpayment\": " << p.planted.underpayment
-        << ", \"coverage_mismatch\": " << p.planted.coverage_mismatch << "}}";
+        << ", \"coverage_mismatch\": " << p.planted.coverage_mismatch << "}, \"honest\": "
+        << (p.planted.contract_avoidance == 0 && p.planted.underpayment == 0 &&
+                    p.planted.coverage_mismatch == 0 &&
+                    std::none_of(drifts_.begin(), drifts_.end(),
+                                 [&](const Drift& d) { return d.platform == static_cast<int>(i); })
+                ? "true"
+                : "false")
+        << "}";
+  }
+  out << "\n  ],\n  \"drifts\": [";
+  for (size_t i = 0; i < drifts_.size(); ++i) {
+    const Drift& d = drifts_[i];
+    out << (i ? "," : "") << "\n    {\"platform_id\": \"" << platforms_[d.platform].id
+        << "\", \"kind\": \"" << kDriftKindNames[static_cast<int>(d.kind)] << "\", \"start\": \""
+        << FormatPeriod(d.start) << "\"";
+    if (d.kind == DriftKind::kComplaints)
+      out << ", \"category\": \"" << kComplaintCategoryNames[SurgeCategory(d.platform)] << "\"";
+    out << "}";
   }
   out << "\n  ],\n  \"cells\": [";
   bool first = true;
@@ -646,6 +764,28 @@ void Sim::WriteTruth(std::ostream& out) {
 }
 
 }  // namespace
+
+Result<Drift> ParseDrift(std::string_view text) {
+  const size_t a = text.find(':'), b = a == std::string_view::npos ? a : text.find(':', a + 1);
+  auto bad = [&](const std::string& why) {
+    return Status::InvalidArgument("drift '" + std::string(text) + "': " + why +
+                                   " (expected KIND:PLATFORM:YYYY-MM)");
+  };
+  if (b == std::string_view::npos) return bad("not three fields");
+  Drift d;
+  const auto kind = EnumFromName<DriftKind>(kDriftKindNames, text.substr(0, a));
+  if (!kind) return bad("unknown kind");
+  d.kind = *kind;
+  const std::string number(text.substr(a + 1, b - a - 1));
+  if (number.empty() || number.size() > 6 ||
+      number.find_first_not_of("0123456789") != std::string::npos || std::stoi(number) < 1)
+    return bad("the platform is its number, from 1");
+  d.platform = std::stoi(number) - 1;
+  auto start = ParsePeriod(text.substr(b + 1));
+  if (!start.ok()) return bad("the start is not a month");
+  d.start = *start;
+  return d;
+}
 
 Status Generate(const GenOptions& options, std::ostream& feed, std::ostream* truth) {
   Sim sim(options, feed);

@@ -3,15 +3,34 @@
 // implementation-defined standard distributions).
 #pragma once
 
+#include <array>
 #include <cstdint>
 #include <ostream>
 #include <string>
+#include <string_view>
+#include <vector>
 
 #include "flexwatch/core/status.h"
 #include "flexwatch/core/time.h"
 #include "flexwatch/rules/rule_set.h"
 
 namespace flexwatch {
+
+// A drift planted on one platform from a month on, growing month by month, for the early-warning
+// detectors (and, where it breaks a rule, for the rules too):
+//   agency        a gradual move of labour-contract workers to agencies (outsourcing)
+//   contribution  a growing share of labour-relation worker-months declared on half the base
+//   premium       the occupational-injury premium per order falling (every order still claimed)
+//   capping       a growing share of labour-relation workers capped at 101-103 h (under 104 h)
+//   complaints    a surge of complaints of one category
+enum class DriftKind : uint8_t { kAgency, kContribution, kPremium, kCapping, kComplaints };
+inline constexpr std::array<std::string_view, 5> kDriftKindNames = {
+    "agency", "contribution", "premium", "capping", "complaints"};
+struct Drift {
+  DriftKind kind = DriftKind::kAgency;
+  int platform = 0;  // index, 0-based (the platform id ends in index + 1)
+  Period start = 0;
+};
 
 struct GenOptions {
   int workers = 1000;
@@ -33,7 +52,19 @@ struct GenOptions {
   const RuleSet* rules = nullptr;
   // The occupational-injury pilot premium per order (what platforms pay; not a rule figure).
   int64_t premium_per_order_fen = 10;
+
+  // The fixed violations planted on every platform but those with index % 6 in {0, 4}. Off:
+  // every platform is honest but for its drifts.
+  bool static_violations = true;
+  std::vector<Drift> drifts;
+  // Plants this many drifts besides `drifts`: kinds in turn, on platforms drawn from the seed
+  // (one drift per platform, a pilot-sector one for a premium drift), starting in the second
+  // half of the feed. REQUIRES: months >= 6.
+  int auto_drifts = 0;
 };
+
+// Parses "KIND:PLATFORM:YYYY-MM" (PLATFORM the 1-based number the platform id ends in).
+Result<Drift> ParseDrift(std::string_view text);
 
 // Writes the feed (NDJSON) to `feed` and, when `truth` is given, the ground truth JSON to it: per
 // platform and month the counts and levels that the rules give, with every month final.
