@@ -349,20 +349,22 @@ std::vector<std::string> EveryTopic(const fw::KafkaOptions& kafka) {
   return all;
 }
 
-// The monitor's periodic work: the open months re-evaluated, a level change an alert in the
-// outbox; and once the topics have been quiet for kafka.quiet_close_seconds, the months whose
+// The monitor's periodic work: the open months re-evaluated, a level change or a new early
+// warning an alert in the outbox (the series of months already final kept in memory between
+// rounds); and once the topics have been quiet for kafka.quiet_close_seconds, the months whose
 // grace has passed in wall-clock time closed.
 std::function<fw::Status(double)> AlertingPeriodic(
     fw::Store* st, const fw::RuleSet* rules, const fw::DetectorConfig* detectors,
     const fw::KafkaOptions& kafka, std::function<void(std::vector<fw::Alert>)> on_alerts) {
   return [st, rules, detectors, topic = kafka.alerts_topic, quiet_close = kafka.quiet_close_seconds,
+          history = std::make_shared<fw::SeriesCache>(),
           on_alerts = std::move(on_alerts)](double quiet_seconds) -> fw::Status {
     std::optional<fw::TimestampMs> quiet_now;
     if (quiet_seconds >= quiet_close)
       quiet_now = std::chrono::duration_cast<std::chrono::milliseconds>(
                       std::chrono::system_clock::now().time_since_epoch())
                       .count();
-    auto written = fw::EvaluateAndAlert(*st, *rules, *detectors, topic, quiet_now);
+    auto written = fw::EvaluateAndAlert(*st, *rules, *detectors, topic, quiet_now, history.get());
     if (!written.ok()) return written.status();
     on_alerts(std::move(*written));
     return fw::Status::OK();

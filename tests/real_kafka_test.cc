@@ -99,7 +99,7 @@ class RealKafkaTest : public TempDirTest {
 };
 
 TEST_F(RealKafkaTest, AMillionEventsThroughKafkaEqualReplayEvenKilledTenTimes) {
-  const std::string feed = Gen(5400, 31);
+  const std::string feed = Gen(6000, 31);
   ASSERT_GE(Lines(feed), 1000000);
   CommandResult p = Produce(feed);
   ASSERT_EQ(p.exit_code, 0) << p.err;

@@ -24,14 +24,17 @@ std::string WarnedKey(const EarlyWarning& w) {
 Result<std::vector<Alert>> EvaluateAndAlert(Store& store, const RuleSet& rules,
                                             const DetectorConfig& detectors,
                                             const std::string& alerts_topic,
-                                            std::optional<TimestampMs> quiet_now) {
+                                            std::optional<TimestampMs> quiet_now,
+                                            SeriesCache* history) {
   if (quiet_now)
     if (auto closed = CloseQuietMonths(store, rules, *quiet_now); !closed.ok())
       return closed.status();
   std::vector<Alert> alerts;
   rocksdb::WriteBatch batch;
   std::vector<OutboxMessage> messages;
-  SeriesCache cache;
+  SeriesCache own;
+  SeriesCache& cache = history ? *history : own;
+  cache.Retain([&store](Period p) { return store.GetMeta(FinalKey(p)).has_value(); });
   auto queue = [&](Alert a, const std::string& platform) {
     OutboxMessage msg;
     msg.topic = alerts_topic;

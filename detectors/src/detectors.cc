@@ -237,6 +237,10 @@ Result<const MonthSeries*> SeriesCache::Get(Store& store, const RuleSet& rules, 
   return &months_.emplace(key, std::move(*computed)).first->second;
 }
 
+void SeriesCache::Retain(const std::function<bool(Period)>& keep) {
+  std::erase_if(months_, [&](const auto& entry) { return !keep(entry.first.first); });
+}
+
 Result<std::vector<EarlyWarning>> DetectWarnings(Store& store, const RuleSet& rules,
                                                  const DetectorConfig& config, Period p, bool close,
                                                  SeriesCache& cache) {

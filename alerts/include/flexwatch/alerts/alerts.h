@@ -25,9 +25,14 @@ struct Alert {
 // (month, platform, detector, series) once, when first raised (kind "early_warning"). `quiet_now`,
 // the wall-clock time, is given when the topics have been quiet long enough for months to close in
 // wall-clock time (CloseQuietMonths). Returns the alerts written.
+//
+// `history`, when given, keeps the series of the months already alerted as final from one call
+// to the next (they are the detectors' history and no longer change), so that a round reads
+// only the months still open; without it every month the detectors look back on is read again.
 Result<std::vector<Alert>> EvaluateAndAlert(Store& store, const RuleSet& rules,
                                             const DetectorConfig& detectors,
                                             const std::string& alerts_topic,
-                                            std::optional<TimestampMs> quiet_now = std::nullopt);
+                                            std::optional<TimestampMs> quiet_now = std::nullopt,
+                                            SeriesCache* history = nullptr);
 
 }  // namespace flexwatch

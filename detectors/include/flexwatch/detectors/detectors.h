@@ -6,6 +6,7 @@
 // order (platform, detector, series).
 #pragma once
 
+#include <functional>
 #include <map>
 #include <string>
 #include <vector>
@@ -40,6 +41,9 @@ class SeriesCache {
   // Month `p`'s series; `close` as for EvaluateMonth (months other than the one judged are taken
   // as the state says, final or not).
   Result<const MonthSeries*> Get(Store& store, const RuleSet& rules, Period p, bool close);
+  // Forgets every month for which `keep` is false (a long-running caller keeps the months that
+  // no longer change and recomputes the others on each round).
+  void Retain(const std::function<bool(Period)>& keep);
 
  private:
   std::map<std::pair<Period, bool>, MonthSeries> months_;
