@@ -93,5 +93,62 @@ TEST(Generator, TruthPlantsEachDimensionAtSomePlatform) {
   }
 }
 
+TEST(Generator, DriftsChangeNothingBeforeTheyStartAndAreInTheTruth) {
+  GenOptions o = Small(3);
+  o.months = 4;
+  o.static_violations = false;
+  const std::string plain = Feed(o);
+  o.drifts = {{DriftKind::kAgency, 0, MakePeriod(2024, 10)},
+              {DriftKind::kComplaints, 1, MakePeriod(2024, 10)},
+              {DriftKind::kCapping, 2, MakePeriod(2024, 10)}};
+  std::string truth;
+  const std::string drifting = Feed(o, &truth);
+  // The same bytes up to the drifts' first month (July to September: over half the feed).
+  size_t same = 0;
+  while (same < plain.size() && same < drifting.size() && plain[same] == drifting[same]) ++same;
+  EXPECT_GT(same, plain.size() / 2);
+  EXPECT_NE(plain, drifting);
+  EXPECT_NE(truth.find("{\"platform_id\": \"p-meal-1\", \"kind\": \"agency\", \"start\": "
+                       "\"2024-10\"}"),
+            std::string::npos)
+      << truth;
+  EXPECT_NE(truth.find("\"kind\": \"complaints\", \"start\": \"2024-10\", \"category\""),
+            std::string::npos);
+  EXPECT_NE(truth.find("\"platform_id\": \"p-home-5\", \"sector\": \"home_services\", "
+                       "\"planted\": {\"contract_avoidance\": 0, \"dispatch_share\": 0.05, "
+                       "\"underpayment\": 0, \"coverage_mismatch\": 0}, \"honest\": true"),
+            std::string::npos)
+      << truth;
+  EXPECT_NE(truth.find("\"platform_id\": \"p-meal-1\", \"sector\": \"food_delivery\", "
+                       "\"planted\": {\"contract_avoidance\": 0, \"dispatch_share\": 0.05, "
+                       "\"underpayment\": 0, \"coverage_mismatch\": 0}, \"honest\": false"),
+            std::string::npos);
+
+  // Planted by the seed: one per platform, a premium drift on a pilot-sector one.
+  o.drifts.clear();
+  o.months = 8;
+  o.auto_drifts = 6;
+  Feed(o, &truth);
+  size_t count = 0;
+  for (size_t at = truth.find("\"kind\": "); at != std::string::npos;
+       at = truth.find("\"kind\": ", at + 1))
+    ++count;
+  EXPECT_EQ(count, 6u);
+  o.auto_drifts = 7;  // one more than there are platforms
+  std::ostringstream feed;
+  EXPECT_FALSE(Generate(o, feed, nullptr).ok());
+}
+
+TEST(Generator, ParseDrift) {
+  auto d = ParseDrift("capping:12:2025-03");
+  ASSERT_TRUE(d.ok()) << d.status().ToString();
+  EXPECT_EQ(d->kind, DriftKind::kCapping);
+  EXPECT_EQ(d->platform, 11);
+  EXPECT_EQ(d->start, MakePeriod(2025, 3));
+  for (const char* bad : {"capping", "capping:0:2025-03", "caping:1:2025-03", "capping:x:2025-03",
+                          "capping:1:2025-3", "capping:1:"})
+    EXPECT_FALSE(ParseDrift(bad).ok()) << bad;
+}
+
 }  // namespace
 }  // namespace flexwatch
