@@ -391,11 +391,28 @@ Status ParseDetectors(const YAML::Node& root, DetectorConfig& d) {
   if (Status s = number(root, "detectors", "history_months", d.history_months, 3, 120); !s.ok())
     return s;
   YAML::Node n;
+  // The detector's mapping, into `n`, with no key but `allowed`.
+  auto section = [&](const char* key, const std::set<std::string>& allowed) -> Status {
+    if (Status s = need(root, "detectors", key, n); !s.ok()) return s;
+    return CheckKeys(n, "detectors." + std::string(key), allowed);
+  };
+  auto leaves_a_month = [&](const std::string& where, int min_history) -> Status {
+    if (min_history < d.history_months) return Status::OK();
+    return Status::InvalidArgument(where + ".min_history_months: " + std::to_string(min_history) +
+                                   " leaves no month to judge within detectors.history_months");
+  };
+  // The floors on a detector's scale, and the series it watches.
+  auto scales = [&](const std::string& where, double& relative, double& share,
+                    std::vector<SeriesId>& list) -> Status {
+    for (Status s : {number(n, where, "min_relative_sigma", relative, 0, 1),
+                     number(n, where, "min_share_sigma", share, 0, 1), series(n, where, list)})
+      if (!s.ok()) return s;
+    return Status::OK();
+  };
   const std::string oh = "detectors.own_history";
-  if (Status s = need(root, "detectors", "own_history", n); !s.ok()) return s;
-  if (Status s = CheckKeys(n, oh,
-                           {"enabled", "version", "min_history_months", "slack_sigmas",
-                            "threshold_sigmas", "min_relative_sigma", "min_share_sigma", "series"});
+  if (Status s = section("own_history",
+                         {"enabled", "version", "min_history_months", "slack_sigmas",
+                          "threshold_sigmas", "min_relative_sigma", "min_share_sigma", "series"});
       !s.ok())
     return s;
   OwnHistoryConfig& o = d.own_history;
@@ -403,33 +420,25 @@ Status ParseDetectors(const YAML::Node& root, DetectorConfig& d) {
        {common(n, oh, o), number(n, oh, "min_history_months", o.min_history_months, 3, 119),
         number(n, oh, "slack_sigmas", o.slack_sigmas, 0, 10),
         number(n, oh, "threshold_sigmas", o.threshold_sigmas, 0.1, 100),
-        number(n, oh, "min_relative_sigma", o.min_relative_sigma, 0, 1),
-        number(n, oh, "min_share_sigma", o.min_share_sigma, 0, 1), series(n, oh, o.series)})
+        scales(oh, o.min_relative_sigma, o.min_share_sigma, o.series)})
     if (!s.ok()) return s;
-  if (o.min_history_months >= d.history_months)
-    return Status::InvalidArgument(oh +
-                                   ".min_history_months: " + std::to_string(o.min_history_months) +
-                                   " leaves no month to judge within detectors.history_months");
+  if (Status s = leaves_a_month(oh, o.min_history_months); !s.ok()) return s;
   const std::string sp = "detectors.sector_peers";
-  if (Status s = need(root, "detectors", "sector_peers", n); !s.ok()) return s;
-  if (Status s = CheckKeys(n, sp,
-                           {"enabled", "version", "min_peers", "min_workers", "threshold_z",
-                            "min_relative_sigma", "min_share_sigma", "series"});
+  if (Status s =
+          section("sector_peers", {"enabled", "version", "min_peers", "min_workers", "threshold_z",
+                                   "min_relative_sigma", "min_share_sigma", "series"});
       !s.ok())
     return s;
   SectorPeersConfig& p = d.sector_peers;
-  for (Status s :
-       {common(n, sp, p), number(n, sp, "min_peers", p.min_peers, 2, 1000),
-        number(n, sp, "min_workers", p.min_workers, 1, 1000000),
-        number(n, sp, "threshold_z", p.threshold_z, 0.1, 100),
-        number(n, sp, "min_relative_sigma", p.min_relative_sigma, 0, 1),
-        number(n, sp, "min_share_sigma", p.min_share_sigma, 0, 1), series(n, sp, p.series)})
+  for (Status s : {common(n, sp, p), number(n, sp, "min_peers", p.min_peers, 2, 1000),
+                   number(n, sp, "min_workers", p.min_workers, 1, 1000000),
+                   number(n, sp, "threshold_z", p.threshold_z, 0.1, 100),
+                   scales(sp, p.min_relative_sigma, p.min_share_sigma, p.series)})
     if (!s.ok()) return s;
   const std::string hb = "detectors.hours_bunching";
-  if (Status s = need(root, "detectors", "hours_bunching", n); !s.ok()) return s;
-  if (Status s = CheckKeys(n, hb,
-                           {"enabled", "version", "below_hours", "above_hours", "window_hours",
-                            "threshold_z", "min_excess_ratio", "min_worker_months"});
+  if (Status s = section("hours_bunching",
+                         {"enabled", "version", "below_hours", "above_hours", "window_hours",
+                          "threshold_z", "min_excess_ratio", "min_worker_months"});
       !s.ok())
     return s;
   HoursBunchingConfig& h = d.hours_bunching;
@@ -441,10 +450,8 @@ Status ParseDetectors(const YAML::Node& root, DetectorConfig& d) {
                    number(n, hb, "min_worker_months", h.min_worker_months, 1, 1000000)})
     if (!s.ok()) return s;
   const std::string cs = "detectors.complaint_spike";
-  if (Status s = need(root, "detectors", "complaint_spike", n); !s.ok()) return s;
-  if (Status s = CheckKeys(n, cs,
-                           {"enabled", "version", "min_history_months", "p_value", "min_complaints",
-                            "prior_complaints"});
+  if (Status s = section("complaint_spike", {"enabled", "version", "min_history_months", "p_value",
+                                             "min_complaints", "prior_complaints"});
       !s.ok())
     return s;
   ComplaintSpikeConfig& c = d.complaint_spike;
@@ -454,10 +461,7 @@ Status ParseDetectors(const YAML::Node& root, DetectorConfig& d) {
         number(n, cs, "min_complaints", c.min_complaints, 1, 1000000),
         number(n, cs, "prior_complaints", c.prior_complaints, 0, 1000)})
     if (!s.ok()) return s;
-  if (c.min_history_months >= d.history_months)
-    return Status::InvalidArgument(cs +
-                                   ".min_history_months: " + std::to_string(c.min_history_months) +
-                                   " leaves no month to judge within detectors.history_months");
+  if (Status s = leaves_a_month(cs, c.min_history_months); !s.ok()) return s;
   return Status::OK();
 }
 
