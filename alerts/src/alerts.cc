@@ -34,7 +34,10 @@ Result<std::vector<Alert>> EvaluateAndAlert(Store& store, const RuleSet& rules,
   std::vector<OutboxMessage> messages;
   SeriesCache own;
   SeriesCache& cache = history ? *history : own;
-  cache.Retain([&store](Period p) { return store.GetMeta(FinalKey(p)).has_value(); });
+  // Kept: the months alerted as final that a detector may still look back on.
+  const std::vector<Period> periods = store.Periods();
+  const Period oldest = periods.empty() ? 0 : periods.back() - detectors.history_months;
+  cache.Retain([&](Period p) { return p > oldest && store.GetMeta(FinalKey(p)).has_value(); });
   auto queue = [&](Alert a, const std::string& platform) {
     OutboxMessage msg;
     msg.topic = alerts_topic;
@@ -44,7 +47,7 @@ Result<std::vector<Alert>> EvaluateAndAlert(Store& store, const RuleSet& rules,
     messages.push_back(std::move(msg));
     alerts.push_back(std::move(a));
   };
-  for (Period p : store.Periods()) {
+  for (Period p : periods) {
     if (store.GetMeta(FinalKey(p))) continue;  // final, and alerted as such
     auto series = cache.Get(store, rules, p, false);
     if (!series.ok()) return series.status();
