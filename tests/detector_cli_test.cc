@@ -232,6 +232,25 @@ TEST_F(DetectorCliTest, BacktestShowsWhatAnotherConfigurationWouldChangeAndWrite
   EXPECT_NE(r.err.find("missing.yaml"), std::string::npos) << r.err;
 }
 
+TEST_F(DetectorCliTest, AMonthTheRulesCannotJudgeIsNoHistory) {
+  // A base-limit table that begins in September 2024: July and August cannot be judged.
+  std::string text = ReadFile(fs::path(FLEXWATCH_SOURCE_DIR) / "config" / "flexwatch.yaml");
+  const std::string row = "      - {from: 2024-07, to: 2025-06,";
+  ASSERT_NE(text.find(row), std::string::npos);
+  text.replace(text.find(row), row.size(), "      - {from: 2024-09, to: 2025-06,");
+  WriteFile(dir_ / "late-table.yaml", text);
+  const std::string config = (dir_ / "late-table.yaml").string();
+  CommandResult r = Flexwatch({"announce", "--state", (dir_ / "state").string(), "--month",
+                               "2024-08", "--final", "--config", config},
+                              dir_);
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_NE(r.err.find("2024-08"), std::string::npos) << r.err;
+  // January's warnings stand on the months the table covers.
+  const auto w = Warnings(Announce("2025-01", {"--config", config}).out);
+  EXPECT_TRUE(Has(w.at("p-ride-2"), "complaint_spike/complaints/unpaid_contribution"));
+  EXPECT_TRUE(Has(w.at("p-express-3"), "hours_bunching/hours_below_104h"));
+}
+
 class GenDriftTest : public TempDirTest {};
 
 TEST_F(GenDriftTest, ABadDriftIsAUsageError) {

@@ -254,8 +254,10 @@ Result<std::vector<EarlyWarning>> DetectWarnings(Store& store, const RuleSet& ru
       continue;
     }
     auto month = cache.Get(store, rules, q, q == p && close);
-    if (!month.ok()) return month.status();
-    history.push_back(*month);
+    // A month before that the rule set cannot judge (say, before its base-limit table begins)
+    // is no history; the month judged itself must be judged.
+    if (!month.ok() && q == p) return month.status();
+    history.push_back(month.ok() ? *month : nullptr);
   }
   return DetectWarningsIn(rules, config, history);
 }

@@ -50,8 +50,8 @@ class SeriesCache {
 };
 
 // The warnings of month `p` for every platform with worker-months in it, judged against the
-// months before it (at most `config.history_months`, those in the state). No warnings when the
-// configuration has no detectors.
+// months before it (at most `config.history_months`, those in the state and that the rule set
+// can judge). No warnings when the configuration has no detectors.
 Result<std::vector<EarlyWarning>> DetectWarnings(Store& store, const RuleSet& rules,
                                                  const DetectorConfig& config, Period p, bool close,
                                                  SeriesCache& cache);
