@@ -224,6 +224,24 @@ TEST_F(DetectorCliTest, BacktestShowsWhatAnotherConfigurationWouldChangeAndWrite
   EXPECT_GT(own_history_removed, 0);
   EXPECT_EQ(int64_t(doc["summary"]["level_up"]), level_changes);
 
+  // New figures under an old version are pointed out: a version stands for one set of figures.
+  std::string same = ReadFile(fs::path(FLEXWATCH_SOURCE_DIR) / "config" / "flexwatch.yaml");
+  for (auto [from, to] : {std::pair<std::string, std::string>{"red_percent: 25", "red_percent: 20"},
+                          {"threshold_z: 5", "threshold_z: 4.5"}}) {
+    ASSERT_NE(same.find(from), std::string::npos) << from;
+    same.replace(same.find(from), from.size(), to);
+  }
+  WriteFile(dir_ / "same-version.yaml", same);
+  r = Flexwatch({"backtest", "--state", (dir_ / "state").string(), "--with",
+                 (dir_ / "same-version.yaml").string(), "--from", "2025-01"},
+                dir_);
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.out.find("note: rules: the figures differ under the same version"), std::string::npos)
+      << r.out;
+  EXPECT_NE(r.out.find("note: sector_peers: the figures differ under the same version"),
+            std::string::npos);
+  EXPECT_EQ(r.out.find("note: own_history"), std::string::npos);
+
   // Usage errors.
   r = Flexwatch({"backtest", "--state", (dir_ / "state").string(), "--with",
                  (dir_ / "missing.yaml").string()},

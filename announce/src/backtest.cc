@@ -2,8 +2,10 @@
 
 #include <map>
 #include <set>
+#include <sstream>
 
 #include "flexwatch/announce/announcement.h"
+#include "flexwatch/core/digest.h"
 #include "flexwatch/core/json.h"
 
 namespace flexwatch {
@@ -11,32 +13,84 @@ namespace {
 
 std::string WarningKey(const EarlyWarning& w) { return w.detector + "/" + w.series; }
 
+// A detector's parameters in a canonical form (what its version stands for).
+std::string Parameters(const DetectorConfig& d, std::string_view id) {
+  std::ostringstream s;
+  s.precision(17);
+  s << "history_months=" << d.history_months;
+  auto series = [&](const std::vector<SeriesId>& list) {
+    for (SeriesId x : list) s << "," << kSeriesNames[static_cast<int>(x)];
+  };
+  if (id == "own_history") {
+    const OwnHistoryConfig& c = d.own_history;
+    s << ";enabled=" << c.enabled << ";min_history=" << c.min_history_months
+      << ";k=" << c.slack_sigmas << ";h=" << c.threshold_sigmas
+      << ";relative=" << c.min_relative_sigma << ";share=" << c.min_share_sigma << ";series";
+    series(c.series);
+  } else if (id == "sector_peers") {
+    const SectorPeersConfig& c = d.sector_peers;
+    s << ";enabled=" << c.enabled << ";peers=" << c.min_peers << ";workers=" << c.min_workers
+      << ";z=" << c.threshold_z << ";relative=" << c.min_relative_sigma
+      << ";share=" << c.min_share_sigma << ";series";
+    series(c.series);
+  } else if (id == "hours_bunching") {
+    const HoursBunchingConfig& c = d.hours_bunching;
+    s << ";enabled=" << c.enabled << ";below=" << c.below_hours << ";above=" << c.above_hours
+      << ";window=" << c.window_hours << ";z=" << c.threshold_z << ";excess=" << c.min_excess_ratio
+      << ";min=" << c.min_worker_months;
+  } else {
+    const ComplaintSpikeConfig& c = d.complaint_spike;
+    s << ";enabled=" << c.enabled << ";min_history=" << c.min_history_months << ";p=" << c.p_value
+      << ";min=" << c.min_complaints << ";prior=" << c.prior_complaints;
+  }
+  return s.str();
+}
+
+constexpr std::string_view kDetectorIds[] = {"own_history", "sector_peers", "hours_bunching",
+                                             "complaint_spike"};
+
+const DetectorBase& BaseOf(const DetectorConfig& d, std::string_view id) {
+  if (id == "own_history") return d.own_history;
+  if (id == "sector_peers") return d.sector_peers;
+  if (id == "hours_bunching") return d.hours_bunching;
+  return d.complaint_spike;
+}
+
+// What changed under an unchanged version: "rules" (the figures, by their fingerprint) and the
+// detectors whose parameters differ. A version must stand for one set of figures.
+std::vector<std::string> SameVersionOtherFigures(const BacktestSide& a, const BacktestSide& b) {
+  std::vector<std::string> out;
+  if (a.rules->version == b.rules->version && a.rules->fingerprint != b.rules->fingerprint)
+    out.emplace_back("rules");
+  if (!a.detectors->present || !b.detectors->present) return out;
+  for (std::string_view id : kDetectorIds)
+    if (BaseOf(*a.detectors, id).version == BaseOf(*b.detectors, id).version &&
+        Parameters(*a.detectors, id) != Parameters(*b.detectors, id))
+      out.emplace_back(id);
+  return out;
+}
+
 std::string DetectorsStamp(const DetectorConfig& d) {
   if (!d.present) return "none";
   std::string s;
-  auto add = [&](const char* id, const DetectorBase& b) {
-    s += (s.empty() ? "" : ", ") + std::string(id) + " " + b.version +
-         (b.enabled ? "" : " (disabled)");
-  };
-  add("own_history", d.own_history);
-  add("sector_peers", d.sector_peers);
-  add("hours_bunching", d.hours_bunching);
-  add("complaint_spike", d.complaint_spike);
+  for (std::string_view id : kDetectorIds) {
+    const DetectorBase& b = BaseOf(d, id);
+    s += (s.empty() ? "" : ", ") + std::string(id) + " " + b.version + " (" +
+         Sha256Hex(Parameters(d, id)).substr(0, 8) + (b.enabled ? "" : ", disabled") + ")";
+  }
   return s;
 }
 
 std::string DetectorsStampJson(const DetectorConfig& d) {
   if (!d.present) return "null";
   std::string s = "{";
-  auto add = [&](const char* id, const DetectorBase& b, bool first) {
-    s += std::string(first ? "" : ", ") + JsonString(id) +
+  for (std::string_view id : kDetectorIds) {
+    const DetectorBase& b = BaseOf(d, id);
+    s += std::string(s.size() > 1 ? ", " : "") + JsonString(id) +
          ": {\"version\": " + JsonString(b.version) +
+         ", \"fingerprint\": " + JsonString(Sha256Hex(Parameters(d, id)).substr(0, 16)) +
          ", \"enabled\": " + (b.enabled ? "true" : "false") + "}";
-  };
-  add("own_history", d.own_history, true);
-  add("sector_peers", d.sector_peers, false);
-  add("hours_bunching", d.hours_bunching, false);
-  add("complaint_spike", d.complaint_spike, false);
+  }
   return s + "}";
 }
 
@@ -128,7 +182,12 @@ std::string BacktestText(const BacktestReport& r, const BacktestSide& before,
   s += "  before: rules " + before.rules->id + " " + before.rules->version + " (" +
        before.rules->fingerprint + "); detectors " + DetectorsStamp(*before.detectors) + "\n";
   s += "  after:  rules " + after.rules->id + " " + after.rules->version + " (" +
-       after.rules->fingerprint + "); detectors " + DetectorsStamp(*after.detectors) + "\n\n";
+       after.rules->fingerprint + "); detectors " + DetectorsStamp(*after.detectors) + "\n";
+  for (const std::string& what : SameVersionOtherFigures(before, after))
+    s += "  note: " + what +
+         ": the figures differ under the same version; give the new ones a version of their own "
+         "before adopting them\n";
+  s += "\n";
   for (const BacktestChange& c : r.changes) {
     s += FormatPeriod(c.period) + " " + c.platform_id + ":";
     if (!c.present_before || !c.present_after) {
@@ -179,7 +238,10 @@ std::string BacktestJson(const BacktestReport& r, const BacktestSide& before,
        ", \"detectors\": " + DetectorsStampJson(*before.detectors) +
        "},\n  \"after\": {\"rules\": " + RulesStampJson(*after.rules) +
        ", \"detectors\": " + DetectorsStampJson(*after.detectors) +
-       "},\n  \"summary\": {\"platform_months\": " + n(r.platform_months) +
+       "},\n  \"same_version_other_figures\": [";
+  const std::vector<std::string> same = SameVersionOtherFigures(before, after);
+  for (size_t i = 0; i < same.size(); ++i) s += (i ? ", " : "") + JsonString(same[i]);
+  s += "],\n  \"summary\": {\"platform_months\": " + n(r.platform_months) +
        ", \"changed\": " + n(static_cast<int64_t>(r.changes.size())) +
        ", \"level_up\": " + n(r.level_up) + ", \"level_down\": " + n(r.level_down) +
        ", \"ranking_changed\": " + n(r.rank_changed) +
