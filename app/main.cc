@@ -659,8 +659,9 @@ void AddGenOptions(CLI::App* cmd, fw::GenOptions& o, std::string& start,
   cmd->add_option("--drifts", o.auto_drifts,
                   "plant this many drifts, kinds in turn, on platforms drawn from the seed")
       ->check(CLI::Range(0, 10000));
-  cmd->add_flag("!--honest", o.static_violations,
-                "no fixed violations: every platform honest but for its drifts");
+  cmd->add_flag_callback(
+      "--honest", [&o]() { o.static_violations = false; },
+      "no fixed violations: every platform honest but for its drifts");
 }
 
 }  // namespace
