@@ -96,6 +96,22 @@ TEST_F(DetectorCliTest, DriftingPlatformsAreWarnedOnceAndHonestOnesNever) {
   // The announcement is the same bytes every time.
   EXPECT_EQ(Announce("2025-01").out, Announce("2025-01").out);
 
+  // The series behind them: the premium per order fell from 0.10 yuan to 0.70 of it by January.
+  for (auto [month, premium] :
+       {std::pair<const char*, double>{"2024-11", 0.1}, {"2025-01", 0.07}}) {
+    CommandResult r = Flexwatch({"series", "--state", (dir_ / "state").string(), "--platform",
+                                 "p-dash-4", "--month", month},
+                                dir_);
+    ASSERT_EQ(r.exit_code, 0) << r.err;
+    dom::parser parser;
+    dom::element s = parser.parse(r.out);
+    EXPECT_DOUBLE_EQ(double(s["series"]["premium_per_order"]), premium) << month;
+    EXPECT_EQ(s["daily_active"].get_array().size(), std::string(month) == "2024-11" ? 30u : 31u);
+    int64_t histogram = 0;
+    for (int64_t n : s["hours_histogram"]["bins"].get_array()) histogram += n;
+    EXPECT_EQ(double(histogram), double(s["series"]["active_workers"])) << month;
+  }
+
   // As `run` alerts them: each warning once, on the drifting platforms only.
   auto cfg = ShippedConfig();
   ASSERT_TRUE(cfg.ok());

@@ -117,8 +117,8 @@ Result<MonthSeries> ComputeSeries(Store& store, const RuleSet& rules, Period p, 
     if (wm.duration > 0) {
       const size_t upto = static_cast<size_t>((wm.duration - 1) / 60000);
       const size_t from = static_cast<size_t>(wm.duration / 60000);
-      if (upto < bins) ++m.hours_upto[upto];
-      if (from < bins) ++m.hours_from[from];
+      ++m.hours_upto[std::min(upto, bins - 1)];  // the last bin: that many hours or more
+      ++m.hours_from[std::min(from, bins - 1)];
     }
     if (v.tier == Tier::kLaborRelation) {
       ++m.labor_relation;
@@ -193,13 +193,19 @@ std::string SeriesJson(const PlatformMonth& m) {
   for (int c = 0; c < kComplaintCategoryCount; ++c)
     s += std::string(c ? ", " : "") + JsonString(kComplaintCategoryNames[c]) + ": " +
          std::to_string(m.complaints[static_cast<size_t>(c)]);
+  s += "}, \"complaints_per_10k_by_category\": {";
+  for (int c = 0; c < kComplaintCategoryCount; ++c)
+    s += std::string(c ? ", " : "") + JsonString(kComplaintCategoryNames[c]) + ": " +
+         Num(Ratio(static_cast<double>(m.complaints[static_cast<size_t>(c)]) * 10000,
+                   static_cast<double>(m.active_workers)));
   auto list = [](const std::vector<int64_t>& v, size_t from) {
     std::string out = "[";
     for (size_t i = from; i < v.size(); ++i) out += (i > from ? ", " : "") + std::to_string(v[i]);
     return out + "]";
   };
   s += "}, \"daily_active\": " + list(m.daily_active, 0) +
-       ", \"hours_histogram\": {\"bin_hours\": 1, \"bins\": " + list(m.hours_upto, 0) + "}}";
+       ", \"hours_histogram\": {\"bin_hours\": 1, \"last_bin_from_hours\": " +
+       std::to_string(m.hours_upto.size() - 1) + ", \"bins\": " + list(m.hours_upto, 0) + "}}";
   return s;
 }
 

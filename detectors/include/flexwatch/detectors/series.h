@@ -40,6 +40,7 @@ struct PlatformMonth {
   // The distribution of monthly hours, in whole-hour bins, up to a little past the upper tier
   // threshold: `hours_upto[b]` counts worker-months with hours in (b, b+1] (for a threshold
   // that obliges above it), `hours_from[b]` those in [b, b+1) (one that obliges from it on).
+  // The last bin holds every worker-month from its hours on.
   std::vector<int64_t> hours_upto, hours_from;
   std::vector<int64_t> daily_active;  // workers active on each day of the month
 
