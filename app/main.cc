@@ -15,6 +15,7 @@
 #include "flexwatch/announce/announcement.h"
 #include "flexwatch/announce/backtest.h"
 #include "flexwatch/announce/evidence.h"
+#include "flexwatch/announce/render.h"
 #include "flexwatch/announce/selfcheck.h"
 #include "flexwatch/core/decimal.h"
 #include "flexwatch/core/json.h"
@@ -161,12 +162,17 @@ std::string ConfigDir(const fw::Config& cfg) {
 int RunAnnounce(const fw::Config& cfg, const AnnounceArgs& a) {
   auto rules = cfg.Rules();
   if (!rules.ok()) return Fail("announce: " + rules.status().message());
-  if (a.format != "json")
-    return Fail("announce: --format " + a.format +
-                " is not available yet (json is; md, html and csv come with the publication "
-                "formats)");
-  if (a.lang != "en" && a.lang != "zh")
-    return Fail("announce: --lang " + a.lang + ": expected zh or en");
+  const auto lang = fw::LangFromName(a.lang);
+  if (!lang) return Fail("announce: --lang " + a.lang + ": expected zh or en");
+  const bool monthly = !a.month.empty();
+  if (a.format == "html" || (!monthly && (a.format == "md" || a.format == "csv")))
+    return Fail("announce: --format " + a.format + " is not available yet for " +
+                (monthly ? "a month" : "a year") + " (json is" +
+                (monthly ? ", and md, csv and all" : "") + ")");
+  if (a.format != "json" && a.format != "md" && a.format != "csv" && a.format != "all")
+    return Fail("announce: --format " + a.format + ": expected json, md, csv or all");
+  if (a.format == "all" && a.out.empty())
+    return Fail("announce: --format all writes several files: give --out DIR");
   if (!fs::exists(fs::path(a.state) / "CURRENT"))
     return Fail("announce: " + a.state + " holds no flexwatch state");
   auto store = fw::Store::Open(a.state, cfg.store);
@@ -208,26 +214,47 @@ int RunAnnounce(const fw::Config& cfg, const AnnounceArgs& a) {
       std::fprintf(stderr, "announce: note: state holds no worker-month of %s\n",
                    fw::FormatPeriod(m.period).c_str());
   if (months.empty()) std::fprintf(stderr, "announce: note: state holds no month of %d\n", a.year);
-  std::string json, name;
-  if (!a.month.empty()) {
+  // Each publication: its file name and its bytes.
+  std::vector<std::pair<std::string, std::string>> outputs;
+  auto wants = [&](const char* format) { return a.format == format || a.format == "all"; };
+  if (monthly) {
     fw::SeriesCache cache;
-    auto warnings =
-        fw::DetectWarnings(**store, **rules, cfg.detectors, periods.front(), a.close, cache);
+    const fw::Period p = periods.front();
+    auto warnings = fw::DetectWarnings(**store, **rules, cfg.detectors, p, a.close, cache);
     if (!warnings.ok()) return Fail("announce: " + warnings.status().message());
-    json = fw::MonthlyJson(months.front(), **rules, *warnings);
-    name = "monthly-" + fw::FormatPeriod(months.front().period) + ".json";
+    // The month before, for the change since last month (judged the same way).
+    std::optional<fw::MonthEvaluation> previous;
+    const std::vector<fw::Period> in_state = (*store)->Periods();
+    if (std::find(in_state.begin(), in_state.end(), p - 1) != in_state.end()) {
+      fw::EvaluateOptions eo;
+      eo.close = a.close;
+      auto before = fw::EvaluateMonth(**store, **rules, p - 1, eo);
+      if (before.ok()) previous = std::move(*before);
+    }
+    const fw::MonthlyInputs in{&months.front(), previous ? &*previous : nullptr, &*warnings,
+                               *rules};
+    const std::string stem = "monthly-" + fw::FormatPeriod(p);
+    if (wants("json"))
+      outputs.emplace_back(stem + ".json", fw::MonthlyJson(months.front(), **rules, *warnings));
+    if (wants("md"))
+      outputs.emplace_back(stem + "." + a.lang + ".md", fw::MonthlyMarkdown(in, *lang));
+    if (wants("csv")) outputs.emplace_back(stem + "." + a.lang + ".csv", fw::MonthlyCsv(in, *lang));
   } else {
-    json = fw::AnnualJson(a.year, months, **rules);
-    name = "annual-" + std::to_string(a.year) + ".json";
+    outputs.emplace_back("annual-" + std::to_string(a.year) + ".json",
+                         fw::AnnualJson(a.year, months, **rules));
   }
   if (a.out.empty()) {
-    std::fwrite(json.data(), 1, json.size(), stdout);
+    std::fwrite(outputs.front().second.data(), 1, outputs.front().second.size(), stdout);
     return kExitOk;
   }
-  const std::string path = (fs::path(a.out) / name).string();
-  if (auto s = fw::WriteFileAtomically(path, json); !s.ok())
-    return Fail("announce: " + s.message());
-  std::fprintf(stderr, "announce: wrote %s and %zu evidence files under %s\n", path.c_str(),
+  std::string paths;
+  for (const auto& [name, bytes] : outputs) {
+    const std::string path = (fs::path(a.out) / name).string();
+    if (auto s = fw::WriteFileAtomically(path, bytes); !s.ok())
+      return Fail("announce: " + s.message());
+    paths += (paths.empty() ? "" : ", ") + path;
+  }
+  std::fprintf(stderr, "announce: wrote %s and %zu evidence files under %s\n", paths.c_str(),
                written.size(), (fs::path(a.out) / "evidence").string().c_str());
   return kExitOk;
 }
@@ -704,7 +731,8 @@ int main(int argc, char** argv) {
   month_opt->excludes(year_opt);
   announce_cmd->add_flag("--final", announce.close,
                          "close the period now: missing contributions count as unpaid");
-  announce_cmd->add_option("--format", announce.format, "json (default)");
+  announce_cmd->add_option("--format", announce.format,
+                           "json (default), md, csv, or all of them (with --out)");
   announce_cmd->add_option("--lang", announce.lang, "zh or en (default en)");
   announce_cmd->add_option("--out", announce.out,
                            "write the announcement and the evidence files here, not to stdout");

@@ -1,0 +1,30 @@
+// The publications made from an evaluation, in Chinese and English: Markdown for reading and
+// CSV for spreadsheets (the JSON of spec/cli.md is announcement.h). Deterministic: the same
+// inputs give the same bytes. The terms are those of announce/glossary.md.
+#pragma once
+
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "flexwatch/detectors/detectors.h"
+#include "flexwatch/rules/evaluate.h"
+
+namespace flexwatch {
+
+enum class Lang { kEn, kZh };
+// "en" or "zh"; nullopt otherwise.
+std::optional<Lang> LangFromName(std::string_view name);
+
+struct MonthlyInputs {
+  const MonthEvaluation* month = nullptr;
+  const MonthEvaluation* previous = nullptr;  // the month before, when the state has it
+  const std::vector<EarlyWarning>* warnings = nullptr;
+  const RuleSet* rules = nullptr;
+};
+
+std::string MonthlyMarkdown(const MonthlyInputs& in, Lang lang);
+// One row per platform and dimension.
+std::string MonthlyCsv(const MonthlyInputs& in, Lang lang);
+
+}  // namespace flexwatch

@@ -1,0 +1,107 @@
+// The publications against golden files: a small fixed state (a generated feed with a fixed
+// seed) announced in each format and language, compared byte for byte with the files in
+// tests/golden/, which were reviewed by eye. After a deliberate change of the wording or the
+// generator, rewrite them with FLEXWATCH_UPDATE_GOLDEN=1 and review the diff.
+#include <gtest/gtest.h>
+
+#include <cstdlib>
+#include <regex>
+#include <set>
+
+#include "cli_helpers.h"
+
+namespace flexwatch::testing {
+namespace {
+
+class PublicationTest : public TempDirTest {
+ protected:
+  void SetUp() override {
+    TempDirTest::SetUp();
+    setenv("FLEXWATCH_PSEUDONYM_KEY", "a-test-key-of-some-length", 1);
+    // 160 workers on 4 platforms, July to December 2024, a falling premium at p-meal-1 from
+    // December: levels of every colour, an unranked platform and an early warning.
+    const int rc = Wait(Spawn({"gen", "--workers", "160", "--platforms", "4", "--months", "6",
+                               "--seed", "12", "--drift", "premium:1:2024-12"},
+                              dir_, "/dev/null", "gen-"));
+    ASSERT_EQ(rc, 0) << ReadFile(dir_ / "gen-stderr");
+    CommandResult r = Flexwatch(
+        {"replay", "--state", (dir_ / "state").string(), (dir_ / "gen-stdout").string()}, dir_);
+    ASSERT_EQ(r.exit_code, 0) << r.err;
+  }
+  static fs::path Golden(const std::string& name) {
+    return fs::path(FLEXWATCH_SOURCE_DIR) / "tests" / "golden" / name;
+  }
+};
+
+TEST_F(PublicationTest, EachFormatAndLanguageMatchesItsGoldenFile) {
+  const bool update = std::getenv("FLEXWATCH_UPDATE_GOLDEN") != nullptr;
+  for (const char* lang : {"en", "zh"}) {
+    const fs::path out = dir_ / lang;
+    CommandResult r =
+        Flexwatch({"announce", "--state", (dir_ / "state").string(), "--month", "2024-12",
+                   "--final", "--format", "all", "--lang", lang, "--out", out.string()},
+                  dir_);
+    ASSERT_EQ(r.exit_code, 0) << r.err;
+    for (const std::string& name :
+         {std::string("monthly-2024-12.json"), "monthly-2024-12." + std::string(lang) + ".md",
+          "monthly-2024-12." + std::string(lang) + ".csv"}) {
+      const std::string got = ReadFile(out / name);
+      ASSERT_FALSE(got.empty()) << name;
+      if (update) {
+        WriteFile(Golden(name), got);
+        continue;
+      }
+      ASSERT_TRUE(fs::exists(Golden(name))) << name;
+      EXPECT_EQ(got, ReadFile(Golden(name))) << name << " differs from tests/golden/" << name;
+      // A single format to stdout is the same bytes.
+      const std::string format = name.substr(name.rfind('.') + 1);
+      CommandResult one = Flexwatch({"announce", "--state", (dir_ / "state").string(), "--month",
+                                     "2024-12", "--final", "--format", format, "--lang", lang},
+                                    dir_);
+      ASSERT_EQ(one.exit_code, 0) << one.err;
+      EXPECT_EQ(one.out, got) << name;
+    }
+  }
+}
+
+TEST_F(PublicationTest, NoOutputNamesAWorker) {
+  // Every worker id of the feed, and every file written: none names one.
+  std::set<std::string> workers;
+  const std::string feed = ReadFile(dir_ / "gen-stdout");
+  const std::regex id("\"worker_id\":\"([A-Za-z0-9._:-]+)\"");
+  for (auto it = std::sregex_iterator(feed.begin(), feed.end(), id); it != std::sregex_iterator();
+       ++it)
+    workers.insert((*it)[1]);
+  ASSERT_GT(workers.size(), 100u);
+  for (const char* lang : {"en", "zh"}) {
+    CommandResult r =
+        Flexwatch({"announce", "--state", (dir_ / "state").string(), "--month", "2024-12",
+                   "--final", "--format", "all", "--lang", lang, "--out", (dir_ / "out").string()},
+                  dir_);
+    ASSERT_EQ(r.exit_code, 0) << r.err;
+  }
+  int files = 0;
+  for (const auto& e : fs::recursive_directory_iterator(dir_ / "out")) {
+    if (!e.is_regular_file()) continue;
+    ++files;
+    const std::string text = ReadFile(e.path());
+    for (const std::string& w : workers)
+      EXPECT_EQ(text.find(w), std::string::npos) << e.path().filename() << " names worker " << w;
+  }
+  EXPECT_GT(files, 6);  // the announcements, and evidence files
+}
+
+TEST_F(PublicationTest, UnknownFormatsAndLanguagesAreUsageErrors) {
+  for (const std::vector<std::string>& extra :
+       {std::vector<std::string>{"--format", "pdf"}, {"--lang", "fr"}, {"--format", "all"}}) {
+    std::vector<std::string> args = {"announce", "--state", (dir_ / "state").string(), "--month",
+                                     "2024-12"};
+    args.insert(args.end(), extra.begin(), extra.end());
+    CommandResult r = Flexwatch(args, dir_);
+    EXPECT_EQ(r.exit_code, 2) << extra[1];
+    EXPECT_NE(r.err.find(extra[1]), std::string::npos) << r.err;
+  }
+}
+
+}  // namespace
+}  // namespace flexwatch::testing
