@@ -88,16 +88,38 @@ std::string MonthlyJson(const MonthEvaluation& m, const RuleSet& rules,
   return s;
 }
 
+std::vector<AnnualRecord> AnnualRecords(const std::vector<MonthEvaluation>& months) {
+  std::map<std::string, AnnualRecord> platforms;
+  for (const MonthEvaluation& m : months)
+    for (const PlatformScore& ps : m.platforms) {
+      AnnualRecord& r = platforms[ps.platform_id];
+      r.platform_id = ps.platform_id;
+      r.months.emplace_back(&m, &ps);
+    }
+  std::vector<AnnualRecord> out;
+  for (auto& [id, r] : platforms) {
+    bool all_ranked = true, any_red = false, any_warn = false, all_green = true;
+    for (const auto& [m, ps] : r.months) {
+      all_ranked &= ps->ranked;
+      r.any_ranked |= ps->ranked;
+      all_green &= ps->level == Level::kGreen;
+      if (!ps->ranked) continue;
+      any_red |= ps->level == Level::kRed;
+      any_warn |= ps->level == Level::kYellow || ps->level == Level::kOrange;
+      r.worst = std::max(r.worst, ps->level);
+    }
+    r.list = any_red                   ? "violation"
+             : any_warn                ? "watch"
+             : all_ranked && all_green ? "commendation"
+                                       : "";
+    out.push_back(std::move(r));
+  }
+  return out;
+}
+
 std::string AnnualJson(int year, const std::vector<MonthEvaluation>& months, const RuleSet& rules) {
   bool all_final = !months.empty();
   for (const MonthEvaluation& m : months) all_final &= m.final;
-  struct Record {
-    std::vector<std::pair<const MonthEvaluation*, const PlatformScore*>> months;
-  };
-  std::map<std::string, Record> platforms;
-  for (const MonthEvaluation& m : months)
-    for (const PlatformScore& ps : m.platforms)
-      platforms[ps.platform_id].months.emplace_back(&m, &ps);
   std::vector<std::string> commendation, watch, violation;
   std::string s = "{\n  \"kind\": \"annual\",\n  \"period\": " + Q(std::to_string(year)) +
                   ",\n  \"final\": " + (all_final ? "true" : "false") +
@@ -106,20 +128,10 @@ std::string AnnualJson(int year, const std::vector<MonthEvaluation>& months, con
     s += (i ? ", " : "") + Q(FormatPeriod(months[i].period));
   s += "],\n  \"platforms\": [";
   bool first = true;
-  for (const auto& [id, rec] : platforms) {
-    bool all_ranked = true, any_ranked = false, any_red = false, any_warn = false, all_green = true;
-    Level worst = Level::kGreen;
+  for (const AnnualRecord& rec : AnnualRecords(months)) {
     std::string rows;
     for (size_t i = 0; i < rec.months.size(); ++i) {
       const auto& [m, ps] = rec.months[i];
-      all_ranked &= ps->ranked;
-      any_ranked |= ps->ranked;
-      all_green &= ps->level == Level::kGreen;
-      if (ps->ranked) {
-        any_red |= ps->level == Level::kRed;
-        any_warn |= ps->level == Level::kYellow || ps->level == Level::kOrange;
-        worst = std::max(worst, ps->level);
-      }
       rows += std::string(i ? "," : "") + "\n        {\"period\": " + Q(FormatPeriod(m->period)) +
               ", \"final\": " + (m->final ? "true" : "false") +
               ", \"ranked\": " + (ps->ranked ? "true" : "false") +
@@ -129,21 +141,14 @@ std::string AnnualJson(int year, const std::vector<MonthEvaluation>& months, con
                 Q(NameOf(ps->dimensions[d].level));
       rows += "}}";
     }
-    std::string list = "null";
-    if (any_red) {
-      violation.push_back(id);
-      list = "\"violation\"";
-    } else if (any_warn) {
-      watch.push_back(id);
-      list = "\"watch\"";
-    } else if (all_ranked && all_green) {
-      commendation.push_back(id);
-      list = "\"commendation\"";
-    }
-    s += std::string(first ? "" : ",") + "\n    {\n      \"platform_id\": " + Q(id) +
+    if (rec.list == "violation") violation.push_back(rec.platform_id);
+    if (rec.list == "watch") watch.push_back(rec.platform_id);
+    if (rec.list == "commendation") commendation.push_back(rec.platform_id);
+    s += std::string(first ? "" : ",") + "\n    {\n      \"platform_id\": " + Q(rec.platform_id) +
          ",\n      \"months_reported\": " + N(static_cast<int64_t>(rec.months.size())) +
-         ",\n      \"worst_ranked_level\": " + (any_ranked ? Q(NameOf(worst)) : "null") +
-         ",\n      \"list\": " + list + ",\n      \"months\": [" + rows + "\n      ]\n    }";
+         ",\n      \"worst_ranked_level\": " + (rec.any_ranked ? Q(NameOf(rec.worst)) : "null") +
+         ",\n      \"list\": " + (rec.list.empty() ? "null" : Q(rec.list)) +
+         ",\n      \"months\": [" + rows + "\n      ]\n    }";
     first = false;
   }
   s += first ? "],\n" : "\n  ],\n";
