@@ -165,10 +165,8 @@ int RunAnnounce(const fw::Config& cfg, const AnnounceArgs& a) {
   const auto lang = fw::LangFromName(a.lang);
   if (!lang) return Fail("announce: --lang " + a.lang + ": expected zh or en");
   const bool monthly = !a.month.empty();
-  if (a.format == "html" || (!monthly && (a.format == "md" || a.format == "csv")))
-    return Fail("announce: --format " + a.format + " is not available yet for " +
-                (monthly ? "a month" : "a year") + " (json is" +
-                (monthly ? ", and md, csv and all" : "") + ")");
+  if (a.format == "html")
+    return Fail("announce: --format html is not available yet (json, md, csv and all are)");
   if (a.format != "json" && a.format != "md" && a.format != "csv" && a.format != "all")
     return Fail("announce: --format " + a.format + ": expected json, md, csv or all");
   if (a.format == "all" && a.out.empty())
@@ -240,8 +238,23 @@ int RunAnnounce(const fw::Config& cfg, const AnnounceArgs& a) {
       outputs.emplace_back(stem + "." + a.lang + ".md", fw::MonthlyMarkdown(in, *lang));
     if (wants("csv")) outputs.emplace_back(stem + "." + a.lang + ".csv", fw::MonthlyCsv(in, *lang));
   } else {
-    outputs.emplace_back("annual-" + std::to_string(a.year) + ".json",
-                         fw::AnnualJson(a.year, months, **rules));
+    // The year before, for the comparison with last year.
+    std::vector<fw::MonthEvaluation> last_year;
+    for (fw::Period p : (*store)->Periods()) {
+      if (fw::PeriodYear(p) != a.year - 1) continue;
+      fw::EvaluateOptions eo;
+      eo.close = a.close;
+      auto m = fw::EvaluateMonth(**store, **rules, p, eo);
+      if (!m.ok()) return Fail("announce: " + m.status().message());
+      last_year.push_back(std::move(*m));
+    }
+    const fw::AnnualInputs in{a.year, &months, last_year.empty() ? nullptr : &last_year, *rules};
+    const std::string stem = "annual-" + std::to_string(a.year);
+    if (wants("json"))
+      outputs.emplace_back(stem + ".json", fw::AnnualJson(a.year, months, **rules));
+    if (wants("md"))
+      outputs.emplace_back(stem + "." + a.lang + ".md", fw::AnnualMarkdown(in, *lang));
+    if (wants("csv")) outputs.emplace_back(stem + "." + a.lang + ".csv", fw::AnnualCsv(in, *lang));
   }
   if (a.out.empty()) {
     std::fwrite(outputs.front().second.data(), 1, outputs.front().second.size(), stdout);

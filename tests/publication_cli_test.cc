@@ -7,6 +7,7 @@
 #include <cstdlib>
 #include <regex>
 #include <set>
+#include <tuple>
 
 #include "cli_helpers.h"
 
@@ -35,33 +36,35 @@ class PublicationTest : public TempDirTest {
 
 TEST_F(PublicationTest, EachFormatAndLanguageMatchesItsGoldenFile) {
   const bool update = std::getenv("FLEXWATCH_UPDATE_GOLDEN") != nullptr;
-  for (const char* lang : {"en", "zh"}) {
-    const fs::path out = dir_ / lang;
-    CommandResult r =
-        Flexwatch({"announce", "--state", (dir_ / "state").string(), "--month", "2024-12",
-                   "--final", "--format", "all", "--lang", lang, "--out", out.string()},
-                  dir_);
-    ASSERT_EQ(r.exit_code, 0) << r.err;
-    for (const std::string& name :
-         {std::string("monthly-2024-12.json"), "monthly-2024-12." + std::string(lang) + ".md",
-          "monthly-2024-12." + std::string(lang) + ".csv"}) {
-      const std::string got = ReadFile(out / name);
-      ASSERT_FALSE(got.empty()) << name;
-      if (update) {
-        WriteFile(Golden(name), got);
-        continue;
+  for (const char* lang : {"en", "zh"})
+    for (const auto& [flag, period, stem] : {std::tuple<std::string, std::string, std::string>{
+                                                 "--month", "2024-12", "monthly-2024-12"},
+                                             {"--year", "2024", "annual-2024"}}) {
+      const fs::path out = dir_ / lang;
+      CommandResult r =
+          Flexwatch({"announce", "--state", (dir_ / "state").string(), flag, period, "--final",
+                     "--format", "all", "--lang", lang, "--out", out.string()},
+                    dir_);
+      ASSERT_EQ(r.exit_code, 0) << r.err;
+      for (const std::string& name :
+           {stem + ".json", stem + "." + lang + ".md", stem + "." + lang + ".csv"}) {
+        const std::string got = ReadFile(out / name);
+        ASSERT_FALSE(got.empty()) << name;
+        if (update) {
+          WriteFile(Golden(name), got);
+          continue;
+        }
+        ASSERT_TRUE(fs::exists(Golden(name))) << name;
+        EXPECT_EQ(got, ReadFile(Golden(name))) << name << " differs from tests/golden/" << name;
+        // A single format to stdout is the same bytes.
+        const std::string format = name.substr(name.rfind('.') + 1);
+        CommandResult one = Flexwatch({"announce", "--state", (dir_ / "state").string(), flag,
+                                       period, "--final", "--format", format, "--lang", lang},
+                                      dir_);
+        ASSERT_EQ(one.exit_code, 0) << one.err;
+        EXPECT_EQ(one.out, got) << name;
       }
-      ASSERT_TRUE(fs::exists(Golden(name))) << name;
-      EXPECT_EQ(got, ReadFile(Golden(name))) << name << " differs from tests/golden/" << name;
-      // A single format to stdout is the same bytes.
-      const std::string format = name.substr(name.rfind('.') + 1);
-      CommandResult one = Flexwatch({"announce", "--state", (dir_ / "state").string(), "--month",
-                                     "2024-12", "--final", "--format", format, "--lang", lang},
-                                    dir_);
-      ASSERT_EQ(one.exit_code, 0) << one.err;
-      EXPECT_EQ(one.out, got) << name;
     }
-  }
 }
 
 TEST_F(PublicationTest, NoOutputNamesAWorker) {

@@ -348,4 +348,145 @@ std::string MonthlyCsv(const MonthlyInputs& in, Lang l) {
   return s;
 }
 
+namespace {
+
+const char* ListWords(const std::string& list, Lang l) {
+  const bool zh = l == Lang::kZh;
+  if (list == "commendation") return zh ? "守法诚信企业名单" : "commendation list";
+  if (list == "watch") return zh ? "重点关注名单" : "watch list";
+  if (list == "violation") return zh ? "违规企业名单" : "violation list";
+  return zh ? "不列入名单" : "no list";
+}
+
+// A level in one character for the month-by-month tables (the legend says which).
+std::string Cell(const PlatformScore* ps, int dimension, Lang l) {
+  if (!ps) return l == Lang::kZh ? "—" : "-";
+  const Level v = dimension < 0 ? ps->level : ps->dimensions[dimension].level;
+  static constexpr const char* kEn[] = {"G", "Y", "O", "R"};
+  static constexpr const char* kZh[] = {"绿", "黄", "橙", "红"};
+  std::string c = (l == Lang::kZh ? kZh : kEn)[static_cast<int>(v)];
+  return ps->ranked ? c : "(" + c + ")";
+}
+
+}  // namespace
+
+std::string AnnualMarkdown(const AnnualInputs& in, Lang l) {
+  const Terms& t = TermsOf(l);
+  const bool zh = l == Lang::kZh;
+  const std::vector<AnnualRecord> records = AnnualRecords(*in.months);
+  std::map<std::string, const AnnualRecord*> before;
+  std::vector<AnnualRecord> last_year;
+  if (in.previous_year) last_year = AnnualRecords(*in.previous_year);
+  for (const AnnualRecord& r : last_year) before[r.platform_id] = &r;
+  bool all_final = !in.months->empty();
+  for (const MonthEvaluation& m : *in.months) all_final &= m.final;
+
+  const std::string y = std::to_string(in.year);
+  std::string s =
+      zh ? "# " + y + "年度合规情况公告\n\n" : "# Annual compliance announcement: " + y + "\n\n";
+  s += (zh ? "状态：" : "Status: ") +
+       std::string(all_final ? t.final_word
+                             : (zh ? "初步（尚有月份未到终版）"
+                                   : "provisional: not every month is final yet")) +
+       (zh ? "。规则集 " : ". Rule set ") + in.rules->id + " " + in.rules->version +
+       (zh ? "。月份：" : ". Months: ");
+  for (size_t i = 0; i < in.months->size(); ++i)
+    s += (i ? (zh ? "、" : ", ") : "") + FormatPeriod((*in.months)[i].period);
+  s += zh ? "。\n\n" : ".\n\n";
+
+  struct ListSpec {
+    const char* name;
+    const char* en;
+    const char* zh;
+  };
+  static constexpr ListSpec kLists[] = {
+      {"commendation",
+       "Ranked in every month it reported and green in each: candidates for the "
+       "subsidies, tax incentives and rewards of the early-warning mechanism.",
+       "报告的每个月均纳入排名且均为绿色等级，可作为补贴、税收优惠和奖励的候选对象。"},
+      {"watch", "Not on the violation list; yellow or orange in at least one ranked month.",
+       "未列入违规企业名单，且至少有一个纳入排名的月份为黄色或橙色等级。"},
+      {"violation", "Red in at least one ranked month.", "至少有一个纳入排名的月份为红色等级。"},
+  };
+  for (const ListSpec& list : kLists) {
+    std::string title = ListWords(list.name, l);
+    if (!zh) title[0] = static_cast<char>(title[0] - 'a' + 'A');
+    s += "## " + title + "\n\n" + (zh ? list.zh : list.en) + "\n\n";
+    std::string names;
+    for (const AnnualRecord& r : records)
+      if (r.list == list.name) names += "- " + r.platform_id + "\n";
+    s += names.empty() ? (zh ? "无。\n\n" : "None.\n\n") : names + "\n";
+  }
+
+  s += zh ? "## 与上年比较\n\n| 平台企业 | 本年最高等级 | 本年名单 | 上年最高等级 | 上年名单 "
+            "|\n|---|---|---|---|---|\n"
+          : "## Compared with last year\n\n| Platform | Worst level | List | Worst level last year "
+            "| List last year |\n|---|---|---|---|---|\n";
+  auto worst = [&](const AnnualRecord* r) {
+    return r && r->any_ranked ? std::string(t.levels[static_cast<int>(r->worst)])
+                              : std::string(zh ? "未纳入排名" : "not ranked");
+  };
+  for (const AnnualRecord& r : records) {
+    auto it = before.find(r.platform_id);
+    const AnnualRecord* b = it == before.end() ? nullptr : it->second;
+    s += "| " + r.platform_id + " | " + worst(&r) + " | " + ListWords(r.list, l) + " | " +
+         (b ? worst(b) : std::string(zh ? "无数据" : "no data")) + " | " +
+         (b ? ListWords(b->list, l) : (zh ? "无数据" : "no data")) + " |\n";
+  }
+  s += "\n";
+
+  s += zh ? "## "
+            "各月等级\n\n图例：绿、黄、橙、红为等级；括号表示该月未纳入排名；—表示该月无数据。\n\n"
+          : "## Month by month\n\nLegend: G green, Y yellow, O orange, R red; in brackets: not "
+            "ranked that "
+            "month; -: no data that month.\n\n";
+  for (int d = -1; d < kDimensionCount; ++d) {
+    s += "### " + std::string(d < 0 ? (zh ? "综合等级" : "Overall level") : t.dimensions[d]) +
+         "\n\n| " + (zh ? "平台企业" : "Platform");
+    for (const MonthEvaluation& m : *in.months)
+      s += " | " +
+           (zh ? std::to_string(PeriodMonth(m.period)) + "月" : FormatPeriod(m.period).substr(5));
+    s += " |\n|---";
+    for (size_t i = 0; i < in.months->size(); ++i) s += "|---";
+    s += "|\n";
+    for (const AnnualRecord& r : records) {
+      s += "| " + r.platform_id;
+      for (const MonthEvaluation& m : *in.months) {
+        const PlatformScore* ps = nullptr;
+        for (const auto& [month, score] : r.months)
+          if (month == &m) ps = score;
+        s += " | " + Cell(ps, d, l);
+      }
+      s += " |\n";
+    }
+    s += "\n";
+  }
+  s += zh ? "## 核查方法\n\n" : "## Methodology\n\n";
+  s += Methodology(*in.rules,
+                   in.months->empty() ? MakePeriod(in.year, 12) : in.months->back().period, l);
+  return s;
+}
+
+std::string AnnualCsv(const AnnualInputs& in, Lang l) {
+  const bool zh = l == Lang::kZh;
+  const Terms& t = TermsOf(l);
+  std::string s = zh ? "\xEF\xBB\xBF年度,平台企业,名单,期间,是否终版,是否纳入排名,维度,等级\r\n"
+                     : "year,platform_id,list,period,final,ranked,dimension,level\r\n";
+  auto yes = [&](bool b) { return std::string(zh ? (b ? "是" : "否") : (b ? "true" : "false")); };
+  auto level = [&](Level v) {
+    return zh ? std::string(t.levels[static_cast<int>(v)]) : std::string(NameOf(v));
+  };
+  for (const AnnualRecord& r : AnnualRecords(*in.months))
+    for (const auto& [m, ps] : r.months)
+      for (int d = -1; d < kDimensionCount; ++d)
+        s += std::to_string(in.year) + "," + r.platform_id + "," +
+             (zh ? (r.list.empty() ? "" : ListWords(r.list, l)) : r.list) + "," +
+             FormatPeriod(m->period) + "," + yes(m->final) + "," + yes(ps->ranked) + "," +
+             (d < 0 ? std::string(zh ? "综合" : "overall")
+              : zh  ? std::string(t.dimensions[d])
+                    : std::string(kDimensionNames[d])) +
+             "," + level(d < 0 ? ps->level : ps->dimensions[d].level) + "\r\n";
+  return s;
+}
+
 }  // namespace flexwatch

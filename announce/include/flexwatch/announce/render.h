@@ -27,4 +27,16 @@ std::string MonthlyMarkdown(const MonthlyInputs& in, Lang lang);
 // One row per platform and dimension.
 std::string MonthlyCsv(const MonthlyInputs& in, Lang lang);
 
+struct AnnualInputs {
+  int year = 0;
+  const std::vector<MonthEvaluation>* months = nullptr;           // the year's, in order
+  const std::vector<MonthEvaluation>* previous_year = nullptr;  // the year before's, if any
+  const RuleSet* rules = nullptr;
+};
+
+// The lists with their criteria, and each platform's months per dimension.
+std::string AnnualMarkdown(const AnnualInputs& in, Lang lang);
+// One row per platform, month and dimension (and the overall level as dimension "overall").
+std::string AnnualCsv(const AnnualInputs& in, Lang lang);
+
 }  // namespace flexwatch
