@@ -165,10 +165,9 @@ int RunAnnounce(const fw::Config& cfg, const AnnounceArgs& a) {
   const auto lang = fw::LangFromName(a.lang);
   if (!lang) return Fail("announce: --lang " + a.lang + ": expected zh or en");
   const bool monthly = !a.month.empty();
-  if (a.format == "html")
-    return Fail("announce: --format html is not available yet (json, md, csv and all are)");
-  if (a.format != "json" && a.format != "md" && a.format != "csv" && a.format != "all")
-    return Fail("announce: --format " + a.format + ": expected json, md, csv or all");
+  if (a.format != "json" && a.format != "md" && a.format != "html" && a.format != "csv" &&
+      a.format != "all")
+    return Fail("announce: --format " + a.format + ": expected json, md, html, csv or all");
   if (a.format == "all" && a.out.empty())
     return Fail("announce: --format all writes several files: give --out DIR");
   if (!fs::exists(fs::path(a.state) / "CURRENT"))
@@ -220,22 +219,27 @@ int RunAnnounce(const fw::Config& cfg, const AnnounceArgs& a) {
     const fw::Period p = periods.front();
     auto warnings = fw::DetectWarnings(**store, **rules, cfg.detectors, p, a.close, cache);
     if (!warnings.ok()) return Fail("announce: " + warnings.status().message());
-    // The month before, for the change since last month (judged the same way).
-    std::optional<fw::MonthEvaluation> previous;
-    const std::vector<fw::Period> in_state = (*store)->Periods();
-    if (std::find(in_state.begin(), in_state.end(), p - 1) != in_state.end()) {
+    // The year before, judged the same way: the change since last month, and the trends.
+    std::vector<fw::MonthEvaluation> before;
+    for (fw::Period q : (*store)->Periods()) {
+      if (q < p - 11 || q >= p) continue;
       fw::EvaluateOptions eo;
       eo.close = a.close;
-      auto before = fw::EvaluateMonth(**store, **rules, p - 1, eo);
-      if (before.ok()) previous = std::move(*before);
+      if (auto e = fw::EvaluateMonth(**store, **rules, q, eo); e.ok())
+        before.push_back(std::move(*e));
     }
-    const fw::MonthlyInputs in{&months.front(), previous ? &*previous : nullptr, &*warnings,
-                               *rules};
+    fw::MonthlyInputs in{&months.front(), nullptr, &*warnings, *rules, {}};
+    for (const fw::MonthEvaluation& e : before) {
+      in.history.push_back(&e);
+      if (e.period == p - 1) in.previous = &e;
+    }
     const std::string stem = "monthly-" + fw::FormatPeriod(p);
     if (wants("json"))
       outputs.emplace_back(stem + ".json", fw::MonthlyJson(months.front(), **rules, *warnings));
     if (wants("md"))
       outputs.emplace_back(stem + "." + a.lang + ".md", fw::MonthlyMarkdown(in, *lang));
+    if (wants("html"))
+      outputs.emplace_back(stem + "." + a.lang + ".html", fw::MonthlyHtml(in, *lang));
     if (wants("csv")) outputs.emplace_back(stem + "." + a.lang + ".csv", fw::MonthlyCsv(in, *lang));
   } else {
     // The year before, for the comparison with last year.
@@ -254,6 +258,8 @@ int RunAnnounce(const fw::Config& cfg, const AnnounceArgs& a) {
       outputs.emplace_back(stem + ".json", fw::AnnualJson(a.year, months, **rules));
     if (wants("md"))
       outputs.emplace_back(stem + "." + a.lang + ".md", fw::AnnualMarkdown(in, *lang));
+    if (wants("html"))
+      outputs.emplace_back(stem + "." + a.lang + ".html", fw::AnnualHtml(in, *lang));
     if (wants("csv")) outputs.emplace_back(stem + "." + a.lang + ".csv", fw::AnnualCsv(in, *lang));
   }
   if (a.out.empty()) {
@@ -745,7 +751,7 @@ int main(int argc, char** argv) {
   announce_cmd->add_flag("--final", announce.close,
                          "close the period now: missing contributions count as unpaid");
   announce_cmd->add_option("--format", announce.format,
-                           "json (default), md, csv, or all of them (with --out)");
+                           "json (default), md, html, csv, or all of them (with --out)");
   announce_cmd->add_option("--lang", announce.lang, "zh or en (default en)");
   announce_cmd->add_option("--out", announce.out,
                            "write the announcement and the evidence files here, not to stdout");

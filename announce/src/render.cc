@@ -144,14 +144,12 @@ std::string Change(const Terms& t, Lang l, const PlatformScore& now, const Platf
   return zh ? "风险下降（上月" + was + "）" : "better (was " + was + ")";
 }
 
-std::string Methodology(const RuleSet& r, Period p, Lang l) {
+std::vector<std::string> Methodology(const RuleSet& r, Period p, Lang l) {
   const bool zh = l == Lang::kZh;
   auto pct = [](Ppm v) { return Trimmed(v, 4) + "%"; };
   auto hours = [](MilliMinutes m) { return Trimmed(m / 600, 2); };
-  std::string s;
-  auto line = [&](const std::string& en, const std::string& cn) {
-    s += "- " + (zh ? cn : en) + "\n";
-  };
+  std::vector<std::string> s;
+  auto line = [&](const std::string& en, const std::string& cn) { s.push_back(zh ? cn : en); };
   line("Rule set " + r.id + ", version " + r.version + " (fingerprint " + r.fingerprint + ").",
        "规则集 " + r.id + "，版本 " + r.version + "（指纹 " + r.fingerprint + "）。");
   line("Unit: the worker-month, one worker's calendar month (Beijing time) on one platform.",
@@ -198,6 +196,246 @@ std::string Methodology(const RuleSet& r, Period p, Lang l) {
   return s;
 }
 
+// A publication as a document: sections of paragraphs, lists, tables and charts, written out
+// as Markdown (charts left out) or as a self-contained HTML page.
+struct TableCell {
+  std::string text;
+  int level = -1;  // >= 0: a level's colour in HTML
+};
+struct Block {
+  enum Kind { kParagraph, kList, kTable, kChart, kSubheading } kind = kParagraph;
+  std::string text;  // paragraph, subheading; chart: the SVG
+  std::vector<std::string> items;
+  std::vector<std::string> header;
+  std::vector<std::vector<TableCell>> rows;
+};
+struct Section {
+  std::string heading;
+  std::vector<Block> blocks;
+};
+struct Doc {
+  Lang lang = Lang::kEn;
+  std::string title;
+  std::string status;
+  std::vector<Section> sections;
+};
+
+Block Paragraph(std::string text) {
+  Block b;
+  b.text = std::move(text);
+  return b;
+}
+Block List(std::vector<std::string> items) {
+  Block b;
+  b.kind = Block::kList;
+  b.items = std::move(items);
+  return b;
+}
+Block Subheading(std::string text) {
+  Block b;
+  b.kind = Block::kSubheading;
+  b.text = std::move(text);
+  return b;
+}
+Block Chart(std::string svg) {
+  Block b;
+  b.kind = Block::kChart;
+  b.text = std::move(svg);
+  return b;
+}
+
+std::string Markdown(const Doc& d) {
+  std::string s = "# " + d.title + "\n\n" + d.status + "\n";
+  for (const Section& sec : d.sections) {
+    s += "\n## " + sec.heading + "\n";
+    for (const Block& b : sec.blocks) {
+      if (b.kind == Block::kChart) continue;
+      s += "\n";
+      switch (b.kind) {
+        case Block::kParagraph:
+          s += b.text + "\n";
+          break;
+        case Block::kSubheading:
+          s += "### " + b.text + "\n";
+          break;
+        case Block::kList:
+          for (const std::string& item : b.items) s += "- " + item + "\n";
+          break;
+        case Block::kTable: {
+          s += "|";
+          for (const std::string& h : b.header) s += " " + h + " |";
+          s += "\n|";
+          for (size_t i = 0; i < b.header.size(); ++i) s += "---|";
+          s += "\n";
+          for (const auto& row : b.rows) {
+            s += "|";
+            for (const TableCell& c : row) s += " " + c.text + " |";
+            s += "\n";
+          }
+          break;
+        }
+        case Block::kChart:
+          break;
+      }
+    }
+  }
+  return s;
+}
+
+std::string Escape(std::string_view text) {
+  std::string out;
+  for (char c : text) {
+    switch (c) {
+      case '&':
+        out += "&amp;";
+        break;
+      case '<':
+        out += "&lt;";
+        break;
+      case '>':
+        out += "&gt;";
+        break;
+      case '"':
+        out += "&quot;";
+        break;
+      default:
+        out += c;
+    }
+  }
+  return out;
+}
+
+constexpr const char* kLevelColours[] = {"#2e7d32", "#f9a825", "#ef6c00", "#c62828"};
+
+// Inline CSS: readable on a phone, printable on A4, with fonts that carry Chinese.
+constexpr const char* kStyle = R"(
+:root { --ink: #1a1a1a; --muted: #555; --rule: #d0d0d0; }
+* { box-sizing: border-box; }
+html { -webkit-text-size-adjust: 100%; }
+body { margin: 0; color: var(--ink); background: #fff; line-height: 1.7;
+  font-family: "Noto Sans CJK SC", "Source Han Sans SC", "PingFang SC", "Microsoft YaHei",
+    "Helvetica Neue", Arial, sans-serif; font-size: 16px; }
+main { max-width: 60rem; margin: 0 auto; padding: 1rem; }
+h1 { font-size: 1.6rem; line-height: 1.3; margin: 0.5rem 0; }
+h2 { font-size: 1.25rem; border-bottom: 2px solid var(--rule); padding-bottom: 0.2rem;
+  margin-top: 2rem; }
+h3 { font-size: 1.05rem; margin-bottom: 0.3rem; }
+p.status { color: var(--muted); }
+.table { overflow-x: auto; }
+table { border-collapse: collapse; width: 100%; font-size: 0.9rem; }
+th, td { border: 1px solid var(--rule); padding: 0.3rem 0.5rem; text-align: left;
+  vertical-align: top; white-space: nowrap; }
+th { background: #f3f3f3; }
+.lv { display: inline-block; padding: 0 0.4rem; border-radius: 0.25rem; color: #fff; }
+.lv0 { background: #2e7d32; } .lv1 { background: #f9a825; color: #1a1a1a; }
+.lv2 { background: #ef6c00; } .lv3 { background: #c62828; }
+figure { margin: 0.5rem 0 1rem; } svg { max-width: 100%; height: auto; }
+ul { padding-left: 1.4rem; }
+:lang(zh) body, body:lang(zh) { letter-spacing: 0.02em; }
+@page { size: A4; margin: 16mm 14mm; }
+@media print {
+  body { font-size: 10.5pt; } main { max-width: none; padding: 0; }
+  h2 { break-after: avoid; } table, figure { break-inside: avoid; }
+  .lv { -webkit-print-color-adjust: exact; print-color-adjust: exact; }
+}
+@media (max-width: 36rem) { body { font-size: 15px; } th, td { padding: 0.25rem 0.35rem; } }
+)";
+
+std::string Html(const Doc& d) {
+  const bool zh = d.lang == Lang::kZh;
+  std::string s = std::string("<!DOCTYPE html>\n<html lang=\"") + (zh ? "zh-CN" : "en") +
+                  "\">\n<head>\n<meta charset=\"utf-8\">\n<meta name=\"viewport\" "
+                  "content=\"width=device-width, initial-scale=1\">\n<title>" +
+                  Escape(d.title) + "</title>\n<style>" + kStyle +
+                  "</style>\n</head>\n<body>\n<main>\n<h1>" + Escape(d.title) +
+                  "</h1>\n<p class=\"status\">" + Escape(d.status) + "</p>\n";
+  for (const Section& sec : d.sections) {
+    s += "<section>\n<h2>" + Escape(sec.heading) + "</h2>\n";
+    for (const Block& b : sec.blocks) {
+      switch (b.kind) {
+        case Block::kParagraph:
+          s += "<p>" + Escape(b.text) + "</p>\n";
+          break;
+        case Block::kSubheading:
+          s += "<h3>" + Escape(b.text) + "</h3>\n";
+          break;
+        case Block::kList:
+          s += "<ul>\n";
+          for (const std::string& item : b.items) s += "<li>" + Escape(item) + "</li>\n";
+          s += "</ul>\n";
+          break;
+        case Block::kTable:
+          s += "<div class=\"table\"><table>\n<thead><tr>";
+          for (const std::string& h : b.header) s += "<th>" + Escape(h) + "</th>";
+          s += "</tr></thead>\n<tbody>\n";
+          for (const auto& row : b.rows) {
+            s += "<tr>";
+            for (const TableCell& c : row)
+              s += c.level < 0 ? "<td>" + Escape(c.text) + "</td>"
+                               : "<td><span class=\"lv lv" + std::to_string(c.level) + "\">" +
+                                     Escape(c.text) + "</span></td>";
+            s += "</tr>\n";
+          }
+          s += "</tbody>\n</table></div>\n";
+          break;
+        case Block::kChart:
+          s += "<figure>" + b.text + "</figure>\n";
+          break;
+      }
+    }
+    s += "</section>\n";
+  }
+  return s + "</main>\n</body>\n</html>\n";
+}
+
+// Horizontal bars: how many platforms at each level.
+std::string DistributionSvg(const std::array<int, 4>& counts, const Terms& t,
+                            const std::string& title) {
+  int most = 1;
+  for (int c : counts) most = std::max(most, c);
+  std::string s =
+      "<svg xmlns=\"http://www.w3.org/2000/svg\" viewBox=\"0 0 420 130\" role=\"img\" "
+      "width=\"420\" height=\"130\"><title>" +
+      Escape(title) + "</title>";
+  for (int i = 0; i < 4; ++i) {
+    const int y = 8 + i * 30, w = counts[i] * 300 / most;
+    s += "<text x=\"0\" y=\"" + std::to_string(y + 16) + "\" font-size=\"13\">" +
+         Escape(t.levels[i]) + "</text><rect x=\"70\" y=\"" + std::to_string(y) + "\" width=\"" +
+         std::to_string(std::max(w, 1)) + "\" height=\"22\" fill=\"" + kLevelColours[i] +
+         "\"/><text x=\"" + std::to_string(76 + w) + "\" y=\"" + std::to_string(y + 16) +
+         "\" font-size=\"13\">" + std::to_string(counts[i]) + "</text>";
+  }
+  return s + "</svg>";
+}
+
+// A platform's overall level month by month: a point per month, its colour and height the level.
+std::string TrendSvg(const std::vector<std::pair<Period, const PlatformScore*>>& months,
+                     const Terms& t, const std::string& title) {
+  const int n = static_cast<int>(months.size());
+  const int width = 60 + std::max(n, 1) * 40;
+  std::string s = "<svg xmlns=\"http://www.w3.org/2000/svg\" viewBox=\"0 0 " +
+                  std::to_string(width) + " 120\" role=\"img\" width=\"" + std::to_string(width) +
+                  "\" height=\"120\"><title>" + Escape(title) + "</title>";
+  for (int lv = 0; lv < 4; ++lv)
+    s += "<text x=\"0\" y=\"" + std::to_string(94 - lv * 24) +
+         "\" font-size=\"11\" fill=\"#555\">" + Escape(t.levels[lv]) +
+         "</text><line x1=\"50\" x2=\"" + std::to_string(width) + "\" y1=\"" +
+         std::to_string(90 - lv * 24) + "\" y2=\"" + std::to_string(90 - lv * 24) +
+         "\" stroke=\"#e0e0e0\"/>";
+  std::string path;
+  for (int i = 0; i < n; ++i) {
+    const auto& [p, ps] = months[static_cast<size_t>(i)];
+    const int x = 70 + i * 40, y = 90 - static_cast<int>(ps->level) * 24;
+    path += (i ? " L" : "M") + std::to_string(x) + " " + std::to_string(y);
+    s += "<circle cx=\"" + std::to_string(x) + "\" cy=\"" + std::to_string(y) +
+         "\" r=\"6\" fill=\"" + kLevelColours[static_cast<int>(ps->level)] + "\"/><text x=\"" +
+         std::to_string(x - 10) + "\" y=\"114\" font-size=\"10\">" + FormatPeriod(p).substr(5) +
+         "</text>";
+  }
+  if (n > 1) s += "<path d=\"" + path + "\" fill=\"none\" stroke=\"#888\" stroke-width=\"1.5\"/>";
+  return s + "</svg>";
+}
+
 }  // namespace
 
 std::optional<Lang> LangFromName(std::string_view name) {
@@ -206,34 +444,44 @@ std::optional<Lang> LangFromName(std::string_view name) {
   return std::nullopt;
 }
 
-std::string MonthlyMarkdown(const MonthlyInputs& in, Lang l) {
+namespace {
+
+Doc MonthlyDoc(const MonthlyInputs& in, Lang l) {
   const Terms& t = TermsOf(l);
   const bool zh = l == Lang::kZh;
   const MonthEvaluation& m = *in.month;
-  std::string s = "# " + std::string(t.monthly_title) + (zh ? "（" : ": ") +
-                  PeriodWords(m.period, l) + (zh ? "）" : "") + "\n\n";
-  s += (zh ? "状态：" : "Status: ") + std::string(m.final ? t.final_word : t.provisional_word) +
-       (zh ? "。规则集 " : ". Rule set ") + in.rules->id + " " + in.rules->version + "\n\n";
+  Doc d;
+  d.lang = l;
+  d.title = std::string(t.monthly_title) + (zh ? "（" : ": ") + PeriodWords(m.period, l) +
+            (zh ? "）" : "");
+  d.status = (zh ? "状态：" : "Status: ") +
+             std::string(m.final ? t.final_word : t.provisional_word) +
+             (zh ? "。规则集 " : ". Rule set ") + in.rules->id + " " + in.rules->version;
 
   std::array<int, 4> by_level{};
   int ranked = 0;
   for (const PlatformScore& ps : m.platforms)
     if (ps.ranked) ++ranked, ++by_level[static_cast<int>(ps.level)];
-  s += zh ? "## 概况\n\n" : "## Summary\n\n";
+  Section summary{zh ? "概况" : "Summary", {}};
   if (zh)
-    s += "本月报告平台企业" + N(static_cast<int64_t>(m.platforms.size())) + "家，纳入排名" +
-         N(ranked) + "家：绿色" + N(by_level[0]) + "家，黄色" + N(by_level[1]) + "家，橙色" +
-         N(by_level[2]) + "家，红色" + N(by_level[3]) + "家。\n\n";
+    summary.blocks.push_back(Paragraph(
+        "本月报告平台企业" + N(static_cast<int64_t>(m.platforms.size())) + "家，纳入排名" +
+        N(ranked) + "家：绿色" + N(by_level[0]) + "家，黄色" + N(by_level[1]) + "家，橙色" +
+        N(by_level[2]) + "家，红色" + N(by_level[3]) + "家。"));
   else
-    s += N(static_cast<int64_t>(m.platforms.size())) + " platform enterprises reported, " +
-         N(ranked) + " ranked: green " + N(by_level[0]) + ", yellow " + N(by_level[1]) +
-         ", orange " + N(by_level[2]) + ", red " + N(by_level[3]) + ".\n\n";
+    summary.blocks.push_back(
+        Paragraph(N(static_cast<int64_t>(m.platforms.size())) + " platform enterprises reported, " +
+                  N(ranked) + " ranked: green " + N(by_level[0]) + ", yellow " + N(by_level[1]) +
+                  ", orange " + N(by_level[2]) + ", red " + N(by_level[3]) + "."));
+  summary.blocks.push_back(Chart(DistributionSvg(
+      by_level, t, zh ? "纳入排名平台企业的等级分布" : "Ranked platforms by level")));
+  d.sections.push_back(std::move(summary));
 
-  s += zh ? "## 纳入排名的平台企业\n\n| 平台企业 | 综合等级 | "
-          : "## Ranked platforms\n\n| Platform | Level | ";
-  for (const char* d : t.dimensions) s += std::string(d) + " | ";
-  s += zh ? "较上月 |\n|---|---|---|---|---|---|\n"
-          : "Since last month |\n|---|---|---|---|---|---|\n";
+  Block table;
+  table.kind = Block::kTable;
+  table.header = {zh ? "平台企业" : "Platform", zh ? "综合等级" : "Level"};
+  for (const char* dim : t.dimensions) table.header.push_back(dim);
+  table.header.push_back(zh ? "较上月" : "Since last month");
   // The worst first, then by id.
   std::vector<const PlatformScore*> order;
   for (const PlatformScore& ps : m.platforms)
@@ -243,83 +491,97 @@ std::string MonthlyMarkdown(const MonthlyInputs& in, Lang l) {
   });
   for (const PlatformScore* p : order) {
     const PlatformScore& ps = *p;
-    s += "| " + ps.platform_id + " | " + t.levels[static_cast<int>(ps.level)] + " | ";
+    std::vector<TableCell> row = {
+        {ps.platform_id}, {t.levels[static_cast<int>(ps.level)], static_cast<int>(ps.level)}};
     for (const DimensionScore& ds : ps.dimensions)
-      s += ds.in_scope == 0
-               ? std::string(zh ? "不适用 | " : "n/a | ")
-               : std::string(t.levels[static_cast<int>(ds.level)]) + (zh ? "（" : " (") +
-                     Percent(ds.affected, ds.in_scope) + (zh ? "） | " : ") | ");
-    s += Change(t, l, ps, Find(in.previous, ps.platform_id)) + " |\n";
+      row.push_back(ds.in_scope == 0
+                        ? TableCell{zh ? "不适用" : "n/a"}
+                        : TableCell{std::string(t.levels[static_cast<int>(ds.level)]) +
+                                        (zh ? "（" : " (") + Percent(ds.affected, ds.in_scope) +
+                                        (zh ? "）" : ")"),
+                                    static_cast<int>(ds.level)});
+    row.push_back({Change(t, l, ps, Find(in.previous, ps.platform_id))});
+    table.rows.push_back(std::move(row));
   }
-  if (ranked == 0) s += zh ? "| （无） | | | | | |\n" : "| (none) | | | | | |\n";
+  if (ranked == 0) table.rows.push_back({{zh ? "（无）" : "(none)"}, {""}, {""}, {""}, {""}, {""}});
+  d.sections.push_back({zh ? "纳入排名的平台企业" : "Ranked platforms", {table}});
 
-  s += zh ? "\n## 橙色、红色等级平台企业\n\n" : "\n## Platforms at orange or red\n\n";
-  bool any = false;
+  Section listed{zh ? "橙色、红色等级平台企业" : "Platforms at orange or red", {}};
   for (const PlatformScore* p : order) {
     const PlatformScore& ps = *p;
     if (ps.level < Level::kOrange) continue;
-    any = true;
-    s += "### " + ps.platform_id + (zh ? "：" : ": ") + t.levels[static_cast<int>(ps.level)] +
-         "\n\n";
-    for (int d = 0; d < kDimensionCount; ++d) {
-      const DimensionScore& ds = ps.dimensions[d];
+    listed.blocks.push_back(
+        Subheading(ps.platform_id + (zh ? "：" : ": ") + t.levels[static_cast<int>(ps.level)]));
+    std::vector<std::string> items;
+    for (int dim = 0; dim < kDimensionCount; ++dim) {
+      const DimensionScore& ds = ps.dimensions[dim];
       if (ds.affected == 0) continue;
-      s += "- " + std::string(t.dimensions[d]) + (zh ? "：纳入核查" : ": ") + N(ds.in_scope) +
-           (zh ? "人月中" : " worker-months in scope, ") + N(ds.affected) +
-           (zh ? "人月存在问题（" : " affected (") + Percent(ds.affected, ds.in_scope) +
-           (zh ? "，" : ", ") + t.levels[static_cast<int>(ds.level)] + (zh ? "）" : ")");
+      std::string item = std::string(t.dimensions[dim]) + (zh ? "：纳入核查" : ": ") +
+                         N(ds.in_scope) + (zh ? "人月中" : " worker-months in scope, ") +
+                         N(ds.affected) + (zh ? "人月存在问题（" : " affected (") +
+                         Percent(ds.affected, ds.in_scope) + (zh ? "，" : ", ") +
+                         t.levels[static_cast<int>(ds.level)] + (zh ? "）" : ")");
       std::string kinds;
       for (const auto& [kind, n] : ds.findings)
-        kinds += (kinds.empty() ? "" : (zh ? "；" : "; ")) + Lookup(t.findings, kind) +
-                 (zh ? " " : " ") + N(n);
-      if (!kinds.empty()) s += (zh ? "。其中：" : ". Of which: ") + kinds;
-      if (static_cast<Dimension>(d) == Dimension::kContractAvoidance &&
+        kinds += (kinds.empty() ? "" : (zh ? "；" : "; ")) + Lookup(t.findings, kind) + " " + N(n);
+      if (!kinds.empty()) item += (zh ? "。其中：" : ". Of which: ") + kinds;
+      if (static_cast<Dimension>(dim) == Dimension::kContractAvoidance &&
           ps.dispatched > ps.dispatch_cap)
-        s += zh ? "（劳务派遣" + N(ps.dispatched) + "人月，上限" + N(ps.dispatch_cap) + "人月）"
-                : " (dispatched " + N(ps.dispatched) + ", cap " + N(ps.dispatch_cap) + ")";
-      s += zh ? "。\n" : ".\n";
+        item += zh ? "（劳务派遣" + N(ps.dispatched) + "人月，上限" + N(ps.dispatch_cap) + "人月）"
+                   : " (dispatched " + N(ps.dispatched) + ", cap " + N(ps.dispatch_cap) + ")";
+      items.push_back(item + (zh ? "。" : "."));
     }
-    s += "\n";
+    listed.blocks.push_back(List(std::move(items)));
+    // Its trend over the months the state has before this one.
+    std::vector<std::pair<Period, const PlatformScore*>> trend;
+    for (const MonthEvaluation* before : in.history)
+      if (const PlatformScore* b = Find(before, ps.platform_id))
+        trend.emplace_back(before->period, b);
+    trend.emplace_back(m.period, &ps);
+    listed.blocks.push_back(Chart(
+        TrendSvg(trend, t, ps.platform_id + (zh ? "：各月综合等级" : ": overall level by month"))));
   }
-  if (!any) s += zh ? "无。\n\n" : "None.\n\n";
+  if (listed.blocks.empty()) listed.blocks.push_back(Paragraph(zh ? "无。" : "None."));
+  d.sections.push_back(std::move(listed));
 
-  s += zh ? "## 风险预警\n\n" : "## Early warnings\n\n";
-  if (!in.warnings || in.warnings->empty())
-    s += zh ? "无。\n\n" : "None.\n\n";
-  else {
+  Section warnings{zh ? "风险预警" : "Early warnings", {}};
+  std::vector<std::string> items;
+  if (in.warnings)
     for (const EarlyWarning& w : *in.warnings) {
       const std::string window =
           FormatPeriod(w.window_from) + (zh ? "至" : " to ") + FormatPeriod(w.window_to);
       if (zh)
-        s += "- " + w.platform_id + "：" + Lookup(t.detectors, w.detector) + "（" + w.detector +
-             " 版本" + w.version + "），" + SeriesWords(t, l, w.series) + "为" +
-             WarningNumber(w.observed) + "，预期" + WarningNumber(w.expected) + "（" + window +
-             "，得分" + WarningNumber(w.score, 2) + "）。\n";
+        items.push_back(w.platform_id + "：" + Lookup(t.detectors, w.detector) + "（" + w.detector +
+                        " 版本" + w.version + "），" + SeriesWords(t, l, w.series) + "为" +
+                        WarningNumber(w.observed) + "，预期" + WarningNumber(w.expected) + "（" +
+                        window + "，得分" + WarningNumber(w.score, 2) + "）。");
       else
-        s += "- " + w.platform_id + ": " + Lookup(t.detectors, w.detector) + " (" + w.detector +
-             " v" + w.version + "): " + SeriesWords(t, l, w.series) + " " +
-             WarningNumber(w.observed) + ", expected " + WarningNumber(w.expected) + " (" + window +
-             ", score " + WarningNumber(w.score, 2) + ").\n";
+        items.push_back(w.platform_id + ": " + Lookup(t.detectors, w.detector) + " (" + w.detector +
+                        " v" + w.version + "): " + SeriesWords(t, l, w.series) + " " +
+                        WarningNumber(w.observed) + ", expected " + WarningNumber(w.expected) +
+                        " (" + window + ", score " + WarningNumber(w.score, 2) + ").");
     }
-    s += "\n";
-  }
+  warnings.blocks.push_back(items.empty() ? Paragraph(zh ? "无。" : "None.") : List(items));
+  d.sections.push_back(std::move(warnings));
 
   std::string unranked;
   for (const PlatformScore& ps : m.platforms)
     if (!ps.ranked) unranked += (unranked.empty() ? "" : (zh ? "、" : ", ")) + ps.platform_id;
-  s += zh ? "## 未纳入排名\n\n" : "## Not ranked\n\n";
-  if (unranked.empty())
-    s += zh ? "无。\n\n" : "None.\n\n";
-  else
-    s += (zh ? "纳入核查的劳动者不足" + N(in.rules->min_ranked_workers) + "人：" + unranked +
-                   "。\n\n"
-             : "Fewer than " + N(in.rules->min_ranked_workers) + " workers in scope: " + unranked +
-                   ".\n\n");
-
-  s += zh ? "## 核查方法\n\n" : "## Methodology\n\n";
-  s += Methodology(*in.rules, m.period, l);
-  return s;
+  d.sections.push_back({zh ? "未纳入排名" : "Not ranked",
+                        {Paragraph(unranked.empty() ? (zh ? "无。" : "None.")
+                                   : zh ? "纳入核查的劳动者不足" + N(in.rules->min_ranked_workers) +
+                                              "人：" + unranked + "。"
+                                        : "Fewer than " + N(in.rules->min_ranked_workers) +
+                                              " workers in scope: " + unranked + ".")}});
+  d.sections.push_back(
+      {zh ? "核查方法" : "Methodology", {List(Methodology(*in.rules, m.period, l))}});
+  return d;
 }
+
+}  // namespace
+
+std::string MonthlyMarkdown(const MonthlyInputs& in, Lang l) { return Markdown(MonthlyDoc(in, l)); }
+std::string MonthlyHtml(const MonthlyInputs& in, Lang l) { return Html(MonthlyDoc(in, l)); }
 
 std::string MonthlyCsv(const MonthlyInputs& in, Lang l) {
   const bool zh = l == Lang::kZh;
@@ -370,7 +632,9 @@ std::string Cell(const PlatformScore* ps, int dimension, Lang l) {
 
 }  // namespace
 
-std::string AnnualMarkdown(const AnnualInputs& in, Lang l) {
+namespace {
+
+Doc AnnualDoc(const AnnualInputs& in, Lang l) {
   const Terms& t = TermsOf(l);
   const bool zh = l == Lang::kZh;
   const std::vector<AnnualRecord> records = AnnualRecords(*in.months);
@@ -381,18 +645,19 @@ std::string AnnualMarkdown(const AnnualInputs& in, Lang l) {
   bool all_final = !in.months->empty();
   for (const MonthEvaluation& m : *in.months) all_final &= m.final;
 
+  Doc d;
+  d.lang = l;
   const std::string y = std::to_string(in.year);
-  std::string s =
-      zh ? "# " + y + "年度合规情况公告\n\n" : "# Annual compliance announcement: " + y + "\n\n";
-  s += (zh ? "状态：" : "Status: ") +
-       std::string(all_final ? t.final_word
-                             : (zh ? "初步（尚有月份未到终版）"
-                                   : "provisional: not every month is final yet")) +
-       (zh ? "。规则集 " : ". Rule set ") + in.rules->id + " " + in.rules->version +
-       (zh ? "。月份：" : ". Months: ");
+  d.title = zh ? y + "年度合规情况公告" : "Annual compliance announcement: " + y;
+  d.status = (zh ? "状态：" : "Status: ") +
+             std::string(all_final ? t.final_word
+                         : zh      ? "初步（尚有月份未到终版）"
+                                   : "provisional: not every month is final yet") +
+             (zh ? "。规则集 " : ". Rule set ") + in.rules->id + " " + in.rules->version +
+             (zh ? "。月份：" : ". Months: ");
   for (size_t i = 0; i < in.months->size(); ++i)
-    s += (i ? (zh ? "、" : ", ") : "") + FormatPeriod((*in.months)[i].period);
-  s += zh ? "。\n\n" : ".\n\n";
+    d.status += (i ? (zh ? "、" : ", ") : "") + FormatPeriod((*in.months)[i].period);
+  d.status += zh ? "。" : ".";
 
   struct ListSpec {
     const char* name;
@@ -401,8 +666,8 @@ std::string AnnualMarkdown(const AnnualInputs& in, Lang l) {
   };
   static constexpr ListSpec kLists[] = {
       {"commendation",
-       "Ranked in every month it reported and green in each: candidates for the "
-       "subsidies, tax incentives and rewards of the early-warning mechanism.",
+       "Ranked in every month it reported and green in each: candidates for the subsidies, tax "
+       "incentives and rewards of the early-warning mechanism.",
        "报告的每个月均纳入排名且均为绿色等级，可作为补贴、税收优惠和奖励的候选对象。"},
       {"watch", "Not on the violation list; yellow or orange in at least one ranked month.",
        "未列入违规企业名单，且至少有一个纳入排名的月份为黄色或橙色等级。"},
@@ -411,61 +676,87 @@ std::string AnnualMarkdown(const AnnualInputs& in, Lang l) {
   for (const ListSpec& list : kLists) {
     std::string title = ListWords(list.name, l);
     if (!zh) title[0] = static_cast<char>(title[0] - 'a' + 'A');
-    s += "## " + title + "\n\n" + (zh ? list.zh : list.en) + "\n\n";
-    std::string names;
+    Section sec{title, {Paragraph(zh ? list.zh : list.en)}};
+    std::vector<std::string> names;
     for (const AnnualRecord& r : records)
-      if (r.list == list.name) names += "- " + r.platform_id + "\n";
-    s += names.empty() ? (zh ? "无。\n\n" : "None.\n\n") : names + "\n";
+      if (r.list == list.name) names.push_back(r.platform_id);
+    sec.blocks.push_back(names.empty() ? Paragraph(zh ? "无。" : "None.") : List(names));
+    // The trend of each platform on the watch and violation lists.
+    if (std::string_view(list.name) != "commendation")
+      for (const AnnualRecord& r : records) {
+        if (r.list != list.name) continue;
+        std::vector<std::pair<Period, const PlatformScore*>> trend;
+        for (const auto& [m, ps] : r.months) trend.emplace_back(m->period, ps);
+        sec.blocks.push_back(Chart(TrendSvg(
+            trend, t, r.platform_id + (zh ? "：各月综合等级" : ": overall level by month"))));
+      }
+    d.sections.push_back(std::move(sec));
   }
 
-  s += zh ? "## 与上年比较\n\n| 平台企业 | 本年最高等级 | 本年名单 | 上年最高等级 | 上年名单 "
-            "|\n|---|---|---|---|---|\n"
-          : "## Compared with last year\n\n| Platform | Worst level | List | Worst level last year "
-            "| List last year |\n|---|---|---|---|---|\n";
+  Block compare;
+  compare.kind = Block::kTable;
+  compare.header = zh ? std::vector<std::string>{"平台企业", "本年最高等级", "本年名单",
+                                                 "上年最高等级", "上年名单"}
+                      : std::vector<std::string>{"Platform", "Worst level", "List",
+                                                 "Worst level last year", "List last year"};
   auto worst = [&](const AnnualRecord* r) {
-    return r && r->any_ranked ? std::string(t.levels[static_cast<int>(r->worst)])
-                              : std::string(zh ? "未纳入排名" : "not ranked");
+    return r && r->any_ranked
+               ? TableCell{t.levels[static_cast<int>(r->worst)], static_cast<int>(r->worst)}
+               : TableCell{zh ? "未纳入排名" : "not ranked"};
   };
+  const std::string no_data = zh ? "无数据" : "no data";
   for (const AnnualRecord& r : records) {
     auto it = before.find(r.platform_id);
     const AnnualRecord* b = it == before.end() ? nullptr : it->second;
-    s += "| " + r.platform_id + " | " + worst(&r) + " | " + ListWords(r.list, l) + " | " +
-         (b ? worst(b) : std::string(zh ? "无数据" : "no data")) + " | " +
-         (b ? ListWords(b->list, l) : (zh ? "无数据" : "no data")) + " |\n";
+    compare.rows.push_back({{r.platform_id},
+                            worst(&r),
+                            {ListWords(r.list, l)},
+                            b ? worst(b) : TableCell{no_data},
+                            {b ? std::string(ListWords(b->list, l)) : no_data}});
   }
-  s += "\n";
+  d.sections.push_back({zh ? "与上年比较" : "Compared with last year", {compare}});
 
-  s += zh ? "## "
-            "各月等级\n\n图例：绿、黄、橙、红为等级；括号表示该月未纳入排名；—表示该月无数据。\n\n"
-          : "## Month by month\n\nLegend: G green, Y yellow, O orange, R red; in brackets: not "
-            "ranked that "
-            "month; -: no data that month.\n\n";
-  for (int d = -1; d < kDimensionCount; ++d) {
-    s += "### " + std::string(d < 0 ? (zh ? "综合等级" : "Overall level") : t.dimensions[d]) +
-         "\n\n| " + (zh ? "平台企业" : "Platform");
+  Section monthly{
+      zh ? "各月等级" : "Month by month",
+      {Paragraph(zh ? "图例：绿、黄、橙、红为等级；括号表示该月未纳入排名；—表示该月无数据。"
+                    : "Legend: G green, Y yellow, O orange, R red; in brackets: not "
+                      "ranked that month; -: no data that month.")}};
+  for (int dim = -1; dim < kDimensionCount; ++dim) {
+    monthly.blocks.push_back(
+        Subheading(dim < 0 ? (zh ? "综合等级" : "Overall level") : std::string(t.dimensions[dim])));
+    Block table;
+    table.kind = Block::kTable;
+    table.header = {zh ? "平台企业" : "Platform"};
     for (const MonthEvaluation& m : *in.months)
-      s += " | " +
-           (zh ? std::to_string(PeriodMonth(m.period)) + "月" : FormatPeriod(m.period).substr(5));
-    s += " |\n|---";
-    for (size_t i = 0; i < in.months->size(); ++i) s += "|---";
-    s += "|\n";
+      table.header.push_back(zh ? std::to_string(PeriodMonth(m.period)) + "月"
+                                : FormatPeriod(m.period).substr(5));
     for (const AnnualRecord& r : records) {
-      s += "| " + r.platform_id;
+      std::vector<TableCell> row = {{r.platform_id}};
       for (const MonthEvaluation& m : *in.months) {
         const PlatformScore* ps = nullptr;
         for (const auto& [month, score] : r.months)
           if (month == &m) ps = score;
-        s += " | " + Cell(ps, d, l);
+        const int level =
+            !ps ? -1 : static_cast<int>(dim < 0 ? ps->level : ps->dimensions[dim].level);
+        row.push_back({Cell(ps, dim, l), level});
       }
-      s += " |\n";
+      table.rows.push_back(std::move(row));
     }
-    s += "\n";
+    monthly.blocks.push_back(std::move(table));
   }
-  s += zh ? "## 核查方法\n\n" : "## Methodology\n\n";
-  s += Methodology(*in.rules,
-                   in.months->empty() ? MakePeriod(in.year, 12) : in.months->back().period, l);
-  return s;
+  d.sections.push_back(std::move(monthly));
+  d.sections.push_back(
+      {zh ? "核查方法" : "Methodology",
+       {List(Methodology(*in.rules,
+                         in.months->empty() ? MakePeriod(in.year, 12) : in.months->back().period,
+                         l))}});
+  return d;
 }
+
+}  // namespace
+
+std::string AnnualMarkdown(const AnnualInputs& in, Lang l) { return Markdown(AnnualDoc(in, l)); }
+std::string AnnualHtml(const AnnualInputs& in, Lang l) { return Html(AnnualDoc(in, l)); }
 
 std::string AnnualCsv(const AnnualInputs& in, Lang l) {
   const bool zh = l == Lang::kZh;

@@ -21,9 +21,14 @@ struct MonthlyInputs {
   const MonthEvaluation* previous = nullptr;  // the month before, when the state has it
   const std::vector<EarlyWarning>* warnings = nullptr;
   const RuleSet* rules = nullptr;
+  // The months before (up to a year, ascending), for the trends of the platforms listed.
+  std::vector<const MonthEvaluation*> history;
 };
 
 std::string MonthlyMarkdown(const MonthlyInputs& in, Lang lang);
+// A self-contained page (inline CSS and SVG charts: the level distribution, each listed
+// platform's trend), readable on a phone and printable on A4.
+std::string MonthlyHtml(const MonthlyInputs& in, Lang lang);
 // One row per platform and dimension.
 std::string MonthlyCsv(const MonthlyInputs& in, Lang lang);
 
@@ -36,6 +41,8 @@ struct AnnualInputs {
 
 // The lists with their criteria, and each platform's months per dimension.
 std::string AnnualMarkdown(const AnnualInputs& in, Lang lang);
+// A self-contained page, with each listed platform's trend.
+std::string AnnualHtml(const AnnualInputs& in, Lang lang);
 // One row per platform, month and dimension (and the overall level as dimension "overall").
 std::string AnnualCsv(const AnnualInputs& in, Lang lang);
 
