@@ -212,56 +212,13 @@ int RunAnnounce(const fw::Config& cfg, const AnnounceArgs& a) {
                    fw::FormatPeriod(m.period).c_str());
   if (months.empty()) std::fprintf(stderr, "announce: note: state holds no month of %d\n", a.year);
   // Each publication: its file name and its bytes.
-  std::vector<std::pair<std::string, std::string>> outputs;
-  auto wants = [&](const char* format) { return a.format == format || a.format == "all"; };
-  if (monthly) {
-    fw::SeriesCache cache;
-    const fw::Period p = periods.front();
-    auto warnings = fw::DetectWarnings(**store, **rules, cfg.detectors, p, a.close, cache);
-    if (!warnings.ok()) return Fail("announce: " + warnings.status().message());
-    // The year before, judged the same way: the change since last month, and the trends.
-    std::vector<fw::MonthEvaluation> before;
-    for (fw::Period q : (*store)->Periods()) {
-      if (q < p - 11 || q >= p) continue;
-      fw::EvaluateOptions eo;
-      eo.close = a.close;
-      if (auto e = fw::EvaluateMonth(**store, **rules, q, eo); e.ok())
-        before.push_back(std::move(*e));
-    }
-    fw::MonthlyInputs in{&months.front(), nullptr, &*warnings, *rules, {}};
-    for (const fw::MonthEvaluation& e : before) {
-      in.history.push_back(&e);
-      if (e.period == p - 1) in.previous = &e;
-    }
-    const std::string stem = "monthly-" + fw::FormatPeriod(p);
-    if (wants("json"))
-      outputs.emplace_back(stem + ".json", fw::MonthlyJson(months.front(), **rules, *warnings));
-    if (wants("md"))
-      outputs.emplace_back(stem + "." + a.lang + ".md", fw::MonthlyMarkdown(in, *lang));
-    if (wants("html"))
-      outputs.emplace_back(stem + "." + a.lang + ".html", fw::MonthlyHtml(in, *lang));
-    if (wants("csv")) outputs.emplace_back(stem + "." + a.lang + ".csv", fw::MonthlyCsv(in, *lang));
-  } else {
-    // The year before, for the comparison with last year.
-    std::vector<fw::MonthEvaluation> last_year;
-    for (fw::Period p : (*store)->Periods()) {
-      if (fw::PeriodYear(p) != a.year - 1) continue;
-      fw::EvaluateOptions eo;
-      eo.close = a.close;
-      auto m = fw::EvaluateMonth(**store, **rules, p, eo);
-      if (!m.ok()) return Fail("announce: " + m.status().message());
-      last_year.push_back(std::move(*m));
-    }
-    const fw::AnnualInputs in{a.year, &months, last_year.empty() ? nullptr : &last_year, *rules};
-    const std::string stem = "annual-" + std::to_string(a.year);
-    if (wants("json"))
-      outputs.emplace_back(stem + ".json", fw::AnnualJson(a.year, months, **rules));
-    if (wants("md"))
-      outputs.emplace_back(stem + "." + a.lang + ".md", fw::AnnualMarkdown(in, *lang));
-    if (wants("html"))
-      outputs.emplace_back(stem + "." + a.lang + ".html", fw::AnnualHtml(in, *lang));
-    if (wants("csv")) outputs.emplace_back(stem + "." + a.lang + ".csv", fw::AnnualCsv(in, *lang));
-  }
+  const std::vector<std::string> formats =
+      a.format == "all" ? std::vector<std::string>{"json", "md", "html", "csv"}
+                        : std::vector<std::string>{a.format};
+  auto rendered = fw::RenderPublications(**store, **rules, cfg.detectors, months,
+                                         monthly ? 0 : a.year, a.close, formats, *lang);
+  if (!rendered.ok()) return Fail("announce: " + rendered.status().message());
+  const fw::Files& outputs = *rendered;
   if (a.out.empty()) {
     std::fwrite(outputs.front().second.data(), 1, outputs.front().second.size(), stdout);
     return kExitOk;

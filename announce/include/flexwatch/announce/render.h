@@ -34,7 +34,7 @@ std::string MonthlyCsv(const MonthlyInputs& in, Lang lang);
 
 struct AnnualInputs {
   int year = 0;
-  const std::vector<MonthEvaluation>* months = nullptr;           // the year's, in order
+  const std::vector<MonthEvaluation>* months = nullptr;         // the year's, in order
   const std::vector<MonthEvaluation>* previous_year = nullptr;  // the year before's, if any
   const RuleSet* rules = nullptr;
 };
@@ -45,5 +45,15 @@ std::string AnnualMarkdown(const AnnualInputs& in, Lang lang);
 std::string AnnualHtml(const AnnualInputs& in, Lang lang);
 // One row per platform, month and dimension (and the overall level as dimension "overall").
 std::string AnnualCsv(const AnnualInputs& in, Lang lang);
+
+// Every file of one publication, as `announce` writes it: name and bytes, in the order json,
+// md, html, csv (those of `formats` that apply; the JSON is the same in every language).
+// `months`: the month's evaluation (year == 0) or the year's months, in order, already made
+// with `close`; the months before them are read from `store`, judged the same way.
+using Files = std::vector<std::pair<std::string, std::string>>;
+Result<Files> RenderPublications(Store& store, const RuleSet& rules,
+                                 const DetectorConfig& detectors,
+                                 const std::vector<MonthEvaluation>& months, int year, bool close,
+                                 const std::vector<std::string>& formats, Lang lang);
 
 }  // namespace flexwatch
