@@ -358,17 +358,23 @@ std::vector<std::string> EveryTopic(const fw::KafkaOptions& kafka) {
 // grace has passed in wall-clock time closed.
 std::function<fw::Status(double)> AlertingPeriodic(
     fw::Store* st, const fw::RuleSet* rules, const fw::DetectorConfig* detectors,
-    const fw::KafkaOptions& kafka, std::function<void(std::vector<fw::Alert>)> on_alerts) {
-  return [st, rules, detectors, topic = kafka.alerts_topic, quiet_close = kafka.quiet_close_seconds,
-          history = std::make_shared<fw::SeriesCache>(),
+    const fw::PublishOptions* publish, const fw::KafkaOptions& kafka,
+    std::function<void(std::vector<fw::Alert>)> on_alerts) {
+  return [st, rules, detectors, publish, topic = kafka.alerts_topic,
+          quiet_close = kafka.quiet_close_seconds, history = std::make_shared<fw::SeriesCache>(),
           on_alerts = std::move(on_alerts)](double quiet_seconds) -> fw::Status {
     std::optional<fw::TimestampMs> quiet_now;
     if (quiet_seconds >= quiet_close)
       quiet_now = std::chrono::duration_cast<std::chrono::milliseconds>(
                       std::chrono::system_clock::now().time_since_epoch())
                       .count();
-    auto written = fw::EvaluateAndAlert(*st, *rules, *detectors, topic, quiet_now, history.get());
+    auto written = fw::EvaluateAndAlert(*st, *rules, *detectors, topic, quiet_now, history.get(),
+                                        !publish->dir.empty());
     if (!written.ok()) return written.status();
+    auto published = fw::PublishDue(*st, *rules, *detectors, *publish);
+    if (!published.ok()) return published.status();
+    for (const std::string& path : *published)
+      std::fprintf(stderr, "run: published %s\n", path.c_str());
     on_alerts(std::move(*written));
     return fw::Status::OK();
   };
@@ -433,7 +439,7 @@ int RunMonitor(const fw::Config& cfg, const RunArgs& a) {
     const fw::RuleSet* rules = &*cfg.rules;
     control.periodic_interval_ms = kafka.evaluate_interval_ms;
     control.periodic = AlertingPeriodic(
-        st, rules, &cfg.detectors, kafka,
+        st, rules, &cfg.detectors, &cfg.publish, kafka,
         [&alerts](std::vector<fw::Alert> a) { alerts += static_cast<int64_t>(a.size()); });
   }
   auto counts = fw::ConsumeKafka(**store, kafka, cfg.ingest, control);
@@ -549,7 +555,7 @@ int RunDemo(const fw::Config& cfg, const std::string& dir, fw::GenOptions o) {
     fw::Store* st = store->get();
     control.periodic_interval_ms = cfg.kafka.evaluate_interval_ms;
     control.periodic = AlertingPeriodic(
-        st, rules, &cfg.detectors, kafka,
+        st, rules, &cfg.detectors, &cfg.publish, kafka,
         [&alerts](std::vector<fw::Alert> a) { alerts.insert(alerts.end(), a.begin(), a.end()); });
     fw::Result<fw::IngestCounts> consumer_result = fw::IngestCounts{};
     std::thread consumer([&]() {
@@ -602,13 +608,16 @@ int RunDemo(const fw::Config& cfg, const std::string& dir, fw::GenOptions o) {
   }
   std::printf("3. announcing each month into %s\n", out.c_str());
   std::fflush(stdout);
-  for (fw::Period p : periods) {
-    AnnounceArgs a;
-    a.state = state;
-    a.month = fw::FormatPeriod(p);
-    a.out = out;
-    if (int rc = RunAnnounce(demo_cfg, a); rc != kExitOk) return rc;
-  }
+  for (fw::Period p : periods)
+    for (const char* lang : {"zh", "en"}) {
+      AnnounceArgs a;
+      a.state = state;
+      a.month = fw::FormatPeriod(p);
+      a.out = out;
+      a.format = "all";
+      a.lang = lang;
+      if (int rc = RunAnnounce(demo_cfg, a); rc != kExitOk) return rc;
+    }
   auto store = fw::Store::Open(state, cfg.store);
   if (!store.ok()) return Fail("demo: " + store.status().message());
   std::printf("\n4. the verdict (rules %s %s): affected/in scope and level per dimension\n\n",
@@ -642,10 +651,17 @@ int RunDemo(const fw::Config& cfg, const std::string& dir, fw::GenOptions o) {
   std::printf(
       "\nFeed: %s\nGround truth of planted violations: %s\nState: %s\n"
       "Rejected lines: %s/dead-letter.ndjson\n"
-      "Announcements (JSON) and evidence for inspectors: %s\n"
+      "Announcements (JSON, Markdown, HTML, CSV; Chinese and English) and evidence for "
+      "inspectors: %s\n"
       "Why a worker-month got its verdict: build/flexwatch inspect --state %s --platform ID "
       "--worker ID --month YYYY-MM\n",
       feed.c_str(), truth.c_str(), state.c_str(), state.c_str(), out.c_str(), state.c_str());
+  if (!periods.empty()) {
+    const std::string page =
+        (fs::absolute(out) / ("monthly-" + fw::FormatPeriod(periods.back()) + ".zh.html")).string();
+    std::printf("\nThe announcement to publish, open it in a browser: %s\n  (English: %s)\n",
+                page.c_str(), (page.substr(0, page.size() - 8) + ".en.html").c_str());
+  }
   return kExitOk;
 }
 

@@ -3,15 +3,19 @@
 // tests/golden/, which were reviewed by eye. After a deliberate change of the wording or the
 // generator, rewrite them with FLEXWATCH_UPDATE_GOLDEN=1 and review the diff.
 #include <gtest/gtest.h>
+#include <rocksdb/write_batch.h>
 
 #include <cctype>
 #include <cstdlib>
 #include <cstring>
+#include <map>
 #include <regex>
 #include <set>
 #include <tuple>
 
 #include "cli_helpers.h"
+#include "flexwatch/alerts/alerts.h"
+#include "flexwatch/rules/config.h"
 
 namespace flexwatch::testing {
 namespace {
@@ -108,6 +112,74 @@ TEST_F(PublicationTest, NoOutputNamesAWorker) {
       EXPECT_FALSE(Names(text, w)) << e.path().filename() << " names worker " << w;
   }
   EXPECT_GT(files, 6);  // the announcements, and evidence files
+}
+
+TEST_F(PublicationTest, RunPublishesEachFinalMonthOnceAndTheSameBytesAfterACrash) {
+  auto cfg = ShippedConfig();
+  ASSERT_TRUE(cfg.ok());
+  PublishOptions publish = cfg->publish;
+  publish.dir = (dir_ / "published").string();
+  std::map<std::string, std::string> first;  // file name -> bytes
+  size_t notices = 0;
+  {
+    auto store = Store::Open((dir_ / "state").string(), cfg->store);
+    ASSERT_TRUE(store.ok()) << store.status().ToString();
+    // Quiet long enough that every month closes in wall-clock time, December with it.
+    const TimestampMs later = *ParseRfc3339("2026-01-01T00:00:00+08:00");
+    auto alerts =
+        EvaluateAndAlert(**store, *cfg->rules, cfg->detectors, "alerts", later, nullptr, true);
+    ASSERT_TRUE(alerts.ok()) << alerts.status().ToString();
+    auto written = PublishDue(**store, *cfg->rules, cfg->detectors, publish);
+    ASSERT_TRUE(written.ok()) << written.status().ToString();
+    for (const std::string& path : *written) first[fs::path(path).filename()] = ReadFile(path);
+    // Six months and the year, each in json + 3 formats x 2 languages.
+    EXPECT_EQ(first.size(), 7u * 7u);
+    ASSERT_TRUE((**store)
+                    .ForEachOutbox(0, 1000,
+                                   [&](uint64_t, const OutboxMessage& m) {
+                                     notices += m.topic == publish.topic;
+                                   })
+                    .ok());
+    EXPECT_EQ(notices, 6u);
+    // Nothing more is due.
+    auto again = PublishDue(**store, *cfg->rules, cfg->detectors, publish);
+    ASSERT_TRUE(again.ok());
+    EXPECT_TRUE(again->empty());
+  }
+  // Each file is what `announce` writes for that period and language.
+  for (const char* lang : {"en", "zh"})
+    for (const std::string period : {"2024-07", "2024-12", "2024"}) {
+      const fs::path out = dir_ / ("cli-" + period + lang);
+      CommandResult r = Flexwatch({"announce", "--state", (dir_ / "state").string(),
+                                   period.size() == 4 ? "--year" : "--month", period, "--format",
+                                   "all", "--lang", lang, "--out", out.string()},
+                                  dir_);
+      ASSERT_EQ(r.exit_code, 0) << r.err;
+      int compared = 0;
+      for (const auto& e : fs::directory_iterator(out)) {
+        if (!e.is_regular_file()) continue;
+        const std::string name = e.path().filename();
+        ASSERT_TRUE(first.count(name)) << name << " was not published";
+        EXPECT_EQ(ReadFile(e.path()), first[name]) << name;
+        ++compared;
+      }
+      EXPECT_EQ(compared, 4);
+    }
+  // A crash after the files were written and before the mark was forgotten: published again,
+  // the same bytes.
+  {
+    auto store = Store::Open((dir_ / "state").string(), cfg->store);
+    ASSERT_TRUE(store.ok());
+    rocksdb::WriteBatch batch;
+    batch.Put((**store).cf(Cf::kMeta), "publish-due/2024-12", "");
+    ASSERT_TRUE((**store).Write(batch).ok());
+    fs::remove_all(publish.dir);
+    auto written = PublishDue(**store, *cfg->rules, cfg->detectors, publish);
+    ASSERT_TRUE(written.ok()) << written.status().ToString();
+    EXPECT_EQ(written->size(), 14u);  // December and the year
+    for (const std::string& path : *written)
+      EXPECT_EQ(ReadFile(path), first[fs::path(path).filename()]) << path;
+  }
 }
 
 TEST_F(PublicationTest, UnknownFormatsAndLanguagesAreUsageErrors) {

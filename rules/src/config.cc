@@ -479,8 +479,8 @@ Result<Config> ParseConfig(const std::string& text, const std::string& name) {
   try {
     YAML::Node root = YAML::Load(text);
     if (root.IsNull()) return cfg;
-    if (Status s =
-            CheckKeys(root, "", {"ingest", "state", "kafka", "rules", "detectors", "evidence"});
+    if (Status s = CheckKeys(
+            root, "", {"ingest", "state", "kafka", "rules", "detectors", "publish", "evidence"});
         !s.ok())
       return fail(s);
     if (YAML::Node d = root["detectors"]; d && !d.IsNull())
@@ -544,6 +544,43 @@ Result<Config> ParseConfig(const std::string& text, const std::string& name) {
                                31 * 86400);
           !s.ok())
         return fail(s);
+    }
+    if (YAML::Node pub = root["publish"]; pub && !pub.IsNull()) {
+      if (Status s = CheckKeys(pub, "publish", {"dir", "formats", "langs", "topic"}); !s.ok())
+        return fail(s);
+      auto text = [&](const char* key, std::string& out) -> Status {
+        YAML::Node n = pub[key];
+        if (!n || n.IsNull()) return Status::OK();
+        if (!n.IsScalar())
+          return Status::InvalidArgument(std::string("publish.") + key + ": expected a string");
+        out = n.Scalar();
+        return Status::OK();
+      };
+      auto list = [&](const char* key, const std::set<std::string>& allowed,
+                      std::vector<std::string>& out) -> Status {
+        YAML::Node n = pub[key];
+        if (!n || n.IsNull()) return Status::OK();
+        if (!n.IsSequence() || n.size() == 0)
+          return Status::InvalidArgument(std::string("publish.") + key + ": expected a list");
+        out.clear();
+        for (size_t i = 0; i < n.size(); ++i) {
+          if (!n[i].IsScalar() || !allowed.count(n[i].Scalar())) {
+            std::string names;
+            for (const auto& a : allowed) names += (names.empty() ? "" : ", ") + a;
+            return Status::InvalidArgument(std::string("publish.") + key + "[" + std::to_string(i) +
+                                           "]: '" + n[i].as<std::string>("?") + "' is not one of " +
+                                           names);
+          }
+          out.push_back(n[i].Scalar());
+        }
+        return Status::OK();
+      };
+      for (Status s : {text("dir", cfg.publish.dir), text("topic", cfg.publish.topic),
+                       list("formats", {"json", "md", "html", "csv"}, cfg.publish.formats),
+                       list("langs", {"en", "zh"}, cfg.publish.langs)})
+        if (!s.ok()) return fail(s);
+      if (!IsValidId(cfg.publish.topic, 249))
+        return fail(Status::InvalidArgument("publish.topic: not a valid topic name"));
     }
     if (YAML::Node ev = root["evidence"]) {
       if (Status s = CheckKeys(ev, "evidence", {"pseudonym_key_file"}); !s.ok()) return fail(s);

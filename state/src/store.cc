@@ -569,6 +569,17 @@ std::optional<std::string> Store::GetMeta(std::string_view key) {
   return value;
 }
 
+std::vector<std::string> Store::MetaKeys(std::string_view prefix) {
+  std::vector<std::string> out;
+  std::unique_ptr<rocksdb::Iterator> it(
+      impl_->db->NewIterator(rocksdb::ReadOptions(), cf(Cf::kMeta)));
+  for (it->Seek(rocksdb::Slice(prefix.data(), prefix.size()));
+       it->Valid() && it->key().starts_with(rocksdb::Slice(prefix.data(), prefix.size()));
+       it->Next())
+    out.push_back(it->key().ToString());
+  return out;
+}
+
 std::optional<TimestampMs> Store::MaxEventTime() {
   std::string value;
   int64_t v = 0;
@@ -683,7 +694,7 @@ Status Store::Dump(const std::function<void(std::string_view line)>& fn) {
       if (static_cast<Cf>(i) == Cf::kMeta &&
           (it->key().starts_with("count/") || it->key().starts_with("outbox/") ||
            it->key().starts_with("level/") || it->key().starts_with("alerted-final/") ||
-           it->key().starts_with("warned/")))
+           it->key().starts_with("warned/") || it->key().starts_with("publish-due/")))
         continue;
       line = kCfNames[i];
       line += '\t';

@@ -20,6 +20,15 @@ struct EvidenceOptions {
   std::string pseudonym_key_file;
 };
 
+// What `run` publishes when a month becomes final (and the annual announcement when December
+// does), and where.
+struct PublishOptions {
+  std::string dir;  // empty: `run` publishes nothing
+  std::vector<std::string> formats = {"json", "md", "html", "csv"};
+  std::vector<std::string> langs = {"zh", "en"};
+  std::string topic = "flexwatch.announcements";  // a notice per publication
+};
+
 struct Config {
   std::string path;  // where it was read from
   ReplayOptions ingest;
@@ -28,6 +37,7 @@ struct Config {
   std::optional<RuleSet> rules;  // absent when the file has no `rules` section
   EvidenceOptions evidence;
   DetectorConfig detectors;  // present == false: no early warnings
+  PublishOptions publish;
   // The rules, or an error naming the file when it has none.
   Result<const RuleSet*> Rules() const;
 };

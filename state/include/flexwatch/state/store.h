@@ -166,6 +166,8 @@ class Store {
   int64_t Counter(std::string_view name);
   // A raw value of the meta column family (bookkeeping of the layers above), if present.
   std::optional<std::string> GetMeta(std::string_view key);
+  // The keys of the meta column family that start with `prefix`, in order.
+  std::vector<std::string> MetaKeys(std::string_view prefix);
   // The largest event time of any accepted event (none before the first one).
   std::optional<TimestampMs> MaxEventTime();
   // --- outbox ---
@@ -181,7 +183,8 @@ class Store {
   // Dead letters in key order (source, line).
   Status ForEachDeadLetter(const std::function<void(std::string_view json)>& fn);
   // Every record of every data column family (not the run counters, nor the outbox, its sequence
-  // the alerts' remembered levels and warnings, which are delivery bookkeeping), one line each, in
+  // the alerts' remembered levels and warnings and the publications due, which are delivery
+  // bookkeeping), one line each, in
   // key order: a canonical dump for comparing two states.
   Status Dump(const std::function<void(std::string_view line)>& fn);
 
