@@ -345,10 +345,12 @@ struct RunArgs {
 };
 
 // The topics the monitor reads and the ones it writes (dead letters, alerts).
-std::vector<std::string> EveryTopic(const fw::KafkaOptions& kafka) {
+std::vector<std::string> EveryTopic(const fw::KafkaOptions& kafka,
+                                    const fw::PublishOptions& publish) {
   std::vector<std::string> all = kafka.topics;
   all.push_back(kafka.dead_letter_topic);
   all.push_back(kafka.alerts_topic);
+  all.push_back(publish.topic);
   return all;
 }
 
@@ -388,7 +390,7 @@ int RunMonitor(const fw::Config& cfg, const RunArgs& a) {
   if (!a.group.empty()) kafka.group = a.group;
   std::unique_ptr<fw::EmbeddedBroker> embedded;
   if (kafka.brokers.empty()) {
-    auto b = fw::EmbeddedBroker::Start(EveryTopic(kafka), kafka.embedded_partitions);
+    auto b = fw::EmbeddedBroker::Start(EveryTopic(kafka, cfg.publish), kafka.embedded_partitions);
     if (!b.ok()) return Fail("run: " + b.status().message());
     embedded = std::move(*b);
     kafka.brokers = embedded->bootstrap();
@@ -456,7 +458,7 @@ int RunMonitor(const fw::Config& cfg, const RunArgs& a) {
 
 // A standalone embedded broker for other processes to produce into and consume from.
 int RunBroker(const fw::Config& cfg, std::vector<std::string> topics, int partitions) {
-  if (topics.empty()) topics = EveryTopic(cfg.kafka);
+  if (topics.empty()) topics = EveryTopic(cfg.kafka, cfg.publish);
   auto b = fw::EmbeddedBroker::Start(topics,
                                      partitions > 0 ? partitions : cfg.kafka.embedded_partitions);
   if (!b.ok()) return Fail("broker: " + b.status().message());
@@ -524,7 +526,8 @@ int RunDemo(const fw::Config& cfg, const std::string& dir, fw::GenOptions o) {
   // the producer paced behind the consumer (the embedded broker keeps ~5 MB per partition).
   fw::KafkaOptions kafka = cfg.kafka;
   kafka.topics = {cfg.kafka.topics.front()};
-  auto broker = fw::EmbeddedBroker::Start(EveryTopic(kafka), kafka.embedded_partitions);
+  auto broker =
+      fw::EmbeddedBroker::Start(EveryTopic(kafka, cfg.publish), kafka.embedded_partitions);
   if (!broker.ok()) return Fail("demo: " + broker.status().message());
   kafka.brokers = (*broker)->bootstrap();
   kafka.group = "flexwatch-demo";

@@ -251,7 +251,8 @@ TEST_F(KafkaCliTest, AQuietMonthClosesInWallClockTime) {
   std::string config = ReadFile(config_);
   for (const auto& [from, to] : std::vector<std::pair<std::string, std::string>>{
            {"quiet_close_seconds: 600", "quiet_close_seconds: 1"},
-           {"evaluate_interval_ms: 5000", "evaluate_interval_ms: 300"}}) {
+           {"evaluate_interval_ms: 5000", "evaluate_interval_ms: 300"},
+           {"  dir: \"\"", "  dir: \"" + (dir_ / "published").string() + "\""}}) {
     ASSERT_NE(config.find(from), std::string::npos) << from;
     config.replace(config.find(from), from.size(), to);
   }
@@ -284,6 +285,27 @@ TEST_F(KafkaCliTest, AQuietMonthClosesInWallClockTime) {
   }
   EXPECT_FALSE(finals.empty());
   EXPECT_EQ(ids.size(), alerts.size());
+
+  // Published as it closed, without anyone running a command: the same bytes as `announce`
+  // writes, and a notice on the announcements topic.
+  setenv("FLEXWATCH_PSEUDONYM_KEY", "a-test-key-of-some-length", 1);  // evidence with --out
+  for (const char* lang : {"zh", "en"}) {
+    const fs::path out = dir_ / (std::string("by-hand-") + lang);
+    CommandResult r = Flexwatch({"announce", "--state", (dir_ / "s").string(), "--month", "2024-07",
+                                 "--format", "all", "--lang", lang, "--out", out.string()},
+                                dir_);
+    ASSERT_EQ(r.exit_code, 0) << r.err;
+    for (const auto& e : fs::directory_iterator(out)) {
+      if (!e.is_regular_file()) continue;
+      const fs::path published = dir_ / "published" / e.path().filename();
+      ASSERT_TRUE(fs::exists(published)) << published;
+      EXPECT_EQ(ReadFile(published), ReadFile(e.path())) << published;
+    }
+  }
+  std::vector<Received> notices = ReadTopic(bootstrap_, "flexwatch.announcements", 4);
+  ASSERT_EQ(notices.size(), 1u);
+  EXPECT_EQ(Field(notices[0].payload, "period"), "2024-07");
+  EXPECT_NE(notices[0].payload.find("monthly-2024-07.zh.html"), std::string::npos);
 }
 
 TEST_F(KafkaCliTest, OffsetsComeFromTheStateNotTheBroker) {
