@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Installs everything flexwatch needs to build, test and benchmark on Debian bookworm (as root).
+# Installs everything flexwatch needs to build, test and benchmark on Debian bookworm (as root):
+# Chromium and the Noto CJK fonts render the HTML announcements in the tests.
 # Idempotent: packages already present are left alone.
 set -euo pipefail
 packages=(
@@ -8,6 +9,7 @@ packages=(
   libgtest-dev libgmock-dev libbenchmark-dev libssl-dev libxxhash-dev
   clang clang-format libclang-rt-14-dev
   default-jre-headless maven
+  chromium fonts-noto-cjk
 )
 missing=()
 for p in "${packages[@]}"; do

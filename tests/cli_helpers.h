@@ -49,22 +49,21 @@ class TempDirTest : public ::testing::Test {
   fs::path dir_;
 };
 
-// Starts the flexwatch binary with `args`, stdin from `stdin_path` (or /dev/null), stdout and
-// stderr to files in `dir`. Returns the child's pid.
-// `name` prefixes the output files' names (`name`stdout, `name`stderr), so that a long-running
-// child keeps its own.
-inline pid_t Spawn(const std::vector<std::string>& args, const fs::path& dir,
-                   const std::string& stdin_path = "/dev/null", const std::string& name = "") {
+// Starts `program` with `args`, stdin from `stdin_path`, stdout and stderr to the files given.
+// Returns the child's pid.
+inline pid_t SpawnProgram(const std::string& program, const std::vector<std::string>& args,
+                          const std::string& stdout_path, const std::string& stderr_path,
+                          const std::string& stdin_path = "/dev/null") {
   pid_t pid = fork();
   if (pid == 0) {
     int in = open(stdin_path.c_str(), O_RDONLY);
-    int out = open((dir / (name + "stdout")).c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
-    int err = open((dir / (name + "stderr")).c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    int out = open(stdout_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    int err = open(stderr_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
     dup2(in, 0);
     dup2(out, 1);
     dup2(err, 2);
     std::vector<char*> argv;
-    std::string bin = FLEXWATCH_BINARY;
+    std::string bin = program;
     argv.push_back(bin.data());
     std::vector<std::string> copy = args;
     for (auto& a : copy) argv.push_back(a.data());
@@ -73,6 +72,16 @@ inline pid_t Spawn(const std::vector<std::string>& args, const fs::path& dir,
     _exit(127);
   }
   return pid;
+}
+
+// Starts the flexwatch binary with `args`, stdin from `stdin_path` (or /dev/null), stdout and
+// stderr to files in `dir`. Returns the child's pid.
+// `name` prefixes the output files' names (`name`stdout, `name`stderr), so that a long-running
+// child keeps its own.
+inline pid_t Spawn(const std::vector<std::string>& args, const fs::path& dir,
+                   const std::string& stdin_path = "/dev/null", const std::string& name = "") {
+  return SpawnProgram(FLEXWATCH_BINARY, args, (dir / (name + "stdout")).string(),
+                      (dir / (name + "stderr")).string(), stdin_path);
 }
 
 inline int Wait(pid_t pid) {

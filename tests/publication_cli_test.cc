@@ -182,6 +182,58 @@ TEST_F(PublicationTest, RunPublishesEachFinalMonthOnceAndTheSameBytesAfterACrash
   }
 }
 
+// Headless Chromium (Debian's, with the Noto CJK fonts) loads each HTML announcement: no console
+// message, the platforms and levels in the rendered text, a phone-width screenshot and an A4
+// PDF kept as artifacts under the build's test-artifacts/.
+TEST_F(PublicationTest, TheHtmlRendersInABrowser) {
+  const fs::path artifacts = fs::path(FLEXWATCH_BINARY).parent_path() / "test-artifacts";
+  fs::create_directories(artifacts);
+  for (const char* lang : {"zh", "en"})
+    for (const std::string period : {"2024-12", "2024"}) {
+      const std::string format = "html";
+      CommandResult r = Flexwatch({"announce", "--state", (dir_ / "state").string(),
+                                   period.size() == 4 ? "--year" : "--month", period, "--final",
+                                   "--format", format, "--lang", lang},
+                                  dir_);
+      ASSERT_EQ(r.exit_code, 0) << r.err;
+      const std::string stem = (period.size() == 4 ? "annual-" : "monthly-") + period + "." + lang;
+      const fs::path page = dir_ / (stem + ".html");
+      WriteFile(page, r.out);
+      auto chromium = [&](const std::vector<std::string>& extra, const std::string& name) {
+        std::vector<std::string> args = {
+            "--headless=new",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--hide-scrollbars",
+            "--enable-logging=stderr",
+            "--v=0",
+            "--user-data-dir=" + (dir_ / ("profile-" + name)).string()};
+        args.insert(args.end(), extra.begin(), extra.end());
+        args.push_back("file://" + page.string());
+        const std::string out = (dir_ / (name + ".out")).string(),
+                          err = (dir_ / (name + ".err")).string();
+        const int rc = Wait(SpawnProgram("/usr/bin/chromium", args, out, err));
+        EXPECT_EQ(rc, 0) << ReadFile(err);
+        return std::make_pair(ReadFile(out), ReadFile(err));
+      };
+      const auto [dom, log] = chromium({"--dump-dom"}, stem + "-dom");
+      EXPECT_EQ(log.find(":CONSOLE("), std::string::npos) << stem << ": " << log;
+      for (const char* platform : {"p-meal-1", "p-ride-2", "p-express-3", "p-dash-4"})
+        EXPECT_NE(dom.find(platform), std::string::npos) << stem << " lacks " << platform;
+      for (const char* level : std::string(lang) == "zh" ? std::vector<const char*>{"红色", "绿色"}
+                                                         : std::vector<const char*>{"red", "green"})
+        EXPECT_NE(dom.find(level), std::string::npos) << stem << " lacks " << level;
+      EXPECT_NE(dom.find("<svg"), std::string::npos) << stem;
+      const fs::path png = artifacts / (stem + ".png"), pdf = artifacts / (stem + ".pdf");
+      fs::remove(png);
+      fs::remove(pdf);
+      chromium({"--window-size=390,2400", "--screenshot=" + png.string()}, stem + "-png");
+      chromium({"--no-pdf-header-footer", "--print-to-pdf=" + pdf.string()}, stem + "-pdf");
+      EXPECT_GT(fs::exists(png) ? fs::file_size(png) : 0, 10000u) << png;
+      EXPECT_GT(fs::exists(pdf) ? fs::file_size(pdf) : 0, 10000u) << pdf;
+    }
+}
+
 TEST_F(PublicationTest, UnknownFormatsAndLanguagesAreUsageErrors) {
   for (const std::vector<std::string>& extra :
        {std::vector<std::string>{"--format", "pdf"}, {"--lang", "fr"}, {"--format", "all"}}) {

@@ -208,6 +208,7 @@ struct Block {
   std::vector<std::string> items;
   std::vector<std::string> header;
   std::vector<std::vector<TableCell>> rows;
+  std::string caption;  // chart
 };
 struct Section {
   std::string heading;
@@ -237,10 +238,11 @@ Block Subheading(std::string text) {
   b.text = std::move(text);
   return b;
 }
-Block Chart(std::string svg) {
+Block Chart(std::string svg, std::string caption = {}) {
   Block b;
   b.kind = Block::kChart;
   b.text = std::move(svg);
+  b.caption = std::move(caption);
   return b;
 }
 
@@ -330,6 +332,7 @@ th { background: #f3f3f3; }
 .lv0 { background: #2e7d32; } .lv1 { background: #f9a825; color: #1a1a1a; }
 .lv2 { background: #ef6c00; } .lv3 { background: #c62828; }
 figure { margin: 0.5rem 0 1rem; } svg { max-width: 100%; height: auto; }
+figcaption { font-size: 0.85rem; color: var(--muted); }
 ul { padding-left: 1.4rem; }
 :lang(zh) body, body:lang(zh) { letter-spacing: 0.02em; }
 @page { size: A4; margin: 16mm 14mm; }
@@ -379,7 +382,9 @@ std::string Html(const Doc& d) {
           s += "</tbody>\n</table></div>\n";
           break;
         case Block::kChart:
-          s += "<figure>" + b.text + "</figure>\n";
+          s += "<figure>" + b.text +
+               (b.caption.empty() ? "" : "<figcaption>" + Escape(b.caption) + "</figcaption>") +
+               "</figure>\n";
           break;
       }
     }
@@ -538,8 +543,9 @@ Doc MonthlyDoc(const MonthlyInputs& in, Lang l) {
       if (const PlatformScore* b = Find(before, ps.platform_id))
         trend.emplace_back(before->period, b);
     trend.emplace_back(m.period, &ps);
-    listed.blocks.push_back(Chart(
-        TrendSvg(trend, t, ps.platform_id + (zh ? "：各月综合等级" : ": overall level by month"))));
+    const std::string caption =
+        ps.platform_id + (zh ? "：各月综合等级" : ": overall level by month");
+    listed.blocks.push_back(Chart(TrendSvg(trend, t, caption), caption));
   }
   if (listed.blocks.empty()) listed.blocks.push_back(Paragraph(zh ? "无。" : "None."));
   d.sections.push_back(std::move(listed));
@@ -687,8 +693,9 @@ Doc AnnualDoc(const AnnualInputs& in, Lang l) {
         if (r.list != list.name) continue;
         std::vector<std::pair<Period, const PlatformScore*>> trend;
         for (const auto& [m, ps] : r.months) trend.emplace_back(m->period, ps);
-        sec.blocks.push_back(Chart(TrendSvg(
-            trend, t, r.platform_id + (zh ? "：各月综合等级" : ": overall level by month"))));
+        const std::string caption =
+            r.platform_id + (zh ? "：各月综合等级" : ": overall level by month");
+        sec.blocks.push_back(Chart(TrendSvg(trend, t, caption), caption));
       }
     d.sections.push_back(std::move(sec));
   }
