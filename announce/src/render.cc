@@ -579,6 +579,43 @@ Doc MonthlyDoc(const MonthlyInputs& in, Lang l) {
                                               "人：" + unranked + "。"
                                         : "Fewer than " + N(in.rules->min_ranked_workers) +
                                               " workers in scope: " + unranked + ".")}});
+  // Data quality: what the verdict stands on.
+  int64_t wm = 0, orders = 0, payments = 0, late = 0, complaints = 0;
+  Block quality;
+  quality.kind = Block::kTable;
+  quality.header =
+      zh ? std::vector<std::string>{"平台企业", "人月", "订单", "缴费记录", "宽限期后缴费", "投诉"}
+         : std::vector<std::string>{"Platform",
+                                    "Worker-months",
+                                    "Orders",
+                                    "Contribution payments",
+                                    "Paid after the grace",
+                                    "Complaints"};
+  for (const PlatformScore& ps : m.platforms) {
+    wm += ps.worker_months, orders += ps.orders, payments += ps.payments;
+    late += ps.late_payments, complaints += ps.complaints;
+    quality.rows.push_back({{ps.platform_id},
+                            {N(ps.worker_months)},
+                            {N(ps.orders)},
+                            {N(ps.payments)},
+                            {N(ps.late_payments)},
+                            {N(ps.complaints)}});
+  }
+  const std::string grace = N(in.rules->grace_days);
+  d.sections.push_back(
+      {zh ? "数据质量" : "Data quality",
+       {Paragraph(zh ? "本月：" + N(wm) + "人月，订单" + N(orders) + "单；其缴费记录" +
+                           N(payments) + "条，其中" + N(late) + "条在月末后" + grace +
+                           "日宽限期满后缴纳；投诉" + N(complaints) +
+                           "件。重复投递的事件只计一次；格式或内容不合规的数据行被拒收，连同原因"
+                           "另行记录，不计入任何月份。"
+                     : "This month: " + N(wm) + " worker-months from " + N(orders) + " orders; " +
+                           N(payments) + " contribution payments for them, " + N(late) +
+                           " of which came after the " + grace + "-day grace; " + N(complaints) +
+                           " complaints. An event delivered twice counts once; lines rejected as "
+                           "malformed or invalid are kept aside with their reasons and count in no "
+                           "month."),
+        quality}});
   d.sections.push_back(
       {zh ? "核查方法" : "Methodology", {List(Methodology(*in.rules, m.period, l))}});
   return d;

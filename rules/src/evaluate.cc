@@ -377,6 +377,7 @@ Result<MonthEvaluation> EvaluateMonth(Store& store, const RuleSet& rules, Period
     ps.level = Level::kGreen;
     for (const DimensionScore& d : ps.dimensions) ps.level = std::max(ps.level, d.level);
     ps.ranked = ps.in_scope_workers >= rules.min_ranked_workers;
+    for (const auto& [category, n] : store.Complaints(p, ps.platform_id)) ps.complaints += n;
   };
   Status failure = Status::OK();
   Status scan = store.ScanMonth(p, options.platform, [&](const MonthRow& row) {
@@ -394,6 +395,11 @@ Result<MonthEvaluation> EvaluateMonth(Store& store, const RuleSet& rules, Period
     }
     const Verdict& v = *verdict;
     ++score->worker_months;
+    score->orders += row.wm.wm.TotalOrders();
+    for (const ContributionRecord& c : row.contributions) {
+      score->payments += c.total.payments;
+      score->late_payments += c.total.last_paid >= out.final_at;
+    }
     ++score->tiers[static_cast<int>(v.tier)];
     bool any_scope = false;
     for (int d = 0; d < kDimensionCount; ++d) {

@@ -117,6 +117,10 @@ struct PlatformScore {
   Level level = Level::kGreen;  // the worst dimension
   std::array<DimensionScore, kDimensionCount> dimensions{};
   int64_t dispatched = 0, dispatch_cap = 0;
+  // Data quality: the orders of its worker-months, the contribution payments for them (every
+  // scheme and payer), those among them whose last payment came after the month's grace, and
+  // the month's complaints.
+  int64_t orders = 0, payments = 0, late_payments = 0, complaints = 0;
 };
 
 struct MonthEvaluation {
