@@ -702,6 +702,30 @@ Doc AnnualDoc(const AnnualInputs& in, Lang l) {
     d.status += (i ? (zh ? "、" : ", ") : "") + FormatPeriod((*in.months)[i].period);
   d.status += zh ? "。" : ".";
 
+  // Summary: the lists' sizes and the distribution of each platform's worst ranked level.
+  std::array<int, 4> worst_levels{};
+  std::map<std::string, int> sizes;
+  int ranked = 0;
+  for (const AnnualRecord& r : records) {
+    ++sizes[r.list];
+    if (r.any_ranked) ++ranked, ++worst_levels[static_cast<int>(r.worst)];
+  }
+  d.sections.push_back(
+      {zh ? "概况" : "Summary",
+       {Paragraph(
+            zh ? "本年度报告平台企业" + N(static_cast<int64_t>(records.size())) +
+                     "家，其中纳入排名" + N(ranked) + "家；列入守法诚信企业名单" +
+                     N(sizes["commendation"]) + "家、重点关注名单" + N(sizes["watch"]) +
+                     "家、违规企业名单" + N(sizes["violation"]) + "家。"
+               : N(static_cast<int64_t>(records.size())) + " platform enterprises reported, " +
+                     N(ranked) + " ranked in at least one month: " + N(sizes["commendation"]) +
+                     " on the commendation list, " + N(sizes["watch"]) + " on the watch list, " +
+                     N(sizes["violation"]) + " on the violation list."),
+        Chart(DistributionSvg(
+                  worst_levels, t,
+                  zh ? "各平台企业本年最高等级分布" : "Platforms by their worst level of the year"),
+              zh ? "各平台企业本年最高等级分布" : "Platforms by their worst level of the year")}});
+
   struct ListSpec {
     const char* name;
     const char* en;
