@@ -51,6 +51,15 @@ Status Read(const YAML::Node& parent, const std::string& where, const char* key,
   return Status::OK();
 }
 
+// An optional string: `out` keeps its default when the key is absent or null.
+Status Text(const YAML::Node& parent, const std::string& where, const char* key, std::string& out) {
+  YAML::Node n = parent[key];
+  if (!n || n.IsNull()) return Status::OK();
+  if (!n.IsScalar()) return Status::InvalidArgument(where + "." + key + ": expected a string");
+  out = n.Scalar();
+  return Status::OK();
+}
+
 // Rule figures are all required: a rule set with a silently defaulted figure is not the one the
 // regulator wrote down.
 class RuleReader {
@@ -496,14 +505,7 @@ Result<Config> ParseConfig(const std::string& text, const std::string& name) {
                "dead_letter_topic", "alerts_topic", "evaluate_interval_ms", "quiet_close_seconds"});
           !s.ok())
         return fail(s);
-      auto text = [&](const char* key, std::string& out) -> Status {
-        YAML::Node n = k[key];
-        if (!n || n.IsNull()) return Status::OK();
-        if (!n.IsScalar())
-          return Status::InvalidArgument(std::string("kafka.") + key + ": expected a string");
-        out = n.Scalar();
-        return Status::OK();
-      };
+      auto text = [&](const char* key, std::string& out) { return Text(k, "kafka", key, out); };
       if (Status s = text("brokers", cfg.kafka.brokers); !s.ok()) return fail(s);
       if (Status s = text("group", cfg.kafka.group); !s.ok()) return fail(s);
       if (Status s = text("dead_letter_topic", cfg.kafka.dead_letter_topic); !s.ok())
@@ -548,14 +550,7 @@ Result<Config> ParseConfig(const std::string& text, const std::string& name) {
     if (YAML::Node pub = root["publish"]; pub && !pub.IsNull()) {
       if (Status s = CheckKeys(pub, "publish", {"dir", "formats", "langs", "topic"}); !s.ok())
         return fail(s);
-      auto text = [&](const char* key, std::string& out) -> Status {
-        YAML::Node n = pub[key];
-        if (!n || n.IsNull()) return Status::OK();
-        if (!n.IsScalar())
-          return Status::InvalidArgument(std::string("publish.") + key + ": expected a string");
-        out = n.Scalar();
-        return Status::OK();
-      };
+      auto text = [&](const char* key, std::string& out) { return Text(pub, "publish", key, out); };
       auto list = [&](const char* key, const std::set<std::string>& allowed,
                       std::vector<std::string>& out) -> Status {
         YAML::Node n = pub[key];
