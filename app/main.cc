@@ -590,8 +590,9 @@ int RunDemo(const fw::Config& cfg, const std::string& dir, fw::GenOptions o) {
     for (size_t i = 0; i < alerts.size() && i < 3; ++i)
       std::printf("   %s\n", alerts[i].json.c_str());
   }
-  // Evidence pseudonyms need a key: the demo keeps its own beside its output.
-  const std::string key_file = (fs::path(dir) / "pseudonym.key").string();
+  // Evidence pseudonyms need a key: the demo keeps its own beside its output. Absolute, since a
+  // relative key path in the config is taken from the config file's folder, not from here.
+  const std::string key_file = fs::absolute(fs::path(dir) / "pseudonym.key").string();
   if (!fs::exists(key_file)) {
     std::ifstream random("/dev/urandom", std::ios::binary);
     std::string key(32, '\0');
