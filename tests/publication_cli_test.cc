@@ -234,6 +234,26 @@ TEST_F(PublicationTest, TheHtmlRendersInABrowser) {
     }
 }
 
+// The main job, as the README runs it: from the repository, with the config found beside the
+// binary and a directory relative to where it starts; it ends at the HTML announcement.
+TEST(DemoTest, TheMainJobEndsAtTheHtmlAnnouncement) {
+  const fs::path dir = "flexwatch-demo-test-" + std::to_string(::getpid());
+  fs::remove_all(dir);
+  unsetenv("FLEXWATCH_PSEUDONYM_KEY");  // the demo makes its own key
+  const fs::path logs = fs::temp_directory_path() / dir;
+  fs::create_directories(logs);
+  CommandResult r =
+      Flexwatch({"demo", "--dir", dir.string(), "--workers", "150", "--months", "2"}, logs);
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  const fs::path page = fs::absolute(dir / "announcements" / "monthly-2024-08.zh.html");
+  EXPECT_TRUE(fs::exists(page)) << r.out;
+  EXPECT_NE(r.out.find(page.string()), std::string::npos) << r.out;
+  if (!::testing::Test::HasFailure()) {
+    fs::remove_all(dir);
+    fs::remove_all(logs);
+  }
+}
+
 TEST_F(PublicationTest, UnknownFormatsAndLanguagesAreUsageErrors) {
   for (const std::vector<std::string>& extra :
        {std::vector<std::string>{"--format", "pdf"}, {"--lang", "fr"}, {"--format", "all"}}) {
