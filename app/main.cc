@@ -11,6 +11,7 @@
 #include <map>
 #include <thread>
 
+#include "flexwatch/alerts/alertmanager.h"
 #include "flexwatch/alerts/alerts.h"
 #include "flexwatch/announce/announcement.h"
 #include "flexwatch/announce/backtest.h"
@@ -24,6 +25,8 @@
 #include "flexwatch/ingest/replay.h"
 #include "flexwatch/rules/config.h"
 #include "flexwatch/rules/evaluate.h"
+#include "flexwatch/server/http_server.h"
+#include "flexwatch/server/metrics.h"
 #include "flexwatch/state/inspect.h"
 #include "flexwatch/state/store.h"
 
@@ -32,6 +35,7 @@ namespace fs = std::filesystem;
 
 namespace {
 
+constexpr const char* kFlexwatchVersion = FLEXWATCH_VERSION;
 constexpr int kExitOk = 0;
 constexpr int kExitFound = 1;
 constexpr int kExitUsage = 2;
@@ -339,7 +343,7 @@ void InstallStopHandlers() {
 }
 
 struct RunArgs {
-  std::string brokers, group, state = "flexwatch-state";
+  std::string brokers, group, state = "flexwatch-state", metrics_listen;
   std::vector<std::string> topics;
   double idle_exit = 0;
 };
@@ -354,33 +358,109 @@ std::vector<std::string> EveryTopic(const fw::KafkaOptions& kafka,
   return all;
 }
 
+// What a round of the monitor's periodic work did: its duration, what it judged, the alerts it
+// wrote and the files it published.
+struct RoundDone {
+  double seconds = 0;
+  fw::AlertRound round;
+  std::vector<fw::Alert> alerts;
+  std::vector<std::string> published;
+};
+
 // The monitor's periodic work: the open months re-evaluated, a level change or a new early
 // warning an alert in the outbox (the series of months already final kept in memory between
 // rounds); and once the topics have been quiet for kafka.quiet_close_seconds, the months whose
 // grace has passed in wall-clock time closed.
-std::function<fw::Status(double)> AlertingPeriodic(
-    fw::Store* st, const fw::RuleSet* rules, const fw::DetectorConfig* detectors,
-    const fw::PublishOptions* publish, const fw::KafkaOptions& kafka,
-    std::function<void(std::vector<fw::Alert>)> on_alerts) {
+std::function<fw::Status(double)> AlertingPeriodic(fw::Store* st, const fw::RuleSet* rules,
+                                                   const fw::DetectorConfig* detectors,
+                                                   const fw::PublishOptions* publish,
+                                                   const fw::KafkaOptions& kafka,
+                                                   std::function<void(RoundDone&)> on_round) {
   return [st, rules, detectors, publish, topic = kafka.alerts_topic,
           quiet_close = kafka.quiet_close_seconds, history = std::make_shared<fw::SeriesCache>(),
-          on_alerts = std::move(on_alerts)](double quiet_seconds) -> fw::Status {
+          on_round = std::move(on_round)](double quiet_seconds) -> fw::Status {
+    const auto start = std::chrono::steady_clock::now();
     std::optional<fw::TimestampMs> quiet_now;
     if (quiet_seconds >= quiet_close)
       quiet_now = std::chrono::duration_cast<std::chrono::milliseconds>(
                       std::chrono::system_clock::now().time_since_epoch())
                       .count();
+    RoundDone done;
     auto written = fw::EvaluateAndAlert(*st, *rules, *detectors, topic, quiet_now, history.get(),
-                                        !publish->dir.empty());
+                                        !publish->dir.empty(), &done.round);
     if (!written.ok()) return written.status();
     auto published = fw::PublishDue(*st, *rules, *detectors, *publish);
     if (!published.ok()) return published.status();
     for (const std::string& path : *published)
       std::fprintf(stderr, "run: published %s\n", path.c_str());
-    on_alerts(std::move(*written));
+    done.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    done.alerts = std::move(*written);
+    done.published = std::move(*published);
+    on_round(done);
     return fw::Status::OK();
   };
 }
+
+// The monitor's observability: metrics (served on `listen` when given), readiness, and the
+// Alertmanager sink when configured. Hooks itself into `control`.
+struct Observability {
+  fw::MonitorMetrics metrics;
+  fw::Readiness readiness;
+  std::unique_ptr<fw::MonitorServer> server;
+  std::unique_ptr<fw::AlertmanagerSink> alertmanager;
+  std::atomic<bool> alertmanager_failing{false};
+
+  explicit Observability(const fw::Config& cfg) : metrics(cfg.metrics.max_platforms) {
+    metrics.SetBuildInfo(kFlexwatchVersion, cfg.rules ? &*cfg.rules : nullptr);
+  }
+  fw::Status Serve(const std::string& listen) {
+    if (listen.empty()) return fw::Status::OK();
+    auto s = fw::MonitorServer::Start(listen, &metrics, &readiness);
+    if (!s.ok()) return s.status();
+    server = std::move(*s);
+    return fw::Status::OK();
+  }
+  void StartAlertmanager(const fw::AlertmanagerOptions& options) {
+    if (options.url.empty()) return;
+    alertmanager =
+        std::make_unique<fw::AlertmanagerSink>(options, [this](bool ok, const std::string& error) {
+          metrics.OnAlertmanagerPost(ok);
+          // Said once when posting starts failing, and once when it works again.
+          if (ok == !alertmanager_failing.exchange(!ok)) return;
+          if (ok)
+            std::fprintf(stderr, "run: alertmanager: posting again\n");
+          else
+            std::fprintf(stderr, "run: alertmanager: %s (alerts are kept and sent again)\n",
+                         error.c_str());
+        });
+  }
+  // Wires metrics and readiness into the consumer's callbacks, keeping the ones already set.
+  void Hook(fw::ConsumeControl& control, fw::Store* store) {
+    readiness.state_open = true;
+    control.on_report = [this, store](const fw::ConsumerReport& r) {
+      metrics.OnConsumerReport(r);
+      if (r.messages == 0) metrics.SetStateBytes(store->ApproximateBytes());
+    };
+    auto on_ready = std::move(control.on_ready);
+    control.on_ready = [this, on_ready](bool ready, const std::string& why) {
+      readiness.brokers_answer = ready;
+      metrics.SetReady(readiness.Why().empty());
+      if (on_ready) on_ready(ready, why);
+    };
+    auto on_assign = std::move(control.on_assign);
+    control.on_assign = [this, on_assign](const std::vector<std::pair<std::string, int32_t>>& p,
+                                          const std::vector<int64_t>& from) {
+      readiness.assigned = !p.empty();
+      metrics.SetReady(readiness.Why().empty());
+      if (on_assign) on_assign(p, from);
+    };
+  }
+  void OnRound(const RoundDone& done, const fw::RuleSet& rules) {
+    metrics.OnRound(done.seconds, done.round, done.alerts);
+    metrics.OnPublished(done.published);
+    if (alertmanager) alertmanager->Update(done.round, rules);
+  }
+};
 
 // The long-running monitor: consumes the topics into the state until stopped (or idle).
 int RunMonitor(const fw::Config& cfg, const RunArgs& a) {
@@ -397,6 +477,16 @@ int RunMonitor(const fw::Config& cfg, const RunArgs& a) {
     std::fprintf(stderr, "run: no brokers configured: embedded broker at %s\n",
                  kafka.brokers.c_str());
   }
+  Observability obs(cfg);
+  if (auto s = obs.Serve(a.metrics_listen.empty() ? cfg.metrics.listen : a.metrics_listen); !s.ok())
+    return Fail("run: " + s.message());
+  if (obs.server)
+    std::fprintf(stderr, "run: metrics at http://%s/metrics (health /healthz, readiness /readyz)\n",
+                 obs.server->address().c_str());
+  obs.StartAlertmanager(cfg.alertmanager);
+  if (obs.alertmanager)
+    std::fprintf(stderr, "run: alerts posted to Alertmanager at %s too\n",
+                 cfg.alertmanager.url.c_str());
   auto store = fw::Store::Open(a.state, cfg.store);
   if (!store.ok()) return Fail("run: " + store.status().message());
   InstallStopHandlers();
@@ -440,12 +530,18 @@ int RunMonitor(const fw::Config& cfg, const RunArgs& a) {
     fw::Store* st = store->get();
     const fw::RuleSet* rules = &*cfg.rules;
     control.periodic_interval_ms = kafka.evaluate_interval_ms;
-    control.periodic = AlertingPeriodic(
-        st, rules, &cfg.detectors, &cfg.publish, kafka,
-        [&alerts](std::vector<fw::Alert> a) { alerts += static_cast<int64_t>(a.size()); });
+    control.periodic = AlertingPeriodic(st, rules, &cfg.detectors, &cfg.publish, kafka,
+                                        [&alerts, &obs, rules](RoundDone& done) {
+                                          alerts += static_cast<int64_t>(done.alerts.size());
+                                          obs.OnRound(done, *rules);
+                                        });
   }
+  obs.Hook(control, store->get());
   auto counts = fw::ConsumeKafka(**store, kafka, cfg.ingest, control);
-  if (!counts.ok()) return Fail("run: " + counts.status().message());
+  if (!counts.ok()) {
+    obs.readiness.failed = true;
+    return Fail("run: " + counts.status().message());
+  }
   if (auto s =
           fw::WriteDeadLetterFile(**store, (fs::path(a.state) / "dead-letter.ndjson").string());
       !s.ok())
@@ -544,6 +640,12 @@ int RunDemo(const fw::Config& cfg, const std::string& dir, fw::GenOptions o) {
     for (std::string l; std::getline(f, l);)
       if (!l.empty()) lines.push_back(std::move(l));
   }
+  // The monitor's metrics, served while the demo runs (a free port) and kept in a file after.
+  Observability obs(cfg);
+  if (auto s = obs.Serve("127.0.0.1:0"); !s.ok()) return Fail("demo: " + s.message());
+  std::printf(
+      "   metrics at http://%s/metrics while it runs (health /healthz, readiness /readyz)\n",
+      obs.server->address().c_str());
   fw::IngestCounts counts;
   {
     auto store = fw::Store::Open(state, cfg.store);
@@ -558,8 +660,11 @@ int RunDemo(const fw::Config& cfg, const std::string& dir, fw::GenOptions o) {
     fw::Store* st = store->get();
     control.periodic_interval_ms = cfg.kafka.evaluate_interval_ms;
     control.periodic = AlertingPeriodic(
-        st, rules, &cfg.detectors, &cfg.publish, kafka,
-        [&alerts](std::vector<fw::Alert> a) { alerts.insert(alerts.end(), a.begin(), a.end()); });
+        st, rules, &cfg.detectors, &cfg.publish, kafka, [&alerts, &obs, rules](RoundDone& done) {
+          alerts.insert(alerts.end(), done.alerts.begin(), done.alerts.end());
+          obs.OnRound(done, *rules);
+        });
+    obs.Hook(control, st);
     fw::Result<fw::IngestCounts> consumer_result = fw::IngestCounts{};
     std::thread consumer([&]() {
       consumer_result = fw::ConsumeKafka(**store, kafka, cfg.ingest, control);
@@ -589,6 +694,11 @@ int RunDemo(const fw::Config& cfg, const std::string& dir, fw::GenOptions o) {
                 kafka.alerts_topic.c_str());
     for (size_t i = 0; i < alerts.size() && i < 3; ++i)
       std::printf("   %s\n", alerts[i].json.c_str());
+    obs.metrics.SetStateBytes((*store)->ApproximateBytes());
+    const std::string scrape = (fs::path(dir) / "metrics.prom").string();
+    if (auto s = fw::WriteFileAtomically(scrape, obs.metrics.Scrape()); !s.ok())
+      return Fail("demo: " + s.message());
+    std::printf("   the metrics as they stood at the end: %s\n", scrape.c_str());
   }
   // Evidence pseudonyms need a key: the demo keeps its own beside its output. Absolute, since a
   // relative key path in the config is taken from the config file's folder, not from here.
@@ -777,6 +887,9 @@ int main(int argc, char** argv) {
   run_cmd->add_option("--topic", run.topics, "a topic to consume (repeatable)");
   run_cmd->add_option("--group", run.group, "consumer group id");
   run_cmd->add_option("--state", run.state, "state directory (default ./flexwatch-state)");
+  run_cmd->add_option("--metrics-listen", run.metrics_listen,
+                      "serve Prometheus /metrics, /healthz and /readyz on host:port "
+                      "(e.g. 127.0.0.1:9464; overrides metrics.listen)");
   run_cmd->add_option("--idle-exit", run.idle_exit, "stop after S seconds with no new message")
       ->check(CLI::Range(0.0, 1e9));
   run_cmd->add_option("--config", config_path, "configuration file");

@@ -31,7 +31,8 @@ Result<std::vector<Alert>> EvaluateAndAlert(Store& store, const RuleSet& rules,
                                             const DetectorConfig& detectors,
                                             const std::string& alerts_topic,
                                             std::optional<TimestampMs> quiet_now,
-                                            SeriesCache* history, bool mark_publication) {
+                                            SeriesCache* history, bool mark_publication,
+                                            AlertRound* round) {
   if (quiet_now)
     if (auto closed = CloseQuietMonths(store, rules, *quiet_now); !closed.ok())
       return closed.status();
@@ -53,11 +54,29 @@ Result<std::vector<Alert>> EvaluateAndAlert(Store& store, const RuleSet& rules,
     messages.push_back(std::move(msg));
     alerts.push_back(std::move(a));
   };
+  if (round) round->months.clear();
+  std::optional<Period> last_final;
+  // The last month alerted as final: its levels still hold for metrics and Alertmanager.
+  auto add_last_final = [&]() -> Status {
+    auto series = cache.Get(store, rules, *last_final, false);
+    if (!series.ok()) return series.status();
+    auto warnings = DetectWarnings(store, rules, detectors, *last_final, false, cache);
+    if (!warnings.ok()) return warnings.status();
+    round->months.push_back(
+        {*last_final, true, (*series)->evaluation.platforms, std::move(*warnings)});
+    return Status::OK();
+  };
   for (Period p : periods) {
-    if (store.GetMeta(FinalKey(p))) continue;  // final, and alerted as such
+    if (store.GetMeta(FinalKey(p))) {  // final, and alerted as such
+      last_final = p;
+      continue;
+    }
+    if (round && last_final && round->months.empty())
+      if (Status s = add_last_final(); !s.ok()) return s;
     auto series = cache.Get(store, rules, p, false);
     if (!series.ok()) return series.status();
     const MonthEvaluation* m = &(*series)->evaluation;
+    if (round) round->months.push_back({p, m->final, m->platforms, {}});
     for (const PlatformScore& ps : m->platforms) {
       for (int d = 0; d < kDimensionCount; ++d) {
         const Dimension dim = static_cast<Dimension>(d);
@@ -99,6 +118,10 @@ Result<std::vector<Alert>> EvaluateAndAlert(Store& store, const RuleSet& rules,
           first = false;
         }
         a.json += "}}";
+        a.kind = "level_change";
+        a.dimension = NameOf(dim);
+        a.level = level;
+        a.final = m->final;
         batch.Put(store.cf(Cf::kMeta), key, level + "|" + (m->final ? "1" : "0"));
         queue(std::move(a), ps.platform_id);
       }
@@ -106,6 +129,7 @@ Result<std::vector<Alert>> EvaluateAndAlert(Store& store, const RuleSet& rules,
     // Early warnings: each (month, platform, detector, series) once, when first raised.
     auto warnings = DetectWarnings(store, rules, detectors, p, false, cache);
     if (!warnings.ok()) return warnings.status();
+    if (round) round->months.back().warnings = *warnings;
     for (const EarlyWarning& w : *warnings) {
       const std::string key = WarnedKey(w);
       if (store.GetMeta(key)) continue;
@@ -119,6 +143,9 @@ Result<std::vector<Alert>> EvaluateAndAlert(Store& store, const RuleSet& rules,
                ", \"final\": " + (m->final ? "true" : "false") +
                ", \"rules\": " + RulesStampJson(rules) + ", \"warning\": " + EarlyWarningJson(w) +
                "}";
+      a.kind = "early_warning";
+      a.detector = w.detector;
+      a.final = m->final;
       batch.Put(store.cf(Cf::kMeta), key, "");
       queue(std::move(a), w.platform_id);
     }
@@ -127,6 +154,8 @@ Result<std::vector<Alert>> EvaluateAndAlert(Store& store, const RuleSet& rules,
       if (mark_publication) batch.Put(store.cf(Cf::kMeta), kPublishDue + FormatPeriod(p), "");
     }
   }
+  if (round && last_final && round->months.empty())  // every month is final
+    if (Status s = add_last_final(); !s.ok()) return s;
   store.PutOutbox(batch, messages);
   if (batch.Count() > 0)
     if (Status s = store.Write(batch); !s.ok()) return s;

@@ -89,6 +89,9 @@ class Consumer {
   }
   void OnRebalance(rd_kafka_t* rk, rd_kafka_resp_err_t err, rd_kafka_topic_partition_list_t* parts);
   Status Commit();
+  // The report for control_.on_report: what the consumer has counted, and each partition's lag.
+  void Report(int64_t messages, double commit_seconds);
+  uint32_t TopicTag(const char* topic);
   void Leave();
   // Seconds since the last message, assignment or broker error.
   double SinceActivity(Clock::time_point now) const {
@@ -143,6 +146,9 @@ class Consumer {
   };
   Partition& PartitionOf(const char* topic, int32_t partition);
   std::vector<Partition> partitions_;
+  std::vector<std::string> topic_tags_;                          // a topic's tag: its place here
+  std::map<std::pair<uint32_t, RejectCode>, int64_t> rejected_;  // by topic tag and reason
+  std::map<std::pair<std::string, int32_t>, int64_t> assigned_from_;  // start of each assigned
 };
 
 Consumer::Partition& Consumer::PartitionOf(const char* topic, int32_t partition) {
@@ -183,10 +189,12 @@ void Consumer::OnRebalance(rd_kafka_t* rk, rd_kafka_resp_err_t err,
   if (err == RD_KAFKA_RESP_ERR__ASSIGN_PARTITIONS) {
     // Every partition starts where the state says, whatever the broker has committed.
     auto stored = StoredOffsets(store_);
+    assigned_from_.clear();
     for (int i = 0; i < parts->cnt; ++i) {
       rd_kafka_topic_partition_t& p = parts->elems[i];
       auto it = stored.find({p.topic, p.partition});
       p.offset = it != stored.end() ? it->second : RD_KAFKA_OFFSET_BEGINNING;
+      assigned_from_[{p.topic, p.partition}] = p.offset;
     }
     rd_kafka_assign(rk, parts);
     if (control_.on_assign) {
@@ -204,6 +212,7 @@ void Consumer::OnRebalance(rd_kafka_t* rk, rd_kafka_resp_err_t err,
     // Revoked: what was read from these partitions is committed before another may read them.
     if (Status s = Commit(); !s.ok() && failure_.ok()) failure_ = s;
     rd_kafka_assign(rk, nullptr);
+    assigned_from_.clear();
   }
 }
 
@@ -214,8 +223,11 @@ Status Consumer::Commit() {
   // Each partition's next offset in the batch of the state it produced.
   for (const Partition& p : partitions_)
     if (p.pending) writer_.SetPosition(p.source, "{\"offset\":" + std::to_string(p.next) + "}");
+  const int64_t messages = static_cast<int64_t>(writer_.staged());
+  const auto start = Clock::now();
   auto c = writer_.Commit();
   if (!c.ok()) return c.status();
+  const double commit_seconds = std::chrono::duration<double>(Clock::now() - start).count();
   total_.accepted += c->accepted;
   total_.duplicates += c->duplicates;
   total_.rejected += c->rejected;
@@ -230,16 +242,52 @@ Status Consumer::Commit() {
   }
   for (Partition& p : partitions_) p.pending = false;
   if (control_.on_commit) control_.on_commit(total_);
+  Report(messages, commit_seconds);
   return Status::OK();
+}
+
+uint32_t Consumer::TopicTag(const char* topic) {
+  for (size_t i = 0; i < topic_tags_.size(); ++i)
+    if (topic_tags_[i] == topic) return static_cast<uint32_t>(i);
+  topic_tags_.emplace_back(topic);
+  return static_cast<uint32_t>(topic_tags_.size() - 1);
+}
+
+void Consumer::Report(int64_t messages, double commit_seconds) {
+  if (!control_.on_report) return;
+  ConsumerReport r;
+  r.messages = messages;
+  r.commit_seconds = commit_seconds;
+  for (uint32_t tag = 0; tag < topic_tags_.size(); ++tag)
+    for (size_t t = 0; t < kEventTypeNames.size(); ++t)
+      for (bool duplicate : {false, true})
+        if (int64_t n = writer_.resolved(tag, static_cast<EventType>(t), duplicate))
+          r.outcomes.push_back({topic_tags_[tag], std::string(kEventTypeNames[t]),
+                                duplicate ? "duplicate" : "applied", "", n});
+  for (const auto& [key, n] : rejected_)
+    r.outcomes.push_back({topic_tags_[key.first], "unknown", "rejected",
+                          std::string(RejectCodeName(key.second)), n});
+  for (const auto& [tp, from] : assigned_from_) {
+    int64_t low = -1, high = -1;
+    if (rd_kafka_get_watermark_offsets(rk_, tp.first.c_str(), tp.second, &low, &high) || high < 0)
+      continue;  // not known yet
+    int64_t next = from >= 0 ? from : low;
+    for (const Partition& p : partitions_)
+      if (p.partition == tp.second && p.topic == tp.first && p.next > 0) next = p.next;
+    r.lags.push_back({tp.first, tp.second, std::max<int64_t>(0, high - next)});
+  }
+  control_.on_report(r);
 }
 
 void Consumer::Handle(const rd_kafka_message_t& m) {
   const char* topic = rd_kafka_topic_name(m.rkt);
   Partition& part = PartitionOf(topic, m.partition);
   const std::string_view raw(static_cast<const char*>(m.payload), m.len);
+  const uint32_t tag = TopicTag(topic);
   if (decoder_.Decode(raw, event_, rej_)) {
-    if (Status s = writer_.Add(event_); !s.ok() && failure_.ok()) failure_ = s;
+    if (Status s = writer_.Add(event_, tag); !s.ok() && failure_.ok()) failure_ = s;
   } else {
+    ++rejected_[{tag, rej_.code}];
     writer_.AddRejection(part.source, m.offset, raw,
                          KafkaDeadLetterJson(rej_, topic, m.partition, m.offset, raw));
     // To the dead-letter topic as it came, with the Kafka Connect error headers.
@@ -435,6 +483,7 @@ Result<IngestCounts> Consumer::Run() {
     }
     if (control_.periodic && failure_.ok() && now - last_periodic >= periodic_interval) {
       if (Status s = Commit(); !s.ok()) failure_ = s;
+      Report(0, 0);
       if (failure_.ok()) failure_ = control_.periodic(QuietSeconds(now));
       if (failure_.ok()) failure_ = Deliver();
       last_periodic = Clock::now();

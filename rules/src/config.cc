@@ -488,8 +488,9 @@ Result<Config> ParseConfig(const std::string& text, const std::string& name) {
   try {
     YAML::Node root = YAML::Load(text);
     if (root.IsNull()) return cfg;
-    if (Status s = CheckKeys(
-            root, "", {"ingest", "state", "kafka", "rules", "detectors", "publish", "evidence"});
+    if (Status s = CheckKeys(root, "",
+                             {"ingest", "state", "kafka", "rules", "detectors", "publish",
+                              "evidence", "metrics", "alertmanager"});
         !s.ok())
       return fail(s);
     if (YAML::Node d = root["detectors"]; d && !d.IsNull())
@@ -576,6 +577,28 @@ Result<Config> ParseConfig(const std::string& text, const std::string& name) {
         if (!s.ok()) return fail(s);
       if (!IsValidId(cfg.publish.topic, 249))
         return fail(Status::InvalidArgument("publish.topic: not a valid topic name"));
+    }
+    if (YAML::Node m = root["metrics"]; m && !m.IsNull()) {
+      if (Status s = CheckKeys(m, "metrics", {"listen", "max_platforms"}); !s.ok()) return fail(s);
+      for (Status s :
+           {Text(m, "metrics", "listen", cfg.metrics.listen),
+            Read<int>(m, "metrics", "max_platforms", cfg.metrics.max_platforms, 0, 1000000)})
+        if (!s.ok()) return fail(s);
+    }
+    if (YAML::Node am = root["alertmanager"]; am && !am.IsNull()) {
+      if (Status s = CheckKeys(am, "alertmanager", {"url", "resend_seconds", "timeout_ms"});
+          !s.ok())
+        return fail(s);
+      for (Status s :
+           {Text(am, "alertmanager", "url", cfg.alertmanager.url),
+            Read<int>(am, "alertmanager", "resend_seconds", cfg.alertmanager.resend_seconds, 1,
+                      3600),
+            Read<int>(am, "alertmanager", "timeout_ms", cfg.alertmanager.timeout_ms, 100, 60000)})
+        if (!s.ok()) return fail(s);
+      const std::string& url = cfg.alertmanager.url;
+      if (!url.empty() && !url.starts_with("http://") && !url.starts_with("https://"))
+        return fail(Status::InvalidArgument("alertmanager.url: '" + url +
+                                            "' is not an http:// or https:// address"));
     }
     if (YAML::Node ev = root["evidence"]) {
       if (Status s = CheckKeys(ev, "evidence", {"pseudonym_key_file"}); !s.ok()) return fail(s);

@@ -580,6 +580,16 @@ std::vector<std::string> Store::MetaKeys(std::string_view prefix) {
   return out;
 }
 
+uint64_t Store::ApproximateBytes() {
+  uint64_t total = 0;
+  for (auto* h : impl_->cfs) {
+    uint64_t v = 0;
+    if (impl_->db->GetIntProperty(h, rocksdb::DB::Properties::kLiveSstFilesSize, &v)) total += v;
+    if (impl_->db->GetIntProperty(h, rocksdb::DB::Properties::kCurSizeAllMemTables, &v)) total += v;
+  }
+  return total;
+}
+
 std::optional<TimestampMs> Store::MaxEventTime() {
   std::string value;
   int64_t v = 0;

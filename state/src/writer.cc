@@ -117,11 +117,28 @@ void StateWriter::IdSet::Clear() {
 StateWriter::StateWriter(Store* store) : store_(store) {}
 StateWriter::~StateWriter() = default;
 
-Status StateWriter::Add(const Event& e) {
+Status StateWriter::Add(const Event& e, uint32_t tag) {
   ++staged_;
-  if (micro_size_ == micro_.size()) micro_.emplace_back();
+  if (micro_size_ == micro_.size()) {
+    micro_.emplace_back();
+    tags_.push_back(0);
+  }
+  tags_[micro_size_] = tag;
   micro_[micro_size_++] = e;
   return micro_size_ >= kMicroBatch ? Resolve() : Status::OK();
+}
+
+void StateWriter::Tally(uint32_t tag, EventType type, bool duplicate) {
+  const size_t at =
+      (size_t{tag} * kEventTypeNames.size() + static_cast<size_t>(type)) * 2 + (duplicate ? 1 : 0);
+  if (at >= tally_.size()) tally_.resize((size_t{tag} + 1) * kEventTypeNames.size() * 2);
+  ++tally_[at];
+}
+
+int64_t StateWriter::resolved(uint32_t tag, EventType type, bool duplicate) const {
+  const size_t at =
+      (size_t{tag} * kEventTypeNames.size() + static_cast<size_t>(type)) * 2 + (duplicate ? 1 : 0);
+  return at < tally_.size() ? tally_[at] : 0;
 }
 
 Status StateWriter::Resolve() {
@@ -181,8 +198,10 @@ Status StateWriter::Resolve() {
     if (SeenSetContains(bucket.stored, suffix) ||
         !added_ids_.Insert(uint64_t{bucket_of_[i]} << 16 | suffix)) {
       ++pending_.duplicates;
+      Tally(tags_[i], e.type, true);
       continue;
     }
+    Tally(tags_[i], e.type, false);
     added_.push_back(Added{suffix, bucket.added});
     bucket.added = static_cast<uint32_t>(added_.size() - 1);
     ++pending_.accepted;

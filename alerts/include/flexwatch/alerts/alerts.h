@@ -17,6 +17,23 @@ namespace flexwatch {
 struct Alert {
   std::string alert_id;
   std::string json;  // one line
+  // What it says, for counting: kind "level_change" (dimension and level) or "early_warning"
+  // (detector).
+  std::string kind, dimension, level, detector;
+  bool final = false;
+};
+
+// What a round judged, for metrics and Alertmanager: each month it evaluated (those not yet
+// alerted as final, including any that became final in it) and the last month alerted as final
+// before them, with every platform's scores and the month's early warnings. Ascending.
+struct RoundMonth {
+  Period period = 0;
+  bool final = false;
+  std::vector<PlatformScore> platforms;
+  std::vector<EarlyWarning> warnings;
+};
+struct AlertRound {
+  std::vector<RoundMonth> months;
 };
 
 // Evaluates every month in the state not yet alerted as final (provisional levels, or final
@@ -25,17 +42,16 @@ struct Alert {
 // in one batch. Early warnings of those months (`detectors`) are alerted the same way, each
 // (month, platform, detector, series) once, when first raised (kind "early_warning"). `quiet_now`,
 // the wall-clock time, is given when the topics have been quiet long enough for months to close in
-// wall-clock time (CloseQuietMonths). Returns the alerts written.
+// wall-clock time (CloseQuietMonths). Returns the alerts written; `round` (optional) receives
+// what the round judged.
 //
 // `history`, when given, keeps the series of the months already alerted as final from one call
 // to the next (they are the detectors' history and no longer change), so that a round reads
 // only the months still open; without it every month the detectors look back on is read again.
-Result<std::vector<Alert>> EvaluateAndAlert(Store& store, const RuleSet& rules,
-                                            const DetectorConfig& detectors,
-                                            const std::string& alerts_topic,
-                                            std::optional<TimestampMs> quiet_now = std::nullopt,
-                                            SeriesCache* history = nullptr,
-                                            bool mark_publication = false);
+Result<std::vector<Alert>> EvaluateAndAlert(
+    Store& store, const RuleSet& rules, const DetectorConfig& detectors,
+    const std::string& alerts_topic, std::optional<TimestampMs> quiet_now = std::nullopt,
+    SeriesCache* history = nullptr, bool mark_publication = false, AlertRound* round = nullptr);
 
 // Publishing: EvaluateAndAlert with `mark_publication` records, in the batch that remembers a
 // month as final, that its announcement is due ("publish-due/YYYY-MM" in the meta column

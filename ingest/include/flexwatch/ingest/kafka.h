@@ -39,6 +39,28 @@ struct KafkaOptions {
   int quiet_close_seconds = 600;
 };
 
+// What a commit did and where the consumer stands, for the monitor's metrics.
+struct ConsumerReport {
+  int64_t messages = 0;       // in the commit just made (0: a report between commits)
+  double commit_seconds = 0;  // its atomic write to the state
+  // Since the consumer started, per topic: events applied or duplicate by type ("applied",
+  // "duplicate", reason empty), and rejected by reason code (type "unknown": a rejected line's
+  // type is not trusted).
+  struct Outcome {
+    std::string topic, type, outcome, reason;
+    int64_t count = 0;
+  };
+  std::vector<Outcome> outcomes;
+  // Each assigned partition: the broker's last known high watermark less the next offset to
+  // read (messages not yet in the state).
+  struct Lag {
+    std::string topic;
+    int32_t partition = 0;
+    int64_t messages = 0;
+  };
+  std::vector<Lag> lags;
+};
+
 struct ConsumeControl {
   // Stop cleanly after this many seconds without a new message (0: never).
   double idle_exit_seconds = 0;
@@ -60,6 +82,8 @@ struct ConsumeControl {
   // have been quiet: seconds since the last message or broker error (0 before an assignment).
   // A failure stops the consumer.
   std::function<Status(double quiet_seconds)> periodic;
+  // Called after each commit, and with the lags alone before each `periodic` (optional).
+  std::function<void(const ConsumerReport&)> on_report;
   int periodic_interval_ms = 5000;
 };
 

@@ -29,6 +29,28 @@ struct PublishOptions {
   std::string topic = "flexwatch.announcements";  // a notice per publication
 };
 
+// The monitor's Prometheus metrics, /healthz and /readyz (`run --metrics-listen` overrides
+// `listen`).
+struct MetricsOptions {
+  std::string listen;  // host:port; empty: not served
+  // Platforms given per-platform series (label `platform`). Platform ids come from the data, so
+  // their number is capped: the rest are left out and counted
+  // (flexwatch_metrics_platforms_dropped). 1,000 platforms x 3 dimensions x 9 gauges is 27,000
+  // series, comfortable for one Prometheus.
+  int max_platforms = 1000;
+};
+
+// Alerts posted to Alertmanager's v2 API too (routing, grouping, silences and inhibition are
+// Alertmanager's): every platform-dimension level other than green of the open months and the
+// last final one, and their early warnings, re-sent while they hold and resolved when they stop.
+struct AlertmanagerOptions {
+  std::string url;  // e.g. http://127.0.0.1:9093; empty: not used
+  // Active alerts are re-sent this often; each says it ends after 4 of these unless re-sent, so
+  // that alerts of a monitor that died resolve (as Prometheus does).
+  int resend_seconds = 60;
+  int timeout_ms = 5000;  // per request; a slow Alertmanager never holds up the consumer
+};
+
 struct Config {
   std::string path;  // where it was read from
   ReplayOptions ingest;
@@ -38,6 +60,8 @@ struct Config {
   EvidenceOptions evidence;
   DetectorConfig detectors;  // present == false: no early warnings
   PublishOptions publish;
+  MetricsOptions metrics;
+  AlertmanagerOptions alertmanager;
   // The rules, or an error naming the file when it has none.
   Result<const RuleSet*> Rules() const;
 };

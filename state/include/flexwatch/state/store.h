@@ -168,6 +168,8 @@ class Store {
   std::optional<std::string> GetMeta(std::string_view key);
   // The keys of the meta column family that start with `prefix`, in order.
   std::vector<std::string> MetaKeys(std::string_view prefix);
+  // Bytes the state takes: its live table files and its memtables (RocksDB's own figures).
+  uint64_t ApproximateBytes();
   // The largest event time of any accepted event (none before the first one).
   std::optional<TimestampMs> MaxEventTime();
   // --- outbox ---

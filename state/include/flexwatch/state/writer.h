@@ -56,8 +56,12 @@ class StateWriter {
 
   // Adds a valid event (copied) to the pending commit, or counts it as a duplicate. Events are
   // resolved in micro-batches, so that the seen-id buckets a batch needs are read from state in
-  // one MultiGet. Fails only when the state cannot be read.
-  Status Add(const Event& event);
+  // one MultiGet. Fails only when the state cannot be read. `tag` (small: a source's number)
+  // only sorts the counts of resolved().
+  Status Add(const Event& event, uint32_t tag = 0);
+  // Events of `tag` and `type` resolved as applied (or as duplicates) since the writer was made;
+  // after Commit(), every one added before it is resolved.
+  int64_t resolved(uint32_t tag, EventType type, bool duplicate) const;
   // Stages a dead letter (a JSON object, one line) under its source position.
   void AddRejection(std::string_view source, int64_t line, std::string_view raw,
                     std::string dead_letter_json);
@@ -96,7 +100,10 @@ class StateWriter {
   Status Resolve();                                  // de-duplicates and folds the micro-batch
 
   static constexpr size_t kMicroBatch = 1024;
-  std::vector<Event> micro_;  // reused, so that its strings keep their capacity
+  std::vector<Event> micro_;    // reused, so that its strings keep their capacity
+  std::vector<uint32_t> tags_;  // each micro-batch event's tag
+  std::vector<int64_t> tally_;  // [tag][type][duplicate]
+  void Tally(uint32_t tag, EventType type, bool duplicate);
   size_t micro_size_ = 0;
   std::vector<uint32_t> bucket_of_;
   void Clear();

@@ -1,0 +1,43 @@
+// The monitor's HTTP endpoint (cpp-httplib, on its own threads): /metrics (Prometheus text
+// format), /healthz (the process answers) and /readyz (the state is open, partitions are
+// assigned, the brokers answer and nothing has failed; 503 with the reason otherwise).
+#pragma once
+
+#include <atomic>
+#include <memory>
+#include <string>
+
+#include "flexwatch/core/status.h"
+#include "flexwatch/server/metrics.h"
+
+namespace flexwatch {
+
+// What /readyz reports; set by the monitor from any thread.
+struct Readiness {
+  std::atomic<bool> state_open{false};
+  std::atomic<bool> assigned{false};
+  std::atomic<bool> brokers_answer{true};
+  std::atomic<bool> failed{false};
+  // Empty when ready, else why not.
+  std::string Why() const;
+};
+
+class MonitorServer {
+ public:
+  // Serves on `listen` ("host:port"; port 0 picks a free one). `metrics` and `readiness` must
+  // outlive the server.
+  static Result<std::unique_ptr<MonitorServer>> Start(const std::string& listen,
+                                                      const MonitorMetrics* metrics,
+                                                      const Readiness* readiness);
+  ~MonitorServer();  // stops serving
+  // The address served, "host:port", with the port actually bound.
+  const std::string& address() const { return address_; }
+
+ private:
+  MonitorServer() = default;
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+  std::string address_;
+};
+
+}  // namespace flexwatch
