@@ -248,6 +248,12 @@ TEST(DemoTest, TheMainJobEndsAtTheHtmlAnnouncement) {
   const fs::path page = fs::absolute(dir / "announcements" / "monthly-2024-08.zh.html");
   EXPECT_TRUE(fs::exists(page)) << r.out;
   EXPECT_NE(r.out.find(page.string()), std::string::npos) << r.out;
+  // It says where its metrics were served, and keeps them as they stood at the end.
+  EXPECT_NE(r.out.find("metrics at http://127.0.0.1:"), std::string::npos) << r.out;
+  const std::string metrics = ReadFile(dir / "metrics.prom");
+  EXPECT_NE(metrics.find("flexwatch_events_total{outcome=\"applied\""), std::string::npos)
+      << metrics;
+  EXPECT_NE(metrics.find("flexwatch_platform_level{"), std::string::npos);
   if (!::testing::Test::HasFailure()) {
     fs::remove_all(dir);
     fs::remove_all(logs);

@@ -48,7 +48,8 @@ MonitorMetrics::MonitorMetrics(int max_platforms)
                                "Time of one atomic commit (RocksDB write batch)", *registry_)
                           .Add({}, Exponential(0.0005, 2.5, 12))),
       last_commit_(Register(prometheus::BuildGauge(), "flexwatch_last_commit_timestamp_seconds",
-                            "When the last commit with messages was made", *registry_)
+                            "When the last commit of messages was made (the start, before one)",
+                            *registry_)
                        .Add({})),
       state_bytes_(Register(prometheus::BuildGauge(), "flexwatch_state_size_bytes",
                             "Bytes of the state: live table files and memtables", *registry_)
@@ -63,10 +64,10 @@ MonitorMetrics::MonitorMetrics(int max_platforms)
                                    "alerts and warnings written",
                                    *registry_)
                               .Add({}, Exponential(0.001, 2.5, 14))),
-      last_evaluation_(Register(prometheus::BuildGauge(),
-                                "flexwatch_last_evaluation_timestamp_seconds",
-                                "When the last round of evaluation ended", *registry_)
-                           .Add({})),
+      last_evaluation_(
+          Register(prometheus::BuildGauge(), "flexwatch_last_evaluation_timestamp_seconds",
+                   "When the last round of evaluation ended (the start, before one)", *registry_)
+              .Add({})),
       period_(Register(prometheus::BuildGauge(), "flexwatch_period_start_timestamp_seconds",
                        "Start (Beijing time) of the month the platform series are of: month "
                        "\"current\" (the latest in the state) or \"last_final\"",
@@ -111,6 +112,9 @@ MonitorMetrics::MonitorMetrics(int max_platforms)
       alertmanager_posts_(Register(prometheus::BuildCounter(), "flexwatch_alertmanager_posts_total",
                                    "Posts to Alertmanager's API, by outcome (ok, failed)",
                                    *registry_)) {
+  // "Since the last commit or evaluation" counts from the start until there is one.
+  last_commit_.SetToCurrentTime();
+  last_evaluation_.SetToCurrentTime();
   for (const char* kind : {"monthly", "annual"}) published_.Add({{"kind", kind}});
   for (const char* outcome : {"ok", "failed"}) alertmanager_posts_.Add({{"outcome", outcome}});
 }
