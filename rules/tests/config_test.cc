@@ -36,6 +36,33 @@ TEST(Config, ErrorsNameTheKey) {
   EXPECT_NE(c.status().message().find("exceeds"), std::string::npos);
 }
 
+TEST(Config, MetricsAndAlertmanager) {
+  auto c = ParseConfig(
+      "metrics:\n  listen: 127.0.0.1:9464\n  max_platforms: 50\nalertmanager:\n  url: "
+      "http://am:9093/prefix\n  resend_seconds: 30\n  timeout_ms: 2000\n",
+      "f.yaml");
+  ASSERT_TRUE(c.ok()) << c.status().ToString();
+  EXPECT_EQ(c->metrics.listen, "127.0.0.1:9464");
+  EXPECT_EQ(c->metrics.max_platforms, 50);
+  EXPECT_EQ(c->alertmanager.url, "http://am:9093/prefix");
+  EXPECT_EQ(c->alertmanager.resend_seconds, 30);
+  EXPECT_EQ(c->alertmanager.timeout_ms, 2000);
+  for (const auto& [text, error] : std::vector<std::pair<std::string, std::string>>{
+           {"alertmanager:\n  url: am:9093\n", "alertmanager.url: 'am:9093' is not an http://"},
+           {"alertmanager:\n  resend_seconds: 0\n", "alertmanager.resend_seconds"},
+           {"metrics:\n  max_platforms: -1\n", "metrics.max_platforms"},
+           {"metrics:\n  port: 1\n", "metrics.port: unknown key"}}) {
+    auto bad = ParseConfig(text, "f.yaml");
+    ASSERT_FALSE(bad.ok()) << text;
+    EXPECT_NE(bad.status().message().find(error), std::string::npos) << bad.status().message();
+  }
+  auto shipped = LoadConfig(std::string(FLEXWATCH_SOURCE_DIR) + "/config/flexwatch.yaml");
+  ASSERT_TRUE(shipped.ok());
+  EXPECT_EQ(shipped->metrics.listen, "");  // off unless asked for
+  EXPECT_EQ(shipped->metrics.max_platforms, 1000);
+  EXPECT_EQ(shipped->alertmanager.url, "");
+}
+
 TEST(Config, ValuesOverrideDefaults) {
   auto c = ParseConfig("ingest:\n  commit_every: 10\nstate:\n  sync_commits: true\n", "f");
   ASSERT_TRUE(c.ok()) << c.status().ToString();

@@ -160,13 +160,6 @@ void MonitorMetrics::OnConsumerReport(const ConsumerReport& r) {
 void MonitorMetrics::SetStateBytes(uint64_t bytes) { state_bytes_.Set(static_cast<double>(bytes)); }
 void MonitorMetrics::SetReady(bool ready) { ready_.Set(ready ? 1 : 0); }
 
-void MonitorMetrics::SetPlatformGauge(prometheus::Family<prometheus::Gauge>& family,
-                                      const Labels& labels, double value) {
-  prometheus::Gauge& g = family.Add(labels);
-  g.Set(value);
-  touched_[{&family, labels}] = &g;
-}
-
 void MonitorMetrics::SetMonth(const RoundMonth& m, const std::string& which) {
   period_.Add({{"month", which}}).Set(PeriodStartSeconds(m.period));
   std::map<std::string, int> warnings;
@@ -177,28 +170,38 @@ void MonitorMetrics::SetMonth(const RoundMonth& m, const std::string& which) {
     for (int d = 0; d < kDimensionCount; ++d) ++counts[d][static_cast<int>(ps.dimensions[d].level)];
     ++counts[kDimensionCount][static_cast<int>(ps.level)];
     if (!exported_.count(ps.platform_id)) continue;
+    // A platform's gauges are made once per month label, in a fixed order, and then only set.
+    auto [it, fresh] = series_.try_emplace({ps.platform_id, which});
+    std::vector<std::pair<prometheus::Family<prometheus::Gauge>*, prometheus::Gauge*>>& gauges =
+        it->second;
+    size_t next = 0;
+    auto set = [&](prometheus::Family<prometheus::Gauge>& family, const std::string& dimension,
+                   double value) {
+      if (fresh) {
+        Labels labels = {{"platform", ps.platform_id}, {"month", which}};
+        if (!dimension.empty()) labels["dimension"] = dimension;
+        gauges.push_back({&family, &family.Add(labels)});
+      }
+      gauges[next++].second->Set(value);
+    };
     for (int d = 0; d <= kDimensionCount; ++d) {
       const bool composite = d == kDimensionCount;
       const Level level = composite ? ps.level : ps.dimensions[d].level;
-      const Labels labels = {
-          {"platform", ps.platform_id},
-          {"dimension", composite ? "composite" : std::string(NameOf(static_cast<Dimension>(d)))},
-          {"month", which}};
-      SetPlatformGauge(level_, labels, static_cast<double>(level));
-      for (int l = 0; l < 4; ++l)
-        SetPlatformGauge(*level_is_[l], labels, static_cast<int>(level) == l ? 1 : 0);
+      const std::string dim =
+          composite ? "composite" : std::string(NameOf(static_cast<Dimension>(d)));
+      set(level_, dim, static_cast<double>(level));
+      for (int l = 0; l < 4; ++l) set(*level_is_[l], dim, static_cast<int>(level) == l ? 1 : 0);
       if (composite) {
-        SetPlatformGauge(in_scope_, labels, static_cast<double>(ps.in_scope_workers));
+        set(in_scope_, dim, static_cast<double>(ps.in_scope_workers));
         continue;
       }
       const DimensionScore& ds = ps.dimensions[d];
-      SetPlatformGauge(rate_, labels,
-                       ds.in_scope ? static_cast<double>(ds.affected) / ds.in_scope : 0.0);
-      SetPlatformGauge(in_scope_, labels, static_cast<double>(ds.in_scope));
-      SetPlatformGauge(affected_, labels, static_cast<double>(ds.affected));
+      set(rate_, dim, ds.in_scope ? static_cast<double>(ds.affected) / ds.in_scope : 0.0);
+      set(in_scope_, dim, static_cast<double>(ds.in_scope));
+      set(affected_, dim, static_cast<double>(ds.affected));
     }
-    SetPlatformGauge(warnings_now_, {{"platform", ps.platform_id}, {"month", which}},
-                     warnings[ps.platform_id]);
+    set(warnings_now_, "", warnings[ps.platform_id]);
+    touched_.insert(it->first);
   }
   for (int d = 0; d <= kDimensionCount; ++d)
     for (int l = 0; l < 4; ++l)
@@ -253,10 +256,15 @@ void MonitorMetrics::OnRound(double seconds, const AlertRound& round,
   touched_.clear();
   SetMonth(*current, "current");
   if (last_final) SetMonth(*last_final, "last_final");
-  for (const auto& [key, gauge] : live_)
-    if (!touched_.count(key)) key.first->Remove(gauge);
-  live_ = std::move(touched_);
-  touched_.clear();
+  // A platform gone from a month (or a month gone) loses its series.
+  for (auto it = series_.begin(); it != series_.end();) {
+    if (touched_.count(it->first)) {
+      ++it;
+      continue;
+    }
+    for (auto& [family, gauge] : it->second) family->Remove(gauge);
+    it = series_.erase(it);
+  }
 }
 
 void MonitorMetrics::OnPublished(const std::vector<std::string>& paths) {

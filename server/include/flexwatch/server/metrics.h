@@ -45,9 +45,6 @@ class MonitorMetrics {
 
  private:
   using Labels = std::map<std::string, std::string>;
-  // Sets a gauge of `family`, remembering it as touched in this round (the others are removed).
-  void SetPlatformGauge(prometheus::Family<prometheus::Gauge>& family, const Labels& labels,
-                        double value);
   void SetMonth(const RoundMonth& month, const std::string& which);
 
   std::shared_ptr<prometheus::Registry> registry_;
@@ -79,8 +76,12 @@ class MonitorMetrics {
   std::map<std::vector<std::string>, double> events_seen_;  // cumulative counts reported
   std::set<std::pair<std::string, int32_t>> lag_partitions_;
   std::set<std::string> exported_;  // platforms given series, for as long as the process runs
-  std::map<std::pair<prometheus::Family<prometheus::Gauge>*, Labels>, prometheus::Gauge*> live_,
-      touched_;
+  // Each exported platform's gauges per month label ("current", "last_final"), and those set in
+  // this round (the others are removed).
+  using Key = std::pair<std::string, std::string>;
+  std::map<Key, std::vector<std::pair<prometheus::Family<prometheus::Gauge>*, prometheus::Gauge*>>>
+      series_;
+  std::set<Key> touched_;
 };
 
 }  // namespace flexwatch
