@@ -16,6 +16,7 @@
 #include <thread>
 
 #include "cli_helpers.h"
+#include "flexwatch/alerts/alertmanager.h"
 
 namespace flexwatch::testing {
 namespace {
@@ -392,6 +393,70 @@ TEST_F(ObservabilityTest, PerPlatformSeriesStayWithinTheCap) {
       Query("count(count by (platform) (flexwatch_platform_level)) == " + std::to_string(kCap))
           .size(),
       1u);
+}
+
+// The sink on its own against a real Alertmanager: an alert that stops holding (its level went
+// back to green) is sent as resolved and leaves Alertmanager's list of active alerts; one that
+// still holds stays.
+TEST(AlertmanagerSinkTest, AnAlertThatStopsHoldingIsResolved) {
+  const fs::path dir =
+      fs::temp_directory_path() / ("flexwatch-am-sink-" + std::to_string(::getpid()));
+  fs::remove_all(dir);
+  fs::create_directories(dir);
+  const int port = FreePort();
+  WriteFile(dir / "alertmanager.yml", "route:\n  receiver: keep\nreceivers:\n  - name: keep\n");
+  const pid_t am = SpawnProgram(
+      "/usr/bin/prometheus-alertmanager",
+      {"--config.file=" + (dir / "alertmanager.yml").string(),
+       "--storage.path=" + (dir / "am").string(),
+       "--web.listen-address=127.0.0.1:" + std::to_string(port), "--cluster.listen-address="},
+      (dir / "am-stdout").string(), (dir / "am-stderr").string());
+  auto active = [port](const std::string& platform) {
+    httplib::Client c("127.0.0.1", port);
+    auto res =
+        c.Get(("/api/v2/alerts?active=true&filter=platform%3D%22" + platform + "%22").c_str());
+    std::string body = res && res->status == 200 ? res->body : std::string("unanswered");
+    while (!body.empty() && std::isspace(static_cast<unsigned char>(body.back()))) body.pop_back();
+    return body;
+  };
+  ASSERT_TRUE(WaitFor(30, [&]() { return active("p-1") == "[]"; })) << ReadFile(dir / "am-stderr");
+  auto score = [](const std::string& id, Level level) {
+    PlatformScore ps;
+    ps.platform_id = id;
+    ps.level = level;
+    ps.dimensions[0].level = level;
+    ps.dimensions[0].in_scope = 100;
+    ps.dimensions[0].affected = level == Level::kRed ? 30 : 0;
+    return ps;
+  };
+  RuleSet rules;
+  rules.id = "beijing";
+  rules.version = "1";
+  AlertRound round;
+  round.months.push_back(
+      {MakePeriod(2025, 3), false, {score("p-1", Level::kRed), score("p-2", Level::kRed)}, {}});
+  {
+    std::atomic<int> posts{0};
+    AlertmanagerOptions options;
+    options.url = "http://127.0.0.1:" + std::to_string(port);
+    // Long: an alert left alone would stay active for 4 minutes, so that only the resolution
+    // sent on the change can end it within the test.
+    options.resend_seconds = 60;
+    AlertmanagerSink sink(options, [&posts](bool ok, const std::string&) { posts += ok; });
+    sink.Update(round, rules);
+    EXPECT_TRUE(WaitFor(20, [&]() {
+      return active("p-1").find("\"level\":\"red\"") != std::string::npos &&
+             active("p-2").find("\"period\":\"2025-03\"") != std::string::npos;
+    })) << active("p-1");
+    round.months[0].platforms[0] = score("p-1", Level::kGreen);
+    sink.Update(round, rules);
+    EXPECT_TRUE(WaitFor(10, [&]() { return active("p-1") == "[]"; })) << active("p-1");
+    EXPECT_NE(active("p-2").find("\"level\":\"red\""), std::string::npos);
+    EXPECT_GE(posts.load(), 2);
+  }
+  kill(am, SIGTERM);
+  WaitAtMost(am, 20);
+  if (!::testing::Test::HasFailure()) fs::remove_all(dir);
 }
 
 }  // namespace
