@@ -516,6 +516,14 @@ int RunMonitor(const fw::Config& cfg, const RunArgs& a) {
       std::fprintf(stderr, "run: not ready: %s; waiting for the brokers (nothing is lost)\n",
                    why.c_str());
   };
+  control.on_start_gap = [](const std::string& topic, int32_t partition, int64_t first) {
+    std::fprintf(stderr,
+                 "run: warning: %s/%d starts at offset %lld: the %lld messages before it are no "
+                 "longer on the broker (retention, or the embedded broker's ~5 MB per partition) "
+                 "and this state never read them\n",
+                 topic.c_str(), partition, static_cast<long long>(first),
+                 static_cast<long long>(first));
+  };
   control.on_assign = [](const std::vector<std::pair<std::string, int32_t>>& parts,
                          const std::vector<int64_t>& from) {
     std::string list;

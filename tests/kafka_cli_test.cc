@@ -8,6 +8,7 @@
 #include <map>
 #include <numeric>
 #include <random>
+#include <regex>
 #include <set>
 #include <thread>
 
@@ -149,6 +150,7 @@ TEST_F(KafkaCliTest, RunOnTheEmbeddedBrokerEqualsReplay) {
   const std::string feed = Feed(250, 21);
   CommandResult run = RunToIdle("kafka-state", "g-equal");
   ASSERT_EQ(run.exit_code, 0) << run.err;
+  EXPECT_EQ(run.err.find("starts at offset"), std::string::npos) << run.err;  // all was there
   ASSERT_EQ(Flexwatch({"replay", "--state", (dir_ / "file-state").string(), feed}, dir_).exit_code,
             0);
   EXPECT_EQ(Dump("kafka-state"), Dump("file-state"));
@@ -436,6 +438,24 @@ TEST_F(KafkaCliTest, AnOffsetTheBrokerNoLongerHasIsAnErrorNotAJump) {
   EXPECT_NE(r.err.find("kafka flexwatch.events/"), std::string::npos) << r.err;
   EXPECT_NE(r.err.find("is no longer on the broker"), std::string::npos) << r.err;
   EXPECT_EQ(Dump("s", true), before);  // nothing skipped, nothing re-read
+}
+
+// A first start on partitions whose beginning is gone (the embedded broker keeps ~5 MB of each)
+// says so, naming each partition and where it starts, instead of starting silently.
+TEST_F(KafkaCliTest, AFirstStartAfterTheBeginningWasTrimmedSaysSo) {
+  CommandResult g = Flexwatch({"gen", "--workers", "800", "--months", "1", "--seed", "5"}, dir_);
+  ASSERT_EQ(g.exit_code, 0) << g.err;
+  ASSERT_GT(g.out.size(), 24u << 20);  // more than 4 partitions keep
+  WriteFile(dir_ / "big.ndjson", g.out);
+  CommandResult p = Flexwatch(
+      {"--config", config_, "produce", "--brokers", bootstrap_, (dir_ / "big.ndjson").string()},
+      dir_);
+  ASSERT_EQ(p.exit_code, 0) << p.err;
+  CommandResult r = RunToIdle("s", "g-trimmed");
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  const std::regex gap(
+      R"(warning: flexwatch\.events/\d starts at offset [1-9]\d*: the \d+ messages)");
+  EXPECT_TRUE(std::regex_search(r.err, gap)) << r.err;
 }
 
 TEST_F(KafkaCliTest, SigtermStopsEvenWithTheBrokerGone) {

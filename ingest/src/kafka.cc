@@ -283,6 +283,12 @@ void Consumer::Handle(const rd_kafka_message_t& m) {
   const char* topic = rd_kafka_topic_name(m.rkt);
   Partition& part = PartitionOf(topic, m.partition);
   const std::string_view raw(static_cast<const char*>(m.payload), m.len);
+  if (m.offset > 0 && part.next == 0 && control_.on_start_gap) {
+    // The first message of a partition read from the beginning: is the beginning still there?
+    auto from = assigned_from_.find({part.topic, part.partition});
+    if (from != assigned_from_.end() && from->second == RD_KAFKA_OFFSET_BEGINNING)
+      control_.on_start_gap(part.topic, part.partition, m.offset);
+  }
   const uint32_t tag = TopicTag(topic);
   if (decoder_.Decode(raw, event_, rej_)) {
     if (Status s = writer_.Add(event_, tag); !s.ok() && failure_.ok()) failure_ = s;

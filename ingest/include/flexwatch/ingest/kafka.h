@@ -76,6 +76,11 @@ struct ConsumeControl {
   std::function<void(const std::vector<std::pair<std::string, int32_t>>& partitions,
                      const std::vector<int64_t>& offsets)>
       on_assign;
+  // Called when a partition the state holds no offset for starts above offset 0: the messages
+  // before `first_offset` are no longer on the broker (retention, or the embedded broker's
+  // trimming) and, unless another state read them, the monitor never sees them (optional).
+  std::function<void(const std::string& topic, int32_t partition, int64_t first_offset)>
+      on_start_gap;
   // Called on the consumer's thread every `interval_ms` while it runs, between commits, and once
   // more before it returns (optional): the place for work that writes the state too, such as
   // evaluating open months and writing alerts to the outbox. Its argument is how long the topics
