@@ -27,6 +27,8 @@
 #include "flexwatch/rules/evaluate.h"
 #include "flexwatch/server/http_server.h"
 #include "flexwatch/server/metrics.h"
+#include "flexwatch/server/selfcheck_api.h"
+#include "flexwatch/server/tokens.h"
 #include "flexwatch/state/inspect.h"
 #include "flexwatch/state/store.h"
 
@@ -560,6 +562,53 @@ int RunMonitor(const fw::Config& cfg, const RunArgs& a) {
   return kExitOk;
 }
 
+// The platforms' self-check service, until SIGTERM or SIGINT.
+int RunSelfcheckApi(fw::Config cfg, const std::string& listen) {
+  if (!listen.empty()) cfg.selfcheck_api.listen = listen;
+  auto api = fw::SelfcheckApi::Start(cfg, [](const std::string& line) {
+    std::fprintf(stderr, "selfcheck-api: %s\n", line.c_str());
+  });
+  if (!api.ok()) return Fail("selfcheck-api: " + api.status().message());
+  InstallStopHandlers();
+  std::printf("%s://%s\n", (*api)->tls() ? "https" : "http", (*api)->address().c_str());
+  std::fflush(stdout);
+  std::fprintf(stderr,
+               "selfcheck-api: serving %s://%s/api/v1/selfcheck (tokens %s, reports in %s); "
+               "stop with SIGTERM or Ctrl-C\n",
+               (*api)->tls() ? "https" : "http", (*api)->address().c_str(),
+               cfg.selfcheck_api.tokens_file.c_str(), cfg.selfcheck_api.reports_dir.c_str());
+  while (!g_stop.load()) std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  return kExitOk;
+}
+
+// `flexwatch token add|revoke|list`: the self-check API's tokens.
+int RunToken(const fw::Config& cfg, const std::string& action, const std::string& what,
+             std::string file) {
+  if (file.empty()) file = cfg.selfcheck_api.tokens_file;
+  auto store = fw::TokenStore::Load(file);
+  if (!store.ok()) return Fail("token: " + store.status().message());
+  if (action == "add") {
+    auto token = store->Add(what);
+    if (!token.ok()) return Fail("token add: " + token.status().message());
+    std::printf("%s\n", token->c_str());
+    std::fprintf(stderr,
+                 "token: added for %s (id %s) in %s; give it to the platform now: only its hash "
+                 "is kept\n",
+                 what.c_str(), store->entries().back().id.c_str(), file.c_str());
+    return kExitOk;
+  }
+  if (action == "revoke") {
+    auto gone = store->Revoke(what);
+    if (!gone.ok()) return Fail("token revoke: " + gone.status().message());
+    if (*gone == 0) return Fail("token revoke: no token with id or platform " + what);
+    std::fprintf(stderr, "token: revoked %d\n", *gone);
+    return kExitOk;
+  }
+  for (const fw::TokenEntry& e : store->entries())
+    std::printf("%s\t%s\n", e.platform.c_str(), e.id.c_str());
+  return kExitOk;
+}
+
 // A standalone embedded broker for other processes to produce into and consume from.
 int RunBroker(const fw::Config& cfg, std::vector<std::string> topics, int partitions) {
   if (topics.empty()) topics = EveryTopic(cfg.kafka, cfg.publish);
@@ -911,6 +960,23 @@ int main(int argc, char** argv) {
       ->check(CLI::Range(1, 64));
   broker_cmd->add_option("--config", config_path, "configuration file");
 
+  std::string api_listen;
+  auto* api_cmd = app.add_subcommand(
+      "selfcheck-api", "serve the platforms' self-check over HTTP (tokens, isolation, limits)");
+  api_cmd->add_option("--listen", api_listen, "host:port (overrides selfcheck_api.listen)");
+  api_cmd->add_option("--config", config_path, "configuration file");
+
+  std::string token_action, token_what, token_file;
+  auto* token_cmd = app.add_subcommand("token", "manage the self-check API's platform tokens");
+  token_cmd
+      ->add_option("action", token_action,
+                   "add PLATFORM (prints a new token), revoke ID|PLATFORM, or list")
+      ->required()
+      ->check(CLI::IsMember({"add", "revoke", "list"}));
+  token_cmd->add_option("what", token_what, "the platform (add), or a token id or platform");
+  token_cmd->add_option("--file", token_file, "the token file (default selfcheck_api.tokens_file)");
+  token_cmd->add_option("--config", config_path, "configuration file");
+
   std::string produce_brokers, produce_topic;
   std::vector<std::string> produce_inputs;
   auto* produce_cmd = app.add_subcommand(
@@ -974,6 +1040,13 @@ int main(int argc, char** argv) {
   if (*series_cmd) return RunSeries(*cfg, series_state, series_platform, series_month);
   if (*backtest_cmd) return RunBacktest(*cfg, backtest);
   if (*broker_cmd) return RunBroker(*cfg, broker_topics, broker_partitions);
+  if (*api_cmd) return RunSelfcheckApi(*cfg, api_listen);
+  if (*token_cmd) {
+    if (token_action != "list" && token_what.empty())
+      return Fail("token " + token_action + ": give the " +
+                  (token_action == "add" ? "platform" : "token id or platform"));
+    return RunToken(*cfg, token_action, token_what, token_file);
+  }
   if (*produce_cmd) return RunProduce(*cfg, produce_brokers, produce_topic, produce_inputs);
   if (*selfcheck_cmd)
     return RunSelfcheck(*cfg, selfcheck_feeds, selfcheck_platform, selfcheck_format);

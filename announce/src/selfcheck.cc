@@ -70,9 +70,15 @@ Result<SelfcheckReport> RunSelfcheck(const Config& config, const std::vector<std
   std::vector<Rejected> rejected;
   ReplayOptions replay = config.ingest;
   replay.only_platform = options.platform;
+  // The name a feed goes by in the report: its path, or the one the caller gave.
+  auto shown = [&](std::string_view source) {
+    for (size_t i = 0; i < feeds.size() && i < options.names.size(); ++i)
+      if (SourceName(feeds[i]) == source) return options.names[i];
+    return std::string(source);
+  };
   replay.on_reject = [&](const Rejection& r, std::string_view source, int64_t line) {
-    rejected.push_back(Rejected{std::string(source), line, std::string(RejectCodeName(r.code)),
-                                r.field, r.message});
+    rejected.push_back(
+        Rejected{shown(source), line, std::string(RejectCodeName(r.code)), r.field, r.message});
   };
   std::vector<MonthEvaluation> months;
   std::map<std::tuple<Period, std::string, int>, std::vector<Example>> examples;
@@ -119,7 +125,7 @@ Result<SelfcheckReport> RunSelfcheck(const Config& config, const std::vector<std
       std::string(report.passed ? "true" : "false") + ",\n  \"rules\": " + RulesStampJson(rules) +
       ",\n  \"platform\": " + (options.platform.empty() ? "null" : Q(options.platform)) +
       ",\n  \"months_judged_as\": \"final\",\n  \"input\": {\"files\": [";
-  for (size_t i = 0; i < feeds.size(); ++i) j += (i ? ", " : "") + Q(SourceName(feeds[i]));
+  for (size_t i = 0; i < feeds.size(); ++i) j += (i ? ", " : "") + Q(shown(SourceName(feeds[i])));
   j += "], \"lines\": " + N(counts.accepted + counts.duplicates + counts.rejected) +
        ", \"accepted\": " + N(counts.accepted) + ", \"duplicates\": " + N(counts.duplicates) +
        ", \"rejected\": " + N(counts.rejected) + "},\n  \"rejections\": [";

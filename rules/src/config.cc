@@ -490,7 +490,7 @@ Result<Config> ParseConfig(const std::string& text, const std::string& name) {
     if (root.IsNull()) return cfg;
     if (Status s = CheckKeys(root, "",
                              {"ingest", "state", "kafka", "rules", "detectors", "publish",
-                              "evidence", "metrics", "alertmanager"});
+                              "evidence", "metrics", "alertmanager", "selfcheck_api"});
         !s.ok())
       return fail(s);
     if (YAML::Node d = root["detectors"]; d && !d.IsNull())
@@ -599,6 +599,30 @@ Result<Config> ParseConfig(const std::string& text, const std::string& name) {
       if (!url.empty() && !url.starts_with("http://") && !url.starts_with("https://"))
         return fail(Status::InvalidArgument("alertmanager.url: '" + url +
                                             "' is not an http:// or https:// address"));
+    }
+    if (YAML::Node sa = root["selfcheck_api"]; sa && !sa.IsNull()) {
+      SelfcheckApiOptions& o = cfg.selfcheck_api;
+      if (Status s = CheckKeys(
+              sa, "selfcheck_api",
+              {"listen", "tokens_file", "reports_dir", "max_body_mb", "read_timeout_seconds",
+               "max_concurrent", "requests_per_minute", "tls_cert_file", "tls_key_file"});
+          !s.ok())
+        return fail(s);
+      uint64_t body_mb = o.max_body_bytes >> 20;
+      const std::string w = "selfcheck_api";
+      for (Status s : {Text(sa, w, "listen", o.listen), Text(sa, w, "tokens_file", o.tokens_file),
+                       Text(sa, w, "reports_dir", o.reports_dir),
+                       Text(sa, w, "tls_cert_file", o.tls_cert_file),
+                       Text(sa, w, "tls_key_file", o.tls_key_file),
+                       Read<uint64_t>(sa, w, "max_body_mb", body_mb, 1, 4096),
+                       Read<int>(sa, w, "read_timeout_seconds", o.read_timeout_seconds, 1, 3600),
+                       Read<int>(sa, w, "max_concurrent", o.max_concurrent, 1, 256),
+                       Read<int>(sa, w, "requests_per_minute", o.requests_per_minute, 1, 100000)})
+        if (!s.ok()) return fail(s);
+      o.max_body_bytes = body_mb << 20;
+      if (o.tls_cert_file.empty() != o.tls_key_file.empty())
+        return fail(Status::InvalidArgument(
+            "selfcheck_api.tls_cert_file and tls_key_file: give both, or neither"));
     }
     if (YAML::Node ev = root["evidence"]) {
       if (Status s = CheckKeys(ev, "evidence", {"pseudonym_key_file"}); !s.ok()) return fail(s);

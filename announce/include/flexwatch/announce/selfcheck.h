@@ -14,6 +14,9 @@ struct SelfcheckOptions {
   std::string platform;      // when set, lines of any other platform are refused
   size_t max_examples = 20;  // affected worker-months shown per platform, month, dimension
   std::string temp_parent;   // where the throwaway state goes (default: $TMPDIR or /tmp)
+  // Names the report gives the feeds, by position (default: their paths), e.g. "upload" for a
+  // feed that came over HTTP and was spooled to a temporary file.
+  std::vector<std::string> names;
 };
 
 struct SelfcheckReport {

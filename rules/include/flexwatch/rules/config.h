@@ -51,6 +51,22 @@ struct AlertmanagerOptions {
   int timeout_ms = 5000;  // per request; a slow Alertmanager never holds up the consumer
 };
 
+// The platforms' self-check service (`flexwatch selfcheck-api`): its own listen address, apart
+// from the monitor's; it never opens the regulator's state.
+struct SelfcheckApiOptions {
+  std::string listen = "127.0.0.1:9480";
+  // Token hashes (`flexwatch token add|revoke`) and the reports kept for GET, relative to the
+  // directory `selfcheck-api` starts in unless absolute.
+  std::string tokens_file = "selfcheck-tokens.tsv";
+  std::string reports_dir = "selfcheck-reports";
+  size_t max_body_bytes = 64u << 20;  // a larger feed is refused (413) before it is read
+  int read_timeout_seconds = 30;      // a client that sends slower than this is cut off
+  int max_concurrent = 4;             // self-checks at once; beyond: 503 with Retry-After
+  int requests_per_minute = 30;       // per token; beyond: 429 with Retry-After
+  // TLS served directly when both are set (PEM files); else plain HTTP, for a reverse proxy.
+  std::string tls_cert_file, tls_key_file;
+};
+
 struct Config {
   std::string path;  // where it was read from
   ReplayOptions ingest;
@@ -62,6 +78,7 @@ struct Config {
   PublishOptions publish;
   MetricsOptions metrics;
   AlertmanagerOptions alertmanager;
+  SelfcheckApiOptions selfcheck_api;
   // The rules, or an error naming the file when it has none.
   Result<const RuleSet*> Rules() const;
 };

@@ -1,0 +1,43 @@
+// The platforms' self-check service: `flexwatch selfcheck` over HTTP, on its own listen address.
+//   POST /api/v1/selfcheck        NDJSON body -> the report of `selfcheck --format json` (200),
+//                                 its id in `Location` and `X-Flexwatch-Report-Id`
+//   GET  /api/v1/selfcheck/{id}   a past report of the caller's own platform (else 404)
+//   GET  /api/v1/openapi.json     the API's description (server/openapi.json)
+// Every request but the description needs `Authorization: Bearer <token>` of a platform
+// (TokenStore); a feed is judged as that platform's, any line of another platform refused. Limits:
+// body size (413), read timeout, a per-token rate (429 with Retry-After), concurrent self-checks
+// (503 with Retry-After). Errors are JSON {"code", "message"} with a stable code. Nothing here
+// opens the regulator's state: each self-check runs in a throwaway state of its own.
+#pragma once
+
+#include <functional>
+#include <memory>
+#include <string>
+
+#include "flexwatch/core/status.h"
+#include "flexwatch/rules/config.h"
+
+namespace flexwatch {
+
+class SelfcheckApi {
+ public:
+  // Serves until destroyed. `log` (optional) receives one line per request: method, path,
+  // platform, bytes received, status, error code, duration (never the body).
+  static Result<std::unique_ptr<SelfcheckApi>> Start(const Config& config,
+                                                     std::function<void(const std::string&)> log);
+  ~SelfcheckApi();
+  const std::string& address() const { return address_; }
+  bool tls() const { return tls_; }
+
+ private:
+  SelfcheckApi() = default;
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+  std::string address_;
+  bool tls_ = false;
+};
+
+// The OpenAPI document served at /api/v1/openapi.json.
+std::string_view SelfcheckOpenApi();
+
+}  // namespace flexwatch

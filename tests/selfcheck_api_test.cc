@@ -1,0 +1,336 @@
+// The self-check API through the real binary (`flexwatch selfcheck-api`) and a real HTTP client:
+// each status it promises, isolation between platforms, and the regulator's state untouched.
+#include <arpa/inet.h>
+#include <httplib.h>
+#include <netinet/in.h>
+#include <simdjson.h>
+
+#include <chrono>
+#include <future>
+#include <thread>
+
+#include "cli_helpers.h"
+
+namespace flexwatch::testing {
+namespace {
+
+using namespace simdjson;
+
+class SelfcheckApiTest : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() {
+    dir_ = fs::temp_directory_path() / ("flexwatch-selfcheck-api-" + std::to_string(::getpid()));
+    fs::remove_all(dir_);
+    fs::create_directories(dir_);
+    CommandResult g = Flexwatch(
+        {"gen", "--workers", "60", "--platforms", "2", "--months", "1", "--seed", "8"}, dir_);
+    ASSERT_EQ(g.exit_code, 0) << g.err;
+    std::istringstream in(g.out);
+    for (std::string l; std::getline(in, l);)
+      (l.find("\"p-meal-1\"") != std::string::npos ? meal_ : ride_) += l + "\n";
+    WriteFile(dir_ / "feed.ndjson", g.out);
+    // The regulator's state, made from the same feed: self-checks must never touch it.
+    ASSERT_EQ(
+        Flexwatch({"replay", "--state", (dir_ / "state").string(), (dir_ / "feed.ndjson").string()},
+                  dir_)
+            .exit_code,
+        0);
+    meal_token_ = Token("p-meal-1");
+    ride_token_ = Token("p-ride-2");
+    port_ = Serve("api", 1000, 2, 4);
+  }
+  static void TearDownTestSuite() {
+    for (pid_t p : servers_) {
+      kill(p, SIGTERM);
+      WaitAtMost(p, 20);
+    }
+    if (!keep_) fs::remove_all(dir_);
+  }
+  void TearDown() override {
+    if (HasFailure()) keep_ = true;
+  }
+
+  static std::string Token(const std::string& platform) {
+    CommandResult r =
+        Flexwatch({"token", "add", platform, "--file", (dir_ / "tokens.tsv").string()}, dir_);
+    EXPECT_EQ(r.exit_code, 0) << r.err;
+    return r.out.substr(0, r.out.find('\n'));
+  }
+  // Starts a server with these limits; returns its port.
+  static int Serve(const std::string& name, int per_minute, int body_mb, int concurrent) {
+    std::string config = ReadFile(fs::path(FLEXWATCH_SOURCE_DIR) / "config" / "flexwatch.yaml");
+    auto edit = [&config](const std::string& from, const std::string& to) {
+      EXPECT_NE(config.find(from), std::string::npos) << from;
+      config.replace(config.find(from), from.size(), to);
+    };
+    edit("listen: 127.0.0.1:9480", "listen: 127.0.0.1:0");
+    edit("tokens_file: selfcheck-tokens.tsv", "tokens_file: " + (dir_ / "tokens.tsv").string());
+    edit("reports_dir: selfcheck-reports", "reports_dir: " + (dir_ / "reports").string());
+    edit("max_body_mb: 64", "max_body_mb: " + std::to_string(body_mb));
+    edit("read_timeout_seconds: 30", "read_timeout_seconds: 2");
+    edit("max_concurrent: 4", "max_concurrent: " + std::to_string(concurrent));
+    edit("requests_per_minute: 30", "requests_per_minute: " + std::to_string(per_minute));
+    WriteFile(dir_ / (name + ".yaml"), config);
+    const pid_t p = Spawn({"--config", (dir_ / (name + ".yaml")).string(), "selfcheck-api"}, dir_,
+                          "/dev/null", name + "-");
+    servers_.push_back(p);
+    std::string address;
+    for (int i = 0; i < 200 && address.empty(); ++i) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(25));
+      const std::string out = ReadFile(dir_ / (name + "-stdout"));
+      if (out.find('\n') != std::string::npos) address = out.substr(0, out.find('\n'));
+    }
+    EXPECT_EQ(address.substr(0, 17), "http://127.0.0.1:") << ReadFile(dir_ / (name + "-stderr"));
+    return address.size() > 17 ? std::stoi(address.substr(17)) : 0;
+  }
+  static httplib::Result Post(int port, const std::string& token, const std::string& body) {
+    httplib::Client c("127.0.0.1", port);
+    c.set_read_timeout(60, 0);
+    httplib::Headers h;
+    if (!token.empty()) h.emplace("Authorization", "Bearer " + token);
+    return c.Post("/api/v1/selfcheck", h, body, "application/x-ndjson");
+  }
+  static httplib::Result Get(int port, const std::string& token, const std::string& path) {
+    httplib::Client c("127.0.0.1", port);
+    httplib::Headers h;
+    if (!token.empty()) h.emplace("Authorization", "Bearer " + token);
+    return c.Get(path.c_str(), h);
+  }
+  static std::string Code(const httplib::Result& r) {
+    dom::parser parser;
+    dom::element doc;
+    if (!r || parser.parse(r->body).get(doc)) return "";
+    std::string_view code;
+    return doc["code"].get(code) ? "" : std::string(code);
+  }
+
+  static inline fs::path dir_;
+  static inline std::string meal_, ride_, meal_token_, ride_token_;
+  static inline int port_ = 0;
+  static inline std::vector<pid_t> servers_;
+  static inline bool keep_ = false;
+};
+
+TEST_F(SelfcheckApiTest, AFeedGivesTheReportOfTheCommandLine) {
+  auto r = Post(port_, meal_token_, meal_);
+  ASSERT_TRUE(r);
+  ASSERT_EQ(r->status, 200) << r->body;
+  EXPECT_EQ(r->get_header_value("Content-Type"), "application/json");
+  const std::string id = r->get_header_value("X-Flexwatch-Report-Id");
+  EXPECT_EQ(r->get_header_value("Location"), "/api/v1/selfcheck/" + id);
+  // The same report as `flexwatch selfcheck --format json` on the same lines, the feed named
+  // "upload" instead of its path.
+  WriteFile(dir_ / "upload", meal_);
+  CommandResult cli = Flexwatch(
+      {"selfcheck", "--platform", "p-meal-1", "--format", "json", (dir_ / "upload").string()},
+      dir_);
+  std::string expected = cli.out;
+  const std::string path = "\"" + (dir_ / "upload").string() + "\"";
+  for (size_t at; (at = expected.find(path)) != std::string::npos;)
+    expected.replace(at, path.size(), "\"upload\"");
+  EXPECT_EQ(r->body, expected);
+  // Kept: the platform reads it back by id.
+  auto again = Get(port_, meal_token_, "/api/v1/selfcheck/" + id);
+  ASSERT_TRUE(again);
+  EXPECT_EQ(again->status, 200);
+  EXPECT_EQ(again->body, r->body);
+}
+
+TEST_F(SelfcheckApiTest, WithoutAValidTokenNothingIsServed) {
+  for (const std::string& token : {std::string(), std::string("fwst_nope"), ride_token_ + "x"}) {
+    auto r = Post(port_, token, meal_);
+    ASSERT_TRUE(r);
+    EXPECT_EQ(r->status, 401);
+    EXPECT_EQ(Code(r), "unauthorized");
+    EXPECT_NE(r->get_header_value("WWW-Authenticate").find("Bearer"), std::string::npos);
+  }
+  // A revoked token stops working at the next request.
+  const std::string token = Token("p-meal-1");
+  EXPECT_EQ(Get(port_, token, "/api/v1/selfcheck/" + std::string(32, 'a'))->status, 404);
+  const std::string id =
+      Flexwatch({"token", "list", "--file", (dir_ / "tokens.tsv").string()}, dir_).out;
+  ASSERT_EQ(Flexwatch({"token", "revoke", token.empty() ? "" : "p-nobody", "--file",
+                       (dir_ / "tokens.tsv").string()},
+                      dir_)
+                .exit_code,
+            2);  // no such token
+  std::string token_id;
+  {
+    std::istringstream lines(id);
+    for (std::string l; std::getline(lines, l);) token_id = l.substr(l.find('\t') + 1);
+  }
+  ASSERT_EQ(Flexwatch({"token", "revoke", token_id, "--file", (dir_ / "tokens.tsv").string()}, dir_)
+                .exit_code,
+            0);
+  EXPECT_EQ(Get(port_, token, "/api/v1/selfcheck/" + std::string(32, 'a'))->status, 401);
+  EXPECT_EQ(Get(port_, meal_token_, "/api/v1/selfcheck/" + std::string(32, 'a'))->status, 404);
+}
+
+TEST_F(SelfcheckApiTest, AnotherPlatformsLinesAndReportsAreRefused) {
+  // p-ride-2's token with p-meal-1's lines: every line refused, line by line.
+  auto r = Post(port_, ride_token_, meal_ + ride_);
+  ASSERT_TRUE(r);
+  ASSERT_EQ(r->status, 200);
+  EXPECT_EQ(r->get_header_value("X-Flexwatch-Passed"), "false");
+  const size_t meal_lines = static_cast<size_t>(std::count(meal_.begin(), meal_.end(), '\n'));
+  size_t refused = 0;
+  for (size_t at = 0; (at = r->body.find("foreign_platform", at)) != std::string::npos; ++at)
+    ++refused;
+  EXPECT_GE(refused, meal_lines - 5) << r->body.substr(0, 2000);  // malformed ones fail earlier
+  EXPECT_NE(r->body.find("\"source\": \"upload\", \"line\": 1,"), std::string::npos);
+  // A report id of p-meal-1 is unknown to p-ride-2.
+  auto mine = Post(port_, meal_token_, meal_.substr(0, meal_.find('\n') + 1));
+  const std::string id = mine->get_header_value("X-Flexwatch-Report-Id");
+  EXPECT_EQ(Get(port_, meal_token_, "/api/v1/selfcheck/" + id)->status, 200);
+  auto theirs = Get(port_, ride_token_, "/api/v1/selfcheck/" + id);
+  EXPECT_EQ(theirs->status, 404);
+  EXPECT_EQ(Code(theirs), "not_found");
+}
+
+TEST_F(SelfcheckApiTest, TwoPlatformsAtOnceSeeOnlyTheirOwn) {
+  auto meal = std::async(std::launch::async, [] { return Post(port_, meal_token_, meal_); });
+  auto ride = std::async(std::launch::async, [] { return Post(port_, ride_token_, ride_); });
+  auto m = meal.get();
+  auto r = ride.get();
+  ASSERT_TRUE(m && r);
+  ASSERT_EQ(m->status, 200);
+  ASSERT_EQ(r->status, 200);
+  EXPECT_NE(m->body.find("\"platform\": \"p-meal-1\""), std::string::npos);
+  EXPECT_EQ(m->body.find("p-ride-2"), std::string::npos);
+  EXPECT_NE(r->body.find("\"platform\": \"p-ride-2\""), std::string::npos);
+  EXPECT_EQ(r->body.find("p-meal-1"), std::string::npos);
+}
+
+TEST_F(SelfcheckApiTest, LimitsAnswerWithTheirStatusAndCode) {
+  // Too large (the limit is 2 MB here).
+  std::string big;
+  while (big.size() < (2u << 20) + 1) big += meal_;
+  auto r = Post(port_, meal_token_, big);
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->status, 413);
+  EXPECT_EQ(Code(r), "payload_too_large");
+  // Empty, and malformed lines (reported with their line numbers).
+  EXPECT_EQ(Code(Post(port_, meal_token_, "")), "empty_feed");
+  auto bad = Post(port_, meal_token_, "{\"type\": \"order\"\n[1]\n");
+  ASSERT_EQ(bad->status, 200);
+  EXPECT_NE(bad->body.find("\"line\": 1, \"reason_code\": \"not_json\""), std::string::npos)
+      << bad->body;
+  EXPECT_NE(bad->body.find("\"line\": 2, \"reason_code\": \"not_object\""), std::string::npos);
+  // Unknown paths and a form-encoded body.
+  EXPECT_EQ(Code(Get(port_, meal_token_, "/api/v1/nothing")), "not_found");
+  httplib::Client c("127.0.0.1", port_);
+  auto form = c.Post("/api/v1/selfcheck", {{"Authorization", "Bearer " + meal_token_}},
+                     std::string(10000, 'a'), "application/x-www-form-urlencoded");
+  EXPECT_EQ(form->status, 415);
+  EXPECT_EQ(Code(form), "unsupported_media_type");
+  // Too slow: headers and a part of the body, then nothing; cut off after the read timeout (2 s).
+  int s = socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in a{};
+  a.sin_family = AF_INET;
+  a.sin_port = htons(static_cast<uint16_t>(port_));
+  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  ASSERT_EQ(connect(s, reinterpret_cast<sockaddr*>(&a), sizeof a), 0);
+  const std::string head =
+      "POST /api/v1/selfcheck HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer " + meal_token_ +
+      "\r\nContent-Type: application/x-ndjson\r\nContent-Length: 100000\r\n\r\n{";
+  ASSERT_EQ(send(s, head.data(), head.size(), 0), static_cast<ssize_t>(head.size()));
+  const auto start = std::chrono::steady_clock::now();
+  char buf[512];
+  ssize_t n = 0;
+  while ((n = recv(s, buf, sizeof buf, 0)) > 0) {
+  }
+  const double waited =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  close(s);
+  EXPECT_GE(waited, 1.5);
+  EXPECT_LT(waited, 15);
+  // Too long a URI, and too many headers' bytes: refused before any handler.
+  auto long_uri = Get(port_, meal_token_, "/api/v1/selfcheck/" + std::string(20000, 'a'));
+  ASSERT_TRUE(long_uri);
+  EXPECT_EQ(long_uri->status, 414);
+  EXPECT_EQ(Code(long_uri), "uri_too_long");
+}
+
+TEST_F(SelfcheckApiTest, TooManyRequestsAndTooManyAtOnce) {
+  // A server of its own allowing 5 requests a minute and one self-check at a time.
+  const int port = Serve("limited", 5, 2, 1);
+  const std::string token = Token("p-ride-2");
+  int limited = 0;
+  std::string retry;
+  for (int i = 0; i < 8; ++i) {
+    auto r = Get(port, token, "/api/v1/selfcheck/" + std::string(32, 'b'));
+    ASSERT_TRUE(r);
+    if (r->status == 429) {
+      ++limited;
+      retry = r->get_header_value("Retry-After");
+      EXPECT_EQ(Code(r), "rate_limited");
+    } else {
+      EXPECT_EQ(r->status, 404);
+    }
+  }
+  EXPECT_EQ(limited, 3);
+  EXPECT_GE(std::stoi(retry), 1);
+  // Another token is not held back by this one's rate; several self-checks at once are, beyond
+  // the one allowed.
+  std::vector<std::string> tokens;
+  for (int i = 0; i < 6; ++i) tokens.push_back(Token("p-ride-2"));
+  std::string feed;
+  while (feed.size() < (3u << 19)) feed += ride_;
+  feed.resize(feed.rfind('\n', 3u << 19) + 1);  // 1.5 MiB of whole lines, under the 2 MB limit
+  std::vector<std::future<httplib::Result>> posts;
+  for (const std::string& t : tokens)
+    posts.push_back(std::async(std::launch::async, [&, t] { return Post(port, t, feed); }));
+  int ok = 0, busy = 0;
+  for (auto& p : posts) {
+    auto r = p.get();
+    ASSERT_TRUE(r);
+    if (r->status == 200) ++ok;
+    if (r->status == 503) {
+      ++busy;
+      EXPECT_EQ(Code(r), "busy");
+      EXPECT_EQ(r->get_header_value("Retry-After"), "5");
+    }
+  }
+  EXPECT_GE(ok, 1);
+  EXPECT_GE(busy, 1);
+  EXPECT_EQ(ok + busy, 6);
+}
+
+TEST_F(SelfcheckApiTest, TheStateIsUnchangedByAHundredSelfChecks) {
+  auto snapshot = [] {
+    std::map<std::string, std::string> files;
+    for (const auto& e : fs::recursive_directory_iterator(dir_ / "state"))
+      if (e.is_regular_file()) files[e.path().string()] = ReadFile(e.path());
+    return files;
+  };
+  const auto before = snapshot();
+  const std::string small = meal_.substr(0, 20000);
+  const std::string feed = small.substr(0, small.rfind('\n') + 1);
+  for (int i = 0; i < 100; ++i) {
+    auto r = Post(port_, i % 2 ? ride_token_ : meal_token_, feed);
+    ASSERT_TRUE(r);
+    ASSERT_EQ(r->status, 200) << i;
+  }
+  EXPECT_TRUE(before == snapshot());
+  // Every request logged with platform, size, outcome and duration, never the body.
+  const std::string log = ReadFile(dir_ / "api-stderr");
+  EXPECT_NE(log.find("POST /api/v1/selfcheck platform=p-meal-1 bytes=" +
+                     std::to_string(feed.size()) + " status=200"),
+            std::string::npos);
+  EXPECT_EQ(log.find(feed.substr(0, 60)), std::string::npos);
+}
+
+TEST_F(SelfcheckApiTest, TheApiDescribesItself) {
+  auto r = Get(port_, "", "/api/v1/openapi.json");
+  ASSERT_TRUE(r);
+  ASSERT_EQ(r->status, 200);
+  EXPECT_EQ(r->body, ReadFile(fs::path(FLEXWATCH_SOURCE_DIR) / "server" / "openapi.json"));
+  dom::parser parser;
+  dom::element doc;
+  ASSERT_EQ(parser.parse(r->body).get(doc), SUCCESS);
+  EXPECT_EQ(doc["paths"]["/api/v1/selfcheck"]["post"].error(), SUCCESS);
+  EXPECT_EQ(doc["paths"]["/api/v1/selfcheck/{id}"]["get"].error(), SUCCESS);
+}
+
+}  // namespace
+}  // namespace flexwatch::testing
