@@ -10,7 +10,7 @@ packages=(
   librocksdb-dev libsimdjson-dev librdkafka-dev libyaml-cpp-dev libcli11-dev libfmt-dev
   libgtest-dev libgmock-dev libbenchmark-dev libssl-dev libxxhash-dev
   libcpp-httplib-dev zlib1g-dev libbrotli-dev
-  clang clang-format libclang-rt-14-dev
+  clang clang-format libclang-rt-14-dev openssl
   default-jre-headless maven
   chromium fonts-noto-cjk
   prometheus prometheus-alertmanager

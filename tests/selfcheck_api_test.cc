@@ -57,7 +57,8 @@ class SelfcheckApiTest : public ::testing::Test {
     return r.out.substr(0, r.out.find('\n'));
   }
   // Starts a server with these limits; returns its port.
-  static int Serve(const std::string& name, int per_minute, int body_mb, int concurrent) {
+  static int Serve(const std::string& name, int per_minute, int body_mb, int concurrent,
+                   const fs::path& tls = {}) {
     std::string config = ReadFile(fs::path(FLEXWATCH_SOURCE_DIR) / "config" / "flexwatch.yaml");
     auto edit = [&config](const std::string& from, const std::string& to) {
       EXPECT_NE(config.find(from), std::string::npos) << from;
@@ -70,6 +71,10 @@ class SelfcheckApiTest : public ::testing::Test {
     edit("read_timeout_seconds: 30", "read_timeout_seconds: 2");
     edit("max_concurrent: 4", "max_concurrent: " + std::to_string(concurrent));
     edit("requests_per_minute: 30", "requests_per_minute: " + std::to_string(per_minute));
+    if (!tls.empty()) {
+      edit("tls_cert_file: \"\"", "tls_cert_file: " + (tls / "cert.pem").string());
+      edit("tls_key_file: \"\"", "tls_key_file: " + (tls / "key.pem").string());
+    }
     WriteFile(dir_ / (name + ".yaml"), config);
     const pid_t p = Spawn({"--config", (dir_ / (name + ".yaml")).string(), "selfcheck-api"}, dir_,
                           "/dev/null", name + "-");
@@ -80,8 +85,9 @@ class SelfcheckApiTest : public ::testing::Test {
       const std::string out = ReadFile(dir_ / (name + "-stdout"));
       if (out.find('\n') != std::string::npos) address = out.substr(0, out.find('\n'));
     }
-    EXPECT_EQ(address.substr(0, 17), "http://127.0.0.1:") << ReadFile(dir_ / (name + "-stderr"));
-    return address.size() > 17 ? std::stoi(address.substr(17)) : 0;
+    const std::string scheme = tls.empty() ? "http://127.0.0.1:" : "https://127.0.0.1:";
+    EXPECT_EQ(address.substr(0, scheme.size()), scheme) << ReadFile(dir_ / (name + "-stderr"));
+    return address.size() > scheme.size() ? std::stoi(address.substr(scheme.size())) : 0;
   }
   static httplib::Result Post(int port, const std::string& token, const std::string& body) {
     httplib::Client c("127.0.0.1", port);
@@ -249,6 +255,11 @@ TEST_F(SelfcheckApiTest, LimitsAnswerWithTheirStatusAndCode) {
   ASSERT_TRUE(long_uri);
   EXPECT_EQ(long_uri->status, 414);
   EXPECT_EQ(Code(long_uri), "uri_too_long");
+  httplib::Client client("127.0.0.1", port_);
+  auto long_header = client.Get("/api/v1/openapi.json", {{"X-Padding", std::string(20000, 'a')}});
+  ASSERT_TRUE(long_header);
+  EXPECT_EQ(long_header->status, 400);
+  EXPECT_EQ(Code(long_header), "bad_request");
 }
 
 TEST_F(SelfcheckApiTest, TooManyRequestsAndTooManyAtOnce) {
@@ -318,6 +329,33 @@ TEST_F(SelfcheckApiTest, TheStateIsUnchangedByAHundredSelfChecks) {
                      std::to_string(feed.size()) + " status=200"),
             std::string::npos);
   EXPECT_EQ(log.find(feed.substr(0, 60)), std::string::npos);
+}
+
+// Served directly over TLS with the configured certificate: a client that trusts it gets the
+// report; plain HTTP to the same port gets nothing.
+TEST_F(SelfcheckApiTest, ServedOverTls) {
+  const fs::path tls = dir_ / "tls";
+  fs::create_directories(tls);
+  const pid_t gen =
+      SpawnProgram("/usr/bin/openssl",
+                   {"req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1", "-subj",
+                    "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1", "-keyout",
+                    (tls / "key.pem").string(), "-out", (tls / "cert.pem").string()},
+                   (tls / "openssl-out").string(), (tls / "openssl-err").string());
+  ASSERT_EQ(WaitAtMost(gen, 60), 0) << ReadFile(tls / "openssl-err");
+  const int port = Serve("tls", 100, 2, 2, tls);
+  httplib::SSLClient client("127.0.0.1", port);
+  client.set_ca_cert_path((tls / "cert.pem").c_str());
+  client.enable_server_certificate_verification(true);
+  auto r = client.Post("/api/v1/selfcheck", {{"Authorization", "Bearer " + meal_token_}}, meal_,
+                       "application/x-ndjson");
+  ASSERT_TRUE(r) << httplib::to_string(r.error());
+  EXPECT_EQ(r->status, 200);
+  EXPECT_NE(r->body.find("\"platform\": \"p-meal-1\""), std::string::npos);
+  httplib::Client plain("127.0.0.1", port);
+  plain.set_read_timeout(5, 0);
+  auto p = plain.Get("/api/v1/openapi.json");
+  EXPECT_TRUE(!p || p->status != 200);
 }
 
 TEST_F(SelfcheckApiTest, TheApiDescribesItself) {

@@ -53,8 +53,6 @@ std::string CodeOf(int status) {
       return "payload_too_large";
     case 414:
       return "uri_too_long";
-    case 431:
-      return "headers_too_large";
     default:
       return status >= 500 ? "internal_error" : "error";
   }
@@ -310,7 +308,9 @@ Result<std::unique_ptr<SelfcheckApi>> SelfcheckApi::Start(
       Error(res, res.status, CodeOf(res.status),
             res.status == 413   ? "the feed is larger than selfcheck_api.max_body_mb"
             : res.status == 404 ? "no such resource; the API is described at /api/v1/openapi.json"
-                                : "HTTP " + std::to_string(res.status));
+            : res.status == 400
+                ? "the request could not be read: malformed, or a header line over 8 KB"
+                : "HTTP " + std::to_string(res.status));
   });
   server.set_exception_handler(
       [](const httplib::Request&, httplib::Response& res, std::exception_ptr) {
