@@ -563,12 +563,24 @@ int RunMonitor(const fw::Config& cfg, const RunArgs& a) {
 }
 
 // The platforms' self-check service, until SIGTERM or SIGINT.
-int RunSelfcheckApi(fw::Config cfg, const std::string& listen) {
+int RunSelfcheckApi(fw::Config cfg, const std::string& listen, const std::string& brokers) {
   if (!listen.empty()) cfg.selfcheck_api.listen = listen;
-  auto api = fw::SelfcheckApi::Start(cfg, [](const std::string& line) {
+  auto say = [](const std::string& line) {
     std::fprintf(stderr, "selfcheck-api: %s\n", line.c_str());
-  });
+  };
+  auto api = fw::SelfcheckApi::Start(cfg, say);
   if (!api.ok()) return Fail("selfcheck-api: " + api.status().message());
+  // Test feeds over Kafka too, when there is a cluster.
+  std::unique_ptr<fw::SelfcheckKafka> kafka;
+  const std::string cluster = brokers.empty() ? cfg.kafka.brokers : brokers;
+  if (!cluster.empty()) {
+    auto k = fw::SelfcheckKafka::Start(cfg, cluster, say);
+    if (!k.ok()) return Fail("selfcheck-api: " + k.status().message());
+    kafka = std::move(*k);
+    std::fprintf(stderr, "selfcheck-api: test feeds from %s* on %s, reports to %s<platform>\n",
+                 cfg.selfcheck_api.test_topic_prefix.c_str(), cluster.c_str(),
+                 cfg.selfcheck_api.results_topic_prefix.c_str());
+  }
   InstallStopHandlers();
   std::printf("%s://%s\n", (*api)->tls() ? "https" : "http", (*api)->address().c_str());
   std::fflush(stdout);
@@ -960,10 +972,12 @@ int main(int argc, char** argv) {
       ->check(CLI::Range(1, 64));
   broker_cmd->add_option("--config", config_path, "configuration file");
 
-  std::string api_listen;
+  std::string api_listen, api_brokers;
   auto* api_cmd = app.add_subcommand(
       "selfcheck-api", "serve the platforms' self-check over HTTP (tokens, isolation, limits)");
   api_cmd->add_option("--listen", api_listen, "host:port (overrides selfcheck_api.listen)");
+  api_cmd->add_option("--brokers", api_brokers,
+                      "Kafka cluster of the platforms' test topics (overrides kafka.brokers)");
   api_cmd->add_option("--config", config_path, "configuration file");
 
   std::string token_action, token_what, token_file;
@@ -1040,7 +1054,7 @@ int main(int argc, char** argv) {
   if (*series_cmd) return RunSeries(*cfg, series_state, series_platform, series_month);
   if (*backtest_cmd) return RunBacktest(*cfg, backtest);
   if (*broker_cmd) return RunBroker(*cfg, broker_topics, broker_partitions);
-  if (*api_cmd) return RunSelfcheckApi(*cfg, api_listen);
+  if (*api_cmd) return RunSelfcheckApi(*cfg, api_listen, api_brokers);
   if (*token_cmd) {
     if (token_action != "list" && token_what.empty())
       return Fail("token " + token_action + ": give the " +

@@ -10,6 +10,7 @@
 #include <thread>
 
 #include "cli_helpers.h"
+#include "kafka_helpers.h"
 
 namespace flexwatch::testing {
 namespace {
@@ -58,7 +59,7 @@ class SelfcheckApiTest : public ::testing::Test {
   }
   // Starts a server with these limits; returns its port.
   static int Serve(const std::string& name, int per_minute, int body_mb, int concurrent,
-                   const fs::path& tls = {}) {
+                   const fs::path& tls = {}, const std::string& brokers = "") {
     std::string config = ReadFile(fs::path(FLEXWATCH_SOURCE_DIR) / "config" / "flexwatch.yaml");
     auto edit = [&config](const std::string& from, const std::string& to) {
       EXPECT_NE(config.find(from), std::string::npos) << from;
@@ -75,9 +76,12 @@ class SelfcheckApiTest : public ::testing::Test {
       edit("tls_cert_file: \"\"", "tls_cert_file: " + (tls / "cert.pem").string());
       edit("tls_key_file: \"\"", "tls_key_file: " + (tls / "key.pem").string());
     }
+    edit("test_idle_seconds: 10", "test_idle_seconds: 2");
     WriteFile(dir_ / (name + ".yaml"), config);
-    const pid_t p = Spawn({"--config", (dir_ / (name + ".yaml")).string(), "selfcheck-api"}, dir_,
-                          "/dev/null", name + "-");
+    std::vector<std::string> args = {"--config", (dir_ / (name + ".yaml")).string(),
+                                     "selfcheck-api"};
+    if (!brokers.empty()) args.insert(args.end(), {"--brokers", brokers});
+    const pid_t p = Spawn(args, dir_, "/dev/null", name + "-");
     servers_.push_back(p);
     std::string address;
     for (int i = 0; i < 200 && address.empty(); ++i) {
@@ -356,6 +360,49 @@ TEST_F(SelfcheckApiTest, ServedOverTls) {
   plain.set_read_timeout(5, 0);
   auto p = plain.Get("/api/v1/openapi.json");
   EXPECT_TRUE(!p || p->status != 200);
+}
+
+// Test feeds over Kafka: a platform produces to its test topic; once it is quiet, the report
+// (the same as over HTTP, another platform's lines refused) comes on its results topic and can be
+// read back by id with its token.
+TEST_F(SelfcheckApiTest, ATestTopicGetsItsReportOnTheResultsTopic) {
+  const pid_t broker = Spawn({"broker", "--topic", "flexwatch.test.p-meal-1", "--topic",
+                              "flexwatch.test-results.p-meal-1", "--partitions", "1"},
+                             dir_, "/dev/null", "broker-");
+  std::string bootstrap;
+  for (int i = 0; i < 200 && bootstrap.empty(); ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(25));
+    const std::string out = ReadFile(dir_ / "broker-stdout");
+    if (out.find('\n') != std::string::npos) bootstrap = out.substr(0, out.find('\n'));
+  }
+  ASSERT_FALSE(bootstrap.empty()) << ReadFile(dir_ / "broker-stderr");
+  Serve("kafka", 100, 2, 2, {}, bootstrap);
+  const std::string ride_line = ride_.substr(0, ride_.find('\n') + 1);
+  WriteFile(dir_ / "test-feed.ndjson", meal_ + ride_line);
+  CommandResult p = Flexwatch({"produce", "--brokers", bootstrap, "--topic",
+                               "flexwatch.test.p-meal-1", (dir_ / "test-feed.ndjson").string()},
+                              dir_);
+  ASSERT_EQ(p.exit_code, 0) << p.err;
+  std::vector<Received> results;
+  for (int i = 0; i < 30 && results.empty(); ++i)
+    results = ReadTopic(bootstrap, "flexwatch.test-results.p-meal-1", 1);
+  kill(broker, SIGTERM);
+  WaitAtMost(broker, 20);
+  ASSERT_EQ(results.size(), 1u) << ReadFile(dir_ / "kafka-stderr");
+  const Received& r = results[0];
+  EXPECT_NE(r.payload.find("\"platform\": \"p-meal-1\""), std::string::npos);
+  EXPECT_NE(r.payload.find("foreign_platform"), std::string::npos);  // the p-ride-2 line
+  const size_t lines = static_cast<size_t>(std::count(meal_.begin(), meal_.end(), '\n')) + 1;
+  EXPECT_NE(r.payload.find("\"lines\": " + std::to_string(lines) + ","), std::string::npos);
+  ASSERT_EQ(r.headers.count("flexwatch.report_id"), 1u);
+  EXPECT_EQ(r.headers.at("flexwatch.passed"), "false");
+  auto again = Get(port_, meal_token_, "/api/v1/selfcheck/" + r.headers.at("flexwatch.report_id"));
+  ASSERT_TRUE(again);
+  EXPECT_EQ(again->status, 200);
+  EXPECT_EQ(again->body, r.payload);
+  EXPECT_EQ(
+      Get(port_, ride_token_, "/api/v1/selfcheck/" + r.headers.at("flexwatch.report_id"))->status,
+      404);
 }
 
 TEST_F(SelfcheckApiTest, TheApiDescribesItself) {

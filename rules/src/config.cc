@@ -605,7 +605,8 @@ Result<Config> ParseConfig(const std::string& text, const std::string& name) {
       if (Status s = CheckKeys(
               sa, "selfcheck_api",
               {"listen", "tokens_file", "reports_dir", "max_body_mb", "read_timeout_seconds",
-               "max_concurrent", "requests_per_minute", "tls_cert_file", "tls_key_file"});
+               "max_concurrent", "requests_per_minute", "tls_cert_file", "tls_key_file",
+               "test_topic_prefix", "results_topic_prefix", "test_idle_seconds"});
           !s.ok())
         return fail(s);
       uint64_t body_mb = o.max_body_bytes >> 20;
@@ -617,9 +618,17 @@ Result<Config> ParseConfig(const std::string& text, const std::string& name) {
                        Read<uint64_t>(sa, w, "max_body_mb", body_mb, 1, 4096),
                        Read<int>(sa, w, "read_timeout_seconds", o.read_timeout_seconds, 1, 3600),
                        Read<int>(sa, w, "max_concurrent", o.max_concurrent, 1, 256),
-                       Read<int>(sa, w, "requests_per_minute", o.requests_per_minute, 1, 100000)})
+                       Read<int>(sa, w, "requests_per_minute", o.requests_per_minute, 1, 100000),
+                       Text(sa, w, "test_topic_prefix", o.test_topic_prefix),
+                       Text(sa, w, "results_topic_prefix", o.results_topic_prefix),
+                       Read<int>(sa, w, "test_idle_seconds", o.test_idle_seconds, 1, 3600)})
         if (!s.ok()) return fail(s);
       o.max_body_bytes = body_mb << 20;
+      if (o.test_topic_prefix.empty() || o.results_topic_prefix.empty() ||
+          o.results_topic_prefix.starts_with(o.test_topic_prefix))
+        return fail(Status::InvalidArgument(
+            "selfcheck_api.results_topic_prefix: must not be empty nor start with "
+            "test_topic_prefix (results would be read as test feeds)"));
       if (o.tls_cert_file.empty() != o.tls_key_file.empty())
         return fail(Status::InvalidArgument(
             "selfcheck_api.tls_cert_file and tls_key_file: give both, or neither"));

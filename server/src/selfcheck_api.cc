@@ -106,6 +106,36 @@ thread_local std::string t_platform;
 
 }  // namespace
 
+Result<KeptReport> CheckAndKeep(const Config& config, const std::string& platform,
+                                const std::string& feed) {
+  // The feed spooled to a private temporary file, judged as the platform's.
+  std::error_code ec;
+  const fs::path spool = fs::temp_directory_path() / ("flexwatch-upload-" + RandomHex(16));
+  fs::create_directories(spool, ec);
+  fs::permissions(spool, fs::perms::owner_all, ec);
+  const fs::path file = spool / "upload.ndjson";
+  Status written = WriteFileAtomically(file.string(), feed);
+  Result<SelfcheckReport> report = Status::OK();
+  if (written.ok()) {
+    SelfcheckOptions o;
+    o.platform = platform;
+    o.names = {"upload"};
+    o.temp_parent = spool.string();
+    report = RunSelfcheck(config, {file.string()}, o);
+  }
+  fs::remove_all(spool, ec);
+  if (!written.ok()) return Status::IOError("the self-check could not run: " + written.message());
+  if (!report.ok())
+    return Status::IOError("the self-check could not run: " + report.status().message());
+  KeptReport kept{RandomHex(16), std::move(*report)};
+  const fs::path dir = fs::path(config.selfcheck_api.reports_dir) / platform;
+  fs::create_directories(dir, ec);
+  if (Status s = WriteFileAtomically((dir / (kept.id + ".json")).string(), kept.report.json);
+      !s.ok())
+    return Status::IOError("the report could not be kept: " + s.message());
+  return kept;
+}
+
 struct SelfcheckApi::Impl {
   const Config& config;
   const SelfcheckApiOptions& options;
@@ -191,35 +221,13 @@ struct SelfcheckApi::Impl {
       std::atomic<int>& n;
       ~Release() { n.fetch_sub(1); }
     } release{running};
-    // The body spooled to a private temporary file, judged as the token's platform's feed.
-    std::error_code ec;
-    const fs::path spool = fs::temp_directory_path() / ("flexwatch-upload-" + RandomHex(16));
-    fs::create_directories(spool, ec);
-    fs::permissions(spool, fs::perms::owner_all, ec);
-    const fs::path feed = spool / "upload.ndjson";
-    Status written = WriteFileAtomically(feed.string(), req.body);
-    Result<SelfcheckReport> report = Status::OK();
-    if (written.ok()) {
-      SelfcheckOptions o;
-      o.platform = *platform;
-      o.names = {"upload"};
-      o.temp_parent = spool.string();
-      report = RunSelfcheck(config, {feed.string()}, o);
-    }
-    fs::remove_all(spool, ec);
-    if (!written.ok() || !report.ok()) {
-      Error(res, 500, "internal_error",
-            "the self-check could not run: " +
-                (written.ok() ? report.status().message() : written.message()));
+    auto kept = CheckAndKeep(config, *platform, req.body);
+    if (!kept.ok()) {
+      Error(res, 500, "internal_error", kept.status().message());
       return;
     }
-    const std::string id = RandomHex(16);
-    const fs::path dir = fs::path(options.reports_dir) / *platform;
-    fs::create_directories(dir, ec);
-    if (Status s = WriteFileAtomically((dir / (id + ".json")).string(), report->json); !s.ok()) {
-      Error(res, 500, "internal_error", "the report could not be kept: " + s.message());
-      return;
-    }
+    const std::string& id = kept->id;
+    const SelfcheckReport* report = &kept->report;
     res.set_header("Location", "/api/v1/selfcheck/" + id);
     res.set_header("X-Flexwatch-Report-Id", id);
     res.set_header("X-Flexwatch-Passed", report->passed ? "true" : "false");

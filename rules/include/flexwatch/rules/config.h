@@ -65,6 +65,13 @@ struct SelfcheckApiOptions {
   int requests_per_minute = 30;       // per token; beyond: 429 with Retry-After
   // TLS served directly when both are set (PEM files); else plain HTTP, for a reverse proxy.
   std::string tls_cert_file, tls_key_file;
+  // Test feeds over Kafka (when `selfcheck-api` has brokers): a platform produces its feed to
+  // `<test_topic_prefix><platform>`; the feed ends with a message whose header
+  // `flexwatch.selfcheck` is `end`, or after `test_idle_seconds` without a message; its report
+  // goes to `<results_topic_prefix><platform>` and is kept for GET like an uploaded one.
+  std::string test_topic_prefix = "flexwatch.test.";
+  std::string results_topic_prefix = "flexwatch.test-results.";
+  int test_idle_seconds = 10;
 };
 
 struct Config {

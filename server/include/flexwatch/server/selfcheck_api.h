@@ -14,6 +14,7 @@
 #include <memory>
 #include <string>
 
+#include "flexwatch/announce/selfcheck.h"
 #include "flexwatch/core/status.h"
 #include "flexwatch/rules/config.h"
 
@@ -35,6 +36,30 @@ class SelfcheckApi {
   std::unique_ptr<Impl> impl_;
   std::string address_;
   bool tls_ = false;
+};
+
+// Judges `feed` (NDJSON) as `platform`'s self-check and keeps the report under
+// selfcheck_api.reports_dir/<platform>/<id>.json, for GET by id.
+struct KeptReport {
+  std::string id;
+  SelfcheckReport report;
+};
+Result<KeptReport> CheckAndKeep(const Config& config, const std::string& platform,
+                                const std::string& feed);
+
+// Test feeds over Kafka (SelfcheckApiOptions::test_topic_prefix): a consumer of every platform's
+// test topic, on its own thread, whose reports go to each platform's results topic.
+class SelfcheckKafka {
+ public:
+  static Result<std::unique_ptr<SelfcheckKafka>> Start(const Config& config,
+                                                       const std::string& brokers,
+                                                       std::function<void(const std::string&)> log);
+  ~SelfcheckKafka();  // stops and leaves the group
+
+ private:
+  SelfcheckKafka() = default;
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
 };
 
 // The OpenAPI document served at /api/v1/openapi.json.
