@@ -32,14 +32,20 @@ ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:ha
 total=$((total + $(grep -oE 'tests failed out of [0-9]+' "$log" | grep -oE '[0-9]+$')))
 rm -f "$log"
 
-echo "== fuzz the decoder for ${fuzz_seconds}s"
+echo "== fuzz the decoder and the upload path"
 cmake -S . -B build-fuzz -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCMAKE_CXX_COMPILER=clang++ \
   -DFLEXWATCH_FUZZ=ON -DFLEXWATCH_BUILD_TESTS=OFF -DFLEXWATCH_BUILD_BENCH=OFF >/dev/null
-cmake --build build-fuzz -j$jobs --target decoder_fuzz
-work=$(mktemp -d)
-cp ingest/fuzz/corpus/* "$work"/
-build-fuzz/ingest/fuzz/decoder_fuzz -max_total_time="$fuzz_seconds" -max_len=4096 \
-  -print_final_stats=1 "$work" 2>&1 | tail -n 12
-rm -rf "$work"
+cmake --build build-fuzz -j$jobs --target decoder_fuzz upload_fuzz
+for target in decoder_fuzz upload_fuzz; do
+  # upload_fuzz: the self-check API's upload path (a whole body through the line reader).
+  work=$(mktemp -d)
+  cp ingest/fuzz/corpus/* "$work"/
+  seconds=$fuzz_seconds
+  [[ $target == upload_fuzz ]] && seconds=$((fuzz_seconds * 2 / 3))
+  echo "-- $target for ${seconds}s"
+  build-fuzz/ingest/fuzz/$target -max_total_time="$seconds" -max_len=4096 \
+    -print_final_stats=1 "$work" 2>&1 | tail -n 12
+  rm -rf "$work"
+done
 echo "== all tests passed"
 echo "tests: $total passed, 0 failed"
