@@ -837,8 +837,11 @@ int RunDemo(const fw::Config& cfg, const std::string& dir, fw::GenOptions o) {
       "Announcements (JSON, Markdown, HTML, CSV; Chinese and English) and evidence for "
       "inspectors: %s\n"
       "Why a worker-month got its verdict: build/flexwatch inspect --state %s --platform ID "
-      "--worker ID --month YYYY-MM\n",
-      feed.c_str(), truth.c_str(), state.c_str(), state.c_str(), out.c_str(), state.c_str());
+      "--worker ID --month YYYY-MM\n"
+      "Metrics as they stood at the end: %s/metrics.prom (the monitor serves them with "
+      "`run --metrics-listen`; Prometheus, Grafana and Alertmanager: dashboards/README.md)\n",
+      feed.c_str(), truth.c_str(), state.c_str(), state.c_str(), out.c_str(), state.c_str(),
+      dir.c_str());
   if (!periods.empty()) {
     const std::string page =
         (fs::absolute(out) / ("monthly-" + fw::FormatPeriod(periods.back()) + ".zh.html")).string();
