@@ -159,11 +159,10 @@ TEST_F(SelfcheckApiTest, WithoutAValidTokenNothingIsServed) {
   EXPECT_EQ(Get(port_, token, "/api/v1/selfcheck/" + std::string(32, 'a'))->status, 404);
   const std::string id =
       Flexwatch({"token", "list", "--file", (dir_ / "tokens.tsv").string()}, dir_).out;
-  ASSERT_EQ(Flexwatch({"token", "revoke", token.empty() ? "" : "p-nobody", "--file",
-                       (dir_ / "tokens.tsv").string()},
-                      dir_)
-                .exit_code,
-            2);  // no such token
+  ASSERT_EQ(
+      Flexwatch({"token", "revoke", "p-nobody", "--file", (dir_ / "tokens.tsv").string()}, dir_)
+          .exit_code,
+      2);  // no such token
   std::string token_id;
   {
     std::istringstream lines(id);

@@ -2,7 +2,6 @@
 
 #include <httplib.h>
 #include <openssl/rand.h>
-#include <sys/socket.h>
 #include <sys/stat.h>
 
 #include <atomic>
@@ -18,6 +17,7 @@
 #include "flexwatch/announce/selfcheck.h"
 #include "flexwatch/core/json.h"
 #include "flexwatch/server/tokens.h"
+#include "listen.h"
 #include "selfcheck_openapi.h"
 
 namespace flexwatch {
@@ -254,16 +254,6 @@ Result<std::unique_ptr<SelfcheckApi>> SelfcheckApi::Start(
     const Config& config, std::function<void(const std::string&)> log) {
   const SelfcheckApiOptions& o = config.selfcheck_api;
   if (!config.rules) return Status::InvalidArgument(config.path + ": has no `rules` section");
-  const size_t colon = o.listen.rfind(':');
-  int port = -1;
-  try {
-    if (colon != std::string::npos) port = std::stoi(o.listen.substr(colon + 1));
-  } catch (const std::exception&) {
-  }
-  if (colon == std::string::npos || port < 0 || port > 65535)
-    return Status::InvalidArgument("selfcheck_api.listen '" + o.listen +
-                                   "': expected host:port, e.g. 127.0.0.1:9480");
-  const std::string host = o.listen.substr(0, colon);
   std::unique_ptr<SelfcheckApi> api(new SelfcheckApi());
   api->impl_ = std::make_unique<Impl>(config);
   Impl* impl = api->impl_.get();
@@ -279,10 +269,6 @@ Result<std::unique_ptr<SelfcheckApi>> SelfcheckApi::Start(
     impl->server = std::make_unique<httplib::Server>();
   }
   httplib::Server& server = *impl->server;
-  server.set_socket_options([](int sock) {
-    int yes = 1;
-    setsockopt(sock, SOL_SOCKET, SO_REUSEADDR, &yes, sizeof yes);
-  });
   server.set_payload_max_length(o.max_body_bytes);
   server.set_read_timeout(o.read_timeout_seconds, 0);
   server.set_write_timeout(o.read_timeout_seconds, 0);
@@ -337,16 +323,9 @@ Result<std::unique_ptr<SelfcheckApi>> SelfcheckApi::Start(
           ms);
       log(line);
     });
-  if (port == 0) {
-    port = server.bind_to_any_port(host);
-    if (port < 0) return Status::IOError("selfcheck-api: cannot listen on " + o.listen);
-  } else if (!server.bind_to_port(host, port)) {
-    return Status::IOError("selfcheck-api: cannot listen on " + o.listen +
-                           " (address in use, or not this machine's)");
-  }
-  api->address_ = host + ":" + std::to_string(port);
-  impl->thread = std::thread([&server]() { server.listen_after_bind(); });
-  while (!server.is_running()) std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  auto address = ServeOn(server, o.listen, "selfcheck_api.listen", impl->thread);
+  if (!address.ok()) return address.status();
+  api->address_ = *address;
   return api;
 }
 
