@@ -2,6 +2,10 @@
 
 #include <simdjson.h>
 
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
+
 #include <array>
 #include <cstring>
 #include <string>
@@ -53,20 +57,25 @@ constexpr std::array<std::string_view, kFieldCount> kFieldNames = {
 
 // The field a key names, or -1. Length, first and last byte tell the contract's field names apart,
 // so one table lookup finds the only candidate and one comparison confirms it.
-int FieldIndex(std::string_view k) {
-  struct Table {
-    int8_t slot[16][26][2];
-    Table() {
-      for (auto& a : slot)
-        for (auto& b : a) b[0] = b[1] = -1;
-      for (int f = 0; f < kFieldCount; ++f) {
-        std::string_view n = kFieldNames[f];
-        int8_t* s = slot[n.size()][n[0] - 'a'];
-        s[s[0] < 0 ? 0 : 1] = static_cast<int8_t>(f);
-      }
+struct FieldTable {
+  int8_t slot[16][26][2] = {};
+  alignas(16) char padded[kFieldCount][16] = {};  // each name, zero-padded to 16 bytes
+  constexpr FieldTable() {
+    for (auto& a : slot)
+      for (auto& b : a) b[0] = b[1] = -1;
+    for (int f = 0; f < kFieldCount; ++f) {
+      std::string_view n = kFieldNames[f];
+      int8_t* s = slot[n.size()][n[0] - 'a'];
+      s[s[0] < 0 ? 0 : 1] = static_cast<int8_t>(f);
+      for (size_t i = 0; i < n.size(); ++i) padded[f][i] = n[i];
     }
-  };
-  static const Table table;
+  }
+};
+constexpr FieldTable kFields;
+const FieldTable& Fields() { return kFields; }
+
+int FieldIndex(std::string_view k) {
+  const FieldTable& table = Fields();
   if (k.size() < 2 || k.size() >= 16 || k[0] < 'a' || k[0] > 'z') return -1;
   const int8_t* s = table.slot[k.size()][k[0] - 'a'];
   for (int i = 0; i < 2 && s[i] >= 0; ++i) {
@@ -74,6 +83,45 @@ int FieldIndex(std::string_view k) {
     if (n.back() == k.back() && EqualShort(n, k)) return s[i];
   }
   return -1;
+}
+
+// A key read in place from the line: the raw bytes after its opening quote, of which at least 16
+// are readable (the parser's padding follows the line). Finds the closing quote and the field in
+// a few vector instructions. Returns false when the key holds an escape or is 16 bytes or longer
+// (the caller unescapes it and uses FieldIndex); else sets `key` and returns its field or -1.
+bool FieldOfRawKey(const char* raw, std::string_view& key, int& field) {
+#if defined(__SSE2__)
+  const __m128i v = _mm_loadu_si128(reinterpret_cast<const __m128i*>(raw));
+  const unsigned quotes =
+      static_cast<unsigned>(_mm_movemask_epi8(_mm_cmpeq_epi8(v, _mm_set1_epi8('"'))));
+  const unsigned escapes =
+      static_cast<unsigned>(_mm_movemask_epi8(_mm_cmpeq_epi8(v, _mm_set1_epi8('\\'))));
+  if (quotes == 0) return false;
+  const unsigned before = (quotes & (0u - quotes)) - 1;  // the bytes before the first quote
+  if (escapes & before) return false;
+  const size_t len = static_cast<size_t>(__builtin_popcount(before));
+  key = std::string_view(raw, len);
+  field = -1;
+  if (len < 2 || raw[0] < 'a' || raw[0] > 'z') return true;
+  const FieldTable& table = Fields();
+  const int8_t* s = table.slot[len][raw[0] - 'a'];
+  for (int i = 0; i < 2 && s[i] >= 0; ++i) {
+    const __m128i name = _mm_load_si128(reinterpret_cast<const __m128i*>(table.padded[s[i]]));
+    const unsigned same = static_cast<unsigned>(_mm_movemask_epi8(_mm_cmpeq_epi8(v, name)));
+    if ((same & before) == before) {
+      field = s[i];
+      break;
+    }
+  }
+  return true;
+#else
+  size_t len = 0;
+  while (len < 16 && raw[len] != '"' && raw[len] != '\\') ++len;
+  if (len == 16 || raw[len] != '"') return false;
+  key = std::string_view(raw, len);
+  field = FieldIndex(key);
+  return true;
+#endif
 }
 
 constexpr size_t kIdMax = 128;
@@ -166,13 +214,13 @@ class Validator {
   Validator(const std::array<Slot, kFieldCount>& s, uint32_t present, Rejection& rej)
       : s_(s), present_(present), rej_(rej) {}
 
-  bool Fail(RejectCode code, int f, std::string msg) {
+  [[gnu::cold, gnu::noinline]] bool Fail(RejectCode code, int f, std::string msg) {
     rej_.code = code;
     rej_.field = f >= 0 ? std::string(kFieldNames[f]) : std::string();
     rej_.message = f >= 0 ? "field '" + std::string(kFieldNames[f]) + "': " + msg : msg;
     return false;
   }
-  bool Missing(int f, std::string_view type) {
+  [[gnu::cold, gnu::noinline]] bool Missing(int f, std::string_view type) {
     return Fail(RejectCode::kMissingField, f,
                 "missing (required on " + std::string(type) + " events)");
   }
@@ -181,19 +229,14 @@ class Validator {
 
   bool String(int f, std::string_view for_type, std::string_view& out) {
     if (!Has(f)) return Missing(f, for_type);
-    if (s_[f].type != od::json_type::string)
-      return Fail(RejectCode::kWrongType, f,
-                  "expected a string, got " + std::string(TypeName(s_[f].type)));
+    if (s_[f].type != od::json_type::string) return WrongType(f, "a string");
     out = s_[f].text;
     return true;
   }
   bool Id(int f, std::string_view for_type, size_t max_len, std::string& out) {
     std::string_view v;
     if (!String(f, for_type, v)) return false;
-    if (!IsValidId(v, max_len))
-      return Fail(RejectCode::kBadId, f,
-                  "\"" + Clip(v) + "\" is not 1-" + std::to_string(max_len) +
-                      " characters of [A-Za-z0-9._:-]");
+    if (!IsValidId(v, max_len)) return BadId(f, v, max_len);
     out.assign(v);
     return true;
   }
@@ -203,29 +246,16 @@ class Validator {
     std::string_view v;
     if (!String(f, for_type, v)) return false;
     auto e = EnumFromName<E>(names, v);
-    if (!e) {
-      std::string allowed;
-      for (auto n : names) allowed += (allowed.empty() ? "" : ", ") + std::string(n);
-      return Fail(RejectCode::kUnknownEnum, f,
-                  "unknown value \"" + Clip(v) + "\" (expected one of: " + allowed + ")");
-    }
+    if (!e) return UnknownEnum(f, v, names.data(), N);
     out = *e;
     return true;
   }
   // A number scaled by 10^scale. `what` describes the accepted range for messages.
   bool Number(int f, std::string_view for_type, int scale, ExcessDigits excess, int64_t& out) {
     if (!Has(f)) return Missing(f, for_type);
-    if (s_[f].type != od::json_type::number)
-      return Fail(RejectCode::kWrongType, f,
-                  "expected a number, got " + std::string(TypeName(s_[f].type)));
+    if (s_[f].type != od::json_type::number) return WrongType(f, "a number");
     auto r = ParseScaledDecimal(s_[f].text, scale, excess);
-    if (!r.ok()) {
-      const std::string& m = r.status().message();
-      const bool range =
-          m.find("decimals") != std::string::npos || m.find("too large") != std::string::npos;
-      return Fail(range ? RejectCode::kOutOfRange : RejectCode::kNotJson, f,
-                  Clip(s_[f].text) + ": " + (range ? m : "not a valid JSON number (" + m + ")"));
-    }
+    if (!r.ok()) return BadNumber(f, r.status().message());
     out = *r;
     return true;
   }
@@ -236,6 +266,30 @@ class Validator {
                   std::string(s_[f].text) + " is out of range (expected " +
                       (strictly_positive ? "> 0" : ">= 0") + " yuan)");
     return true;
+  }
+
+  // The failure paths, out of line so that the checks above stay small enough to inline.
+  [[gnu::cold, gnu::noinline]] bool WrongType(int f, const char* expected) {
+    return Fail(RejectCode::kWrongType, f,
+                std::string("expected ") + expected + ", got " + std::string(TypeName(s_[f].type)));
+  }
+  [[gnu::cold, gnu::noinline]] bool BadId(int f, std::string_view v, size_t max_len) {
+    return Fail(RejectCode::kBadId, f,
+                "\"" + Clip(v) + "\" is not 1-" + std::to_string(max_len) +
+                    " characters of [A-Za-z0-9._:-]");
+  }
+  [[gnu::cold, gnu::noinline]] bool UnknownEnum(int f, std::string_view v,
+                                                const std::string_view* names, size_t n) {
+    std::string allowed;
+    for (size_t i = 0; i < n; ++i) allowed += (allowed.empty() ? "" : ", ") + std::string(names[i]);
+    return Fail(RejectCode::kUnknownEnum, f,
+                "unknown value \"" + Clip(v) + "\" (expected one of: " + allowed + ")");
+  }
+  [[gnu::cold, gnu::noinline]] bool BadNumber(int f, const std::string& m) {
+    const bool range =
+        m.find("decimals") != std::string::npos || m.find("too large") != std::string::npos;
+    return Fail(range ? RejectCode::kOutOfRange : RejectCode::kNotJson, f,
+                Clip(s_[f].text) + ": " + (range ? m : "not a valid JSON number (" + m + ")"));
   }
 
   static std::string Clip(std::string_view v) {
@@ -419,13 +473,15 @@ bool Decoder::DecodePadded(std::string_view line, Event& event, Rejection& rej) 
                                               " bytes is longer than the limit of " +
                                               std::to_string(options_.max_line_bytes));
 
-  // simdjson's On-Demand front end does not report every invalid byte as such: check first.
-  if (!simdjson::validate_utf8(line.data(), line.size()))
-    return fail(RejectCode::kInvalidUtf8, "line is not valid UTF-8");
   auto& slots = impl_->slots;
   uint32_t present = 0;
   od::document doc;
+  // The parser's first stage validates the whole line's UTF-8 and fails on an invalid byte, but
+  // may name another fault first (an unclosed string): a failing line is checked on its own, so
+  // that invalid UTF-8 is always reported as such, without a second pass over every valid line.
   auto json_error = [&](simdjson::error_code e) {
+    if (!simdjson::validate_utf8(line.data(), line.size()))
+      return fail(RejectCode::kInvalidUtf8, "line is not valid UTF-8");
     return fail(RejectCode::kNotJson, std::string("not valid JSON: ") + simdjson::error_message(e));
   };
   if (auto e = impl_->parser
@@ -443,19 +499,15 @@ bool Decoder::DecodePadded(std::string_view line, Event& event, Rejection& rej) 
   for (auto field_result : obj) {
     od::field field;
     if (auto e = std::move(field_result).get(field)) return json_error(e);
-    // Keys are read in place; only a key with an escape in it is unescaped. The contract's
-    // names are at most 15 bytes, so a short inline scan finds the closing quote.
+    // Keys are read in place; only a key with an escape in it, or of 16 bytes or more (the
+    // contract's names are at most 15), is unescaped.
     std::string_view key;
-    const char* raw_key = field.key().raw();
-    size_t len = 0;
-    while (len < 16 && raw_key[len] != '"' && raw_key[len] != '\\') ++len;
-    if (len < 16 && raw_key[len] == '"') {
-      key = std::string_view(raw_key, len);
-    } else if (auto e = field.unescaped_key().get(key)) {
-      return json_error(e);
+    int idx = -1;
+    if (!FieldOfRawKey(field.key().raw(), key, idx)) {
+      if (auto e = field.unescaped_key().get(key)) return json_error(e);
+      idx = FieldIndex(key);
     }
     od::value value = field.value();
-    int idx = FieldIndex(key);
     if (idx < 0) {  // unknown field: ignored, but it must still be valid JSON
       if (auto e = WalkValue(value, 1)) return json_error(e);
       continue;
