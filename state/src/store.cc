@@ -590,6 +590,30 @@ uint64_t Store::ApproximateBytes() {
   return total;
 }
 
+Status Store::CompactAll() {
+  rocksdb::FlushOptions flush;
+  flush.wait = true;
+  for (auto* h : impl_->cfs) {
+    if (auto st = impl_->db->Flush(flush, h); !st.ok()) return Status::IOError(st.ToString());
+    rocksdb::CompactRangeOptions compact;
+    compact.bottommost_level_compaction = rocksdb::BottommostLevelCompaction::kForce;
+    if (auto st = impl_->db->CompactRange(compact, h, nullptr, nullptr); !st.ok())
+      return Status::IOError(st.ToString());
+  }
+  return Status::OK();
+}
+
+std::vector<std::pair<std::string, uint64_t>> Store::LiveBytesByFamily() {
+  std::vector<std::pair<std::string, uint64_t>> out;
+  for (int i = 0; i < static_cast<int>(Cf::kCount); ++i) {
+    uint64_t v = 0;
+    impl_->db->GetIntProperty(impl_->cfs[static_cast<size_t>(i)],
+                              rocksdb::DB::Properties::kLiveSstFilesSize, &v);
+    out.emplace_back(kCfNames[static_cast<size_t>(i)], v);
+  }
+  return out;
+}
+
 std::optional<TimestampMs> Store::MaxEventTime() {
   std::string value;
   int64_t v = 0;
@@ -716,6 +740,25 @@ Status Store::Dump(const std::function<void(std::string_view line)>& fn) {
     if (!it->status().ok()) return Status::IOError(it->status().ToString());
   }
   return Status::OK();
+}
+
+void Store::NoteChanged(const std::vector<std::string>& platforms) {
+  std::lock_guard<std::mutex> lock(changes_mu_);
+  ++change_seq_;
+  for (const std::string& p : platforms) changed_at_[p] = change_seq_;
+}
+
+uint64_t Store::ChangeSequence() {
+  std::lock_guard<std::mutex> lock(changes_mu_);
+  return change_seq_;
+}
+
+std::vector<std::string> Store::ChangedSince(uint64_t since) {
+  std::lock_guard<std::mutex> lock(changes_mu_);
+  std::vector<std::string> out;
+  for (const auto& [platform, seq] : changed_at_)
+    if (seq > since) out.push_back(platform);
+  return out;
 }
 
 }  // namespace flexwatch

@@ -99,7 +99,7 @@ bool StateWriter::IdSet::Insert(uint64_t v) {
       if (o != kFree) Insert(o);
   }
   const size_t mask = slots_.size() - 1;
-  for (size_t i = (v * 0x9e3779b97f4a7c15ull) >> 20 & mask;; i = (i + 1) & mask) {
+  for (size_t i = Slot(v);; i = (i + 1) & mask) {
     if (slots_[i] == v) return false;
     if (slots_[i] == kFree) {
       slots_[i] = v;
@@ -190,13 +190,20 @@ Status StateWriter::Resolve() {
     }
     if (Status s = store_->GetSeenSets(keys, sets); !s.ok()) return s;
   }
-  // 2. In arrival order: the first arrival of an id is applied, later ones only counted.
+  // 2. In arrival order: the first arrival of an id is applied, later ones only counted. The
+  //    commit's set of added ids is large (a random probe each): its slots are prefetched a few
+  //    events ahead.
+  micro_ids_.resize(micro_size_);
+  for (size_t i = 0; i < micro_size_; ++i)
+    micro_ids_[i] = uint64_t{bucket_of_[i]} << 16 | keys::SeenSuffix(micro_[i].event_id);
+  constexpr size_t kAhead = 8;
+  for (size_t i = 0; i < micro_size_ && i < kAhead; ++i) added_ids_.Prefetch(micro_ids_[i]);
   for (size_t i = 0; i < micro_size_; ++i) {
+    if (i + kAhead < micro_size_) added_ids_.Prefetch(micro_ids_[i + kAhead]);
     const Event& e = micro_[i];
     SeenBucket& bucket = buckets_[bucket_of_[i]];
-    const uint16_t suffix = keys::SeenSuffix(e.event_id);
-    if (SeenSetContains(bucket.stored, suffix) ||
-        !added_ids_.Insert(uint64_t{bucket_of_[i]} << 16 | suffix)) {
+    const uint16_t suffix = static_cast<uint16_t>(micro_ids_[i] & 0xffff);
+    if (SeenSetContains(bucket.stored, suffix) || !added_ids_.Insert(micro_ids_[i])) {
       ++pending_.duplicates;
       Tally(tags_[i], e.type, true);
       continue;
@@ -227,6 +234,10 @@ void StateWriter::Fold(const Event& e, size_t i) {
   if (e.platform_id != last_platform_) {
     if (platforms_known_.insert(e.platform_id).second) new_platforms_.push_back(e.platform_id);
     last_platform_ = e.platform_id;
+  }
+  if (e.platform_id != last_touched_) {
+    if (touched_set_.insert(e.platform_id).second) touched_.push_back(e.platform_id);
+    last_touched_ = e.platform_id;
   }
   switch (e.type) {
     case EventType::kOrder: {
@@ -335,6 +346,7 @@ Result<IngestCounts> StateWriter::Commit() {
       return s;
     }
   }
+  if (!touched_.empty()) store_->NoteChanged(touched_);
   Clear();
   return counts;
 }
@@ -358,6 +370,9 @@ void StateWriter::Clear() {
   dead_.clear();
   positions_.clear();
   new_platforms_.clear();
+  touched_.clear();
+  touched_set_.clear();
+  last_touched_.clear();
   max_ts_ = INT64_MIN;
   outbox_.clear();
 }

@@ -14,7 +14,9 @@
 #pragma once
 
 #include <functional>
+#include <map>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -170,6 +172,20 @@ class Store {
   std::vector<std::string> MetaKeys(std::string_view prefix);
   // Bytes the state takes: its live table files and its memtables (RocksDB's own figures).
   uint64_t ApproximateBytes();
+  // --- changes, in this process ---
+  // The writer notes the platforms whose events a commit applied, once the commit is written; a
+  // long-running evaluation re-judges only the platforms changed since it last looked. Not kept
+  // on disk: a new process starts from a full evaluation.
+  void NoteChanged(const std::vector<std::string>& platforms);
+  // The number of commits noted so far (0 for a store just opened).
+  uint64_t ChangeSequence();
+  // The platforms noted after sequence `since`, in order.
+  std::vector<std::string> ChangedSince(uint64_t since);
+  // Flushes the memtables and compacts every column family fully: the state as it settles (for
+  // measuring what it takes on disk; RocksDB does the same in the background over time).
+  Status CompactAll();
+  // Each column family's name and the size of its live table files.
+  std::vector<std::pair<std::string, uint64_t>> LiveBytesByFamily();
   // The largest event time of any accepted event (none before the first one).
   std::optional<TimestampMs> MaxEventTime();
   // --- outbox ---
@@ -197,6 +213,9 @@ class Store {
   std::string dir_;
   std::unique_ptr<Impl> impl_;
   uint64_t next_outbox_ = 0;
+  std::mutex changes_mu_;
+  uint64_t change_seq_ = 0;
+  std::map<std::string, uint64_t, std::less<>> changed_at_;  // platform -> last sequence
 };
 
 // --- keys (exposed for the writer and tests) ---
