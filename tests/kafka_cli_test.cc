@@ -262,7 +262,7 @@ TEST_F(KafkaCliTest, AQuietMonthClosesInWallClockTime) {
   std::string config = ReadFile(config_);
   for (const auto& [from, to] : std::vector<std::pair<std::string, std::string>>{
            {"quiet_close_seconds: 600", "quiet_close_seconds: 1"},
-           {"evaluate_interval_ms: 5000", "evaluate_interval_ms: 300"},
+           {"evaluate_interval_ms: 500", "evaluate_interval_ms: 300"},
            {"  dir: \"\"", "  dir: \"" + (dir_ / "published").string() + "\""}}) {
     ASSERT_NE(config.find(from), std::string::npos) << from;
     config.replace(config.find(from), from.size(), to);

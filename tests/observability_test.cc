@@ -89,7 +89,7 @@ class ObservabilityTest : public ::testing::Test {
     };
     edit("  client: {}",
          "  client: {session.timeout.ms: \"6000\", heartbeat.interval.ms: \"500\"}");
-    edit("evaluate_interval_ms: 5000", "evaluate_interval_ms: 1000");
+    edit("evaluate_interval_ms: 500", "evaluate_interval_ms: 1000");
     edit("max_platforms: 1000", "max_platforms: " + std::to_string(kCap));
     edit("url: \"\"", "url: \"http://127.0.0.1:" + std::to_string(alertmanager_port_) + "\"");
     edit("resend_seconds: 60", "resend_seconds: 2");

@@ -41,10 +41,11 @@ Result<std::vector<Alert>> EvaluateAndAlert(Store& store, const RuleSet& rules,
   std::vector<OutboxMessage> messages;
   SeriesCache own;
   SeriesCache& cache = history ? *history : own;
-  // Kept: the months alerted as final that a detector may still look back on.
+  // Kept: the months a detector may still look back on; the cache brings each up to date
+  // (the platforms changed since, or the whole month when its finality changed).
   const std::vector<Period> periods = store.Periods();
   const Period oldest = periods.empty() ? 0 : periods.back() - detectors.history_months;
-  cache.Retain([&](Period p) { return p > oldest && store.GetMeta(FinalKey(p)).has_value(); });
+  cache.Retain([&](Period p) { return p > oldest; });
   auto queue = [&](Alert a, const std::string& platform) {
     OutboxMessage msg;
     msg.topic = alerts_topic;

@@ -231,10 +231,48 @@ std::string EarlyWarningJson(const EarlyWarning& w) {
 Result<const MonthSeries*> SeriesCache::Get(Store& store, const RuleSet& rules, Period p,
                                             bool close) {
   auto key = std::make_pair(p, close);
-  if (auto it = months_.find(key); it != months_.end()) return &it->second;
+  const uint64_t now = store.ChangeSequence();
+  if (auto it = months_.find(key); it != months_.end()) {
+    Entry& entry = it->second;
+    MonthEvaluation& cached = entry.series.evaluation;
+    MonthEvaluation finality;
+    DecideFinality(store, rules, p, close, finality);
+    if (finality.final == cached.final && finality.finality == cached.finality) {
+      cached.watermark = finality.watermark;
+      cached.final_at = finality.final_at;
+      cached.closed_at = finality.closed_at;
+      if (entry.change_sequence != now) {
+        for (const std::string& platform : store.ChangedSince(entry.change_sequence)) {
+          auto one = ComputeSeries(store, rules, p, close, platform);
+          if (!one.ok()) return one.status();
+          ++platforms_recomputed_;
+          // Both lists are ordered by platform id: replace, insert or remove its entry.
+          auto splice = [&platform](auto& list, auto& fresh) {
+            auto pos = std::lower_bound(
+                list.begin(), list.end(), platform,
+                [](const auto& e, const std::string& id) { return e.platform_id < id; });
+            const bool there = pos != list.end() && pos->platform_id == platform;
+            if (fresh.empty()) {
+              if (there) list.erase(pos);
+            } else if (there) {
+              *pos = std::move(fresh.front());
+            } else {
+              list.insert(pos, std::move(fresh.front()));
+            }
+          };
+          splice(cached.platforms, one->evaluation.platforms);
+          splice(entry.series.platforms, one->platforms);
+        }
+        entry.change_sequence = now;
+      }
+      return &entry.series;
+    }
+    months_.erase(it);
+  }
   auto computed = ComputeSeries(store, rules, p, close);
   if (!computed.ok()) return computed.status();
-  return &months_.emplace(key, std::move(*computed)).first->second;
+  ++months_computed_;
+  return &months_.emplace(key, Entry{std::move(*computed), now}).first->second.series;
 }
 
 void SeriesCache::Retain(const std::function<bool(Period)>& keep) {

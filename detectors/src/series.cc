@@ -90,7 +90,8 @@ PlatformMonth::Point PlatformMonth::Value(SeriesId s) const {
   return {};
 }
 
-Result<MonthSeries> ComputeSeries(Store& store, const RuleSet& rules, Period p, bool close) {
+Result<MonthSeries> ComputeSeries(Store& store, const RuleSet& rules, Period p, bool close,
+                                  std::string_view platform) {
   MonthSeries out;
   const size_t bins = static_cast<size_t>(rules.labor_relation_above / 60000) + 64;
   const Day first_day = FirstDayOfPeriod(p);
@@ -98,6 +99,7 @@ Result<MonthSeries> ComputeSeries(Store& store, const RuleSet& rules, Period p, 
   const TimestampMs month_start = static_cast<int64_t>(first_day) * kMsPerDay - kBeijingOffsetMs;
   EvaluateOptions options;
   options.close = close;
+  options.platform = std::string(platform);
   options.on_verdict = [&](const MonthRow& row, const Verdict& v) {
     if (out.platforms.empty() || out.platforms.back().platform_id != row.wm.platform_id) {
       PlatformMonth m;

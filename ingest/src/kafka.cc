@@ -443,6 +443,7 @@ Result<IngestCounts> Consumer::Run() {
   std::vector<rd_kafka_message_t*> batch(1000);
   auto last_commit = Clock::now(), last_periodic = Clock::now();
   const auto periodic_interval = std::chrono::milliseconds(control_.periodic_interval_ms);
+  Clock::duration periodic_gap = periodic_interval;
   // Before the first assignment, a group join (a broker's initial rebalance delay, a previous
   // member's session to expire) may take a while: idleness is not judged that early.
   constexpr double kJoinGraceSeconds = 60;
@@ -487,12 +488,18 @@ Result<IngestCounts> Consumer::Run() {
       if (failure_.ok()) failure_ = Deliver();
       last_commit = now;
     }
-    if (control_.periodic && failure_.ok() && now - last_periodic >= periodic_interval) {
+    if (control_.periodic && failure_.ok() && now - last_periodic >= periodic_gap) {
       if (Status s = Commit(); !s.ok()) failure_ = s;
       Report(0, 0);
+      const auto round_start = Clock::now();
       if (failure_.ok()) failure_ = control_.periodic(QuietSeconds(now));
       if (failure_.ok()) failure_ = Deliver();
       last_periodic = Clock::now();
+      // A round costs what changed since the last one; should it cost more than the interval
+      // allows, rounds are spaced so that they take at most a fifth of this thread's time, and
+      // consuming never falls behind because of them.
+      periodic_gap =
+          std::max<Clock::duration>(periodic_interval, 4 * (last_periodic - round_start));
     }
     if (control_.idle_exit_seconds > 0) {
       const double idle = SinceActivity(now);

@@ -39,14 +39,24 @@ std::string WarningNumber(double v, int decimals = 4);
 class SeriesCache {
  public:
   // Month `p`'s series; `close` as for EvaluateMonth (months other than the one judged are taken
-  // as the state says, final or not).
+  // as the state says, final or not). A month computed before is brought up to date: when its
+  // finality is as it was, only the platforms the store's writer changed since are judged again
+  // (Store::ChangedSince), so that a round of a long-running monitor costs what changed, not
+  // what the state holds; when its finality changed, the whole month is judged again.
   Result<const MonthSeries*> Get(Store& store, const RuleSet& rules, Period p, bool close);
-  // Forgets every month for which `keep` is false (a long-running caller keeps the months that
-  // no longer change and recomputes the others on each round).
+  // Forgets every month for which `keep` is false.
   void Retain(const std::function<bool(Period)>& keep);
+  // Months judged whole, and platform-months judged again, since the cache was made.
+  int64_t months_computed() const { return months_computed_; }
+  int64_t platforms_recomputed() const { return platforms_recomputed_; }
 
  private:
-  std::map<std::pair<Period, bool>, MonthSeries> months_;
+  struct Entry {
+    MonthSeries series;
+    uint64_t change_sequence = 0;  // the store's, when the series was last brought up to date
+  };
+  std::map<std::pair<Period, bool>, Entry> months_;
+  int64_t months_computed_ = 0, platforms_recomputed_ = 0;
 };
 
 // The warnings of month `p` for every platform with worker-months in it, judged against the

@@ -67,7 +67,9 @@ struct MonthSeries {
   MonthEvaluation evaluation;
   std::vector<PlatformMonth> platforms;  // by platform_id, each with worker-months that month
 };
-Result<MonthSeries> ComputeSeries(Store& store, const RuleSet& rules, Period p, bool close);
+// `platform` non-empty: that platform's alone (none when it has no worker-month in `p`).
+Result<MonthSeries> ComputeSeries(Store& store, const RuleSet& rules, Period p, bool close,
+                                  std::string_view platform = {});
 
 // A platform's series as JSON (for `flexwatch series` and the evidence behind a warning).
 std::string SeriesJson(const PlatformMonth& m);

@@ -32,7 +32,7 @@ struct KafkaOptions {
   // redoes and how stale the offsets lag tools see are.
   int commit_interval_ms = 500;
   // How often `run` re-evaluates the open months while data arrives (provisional levels).
-  int evaluate_interval_ms = 5000;
+  int evaluate_interval_ms = 500;
   // A quiet month still closes: once no message has arrived for this long (and the brokers are
   // reachable), months whose grace has passed in wall-clock time are final. Long enough that a
   // pause in a backfill does not close months whose data is still to come.
