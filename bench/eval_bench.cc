@@ -36,6 +36,13 @@ namespace {
 
 using flexwatch::bench::CpuSeconds;
 using flexwatch::bench::WallSeconds;
+uint64_t DirBytes(const std::string& dir) {
+  uint64_t total = 0;
+  for (const auto& e : fs::recursive_directory_iterator(dir))
+    if (e.is_regular_file()) total += e.file_size();
+  return total;
+}
+
 long MaxRssKb() {
   rusage u{};
   getrusage(RUSAGE_SELF, &u);
@@ -164,9 +171,31 @@ int main(int argc, char** argv) {
     replay_cpu = CpuSeconds() - c0;
     replay_wall = WallSeconds() - w0;
   }  // closed: flushed, as a later `announce` finds it
+  const uint64_t state_bytes = DirBytes(state);
 
   auto store = fw::Store::Open(state, config->store);
   if (!store.ok()) return 1;
+  // The floor: reading every worker-month of the month with its contracts, contributions and
+  // policies, as the evaluation reads them, judging nothing. Best of three.
+  double scan_cpu = 1e30;
+  int64_t scanned = 0;
+  for (int run = 0; run < 3; ++run) {
+    const double c0 = CpuSeconds();
+    int64_t rows = 0, orders = 0;
+    if (!(*store)
+             ->ScanMonth(fw::MakePeriod(2024, 7), "",
+                         [&](const fw::MonthRow& row) {
+                           ++rows;
+                           orders +=
+                               row.wm.wm.TotalOrders() +
+                               static_cast<int64_t>(row.contracts.size() +
+                                                    row.contributions.size() + row.policies.size());
+                         })
+             .ok())
+      return 1;
+    scan_cpu = std::min(scan_cpu, CpuSeconds() - c0);
+    scanned = rows + (orders < 0);
+  }
   double first_cpu = 0, first_wall = 0, best_cpu = 1e30, best_wall = 1e30;
   int64_t judged = 0, affected = 0;
   size_t json_bytes = 0;
@@ -205,13 +234,42 @@ int main(int argc, char** argv) {
               static_cast<double>(judged) / best_cpu, MaxRssKb() / 1024);
   std::printf("(%lld findings across %d platforms; announcement %zu bytes)\n",
               static_cast<long long>(affected), platforms, json_bytes);
+  // The state as it settles: memtables flushed, every level compacted.
+  if (auto st = (*store)->CompactAll(); !st.ok()) {
+    std::fprintf(stderr, "compaction failed: %s\n", st.ToString().c_str());
+    return 1;
+  }
+  const uint64_t compacted_bytes = DirBytes(state);
+  std::string families;
+  for (const auto& [name, bytes] : (*store)->LiveBytesByFamily())
+    if (bytes > 0)
+      families +=
+          std::string(families.empty() ? "" : ", ") + "\"" + name + "\": " + std::to_string(bytes);
+  std::printf(
+      "scan-only floor (every row read, nothing judged): %.2f s CPU for %lld rows; "
+      "evaluation %.2fx of it\n",
+      scan_cpu, static_cast<long long>(scanned), best_cpu / scan_cpu);
+  std::printf(
+      "state on disk after the replay: %.1f MB, %.1f bytes per worker-month; compacted: %.1f MB, "
+      "%.1f bytes per worker-month (by column family: %s)\n",
+      static_cast<double>(state_bytes) / 1e6,
+      static_cast<double>(state_bytes) / static_cast<double>(judged),
+      static_cast<double>(compacted_bytes) / 1e6,
+      static_cast<double>(compacted_bytes) / static_cast<double>(judged), families.c_str());
   if (!json_path.empty()) {
     std::ofstream j(json_path);
     j << "{\"worker_months\": " << judged << ", \"events\": " << events
       << ", \"replay_cpu_s\": " << replay_cpu << ", \"replay_wall_s\": " << replay_wall
       << ", \"evaluate_first_cpu_s\": " << first_cpu << ", \"evaluate_best_cpu_s\": " << best_cpu
       << ", \"evaluate_best_wall_s\": " << best_wall
-      << ", \"ratio_evaluate_to_replay\": " << best_cpu / replay_cpu << "}\n";
+      << ", \"ratio_evaluate_to_replay\": " << best_cpu / replay_cpu
+      << ", \"scan_cpu_s\": " << scan_cpu << ", \"ratio_evaluate_to_scan\": " << best_cpu / scan_cpu
+      << ", \"max_rss_kib\": " << MaxRssKb() << ", \"state_bytes\": " << state_bytes
+      << ", \"state_bytes_per_worker_month\": "
+      << static_cast<double>(state_bytes) / static_cast<double>(judged)
+      << ", \"compacted_bytes\": " << compacted_bytes << ", \"compacted_bytes_per_worker_month\": "
+      << static_cast<double>(compacted_bytes) / static_cast<double>(judged)
+      << ", \"compacted_by_family\": {" << families << "}}\n";
   }
   store->reset();
   fs::remove_all(dir);

@@ -10,7 +10,7 @@ work=$(mktemp -d "${TMPDIR:-/tmp}/flexwatch-kafka-bench.XXXXXX")
 port=$((29000 + RANDOM % 1000))
 "$root/scripts/kafka-broker.sh" "$work/broker" "$port" >"$work/address" &
 broker=$!
-trap 'kill -TERM $broker 2>/dev/null; wait $broker 2>/dev/null; rm -rf "$work"' EXIT
+trap 'kill -TERM $broker 2>/dev/null; wait $broker 2>/dev/null || true; rm -rf "$work"' EXIT
 for _ in $(seq 1 1200); do
   [ -s "$work/address" ] && break
   kill -0 $broker 2>/dev/null || { echo "kafka_bench.sh: the broker did not start" >&2; exit 1; }

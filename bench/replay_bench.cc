@@ -35,6 +35,7 @@
 #include "flexwatch/ingest/decoder.h"
 #include "flexwatch/ingest/line_reader.h"
 #include "flexwatch/rules/config.h"
+#include "flexwatch/state/store.h"
 
 namespace fs = std::filesystem;
 using flexwatch::Decoder;
@@ -195,6 +196,21 @@ int main(int argc, char** argv) {
   fs::remove_all(state);
   Run replay2 = ReplayChild(flexwatch, state, feed, stats);
   replay2.max_rss_kb = std::max(replay.max_rss_kb, replay2.max_rss_kb);
+  // The state as it settles: memtables flushed, every level compacted.
+  uint64_t compacted_bytes = 0;
+  std::string families;
+  {
+    auto store = flexwatch::Store::Open(state, config.store);
+    if (!store.ok() || !(*store)->CompactAll().ok()) {
+      std::fprintf(stderr, "could not compact the replayed state\n");
+      return 1;
+    }
+    for (const auto& [name, bytes] : (*store)->LiveBytesByFamily())
+      if (bytes > 0)
+        families += std::string(families.empty() ? "" : ", ") + "\"" + name +
+                    "\": " + std::to_string(bytes);
+  }
+  compacted_bytes = DirBytes(state);
   replay = faster(replay, replay2);
 
   const double parse_cpu = std::min(parse1.cpu, parse2.cpu);
@@ -215,6 +231,10 @@ int main(int argc, char** argv) {
       static_cast<double>(feed_bytes) / 1e6, random_ids ? "random" : "sequential", g.workers,
       static_cast<double>(replay.max_rss_kb) / 1024.0, static_cast<double>(state_bytes) / 1e6,
       static_cast<double>(state_bytes) / n);
+  std::printf("compacted: %.1f MB (%.1f bytes per worker-month; by column family: %s)\n",
+              static_cast<double>(compacted_bytes) / 1e6,
+              static_cast<double>(compacted_bytes) / (static_cast<double>(g.workers) * g.months),
+              families.c_str());
   if (!json_out.empty()) {
     std::ofstream j(json_out, std::ios::trunc);
     j << "{\"lines\": " << parse1.lines << ", \"feed_bytes\": " << feed_bytes
@@ -224,7 +244,10 @@ int main(int argc, char** argv) {
       << ", \"replay_to_parse_ratio\": " << replay.cpu / parse_cpu
       << ", \"random_ids\": " << (random_ids ? "true" : "false")
       << ", \"replay_max_rss_kib\": " << replay.max_rss_kb << ", \"state_bytes\": " << state_bytes
-      << "}\n";
+      << ", \"worker_months\": " << int64_t{g.workers} * g.months
+      << ", \"decode_to_parse_ratio\": " << decode.cpu / parse_cpu
+      << ", \"compacted_bytes\": " << compacted_bytes << ", \"compacted_by_family\": {" << families
+      << "}}\n";
   }
   if (!getenv("FLEXWATCH_BENCH_KEEP")) fs::remove_all(dir);
   return 0;

@@ -14,6 +14,7 @@ packages=(
   default-jre-headless maven
   chromium fonts-noto-cjk
   prometheus prometheus-alertmanager
+  jq linux-perf valgrind
 )
 missing=()
 for p in "${packages[@]}"; do
