@@ -75,7 +75,7 @@ if command -v perf >/dev/null; then
   if perf record -q -e cpu-clock -F 999 -o "$work/perf.data" -- "$build/flexwatch" replay \
     --no-progress --state "$work/profile-state" "$work/profile.ndjson" >/dev/null 2>&1; then
     perf report -q -i "$work/perf.data" --no-children --sort symbol --percent-limit 1 --stdio \
-      2>/dev/null | awk '/^ *[0-9.]+%/ { pct = $1; $1 = ""; $2 = ""; sub(/^ +/, ""); sub(/ +$/, "");
+      2>/dev/null | awk '/^ *[0-9.]+%/ { pct = $1; $1 = ""; $2 = ""; sub(/^ +/, ""); sub(/[ -]+$/, "");
         printf "| %s | `%s` |\n", pct, substr($0, 1, 110) }' >"$work/profile.md"
     profile_note=""
   else
