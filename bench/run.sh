@@ -176,8 +176,8 @@ mib() { awk -v k="$1" 'BEGIN{printf "%.0f", k / 1024}'; }
   echo "on a topic of 4 partitions, read by a bare librdkafka consumer (the floor: the same batches,"
   echo "nothing done with them) and by the monitor (\`ConsumeKafka\` as \`run\` drives it: decoding, state,"
   echo "offsets in the state, commits), alternating, each from the assignment to the last message (the"
-  echo "monitor: to the commit that holds it). Alert delay: a steady load at half the monitor's median"
-  echo "rate, five probes a second that each turn a platform from green to red; from each probe's"
+  echo "monitor: to the commit that holds it). Alert delay: a steady load at half the maximum sustained"
+  echo "rate (below), five probes a second that each turn a platform from green to red; from each probe's"
   echo "production to its provisional alert on the alerts topic, beside Kafka's own delivery of the"
   echo "probe to a bare consumer (the floor)."
   echo
