@@ -293,6 +293,32 @@ std::string ProbeOrder(int k, const std::string& id, int minutes, int day) {
          ",\"earnings_cny\":50}";
 }
 
+// A monitor on a live topic as `run` drives it, into a fresh state at `state`; `committed`
+// follows its commits. The caller sets `control.periodic` and runs ConsumeKafka.
+struct LiveMonitor {
+  std::unique_ptr<fw::Store> store;
+  fw::KafkaOptions kafka;
+  fw::ConsumeControl control;
+  std::atomic<bool> stop{false};
+  std::atomic<int64_t> committed{0};
+  LiveMonitor(const fw::Config& cfg, const Options& o, const std::string& topic,
+              const std::string& group, const std::string& alerts_topic, const fs::path& state,
+              int interval_ms) {
+    fs::remove_all(state);
+    auto opened = fw::Store::Open(state.string(), cfg.store);
+    if (!opened.ok()) Die(opened.status().ToString());
+    store = std::move(*opened);
+    kafka = MonitorKafka(cfg, o, topic, group);
+    kafka.alerts_topic = alerts_topic;
+    kafka.evaluate_interval_ms = interval_ms;
+    control.stop = &stop;
+    control.on_commit = [this](const fw::IngestCounts& c) {
+      committed.store(c.accepted + c.duplicates + c.rejected);
+    };
+    control.periodic_interval_ms = interval_ms;
+  }
+};
+
 // The rate the monitor sustains in the alert-delay set-up: the events produced while it runs
 // (by this process, as fast as the broker takes them), a bare reader of the same topic beside it,
 // evaluation rounds every `interval_ms`. Events per second from the first production (after a
@@ -305,28 +331,17 @@ double SustainedRate(const fw::Config& cfg, const Options& o, const std::vector<
   const std::string topic = "bench.sustained." + tag, alerts_topic = "bench.alerts." + tag;
   CreateTopics(o.brokers, {topic, alerts_topic});
   const fs::path state = fs::path(o.dir) / tag;
-  fs::remove_all(state);
-  auto store = fw::Store::Open(state.string(), cfg.store);
-  if (!store.ok()) Die(store.status().ToString());
-  fw::KafkaOptions kafka = MonitorKafka(cfg, o, topic, "bench-" + tag);
-  kafka.alerts_topic = alerts_topic;
-  kafka.evaluate_interval_ms = interval_ms;
-  std::atomic<bool> stop{false}, readers_stop{false};
-  std::atomic<int64_t> committed{0};
-  fw::ConsumeControl control;
-  control.stop = &stop;
-  control.on_commit = [&](const fw::IngestCounts& c) {
-    committed.store(c.accepted + c.duplicates + c.rejected);
-  };
-  control.periodic_interval_ms = interval_ms;
+  LiveMonitor live(cfg, o, topic, "bench-" + tag, alerts_topic, state, interval_ms);
+  auto& [store, kafka, control, stop, committed] = live;
+  std::atomic<bool> readers_stop{false};
   fw::SeriesCache history;
   control.periodic = [&](double) -> fw::Status {
-    auto a = fw::EvaluateAndAlert(**store, *cfg.rules, cfg.detectors, alerts_topic, std::nullopt,
+    auto a = fw::EvaluateAndAlert(*store, *cfg.rules, cfg.detectors, alerts_topic, std::nullopt,
                                   &history);
     return a.ok() ? fw::Status::OK() : a.status();
   };
   fw::Result<fw::IngestCounts> consumed = fw::IngestCounts{};
-  std::thread monitor([&] { consumed = fw::ConsumeKafka(**store, kafka, cfg.ingest, control); });
+  std::thread monitor([&] { consumed = fw::ConsumeKafka(*store, kafka, cfg.ingest, control); });
   std::thread reader([&] {
     Consume(o.brokers, topic, "bench-reader-" + tag, &readers_stop,
             [](const rd_kafka_message_t&) { return true; });
@@ -349,7 +364,7 @@ double SustainedRate(const fw::Config& cfg, const Options& o, const std::vector<
   reader.join();
   if (!consumed.ok()) Die(consumed.status().ToString());
   if (committed.load() < n) Die("the sustained-rate round did not finish in 600 s");
-  store->reset();
+  store.reset();
   fs::remove_all(state);
   return static_cast<double>(n - warm) / seconds;
 }
@@ -382,20 +397,8 @@ LatencyResult LatencyRound(const fw::Config& cfg, const Options& o,
   producer.Flush();
 
   const fs::path state = fs::path(o.dir) / ("live-" + tag);
-  fs::remove_all(state);
-  auto store = fw::Store::Open(state.string(), cfg.store);
-  if (!store.ok()) Die(store.status().ToString());
-  fw::KafkaOptions kafka = MonitorKafka(cfg, o, live, "bench-live-" + tag);
-  kafka.alerts_topic = alerts_topic;
-  kafka.evaluate_interval_ms = interval_ms;
-  std::atomic<bool> stop{false};
-  std::atomic<int64_t> committed{0};
-  fw::ConsumeControl control;
-  control.stop = &stop;
-  control.on_commit = [&](const fw::IngestCounts& c) {
-    committed.store(c.accepted + c.duplicates + c.rejected);
-  };
-  control.periodic_interval_ms = interval_ms;
+  LiveMonitor monitored(cfg, o, live, "bench-live-" + tag, alerts_topic, state, interval_ms);
+  auto& [store, kafka, control, stop, committed] = monitored;
   int64_t early_alerts = 0;
   std::atomic<bool> loading{false};
   // As `run` does: the series kept between rounds, so that a round judges what changed.
@@ -406,7 +409,7 @@ LatencyResult LatencyRound(const fw::Config& cfg, const Options& o,
     const auto start = Clock::now();
     timespec c0{}, c1{};
     clock_gettime(CLOCK_THREAD_CPUTIME_ID, &c0);
-    auto a = fw::EvaluateAndAlert(**store, *cfg.rules, cfg.detectors, alerts_topic, std::nullopt,
+    auto a = fw::EvaluateAndAlert(*store, *cfg.rules, cfg.detectors, alerts_topic, std::nullopt,
                                   &history);
     const double took = std::chrono::duration<double>(Clock::now() - start).count();
     clock_gettime(CLOCK_THREAD_CPUTIME_ID, &c1);
@@ -420,7 +423,7 @@ LatencyResult LatencyRound(const fw::Config& cfg, const Options& o,
     return fw::Status::OK();
   };
   fw::Result<fw::IngestCounts> consumed = fw::IngestCounts{};
-  std::thread monitor([&] { consumed = fw::ConsumeKafka(**store, kafka, cfg.ingest, control); });
+  std::thread monitor([&] { consumed = fw::ConsumeKafka(*store, kafka, cfg.ingest, control); });
 
   std::mutex mu;
   std::vector<Clock::time_point> produced_at(probes), read_at(probes), alert_at(probes);
