@@ -28,6 +28,7 @@
 #include "flexwatch/ingest/replay.h"
 #include "flexwatch/rules/config.h"
 #include "flexwatch/rules/evaluate.h"
+#include "state_size.h"
 
 namespace fs = std::filesystem;
 namespace fw = flexwatch;
@@ -35,14 +36,8 @@ namespace fw = flexwatch;
 namespace {
 
 using flexwatch::bench::CpuSeconds;
+using flexwatch::bench::DirBytes;
 using flexwatch::bench::WallSeconds;
-uint64_t DirBytes(const std::string& dir) {
-  uint64_t total = 0;
-  for (const auto& e : fs::recursive_directory_iterator(dir))
-    if (e.is_regular_file()) total += e.file_size();
-  return total;
-}
-
 long MaxRssKb() {
   rusage u{};
   getrusage(RUSAGE_SELF, &u);
@@ -234,17 +229,13 @@ int main(int argc, char** argv) {
               static_cast<double>(judged) / best_cpu, MaxRssKb() / 1024);
   std::printf("(%lld findings across %d platforms; announcement %zu bytes)\n",
               static_cast<long long>(affected), platforms, json_bytes);
-  // The state as it settles: memtables flushed, every level compacted.
-  if (auto st = (*store)->CompactAll(); !st.ok()) {
-    std::fprintf(stderr, "compaction failed: %s\n", st.ToString().c_str());
+  auto settled = flexwatch::bench::Settle(**store);
+  if (!settled.ok()) {
+    std::fprintf(stderr, "compaction failed: %s\n", settled.status().ToString().c_str());
     return 1;
   }
-  const uint64_t compacted_bytes = DirBytes(state);
-  std::string families;
-  for (const auto& [name, bytes] : (*store)->LiveBytesByFamily())
-    if (bytes > 0)
-      families +=
-          std::string(families.empty() ? "" : ", ") + "\"" + name + "\": " + std::to_string(bytes);
+  const uint64_t compacted_bytes = settled->bytes;
+  const std::string& families = settled->families;
   std::printf(
       "scan-only floor (every row read, nothing judged): %.2f s CPU for %lld rows; "
       "evaluation %.2fx of it\n",

@@ -36,6 +36,7 @@
 #include "flexwatch/ingest/line_reader.h"
 #include "flexwatch/rules/config.h"
 #include "flexwatch/state/store.h"
+#include "state_size.h"
 
 namespace fs = std::filesystem;
 using flexwatch::Decoder;
@@ -43,6 +44,8 @@ using flexwatch::Decoder;
 namespace {
 
 using flexwatch::bench::CpuSeconds;
+using flexwatch::bench::DirBytes;
+using flexwatch::bench::Settle;
 using flexwatch::bench::WallSeconds;
 
 struct Run {
@@ -137,13 +140,6 @@ Run ReplayChild(const std::string& flexwatch, const std::string& state, const st
   return r;
 }
 
-uint64_t DirBytes(const std::string& dir) {
-  uint64_t total = 0;
-  for (const auto& e : fs::recursive_directory_iterator(dir))
-    if (e.is_regular_file()) total += e.file_size();
-  return total;
-}
-
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -196,21 +192,19 @@ int main(int argc, char** argv) {
   fs::remove_all(state);
   Run replay2 = ReplayChild(flexwatch, state, feed, stats);
   replay2.max_rss_kb = std::max(replay.max_rss_kb, replay2.max_rss_kb);
-  // The state as it settles: memtables flushed, every level compacted.
-  uint64_t compacted_bytes = 0;
-  std::string families;
+  flexwatch::bench::SettledSize settled;
   {
     auto store = flexwatch::Store::Open(state, config.store);
-    if (!store.ok() || !(*store)->CompactAll().ok()) {
-      std::fprintf(stderr, "could not compact the replayed state\n");
+    auto size = store.ok() ? Settle(**store) : store.status();
+    if (!size.ok()) {
+      std::fprintf(stderr, "could not compact the replayed state: %s\n",
+                   size.status().ToString().c_str());
       return 1;
     }
-    for (const auto& [name, bytes] : (*store)->LiveBytesByFamily())
-      if (bytes > 0)
-        families += std::string(families.empty() ? "" : ", ") + "\"" + name +
-                    "\": " + std::to_string(bytes);
+    settled = *size;
   }
-  compacted_bytes = DirBytes(state);
+  const uint64_t compacted_bytes = settled.bytes;
+  const std::string& families = settled.families;
   replay = faster(replay, replay2);
 
   const double parse_cpu = std::min(parse1.cpu, parse2.cpu);

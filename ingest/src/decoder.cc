@@ -72,10 +72,9 @@ struct FieldTable {
   }
 };
 constexpr FieldTable kFields;
-const FieldTable& Fields() { return kFields; }
 
 int FieldIndex(std::string_view k) {
-  const FieldTable& table = Fields();
+  const FieldTable& table = kFields;
   if (k.size() < 2 || k.size() >= 16 || k[0] < 'a' || k[0] > 'z') return -1;
   const int8_t* s = table.slot[k.size()][k[0] - 'a'];
   for (int i = 0; i < 2 && s[i] >= 0; ++i) {
@@ -103,7 +102,7 @@ bool FieldOfRawKey(const char* raw, std::string_view& key, int& field) {
   key = std::string_view(raw, len);
   field = -1;
   if (len < 2 || raw[0] < 'a' || raw[0] > 'z') return true;
-  const FieldTable& table = Fields();
+  const FieldTable& table = kFields;
   const int8_t* s = table.slot[len][raw[0] - 'a'];
   for (int i = 0; i < 2 && s[i] >= 0; ++i) {
     const __m128i name = _mm_load_si128(reinterpret_cast<const __m128i*>(table.padded[s[i]]));

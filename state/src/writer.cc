@@ -233,11 +233,8 @@ void StateWriter::Fold(const Event& e, size_t i) {
   if (e.ts > max_ts_) max_ts_ = e.ts;
   if (e.platform_id != last_platform_) {
     if (platforms_known_.insert(e.platform_id).second) new_platforms_.push_back(e.platform_id);
+    touched_.insert(e.platform_id);
     last_platform_ = e.platform_id;
-  }
-  if (e.platform_id != last_touched_) {
-    if (touched_set_.insert(e.platform_id).second) touched_.push_back(e.platform_id);
-    last_touched_ = e.platform_id;
   }
   switch (e.type) {
     case EventType::kOrder: {
@@ -341,12 +338,12 @@ Result<IngestCounts> StateWriter::Commit() {
     if (Status s = store_->Write(batch); !s.ok()) {
       // Nothing of this commit is in state: forget the platforms it would have recorded.
       for (const std::string& p : new_platforms_) platforms_known_.erase(p);
-      last_platform_.clear();
       Clear();
       return s;
     }
   }
-  if (!touched_.empty()) store_->NoteChanged(touched_);
+  if (!touched_.empty())
+    store_->NoteChanged(std::vector<std::string>(touched_.begin(), touched_.end()));
   Clear();
   return counts;
 }
@@ -371,8 +368,7 @@ void StateWriter::Clear() {
   positions_.clear();
   new_platforms_.clear();
   touched_.clear();
-  touched_set_.clear();
-  last_touched_.clear();
+  last_platform_.clear();
   max_ts_ = INT64_MIN;
   outbox_.clear();
 }

@@ -147,11 +147,11 @@ class StateWriter {
   std::vector<std::pair<std::string, std::string>> positions_;
   std::vector<std::string> new_platforms_;
   std::unordered_set<std::string> platforms_known_;
-  std::string last_platform_;  // platforms_known_ holds it: the common case costs one comparison
+  // platforms_known_ and touched_ hold it: the common case costs one comparison. Cleared with
+  // each commit, so that the commit's first event of each platform is looked at.
+  std::string last_platform_;
   // The platforms this commit applies events of (noted in the store once it is written).
-  std::vector<std::string> touched_;
-  std::unordered_set<std::string> touched_set_;
-  std::string last_touched_;
+  std::unordered_set<std::string> touched_;
 };
 
 }  // namespace flexwatch
