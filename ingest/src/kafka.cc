@@ -4,6 +4,7 @@
 #include <librdkafka/rdkafka_mock.h>
 
 #include <chrono>
+#include <ctime>
 #include <optional>
 #include <set>
 
@@ -14,6 +15,12 @@ namespace flexwatch {
 namespace {
 
 using Clock = std::chrono::steady_clock;
+
+double ThreadCpuSeconds() {
+  timespec t{};
+  clock_gettime(CLOCK_THREAD_CPUTIME_ID, &t);
+  return static_cast<double>(t.tv_sec) + static_cast<double>(t.tv_nsec) * 1e-9;
+}
 
 std::string SourceOf(std::string_view topic, int32_t partition) {
   return "kafka:" + std::string(topic) + ":" + std::to_string(partition);
@@ -444,6 +451,7 @@ Result<IngestCounts> Consumer::Run() {
   auto last_commit = Clock::now(), last_periodic = Clock::now();
   const auto periodic_interval = std::chrono::milliseconds(control_.periodic_interval_ms);
   Clock::duration periodic_gap = periodic_interval;
+  double round_cpu = -1;  // smoothed CPU seconds of a round (none yet)
   // Before the first assignment, a group join (a broker's initial rebalance delay, a previous
   // member's session to expire) may take a while: idleness is not judged that early.
   constexpr double kJoinGraceSeconds = 60;
@@ -491,15 +499,20 @@ Result<IngestCounts> Consumer::Run() {
     if (control_.periodic && failure_.ok() && now - last_periodic >= periodic_gap) {
       if (Status s = Commit(); !s.ok()) failure_ = s;
       Report(0, 0);
-      const auto round_start = Clock::now();
+      const double round_start = ThreadCpuSeconds();
       if (failure_.ok()) failure_ = control_.periodic(QuietSeconds(now));
       if (failure_.ok()) failure_ = Deliver();
       last_periodic = Clock::now();
       // A round costs what changed since the last one; should it cost more than the interval
       // allows, rounds are spaced so that they take at most a fifth of this thread's time, and
-      // consuming never falls behind because of them.
-      periodic_gap =
-          std::max<Clock::duration>(periodic_interval, 4 * (last_periodic - round_start));
+      // consuming never falls behind because of them. The cost is the thread's CPU time (time
+      // the machine gave to others is not the round's), smoothed over the last rounds so that
+      // one dear round (a month judged whole) does not hold back the next.
+      const double cpu = ThreadCpuSeconds() - round_start;
+      round_cpu = round_cpu < 0 ? cpu : 0.75 * round_cpu + 0.25 * cpu;
+      periodic_gap = std::max<Clock::duration>(periodic_interval,
+                                               std::chrono::duration_cast<Clock::duration>(
+                                                   std::chrono::duration<double>(4 * round_cpu)));
     }
     if (control_.idle_exit_seconds > 0) {
       const double idle = SinceActivity(now);
