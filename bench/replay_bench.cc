@@ -44,7 +44,6 @@ using flexwatch::Decoder;
 namespace {
 
 using flexwatch::bench::CpuSeconds;
-using flexwatch::bench::DirBytes;
 using flexwatch::bench::Settle;
 using flexwatch::bench::WallSeconds;
 
@@ -188,7 +187,7 @@ int main(int argc, char** argv) {
   Run replay = ReplayChild(flexwatch, state, feed, stats);
   Run parse2 = ParseOnly(feed);
   decode = faster(decode, DecodeOnly(feed));
-  const uint64_t state_bytes = DirBytes(state);
+  const uint64_t state_bytes = flexwatch::bench::StateBytes(state);
   fs::remove_all(state);
   Run replay2 = ReplayChild(flexwatch, state, feed, stats);
   replay2.max_rss_kb = std::max(replay.max_rss_kb, replay2.max_rss_kb);
@@ -225,10 +224,13 @@ int main(int argc, char** argv) {
       static_cast<double>(feed_bytes) / 1e6, random_ids ? "random" : "sequential", g.workers,
       static_cast<double>(replay.max_rss_kb) / 1024.0, static_cast<double>(state_bytes) / 1e6,
       static_cast<double>(state_bytes) / n);
-  std::printf("compacted: %.1f MB (%.1f bytes per worker-month; by column family: %s)\n",
-              static_cast<double>(compacted_bytes) / 1e6,
-              static_cast<double>(compacted_bytes) / (static_cast<double>(g.workers) * g.months),
-              families.c_str());
+  std::printf(
+      "compacted: %.1f MB (%.1f bytes per worker-month; by column family: %s); beside it, the "
+      "export of the rejected lines (%s): %.1f MB\n",
+      static_cast<double>(compacted_bytes) / 1e6,
+      static_cast<double>(compacted_bytes) / (static_cast<double>(g.workers) * g.months),
+      families.c_str(), flexwatch::bench::kDeadLetterFile,
+      static_cast<double>(settled.dead_letter_file) / 1e6);
   if (!json_out.empty()) {
     std::ofstream j(json_out, std::ios::trunc);
     j << "{\"lines\": " << parse1.lines << ", \"feed_bytes\": " << feed_bytes
@@ -241,7 +243,7 @@ int main(int argc, char** argv) {
       << ", \"worker_months\": " << int64_t{g.workers} * g.months
       << ", \"decode_to_parse_ratio\": " << decode.cpu / parse_cpu
       << ", \"compacted_bytes\": " << compacted_bytes << ", \"compacted_by_family\": {" << families
-      << "}}\n";
+      << "}, \"dead_letter_file_bytes\": " << settled.dead_letter_file << "}\n";
   }
   if (!getenv("FLEXWATCH_BENCH_KEEP")) fs::remove_all(dir);
   return 0;

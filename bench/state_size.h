@@ -17,8 +17,24 @@ inline uint64_t DirBytes(const std::string& dir) {
   return total;
 }
 
+// The file `replay` and `run` export the rejected lines to, beside the state (its content is the
+// dead-letter family's, as JSON for the platforms: an output, not the state).
+inline constexpr const char* kDeadLetterFile = "dead-letter.ndjson";
+
+// Bytes of the state in `dir`: every file but the dead-letter export.
+inline uint64_t StateBytes(const std::string& dir, uint64_t* dead_letter_file = nullptr) {
+  std::error_code ec;
+  const auto exported = std::filesystem::path(dir) / kDeadLetterFile;
+  uint64_t export_bytes = 0;
+  if (std::filesystem::is_regular_file(exported, ec))
+    export_bytes = std::filesystem::file_size(exported, ec);
+  if (dead_letter_file) *dead_letter_file = export_bytes;
+  return DirBytes(dir) - export_bytes;
+}
+
 struct SettledSize {
-  uint64_t bytes = 0;    // the directory, once flushed and compacted
+  uint64_t bytes = 0;  // the directory, once flushed and compacted, less the export below
+  uint64_t dead_letter_file = 0;  // the dead-letter export's bytes
   std::string families;  // "name": bytes of each column family with any, JSON object members
 };
 
@@ -27,7 +43,7 @@ struct SettledSize {
 inline Result<SettledSize> Settle(Store& store) {
   if (Status s = store.CompactAll(); !s.ok()) return s;
   SettledSize out;
-  out.bytes = DirBytes(store.dir());
+  out.bytes = StateBytes(store.dir(), &out.dead_letter_file);
   for (const auto& [name, bytes] : store.LiveBytesByFamily())
     if (bytes > 0)
       out.families += std::string(out.families.empty() ? "" : ", ") + "\"" + name +
