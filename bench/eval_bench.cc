@@ -11,7 +11,9 @@
 // 2. replays it in process into a fresh state (the library `flexwatch replay` runs), CPU and wall
 //    time (CPU of all threads, RocksDB's background work included);
 // 3. reopens the state and evaluates the month (every worker-month judged, every platform
-//    scored, as `announce --final` does) three times: the first run and the fastest are reported.
+//    scored, as `announce --final` does) three times: the first run and the fastest are reported,
+//    as the CPU time of the thread that evaluates (and of the one that scans, for the floor), so
+//    that the compactions RocksDB may run in the background after the reopen are not counted.
 #include <sys/resource.h>
 #include <unistd.h>
 
@@ -36,6 +38,7 @@ namespace fw = flexwatch;
 namespace {
 
 using flexwatch::bench::CpuSeconds;
+using flexwatch::bench::ThreadCpuSeconds;
 using flexwatch::bench::WallSeconds;
 long MaxRssKb() {
   rusage u{};
@@ -179,7 +182,7 @@ int main(int argc, char** argv) {
   double scan_cpu = 1e30;
   int64_t scanned = 0;
   for (int run = 0; run < 3; ++run) {
-    const double c0 = CpuSeconds();
+    const double c0 = ThreadCpuSeconds();
     int64_t rows = 0, orders = 0;
     if (!(*store)
              ->ScanMonth(fw::MakePeriod(2024, 7), "",
@@ -192,14 +195,14 @@ int main(int argc, char** argv) {
                          })
              .ok())
       return 1;
-    scan_cpu = std::min(scan_cpu, CpuSeconds() - c0);
+    scan_cpu = std::min(scan_cpu, ThreadCpuSeconds() - c0);
     scanned = rows + (orders < 0);
   }
   double first_cpu = 0, first_wall = 0, best_cpu = 1e30, best_wall = 1e30;
   int64_t judged = 0, affected = 0;
   size_t json_bytes = 0;
   for (int run = 0; run < 3; ++run) {
-    const double c0 = CpuSeconds(), w0 = WallSeconds();
+    const double c0 = ThreadCpuSeconds(), w0 = WallSeconds();
     fw::EvaluateOptions eo;
     eo.close = true;
     auto m = fw::EvaluateMonth(**store, rules, fw::MakePeriod(2024, 7), eo);
@@ -208,7 +211,7 @@ int main(int argc, char** argv) {
       return 1;
     }
     json_bytes = fw::MonthlyJson(*m, rules).size();
-    const double cpu = CpuSeconds() - c0, wall = WallSeconds() - w0;
+    const double cpu = ThreadCpuSeconds() - c0, wall = WallSeconds() - w0;
     if (run == 0) first_cpu = cpu, first_wall = wall;
     best_cpu = std::min(best_cpu, cpu);
     best_wall = std::min(best_wall, wall);

@@ -51,6 +51,8 @@ else
 fi
 say() { echo "bench: $*" >&2; }
 started=$(date +%s)
+# The tree as the benches were built from it (the report itself, written below, is not a change).
+commit="$(git -C "$root" rev-parse --short HEAD 2>/dev/null || echo unknown)$(git -C "$root" diff --quiet -- . ':(exclude)BENCHMARKS.md' 2>/dev/null || echo ', with local changes')"
 
 for i in 0 1 2; do
   say "replay of ${replay_sizes[$i]} events"
@@ -91,7 +93,7 @@ mib() { awk -v k="$1" 'BEGIN{printf "%.0f", k / 1024}'; }
   echo "# Benchmarks"
   echo
   echo "Written by \`bench/run.sh\` ($(date -u +%Y-%m-%d), $((finished - started)) s, commit"
-  echo "\`$(git -C "$root" rev-parse --short HEAD 2>/dev/null || echo unknown)$(git -C "$root" diff --quiet 2>/dev/null || echo ', with local changes')\`). Method and the benches"
+  echo "\`$commit\`). Method and the benches"
   echo "themselves: \`bench/README.md\`. Every figure is set beside a floor measured in the same run,"
   echo "since the machines this runs on are shared and their speed drifts between runs."
   echo
