@@ -99,7 +99,7 @@ int RunReplay(const fw::Config& cfg, const ReplayArgs& a, fw::IngestCounts* out 
   if (tty) std::fputc('\n', stderr);
   if (!counts.ok()) return Fail("replay: " + counts.status().message());
   if (auto s =
-          fw::WriteDeadLetterFile(**store, (fs::path(a.state) / "dead-letter.ndjson").string());
+          fw::WriteDeadLetterFile(**store, (fs::path(a.state) / fw::kDeadLetterFileName).string());
       !s.ok())
     return Fail("replay: " + s.message());
   const std::string stats = "{\"accepted\": " + std::to_string(counts->accepted) +
@@ -110,12 +110,13 @@ int RunReplay(const fw::Config& cfg, const ReplayArgs& a, fw::IngestCounts* out 
     f << stats << "\n";
     if (!f) return Fail("replay: cannot write " + a.stats_json);
   }
-  std::fprintf(stderr, "replay: accepted %lld, duplicates %lld, rejected %lld%s\n",
-               static_cast<long long>(counts->accepted), static_cast<long long>(counts->duplicates),
-               static_cast<long long>(counts->rejected),
-               counts->rejected
-                   ? (" (see " + (fs::path(a.state) / "dead-letter.ndjson").string() + ")").c_str()
-                   : "");
+  std::fprintf(
+      stderr, "replay: accepted %lld, duplicates %lld, rejected %lld%s\n",
+      static_cast<long long>(counts->accepted), static_cast<long long>(counts->duplicates),
+      static_cast<long long>(counts->rejected),
+      counts->rejected
+          ? (" (see " + (fs::path(a.state) / fw::kDeadLetterFileName).string() + ")").c_str()
+          : "");
   if (out) *out = *counts;
   return kExitOk;
 }
@@ -553,7 +554,7 @@ int RunMonitor(const fw::Config& cfg, const RunArgs& a) {
     return Fail("run: " + counts.status().message());
   }
   if (auto s =
-          fw::WriteDeadLetterFile(**store, (fs::path(a.state) / "dead-letter.ndjson").string());
+          fw::WriteDeadLetterFile(**store, (fs::path(a.state) / fw::kDeadLetterFileName).string());
       !s.ok())
     return Fail("run: " + s.message());
   std::fprintf(stderr, "run: stopped: accepted %lld, duplicates %lld, rejected %lld; %lld alerts\n",
@@ -753,7 +754,7 @@ int RunDemo(const fw::Config& cfg, const std::string& dir, fw::GenOptions o) {
     if (!consumer_result.ok()) return Fail("demo: " + consumer_result.status().message());
     counts = *consumer_result;
     if (auto s =
-            fw::WriteDeadLetterFile(**store, (fs::path(state) / "dead-letter.ndjson").string());
+            fw::WriteDeadLetterFile(**store, (fs::path(state) / fw::kDeadLetterFileName).string());
         !s.ok())
       return Fail("demo: " + s.message());
     std::printf("   %lld messages through Kafka: accepted %lld, duplicates %lld, rejected %lld\n",
@@ -833,15 +834,15 @@ int RunDemo(const fw::Config& cfg, const std::string& dir, fw::GenOptions o) {
       rules->grace_days);
   std::printf(
       "\nFeed: %s\nGround truth of planted violations: %s\nState: %s\n"
-      "Rejected lines: %s/dead-letter.ndjson\n"
+      "Rejected lines: %s/%s\n"
       "Announcements (JSON, Markdown, HTML, CSV; Chinese and English) and evidence for "
       "inspectors: %s\n"
       "Why a worker-month got its verdict: build/flexwatch inspect --state %s --platform ID "
       "--worker ID --month YYYY-MM\n"
       "Metrics as they stood at the end: %s/metrics.prom (the monitor serves them with "
       "`run --metrics-listen`; Prometheus, Grafana and Alertmanager: dashboards/README.md)\n",
-      feed.c_str(), truth.c_str(), state.c_str(), state.c_str(), out.c_str(), state.c_str(),
-      dir.c_str());
+      feed.c_str(), truth.c_str(), state.c_str(), state.c_str(), fw::kDeadLetterFileName,
+      out.c_str(), state.c_str(), dir.c_str());
   if (!periods.empty()) {
     const std::string page =
         (fs::absolute(out) / ("monthly-" + fw::FormatPeriod(periods.back()) + ".zh.html")).string();

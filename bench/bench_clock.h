@@ -4,6 +4,8 @@
 #include <chrono>
 #include <ctime>
 
+#include "flexwatch/core/time.h"
+
 namespace flexwatch::bench {
 
 // CPU time of the whole process (every thread), in seconds.
@@ -13,12 +15,8 @@ inline double CpuSeconds() {
   return static_cast<double>(ts.tv_sec) + static_cast<double>(ts.tv_nsec) * 1e-9;
 }
 
-// CPU time of the calling thread alone (RocksDB's background work left out), in seconds.
-inline double ThreadCpuSeconds() {
-  timespec ts;
-  clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
-  return static_cast<double>(ts.tv_sec) + static_cast<double>(ts.tv_nsec) * 1e-9;
-}
+// CPU time of the calling thread alone (RocksDB's background work left out).
+using flexwatch::ThreadCpuSeconds;
 
 inline double WallSeconds() {
   return std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch()).count();

@@ -407,14 +407,11 @@ LatencyResult LatencyRound(const fw::Config& cfg, const Options& o,
   double round_seconds = 0, round_max = 0, round_cpu = 0;
   control.periodic = [&](double) -> fw::Status {
     const auto start = Clock::now();
-    timespec c0{}, c1{};
-    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &c0);
+    const double c0 = fw::ThreadCpuSeconds();
     auto a = fw::EvaluateAndAlert(*store, *cfg.rules, cfg.detectors, alerts_topic, std::nullopt,
                                   &history);
     const double took = std::chrono::duration<double>(Clock::now() - start).count();
-    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &c1);
-    round_cpu += static_cast<double>(c1.tv_sec - c0.tv_sec) +
-                 static_cast<double>(c1.tv_nsec - c0.tv_nsec) * 1e-9;
+    round_cpu += fw::ThreadCpuSeconds() - c0;
     ++rounds;
     round_seconds += took;
     round_max = std::max(round_max, took);

@@ -229,7 +229,7 @@ int main(int argc, char** argv) {
       "export of the rejected lines (%s): %.1f MB\n",
       static_cast<double>(compacted_bytes) / 1e6,
       static_cast<double>(compacted_bytes) / (static_cast<double>(g.workers) * g.months),
-      families.c_str(), flexwatch::bench::kDeadLetterFile,
+      families.c_str(), flexwatch::kDeadLetterFileName,
       static_cast<double>(settled.dead_letter_file) / 1e6);
   if (!json_out.empty()) {
     std::ofstream j(json_out, std::ios::trunc);

@@ -5,6 +5,7 @@
 #include <filesystem>
 #include <string>
 
+#include "flexwatch/ingest/replay.h"
 #include "flexwatch/state/store.h"
 
 namespace flexwatch::bench {
@@ -17,14 +18,11 @@ inline uint64_t DirBytes(const std::string& dir) {
   return total;
 }
 
-// The file `replay` and `run` export the rejected lines to, beside the state (its content is the
-// dead-letter family's, as JSON for the platforms: an output, not the state).
-inline constexpr const char* kDeadLetterFile = "dead-letter.ndjson";
-
-// Bytes of the state in `dir`: every file but the dead-letter export.
+// Bytes of the state in `dir`: every file but the dead-letter export (kDeadLetterFileName, the
+// dead-letter family's content as JSON for the platforms: an output, not the state).
 inline uint64_t StateBytes(const std::string& dir, uint64_t* dead_letter_file = nullptr) {
   std::error_code ec;
-  const auto exported = std::filesystem::path(dir) / kDeadLetterFile;
+  const auto exported = std::filesystem::path(dir) / kDeadLetterFileName;
   uint64_t export_bytes = 0;
   if (std::filesystem::is_regular_file(exported, ec))
     export_bytes = std::filesystem::file_size(exported, ec);

@@ -4,23 +4,17 @@
 #include <librdkafka/rdkafka_mock.h>
 
 #include <chrono>
-#include <ctime>
 #include <optional>
 #include <set>
 
 #include "flexwatch/core/json.h"
+#include "flexwatch/core/time.h"
 #include "flexwatch/state/writer.h"
 
 namespace flexwatch {
 namespace {
 
 using Clock = std::chrono::steady_clock;
-
-double ThreadCpuSeconds() {
-  timespec t{};
-  clock_gettime(CLOCK_THREAD_CPUTIME_ID, &t);
-  return static_cast<double>(t.tv_sec) + static_cast<double>(t.tv_nsec) * 1e-9;
-}
 
 std::string SourceOf(std::string_view topic, int32_t partition) {
   return "kafka:" + std::string(topic) + ":" + std::to_string(partition);

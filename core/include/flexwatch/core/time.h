@@ -4,6 +4,7 @@
 #pragma once
 
 #include <cstdint>
+#include <ctime>
 #include <string>
 #include <string_view>
 
@@ -50,5 +51,13 @@ std::string FormatPeriod(Period p);
 std::string FormatDate(Day d);
 // The instant as RFC 3339 in Beijing time, e.g. 2024-07-03T12:34:56.000+08:00.
 std::string FormatBeijing(TimestampMs ts);
+
+// CPU time the calling thread has used, in seconds (what a piece of work cost it, whatever time
+// the machine gave to other threads meanwhile).
+inline double ThreadCpuSeconds() {
+  timespec t{};
+  clock_gettime(CLOCK_THREAD_CPUTIME_ID, &t);
+  return static_cast<double>(t.tv_sec) + static_cast<double>(t.tv_nsec) * 1e-9;
+}
 
 }  // namespace flexwatch

@@ -51,6 +51,9 @@ Result<IngestCounts> ReplayFiles(Store& store, const std::vector<std::string>& i
                                  const ReplayOptions& options,
                                  const std::function<void(const ReplayProgress&)>& progress = {});
 
+// The file, in the state's directory, that `replay` and `run` export the dead letters to.
+inline constexpr const char* kDeadLetterFileName = "dead-letter.ndjson";
+
 // Rewrites `path` atomically with every dead letter in state, in (source, line) order.
 Status WriteDeadLetterFile(Store& store, const std::string& path);
 
