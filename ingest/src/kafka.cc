@@ -121,7 +121,6 @@ class Consumer {
   const ConsumeControl& control_;
   Decoder decoder_;
   StateWriter writer_;
-  Event event_;
   Rejection rej_;
   rd_kafka_t* rk_ = nullptr;
   rd_kafka_t* producer_ = nullptr;
@@ -291,8 +290,8 @@ void Consumer::Handle(const rd_kafka_message_t& m) {
       control_.on_start_gap(part.topic, part.partition, m.offset);
   }
   const uint32_t tag = TopicTag(topic);
-  if (decoder_.Decode(raw, event_, rej_)) {
-    if (Status s = writer_.Add(event_, tag); !s.ok() && failure_.ok()) failure_ = s;
+  if (decoder_.Decode(raw, writer_.NextEvent(), rej_)) {  // decoded in place: no copy to add
+    if (Status s = writer_.AddNext(tag); !s.ok() && failure_.ok()) failure_ = s;
   } else {
     ++rejected_[{tag, rej_.code}];
     writer_.AddRejection(part.source, m.offset, raw,

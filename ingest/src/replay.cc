@@ -59,7 +59,6 @@ Result<IngestCounts> ReplayFiles(Store& store, const std::vector<std::string>& i
   IngestCounts total;
   Decoder decoder(options.decoder);
   StateWriter writer(&store);
-  Event event;
   Rejection rej;
   for (const std::string& input : inputs) {
     auto reader = LineReader::Open(input, options.decoder.max_line_bytes, Decoder::Padding());
@@ -87,6 +86,7 @@ Result<IngestCounts> ReplayFiles(Store& store, const std::vector<std::string>& i
       } else if (IsBlank(line.text)) {
         // Blank lines carry no event: skipped, neither accepted nor rejected.
       } else {
+        Event& event = writer.NextEvent();  // decoded in place: Add() need not copy it
         bool valid = decoder.DecodePadded(line.text, event, rej);
         if (valid && !options.only_platform.empty() && event.platform_id != options.only_platform) {
           valid = false;
@@ -96,7 +96,7 @@ Result<IngestCounts> ReplayFiles(Store& store, const std::vector<std::string>& i
                               "\")"};
         }
         if (valid) {
-          if (Status s = writer.Add(event); !s.ok()) return s;
+          if (Status s = writer.AddNext(); !s.ok()) return s;
         } else {
           if (options.on_reject) options.on_reject(rej, source, line.number);
           writer.AddRejection(source, line.number, line.text,

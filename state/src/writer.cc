@@ -87,6 +87,27 @@ void KeyIndex::Clear() {
   slots_.assign(slots_.size(), Slot{});
 }
 
+namespace {
+
+// Suffixes of two lowercase hex digits (decimal ids included) are numbered 16 * high + low,
+// in the suffixes' byte order; -1 for any other suffix.
+int HexPair(uint16_t suffix) {
+  auto digit = [](unsigned c) {
+    return c - '0' < 10  ? static_cast<int>(c - '0')
+           : c - 'a' < 6 ? static_cast<int>(c - 'a' + 10)
+                         : -1;
+  };
+  const int hi = digit(suffix >> 8), lo = digit(suffix & 0xff);
+  return (hi | lo) < 0 ? -1 : hi * 16 + lo;
+}
+uint16_t HexPairSuffix(int pair) {
+  constexpr char kDigits[] = "0123456789abcdef";
+  return static_cast<uint16_t>(static_cast<uint8_t>(kDigits[pair >> 4]) << 8 |
+                               static_cast<uint8_t>(kDigits[pair & 15]));
+}
+
+}  // namespace
+
 // Memory a distinct key of a commit costs beyond its bytes: two hash slots and an offset.
 constexpr size_t kKeyOverhead = 2 * 16 + 4;
 
@@ -117,15 +138,23 @@ void StateWriter::IdSet::Clear() {
 StateWriter::StateWriter(Store* store) : store_(store) {}
 StateWriter::~StateWriter() = default;
 
-Status StateWriter::Add(const Event& e, uint32_t tag) {
-  ++staged_;
+Event& StateWriter::NextEvent() {
   if (micro_size_ == micro_.size()) {
     micro_.emplace_back();
     tags_.push_back(0);
   }
-  tags_[micro_size_] = tag;
-  micro_[micro_size_++] = e;
+  return micro_[micro_size_];
+}
+
+Status StateWriter::AddNext(uint32_t tag) {
+  ++staged_;
+  tags_[micro_size_++] = tag;
   return micro_size_ >= kMicroBatch ? Resolve() : Status::OK();
+}
+
+Status StateWriter::Add(const Event& e, uint32_t tag) {
+  NextEvent() = e;
+  return AddNext(tag);
 }
 
 void StateWriter::Tally(uint32_t tag, EventType type, bool duplicate) {
@@ -190,27 +219,44 @@ Status StateWriter::Resolve() {
     }
     if (Status s = store_->GetSeenSets(keys, sets); !s.ok()) return s;
   }
-  // 2. In arrival order: the first arrival of an id is applied, later ones only counted. The
-  //    commit's set of added ids is large (a random probe each): its slots are prefetched a few
-  //    events ahead.
+  // 2. In arrival order: the first arrival of an id is applied, later ones only counted. What
+  //    the commit added is in the bucket's bitmap for the common suffixes (hex digits) and
+  //    otherwise in the commit's set of added ids, which is large (a random probe each). The
+  //    buckets, and the set's slots where needed, are prefetched a few events ahead.
   micro_ids_.resize(micro_size_);
   for (size_t i = 0; i < micro_size_; ++i)
     micro_ids_[i] = uint64_t{bucket_of_[i]} << 16 | keys::SeenSuffix(micro_[i].event_id);
+  auto prefetch = [this](size_t i) {
+    __builtin_prefetch(&buckets_[bucket_of_[i]]);
+    if (HexPair(static_cast<uint16_t>(micro_ids_[i] & 0xffff)) < 0)
+      added_ids_.Prefetch(micro_ids_[i]);
+  };
   constexpr size_t kAhead = 8;
-  for (size_t i = 0; i < micro_size_ && i < kAhead; ++i) added_ids_.Prefetch(micro_ids_[i]);
+  for (size_t i = 0; i < micro_size_ && i < kAhead; ++i) prefetch(i);
   for (size_t i = 0; i < micro_size_; ++i) {
-    if (i + kAhead < micro_size_) added_ids_.Prefetch(micro_ids_[i + kAhead]);
+    if (i + kAhead < micro_size_) prefetch(i + kAhead);
     const Event& e = micro_[i];
     SeenBucket& bucket = buckets_[bucket_of_[i]];
     const uint16_t suffix = static_cast<uint16_t>(micro_ids_[i] & 0xffff);
-    if (SeenSetContains(bucket.stored, suffix) || !added_ids_.Insert(micro_ids_[i])) {
+    bool duplicate = SeenSetContains(bucket.stored, suffix);
+    if (!duplicate) {
+      if (const int pair = HexPair(suffix); pair >= 0) {
+        uint64_t& word = bucket.hex[pair >> 6];
+        const uint64_t bit = uint64_t{1} << (pair & 63);
+        duplicate = (word & bit) != 0;
+        word |= bit;
+      } else if (added_ids_.Insert(micro_ids_[i])) {
+        added_.push_back(Added{suffix, bucket.added});
+        bucket.added = static_cast<uint32_t>(added_.size() - 1);
+      } else {
+        duplicate = true;
+      }
+    }
+    Tally(tags_[i], e.type, duplicate);
+    if (duplicate) {
       ++pending_.duplicates;
-      Tally(tags_[i], e.type, true);
       continue;
     }
-    Tally(tags_[i], e.type, false);
-    added_.push_back(Added{suffix, bucket.added});
-    bucket.added = static_cast<uint32_t>(added_.size() - 1);
     ++pending_.accepted;
     Fold(e, i);
   }
@@ -300,10 +346,15 @@ Result<IngestCounts> StateWriter::Commit() {
   std::string set;
   for (uint32_t k : bucket_keys_.InKeyOrder()) {
     const SeenBucket& b = buckets_[k];
-    if (b.added == kNone) continue;
     sorted.clear();
-    for (uint32_t a = b.added; a != kNone; a = added_[a].next) sorted.push_back(added_[a].suffix);
-    std::sort(sorted.begin(), sorted.end());
+    for (int w = 0; w < 4; ++w)  // in pair order, which is the suffixes' order
+      for (uint64_t bits = b.hex[w]; bits != 0; bits &= bits - 1)
+        sorted.push_back(HexPairSuffix(w * 64 + __builtin_ctzll(bits)));
+    if (b.added != kNone) {
+      for (uint32_t a = b.added; a != kNone; a = added_[a].next) sorted.push_back(added_[a].suffix);
+      std::sort(sorted.begin(), sorted.end());
+    }
+    if (sorted.empty()) continue;
     set = EncodeSeenSet(sorted.data(), sorted.size());
     if (!b.stored.empty() && !FoldRecords(b.stored, std::string(set), set))
       return Status::Corruption("seen-id set of bucket " + std::string(bucket_keys_.key(k)));

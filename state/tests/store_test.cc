@@ -186,6 +186,30 @@ TEST_F(StoreTest, IdsOfEveryLengthAreTellApartAcrossBuckets) {
   EXPECT_EQ((*wm)->TotalOrders(), static_cast<int64_t>(ids.size()));
 }
 
+TEST_F(StoreTest, EverySuffixKindSharesABucketAndIsDeduplicatedWithinACommit) {
+  // One bucket ("q-7") holding suffixes of hex digits (kept in the commit's bitmap) and of any
+  // other characters (kept in its added-id set), each repeated within the same commit.
+  std::vector<std::string> ids = {"q-700", "q-7ff", "q-7a0", "q-709", "q-7AB", "q-7Z-",
+                                  "q-7.:", "q-70A", "q-7g0", "q-7_f", "q-7f9", "q-799"};
+  std::vector<std::string> lines;
+  for (const std::string& id : ids)
+    lines.push_back(Order(id, "2024-07-03T10:00:00+08:00", "food_delivery", "1", "1"));
+  std::vector<std::string> twice = lines;
+  twice.insert(twice.end(), lines.rbegin(), lines.rend());
+  auto a = Open("a");
+  IngestCounts c = Apply(*a, twice, 100000);  // one commit
+  EXPECT_EQ(c.accepted, static_cast<int64_t>(ids.size()));
+  EXPECT_EQ(c.duplicates, static_cast<int64_t>(ids.size()));
+  auto b = Open("b");
+  c = Apply(*b, twice, 1);  // a commit per event
+  EXPECT_EQ(c.accepted, static_cast<int64_t>(ids.size()));
+  EXPECT_EQ(c.duplicates, static_cast<int64_t>(ids.size()));
+  EXPECT_EQ(DumpOf(*a), DumpOf(*b));
+  c = Apply(*a, lines, 5);
+  EXPECT_EQ(c.accepted, 0);
+  EXPECT_EQ(c.duplicates, static_cast<int64_t>(ids.size()));
+}
+
 TEST_F(StoreTest, ShuffledArrivalGivesTheSameState) {
   std::vector<std::string> lines;
   for (int i = 0; i < 400; ++i) {

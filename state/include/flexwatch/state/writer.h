@@ -54,11 +54,17 @@ class StateWriter {
   explicit StateWriter(Store* store);
   ~StateWriter();
 
-  // Adds a valid event (copied) to the pending commit, or counts it as a duplicate. Events are
+  // Adds a valid event (a copy) to the pending commit, or counts it as a duplicate. Events are
   // resolved in micro-batches, so that the seen-id buckets a batch needs are read from state in
   // one MultiGet. Fails only when the state cannot be read. `tag` (small: a source's number)
   // only sorts the counts of resolved().
   Status Add(const Event& event, uint32_t tag = 0);
+  // The place the next event goes: decode straight into it and call AddNext(), which saves
+  // Add()'s copy. What it holds before is unspecified (an earlier event); not followed by
+  // AddNext(), it is simply reused.
+  Event& NextEvent();
+  // As Add(NextEvent()).
+  Status AddNext(uint32_t tag = 0);
   // Events of `tag` and `type` resolved as applied (or as duplicates) since the writer was made;
   // after Commit(), every one added before it is resolved.
   int64_t resolved(uint32_t tag, EventType type, bool duplicate) const;
@@ -80,8 +86,11 @@ class StateWriter {
 
  private:
   struct SeenBucket {
+    // The suffixes of two lowercase hex digits (decimal included) this commit added, bit
+    // 16 * digit + digit: membership and the sorted set without a probe of added_ids_.
+    uint64_t hex[4] = {0, 0, 0, 0};
     std::string stored;      // the bucket's set as in state (empty: none)
-    uint32_t added = kNone;  // head of this commit's added suffixes in added_
+    uint32_t added = kNone;  // head of this commit's other added suffixes in added_
   };
   static constexpr uint32_t kNone = UINT32_MAX;
   struct Added {  // one suffix added by this commit, chained per bucket (no allocation each)
@@ -116,7 +125,8 @@ class StateWriter {
   KeyIndex bucket_keys_, wm_keys_, contrib_keys_;
   std::vector<SeenBucket> buckets_;
   std::vector<Added> added_;
-  // (bucket << 16 | suffix) of every id added by this commit: membership in one probe.
+  // (bucket << 16 | suffix) of every id added by this commit whose suffix is not two hex
+  // digits (those are in their bucket's bitmap): membership in one probe.
   class IdSet {
    public:
     bool Insert(uint64_t v);  // false when already present
