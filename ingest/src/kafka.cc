@@ -441,10 +441,13 @@ Result<IngestCounts> Consumer::Run() {
 
   rd_kafka_queue_t* queue = rd_kafka_queue_get_consumer(rk_);
   std::vector<rd_kafka_message_t*> batch(1000);
-  auto last_commit = Clock::now(), last_periodic = Clock::now();
+  auto last_commit = Clock::now();
+  // Rounds start every interval, unless they cost more than the consumer can spare (below).
+  auto round_started = Clock::now(), round_ended = round_started;
   const auto periodic_interval = std::chrono::milliseconds(control_.periodic_interval_ms);
-  Clock::duration periodic_gap = periodic_interval;
-  double round_cpu = -1;  // smoothed CPU seconds of a round (none yet)
+  Clock::duration round_spacing{0};  // from the end of a round to the start of the next
+  double round_cpu = -1;             // smoothed CPU seconds of a round (none yet)
+  Clock::duration waited{0};         // since the last round: time spent waiting for messages
   // Before the first assignment, a group join (a broker's initial rebalance delay, a previous
   // member's session to expire) may take a while: idleness is not judged that early.
   constexpr double kJoinGraceSeconds = 60;
@@ -453,8 +456,10 @@ Result<IngestCounts> Consumer::Run() {
     if (control_.stop && control_.stop->load()) break;
     if (!in_flight_.empty()) rd_kafka_poll(producer_, 0);  // delivery reports
     // A batch: up to its size, or what arrived within 100 ms (rebalances are served inside).
+    const auto asked = Clock::now();
     const ssize_t n = rd_kafka_consume_batch_queue(queue, 100, batch.data(), batch.size());
     const auto now = Clock::now();
+    waited += now - asked;  // a batch that is there already takes microseconds
     for (ssize_t i = 0; i < n; ++i) {
       rd_kafka_message_t* m = batch[i];
       if (!failure_.ok()) {  // nothing after a failure is applied
@@ -489,23 +494,31 @@ Result<IngestCounts> Consumer::Run() {
       if (failure_.ok()) failure_ = Deliver();
       last_commit = now;
     }
-    if (control_.periodic && failure_.ok() && now - last_periodic >= periodic_gap) {
+    if (control_.periodic && failure_.ok() && now - round_started >= periodic_interval &&
+        now - round_ended >= round_spacing) {
+      // Of the time since the last round, the share this thread waited for messages: the
+      // consumer keeps up as rounds are spaced now when it is well above zero.
+      const double since = std::chrono::duration<double>(now - round_ended).count();
+      const double idle = since > 0 ? std::chrono::duration<double>(waited).count() / since : 0;
+      round_started = now;
       if (Status s = Commit(); !s.ok()) failure_ = s;
       Report(0, 0);
       const double round_start = ThreadCpuSeconds();
       if (failure_.ok()) failure_ = control_.periodic(QuietSeconds(now));
       if (failure_.ok()) failure_ = Deliver();
-      last_periodic = Clock::now();
-      // A round costs what changed since the last one; should it cost more than the interval
-      // allows, rounds are spaced so that they take at most a fifth of this thread's time, and
-      // consuming never falls behind because of them. The cost is the thread's CPU time (time
-      // the machine gave to others is not the round's), smoothed over the last rounds so that
-      // one dear round (a month judged whole) does not hold back the next.
+      round_ended = Clock::now();
+      waited = Clock::duration{0};
+      // A round costs what changed since the last one. While the consumer keeps up (it waited
+      // for messages a fifth of the time or more), rounds start every interval, at least their
+      // cost apart; when it does not, they are spaced so that they take at most a fifth of this
+      // thread's time, and consuming never falls behind because of them. The cost is the
+      // thread's CPU time (time the machine gave to others is not the round's), smoothed over
+      // the last rounds so that one dear round (a month judged whole) does not hold back the
+      // next.
       const double cpu = ThreadCpuSeconds() - round_start;
       round_cpu = round_cpu < 0 ? cpu : 0.75 * round_cpu + 0.25 * cpu;
-      periodic_gap = std::max<Clock::duration>(periodic_interval,
-                                               std::chrono::duration_cast<Clock::duration>(
-                                                   std::chrono::duration<double>(4 * round_cpu)));
+      round_spacing = std::chrono::duration_cast<Clock::duration>(
+          std::chrono::duration<double>((idle >= 0.2 ? 1 : 4) * round_cpu));
     }
     if (control_.idle_exit_seconds > 0) {
       const double idle = SinceActivity(now);
