@@ -259,27 +259,44 @@ bool FoldRecords(std::string_view a, std::string_view b, std::string& out) {
     }
     return true;
   }
+  const std::string_view both[2] = {a, b};
+  return FoldAllRecords(both, 2, out);
+}
+
+bool FoldAllRecords(const std::string_view* records, size_t count, std::string& out) {
+  if (count == 0) return false;
+  if (IsSeenSet(records[0])) {  // set union, two at a time
+    out.assign(records[0]);
+    std::string folded;
+    for (size_t r = 1; r < count; ++r) {
+      if (!FoldRecords(out, records[r], folded)) return false;
+      out.swap(folded);
+    }
+    return IsSeenSet(out);
+  }
   std::array<int64_t, kMaxFields> fa{}, fb{};
   RecordKind ka, kb;
-  size_t na = DecodeFields(a, ka, fa.data());
-  size_t nb = DecodeFields(b, kb, fb.data());
-  if (na == 0 || na != nb || ka != kb) return false;
-  size_t n = 0;
-  const Fold* folds = FoldsOf(ka, n);
-  for (size_t i = 0; i < n; ++i) {
-    switch (folds[i]) {
-      case Fold::kSum:
-        fa[i] += fb[i];
-        break;
-      case Fold::kMax:
-        fa[i] = std::max(fa[i], fb[i]);
-        break;
-      case Fold::kMin:
-        fa[i] = std::min(fa[i], fb[i]);
-        break;
-      case Fold::kOr:
-        fa[i] |= fb[i];
-        break;
+  const size_t n = DecodeFields(records[0], ka, fa.data());
+  if (n == 0) return false;
+  size_t unused = 0;
+  const Fold* folds = FoldsOf(ka, unused);
+  for (size_t r = 1; r < count; ++r) {
+    if (DecodeFields(records[r], kb, fb.data()) != n || kb != ka) return false;
+    for (size_t i = 0; i < n; ++i) {
+      switch (folds[i]) {
+        case Fold::kSum:
+          fa[i] += fb[i];
+          break;
+        case Fold::kMax:
+          fa[i] = std::max(fa[i], fb[i]);
+          break;
+        case Fold::kMin:
+          fa[i] = std::min(fa[i], fb[i]);
+          break;
+        case Fold::kOr:
+          fa[i] |= fb[i];
+          break;
+      }
     }
   }
   out = EncodeFields(ka, fa.data(), n);

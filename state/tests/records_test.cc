@@ -2,6 +2,9 @@
 
 #include <gtest/gtest.h>
 
+#include <string>
+#include <vector>
+
 namespace flexwatch {
 namespace {
 
@@ -53,6 +56,39 @@ TEST(Records, CorruptOrMismatchedRecordsAreRefused) {
   ASSERT_TRUE(FoldRecords(EncodeCounter(2), EncodeCounter(40), out));
   ASSERT_TRUE(DecodeCounter(out, n));
   EXPECT_EQ(n, 42);
+}
+
+TEST(Records, FoldingManyAtOnceEqualsFoldingTwoAtATime) {
+  std::vector<std::string> encoded;
+  for (int i = 0; i < 9; ++i)
+    encoded.push_back(
+        ContributionTotal{100 * i, 600000 + 37 * (i % 4), i, 1, 50 - i, 50 + i}.Encode());
+  std::string pairwise = encoded[0], folded;
+  for (size_t i = 1; i < encoded.size(); ++i) {
+    ASSERT_TRUE(FoldRecords(pairwise, encoded[i], folded));
+    pairwise = folded;
+  }
+  const std::vector<std::string_view> all(encoded.begin(), encoded.end());
+  std::string at_once;
+  ASSERT_TRUE(FoldAllRecords(all.data(), all.size(), at_once));
+  EXPECT_EQ(at_once, pairwise);
+  ContributionTotal c;
+  ASSERT_TRUE(ContributionTotal::Decode(at_once, c));
+  EXPECT_EQ(c.amount, 3600);
+  EXPECT_EQ(c.base, 600000 + 37 * 3);
+  EXPECT_EQ(c.payments, 9);
+  EXPECT_EQ(c.first_paid, 42);
+  EXPECT_EQ(c.last_paid, 58);
+  ASSERT_TRUE(FoldAllRecords(all.data(), 1, at_once));
+  EXPECT_EQ(at_once, encoded[0]);
+  // One record of another kind, or unreadable, anywhere refuses the whole fold.
+  const std::string counter = EncodeCounter(1);
+  std::vector<std::string_view> mixed = all;
+  mixed[4] = counter;
+  EXPECT_FALSE(FoldAllRecords(mixed.data(), mixed.size(), at_once));
+  mixed[4] = std::string_view(encoded[4]).substr(0, 3);
+  EXPECT_FALSE(FoldAllRecords(mixed.data(), mixed.size(), at_once));
+  EXPECT_FALSE(FoldAllRecords(all.data(), 0, at_once));
 }
 
 TEST(Records, SeenSetsUnionAndMembership) {
