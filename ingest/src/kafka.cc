@@ -58,7 +58,11 @@ class Consumer {
         options_(options),
         control_(control),
         decoder_(options.decoder),
-        writer_(&store) {}
+        writer_(&store) {
+    // Evaluation rounds read the open month's worker-months after every commit or few: written
+    // whole, they carry no merge operands (one per commit since the last flush) to fold.
+    writer_.WriteAggregatesWhole(true);
+  }
   ~Consumer() {
     if (rk_) rd_kafka_destroy_flags(rk_, destroy_flags_);
     if (producer_) {

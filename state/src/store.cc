@@ -309,22 +309,23 @@ rocksdb::ColumnFamilyHandle* Store::cf(Cf which) const {
   return impl_->cfs[static_cast<int>(which)];
 }
 
-Status Store::GetSeenSets(const std::vector<std::string_view>& keys,
-                          const std::vector<std::string*>& sets) {
+Status Store::GetMany(Cf which, const std::vector<std::string_view>& keys,
+                      const std::vector<std::string*>& values) {
   const size_t n = keys.size();
   std::vector<rocksdb::Slice> slices(n);
   for (size_t i = 0; i < n; ++i) slices[i] = rocksdb::Slice(keys[i].data(), keys[i].size());
-  std::vector<rocksdb::PinnableSlice> values(n);
+  std::vector<rocksdb::PinnableSlice> found(n);
   std::vector<rocksdb::Status> statuses(n);
-  impl_->db->MultiGet(rocksdb::ReadOptions(), cf(Cf::kSeen), n, slices.data(), values.data(),
+  impl_->db->MultiGet(rocksdb::ReadOptions(), cf(which), n, slices.data(), found.data(),
                       statuses.data(), /*sorted_input=*/true);
   for (size_t i = 0; i < n; ++i) {
     if (statuses[i].ok()) {
-      sets[i]->assign(values[i].data(), values[i].size());
+      values[i]->assign(found[i].data(), found[i].size());
     } else if (statuses[i].IsNotFound()) {
-      sets[i]->clear();
+      values[i]->clear();
     } else {
-      return Status::IOError("reading seen ids: " + statuses[i].ToString());
+      return Status::IOError(std::string("reading ") + kCfNames[static_cast<int>(which)] + ": " +
+                             statuses[i].ToString());
     }
   }
   return Status::OK();

@@ -217,7 +217,7 @@ Status StateWriter::Resolve() {
       keys[k] = bucket_keys_.key(fresh[k]);
       sets[k] = &buckets_[fresh[k]].stored;
     }
-    if (Status s = store_->GetSeenSets(keys, sets); !s.ok()) return s;
+    if (Status s = store_->GetMany(Cf::kSeen, keys, sets); !s.ok()) return s;
   }
   // 2. In arrival order: the first arrival of an id is applied, later ones only counted. What
   //    the commit added is in the bucket's bitmap for the common suffixes (hex digits) and
@@ -310,6 +310,36 @@ void StateWriter::Fold(const Event& e, size_t i) {
   }
 }
 
+template <typename T>
+Status StateWriter::WriteAggregates(rocksdb::WriteBatch& batch, Cf cf, const KeyIndex& index,
+                                    const std::vector<T>& aggregates) {
+  const std::vector<uint32_t> order = index.InKeyOrder();
+  if (!whole_aggregates_) {
+    for (uint32_t k : order) batch.Merge(store_->cf(cf), index.key(k), aggregates[k].Encode());
+    return Status::OK();
+  }
+  std::vector<std::string_view> keys(order.size());
+  std::vector<std::string> stored(order.size());
+  std::vector<std::string*> into(order.size());
+  for (size_t i = 0; i < order.size(); ++i) {
+    keys[i] = index.key(order[i]);
+    into[i] = &stored[i];
+  }
+  if (Status s = store_->GetMany(cf, keys, into); !s.ok()) return s;
+  std::string whole;
+  for (size_t i = 0; i < order.size(); ++i) {
+    const std::string added = aggregates[order[i]].Encode();
+    if (stored[i].empty()) {
+      batch.Put(store_->cf(cf), keys[i], added);
+    } else if (FoldRecords(stored[i], added, whole)) {
+      batch.Put(store_->cf(cf), keys[i], whole);
+    } else {
+      return Status::Corruption("unreadable aggregate in state under " + std::string(keys[i]));
+    }
+  }
+  return Status::OK();
+}
+
 void StateWriter::AddRejection(std::string_view source, int64_t line, std::string_view raw,
                                std::string dead_letter_json) {
   dead_.emplace_back(keys::DeadLetter(source, line, raw), std::move(dead_letter_json));
@@ -360,10 +390,8 @@ Result<IngestCounts> StateWriter::Commit() {
       return Status::Corruption("seen-id set of bucket " + std::string(bucket_keys_.key(k)));
     batch.Put(store_->cf(Cf::kSeen), bucket_keys_.key(k), set);
   }
-  for (uint32_t k : wm_keys_.InKeyOrder())
-    batch.Merge(store_->cf(Cf::kWm), wm_keys_.key(k), wms_[k].Encode());
-  for (uint32_t k : contrib_keys_.InKeyOrder())
-    batch.Merge(store_->cf(Cf::kContrib), contrib_keys_.key(k), contribs_[k].Encode());
+  if (Status s = WriteAggregates(batch, Cf::kWm, wm_keys_, wms_); !s.ok()) return s;
+  if (Status s = WriteAggregates(batch, Cf::kContrib, contrib_keys_, contribs_); !s.ok()) return s;
   for (const auto& [key, count] : complaints_)
     batch.Merge(store_->cf(Cf::kComplaints), key, EncodeCounter(count));
   for (const auto& [key, value] : contracts_) batch.Put(store_->cf(Cf::kContracts), key, value);

@@ -32,9 +32,11 @@ class StoreTest : public ::testing::Test {
     return s.ok() ? std::move(s).value() : nullptr;
   }
   // Decodes and commits `lines` in batches of `batch`.
-  IngestCounts Apply(Store& store, const std::vector<std::string>& lines, size_t batch = 1000) {
+  IngestCounts Apply(Store& store, const std::vector<std::string>& lines, size_t batch = 1000,
+                     bool whole_aggregates = false) {
     Decoder d;
     StateWriter w(&store);
+    w.WriteAggregatesWhole(whole_aggregates);
     IngestCounts total;
     Event e;
     Rejection r;
@@ -208,6 +210,41 @@ TEST_F(StoreTest, EverySuffixKindSharesABucketAndIsDeduplicatedWithinACommit) {
   c = Apply(*a, lines, 5);
   EXPECT_EQ(c.accepted, 0);
   EXPECT_EQ(c.duplicates, static_cast<int64_t>(ids.size()));
+}
+
+TEST_F(StoreTest, AggregatesWrittenWholeEqualMergedOnes) {
+  std::vector<std::string> lines;
+  for (int i = 0; i < 120; ++i) {
+    const std::string day = std::to_string(10 + i % 18);
+    lines.push_back(Order("o-" + std::to_string(i), "2024-07-" + day + "T10:00:00+08:00",
+                          i % 4 ? "food_delivery" : "freight", std::to_string(5 + i % 30),
+                          std::to_string(i % 9) + ".5", "p-" + std::to_string(i % 2),
+                          "w-" + std::to_string(i % 5)));
+    if (i % 6 == 0)
+      lines.push_back(R"({"type":"contribution","event_id":"s-)" + std::to_string(i) +
+                      R"(","ts":"2024-08-0)" + std::to_string(1 + i % 9) +
+                      R"(T10:00:00+08:00","platform_id":"p-1","worker_id":"w-)" +
+                      std::to_string(i % 5) +
+                      R"(","period":"2024-07","scheme":"pension","payer":"employer","base_cny":)" +
+                      std::to_string(6000 + i) + R"(,"amount_cny":)" + std::to_string(i) + "}");
+  }
+  auto merged = Open("merged");
+  Apply(*merged, lines, 7);
+  // Half written merged (an existing state), the rest whole, in commits of five lines.
+  auto whole = Open("whole");
+  const size_t half = lines.size() / 2;
+  Apply(*whole, std::vector<std::string>(lines.begin(), lines.begin() + half), 7);
+  IngestCounts c = Apply(*whole, std::vector<std::string>(lines.begin() + half, lines.end()), 5,
+                         /*whole_aggregates=*/true);
+  EXPECT_EQ(c.accepted, static_cast<int64_t>(lines.size() - half));
+  const std::string dm = DumpOf(*merged);
+  EXPECT_NE(dm.find("wm\t"), std::string::npos);  // worker-month records are in it
+  EXPECT_EQ(DumpOf(*whole), dm);
+  auto wm = whole->GetWorkerMonth(*ParsePeriod("2024-07"), "p-0", "w-0");
+  ASSERT_TRUE(wm.ok() && *wm);
+  EXPECT_EQ((*wm)->TotalOrders(), 12);
+  ASSERT_EQ(whole->Contributions(*ParsePeriod("2024-07"), "p-1", "w-1").size(), 1u);
+  EXPECT_EQ(whole->Contributions(*ParsePeriod("2024-07"), "p-1", "w-1")[0].total.payments, 4);
 }
 
 TEST_F(StoreTest, ShuffledArrivalGivesTheSameState) {

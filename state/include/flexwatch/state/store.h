@@ -133,10 +133,10 @@ class Store {
   const std::string& dir() const { return dir_; }
 
   // --- write path (one writer) ---
-  // The seen-id sets stored under bucket keys (*sets[i] empty when none), in one MultiGet.
-  // REQUIRES: keys sorted, sets.size() == keys.size().
-  Status GetSeenSets(const std::vector<std::string_view>& keys,
-                     const std::vector<std::string*>& sets);
+  // The values stored under `keys` in one column family (*values[i] empty when none), in one
+  // MultiGet. REQUIRES: keys sorted, values.size() == keys.size().
+  Status GetMany(Cf which, const std::vector<std::string_view>& keys,
+                 const std::vector<std::string*>& values);
   Status Write(rocksdb::WriteBatch& batch);
   rocksdb::ColumnFamilyHandle* cf(Cf which) const;
 

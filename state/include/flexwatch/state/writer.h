@@ -81,6 +81,13 @@ class StateWriter {
   // distinct keys with their aggregates and seen-id buckets.
   size_t pending_bytes() const { return pending_bytes_; }
 
+  // Worker-month and contribution aggregates are merged (the stored value is folded in when
+  // read). When set, each commit reads the aggregates it adds to (one MultiGet per family) and
+  // writes them whole instead, so that no merge operands, one per commit, pile up between
+  // flushes for every read to fold: for a long-running consumer whose evaluation rounds read
+  // the same worker-months after each commit.
+  void WriteAggregatesWhole(bool whole) { whole_aggregates_ = whole; }
+
   // Writes everything pending in one atomic batch and returns what it applied.
   Result<IngestCounts> Commit();
 
@@ -107,6 +114,11 @@ class StateWriter {
   };
   std::vector<HashedKey> batch_buckets_, batch_wm_;  // per micro-batch event, reused
   Status Resolve();                                  // de-duplicates and folds the micro-batch
+  // Adds the commit's aggregates of one family to `batch`, merged or whole (above).
+  template <typename T>
+  Status WriteAggregates(rocksdb::WriteBatch& batch, Cf cf, const KeyIndex& index,
+                         const std::vector<T>& aggregates);
+  bool whole_aggregates_ = false;
 
   static constexpr size_t kMicroBatch = 1024;
   std::vector<Event> micro_;    // reused, so that its strings keep their capacity
