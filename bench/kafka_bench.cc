@@ -162,6 +162,15 @@ void Consume(const std::string& brokers, const std::string& topic, const std::st
   rd_kafka_destroy(rk);
 }
 
+// Time the calling thread has spent runnable but waiting for a core, in seconds (the second
+// field of /proc/thread-self/schedstat, nanoseconds); 0 where the kernel does not say.
+double RunnableSeconds() {
+  std::ifstream f("/proc/thread-self/schedstat");
+  long long on_cpu = 0, waiting = 0;
+  if (!(f >> on_cpu >> waiting)) return 0;
+  return static_cast<double>(waiting) * 1e-9;
+}
+
 // Idle time of all CPUs since boot, in seconds (/proc/stat).
 double IdleSeconds() {
   std::ifstream f("/proc/stat");
@@ -213,12 +222,14 @@ double MonitorRound(const fw::Config& cfg, const Options& o, const std::string& 
     }
   };
   rusage before{}, after{}, pbefore{}, pafter{};
+  const double ready0 = RunnableSeconds();
   getrusage(RUSAGE_THREAD, &before);
   getrusage(RUSAGE_SELF, &pbefore);
   const auto idle0 = IdleSeconds();
   const auto w0 = Clock::now();
   auto r = fw::ConsumeKafka(**store, MonitorKafka(cfg, o, topic, group), cfg.ingest, control);
   getrusage(RUSAGE_THREAD, &after);
+  const double ready = RunnableSeconds() - ready0;
   getrusage(RUSAGE_SELF, &pafter);
   const double idle = IdleSeconds() - idle0, wall = Seconds(w0, Clock::now());
   if (!r.ok()) Die(r.status().ToString());
@@ -227,9 +238,9 @@ double MonitorRound(const fw::Config& cfg, const Options& o, const std::string& 
            static_cast<double>(u.ru_utime.tv_usec + u.ru_stime.tv_usec) * 1e-6;
   };
   std::printf(
-      "  monitor: %d commits; CPU s: %.2f its thread, %.2f the process; machine idle %.2f of "
-      "%.2f core-s\n",
-      commits, cpu(after) - cpu(before), cpu(pafter) - cpu(pbefore), idle,
+      "  monitor: %d commits; CPU s: %.2f its thread (%.2f s more ready to run, waiting for a "
+      "core), %.2f the process; machine idle %.2f of %.2f core-s\n",
+      commits, cpu(after) - cpu(before), ready, cpu(pafter) - cpu(pbefore), idle,
       wall * static_cast<double>(std::thread::hardware_concurrency()));
   if (!stop.load()) Die("the monitor stopped before reading every message");
   return Seconds(start, done);
