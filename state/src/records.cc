@@ -265,15 +265,6 @@ bool FoldRecords(std::string_view a, std::string_view b, std::string& out) {
 
 bool FoldAllRecords(const std::string_view* records, size_t count, std::string& out) {
   if (count == 0) return false;
-  if (IsSeenSet(records[0])) {  // set union, two at a time
-    out.assign(records[0]);
-    std::string folded;
-    for (size_t r = 1; r < count; ++r) {
-      if (!FoldRecords(out, records[r], folded)) return false;
-      out.swap(folded);
-    }
-    return IsSeenSet(out);
-  }
   std::array<int64_t, kMaxFields> fa{}, fb{};
   RecordKind ka, kb;
   const size_t n = DecodeFields(records[0], ka, fa.data());

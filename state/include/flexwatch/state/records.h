@@ -68,8 +68,9 @@ bool DecodeMaximum(std::string_view in, int64_t& out);
 
 // Folds `b` into `a` (both encoded records of the same kind). Returns false on corruption.
 bool FoldRecords(std::string_view a, std::string_view b, std::string& out);
-// Folds `n` (at least one) encoded records of one kind, oldest first, into `out`: each decoded
-// once and the result encoded once. Returns false on corruption.
+// Folds `n` (at least one) encoded records of one kind with fields (not seen-id sets, which
+// FoldRecords unions), oldest first, into `out`: each decoded once and the result encoded once.
+// Returns false on corruption.
 bool FoldAllRecords(const std::string_view* records, size_t n, std::string& out);
 
 }  // namespace flexwatch
