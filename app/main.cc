@@ -3,12 +3,15 @@
 #include <unistd.h>
 
 #include <CLI/CLI.hpp>
+#include <cerrno>
 #include <chrono>
 #include <cstdio>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <iostream>
 #include <map>
+#include <set>
 #include <thread>
 
 #include "flexwatch/alerts/alertmanager.h"
@@ -45,6 +48,15 @@ constexpr int kExitUsage = 2;
 int Fail(const std::string& msg) {
   std::fprintf(stderr, "flexwatch: %s\n", msg.c_str());
   return kExitUsage;
+}
+
+// The state read whole? A read error (a corrupted or unreadable file) met on the way fails the
+// command, naming the file, instead of giving a partial answer.
+bool ReadFailed(fw::Store& store, const char* command, int& rc) {
+  fw::Status s = store.ReadStatus();
+  if (s.ok()) return false;
+  rc = Fail(std::string(command) + ": " + s.message());
+  return true;
 }
 
 // --config, else $FLEXWATCH_CONFIG, else config/flexwatch.yaml beside the build directory, else
@@ -108,7 +120,8 @@ int RunReplay(const fw::Config& cfg, const ReplayArgs& a, fw::IngestCounts* out 
   if (!a.stats_json.empty()) {
     std::ofstream f(a.stats_json, std::ios::trunc);
     f << stats << "\n";
-    if (!f) return Fail("replay: cannot write " + a.stats_json);
+    f.close();
+    if (!f) return Fail("replay: cannot write " + a.stats_json + ": " + std::strerror(errno));
   }
   std::fprintf(
       stderr, "replay: accepted %lld, duplicates %lld, rejected %lld%s\n",
@@ -130,13 +143,16 @@ int RunInspect(const fw::Config& cfg, const std::string& state, fw::InspectQuery
   }
   if (!fs::exists(fs::path(state) / "CURRENT"))
     return Fail("inspect: " + state + " holds no flexwatch state");
-  auto store = fw::Store::Open(state, cfg.store);
+  fw::StoreOptions options = cfg.store;
+  options.read_only = true;  // reads only: also on a full disk, never writing to the state
+  auto store = fw::Store::Open(state, options);
   if (!store.ok()) return Fail("inspect: " + store.status().message());
   if (dump) {
     auto s = (*store)->Dump([](std::string_view line) {
       std::fwrite(line.data(), 1, line.size(), stdout);
       std::fputc('\n', stdout);
     });
+    if (int rc; ReadFailed(**store, "inspect", rc)) return rc;
     return s.ok() ? kExitOk : Fail("inspect: " + s.message());
   }
   if (cfg.rules) {
@@ -149,6 +165,7 @@ int RunInspect(const fw::Config& cfg, const std::string& state, fw::InspectQuery
   }
   auto json = fw::InspectJson(**store, q);
   if (!json.ok()) return Fail("inspect: " + json.status().message());
+  if (int rc; ReadFailed(**store, "inspect", rc)) return rc;
   std::fwrite(json->data(), 1, json->size(), stdout);
   return kExitOk;
 }
@@ -179,7 +196,9 @@ int RunAnnounce(const fw::Config& cfg, const AnnounceArgs& a) {
     return Fail("announce: --format all writes several files: give --out DIR");
   if (!fs::exists(fs::path(a.state) / "CURRENT"))
     return Fail("announce: " + a.state + " holds no flexwatch state");
-  auto store = fw::Store::Open(a.state, cfg.store);
+  fw::StoreOptions options = cfg.store;
+  options.read_only = true;  // reads only: also on a full disk, never writing to the state
+  auto store = fw::Store::Open(a.state, options);
   if (!store.ok()) return Fail("announce: " + store.status().message());
 
   std::unique_ptr<fw::Pseudonymizer> pseudonyms;
@@ -225,6 +244,7 @@ int RunAnnounce(const fw::Config& cfg, const AnnounceArgs& a) {
   auto rendered = fw::RenderPublications(**store, **rules, cfg.detectors, months,
                                          monthly ? 0 : a.year, a.close, formats, *lang);
   if (!rendered.ok()) return Fail("announce: " + rendered.status().message());
+  if (int rc; ReadFailed(**store, "announce", rc)) return rc;
   const fw::Files& outputs = *rendered;
   if (a.out.empty()) {
     std::fwrite(outputs.front().second.data(), 1, outputs.front().second.size(), stdout);
@@ -266,6 +286,7 @@ int RunSeries(const fw::Config& cfg, const std::string& state, const std::string
       if (platform.empty() || pm.platform_id == platform)
         std::printf("%s\n", fw::SeriesJson(pm).c_str());
   }
+  if (int rc; ReadFailed(**store, "series", rc)) return rc;
   return kExitOk;
 }
 
@@ -308,10 +329,23 @@ int RunBacktest(const fw::Config& cfg, const BacktestArgs& a) {
   if (bo.periods.empty()) return Fail("backtest: the state holds no month in that range");
   auto report = fw::Backtest(**store, before, after, bo);
   if (!report.ok()) return Fail("backtest: " + report.status().message());
+  if (int rc; ReadFailed(**store, "backtest", rc)) return rc;
   const std::string out = a.format == "json" ? fw::BacktestJson(*report, before, after, bo)
                                              : fw::BacktestText(*report, before, after, bo);
   std::fwrite(out.data(), 1, out.size(), stdout);
   return kExitOk;
+}
+
+std::atomic<bool> g_stop{false};
+
+void OnStopSignal(int) { g_stop.store(true); }
+
+void InstallStopHandlers() {
+  struct sigaction sa {};
+  sa.sa_handler = OnStopSignal;
+  sigemptyset(&sa.sa_mask);
+  sigaction(SIGTERM, &sa, nullptr);
+  sigaction(SIGINT, &sa, nullptr);
 }
 
 int RunSelfcheck(const fw::Config& cfg, const std::vector<std::string>& feeds,
@@ -326,23 +360,13 @@ int RunSelfcheck(const fw::Config& cfg, const std::vector<std::string>& feeds,
   }
   fw::SelfcheckOptions o;
   o.platform = platform;
+  o.stop = &g_stop;  // SIGTERM or SIGINT: stop, and remove the throwaway state on the way out
+  InstallStopHandlers();
   auto report = fw::RunSelfcheck(cfg, feeds, o);
   if (!report.ok()) return Fail("selfcheck: " + report.status().message());
   const std::string& out = format == "json" ? report->json : report->text;
   std::fwrite(out.data(), 1, out.size(), stdout);
   return report->passed ? kExitOk : kExitFound;
-}
-
-std::atomic<bool> g_stop{false};
-
-void OnStopSignal(int) { g_stop.store(true); }
-
-void InstallStopHandlers() {
-  struct sigaction sa {};
-  sa.sa_handler = OnStopSignal;
-  sigemptyset(&sa.sa_mask);
-  sigaction(SIGTERM, &sa, nullptr);
-  sigaction(SIGINT, &sa, nullptr);
 }
 
 struct RunArgs {
@@ -381,6 +405,7 @@ std::function<fw::Status(double)> AlertingPeriodic(fw::Store* st, const fw::Rule
                                                    std::function<void(RoundDone&)> on_round) {
   return [st, rules, detectors, publish, topic = kafka.alerts_topic,
           quiet_close = kafka.quiet_close_seconds, history = std::make_shared<fw::SeriesCache>(),
+          said_not_judged = std::make_shared<std::set<fw::Period>>(),
           on_round = std::move(on_round)](double quiet_seconds) -> fw::Status {
     const auto start = std::chrono::steady_clock::now();
     std::optional<fw::TimestampMs> quiet_now;
@@ -392,6 +417,10 @@ std::function<fw::Status(double)> AlertingPeriodic(fw::Store* st, const fw::Rule
     auto written = fw::EvaluateAndAlert(*st, *rules, *detectors, topic, quiet_now, history.get(),
                                         !publish->dir.empty(), &done.round);
     if (!written.ok()) return written.status();
+    for (const auto& [period, why] : done.round.not_judged)
+      if (said_not_judged->insert(period).second)
+        std::fprintf(stderr, "run: month %s not judged: %s\n", fw::FormatPeriod(period).c_str(),
+                     why.c_str());
     auto published = fw::PublishDue(*st, *rules, *detectors, *publish);
     if (!published.ok()) return published.status();
     for (const std::string& path : *published)
@@ -477,10 +506,14 @@ int RunMonitor(const fw::Config& cfg, const RunArgs& a) {
     if (!b.ok()) return Fail("run: " + b.status().message());
     embedded = std::move(*b);
     kafka.brokers = embedded->bootstrap();
-    std::fprintf(stderr, "run: no brokers configured: embedded broker at %s\n",
+    std::fprintf(stderr,
+                 "run: no brokers configured (kafka.brokers, --brokers): running on the EMBEDDED "
+                 "broker at %s, inside this process, for demos and tests only; it receives only "
+                 "what is produced to that address and keeps ~5 MB per partition\n",
                  kafka.brokers.c_str());
   }
   Observability obs(cfg);
+  if (embedded) obs.readiness.embedded_broker = kafka.brokers;
   if (auto s = obs.Serve(a.metrics_listen.empty() ? cfg.metrics.listen : a.metrics_listen); !s.ok())
     return Fail("run: " + s.message());
   if (obs.server)
@@ -872,7 +905,7 @@ void AddGenOptions(CLI::App* cmd, fw::GenOptions& o, std::string& start,
 
 }  // namespace
 
-int main(int argc, char** argv) {
+int Main(int argc, char** argv) {
   CLI::App app{"flexwatch: platform-compliance early warning for flexibly employed workers"};
   app.require_subcommand(1);
   std::string config_path;
@@ -1077,4 +1110,23 @@ int main(int argc, char** argv) {
   }
   if (*demo_cmd) return RunDemo(*cfg, demo_dir, demo_gen);
   return Fail("no subcommand (see --help)");
+}
+
+// Every subcommand's output is checked once written: a full disk or a closed pipe is an error
+// (exit 2), never a partial answer with exit 0.
+int main(int argc, char** argv) {
+  int rc = Main(argc, argv);
+  std::cout.flush();
+  const bool flushed = std::fflush(stdout) == 0;
+  if (!flushed || std::ferror(stdout) || !std::cout) {
+    // errno still holds the failed write's reason (nothing succeeding clears it); named when it
+    // is one a write gives, else left general rather than naming an older, unrelated failure.
+    const int err = errno;
+    const bool write_error = err == ENOSPC || err == EPIPE || err == EIO || err == EDQUOT ||
+                             err == EFBIG || err == EBADF || err == EROFS;
+    std::fprintf(stderr, "flexwatch: writing standard output: %s\n",
+                 write_error ? std::strerror(err) : "write error");
+    return kExitUsage;
+  }
+  return rc;
 }

@@ -55,7 +55,10 @@ Result<std::vector<Alert>> EvaluateAndAlert(Store& store, const RuleSet& rules,
     messages.push_back(std::move(msg));
     alerts.push_back(std::move(a));
   };
-  if (round) round->months.clear();
+  if (round) {
+    round->months.clear();
+    round->not_judged.clear();
+  }
   std::optional<Period> last_final;
   // The last month alerted as final: its levels still hold for metrics and Alertmanager.
   auto add_last_final = [&]() -> Status {
@@ -70,6 +73,10 @@ Result<std::vector<Alert>> EvaluateAndAlert(Store& store, const RuleSet& rules,
   for (Period p : periods) {
     if (store.GetMeta(FinalKey(p))) {  // final, and alerted as such
       last_final = p;
+      continue;
+    }
+    if (Status judgeable = rules.Judgeable(p); !judgeable.ok()) {
+      if (round) round->not_judged.push_back({p, judgeable.message()});
       continue;
     }
     if (round && last_final && round->months.empty())
@@ -185,7 +192,8 @@ Result<std::vector<std::string>> PublishDue(Store& store, const RuleSet& rules,
     if (PeriodMonth(p) == 12) {
       std::vector<MonthEvaluation> year;
       for (Period q : store.Periods()) {
-        if (PeriodYear(q) != PeriodYear(p)) continue;
+        // A month the rule set cannot judge is left out of the year (run reports it).
+        if (PeriodYear(q) != PeriodYear(p) || !rules.Judgeable(q).ok()) continue;
         auto m = EvaluateMonth(store, rules, q, {});
         if (!m.ok()) return m.status();
         year.push_back(std::move(*m));

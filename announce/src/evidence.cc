@@ -1,7 +1,9 @@
 #include "flexwatch/announce/evidence.h"
 
 #include <algorithm>
+#include <cerrno>
 #include <cstdlib>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
@@ -51,13 +53,26 @@ void EvidenceCollector::Add(const Finding& f) {
                                                                      f.details_json);
 }
 
+std::string FileStem(std::string_view id) {
+  // Ids accepted before version 1.1 may start with '-' or be only dots: led by '_' so that no
+  // file name derived from one reads as an option or a hidden file.
+  const bool unsafe = id.empty() || id.front() == '-' || id.front() == '.';
+  return (unsafe ? "_" : "") + std::string(id);
+}
+
 Status WriteFileAtomically(const std::string& path, const std::string& content) {
   const std::string tmp = path + ".tmp";
   {
     std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
     out.write(content.data(), static_cast<std::streamsize>(content.size()));
-    out.flush();
-    if (!out) return Status::IOError("cannot write " + tmp);
+    out.close();
+    if (!out) {
+      const int err = errno;
+      std::error_code ignored;
+      fs::remove(tmp, ignored);
+      return Status::IOError("cannot write " + tmp +
+                             (err ? ": " + std::string(std::strerror(err)) : ""));
+    }
   }
   std::error_code ec;
   fs::rename(tmp, path, ec);
@@ -96,7 +111,8 @@ Result<std::vector<std::string>> EvidenceCollector::Write(const std::string& dir
              rows[i].second.substr(1);
       s += rows.empty() ? "]\n}\n" : "\n  ]\n}\n";
       const std::string path =
-          (folder / (ps.platform_id + "." + std::string(kDimensionNames[d]) + ".json")).string();
+          (folder / (FileStem(ps.platform_id) + "." + std::string(kDimensionNames[d]) + ".json"))
+              .string();
       if (Status st = WriteFileAtomically(path, s); !st.ok()) return st;
       written.push_back(path);
     }

@@ -626,6 +626,25 @@ Doc MonthlyDoc(const MonthlyInputs& in, Lang l) {
 std::string MonthlyMarkdown(const MonthlyInputs& in, Lang l) { return Markdown(MonthlyDoc(in, l)); }
 std::string MonthlyHtml(const MonthlyInputs& in, Lang l) { return Html(MonthlyDoc(in, l)); }
 
+namespace {
+// A CSV cell from the data (a platform id): quoted when it holds a separator, a quote or a line
+// break, and led by an apostrophe when it starts as a spreadsheet formula would (=, +, -, @, a
+// tab or a carriage return), as OWASP advises against formula injection.
+std::string CsvCell(std::string_view v) {
+  std::string out;
+  if (!v.empty() && std::string_view("=+-@\t\r").find(v.front()) != std::string_view::npos)
+    out = "'";
+  out += v;
+  if (out.find_first_of(",\"\r\n") == std::string::npos) return out;
+  std::string quoted = "\"";
+  for (char c : out) {
+    if (c == '"') quoted += '"';
+    quoted += c;
+  }
+  return quoted + "\"";
+}
+}  // namespace
+
 std::string MonthlyCsv(const MonthlyInputs& in, Lang l) {
   const bool zh = l == Lang::kZh;
   const Terms& t = TermsOf(l);
@@ -643,7 +662,7 @@ std::string MonthlyCsv(const MonthlyInputs& in, Lang l) {
     const PlatformScore* before = Find(in.previous, ps.platform_id);
     for (int d = 0; d < kDimensionCount; ++d) {
       const DimensionScore& ds = ps.dimensions[d];
-      s += FormatPeriod(m.period) + "," + yes(m.final) + "," + ps.platform_id + "," +
+      s += FormatPeriod(m.period) + "," + yes(m.final) + "," + CsvCell(ps.platform_id) + "," +
            yes(ps.ranked) + "," + level(ps.level) + "," + (before ? level(before->level) : "") +
            "," + (zh ? std::string(t.dimensions[d]) : std::string(kDimensionNames[d])) + "," +
            N(ds.in_scope) + "," + N(ds.affected) + "," + N(ds.pending) + "," +
@@ -838,7 +857,7 @@ std::string AnnualCsv(const AnnualInputs& in, Lang l) {
   for (const AnnualRecord& r : AnnualRecords(*in.months))
     for (const auto& [m, ps] : r.months)
       for (int d = -1; d < kDimensionCount; ++d)
-        s += std::to_string(in.year) + "," + r.platform_id + "," +
+        s += std::to_string(in.year) + "," + CsvCell(r.platform_id) + "," +
              (zh ? (r.list.empty() ? "" : ListWords(r.list, l)) : r.list) + "," +
              FormatPeriod(m->period) + "," + yes(m->final) + "," + yes(ps->ranked) + "," +
              (d < 0 ? std::string(zh ? "综合" : "overall")

@@ -70,6 +70,7 @@ Result<SelfcheckReport> RunSelfcheck(const Config& config, const std::vector<std
   std::vector<Rejected> rejected;
   ReplayOptions replay = config.ingest;
   replay.only_platform = options.platform;
+  replay.stop = options.stop;
   // The name a feed goes by in the report: its path, or the one the caller gave.
   auto shown = [&](std::string_view source) {
     for (size_t i = 0; i < feeds.size() && i < options.names.size(); ++i)
@@ -81,6 +82,7 @@ Result<SelfcheckReport> RunSelfcheck(const Config& config, const std::vector<std
         Rejected{shown(source), line, std::string(RejectCodeName(r.code)), r.field, r.message});
   };
   std::vector<MonthEvaluation> months;
+  std::vector<std::pair<Period, std::string>> not_judged;  // the rule set has no figures for them
   std::map<std::tuple<Period, std::string, int>, std::vector<Example>> examples;
   IngestCounts counts;
   {
@@ -94,6 +96,11 @@ Result<SelfcheckReport> RunSelfcheck(const Config& config, const std::vector<std
     if (!c.ok()) return c.status();
     counts = *c;
     for (Period p : (*store)->Periods()) {
+      if (options.stop && options.stop->load()) return Status::IOError("stopped by a signal");
+      if (Status judgeable = rules.Judgeable(p); !judgeable.ok()) {
+        not_judged.push_back({p, judgeable.message()});
+        continue;
+      }
       EvaluateOptions eo;
       eo.close = true;  // the feed is all there is: every month is judged as final
       eo.on_verdict = [&](const MonthRow& row, const Verdict& v) {
@@ -165,7 +172,12 @@ Result<SelfcheckReport> RunSelfcheck(const Config& config, const std::vector<std
     }
     j += m.platforms.empty() ? "]}" : "\n    ]}";
   }
-  j += months.empty() ? "]\n}\n" : "\n  ]\n}\n";
+  j += months.empty() ? "]" : "\n  ]";
+  j += ",\n  \"months_not_judged\": [";
+  for (size_t i = 0; i < not_judged.size(); ++i)
+    j += std::string(i ? "," : "") + "\n    {\"period\": " + Q(FormatPeriod(not_judged[i].first)) +
+         ", \"reason\": " + Q(not_judged[i].second) + "}";
+  j += not_judged.empty() ? "]\n}\n" : "\n  ]\n}\n";
 
   // Text.
   std::string& t = report.text;
@@ -207,6 +219,11 @@ Result<SelfcheckReport> RunSelfcheck(const Config& config, const std::vector<std
                     cells[2].c_str(), std::string(NameOf(ps.level)).c_str());
       t += buf;
     }
+  if (!not_judged.empty()) {
+    t += "\nmonths not judged (the rule set has no figures for them; the lines were accepted):\n";
+    for (const auto& [period, why] : not_judged)
+      t += "  " + FormatPeriod(period) + ": " + why + "\n";
+  }
   bool any_finding = false;
   for (const MonthEvaluation& m : months)
     for (const PlatformScore& ps : m.platforms)

@@ -291,11 +291,16 @@ Result<std::vector<EarlyWarning>> DetectWarnings(Store& store, const RuleSet& ru
       history.push_back(nullptr);
       continue;
     }
-    auto month = cache.Get(store, rules, q, q == p && close);
     // A month before that the rule set cannot judge (say, before its base-limit table begins)
-    // is no history; the month judged itself must be judged.
-    if (!month.ok() && q == p) return month.status();
-    history.push_back(month.ok() ? *month : nullptr);
+    // is no history; the month judged itself must be judged. Any other error (a read error of
+    // the state) fails the detection: a month is never announced without its warnings silently.
+    if (q != p && !rules.Judgeable(q).ok()) {
+      history.push_back(nullptr);
+      continue;
+    }
+    auto month = cache.Get(store, rules, q, q == p && close);
+    if (!month.ok()) return month.status();
+    history.push_back(*month);
   }
   return DetectWarningsIn(rules, config, history);
 }

@@ -18,9 +18,9 @@ namespace {
 namespace od = simdjson::ondemand;
 
 constexpr std::array<std::string_view, kRejectCodeCount> kRejectCodeNames = {
-    "not_json",     "not_object",    "invalid_utf8",        "missing_field",   "wrong_type",
-    "unknown_enum", "out_of_range",  "malformed_timestamp", "malformed_date",  "malformed_period",
-    "bad_id",       "line_too_long", "duplicate_field",     "foreign_platform"};
+    "not_json",     "not_object",    "invalid_utf8",        "missing_field",    "wrong_type",
+    "unknown_enum", "out_of_range",  "malformed_timestamp", "malformed_date",   "malformed_period",
+    "bad_id",       "line_too_long", "duplicate_field",     "foreign_platform", "future_timestamp"};
 
 // Every field name the contract defines, for any event type.
 enum Field : int {
@@ -126,7 +126,32 @@ bool FieldOfRawKey(const char* raw, std::string_view& key, int& field) {
 constexpr size_t kIdMax = 128;
 constexpr size_t kPartyIdMax = 64;
 constexpr size_t kCounterpartyMax = 128;
-constexpr int64_t kMaxDurationMilliMin = 1440 * 1000;
+constexpr Day kEarliestDay = 10957;  // 2000-01-01
+constexpr Day kLatestDay = 47481;    // 2099-12-31
+constexpr Period kEarliestPeriod = 2000 * 12;
+
+// The bounds a line is judged against: the configured limits and the clock's ceilings. The clock
+// is read again only when a value passes the ceiling last read (time only moves forward), so a
+// valid line costs no clock read.
+struct Bounds {
+  const DecoderOptions& options;
+  TimestampMs max_ts = 0;  // the clock plus the margin
+  Period max_period = 0;   // the clock's month
+  TimestampMs now = 0;
+
+  explicit Bounds(const DecoderOptions& o) : options(o) { Refresh(); }
+  // Reads the clock again; true when it moved.
+  bool Refresh() {
+    const TimestampMs t = options.now ? *options.now : SystemNowMs();
+    if (t == now && max_ts != 0) return false;
+    now = t;
+    max_ts = t + options.max_future_seconds * 1000;
+    max_period = BeijingPeriod(t);
+    return true;
+  }
+  bool TsTooLate(TimestampMs ts) { return ts > max_ts && (!Refresh() || ts > max_ts); }
+  bool PeriodTooLate(Period p) { return p > max_period && (!Refresh() || p > max_period); }
+};
 
 // A known field's value as read from the line; valid only where its bit is set in the line's
 // `present` mask (slots are not cleared between lines).
@@ -258,13 +283,25 @@ class Validator {
     out = *r;
     return true;
   }
-  bool Money(int f, std::string_view for_type, bool strictly_positive, Fen& out) {
+  // Money in fen, at most `max` (ingest.limits.<field>).
+  bool Money(int f, std::string_view for_type, bool strictly_positive, Fen max, Fen& out) {
     if (!Number(f, for_type, 2, ExcessDigits::kReject, out)) return false;
     if (out < 0 || (strictly_positive && out == 0))
       return Fail(RejectCode::kOutOfRange, f,
                   std::string(s_[f].text) + " is out of range (expected " +
                       (strictly_positive ? "> 0" : ">= 0") + " yuan)");
+    if (out > max) return AboveLimit(f, FormatFen(max) + " yuan");
     return true;
+  }
+  [[gnu::cold, gnu::noinline]] bool AboveLimit(int f, const std::string& limit) {
+    return Fail(RejectCode::kOutOfRange, f,
+                Clip(s_[f].text) + " is above the plausible limit of " + limit +
+                    " (ingest.limits." + std::string(kFieldNames[f]) + ")");
+  }
+  static std::string FormatFen(Fen v) {
+    std::string out = std::to_string(v / 100);
+    if (v % 100) out += (v % 100 < 10 ? ".0" : ".") + std::to_string(v % 100);
+    return out;
   }
 
   // The failure paths, out of line so that the checks above stay small enough to inline.
@@ -307,8 +344,37 @@ class Validator {
   Rejection& rej_;
 };
 
+// Text a report prints as it is (counterparty_id): no control characters (C0, DEL, C1), no line
+// or paragraph separators and no bidirectional overrides, which would forge or hide a report's
+// lines. REQUIRES: valid UTF-8.
+bool IsPrintableText(std::string_view s) {
+  for (size_t i = 0; i < s.size(); ++i) {
+    const auto c = static_cast<unsigned char>(s[i]);
+    if (c < 0x20 || c == 0x7f) return false;
+    if (c == 0xc2 && i + 1 < s.size() && static_cast<unsigned char>(s[i + 1]) < 0xa0)
+      return false;  // U+0080..U+009F
+    if (c == 0xe2 && i + 2 < s.size()) {
+      const auto b1 = static_cast<unsigned char>(s[i + 1]),
+                 b2 = static_cast<unsigned char>(s[i + 2]);
+      if (b1 == 0x80 && b2 >= 0xa8 && b2 <= 0xae) return false;  // U+2028..U+202E
+      if (b1 == 0x81 && b2 >= 0xa6 && b2 <= 0xa9) return false;  // U+2066..U+2069
+    }
+  }
+  return true;
+}
+
+[[gnu::cold, gnu::noinline]] bool FutureTimestamp(Validator& v, int f, std::string_view text,
+                                                  const Bounds& b) {
+  return v.Fail(RejectCode::kFutureTimestamp, f,
+                "\"" + Validator::Clip(text) + "\" is later than the receiving clock (" +
+                    FormatBeijing(b.now) + ") plus " +
+                    std::to_string(b.options.max_future_seconds) +
+                    " s (ingest.max_future_seconds): a wrong clock must not close months");
+}
+
 bool ValidateEvent(const std::array<Slot, kFieldCount>& s, uint32_t present, Event& ev,
-                   Rejection& rej) {
+                   Rejection& rej, Bounds& bounds) {
+  const ValueLimits& limits = bounds.options.limits;
   Validator v(s, present, rej);
   if (!v.Enum(kType, "all", kEventTypeNames, ev.type)) return false;
   const std::string_view tn = NameOf(ev.type);
@@ -321,7 +387,16 @@ bool ValidateEvent(const std::array<Slot, kFieldCount>& s, uint32_t present, Eve
                   "\"" + Validator::Clip(ts) + "\" is not an RFC 3339 date-time with offset (" +
                       parsed_ts.status().message() + "), e.g. 2024-07-03T12:34:56+08:00");
   ev.ts = *parsed_ts;
+  if (ev.ts < kEarliestEventTime)
+    return v.Fail(RejectCode::kOutOfRange, kTs,
+                  "\"" + Validator::Clip(ts) +
+                      "\" is before 2000-01-01T00:00:00+08:00 (not a plausible event time)");
+  if (bounds.TsTooLate(ev.ts)) return FutureTimestamp(v, kTs, ts, bounds);
   if (!v.Id(kPlatformId, tn, kPartyIdMax, ev.platform_id)) return false;
+  if (!IsValidPlatformId(ev.platform_id))
+    return v.Fail(RejectCode::kBadId, kPlatformId,
+                  "\"" + Validator::Clip(ev.platform_id) +
+                      "\" may not start with '-' or be only dots (it names files and topics)");
   if (ev.type == EventType::kComplaint && !v.Present(kWorkerId)) {
     ev.worker_id.clear();
   } else if (!v.Id(kWorkerId, tn, kPartyIdMax, ev.worker_id)) {
@@ -333,10 +408,11 @@ bool ValidateEvent(const std::array<Slot, kFieldCount>& s, uint32_t present, Eve
       OrderFields& o = ev.order;
       if (!v.Enum(kSector, tn, kSectorNames, o.sector)) return false;
       if (!v.Number(kDurationMin, tn, 3, ExcessDigits::kRound, o.duration)) return false;
-      if (o.duration < 0 || o.duration > kMaxDurationMilliMin)
+      if (o.duration < 0 || o.duration > limits.duration)
         return v.Fail(RejectCode::kOutOfRange, kDurationMin,
-                      std::string(s[kDurationMin].text) + " is out of range (expected 0-1440)");
-      if (!v.Money(kEarningsCny, tn, false, o.earnings)) return false;
+                      Validator::Clip(s[kDurationMin].text) + " is out of range (expected 0-" +
+                          std::to_string(limits.duration / 1000) + ", ingest.limits.duration_min)");
+      if (!v.Money(kEarningsCny, tn, false, limits.earnings, o.earnings)) return false;
       o.district.clear();
       if (v.Present(kDistrict)) {
         std::string_view d;
@@ -354,6 +430,9 @@ bool ValidateEvent(const std::array<Slot, kFieldCount>& s, uint32_t present, Eve
       if (cp.empty() || cp.size() > kCounterpartyMax)
         return v.Fail(RejectCode::kBadId, kCounterpartyId,
                       "must be 1-" + std::to_string(kCounterpartyMax) + " bytes");
+      if (!IsPrintableText(cp))
+        return v.Fail(RejectCode::kBadId, kCounterpartyId,
+                      "contains a control, line-separator or bidirectional-override character");
       c.counterparty_id.assign(cp);
       return true;
     }
@@ -367,17 +446,24 @@ bool ValidateEvent(const std::array<Slot, kFieldCount>& s, uint32_t present, Eve
                       "\"" + Validator::Clip(p) + "\" is not a month YYYY-MM (" +
                           period.status().message() + ")");
       c.period = *period;
+      if (c.period < kEarliestPeriod)
+        return v.Fail(RejectCode::kOutOfRange, kPeriod,
+                      "\"" + Validator::Clip(p) + "\" is before 2000-01 (not a plausible month)");
+      if (bounds.PeriodTooLate(c.period))
+        return v.Fail(RejectCode::kFutureTimestamp, kPeriod,
+                      "\"" + Validator::Clip(p) + "\" is after the receiving clock's month (" +
+                          FormatPeriod(bounds.max_period) + ")");
       if (!v.Enum(kScheme, tn, kSchemeNames, c.scheme)) return false;
       if (!v.Enum(kPayer, tn, kPayerNames, c.payer)) return false;
       const bool oi = c.scheme == Scheme::kOccupationalInjury;
       c.base = 0;
       if (!oi || v.Present(kBaseCny)) {
-        if (!v.Money(kBaseCny, tn, false, c.base)) return false;
+        if (!v.Money(kBaseCny, tn, false, limits.contribution_base, c.base)) return false;
         if (oi && c.base != 0)
           return v.Fail(RejectCode::kOutOfRange, kBaseCny,
                         "must be absent or 0 for scheme occupational_injury");
       }
-      if (!v.Money(kAmountCny, tn, false, c.amount)) return false;
+      if (!v.Money(kAmountCny, tn, false, limits.contribution_amount, c.amount)) return false;
       c.orders_covered = 0;
       if (oi) {
         if (!v.Number(kOrdersCovered, "occupational_injury contribution", 0, ExcessDigits::kReject,
@@ -392,6 +478,8 @@ bool ValidateEvent(const std::array<Slot, kFieldCount>& s, uint32_t present, Eve
         if (c.orders_covered < 0)
           return v.Fail(RejectCode::kOutOfRange, kOrdersCovered,
                         std::string(s[kOrdersCovered].text) + " is out of range (expected >= 0)");
+        if (c.orders_covered > limits.orders_covered)
+          return v.AboveLimit(kOrdersCovered, std::to_string(limits.orders_covered));
       } else if (v.Present(kOrdersCovered)) {
         return v.Fail(RejectCode::kOutOfRange, kOrdersCovered,
                       "only allowed for scheme occupational_injury");
@@ -401,7 +489,7 @@ bool ValidateEvent(const std::array<Slot, kFieldCount>& s, uint32_t present, Eve
     case EventType::kCoverage: {
       CoverageFields& c = ev.coverage;
       if (!v.Enum(kProduct, tn, kProductNames, c.product)) return false;
-      if (!v.Money(kSumInsuredCny, tn, true, c.sum_insured)) return false;
+      if (!v.Money(kSumInsuredCny, tn, true, limits.sum_insured, c.sum_insured)) return false;
       for (int f : {kValidFrom, kValidTo}) {
         std::string_view d;
         if (!v.String(f, tn, d)) return false;
@@ -410,6 +498,9 @@ bool ValidateEvent(const std::array<Slot, kFieldCount>& s, uint32_t present, Eve
           return v.Fail(RejectCode::kMalformedDate, f,
                         "\"" + Validator::Clip(d) + "\" is not a date YYYY-MM-DD (" +
                             day.status().message() + ")");
+        if (*day < kEarliestDay || *day > kLatestDay)
+          return v.Fail(RejectCode::kOutOfRange, f,
+                        "\"" + Validator::Clip(d) + "\" is outside 2000-01-01..2099-12-31");
         (f == kValidFrom ? c.valid_from : c.valid_to) = *day;
       }
       if (c.valid_to < c.valid_from)
@@ -442,13 +533,26 @@ bool IsValidId(std::string_view s, size_t max_len) {
   return ok;
 }
 
+bool IsValidPlatformId(std::string_view s) {
+  return IsValidId(s, kPartyIdMax) && s[0] != '-' && s.find_first_not_of('.') != s.npos;
+}
+
+TimestampMs SystemNowMs() {
+  timespec t{};
+  clock_gettime(CLOCK_REALTIME, &t);
+  return static_cast<TimestampMs>(t.tv_sec) * 1000 + t.tv_nsec / 1000000;
+}
+
 struct Decoder::Impl {
+  explicit Impl(const DecoderOptions& o) : bounds(o) {}
+  Bounds bounds;
   od::parser parser;
   std::string scratch;
   std::array<Slot, kFieldCount> slots;
 };
 
-Decoder::Decoder(DecoderOptions options) : options_(options), impl_(std::make_unique<Impl>()) {}
+Decoder::Decoder(DecoderOptions options)
+    : options_(options), impl_(std::make_unique<Impl>(options_)) {}
 Decoder::~Decoder() = default;
 
 size_t Decoder::Padding() { return simdjson::SIMDJSON_PADDING; }
@@ -529,7 +633,7 @@ bool Decoder::DecodePadded(std::string_view line, Event& event, Rejection& rej) 
   // Past the object's end there must be nothing but whitespace.
   if (auto after = doc.current_location(); after.error() != simdjson::OUT_OF_BOUNDS)
     return fail(RejectCode::kNotJson, "not valid JSON: trailing content after the object");
-  if (ValidateEvent(slots, present, event, rej)) return true;
+  if (ValidateEvent(slots, present, event, rej, impl_->bounds)) return true;
   if (rej.field == "type" && rej.code == RejectCode::kMissingField)
     rej.message = "field 'type': missing (required on every event)";
   return false;

@@ -23,8 +23,13 @@ std::string SourceOf(std::string_view topic, int32_t partition) {
 Status SetAll(rd_kafka_conf_t* conf, const std::map<std::string, std::string>& settings) {
   char err[512];
   for (const auto& [k, v] : settings)
-    if (rd_kafka_conf_set(conf, k.c_str(), v.c_str(), err, sizeof err) != RD_KAFKA_CONF_OK)
-      return Status::InvalidArgument("kafka setting " + k + "=" + v + ": " + err);
+    if (rd_kafka_conf_set(conf, k.c_str(), v.c_str(), err, sizeof err) != RD_KAFKA_CONF_OK) {
+      // A secret's value is never printed.
+      const bool secret = k.find("password") != std::string::npos ||
+                          k.find("secret") != std::string::npos || k.ends_with(".pem");
+      return Status::InvalidArgument("kafka setting " + k + "=" + (secret ? "(hidden)" : v) + ": " +
+                                     err);
+    }
   return Status::OK();
 }
 

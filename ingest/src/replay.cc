@@ -75,6 +75,9 @@ Result<IngestCounts> ReplayFiles(Store& store, const std::vector<std::string>& i
       return Status::OK();
     };
     while ((*reader)->Next(line)) {
+      if ((line.number & 0x3ff) == 0 && options.stop && options.stop->load())
+        return Status::IOError(source + ": stopped by a signal at line " +
+                               std::to_string(line.number));
       if (line.too_long) {
         rej = Rejection{RejectCode::kLineTooLong, "",
                         "line of " + std::to_string(line.full_length) +

@@ -2,6 +2,8 @@
 
 #include <yaml-cpp/yaml.h>
 
+#include <cstdlib>
+#include <filesystem>
 #include <fstream>
 #include <set>
 #include <sstream>
@@ -58,6 +60,40 @@ Status Text(const YAML::Node& parent, const std::string& where, const char* key,
   if (!n.IsScalar()) return Status::InvalidArgument(where + "." + key + ": expected a string");
   out = n.Scalar();
   return Status::OK();
+}
+
+// The folder of a config file (empty for text not read from a file), for the paths it names.
+std::string ConfigDirOf(const std::string& path) {
+  std::error_code ec;
+  if (!std::filesystem::is_regular_file(path, ec)) return "";
+  return std::filesystem::absolute(path, ec).parent_path().string();
+}
+
+// A kafka.client value: a scalar, or a secret kept out of the YAML, `{file: PATH}` (the file's
+// content less a trailing newline; a relative path is taken from the config's folder) or
+// `{env: NAME}` (an environment variable).
+Result<std::string> ClientValue(const YAML::Node& n, const std::string& where,
+                                const std::string& config_dir) {
+  if (n.IsScalar()) return n.Scalar();
+  if (!n.IsMap() || n.size() != 1 || !(n["file"] || n["env"]))
+    return Status::InvalidArgument(where + ": expected a value, {file: PATH} or {env: NAME}");
+  if (YAML::Node f = n["file"]) {
+    std::filesystem::path path = f.as<std::string>("");
+    if (path.is_relative() && !config_dir.empty()) path = config_dir / path;
+    std::ifstream in(path, std::ios::binary);
+    std::stringstream ss;
+    ss << in.rdbuf();
+    if (!in) return Status::InvalidArgument(where + ": cannot read " + path.string());
+    std::string v = ss.str();
+    while (!v.empty() && (v.back() == '\n' || v.back() == '\r')) v.pop_back();
+    if (v.empty()) return Status::InvalidArgument(where + ": " + path.string() + " is empty");
+    return v;
+  }
+  const std::string var = n["env"].as<std::string>("");
+  const char* v = var.empty() ? nullptr : std::getenv(var.c_str());
+  if (!v || !*v)
+    return Status::InvalidArgument(where + ": environment variable " + var + " is not set");
+  return std::string(v);
 }
 
 // Rule figures are all required: a rule set with a silently defaulted figure is not the one the
@@ -529,7 +565,35 @@ Result<Config> ParseConfig(const std::string& text, const std::string& name) {
         if (!c.IsMap())
           return fail(Status::InvalidArgument(
               "kafka.client: expected a map of librdkafka settings (name: value)"));
-        for (const auto& kv : c) cfg.kafka.client[kv.first.Scalar()] = kv.second.Scalar();
+        for (const auto& kv : c) {
+          const std::string key = kv.first.Scalar();
+          const std::string where = "kafka.client." + key;
+          // The exactly-once design rests on these: offsets only from the state, never
+          // committed or reset by the client, idempotent outbox delivery.
+          static const std::set<std::string> kOwned = {"bootstrap.servers",
+                                                       "metadata.broker.list",
+                                                       "group.id",
+                                                       "enable.auto.commit",
+                                                       "enable.auto.offset.store",
+                                                       "auto.offset.reset",
+                                                       "enable.partition.eof",
+                                                       "isolation.level",
+                                                       "enable.idempotence",
+                                                       "acks",
+                                                       "request.required.acks",
+                                                       "transactional.id",
+                                                       "group.protocol"};
+          if (kOwned.count(key))
+            return fail(Status::InvalidArgument(
+                where + ": may not be overridden (flexwatch sets it: " +
+                (key == "bootstrap.servers" || key == "metadata.broker.list" ? "use kafka.brokers"
+                 : key == "group.id"                                         ? "use kafka.group"
+                                     : "exactly-once ingest and delivery depend on it") +
+                ")"));
+          auto value = ClientValue(kv.second, where, ConfigDirOf(name));
+          if (!value.ok()) return fail(value.status());
+          cfg.kafka.client[key] = *value;
+        }
       }
       if (Status s =
               Read<int>(k, "kafka", "embedded_partitions", cfg.kafka.embedded_partitions, 1, 64);
@@ -642,21 +706,60 @@ Result<Config> ParseConfig(const std::string& text, const std::string& name) {
       }
     }
     if (YAML::Node in = root["ingest"]) {
-      if (Status s = CheckKeys(in, "ingest", {"max_line_bytes", "commit_every", "commit_max_mb"});
+      if (Status s = CheckKeys(in, "ingest",
+                               {"max_line_bytes", "commit_every", "commit_max_mb",
+                                "max_future_seconds", "limits", "now"});
           !s.ok())
         return fail(s);
       uint64_t max_line = cfg.ingest.decoder.max_line_bytes, every = cfg.ingest.commit_every;
       uint64_t max_mb = cfg.ingest.commit_max_bytes >> 20;
-      if (Status s = Read<uint64_t>(in, "ingest", "commit_max_mb", max_mb, 1, 4096); !s.ok())
-        return fail(s);
+      DecoderOptions& dec = cfg.ingest.decoder;
+      for (Status s : {Read<uint64_t>(in, "ingest", "commit_max_mb", max_mb, 1, 4096),
+                       Read<uint64_t>(in, "ingest", "max_line_bytes", max_line, 256, 64u << 20),
+                       Read<uint64_t>(in, "ingest", "commit_every", every, 1, 1u << 26),
+                       Read<int64_t>(in, "ingest", "max_future_seconds", dec.max_future_seconds, 0,
+                                     366LL * 86400)})
+        if (!s.ok()) return fail(s);
       cfg.ingest.commit_max_bytes = max_mb << 20;
-      if (Status s = Read<uint64_t>(in, "ingest", "max_line_bytes", max_line, 256, 64u << 20);
-          !s.ok())
-        return fail(s);
-      if (Status s = Read<uint64_t>(in, "ingest", "commit_every", every, 1, 1u << 26); !s.ok())
-        return fail(s);
-      cfg.ingest.decoder.max_line_bytes = max_line;
+      dec.max_line_bytes = max_line;
       cfg.ingest.commit_every = every;
+      if (YAML::Node now = in["now"]; now && !now.IsNull()) {
+        auto t = now.IsScalar() ? ParseRfc3339(now.Scalar())
+                                : Result<TimestampMs>(Status::InvalidArgument("not a string"));
+        if (!t.ok())
+          return fail(
+              Status::InvalidArgument("ingest.now: expected an RFC 3339 date-time with offset (" +
+                                      t.status().message() + ")"));
+        dec.now = *t;
+      }
+      if (YAML::Node lim = in["limits"]; lim && !lim.IsNull()) {
+        if (Status s = CheckKeys(lim, "ingest.limits",
+                                 {"earnings_cny", "base_cny", "amount_cny", "sum_insured_cny",
+                                  "orders_covered", "duration_min"});
+            !s.ok())
+          return fail(s);
+        // Money limits in whole yuan; the largest keeps 10,000 of them per worker-month far from
+        // the range of a 64-bit sum in fen.
+        constexpr int64_t kMaxYuan = 100'000'000'000LL;
+        ValueLimits& l = dec.limits;
+        int64_t earnings = l.earnings / 100, base = l.contribution_base / 100,
+                amount = l.contribution_amount / 100, sum = l.sum_insured / 100,
+                duration = l.duration / 1000;
+        const std::string w = "ingest.limits";
+        for (Status s :
+             {Read<int64_t>(lim, w, "earnings_cny", earnings, 1, kMaxYuan),
+              Read<int64_t>(lim, w, "base_cny", base, 1, kMaxYuan),
+              Read<int64_t>(lim, w, "amount_cny", amount, 1, kMaxYuan),
+              Read<int64_t>(lim, w, "sum_insured_cny", sum, 1, kMaxYuan),
+              Read<int64_t>(lim, w, "orders_covered", l.orders_covered, 1, 1'000'000'000LL),
+              Read<int64_t>(lim, w, "duration_min", duration, 1, 1440)})
+          if (!s.ok()) return fail(s);
+        l.earnings = earnings * 100;
+        l.contribution_base = base * 100;
+        l.contribution_amount = amount * 100;
+        l.sum_insured = sum * 100;
+        l.duration = duration * 1000;
+      }
     }
     if (YAML::Node st = root["state"]) {
       if (Status s = CheckKeys(st, "state",

@@ -333,6 +333,9 @@ Result<std::vector<Period>> CloseQuietMonths(Store& store, const RuleSet& rules,
 
 Result<MonthEvaluation> EvaluateMonth(Store& store, const RuleSet& rules, Period p,
                                       const EvaluateOptions& options) {
+  // A month the rule set has no figures for is not judged at all, whichever workers it holds:
+  // the same month is never judged by one command and refused by another.
+  if (Status judgeable = rules.Judgeable(p); !judgeable.ok()) return judgeable;
   MonthEvaluation out;
   DecideFinality(store, rules, p, options.close, out);
   struct Dispatched {
@@ -425,7 +428,10 @@ Result<MonthEvaluation> EvaluateMonth(Store& store, const RuleSet& rules, Period
   });
   if (!failure.ok()) return failure;
   if (!scan.ok()) return scan;
+  // Complaints, finality and the other reads beside the scan: a read error in any of them makes
+  // the month's judgement partial, never an answer.
   finish();
+  if (Status read = store.ReadStatus(); !read.ok()) return read;
   return out;
 }
 

@@ -44,11 +44,17 @@ Result<std::unique_ptr<MonitorServer>> MonitorServer::Start(const std::string& l
   });
   server.Get("/readyz", [readiness](const httplib::Request&, httplib::Response& res) {
     const std::string why = readiness->Why();
+    const std::string embedded =
+        readiness->embedded_broker.empty()
+            ? ""
+            : " (on the EMBEDDED broker at " + readiness->embedded_broker +
+                  ", inside this process: it receives only what is produced to that address; "
+                  "set kafka.brokers or --brokers for a real cluster)";
     if (why.empty()) {
-      res.set_content("ready\n", "text/plain; charset=utf-8");
+      res.set_content("ready" + embedded + "\n", "text/plain; charset=utf-8");
     } else {
       res.status = 503;
-      res.set_content("not ready: " + why + "\n", "text/plain; charset=utf-8");
+      res.set_content("not ready: " + why + embedded + "\n", "text/plain; charset=utf-8");
     }
   });
   auto address = ServeOn(server, listen, "metrics listen address", s->impl_->thread);

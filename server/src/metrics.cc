@@ -102,6 +102,11 @@ MonitorMetrics::MonitorMetrics(int max_platforms)
                         "Platforms left without per-platform series (metrics.max_platforms)",
                         *registry_)
                    .Add({})),
+      not_judged_(Register(prometheus::BuildGauge(), "flexwatch_months_not_judged",
+                           "Months in the state that the rule set cannot judge (no row of a "
+                           "dated table holds them; run says which on stderr)",
+                           *registry_)
+                      .Add({})),
       alerts_(Register(prometheus::BuildCounter(), "flexwatch_alerts_total",
                        "Level-change alerts written, by dimension, level and finality",
                        *registry_)),
@@ -228,6 +233,7 @@ void MonitorMetrics::OnRound(double seconds, const AlertRound& round,
                 {"final", a.final ? "true" : "false"}})
           .Increment();
   }
+  not_judged_.Set(static_cast<double>(round.not_judged.size()));
   if (round.months.empty()) return;
   const RoundMonth* current = &round.months.back();
   const RoundMonth* last_final = nullptr;

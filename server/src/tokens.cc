@@ -4,6 +4,7 @@
 #include <openssl/rand.h>
 #include <sys/stat.h>
 
+#include <algorithm>
 #include <fstream>
 #include <sstream>
 
@@ -49,9 +50,14 @@ Result<TokenStore> TokenStore::Load(const std::string& path) {
     std::getline(fields, e.platform, '\t');
     std::getline(fields, e.id, '\t');
     std::getline(fields, e.sha256, '\t');
-    if (!IsValidId(e.platform, 64) || e.sha256.size() != 64 || e.id.empty())
-      return Status::InvalidArgument(path + ":" + std::to_string(n) +
-                                     ": expected platform<TAB>id<TAB>sha256 (64 hex digits)");
+    // A line spoiled by hand is skipped and reported; it never locks the other platforms out.
+    if (!IsValidPlatformId(e.platform) || e.sha256.size() != 64 ||
+        e.sha256.find_first_not_of("0123456789abcdef") != std::string::npos || e.id.empty()) {
+      store.problems_.push_back(path + ":" + std::to_string(n) +
+                                ": skipped: expected platform<TAB>id<TAB>sha256 (64 lowercase "
+                                "hex digits)");
+      continue;
+    }
     store.entries_.push_back(std::move(e));
   }
   return store;
@@ -66,8 +72,10 @@ Status TokenStore::Save() const {
 }
 
 Result<std::string> TokenStore::Add(const std::string& platform) {
-  if (!IsValidId(platform, 64))
-    return Status::InvalidArgument("'" + platform + "' is not a valid platform id");
+  if (!IsValidPlatformId(platform))
+    return Status::InvalidArgument("'" + platform +
+                                   "' is not a valid platform id (1-64 of [A-Za-z0-9._:-], not "
+                                   "starting with '-', not only dots)");
   unsigned char random[32];
   if (RAND_bytes(random, sizeof random) != 1)
     return Status::IOError("no randomness for a token (OpenSSL RAND_bytes)");
@@ -80,8 +88,12 @@ Result<std::string> TokenStore::Add(const std::string& platform) {
 
 Result<int> TokenStore::Revoke(const std::string& id_or_platform) {
   const size_t before = entries_.size();
+  // A token id names one token; only when no token has that id is it taken as a platform, so
+  // that revoking one token never revokes a platform that happens to share its name.
+  const bool is_id = std::any_of(entries_.begin(), entries_.end(),
+                                 [&](const TokenEntry& e) { return e.id == id_or_platform; });
   std::erase_if(entries_, [&](const TokenEntry& e) {
-    return e.id == id_or_platform || e.platform == id_or_platform;
+    return is_id ? e.id == id_or_platform : e.platform == id_or_platform;
   });
   const int gone = static_cast<int>(before - entries_.size());
   if (gone == 0) return gone;

@@ -62,12 +62,44 @@ TEST_F(TokenStoreTest, RevokedByIdOrPlatform) {
   EXPECT_FALSE(after->Verify(*a2).has_value());
 }
 
-TEST_F(TokenStoreTest, AMalformedFileNamesItsLine) {
-  std::ofstream(path_) << "# comment\np-meal-1\tabc\tnot-a-hash\n";
+TEST_F(TokenStoreTest, AMalformedLineIsSkippedAndNamedWithoutLockingOthersOut) {
   auto store = TokenStore::Load(path_.string());
-  ASSERT_FALSE(store.ok());
-  EXPECT_NE(store.status().message().find(path_.string() + ":2:"), std::string::npos)
-      << store.status().message();
+  ASSERT_TRUE(store.ok());
+  auto token = store->Add("p-meal-2");
+  ASSERT_TRUE(token.ok());
+  {
+    std::ofstream out(path_, std::ios::app);
+    out << "p-meal-1\tabc\tnot-a-hash\n..\tabc\t" << std::string(64, 'a') << "\n";
+  }
+  auto loaded = TokenStore::Load(path_.string());
+  ASSERT_TRUE(loaded.ok());
+  ASSERT_EQ(loaded->problems().size(), 2u);
+  EXPECT_NE(loaded->problems()[0].find(path_.string() + ":3:"), std::string::npos)
+      << loaded->problems()[0];
+  EXPECT_NE(loaded->problems()[1].find(path_.string() + ":4:"), std::string::npos);
+  EXPECT_EQ(loaded->Verify(*token), std::optional<std::string>("p-meal-2"));
+}
+
+TEST_F(TokenStoreTest, RevokingATokenIdNeverRevokesAPlatformOfThatName) {
+  auto store = TokenStore::Load(path_.string());
+  ASSERT_TRUE(store.ok());
+  auto a = store->Add("p-meal-1");
+  ASSERT_TRUE(a.ok());
+  const std::string id = store->entries()[0].id;
+  auto b = store->Add(id);  // a platform named like the first token's id
+  ASSERT_TRUE(b.ok());
+  EXPECT_EQ(*store->Revoke(id), 1);
+  auto after = TokenStore::Load(path_.string());
+  EXPECT_FALSE(after->Verify(*a).has_value());
+  EXPECT_EQ(after->Verify(*b), std::optional<std::string>(id));
+  EXPECT_EQ(*store->Revoke(id), 1);  // now no token has that id: the platform's go
+  EXPECT_FALSE(TokenStore::Load(path_.string())->Verify(*b).has_value());
+}
+
+TEST_F(TokenStoreTest, PlatformIdsThatWouldNameFilesBadlyAreRefused) {
+  auto store = TokenStore::Load(path_.string());
+  for (const char* bad : {".", "..", "-x", "...", "a/b"}) EXPECT_FALSE(store->Add(bad).ok()) << bad;
+  EXPECT_TRUE(store->Add("p.meal-1").ok());
 }
 
 }  // namespace

@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <vector>
 
+#include "flexwatch/core/arith.h"
+
 namespace flexwatch {
 namespace {
 
@@ -95,7 +97,7 @@ size_t DecodeFields(std::string_view in, RecordKind& kind, int64_t* fields) {
 
 int64_t WorkerMonth::TotalOrders() const {
   int64_t n = 0;
-  for (int64_t o : orders) n += o;
+  for (int64_t o : orders) n = SaturatingAdd(n, o);
   return n;
 }
 
@@ -130,9 +132,9 @@ bool WorkerMonth::Decode(std::string_view in, WorkerMonth& out) {
 
 void WorkerMonth::AddOrder(const Event& e) {
   const int s = static_cast<int>(e.order.sector);
-  duration += e.order.duration;
-  earnings += e.order.earnings;
-  orders[s] += 1;
+  duration = SaturatingAdd(duration, e.order.duration);
+  earnings = SaturatingAdd(earnings, e.order.earnings);
+  orders[s] = SaturatingAdd(orders[s], 1);
   // Orders come in time order, so the day of the month is nearly always the previous one's.
   thread_local Day cached_day = INT32_MIN;
   thread_local int cached_dom = 1;
@@ -171,10 +173,10 @@ bool ContributionTotal::Decode(std::string_view in, ContributionTotal& out) {
 
 void ContributionTotal::AddPayment(const Event& e) {
   const ContributionFields& c = e.contribution;
-  amount += c.amount;
+  amount = SaturatingAdd(amount, c.amount);
   base = std::max(base, c.base);
-  orders_covered += c.orders_covered;
-  payments += 1;
+  orders_covered = SaturatingAdd(orders_covered, c.orders_covered);
+  payments = SaturatingAdd(payments, 1);
   first_paid = std::min(first_paid, e.ts);
   last_paid = std::max(last_paid, e.ts);
 }
@@ -276,7 +278,7 @@ bool FoldAllRecords(const std::string_view* records, size_t count, std::string& 
     for (size_t i = 0; i < n; ++i) {
       switch (folds[i]) {
         case Fold::kSum:
-          fa[i] += fb[i];
+          fa[i] = SaturatingAdd(fa[i], fb[i]);
           break;
         case Fold::kMax:
           fa[i] = std::max(fa[i], fb[i]);

@@ -11,10 +11,15 @@
 #include <rocksdb/write_batch.h>
 #include <rocksdb/write_buffer_manager.h>
 
+#include <algorithm>
 #include <array>
+#include <cstdarg>
+#include <cstdio>
 #include <cstring>
 #include <deque>
 #include <filesystem>
+#include <mutex>
+#include <optional>
 #include <vector>
 
 namespace flexwatch {
@@ -198,6 +203,20 @@ std::string EncodePolicy(const Event& e) {
   return v;
 }
 
+// RocksDB's messages of level ERROR and above, one line each on stderr.
+class StderrLogger : public rocksdb::Logger {
+ public:
+  StderrLogger() : rocksdb::Logger(rocksdb::InfoLogLevel::ERROR_LEVEL) {}
+  using rocksdb::Logger::Logv;
+  void Logv(const char* format, va_list ap) override {
+    char line[1024];
+    const int n = std::vsnprintf(line, sizeof line, format, ap);
+    size_t len = n < 0 ? 0 : std::min(static_cast<size_t>(n), sizeof line - 1);
+    while (len > 0 && (line[len - 1] == '\n' || line[len - 1] == ' ')) --len;
+    std::fprintf(stderr, "flexwatch: rocksdb: %.*s\n", static_cast<int>(len), line);
+  }
+};
+
 struct Store::Impl {
   std::unique_ptr<rocksdb::DB> db;
   std::array<rocksdb::ColumnFamilyHandle*, static_cast<int>(Cf::kCount)> cfs{};
@@ -209,11 +228,45 @@ struct Store::Impl {
       db->Close();
     }
   }
-  std::unique_ptr<rocksdb::Iterator> Iter(Cf which) {
-    return std::unique_ptr<rocksdb::Iterator>(
-        db->NewIterator(rocksdb::ReadOptions(), cfs[static_cast<int>(which)]));
+  // The first read error (a corrupted or unreadable file): reads that return values rather than
+  // a Status note it here, and ReadStatus() reports it, so that no answer built on a partial
+  // read passes for a whole one.
+  std::mutex read_error_mu;
+  std::optional<rocksdb::Status> read_error;
+  void NoteRead(const rocksdb::Status& s) {
+    if (s.ok() || s.IsNotFound()) return;
+    std::lock_guard lock(read_error_mu);
+    if (!read_error) read_error = s;
+  }
+  // An iterator whose final status is noted when it is dropped: a scan that stopped on a read
+  // error is never taken for the end of the data.
+  struct NoteOnDelete {
+    Impl* impl;
+    void operator()(rocksdb::Iterator* it) const {
+      impl->NoteRead(it->status());
+      delete it;
+    }
+  };
+  using Iterator = std::unique_ptr<rocksdb::Iterator, NoteOnDelete>;
+  Iterator Iter(Cf which) {
+    return Iterator(db->NewIterator(rocksdb::ReadOptions(), cfs[static_cast<int>(which)]),
+                    NoteOnDelete{this});
+  }
+  // A point read; a read error is noted and read as absent.
+  bool Get(Cf which, const rocksdb::Slice& key, std::string& value) {
+    rocksdb::Status s = db->Get(rocksdb::ReadOptions(), cfs[static_cast<int>(which)], key, &value);
+    NoteRead(s);
+    return s.ok();
   }
 };
+
+Status Store::ReadStatus() {
+  std::lock_guard lock(impl_->read_error_mu);
+  if (!impl_->read_error) return Status::OK();
+  const rocksdb::Status& s = *impl_->read_error;
+  const std::string what = "reading state " + dir_ + ": " + s.ToString();
+  return s.IsCorruption() ? Status::Corruption(what) : Status::IOError(what);
+}
 
 Result<std::unique_ptr<Store>> Store::Open(const std::string& dir, const StoreOptions& options) {
   std::error_code ec;
@@ -231,8 +284,11 @@ Result<std::unique_ptr<Store>> Store::Open(const std::string& dir, const StoreOp
   db_options.create_missing_column_families = !options.read_only;
   db_options.max_background_jobs = options.background_jobs;
   db_options.write_buffer_manager = wbm;
-  db_options.info_log_level = rocksdb::InfoLogLevel::WARN_LEVEL;
-  db_options.keep_log_file_num = 3;
+  // RocksDB's own log goes to stderr, errors only, never to a file in the state: this build of
+  // RocksDB asserts (aborts) on the second write to a log file whose first write failed, so a
+  // full disk would abort every command instead of failing it with the disk named.
+  db_options.info_log = std::make_shared<StderrLogger>();
+  db_options.info_log_level = rocksdb::InfoLogLevel::ERROR_LEVEL;
   // One writer per store: no concurrent memtable inserts to coordinate.
   db_options.allow_concurrent_memtable_write = false;
 
@@ -347,11 +403,14 @@ std::vector<Period> Store::PeriodsOf(Cf which) {
   auto it = impl_->Iter(which);
   std::string k;
   PutBE32(k, 0);
+  // Unsigned arithmetic on the key's 32 bits: a period the decoder never lets through (a negative
+  // one in a state written before the plausibility rules) ends the walk instead of wrapping it.
   for (it->Seek(k); it->Valid() && it->key().size() >= 4;) {
-    Period p = static_cast<Period>(GetBE32(Sv(it->key())));
-    out.push_back(p);
+    const uint32_t p = GetBE32(Sv(it->key()));
+    out.push_back(static_cast<Period>(p));
+    if (p == UINT32_MAX) break;
     k.clear();
-    PutBE32(k, static_cast<uint32_t>(p + 1));
+    PutBE32(k, p + 1);
     it->Seek(k);
   }
   return out;
@@ -586,24 +645,19 @@ std::vector<std::pair<std::string, std::string>> Store::Positions() {
 int64_t Store::Counter(std::string_view name) {
   std::string value;
   int64_t n = 0;
-  rocksdb::Status s =
-      impl_->db->Get(rocksdb::ReadOptions(), cf(Cf::kMeta), keys::CounterKey(name), &value);
-  if (s.ok()) DecodeCounter(value, n);
+  if (impl_->Get(Cf::kMeta, keys::CounterKey(name), value)) DecodeCounter(value, n);
   return n;
 }
 
 std::optional<std::string> Store::GetMeta(std::string_view key) {
   std::string value;
-  rocksdb::Status s = impl_->db->Get(rocksdb::ReadOptions(), cf(Cf::kMeta),
-                                     rocksdb::Slice(key.data(), key.size()), &value);
-  if (!s.ok()) return std::nullopt;
+  if (!impl_->Get(Cf::kMeta, rocksdb::Slice(key.data(), key.size()), value)) return std::nullopt;
   return value;
 }
 
 std::vector<std::string> Store::MetaKeys(std::string_view prefix) {
   std::vector<std::string> out;
-  std::unique_ptr<rocksdb::Iterator> it(
-      impl_->db->NewIterator(rocksdb::ReadOptions(), cf(Cf::kMeta)));
+  auto it = impl_->Iter(Cf::kMeta);
   for (it->Seek(rocksdb::Slice(prefix.data(), prefix.size()));
        it->Valid() && it->key().starts_with(rocksdb::Slice(prefix.data(), prefix.size()));
        it->Next())
@@ -648,10 +702,10 @@ std::vector<std::pair<std::string, uint64_t>> Store::LiveBytesByFamily() {
 std::optional<TimestampMs> Store::MaxEventTime() {
   std::string value;
   int64_t v = 0;
-  rocksdb::Status s =
-      impl_->db->Get(rocksdb::ReadOptions(), cf(Cf::kMeta),
-                     rocksdb::Slice(keys::kWatermark.data(), keys::kWatermark.size()), &value);
-  if (!s.ok() || !DecodeMaximum(value, v)) return std::nullopt;
+  if (!impl_->Get(Cf::kMeta, rocksdb::Slice(keys::kWatermark.data(), keys::kWatermark.size()),
+                  value) ||
+      !DecodeMaximum(value, v))
+    return std::nullopt;
   return v;
 }
 

@@ -34,6 +34,9 @@ struct RoundMonth {
 };
 struct AlertRound {
   std::vector<RoundMonth> months;
+  // Months in the state that the rule set cannot judge (no row of a dated table holds them),
+  // with the reason: left out of the round, never a reason to stop. Ascending.
+  std::vector<std::pair<Period, std::string>> not_judged;
 };
 
 // Evaluates every month in the state not yet alerted as final (provisional levels, or final
@@ -42,8 +45,9 @@ struct AlertRound {
 // in one batch. Early warnings of those months (`detectors`) are alerted the same way, each
 // (month, platform, detector, series) once, when first raised (kind "early_warning"). `quiet_now`,
 // the wall-clock time, is given when the topics have been quiet long enough for months to close in
-// wall-clock time (CloseQuietMonths). Returns the alerts written; `round` (optional) receives
-// what the round judged.
+// wall-clock time (CloseQuietMonths). A month the rule set cannot judge (RuleSet::Judgeable) is
+// skipped and listed in `round->not_judged`. Returns the alerts written; `round` (optional)
+// receives what the round judged.
 //
 // `history`, when given, keeps the series of the months already alerted as final from one call
 // to the next (they are the detectors' history and no longer change), so that a round reads

@@ -3,6 +3,7 @@
 // never touches the regulator's.
 #pragma once
 
+#include <atomic>
 #include <string>
 #include <vector>
 
@@ -17,6 +18,9 @@ struct SelfcheckOptions {
   // Names the report gives the feeds, by position (default: their paths), e.g. "upload" for a
   // feed that came over HTTP and was spooled to a temporary file.
   std::vector<std::string> names;
+  // When set and raised (a signal handler), the check stops early with an error; its throwaway
+  // state is removed all the same.
+  const std::atomic<bool>* stop = nullptr;
 };
 
 struct SelfcheckReport {

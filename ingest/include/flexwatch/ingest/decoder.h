@@ -3,6 +3,7 @@
 #pragma once
 
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -26,8 +27,9 @@ enum class RejectCode : uint8_t {
   kLineTooLong,
   kDuplicateField,
   kForeignPlatform,  // a self-check feed naming a platform other than the one under check
+  kFutureTimestamp,  // event time or period after the receiving machine's clock (plus a margin)
 };
-inline constexpr int kRejectCodeCount = 14;
+inline constexpr int kRejectCodeCount = 15;
 std::string_view RejectCodeName(RejectCode c);
 
 struct Rejection {
@@ -36,10 +38,33 @@ struct Rejection {
   std::string message;  // readable: which field, what was wrong, what was expected
 };
 
+// Upper bounds on the values of events.md 1.1 ("Plausible values"): above them an event is
+// out_of_range, so that one typo can never overflow a sum or move a month's verdict.
+struct ValueLimits {
+  Fen earnings = 100'000'00;             // per order
+  Fen contribution_base = 1'000'000'00;  // a contribution's declared base
+  Fen contribution_amount = 1'000'000'00;
+  Fen sum_insured = 100'000'000'00;
+  int64_t orders_covered = 1'000'000;
+  MilliMinutes duration = 1440'000;  // the contract's own bound (a day)
+};
+
 struct DecoderOptions {
   // Lines longer than this are rejected unread (protects memory against a runaway producer).
   size_t max_line_bytes = 64 * 1024;
+  ValueLimits limits;
+  // An event time later than the clock plus this is future_timestamp (a wrong clock must not
+  // close every month); a contribution's period after the clock's month is too.
+  int64_t max_future_seconds = 3600;
+  // The clock, pinned (tests, reproducible runs); unset: the machine's clock.
+  std::optional<TimestampMs> now;
 };
+
+// Event times before this (2000-01-01T00:00 Beijing) are out_of_range, and so are periods
+// before 2000-01 and dates outside 2000-01-01..2099-12-31.
+inline constexpr TimestampMs kEarliestEventTime = 946656000000LL;  // 1999-12-31T16:00:00Z
+// The machine's clock, UTC epoch milliseconds.
+TimestampMs SystemNowMs();
 
 // Reusable decoder. Not thread-safe: one per thread.
 class Decoder {
@@ -68,5 +93,9 @@ class Decoder {
 
 // True when s is 1..max_len characters of [A-Za-z0-9._:-].
 bool IsValidId(std::string_view s, size_t max_len);
+// A platform id (spec/events.md) that is also safe as a file name and a topic suffix: a valid id
+// of at most 64 characters that neither starts with '-' (an option) nor is only dots ("." and
+// ".." name folders).
+bool IsValidPlatformId(std::string_view s);
 
 }  // namespace flexwatch

@@ -2,6 +2,7 @@
 // path does, committing every `commit_every` lines with the file's position.
 #pragma once
 
+#include <atomic>
 #include <functional>
 #include <string>
 #include <vector>
@@ -26,6 +27,9 @@ struct ReplayOptions {
   std::string only_platform;
   // Called for each rejected line (optional), besides its dead letter.
   std::function<void(const Rejection&, std::string_view source, int64_t line)> on_reject;
+  // When set and raised (a signal handler), the replay stops within a thousand lines, with an
+  // error and without committing what it read since its last commit.
+  const std::atomic<bool>* stop = nullptr;
 };
 
 struct ReplayProgress {

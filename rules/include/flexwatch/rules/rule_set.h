@@ -99,6 +99,9 @@ struct RuleSet {
   Tier TierOf(MilliMinutes worked) const;
   // The base limits in force for `p`; NotFound naming the table's span when no row holds it.
   Result<BaseLimits> BaseFor(Period p) const;
+  // OK when the rule set has every dated figure month `p` needs; else why not (a month it cannot
+  // judge is reported as not judged, never a reason to stop the monitor).
+  Status Judgeable(Period p) const { return BaseFor(p).status(); }
   // The employer's rate for one of kEmployerSchemes on `platform`.
   Ppm EmployerRate(Scheme s, std::string_view platform) const;
   Level LevelOf(int64_t affected, int64_t in_scope) const;

@@ -18,6 +18,9 @@ struct Readiness {
   std::atomic<bool> assigned{false};
   std::atomic<bool> brokers_answer{true};
   std::atomic<bool> failed{false};
+  // The embedded broker's address when the monitor runs on it (set before serving): /readyz
+  // says so, since nothing produced to a real cluster reaches it.
+  std::string embedded_broker;
   // Empty when ready, else why not.
   std::string Why() const;
 };

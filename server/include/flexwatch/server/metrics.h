@@ -68,6 +68,7 @@ class MonitorMetrics {
   prometheus::Family<prometheus::Gauge>& warnings_now_;
   prometheus::Family<prometheus::Gauge>& platforms_;
   prometheus::Gauge& dropped_;
+  prometheus::Gauge& not_judged_;
   prometheus::Family<prometheus::Counter>& alerts_;
   prometheus::Family<prometheus::Counter>& early_warnings_;
   prometheus::Family<prometheus::Counter>& published_;

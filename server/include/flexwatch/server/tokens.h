@@ -19,11 +19,14 @@ struct TokenEntry {
 
 class TokenStore {
  public:
-  // Reads `path` (a missing file is an empty store). Errors name the file and line.
+  // Reads `path` (a missing file is an empty store). A malformed line is skipped and listed in
+  // problems() (file and line), so that one bad line never locks every platform out.
   static Result<TokenStore> Load(const std::string& path);
+  const std::vector<std::string>& problems() const { return problems_; }
   // A new token for `platform`: returned once (only its hash is kept) and written to the file.
   Result<std::string> Add(const std::string& platform);
-  // Removes the token with this id, or every token of this platform; how many went.
+  // Removes the token with this id or, when no token has this id, every token of this
+  // platform; how many went.
   Result<int> Revoke(const std::string& id_or_platform);
   // The platform whose token this is, if any.
   std::optional<std::string> Verify(std::string_view token) const;
@@ -33,6 +36,7 @@ class TokenStore {
   Status Save() const;
   std::string path_;
   std::vector<TokenEntry> entries_;
+  std::vector<std::string> problems_;
 };
 
 }  // namespace flexwatch

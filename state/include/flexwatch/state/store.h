@@ -141,6 +141,10 @@ class Store {
   rocksdb::ColumnFamilyHandle* cf(Cf which) const;
 
   // --- read path ---
+  // OK, or the first read error met by a read that returns values rather than a Status (a
+  // corrupted or unreadable table file): an answer built after one is partial and must not be
+  // given with success. Thread-safe.
+  Status ReadStatus();
   // The months with any worker-month, and with any contribution, ascending.
   std::vector<Period> Periods();
   std::vector<Period> ContributionPeriods();
