@@ -9,7 +9,7 @@ packages=(
   build-essential cmake ninja-build pkg-config git
   librocksdb-dev libsimdjson-dev librdkafka-dev libyaml-cpp-dev libcli11-dev libfmt-dev
   libgtest-dev libgmock-dev libbenchmark-dev libssl-dev libxxhash-dev
-  libcpp-httplib-dev zlib1g-dev libbrotli-dev
+  libcpp-httplib-dev zlib1g-dev libbrotli-dev libboost1.81-dev
   clang clang-format libclang-rt-14-dev openssl
   default-jre-headless maven
   chromium fonts-noto-cjk

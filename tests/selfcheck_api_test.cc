@@ -4,6 +4,7 @@
 #include <httplib.h>
 #include <netinet/in.h>
 #include <simdjson.h>
+#include <zlib.h>
 
 #include <chrono>
 #include <future>
@@ -17,9 +18,70 @@ namespace {
 
 using namespace simdjson;
 
+// A TCP connection to the server on loopback from `source` (127.0.0.0/8 is all this machine's),
+// with a receive timeout: raw bytes, for what an HTTP client library would not send.
+int Connect(int port, const char* source = "127.0.0.1", int recv_timeout_ms = 5000) {
+  int s = socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in from{};
+  from.sin_family = AF_INET;
+  inet_pton(AF_INET, source, &from.sin_addr);
+  if (bind(s, reinterpret_cast<sockaddr*>(&from), sizeof from) != 0) {
+    close(s);
+    return -1;
+  }
+  timeval tv{recv_timeout_ms / 1000, (recv_timeout_ms % 1000) * 1000};
+  setsockopt(s, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+  sockaddr_in to{};
+  to.sin_family = AF_INET;
+  to.sin_port = htons(static_cast<uint16_t>(port));
+  to.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  if (connect(s, reinterpret_cast<sockaddr*>(&to), sizeof to) != 0) {
+    close(s);
+    return -1;
+  }
+  return s;
+}
+bool SendAll(int s, std::string_view data) {
+  while (!data.empty()) {
+    const ssize_t n = send(s, data.data(), data.size(), MSG_NOSIGNAL);
+    if (n <= 0) return false;
+    data.remove_prefix(static_cast<size_t>(n));
+  }
+  return true;
+}
+// What the server sends until it closes (or the receive timeout passes).
+std::string ReceiveAll(int s) {
+  std::string out;
+  char buf[4096];
+  for (ssize_t n; (n = recv(s, buf, sizeof buf, 0)) > 0;) out.append(buf, static_cast<size_t>(n));
+  return out;
+}
+// The peak resident memory of a process, in KiB (VmHWM).
+long PeakRssKb(pid_t pid) {
+  std::istringstream in(ReadFile("/proc/" + std::to_string(pid) + "/status"));
+  for (std::string line; std::getline(in, line);)
+    if (line.rfind("VmHWM:", 0) == 0) return std::stol(line.substr(6));
+  return -1;
+}
+std::string Gzip(const std::string& data) {
+  z_stream z{};
+  deflateInit2(&z, 9, Z_DEFLATED, 15 + 16, 9, Z_DEFAULT_STRATEGY);
+  std::string out(deflateBound(&z, data.size()), '\0');
+  z.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(data.data()));
+  z.avail_in = static_cast<uInt>(data.size());
+  z.next_out = reinterpret_cast<Bytef*>(out.data());
+  z.avail_out = static_cast<uInt>(out.size());
+  deflate(&z, Z_FINISH);
+  out.resize(z.total_out);
+  deflateEnd(&z);
+  return out;
+}
+
 class SelfcheckApiTest : public ::testing::Test {
  protected:
   static void SetUpTestSuite() {
+    // A client writing a body the server refused before reading gets EPIPE, as curl does.
+    signal(SIGPIPE, SIG_IGN);
     dir_ = fs::temp_directory_path() / ("flexwatch-selfcheck-api-" + std::to_string(::getpid()));
     fs::remove_all(dir_);
     fs::create_directories(dir_);
@@ -414,6 +476,155 @@ TEST_F(SelfcheckApiTest, TheApiDescribesItself) {
   ASSERT_EQ(parser.parse(r->body).get(doc), SUCCESS);
   EXPECT_EQ(doc["paths"]["/api/v1/selfcheck"]["post"].error(), SUCCESS);
   EXPECT_EQ(doc["paths"]["/api/v1/selfcheck/{id}"]["get"].error(), SUCCESS);
+}
+
+// Hostile clients (issue: "Hostile and odd input never stops, hangs or poisons the monitor").
+// Every connection below goes to loopback only and every loop is bounded in count and time.
+
+TEST_F(SelfcheckApiTest, ABodyIsNeverReadOrInflatedBeforeTheTokenIsChecked) {
+  const pid_t server = servers_.front();
+  // A gzip bomb: 100 MB of one line inflating from ~100 KB, first with a bogus token.
+  const std::string bomb = Gzip(std::string(100u << 20, ' '));
+  ASSERT_LT(bomb.size(), 1u << 20);
+  const std::string head =
+      "POST /api/v1/selfcheck HTTP/1.1\r\nHost: x\r\nContent-Type: "
+      "application/x-ndjson\r\nContent-Encoding: gzip\r\nContent-Length: " +
+      std::to_string(bomb.size()) + "\r\n";
+  const auto start = std::chrono::steady_clock::now();
+  int s = Connect(port_);
+  ASSERT_GE(s, 0);
+  SendAll(s, head + "Authorization: Bearer fwst_bogus\r\n\r\n" + bomb);
+  std::string answer = ReceiveAll(s);
+  close(s);
+  EXPECT_EQ(answer.rfind("HTTP/1.1 401", 0), 0u) << answer.substr(0, 200);
+  // With the platform's token: inflated only up to the limit (2 MB here), then refused.
+  s = Connect(port_);
+  SendAll(s, head + "Authorization: Bearer " + meal_token_ + "\r\n\r\n" + bomb);
+  answer = ReceiveAll(s);
+  close(s);
+  EXPECT_EQ(answer.rfind("HTTP/1.1 413", 0), 0u) << answer.substr(0, 200);
+  EXPECT_NE(answer.find("once decompressed"), std::string::npos);
+  // 30 MB chunked with a bogus token: answered 401 at once, never buffered.
+  s = Connect(port_);
+  SendAll(s,
+          "POST /api/v1/selfcheck HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer fwst_bogus\r\n"
+          "Transfer-Encoding: chunked\r\n\r\n");
+  const std::string chunk = "100000\r\n" + std::string(1u << 20, 'x') + "\r\n";
+  for (int i = 0; i < 30 && SendAll(s, chunk); ++i) {
+  }
+  answer = ReceiveAll(s);
+  close(s);
+  EXPECT_EQ(answer.rfind("HTTP/1.1 401", 0), 0u) << answer.substr(0, 200);
+  const double seconds =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  EXPECT_LT(seconds, 30);
+  // The server never held the bodies: far below the 100 MB and 30 MB sent.
+  EXPECT_LT(PeakRssKb(server), 60 * 1024) << "KiB";
+  // A compressed feed within the limit is judged as the plain one.
+  httplib::Client c("127.0.0.1", port_);
+  c.set_read_timeout(60, 0);
+  auto plain = c.Post("/api/v1/selfcheck", {{"Authorization", "Bearer " + meal_token_}}, meal_,
+                      "application/x-ndjson");
+  auto zipped = c.Post("/api/v1/selfcheck",
+                       {{"Authorization", "Bearer " + meal_token_}, {"Content-Encoding", "gzip"}},
+                       Gzip(meal_), "application/x-ndjson");
+  ASSERT_TRUE(plain && zipped);
+  EXPECT_EQ(zipped->status, 200);
+  auto verdict = [](const std::string& body) { return body.substr(body.find("\"months\"")); };
+  EXPECT_EQ(verdict(zipped->body), verdict(plain->body));
+}
+
+TEST_F(SelfcheckApiTest, SlowAndIdleClientsNeverStarveOthers) {
+  // 50 idle connections and 10 that send a header line every second, from other addresses.
+  std::vector<int> idle, slow;
+  for (int i = 0; i < 50; ++i) idle.push_back(Connect(port_, "127.0.0.2", 200));
+  for (int i = 0; i < 10; ++i) {
+    slow.push_back(Connect(port_, "127.0.0.3", 200));
+    SendAll(slow.back(), "POST /api/v1/selfcheck HTTP/1.1\r\nHost: x\r\n");
+  }
+  // The idle ones beyond the per-address limit (16) were refused at once, the rest stay open.
+  int refused = 0;
+  for (int s : idle) {
+    const std::string got = ReceiveAll(s);
+    if (got.rfind("HTTP/1.1 503", 0) == 0) ++refused;
+  }
+  EXPECT_EQ(refused, 50 - 16);
+  const auto start = std::chrono::steady_clock::now();
+  auto legit = std::async(std::launch::async, [] { return Post(port_, meal_token_, meal_); });
+  // Meanwhile the slow ones trickle (bounded: 4 rounds), and the server cuts each off once its
+  // header is not whole within read_timeout_seconds (2 s here), trickle or not.
+  int cut = 0;
+  for (int round = 0; round < 4; ++round) {
+    std::this_thread::sleep_for(std::chrono::seconds(1));
+    for (int& s : slow)
+      if (s >= 0 && !SendAll(s, "X-Slow: " + std::to_string(round) + "\r\n")) {
+        close(s);
+        s = -1;
+        ++cut;
+      }
+  }
+  auto r = legit.get();
+  const double served =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->status, 200);
+  for (int s : slow)
+    if (s >= 0) {
+      // Closed by the server: what it sent, if anything, ends there.
+      ReceiveAll(s);
+      if (!SendAll(s, "X-More: 1\r\n") || !SendAll(s, "X-More: 2\r\n")) ++cut;
+      close(s);
+    }
+  for (int s : idle) close(s);
+  EXPECT_GE(cut, 8);
+  // Served while 26 connections hung on: the legitimate one waited for nobody.
+  EXPECT_LT(served, 10);
+}
+
+TEST_F(SelfcheckApiTest, TheLogCannotBeForgedNorCarryAnotherRequestsPlatform) {
+  // One kept-alive connection: a request of p-meal-1's, then one refused before routing.
+  int s = Connect(port_);
+  ASSERT_GE(s, 0);
+  SendAll(s, "GET /api/v1/selfcheck/" + std::string(32, 'c') +
+                 " HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer " + meal_token_ + "\r\n\r\n");
+  std::this_thread::sleep_for(std::chrono::milliseconds(300));
+  SendAll(s, "GET /api/v1/x%0a%0dselfcheck-api:%20FORGED\xe2\x80\xa8 HTTP/1.1\r\nHost: x\r\n\r\n");
+  std::this_thread::sleep_for(std::chrono::milliseconds(300));
+  SendAll(s, "BROKEN\r\n\r\n");
+  ReceiveAll(s);
+  close(s);
+  // Two Content-Length headers that disagree: refused.
+  s = Connect(port_);
+  SendAll(s, "POST /api/v1/selfcheck HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer " + meal_token_ +
+                 "\r\nContent-Length: 5\r\nContent-Length: 50\r\n\r\n{}\n\n\n");
+  const std::string dup = ReceiveAll(s);
+  close(s);
+  EXPECT_EQ(dup.rfind("HTTP/1.1 400", 0), 0u) << dup.substr(0, 200);
+  std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  const std::string log = ReadFile(dir_ / "api-stderr");
+  std::istringstream lines(log);
+  bool seen_meal = false, seen_broken = false, seen_forgery = false;
+  for (std::string line; std::getline(lines, line);) {
+    EXPECT_EQ(line.rfind("selfcheck-api: ", 0), 0u) << line;
+    EXPECT_EQ(line.find("selfcheck-api: FORGED"), std::string::npos) << line;
+    if (line.find(std::string(32, 'c')) != std::string::npos) {
+      seen_meal = true;
+      EXPECT_NE(line.find("platform=p-meal-1"), std::string::npos) << line;
+    }
+    if (line.find("%0a%0dselfcheck-api:%20FORGED\\xe2\\x80\\xa8") != std::string::npos) {
+      // Kept as sent, a line separator (U+2028) shown as escaped bytes, and nobody's platform.
+      seen_forgery = true;
+      EXPECT_NE(line.find("platform=- "), std::string::npos) << line;
+    }
+    if (line.find("status=400 code=bad_request") != std::string::npos &&
+        line.find("POST") == std::string::npos) {
+      seen_broken = true;
+      EXPECT_NE(line.find("platform=- "), std::string::npos) << line;
+    }
+  }
+  EXPECT_TRUE(seen_meal);
+  EXPECT_TRUE(seen_forgery) << log;
+  EXPECT_TRUE(seen_broken) << log;
 }
 
 }  // namespace

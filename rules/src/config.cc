@@ -669,6 +669,7 @@ Result<Config> ParseConfig(const std::string& text, const std::string& name) {
       if (Status s = CheckKeys(
               sa, "selfcheck_api",
               {"listen", "tokens_file", "reports_dir", "max_body_mb", "read_timeout_seconds",
+               "request_timeout_seconds", "max_connections", "max_connections_per_client",
                "max_concurrent", "requests_per_minute", "tls_cert_file", "tls_key_file",
                "test_topic_prefix", "results_topic_prefix", "test_idle_seconds"});
           !s.ok())
@@ -681,6 +682,11 @@ Result<Config> ParseConfig(const std::string& text, const std::string& name) {
                        Text(sa, w, "tls_key_file", o.tls_key_file),
                        Read<uint64_t>(sa, w, "max_body_mb", body_mb, 1, 4096),
                        Read<int>(sa, w, "read_timeout_seconds", o.read_timeout_seconds, 1, 3600),
+                       Read<int>(sa, w, "request_timeout_seconds", o.request_timeout_seconds, 1,
+                                 86400),
+                       Read<int>(sa, w, "max_connections", o.max_connections, 1, 100000),
+                       Read<int>(sa, w, "max_connections_per_client", o.max_connections_per_client,
+                                 1, 100000),
                        Read<int>(sa, w, "max_concurrent", o.max_concurrent, 1, 256),
                        Read<int>(sa, w, "requests_per_minute", o.requests_per_minute, 1, 100000),
                        Text(sa, w, "test_topic_prefix", o.test_topic_prefix),

@@ -59,8 +59,18 @@ struct SelfcheckApiOptions {
   // directory `selfcheck-api` starts in unless absolute.
   std::string tokens_file = "selfcheck-tokens.tsv";
   std::string reports_dir = "selfcheck-reports";
-  size_t max_body_bytes = 64u << 20;  // a larger feed is refused (413) before it is read
-  int read_timeout_seconds = 30;      // a client that sends slower than this is cut off
+  // A larger feed is refused (413) before it is read, or once decompressed past it.
+  size_t max_body_bytes = 64u << 20;
+  // A request's header must have arrived whole this long after the connection (or the answer
+  // before it) was ready for it, and answers are written within it.
+  int read_timeout_seconds = 30;
+  // The whole request, header and body, must have arrived this long after it started: a slow
+  // client never holds a self-check slot longer (408).
+  int request_timeout_seconds = 300;
+  // Connections served at once, in total and from one client address; one more is answered 503
+  // and closed unread. Connections cost a socket and a small buffer, never a thread.
+  int max_connections = 256;
+  int max_connections_per_client = 16;
   int max_concurrent = 4;             // self-checks at once; beyond: 503 with Retry-After
   int requests_per_minute = 30;       // per token; beyond: 429 with Retry-After
   // TLS served directly when both are set (PEM files); else plain HTTP, for a reverse proxy.
