@@ -158,5 +158,52 @@ TEST_F(RealKafkaTest, TheBrokerStoppedAndRestartedMidStreamLosesNothing) {
   EXPECT_EQ(Announce("kafka"), Announce("file"));
 }
 
+// Hostile events on the real broker: a month the rules cannot judge, a clock from the end of
+// time, an impossible year. `run` goes on, says which month it does not judge, rejects the
+// implausible with their topic, partition and offset, and judges the rest as replay does.
+TEST_F(RealKafkaTest, HostileEventsNeverStopOrPoisonTheMonitor) {
+  const std::string feed = Gen(60, 21);
+  std::string text = ReadFile(feed);
+  for (int d = 1; d <= 5; ++d)
+    text += "{\"type\":\"order\",\"event_id\":\"old-" + std::to_string(d) +
+            "\",\"ts\":\"2021-01-0" + std::to_string(d) +
+            "T10:00:00+08:00\",\"platform_id\":\"p-meal-1\",\"worker_id\":\"w-old\","
+            "\"sector\":\"food_delivery\",\"duration_min\":1400,\"earnings_cny\":10}\n";
+  text +=
+      "{\"type\":\"complaint\",\"event_id\":\"q-end\",\"ts\":\"9999-12-31T00:00:00+08:00\","
+      "\"platform_id\":\"p-meal-1\",\"category\":\"no_contract\"}\n";
+  text +=
+      "{\"type\":\"order\",\"event_id\":\"o-zero\",\"ts\":\"0000-01-01T00:00:00+08:01\","
+      "\"platform_id\":\"p-meal-1\",\"worker_id\":\"w-1\",\"sector\":\"food_delivery\","
+      "\"duration_min\":30,\"earnings_cny\":10}\n";
+  WriteFile(feed, text);
+  ASSERT_EQ(Produce(feed).exit_code, 0);
+  ASSERT_EQ(Flexwatch({"replay", "--state", (dir_ / "file").string(), feed}, dir_).exit_code, 0);
+  // The shipped configuration (its rules: run judges and alerts), with short sessions.
+  std::string config = ReadFile(std::string(FLEXWATCH_SOURCE_DIR) + "/config/flexwatch.yaml");
+  const std::string from = "  client: {}";
+  ASSERT_NE(config.find(from), std::string::npos);
+  config.replace(config.find(from), from.size(),
+                 "  client: {session.timeout.ms: \"6000\", heartbeat.interval.ms: \"500\"}");
+  WriteFile(dir_ / "rules.yaml", config);
+  std::vector<std::string> args = RunArgs("s", "g-hostile", "5");
+  args[1] = (dir_ / "rules.yaml").string();
+  CommandResult run = Flexwatch(args, dir_);
+  ASSERT_EQ(run.exit_code, 0) << run.err;
+  EXPECT_NE(run.err.find("run: month 2021-01 not judged: no contribution base limits in force "
+                         "for 2021-01"),
+            std::string::npos)
+      << run.err;
+  const std::string dead = ReadFile(dir_ / "s" / "dead-letter.ndjson");
+  EXPECT_NE(dead.find("\"reason_code\":\"future_timestamp\""), std::string::npos) << dead;
+  EXPECT_NE(dead.find("\"reason_code\":\"out_of_range\""), std::string::npos);
+  EXPECT_NE(dead.find("\"topic\":\"flexwatch.events\",\"partition\":"), std::string::npos);
+  EXPECT_EQ(Dump("s"), Dump("file"));
+  EXPECT_EQ(Announce("s"), Announce("file"));
+  CommandResult old =
+      Flexwatch({"announce", "--state", (dir_ / "s").string(), "--month", "2021-01"}, dir_);
+  EXPECT_EQ(old.exit_code, 2);
+}
+
 }  // namespace
 }  // namespace flexwatch::testing

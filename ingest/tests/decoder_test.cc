@@ -259,5 +259,88 @@ TEST(Decoder, ReusedDecoderResetsOptionalFields) {
   EXPECT_TRUE(e.worker_id.empty());
 }
 
+// events.md 1.1, "Plausible values", against a pinned clock.
+TEST(DecoderPlausibility, EventTimesArePlausibleAgainstTheClock) {
+  DecoderOptions o;
+  o.now = *ParseRfc3339("2024-07-03T12:00:00+08:00");
+  auto at = [&](const std::string& ts) {
+    return DecodeLine(Sub(kOrder, "2024-07-03T12:34:56+08:00", ts), o);
+  };
+  EXPECT_TRUE(at("2024-07-03T12:59:59+08:00").ok);  // within max_future_seconds (an hour)
+  Outcome late = at("2024-07-03T13:00:01+08:00");
+  EXPECT_FALSE(late.ok);
+  EXPECT_EQ(late.rej.code, RejectCode::kFutureTimestamp);
+  EXPECT_EQ(RejectCodeName(late.rej.code), "future_timestamp");
+  EXPECT_EQ(late.rej.field, "ts");
+  EXPECT_NE(late.rej.message.find("2024-07-03T12:00:00.000+08:00"), std::string::npos)
+      << late.rej.message;
+  for (const char* old :
+       {"1999-12-31T23:59:59+08:00", "0000-01-01T00:00:00+08:01", "1970-01-01T00:00:00Z"}) {
+    Outcome r = at(old);
+    EXPECT_FALSE(r.ok) << old;
+    EXPECT_EQ(r.rej.code, RejectCode::kOutOfRange) << old;
+  }
+  EXPECT_TRUE(at("2000-01-01T00:00:00+08:00").ok);
+  o.max_future_seconds = 0;
+  EXPECT_FALSE(at("2024-07-03T12:00:00.001+08:00").ok);
+  EXPECT_TRUE(at("2024-07-03T12:00:00+08:00").ok);
+}
+
+TEST(DecoderPlausibility, PeriodsAndDatesAreBounded) {
+  DecoderOptions o;
+  o.now = *ParseRfc3339("2024-08-31T23:00:00+08:00");
+  auto period = [&](const std::string& p) {
+    return DecodeLine(Sub(kPension, "\"2024-07\"", "\"" + p + "\""), o);
+  };
+  EXPECT_TRUE(period("2024-08").ok);  // the clock's month
+  EXPECT_EQ(period("2024-09").rej.code, RejectCode::kFutureTimestamp);
+  EXPECT_EQ(period("1999-12").rej.code, RejectCode::kOutOfRange);
+  EXPECT_TRUE(period("2000-01").ok);
+  auto valid = [&](const std::string& from, const std::string& to) {
+    return DecodeLine(Sub(Sub(kCoverage, "2024-07-01", from), "2024-07-31", to), o);
+  };
+  EXPECT_TRUE(valid("2000-01-01", "2099-12-31").ok);
+  EXPECT_EQ(valid("1999-12-31", "2024-07-31").rej.code, RejectCode::kOutOfRange);
+  EXPECT_EQ(valid("2024-07-01", "2100-01-01").rej.field, "valid_to");
+}
+
+TEST(DecoderPlausibility, ValuesAboveTheirLimitAreOutOfRange) {
+  DecoderOptions o;
+  EXPECT_TRUE(DecodeLine(Sub(kOrder, "9.5", "100000"), o).ok);
+  Outcome high = DecodeLine(Sub(kOrder, "9.5", "100000.01"), o);
+  EXPECT_EQ(high.rej.code, RejectCode::kOutOfRange);
+  EXPECT_NE(high.rej.message.find("ingest.limits.earnings_cny"), std::string::npos)
+      << high.rej.message;
+  EXPECT_EQ(DecodeLine(Sub(kOrder, "9.5", "9999999999999.99"), o).rej.code,
+            RejectCode::kOutOfRange);
+  EXPECT_EQ(DecodeLine(Sub(kPension, "6821", "1000000.01"), o).rej.field, "base_cny");
+  EXPECT_EQ(DecodeLine(Sub(kPension, "1091.36", "1000000.01"), o).rej.field, "amount_cny");
+  EXPECT_EQ(DecodeLine(Sub(kOi, "423", "1000001"), o).rej.field, "orders_covered");
+  EXPECT_EQ(DecodeLine(Sub(kCoverage, "100000", "100000000.01"), o).rej.field, "sum_insured_cny");
+  // The limits are the configuration's.
+  o.limits.earnings = 5000;  // 50 yuan
+  EXPECT_TRUE(DecodeLine(Sub(kOrder, "9.5", "50"), o).ok);
+  EXPECT_FALSE(DecodeLine(Sub(kOrder, "9.5", "50.01"), o).ok);
+  o.limits.duration = 60 * 1000;
+  EXPECT_EQ(DecodeLine(Sub(kOrder, "\"duration_min\":28", "\"duration_min\":61"), o).rej.field,
+            "duration_min");
+}
+
+TEST(DecoderPlausibility, IdsThatWouldNameFilesBadlyAndUnprintableCounterparties) {
+  for (const char* bad : {".", "..", "...", "-x", "-"}) {
+    Outcome r = DecodeLine(Sub(kOrder, "\"p-meal\"", std::string("\"") + bad + "\""));
+    EXPECT_EQ(r.rej.code, RejectCode::kBadId) << bad;
+    EXPECT_EQ(r.rej.field, "platform_id") << bad;
+  }
+  EXPECT_TRUE(DecodeLine(Sub(kOrder, "\"p-meal\"", "\"p.meal-\"")).ok);
+  for (const char* bad :
+       {"a\\u001bb", "a\\r\\nb", "a\\u007fb", "a\\u0085b", "a\\u2028b", "a\\u202eb", "a\\u2066b"}) {
+    Outcome r = DecodeLine(Sub(kContract, "agency-17", bad));
+    EXPECT_EQ(r.rej.code, RejectCode::kBadId) << bad;
+    EXPECT_EQ(r.rej.field, "counterparty_id") << bad;
+  }
+  EXPECT_TRUE(DecodeLine(Sub(kContract, "agency-17", "北京某劳务派遣有限公司 (agency 17)")).ok);
+}
+
 }  // namespace
 }  // namespace flexwatch

@@ -275,5 +275,68 @@ TEST(DetectorsConfig, ShippedParametersAndErrorsNamingTheKey) {
   EXPECT_FALSE(without->detectors.present);
 }
 
+TEST(Config, KafkaClientMayNotOverrideWhatExactlyOnceRestsOn) {
+  for (const char* key :
+       {"group.id", "enable.auto.commit", "enable.auto.offset.store", "auto.offset.reset",
+        "enable.idempotence", "isolation.level", "bootstrap.servers"}) {
+    auto c = ParseConfig(std::string("kafka:\n  client:\n    ") + key + ": \"x\"\n", "f.yaml");
+    ASSERT_FALSE(c.ok()) << key;
+    EXPECT_NE(
+        c.status().message().find(std::string("kafka.client.") + key + ": may not be overridden"),
+        std::string::npos)
+        << c.status().message();
+  }
+  EXPECT_TRUE(ParseConfig("kafka:\n  client:\n    security.protocol: SASL_SSL\n", "f.yaml").ok());
+}
+
+TEST(Config, SecretsComeFromAFileOrTheEnvironment) {
+  const std::string dir = ::testing::TempDir();
+  std::ofstream(dir + "/sasl-password") << "s3cret\n";
+  setenv("FLEXWATCH_TEST_KEY_PASSWORD", "k3y", 1);
+  auto c = ParseConfig("kafka:\n  client:\n    sasl.password: {file: " + dir +
+                           "/sasl-password}\n    ssl.key.password: {env: "
+                           "FLEXWATCH_TEST_KEY_PASSWORD}\n",
+                       "f.yaml");
+  ASSERT_TRUE(c.ok()) << c.status().message();
+  EXPECT_EQ(c->kafka.client.at("sasl.password"), "s3cret");
+  EXPECT_EQ(c->kafka.client.at("ssl.key.password"), "k3y");
+  unsetenv("FLEXWATCH_TEST_KEY_PASSWORD");
+  auto missing = ParseConfig(
+      "kafka:\n  client:\n    sasl.password: {env: FLEXWATCH_TEST_NOT_SET}\n", "f.yaml");
+  ASSERT_FALSE(missing.ok());
+  EXPECT_NE(missing.status().message().find("kafka.client.sasl.password: environment variable "
+                                            "FLEXWATCH_TEST_NOT_SET is not set"),
+            std::string::npos)
+      << missing.status().message();
+  auto unreadable =
+      ParseConfig("kafka:\n  client:\n    sasl.password: {file: /nonexistent/x}\n", "f.yaml");
+  ASSERT_FALSE(unreadable.ok());
+  EXPECT_NE(unreadable.status().message().find("cannot read /nonexistent/x"), std::string::npos);
+}
+
+TEST(Config, PlausibilityLimitsAndAPinnedClock) {
+  auto c = ParseConfig(
+      "ingest:\n  max_future_seconds: 60\n  now: \"2024-07-03T12:00:00+08:00\"\n  limits:\n"
+      "    earnings_cny: 500\n    orders_covered: 10\n    duration_min: 600\n",
+      "f.yaml");
+  ASSERT_TRUE(c.ok()) << c.status().message();
+  EXPECT_EQ(c->ingest.decoder.max_future_seconds, 60);
+  EXPECT_EQ(*c->ingest.decoder.now, 1719979200000);
+  EXPECT_EQ(c->ingest.decoder.limits.earnings, 50000);
+  EXPECT_EQ(c->ingest.decoder.limits.orders_covered, 10);
+  EXPECT_EQ(c->ingest.decoder.limits.duration, 600000);
+  EXPECT_EQ(c->ingest.decoder.limits.sum_insured, 100'000'000'00);  // the default
+  auto shipped = LoadConfig(std::string(FLEXWATCH_SOURCE_DIR) + "/config/flexwatch.yaml");
+  ASSERT_TRUE(shipped.ok());
+  EXPECT_FALSE(shipped->ingest.decoder.now.has_value());
+  EXPECT_EQ(shipped->ingest.decoder.limits.contribution_base, 1'000'000'00);
+  auto bad = ParseConfig("ingest:\n  now: yesterday\n", "f.yaml");
+  ASSERT_FALSE(bad.ok());
+  EXPECT_NE(bad.status().message().find("ingest.now"), std::string::npos);
+  bad = ParseConfig("ingest:\n  limits:\n    duration_min: 2000\n", "f.yaml");
+  ASSERT_FALSE(bad.ok());
+  EXPECT_NE(bad.status().message().find("ingest.limits.duration_min"), std::string::npos);
+}
+
 }  // namespace
 }  // namespace flexwatch

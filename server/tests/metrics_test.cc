@@ -147,5 +147,17 @@ TEST(Alertmanager, AlertsCarryTheLabelsAndAnnotations) {
   EXPECT_NE(body.find("\"endsAt\":\"1970-01-01T00:00:01.500Z\""), std::string::npos);
 }
 
+TEST(MonitorMetrics, MonthsTheRulesCannotJudgeAreCounted) {
+  MonitorMetrics metrics(10);
+  AlertRound round;
+  round.not_judged = {{MakePeriod(2021, 1), "no contribution base limits in force for 2021-01"},
+                      {MakePeriod(2025, 7), "no contribution base limits in force for 2025-07"}};
+  metrics.OnRound(0.01, round, {});
+  EXPECT_NE(metrics.Scrape().find("flexwatch_months_not_judged 2"), std::string::npos);
+  round.not_judged.clear();
+  metrics.OnRound(0.01, round, {});
+  EXPECT_NE(metrics.Scrape().find("flexwatch_months_not_judged 0"), std::string::npos);
+}
+
 }  // namespace
 }  // namespace flexwatch

@@ -2,8 +2,11 @@
 
 #include <gtest/gtest.h>
 
+#include <limits>
 #include <string>
 #include <vector>
+
+#include "flexwatch/core/arith.h"
 
 namespace flexwatch {
 namespace {
@@ -100,6 +103,24 @@ TEST(Records, SeenSetsUnionAndMembership) {
   EXPECT_EQ(out.size(), 1u + 2 * 5);
   EXPECT_FALSE(SeenSetContains("", 1));
   EXPECT_FALSE(FoldRecords(EncodeSeenSet(a, 3), EncodeCounter(1), out));
+}
+
+TEST(Records, SumsSaturateInsteadOfWrapping) {
+  WorkerMonth a, b;
+  a.earnings = std::numeric_limits<int64_t>::max() - 10;
+  b.earnings = 100;
+  a.orders[0] = b.orders[0] = 1;
+  std::string folded;
+  const std::string ea = a.Encode(), eb = b.Encode();
+  const std::string_view records[2] = {ea, eb};
+  ASSERT_TRUE(FoldAllRecords(records, 2, folded));
+  WorkerMonth out;
+  ASSERT_TRUE(WorkerMonth::Decode(folded, out));
+  EXPECT_EQ(out.earnings, std::numeric_limits<int64_t>::max());
+  EXPECT_EQ(out.orders[0], 2);
+  EXPECT_EQ(SaturatingAdd(std::numeric_limits<int64_t>::max(), 1),
+            std::numeric_limits<int64_t>::max());
+  EXPECT_EQ(SaturatingAdd(3, 4), 7);
 }
 
 }  // namespace

@@ -329,5 +329,26 @@ TEST_F(StoreTest, UnusableDirectoryIsAClearError) {
       << second.status().message();
 }
 
+TEST_F(StoreTest, PeriodWalksEndOnAnyPeriodAStateHolds) {
+  // A period the decoder no longer lets through (before 2000, even before year 0), as a state
+  // written before the plausibility rules may hold: listing the months must still end.
+  auto store = Open();
+  Event e;
+  Rejection r;
+  Decoder d;
+  ASSERT_TRUE(
+      d.Decode(Order("o-1", "2024-07-03T10:00:00+08:00", "food_delivery", "30", "9"), e, r));
+  StateWriter w(store.get());
+  ASSERT_TRUE(w.Add(e).ok());
+  e.event_id = "o-2";
+  e.ts = -62167248000000LL - 3600000;  // Beijing year -1
+  ASSERT_TRUE(w.Add(e).ok());
+  ASSERT_TRUE(w.Commit().ok());
+  const std::vector<Period> periods = store->Periods();
+  ASSERT_EQ(periods.size(), 2u);
+  EXPECT_EQ(periods[0], MakePeriod(2024, 7));
+  EXPECT_LT(periods[1], 0);
+}
+
 }  // namespace
 }  // namespace flexwatch
