@@ -633,6 +633,9 @@ int RunToken(const fw::Config& cfg, const std::string& action, const std::string
   if (file.empty()) file = cfg.selfcheck_api.tokens_file;
   auto store = fw::TokenStore::Load(file);
   if (!store.ok()) return Fail("token: " + store.status().message());
+  for (const std::string& problem : store->problems())
+    std::fprintf(stderr, "token: warning: %s%s\n", problem.c_str(),
+                 action == "list" ? "" : " (left out when the file is written now)");
   if (action == "add") {
     auto token = store->Add(what);
     if (!token.ok()) return Fail("token add: " + token.status().message());

@@ -32,14 +32,16 @@ ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:ha
 total=$((total + $(grep -oE 'tests failed out of [0-9]+' "$log" | grep -oE '[0-9]+$')))
 rm -f "$log"
 
-echo "== fuzz the decoder and the upload path"
+echo "== fuzz the decoder, the upload path and the judging path"
 cmake -S . -B build-fuzz -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCMAKE_CXX_COMPILER=clang++ \
   -DFLEXWATCH_FUZZ=ON -DFLEXWATCH_BUILD_TESTS=OFF -DFLEXWATCH_BUILD_BENCH=OFF >/dev/null
-cmake --build build-fuzz -j$jobs --target decoder_fuzz upload_fuzz
-for target in decoder_fuzz upload_fuzz; do
+cmake --build build-fuzz -j$jobs --target decoder_fuzz upload_fuzz evaluate_fuzz
+for target in decoder_fuzz upload_fuzz evaluate_fuzz; do
   # upload_fuzz: the self-check API's upload path (a whole body through the line reader).
+  # evaluate_fuzz: lines into a real state, each month they touch judged, warned and rendered.
   work=$(mktemp -d)
   cp ingest/fuzz/corpus/* "$work"/
+  cp tests/hostile/*.ndjson "$work"/
   seconds=$fuzz_seconds
   [[ $target == upload_fuzz ]] && seconds=$((fuzz_seconds * 2 / 3))
   echo "-- $target for ${seconds}s"

@@ -7,6 +7,7 @@
 #endif
 
 #include <array>
+#include <cstdio>
 #include <cstring>
 #include <string>
 
@@ -328,9 +329,19 @@ class Validator {
                 Clip(s_[f].text) + ": " + (range ? m : "not a valid JSON number (" + m + ")"));
   }
 
+  // A value quoted in a reason: at most 64 bytes, quotes and backslashes escaped, and control
+  // characters written as \u00XX, so that a reason printed in a text report or a log can never
+  // carry a line break or a terminal escape of the producer's.
   static std::string Clip(std::string_view v) {
     std::string out;
     for (char c : v.substr(0, 64)) {
+      const auto u = static_cast<unsigned char>(c);
+      if (u < 0x20 || u == 0x7f) {
+        char esc[8];
+        std::snprintf(esc, sizeof esc, "\\u%04x", u);
+        out += esc;
+        continue;
+      }
       if (c == '"' || c == '\\') out += '\\';
       out += c;
     }

@@ -1,6 +1,8 @@
 #include "flexwatch/ingest/replay.h"
 
+#include <cerrno>
 #include <cstdio>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 
@@ -138,8 +140,8 @@ Status WriteDeadLetterFile(Store& store, const std::string& path) {
       out.put('\n');
     });
     if (!s.ok()) return s;
-    out.flush();
-    if (!out) return Status::IOError("write error on " + tmp);
+    out.close();
+    if (!out) return Status::IOError("write error on " + tmp + ": " + std::strerror(errno));
   }
   std::error_code ec;
   std::filesystem::rename(tmp, path, ec);

@@ -342,5 +342,14 @@ TEST(DecoderPlausibility, IdsThatWouldNameFilesBadlyAndUnprintableCounterparties
   EXPECT_TRUE(DecodeLine(Sub(kContract, "agency-17", "北京某劳务派遣有限公司 (agency 17)")).ok);
 }
 
+TEST(DecoderPlausibility, ReasonsNeverCarryTheProducersControlCharacters) {
+  Outcome r = DecodeLine(Sub(kOrder, "food_delivery", "x\\u001b[2J\\r\\nFAKE"));
+  ASSERT_FALSE(r.ok);
+  EXPECT_EQ(r.rej.code, RejectCode::kUnknownEnum);
+  for (char c : r.rej.message) EXPECT_GE(static_cast<unsigned char>(c), 0x20) << r.rej.message;
+  EXPECT_NE(r.rej.message.find("x\\u001b[2J\\u000d\\u000aFAKE"), std::string::npos)
+      << r.rej.message;
+}
+
 }  // namespace
 }  // namespace flexwatch
