@@ -105,6 +105,17 @@ inline int WaitAtMost(pid_t pid, int seconds) {
   return -1;
 }
 
+// The first line a child writes to `path` (a server's address), waiting up to `seconds` for it;
+// empty when none came.
+inline std::string WaitForFirstLine(const fs::path& path, double seconds) {
+  for (int i = 0; i < seconds * 40; ++i) {
+    const std::string out = ReadFile(path);
+    if (out.find('\n') != std::string::npos) return out.substr(0, out.find('\n'));
+    usleep(25 * 1000);
+  }
+  return "";
+}
+
 inline CommandResult Flexwatch(const std::vector<std::string>& args, const fs::path& dir,
                                const std::string& stdin_path = "/dev/null") {
   CommandResult r;

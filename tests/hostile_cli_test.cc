@@ -7,6 +7,7 @@
 #include <sys/resource.h>
 #include <sys/wait.h>
 
+#include <algorithm>
 #include <chrono>
 #include <map>
 #include <regex>
@@ -282,7 +283,8 @@ TEST_F(HostileCliTest, AFullDiskIsAClearErrorNeverAnAbort) {
   EXPECT_NE(out.find("replay 2\n"), std::string::npos) << out << ReadFile(dir_ / "replay.err");
   const std::string err = ReadFile(dir_ / "replay.err");
   EXPECT_NE(err.find("No space left on device"), std::string::npos) << err;
-  EXPECT_NE(err.find(disk + "/s/"), std::string::npos) << err;  // the file it could not write
+  EXPECT_EQ(std::count(err.begin(), err.end(), '\n'), 1) << err;  // one line
+  EXPECT_NE(err.find(disk + "/s/"), std::string::npos) << err;    // the file it could not write
   // The state left behind holds the commits made before the disk filled, and reads (read-only,
   // nothing to write): never an abort.
   EXPECT_NE(ReadFile(dir_ / "inspect.out").find("\"accepted\": "), std::string::npos);
@@ -431,6 +433,35 @@ TEST_F(HostileCliTest, AStateReadsTheSameHoweverOftenItsDataWasDelivered) {
   EXPECT_EQ(a, b);
 }
 
+TEST_F(HostileCliTest, ConfigAndTokenMistakesAreNamedAndContained) {
+  // kafka.client may not undo the exactly-once design: run refuses to start, naming the key.
+  WriteFile(dir_ / "eo.yaml", "kafka:\n  client:\n    enable.auto.commit: \"true\"\n");
+  CommandResult r = Flexwatch(
+      {"--config", (dir_ / "eo.yaml").string(), "run", "--state", (dir_ / "s").string()}, dir_);
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_NE(r.err.find("kafka.client.enable.auto.commit: may not be overridden"), std::string::npos)
+      << r.err;
+  // Tokens: an id never revokes a platform of that name; a spoiled line locks nobody else out.
+  const std::string file = (dir_ / "tokens.tsv").string();
+  CommandResult a = Flexwatch({"token", "add", "p-meal-1", "--file", file}, dir_);
+  ASSERT_EQ(a.exit_code, 0) << a.err;
+  const std::string id = Flexwatch({"token", "list", "--file", file}, dir_).out.substr(9, 12);
+  ASSERT_EQ(Flexwatch({"token", "add", id, "--file", file}, dir_).exit_code, 0);
+  ASSERT_EQ(Flexwatch({"token", "revoke", id, "--file", file}, dir_).exit_code, 0);
+  CommandResult list = Flexwatch({"token", "list", "--file", file}, dir_);
+  EXPECT_EQ(list.out.rfind(id + "\t", 0), 0u) << list.out;  // the platform of that name stays
+  {
+    std::ofstream out(file, std::ios::app);
+    out << "p-ride-2\tbroken-line\n";
+  }
+  list = Flexwatch({"token", "list", "--file", file}, dir_);
+  EXPECT_EQ(list.exit_code, 0);
+  EXPECT_NE(list.err.find(file + ":3: skipped"), std::string::npos) << list.err;
+  EXPECT_NE(list.out.find(id + "\t"), std::string::npos);
+  for (const char* bad : {"..", "-x", "."})
+    EXPECT_EQ(Flexwatch({"token", "add", bad, "--file", file}, dir_).exit_code, 2) << bad;
+}
+
 // Every subcommand over the decoder's fuzz corpus and the hostile lines: each finishes within a
 // bound, with bounded memory, whatever the input.
 TEST_F(HostileCliTest, NoSubcommandHangsOrGrowsOnAnyCorpus) {
@@ -471,6 +502,19 @@ TEST_F(HostileCliTest, NoSubcommandHangsOrGrowsOnAnyCorpus) {
   for (const std::string& y : years)
     commands.push_back({"announce", "--state", state, "--year", y});
   EXPECT_GT(commands.size(), 8u);
+  // The monitor too: the corpus through an embedded broker into `run`.
+  const pid_t broker = Spawn({"broker"}, dir_, "/dev/null", "broker-");
+  const std::string bootstrap = WaitForFirstLine(dir_ / "broker-stdout", 5);
+  ASSERT_FALSE(bootstrap.empty()) << ReadFile(dir_ / "broker-stderr");
+  Bounded produced = RunBounded({"produce", "--brokers", bootstrap, corpus}, dir_, 120);
+  EXPECT_EQ(produced.exit_code, 0) << produced.err;
+  Bounded run = RunBounded(
+      {"run", "--brokers", bootstrap, "--state", (dir_ / "live").string(), "--idle-exit", "3"},
+      dir_, 120);
+  kill(broker, SIGTERM);
+  WaitAtMost(broker, 20);
+  EXPECT_EQ(run.exit_code, 0) << run.err;
+  EXPECT_LT(run.max_rss_kb, 1024 * 1024);
   for (size_t i = 1; i < commands.size(); ++i) {
     Bounded b = RunBounded(commands[i], dir_, 120);
     std::string shown;

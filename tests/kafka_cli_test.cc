@@ -94,11 +94,7 @@ class KafkaCliTest : public TempDirTest {
     WriteFile(dir_ / "kafka.yaml", config);
     config_ = (dir_ / "kafka.yaml").string();
     broker_ = Spawn({"--config", config_, "broker"}, dir_, "/dev/null", "broker-");
-    for (int i = 0; i < 100 && bootstrap_.empty(); ++i) {
-      std::this_thread::sleep_for(std::chrono::milliseconds(50));
-      std::string out = ReadFile(dir_ / "broker-stdout");
-      if (out.find('\n') != std::string::npos) bootstrap_ = out.substr(0, out.find('\n'));
-    }
+    bootstrap_ = WaitForFirstLine(dir_ / "broker-stdout", 5);
     ASSERT_FALSE(bootstrap_.empty()) << ReadFile(dir_ / "broker-stderr");
   }
   void TearDown() override {

@@ -203,10 +203,10 @@ std::string EncodePolicy(const Event& e) {
   return v;
 }
 
-// RocksDB's messages of level ERROR and above, one line each on stderr.
+// RocksDB's messages of the level set (FATAL), one line each on stderr.
 class StderrLogger : public rocksdb::Logger {
  public:
-  StderrLogger() : rocksdb::Logger(rocksdb::InfoLogLevel::ERROR_LEVEL) {}
+  StderrLogger() : rocksdb::Logger(rocksdb::InfoLogLevel::FATAL_LEVEL) {}
   using rocksdb::Logger::Logv;
   void Logv(const char* format, va_list ap) override {
     char line[1024];
@@ -284,11 +284,12 @@ Result<std::unique_ptr<Store>> Store::Open(const std::string& dir, const StoreOp
   db_options.create_missing_column_families = !options.read_only;
   db_options.max_background_jobs = options.background_jobs;
   db_options.write_buffer_manager = wbm;
-  // RocksDB's own log goes to stderr, errors only, never to a file in the state: this build of
-  // RocksDB asserts (aborts) on the second write to a log file whose first write failed, so a
-  // full disk would abort every command instead of failing it with the disk named.
+  // RocksDB's own log goes to stderr, fatal messages only, never to a file in the state: this
+  // build of RocksDB asserts (aborts) on the second write to a log file whose first write failed,
+  // so a full disk would abort every command instead of failing it with the disk named. Its
+  // errors reach us as Status values, each said once in one line by the command that met it.
   db_options.info_log = std::make_shared<StderrLogger>();
-  db_options.info_log_level = rocksdb::InfoLogLevel::ERROR_LEVEL;
+  db_options.info_log_level = rocksdb::InfoLogLevel::FATAL_LEVEL;
   // One writer per store: no concurrent memtable inserts to coordinate.
   db_options.allow_concurrent_memtable_write = false;
 
