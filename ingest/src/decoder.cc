@@ -404,7 +404,9 @@ bool ValidateEvent(const std::array<Slot, kFieldCount>& s, uint32_t present, Eve
                       "\" is before 2000-01-01T00:00:00+08:00 (not a plausible event time)");
   if (bounds.TsTooLate(ev.ts)) return FutureTimestamp(v, kTs, ts, bounds);
   if (!v.Id(kPlatformId, tn, kPartyIdMax, ev.platform_id)) return false;
-  if (!IsValidPlatformId(ev.platform_id))
+  // (The charset is checked: only the leading '-' and the all-dots ids remain.)
+  if (ev.platform_id[0] == '-' ||
+      (ev.platform_id[0] == '.' && ev.platform_id.find_first_not_of('.') == std::string::npos))
     return v.Fail(RejectCode::kBadId, kPlatformId,
                   "\"" + Validator::Clip(ev.platform_id) +
                       "\" may not start with '-' or be only dots (it names files and topics)");
