@@ -35,7 +35,8 @@ void Fail(const std::string& what) {
 
 struct World {
   Config config = *ShippedConfig();
-  fs::path dir = fs::temp_directory_path() / ("flexwatch-evaluate-fuzz-" + std::to_string(getpid()));
+  fs::path dir =
+      fs::temp_directory_path() / ("flexwatch-evaluate-fuzz-" + std::to_string(getpid()));
   std::unique_ptr<Store> store;
   int inputs = 0;
 

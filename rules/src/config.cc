@@ -676,22 +676,21 @@ Result<Config> ParseConfig(const std::string& text, const std::string& name) {
         return fail(s);
       uint64_t body_mb = o.max_body_bytes >> 20;
       const std::string w = "selfcheck_api";
-      for (Status s : {Text(sa, w, "listen", o.listen), Text(sa, w, "tokens_file", o.tokens_file),
-                       Text(sa, w, "reports_dir", o.reports_dir),
-                       Text(sa, w, "tls_cert_file", o.tls_cert_file),
-                       Text(sa, w, "tls_key_file", o.tls_key_file),
-                       Read<uint64_t>(sa, w, "max_body_mb", body_mb, 1, 4096),
-                       Read<int>(sa, w, "read_timeout_seconds", o.read_timeout_seconds, 1, 3600),
-                       Read<int>(sa, w, "request_timeout_seconds", o.request_timeout_seconds, 1,
-                                 86400),
-                       Read<int>(sa, w, "max_connections", o.max_connections, 1, 100000),
-                       Read<int>(sa, w, "max_connections_per_client", o.max_connections_per_client,
-                                 1, 100000),
-                       Read<int>(sa, w, "max_concurrent", o.max_concurrent, 1, 256),
-                       Read<int>(sa, w, "requests_per_minute", o.requests_per_minute, 1, 100000),
-                       Text(sa, w, "test_topic_prefix", o.test_topic_prefix),
-                       Text(sa, w, "results_topic_prefix", o.results_topic_prefix),
-                       Read<int>(sa, w, "test_idle_seconds", o.test_idle_seconds, 1, 3600)})
+      for (Status s :
+           {Text(sa, w, "listen", o.listen), Text(sa, w, "tokens_file", o.tokens_file),
+            Text(sa, w, "reports_dir", o.reports_dir),
+            Text(sa, w, "tls_cert_file", o.tls_cert_file),
+            Text(sa, w, "tls_key_file", o.tls_key_file),
+            Read<uint64_t>(sa, w, "max_body_mb", body_mb, 1, 4096),
+            Read<int>(sa, w, "read_timeout_seconds", o.read_timeout_seconds, 1, 3600),
+            Read<int>(sa, w, "request_timeout_seconds", o.request_timeout_seconds, 1, 86400),
+            Read<int>(sa, w, "max_connections", o.max_connections, 1, 100000),
+            Read<int>(sa, w, "max_connections_per_client", o.max_connections_per_client, 1, 100000),
+            Read<int>(sa, w, "max_concurrent", o.max_concurrent, 1, 256),
+            Read<int>(sa, w, "requests_per_minute", o.requests_per_minute, 1, 100000),
+            Text(sa, w, "test_topic_prefix", o.test_topic_prefix),
+            Text(sa, w, "results_topic_prefix", o.results_topic_prefix),
+            Read<int>(sa, w, "test_idle_seconds", o.test_idle_seconds, 1, 3600)})
         if (!s.ok()) return fail(s);
       o.max_body_bytes = body_mb << 20;
       if (o.test_topic_prefix.empty() || o.results_topic_prefix.empty() ||

@@ -71,8 +71,8 @@ struct SelfcheckApiOptions {
   // and closed unread. Connections cost a socket and a small buffer, never a thread.
   int max_connections = 256;
   int max_connections_per_client = 16;
-  int max_concurrent = 4;             // self-checks at once; beyond: 503 with Retry-After
-  int requests_per_minute = 30;       // per token; beyond: 429 with Retry-After
+  int max_concurrent = 4;        // self-checks at once; beyond: 503 with Retry-After
+  int requests_per_minute = 30;  // per token; beyond: 429 with Retry-After
   // TLS served directly when both are set (PEM files); else plain HTTP, for a reverse proxy.
   std::string tls_cert_file, tls_key_file;
   // Test feeds over Kafka (when `selfcheck-api` has brokers): a platform produces its feed to
