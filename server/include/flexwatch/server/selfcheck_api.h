@@ -4,10 +4,13 @@
 //   GET  /api/v1/selfcheck/{id}   a past report of the caller's own platform (else 404)
 //   GET  /api/v1/openapi.json     the API's description (server/openapi.json)
 // Every request but the description needs `Authorization: Bearer <token>` of a platform
-// (TokenStore); a feed is judged as that platform's, any line of another platform refused. Limits:
-// body size (413), read timeout, a per-token rate (429 with Retry-After), concurrent self-checks
-// (503 with Retry-After). Errors are JSON {"code", "message"} with a stable code. Nothing here
-// opens the regulator's state: each self-check runs in a throwaway state of its own.
+// (TokenStore), checked from the headers before any byte of the body is read; a feed is judged
+// as that platform's, any line of another platform refused. Limits: body size on the wire and
+// once decompressed (413), a header deadline and a whole-request deadline (408), connections in
+// total and per client address (503, closed unread), a per-token rate (429 with Retry-After),
+// concurrent self-checks (503 with Retry-After). Errors are JSON {"code", "message"} with a
+// stable code. Nothing here opens the regulator's state: each self-check runs in a throwaway
+// state of its own.
 #pragma once
 
 #include <functional>
