@@ -543,7 +543,13 @@ TEST_F(SelfcheckApiTest, SlowAndIdleClientsNeverStarveOthers) {
   int refused = 0;
   for (int s : idle) {
     const std::string got = ReceiveAll(s);
-    if (got.rfind("HTTP/1.1 503", 0) == 0) ++refused;
+    if (got.rfind("HTTP/1.1 503", 0) != 0) continue;
+    ++refused;
+    // A whole answer: its body as long as its Content-Length says.
+    const size_t length = got.find("Content-Length: "), body = got.find("\r\n\r\n");
+    ASSERT_NE(length, std::string::npos);
+    ASSERT_NE(body, std::string::npos);
+    EXPECT_EQ(std::stoul(got.substr(length + 16)), got.size() - body - 4) << got;
   }
   EXPECT_EQ(refused, 50 - 16);
   const auto start = std::chrono::steady_clock::now();

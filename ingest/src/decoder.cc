@@ -355,6 +355,12 @@ class Validator {
   Rejection& rej_;
 };
 
+// A valid id that may also name a file or a topic suffix: it neither starts with '-' (an option)
+// nor is only dots ("." and ".." name folders). REQUIRES: s not empty.
+bool SafeAsFileName(std::string_view s) {
+  return s[0] != '-' && (s[0] != '.' || s.find_first_not_of('.') != std::string_view::npos);
+}
+
 // Text a report prints as it is (counterparty_id): no control characters (C0, DEL, C1), no line
 // or paragraph separators and no bidirectional overrides, which would forge or hide a report's
 // lines. REQUIRES: valid UTF-8.
@@ -404,9 +410,7 @@ bool ValidateEvent(const std::array<Slot, kFieldCount>& s, uint32_t present, Eve
                       "\" is before 2000-01-01T00:00:00+08:00 (not a plausible event time)");
   if (bounds.TsTooLate(ev.ts)) return FutureTimestamp(v, kTs, ts, bounds);
   if (!v.Id(kPlatformId, tn, kPartyIdMax, ev.platform_id)) return false;
-  // (The charset is checked: only the leading '-' and the all-dots ids remain.)
-  if (ev.platform_id[0] == '-' ||
-      (ev.platform_id[0] == '.' && ev.platform_id.find_first_not_of('.') == std::string::npos))
+  if (!SafeAsFileName(ev.platform_id))
     return v.Fail(RejectCode::kBadId, kPlatformId,
                   "\"" + Validator::Clip(ev.platform_id) +
                       "\" may not start with '-' or be only dots (it names files and topics)");
@@ -547,7 +551,7 @@ bool IsValidId(std::string_view s, size_t max_len) {
 }
 
 bool IsValidPlatformId(std::string_view s) {
-  return IsValidId(s, kPartyIdMax) && s[0] != '-' && s.find_first_not_of('.') != s.npos;
+  return IsValidId(s, kPartyIdMax) && SafeAsFileName(s);
 }
 
 TimestampMs SystemNowMs() {

@@ -334,9 +334,8 @@ struct SelfcheckApi::Impl {
     for (bool first = true;; first = false) {
       // Waiting for a request: the first within read_timeout_seconds, a next one on a kept-alive
       // connection within a few seconds; its header must be whole by then.
-      socket.expires_after(first
-                               ? std::chrono::seconds(options.read_timeout_seconds)
-                               : std::chrono::duration_cast<std::chrono::seconds>(kKeepAliveIdle));
+      socket.expires_after(first ? std::chrono::seconds(options.read_timeout_seconds)
+                                 : kKeepAliveIdle);
       http::request_parser<http::empty_body> head;
       head.header_limit(kHeaderLimit);
       // The body's size is judged after the token (Post), not by the header's parser.
@@ -623,11 +622,14 @@ struct SelfcheckApi::Impl {
         }
       }
       if (over) {
-        static constexpr std::string_view kBusy =
-            "HTTP/1.1 503 Service Unavailable\r\nContent-Type: application/json\r\n"
-            "X-Flexwatch-Error: busy\r\nRetry-After: 5\r\nConnection: close\r\n"
-            "Content-Length: 71\r\n\r\n"
-            "{\"code\": \"busy\", \"message\": \"too many connections; retry later\"}\n   ";
+        static const std::string kBusy = [] {
+          const std::string body =
+              "{\"code\": \"busy\", \"message\": \"too many connections; retry later\"}\n";
+          return "HTTP/1.1 503 Service Unavailable\r\nContent-Type: application/json\r\n"
+                 "X-Flexwatch-Error: busy\r\nRetry-After: 5\r\nConnection: close\r\n"
+                 "Content-Length: " +
+                 std::to_string(body.size()) + "\r\n\r\n" + body;
+        }();
         ::send(socket.native_handle(), kBusy.data(), kBusy.size(), MSG_DONTWAIT | MSG_NOSIGNAL);
         socket.close(ignored);
         Log("connection from " + client.to_string() +
