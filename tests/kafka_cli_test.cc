@@ -214,16 +214,19 @@ TEST_F(KafkaCliTest, EveryLevelChangeIsOneAlertWithOneId) {
   // announcement's level.
   std::map<std::string, std::string> reached;
   std::set<std::string> got, ids;
+  // A round that ran on part of the feed may also raise a detector's early warning (a series
+  // that looked broken on the way); those are another kind and are not level changes.
   for (const Received& a : alerts) {
+    EXPECT_EQ(a.headers.at("flexwatch.alert_id"), Field(a.payload, "alert_id"));
+    ids.insert(Field(a.payload, "alert_id"));
+    if (Field(a.payload, "kind") == "early_warning") continue;
     EXPECT_EQ(Field(a.payload, "kind"), "level_change");
     EXPECT_EQ(Field(a.payload, "final"), "false");
-    EXPECT_EQ(a.headers.at("flexwatch.alert_id"), Field(a.payload, "alert_id"));
     const std::string key = Field(a.payload, "platform_id") + "/" + Field(a.payload, "dimension");
     const std::string before = reached.count(key) ? reached[key] : "green";
     EXPECT_EQ(Field(a.payload, "previous_level"), before) << key;
     EXPECT_NE(Field(a.payload, "level"), before) << key;
     reached[key] = Field(a.payload, "level");
-    ids.insert(Field(a.payload, "alert_id"));
   }
   for (const auto& [key, level] : reached)
     if (level != "green") got.insert(key + "/" + level);
