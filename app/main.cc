@@ -22,6 +22,8 @@
 #include "flexwatch/announce/render.h"
 #include "flexwatch/announce/selfcheck.h"
 #include "flexwatch/core/decimal.h"
+#include "flexwatch/core/file.h"
+#include "flexwatch/core/ids.h"
 #include "flexwatch/core/json.h"
 #include "flexwatch/gen/generator.h"
 #include "flexwatch/ingest/kafka.h"

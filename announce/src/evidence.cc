@@ -10,6 +10,8 @@
 
 #include "flexwatch/announce/announcement.h"
 #include "flexwatch/core/digest.h"
+#include "flexwatch/core/file.h"
+#include "flexwatch/core/ids.h"
 #include "flexwatch/core/json.h"
 
 namespace flexwatch {
@@ -51,33 +53,6 @@ Result<std::string> LoadPseudonymKey(const std::string& key_file, const std::str
 void EvidenceCollector::Add(const Finding& f) {
   rows_[{f.platform_id, static_cast<int>(f.dimension)}].emplace_back(pseudonyms_->Of(f.worker_id),
                                                                      f.details_json);
-}
-
-std::string FileStem(std::string_view id) {
-  // Ids accepted before version 1.1 may start with '-' or be only dots: led by '_' so that no
-  // file name derived from one reads as an option or a hidden file.
-  const bool unsafe = id.empty() || id.front() == '-' || id.front() == '.';
-  return (unsafe ? "_" : "") + std::string(id);
-}
-
-Status WriteFileAtomically(const std::string& path, const std::string& content) {
-  const std::string tmp = path + ".tmp";
-  {
-    std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
-    out.write(content.data(), static_cast<std::streamsize>(content.size()));
-    out.close();
-    if (!out) {
-      const int err = errno;
-      std::error_code ignored;
-      fs::remove(tmp, ignored);
-      return Status::IOError("cannot write " + tmp +
-                             (err ? ": " + std::string(std::strerror(err)) : ""));
-    }
-  }
-  std::error_code ec;
-  fs::rename(tmp, path, ec);
-  if (ec) return Status::IOError("cannot rename " + tmp + " to " + path + ": " + ec.message());
-  return Status::OK();
 }
 
 Result<std::vector<std::string>> EvidenceCollector::Write(const std::string& dir,

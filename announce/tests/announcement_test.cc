@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include "flexwatch/announce/evidence.h"
+#include "flexwatch/core/ids.h"
 #include "flexwatch/announce/render.h"
 #include "flexwatch/rules/config.h"
 

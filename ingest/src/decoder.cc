@@ -536,20 +536,6 @@ bool ValidateEvent(const std::array<Slot, kFieldCount>& s, uint32_t present, Eve
 
 std::string_view RejectCodeName(RejectCode c) { return kRejectCodeNames[static_cast<int>(c)]; }
 
-bool IsValidId(std::string_view s, size_t max_len) {
-  static const auto kAllowed = [] {
-    std::array<bool, 256> t{};
-    for (int c = 0; c < 256; ++c)
-      t[c] = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-             c == '.' || c == '_' || c == ':' || c == '-';
-    return t;
-  }();
-  if (s.empty() || s.size() > max_len) return false;
-  bool ok = true;
-  for (unsigned char c : s) ok &= kAllowed[c];
-  return ok;
-}
-
 bool IsValidPlatformId(std::string_view s) {
   return IsValidId(s, kPartyIdMax) && SafeAsFileName(s);
 }

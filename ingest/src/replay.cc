@@ -6,6 +6,7 @@
 #include <filesystem>
 #include <fstream>
 
+#include "flexwatch/core/file.h"
 #include "flexwatch/core/json.h"
 #include "flexwatch/ingest/line_reader.h"
 #include "flexwatch/state/writer.h"
@@ -131,22 +132,12 @@ Result<IngestCounts> ReplayFiles(Store& store, const std::vector<std::string>& i
 }
 
 Status WriteDeadLetterFile(Store& store, const std::string& path) {
-  const std::string tmp = path + ".tmp";
-  {
-    std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
-    if (!out) return Status::IOError("cannot write " + tmp);
-    Status s = store.ForEachDeadLetter([&](std::string_view json) {
-      out.write(json.data(), static_cast<std::streamsize>(json.size()));
-      out.put('\n');
+  return WriteFileAtomically(path, [&](const AppendFn& append) {
+    return store.ForEachDeadLetter([&](std::string_view json) {
+      append(json);
+      append("\n");
     });
-    if (!s.ok()) return s;
-    out.close();
-    if (!out) return Status::IOError("write error on " + tmp + ": " + std::strerror(errno));
-  }
-  std::error_code ec;
-  std::filesystem::rename(tmp, path, ec);
-  if (ec) return Status::IOError("cannot rename " + tmp + " to " + path + ": " + ec.message());
-  return Status::OK();
+  });
 }
 
 }  // namespace flexwatch

@@ -10,6 +10,7 @@
 
 #include "flexwatch/core/decimal.h"
 #include "flexwatch/core/digest.h"
+#include "flexwatch/core/ids.h"
 #include "shipped_config.h"
 
 namespace flexwatch {

@@ -22,7 +22,8 @@
 #include <thread>
 #include <type_traits>
 
-#include "flexwatch/announce/evidence.h"
+#include "flexwatch/core/file.h"
+#include "flexwatch/core/ids.h"
 #include "flexwatch/announce/selfcheck.h"
 #include "flexwatch/core/json.h"
 #include "flexwatch/server/tokens.h"

@@ -8,7 +8,7 @@
 #include <fstream>
 #include <sstream>
 
-#include "flexwatch/announce/evidence.h"
+#include "flexwatch/core/file.h"
 #include "flexwatch/core/digest.h"
 #include "flexwatch/ingest/decoder.h"
 

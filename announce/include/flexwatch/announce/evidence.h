@@ -48,11 +48,5 @@ class EvidenceCollector {
   std::map<std::pair<std::string, int>, std::vector<std::pair<std::string, std::string>>> rows_;
 };
 
-// The part of a file name derived from an id: the id itself, led by '_' when it would start
-// with '-' (an option) or '.' (a hidden file, or "." and "..").
-std::string FileStem(std::string_view id);
-
-// Writes `content` to `path` through a temporary file and a rename.
-Status WriteFileAtomically(const std::string& path, const std::string& content);
 
 }  // namespace flexwatch

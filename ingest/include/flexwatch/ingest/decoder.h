@@ -8,6 +8,7 @@
 #include <string_view>
 
 #include "flexwatch/core/event.h"
+#include "flexwatch/core/ids.h"
 
 namespace flexwatch {
 
@@ -91,8 +92,6 @@ class Decoder {
   std::unique_ptr<Impl> impl_;
 };
 
-// True when s is 1..max_len characters of [A-Za-z0-9._:-].
-bool IsValidId(std::string_view s, size_t max_len);
 // A platform id (spec/events.md) that is also safe as a file name and a topic suffix: a valid id
 // of at most 64 characters that neither starts with '-' (an option) nor is only dots ("." and
 // ".." name folders).
