@@ -20,7 +20,6 @@
 #include "flexwatch/announce/backtest.h"
 #include "flexwatch/announce/evidence.h"
 #include "flexwatch/announce/render.h"
-#include "flexwatch/announce/selfcheck.h"
 #include "flexwatch/core/decimal.h"
 #include "flexwatch/core/file.h"
 #include "flexwatch/core/ids.h"
@@ -28,12 +27,13 @@
 #include "flexwatch/gen/generator.h"
 #include "flexwatch/ingest/kafka.h"
 #include "flexwatch/ingest/replay.h"
-#include "flexwatch/rules/config.h"
 #include "flexwatch/rules/evaluate.h"
+#include "flexwatch/selfcheck/selfcheck.h"
 #include "flexwatch/server/http_server.h"
 #include "flexwatch/server/metrics.h"
 #include "flexwatch/server/selfcheck_api.h"
 #include "flexwatch/server/tokens.h"
+#include "flexwatch/settings/config.h"
 #include "flexwatch/state/inspect.h"
 #include "flexwatch/state/store.h"
 
@@ -364,7 +364,9 @@ int RunSelfcheck(const fw::Config& cfg, const std::vector<std::string>& feeds,
   o.platform = platform;
   o.stop = &g_stop;  // SIGTERM or SIGINT: stop, and remove the throwaway state on the way out
   InstallStopHandlers();
-  auto report = fw::RunSelfcheck(cfg, feeds, o);
+  auto setup = fw::SelfcheckSetupOf(cfg);
+  if (!setup.ok()) return Fail("selfcheck: " + setup.status().message());
+  auto report = fw::RunSelfcheck(*setup, feeds, o);
   if (!report.ok()) return Fail("selfcheck: " + report.status().message());
   const std::string& out = format == "json" ? report->json : report->text;
   std::fwrite(out.data(), 1, out.size(), stdout);
@@ -604,13 +606,15 @@ int RunSelfcheckApi(fw::Config cfg, const std::string& listen, const std::string
   auto say = [](const std::string& line) {
     std::fprintf(stderr, "selfcheck-api: %s\n", line.c_str());
   };
-  auto api = fw::SelfcheckApi::Start(cfg, say);
+  auto service = fw::SelfcheckServiceOf(cfg);
+  if (!service.ok()) return Fail("selfcheck-api: " + service.status().message());
+  auto api = fw::SelfcheckApi::Start(*service, say);
   if (!api.ok()) return Fail("selfcheck-api: " + api.status().message());
   // Test feeds over Kafka too, when there is a cluster.
   std::unique_ptr<fw::SelfcheckKafka> kafka;
   const std::string cluster = brokers.empty() ? cfg.kafka.brokers : brokers;
   if (!cluster.empty()) {
-    auto k = fw::SelfcheckKafka::Start(cfg, cluster, say);
+    auto k = fw::SelfcheckKafka::Start(*service, cluster, say);
     if (!k.ok()) return Fail("selfcheck-api: " + k.status().message());
     kafka = std::move(*k);
     std::fprintf(stderr, "selfcheck-api: test feeds from %s* on %s, reports to %s<platform>\n",

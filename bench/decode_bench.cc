@@ -9,7 +9,7 @@
 
 #include "flexwatch/gen/generator.h"
 #include "flexwatch/ingest/decoder.h"
-#include "flexwatch/rules/config.h"
+#include "flexwatch/settings/config.h"
 
 namespace {
 

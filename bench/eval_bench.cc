@@ -28,7 +28,7 @@
 #include "bench_clock.h"
 #include "flexwatch/announce/announcement.h"
 #include "flexwatch/ingest/replay.h"
-#include "flexwatch/rules/config.h"
+#include "flexwatch/settings/config.h"
 #include "flexwatch/rules/evaluate.h"
 #include "state_size.h"
 

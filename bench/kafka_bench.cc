@@ -41,7 +41,7 @@
 #include "flexwatch/alerts/alerts.h"
 #include "flexwatch/gen/generator.h"
 #include "flexwatch/ingest/kafka.h"
-#include "flexwatch/rules/config.h"
+#include "flexwatch/settings/config.h"
 
 namespace fs = std::filesystem;
 namespace fw = flexwatch;

@@ -34,7 +34,7 @@
 #include "flexwatch/gen/generator.h"
 #include "flexwatch/ingest/decoder.h"
 #include "flexwatch/ingest/line_reader.h"
-#include "flexwatch/rules/config.h"
+#include "flexwatch/settings/config.h"
 #include "flexwatch/state/store.h"
 #include "state_size.h"
 

@@ -13,11 +13,11 @@
 #include <sstream>
 #include <thread>
 
-#include "flexwatch/announce/selfcheck.h"
 #include "flexwatch/gen/generator.h"
-#include "flexwatch/rules/config.h"
+#include "flexwatch/selfcheck/selfcheck.h"
 #include "flexwatch/server/selfcheck_api.h"
 #include "flexwatch/server/tokens.h"
+#include "flexwatch/settings/config.h"
 
 namespace fs = std::filesystem;
 using Clock = std::chrono::steady_clock;
@@ -58,13 +58,15 @@ int main(int argc, char** argv) {
   std::ofstream(dir / "feed.ndjson") << feed;
   std::printf("feed: %d lines of p-meal-1, %zu bytes\n", lines, feed.size());
 
+  auto setup = flexwatch::SelfcheckSetupOf(*cfg);
+  if (!setup.ok()) return std::fprintf(stderr, "%s\n", setup.status().message().c_str()), 2;
   // Baseline: the self-check called directly, one at a time.
   std::vector<double> direct;
   for (int i = 0; i < 5; ++i) {
     const auto t = Clock::now();
     flexwatch::SelfcheckOptions o;
     o.platform = "p-meal-1";
-    auto r = flexwatch::RunSelfcheck(*cfg, {(dir / "feed.ndjson").string()}, o);
+    auto r = flexwatch::RunSelfcheck(*setup, {(dir / "feed.ndjson").string()}, o);
     if (!r.ok()) return std::fprintf(stderr, "%s\n", r.status().message().c_str()), 2;
     direct.push_back(std::chrono::duration<double, std::milli>(Clock::now() - t).count());
   }
@@ -79,7 +81,9 @@ int main(int argc, char** argv) {
   auto tokens = flexwatch::TokenStore::Load(api_cfg.selfcheck_api.tokens_file);
   std::vector<std::string> keys;
   for (int c = 0; c < clients; ++c) keys.push_back(*tokens->Add("p-meal-1"));
-  auto api = flexwatch::SelfcheckApi::Start(api_cfg, {});
+  auto service = flexwatch::SelfcheckServiceOf(api_cfg);
+  if (!service.ok()) return std::fprintf(stderr, "%s\n", service.status().message().c_str()), 2;
+  auto api = flexwatch::SelfcheckApi::Start(*service, {});
   if (!api.ok()) return std::fprintf(stderr, "%s\n", api.status().message().c_str()), 2;
   const std::string address = (*api)->address();
   const int port = std::stoi(address.substr(address.rfind(':') + 1));

@@ -13,7 +13,7 @@
 #include "flexwatch/alerts/alerts.h"
 #include "flexwatch/gen/generator.h"
 #include "flexwatch/ingest/kafka.h"
-#include "flexwatch/rules/config.h"
+#include "flexwatch/settings/config.h"
 #include "kafka_helpers.h"
 
 namespace flexwatch::testing {

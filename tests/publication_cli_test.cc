@@ -15,7 +15,7 @@
 
 #include "cli_helpers.h"
 #include "flexwatch/alerts/alerts.h"
-#include "flexwatch/rules/config.h"
+#include "flexwatch/settings/config.h"
 
 namespace flexwatch::testing {
 namespace {

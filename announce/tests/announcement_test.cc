@@ -5,7 +5,7 @@
 #include "flexwatch/announce/evidence.h"
 #include "flexwatch/core/ids.h"
 #include "flexwatch/announce/render.h"
-#include "flexwatch/rules/config.h"
+#include "flexwatch/settings/config.h"
 
 namespace flexwatch {
 namespace {

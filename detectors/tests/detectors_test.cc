@@ -7,7 +7,7 @@
 
 #include <random>
 
-#include "flexwatch/rules/config.h"
+#include "flexwatch/settings/config.h"
 
 namespace flexwatch {
 namespace {

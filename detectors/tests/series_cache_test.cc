@@ -14,7 +14,7 @@
 #include "flexwatch/detectors/series.h"
 #include "flexwatch/gen/generator.h"
 #include "flexwatch/ingest/replay.h"
-#include "flexwatch/rules/config.h"
+#include "flexwatch/settings/config.h"
 
 namespace fs = std::filesystem;
 namespace flexwatch {

@@ -6,7 +6,7 @@
 #include <sstream>
 
 #include "flexwatch/ingest/decoder.h"
-#include "flexwatch/rules/config.h"
+#include "flexwatch/settings/config.h"
 
 namespace flexwatch {
 namespace {

@@ -12,7 +12,7 @@
 #include <random>
 
 #include "flexwatch/ingest/replay.h"
-#include "flexwatch/rules/config.h"
+#include "flexwatch/settings/config.h"
 
 namespace flexwatch {
 namespace {

@@ -24,8 +24,8 @@
 
 #include "flexwatch/core/file.h"
 #include "flexwatch/core/ids.h"
-#include "flexwatch/announce/selfcheck.h"
 #include "flexwatch/core/json.h"
+#include "flexwatch/selfcheck/selfcheck.h"
 #include "flexwatch/server/tokens.h"
 #include "selfcheck_openapi.h"
 
@@ -183,7 +183,7 @@ struct Exchange {
 
 }  // namespace
 
-Result<KeptReport> CheckAndKeep(const Config& config, const std::string& platform,
+Result<KeptReport> CheckAndKeep(const SelfcheckService& config, const std::string& platform,
                                 const std::string& feed) {
   // The feed spooled to a private temporary file, judged as the platform's.
   std::error_code ec;
@@ -198,14 +198,14 @@ Result<KeptReport> CheckAndKeep(const Config& config, const std::string& platfor
     o.platform = platform;
     o.names = {"upload"};
     o.temp_parent = spool.string();
-    report = RunSelfcheck(config, {file.string()}, o);
+    report = RunSelfcheck(config.judging, {file.string()}, o);
   }
   fs::remove_all(spool, ec);
   if (!written.ok()) return Status::IOError("the self-check could not run: " + written.message());
   if (!report.ok())
     return Status::IOError("the self-check could not run: " + report.status().message());
   KeptReport kept{RandomHex(16), std::move(*report)};
-  const fs::path dir = fs::path(config.selfcheck_api.reports_dir) / FileStem(platform);
+  const fs::path dir = fs::path(config.api.reports_dir) / FileStem(platform);
   fs::create_directories(dir, ec);
   if (Status s = WriteFileAtomically((dir / (kept.id + ".json")).string(), kept.report.json);
       !s.ok())
@@ -214,7 +214,7 @@ Result<KeptReport> CheckAndKeep(const Config& config, const std::string& platfor
 }
 
 struct SelfcheckApi::Impl {
-  const Config& config;
+  const SelfcheckService& config;
   const SelfcheckApiOptions& options;
   std::function<void(const std::string&)> log;
   RateLimiter limiter;
@@ -237,12 +237,12 @@ struct SelfcheckApi::Impl {
   tcp::acceptor acceptor{io};
   std::vector<std::thread> threads;
 
-  explicit Impl(const Config& c, std::function<void(const std::string&)> l)
+  explicit Impl(const SelfcheckService& c, std::function<void(const std::string&)> l)
       : config(c),
-        options(c.selfcheck_api),
+        options(c.api),
         log(std::move(l)),
-        limiter(c.selfcheck_api.requests_per_minute),
-        judges(static_cast<size_t>(c.selfcheck_api.max_concurrent)) {}
+        limiter(c.api.requests_per_minute),
+        judges(static_cast<size_t>(c.api.max_concurrent)) {}
   ~Impl() {
     asio::post(io, [this] {
       boost::system::error_code ignored;
@@ -645,9 +645,8 @@ struct SelfcheckApi::Impl {
 };
 
 Result<std::unique_ptr<SelfcheckApi>> SelfcheckApi::Start(
-    const Config& config, std::function<void(const std::string&)> log) {
-  const SelfcheckApiOptions& o = config.selfcheck_api;
-  if (!config.rules) return Status::InvalidArgument(config.path + ": has no `rules` section");
+    const SelfcheckService& config, std::function<void(const std::string&)> log) {
+  const SelfcheckApiOptions& o = config.api;
   std::unique_ptr<SelfcheckApi> api(new SelfcheckApi());
   api->impl_ = std::make_unique<Impl>(config, std::move(log));
   Impl* impl = api->impl_.get();

@@ -29,7 +29,7 @@ std::string PrefixPattern(const std::string& prefix) {
 }  // namespace
 
 struct SelfcheckKafka::Impl {
-  const Config& config;
+  const SelfcheckService& config;
   std::function<void(const std::string&)> log;
   rd_kafka_t* consumer = nullptr;
   rd_kafka_t* producer = nullptr;
@@ -43,7 +43,7 @@ struct SelfcheckKafka::Impl {
   };
   std::map<std::string, Feed> feeds;  // by test topic
 
-  explicit Impl(const Config& c) : config(c) {}
+  explicit Impl(const SelfcheckService& c) : config(c) {}
   ~Impl() {
     stop = true;
     if (thread.joinable()) thread.join();
@@ -64,7 +64,7 @@ struct SelfcheckKafka::Impl {
   // Judges a finished feed, produces its report to the platform's results topic, and commits the
   // feed's offsets once the report is acknowledged (a crash before that judges it again).
   void Finish(const std::string& topic, Feed& feed) {
-    const SelfcheckApiOptions& o = config.selfcheck_api;
+    const SelfcheckApiOptions& o = config.api;
     const std::string platform = topic.substr(o.test_topic_prefix.size());
     const std::string results = o.results_topic_prefix + platform;
     std::string payload, id, passed = "false";
@@ -112,7 +112,7 @@ struct SelfcheckKafka::Impl {
   }
 
   void Loop() {
-    const SelfcheckApiOptions& o = config.selfcheck_api;
+    const SelfcheckApiOptions& o = config.api;
     while (!stop) {
       rd_kafka_message_t* m = rd_kafka_consumer_poll(consumer, 200);
       const auto now = Clock::now();
@@ -158,7 +158,8 @@ struct SelfcheckKafka::Impl {
 };
 
 Result<std::unique_ptr<SelfcheckKafka>> SelfcheckKafka::Start(
-    const Config& config, const std::string& brokers, std::function<void(const std::string&)> log) {
+    const SelfcheckService& config, const std::string& brokers,
+    std::function<void(const std::string&)> log) {
   std::unique_ptr<SelfcheckKafka> k(new SelfcheckKafka());
   k->impl_ = std::make_unique<Impl>(config);
   Impl* impl = k->impl_.get();
@@ -167,7 +168,7 @@ Result<std::unique_ptr<SelfcheckKafka>> SelfcheckKafka::Start(
   auto make = [&](rd_kafka_type_t type, std::map<std::string, std::string> settings,
                   rd_kafka_t** out) -> Status {
     rd_kafka_conf_t* conf = rd_kafka_conf_new();
-    for (const auto& [key, value] : config.kafka.client) settings.try_emplace(key, value);
+    for (const auto& [key, value] : config.kafka_client) settings.try_emplace(key, value);
     for (const auto& [key, value] : settings)
       if (rd_kafka_conf_set(conf, key.c_str(), value.c_str(), err, sizeof err) !=
           RD_KAFKA_CONF_OK) {
@@ -200,7 +201,7 @@ Result<std::unique_ptr<SelfcheckKafka>> SelfcheckKafka::Start(
     return s;
   rd_kafka_poll_set_consumer(impl->consumer);
   rd_kafka_topic_partition_list_t* topics = rd_kafka_topic_partition_list_new(1);
-  const std::string pattern = PrefixPattern(config.selfcheck_api.test_topic_prefix);
+  const std::string pattern = PrefixPattern(config.api.test_topic_prefix);
   rd_kafka_topic_partition_list_add(topics, pattern.c_str(), RD_KAFKA_PARTITION_UA);
   rd_kafka_resp_err_t e = rd_kafka_subscribe(impl->consumer, topics);
   rd_kafka_topic_partition_list_destroy(topics);

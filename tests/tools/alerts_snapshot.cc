@@ -5,7 +5,7 @@
 #include <iostream>
 
 #include "flexwatch/alerts/alerts.h"
-#include "flexwatch/rules/config.h"
+#include "flexwatch/settings/config.h"
 
 int main(int argc, char** argv) {
   using namespace flexwatch;

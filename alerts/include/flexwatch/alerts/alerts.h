@@ -8,8 +8,9 @@
 #include <string>
 #include <vector>
 
+#include "flexwatch/alerts/options.h"
+#include "flexwatch/announce/options.h"
 #include "flexwatch/detectors/detectors.h"
-#include "flexwatch/rules/config.h"
 #include "flexwatch/rules/evaluate.h"
 
 namespace flexwatch {

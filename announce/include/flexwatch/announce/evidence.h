@@ -48,5 +48,4 @@ class EvidenceCollector {
   std::map<std::pair<std::string, int>, std::vector<std::pair<std::string, std::string>>> rows_;
 };
 
-
 }  // namespace flexwatch

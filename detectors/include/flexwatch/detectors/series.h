@@ -8,7 +8,7 @@
 #include <string>
 #include <vector>
 
-#include "flexwatch/rules/detector_config.h"
+#include "flexwatch/detectors/options.h"
 #include "flexwatch/rules/evaluate.h"
 
 namespace flexwatch {

@@ -14,20 +14,30 @@
 #pragma once
 
 #include <functional>
+#include <map>
 #include <memory>
 #include <string>
 
-#include "flexwatch/announce/selfcheck.h"
 #include "flexwatch/core/status.h"
-#include "flexwatch/rules/config.h"
+#include "flexwatch/selfcheck/selfcheck.h"
+#include "flexwatch/server/options.h"
 
 namespace flexwatch {
+
+// What the self-check service serves with: its own options, what a self-check judges with, and
+// the Kafka client settings (`kafka.client`) for test feeds over Kafka.
+struct SelfcheckService {
+  SelfcheckApiOptions api;
+  SelfcheckSetup judging;
+  std::map<std::string, std::string> kafka_client;
+};
 
 class SelfcheckApi {
  public:
   // Serves until destroyed. `log` (optional) receives one line per request: method, path,
   // platform, bytes received, status, error code, duration (never the body).
-  static Result<std::unique_ptr<SelfcheckApi>> Start(const Config& config,
+  // `service` must outlive the server.
+  static Result<std::unique_ptr<SelfcheckApi>> Start(const SelfcheckService& service,
                                                      std::function<void(const std::string&)> log);
   ~SelfcheckApi();
   const std::string& address() const { return address_; }
@@ -42,19 +52,20 @@ class SelfcheckApi {
 };
 
 // Judges `feed` (NDJSON) as `platform`'s self-check and keeps the report under
-// selfcheck_api.reports_dir/<platform>/<id>.json, for GET by id.
+// `service.api.reports_dir`/<platform>/<id>.json, for GET by id.
 struct KeptReport {
   std::string id;
   SelfcheckReport report;
 };
-Result<KeptReport> CheckAndKeep(const Config& config, const std::string& platform,
+Result<KeptReport> CheckAndKeep(const SelfcheckService& service, const std::string& platform,
                                 const std::string& feed);
 
 // Test feeds over Kafka (SelfcheckApiOptions::test_topic_prefix): a consumer of every platform's
 // test topic, on its own thread, whose reports go to each platform's results topic.
 class SelfcheckKafka {
  public:
-  static Result<std::unique_ptr<SelfcheckKafka>> Start(const Config& config,
+  // `service` must outlive the consumer.
+  static Result<std::unique_ptr<SelfcheckKafka>> Start(const SelfcheckService& service,
                                                        const std::string& brokers,
                                                        std::function<void(const std::string&)> log);
   ~SelfcheckKafka();  // stops and leaves the group

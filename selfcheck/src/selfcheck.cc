@@ -1,4 +1,4 @@
-#include "flexwatch/announce/selfcheck.h"
+#include "flexwatch/selfcheck/selfcheck.h"
 
 #include <cstdlib>
 #include <filesystem>
@@ -59,16 +59,15 @@ std::string Pct(int64_t affected, int64_t in_scope) {
 
 }  // namespace
 
-Result<SelfcheckReport> RunSelfcheck(const Config& config, const std::vector<std::string>& feeds,
+Result<SelfcheckReport> RunSelfcheck(const SelfcheckSetup& setup,
+                                     const std::vector<std::string>& feeds,
                                      const SelfcheckOptions& options) {
-  auto rules_or = config.Rules();
-  if (!rules_or.ok()) return rules_or.status();
-  const RuleSet& rules = **rules_or;
+  const RuleSet& rules = setup.rules;
   auto dir = TempDir::Make(options.temp_parent);
   if (!dir.ok()) return dir.status();
 
   std::vector<Rejected> rejected;
-  ReplayOptions replay = config.ingest;
+  ReplayOptions replay = setup.ingest;
   replay.only_platform = options.platform;
   replay.stop = options.stop;
   // The name a feed goes by in the report: its path, or the one the caller gave.
@@ -86,7 +85,7 @@ Result<SelfcheckReport> RunSelfcheck(const Config& config, const std::vector<std
   std::map<std::tuple<Period, std::string, int>, std::vector<Example>> examples;
   IngestCounts counts;
   {
-    StoreOptions small = config.store;  // a test feed is small, and so is its state's memory
+    StoreOptions small = setup.store;  // a test feed is small, and so is its state's memory
     small.block_cache_bytes = 8u << 20;
     small.write_buffer_total_bytes = 32u << 20;
     small.write_buffer_bytes = 8u << 20;

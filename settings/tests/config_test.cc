@@ -1,4 +1,4 @@
-#include "flexwatch/rules/config.h"
+#include "flexwatch/settings/config.h"
 
 #include <gtest/gtest.h>
 

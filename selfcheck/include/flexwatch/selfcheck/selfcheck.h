@@ -7,9 +7,18 @@
 #include <string>
 #include <vector>
 
-#include "flexwatch/rules/config.h"
+#include "flexwatch/ingest/replay.h"
+#include "flexwatch/rules/rule_set.h"
+#include "flexwatch/state/store.h"
 
 namespace flexwatch {
+
+// What a self-check judges with (flexwatch.yaml's `rules`, `ingest` and `state` sections).
+struct SelfcheckSetup {
+  RuleSet rules;
+  ReplayOptions ingest;
+  StoreOptions store;
+};
 
 struct SelfcheckOptions {
   std::string platform;      // when set, lines of any other platform are refused
@@ -30,7 +39,8 @@ struct SelfcheckReport {
 };
 
 // Fails only when an input cannot be read or the throwaway state cannot be made.
-Result<SelfcheckReport> RunSelfcheck(const Config& config, const std::vector<std::string>& feeds,
+Result<SelfcheckReport> RunSelfcheck(const SelfcheckSetup& setup,
+                                     const std::vector<std::string>& feeds,
                                      const SelfcheckOptions& options);
 
 }  // namespace flexwatch

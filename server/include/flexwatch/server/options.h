@@ -1,33 +1,10 @@
-// flexwatch.yaml: the one place where configuration is read and validated. Every key is checked;
-// an error names the file, the key and the problem.
+// What the servers read from flexwatch.yaml (sections `metrics` and `selfcheck_api`).
 #pragma once
 
-#include <optional>
+#include <cstddef>
 #include <string>
 
-#include "flexwatch/core/status.h"
-#include "flexwatch/ingest/kafka.h"
-#include "flexwatch/ingest/replay.h"
-#include "flexwatch/rules/detector_config.h"
-#include "flexwatch/rules/rule_set.h"
-#include "flexwatch/state/store.h"
-
 namespace flexwatch {
-
-struct EvidenceOptions {
-  // File holding the key of worker pseudonyms (HMAC-SHA256), relative to the config file's
-  // folder unless absolute. The environment variable FLEXWATCH_PSEUDONYM_KEY, when set, wins.
-  std::string pseudonym_key_file;
-};
-
-// What `run` publishes when a month becomes final (and the annual announcement when December
-// does), and where.
-struct PublishOptions {
-  std::string dir;  // empty: `run` publishes nothing
-  std::vector<std::string> formats = {"json", "md", "html", "csv"};
-  std::vector<std::string> langs = {"zh", "en"};
-  std::string topic = "flexwatch.announcements";  // a notice per publication
-};
 
 // The monitor's Prometheus metrics, /healthz and /readyz (`run --metrics-listen` overrides
 // `listen`).
@@ -38,17 +15,6 @@ struct MetricsOptions {
   // (flexwatch_metrics_platforms_dropped). 1,000 platforms x 3 dimensions x 9 gauges is 27,000
   // series, comfortable for one Prometheus.
   int max_platforms = 1000;
-};
-
-// Alerts posted to Alertmanager's v2 API too (routing, grouping, silences and inhibition are
-// Alertmanager's): every platform-dimension level other than green of the open months and the
-// last final one, and their early warnings, re-sent while they hold and resolved when they stop.
-struct AlertmanagerOptions {
-  std::string url;  // e.g. http://127.0.0.1:9093; empty: not used
-  // Active alerts are re-sent this often; each says it ends after 4 of these unless re-sent, so
-  // that alerts of a monitor that died resolve (as Prometheus does).
-  int resend_seconds = 60;
-  int timeout_ms = 5000;  // per request; a slow Alertmanager never holds up the consumer
 };
 
 // The platforms' self-check service (`flexwatch selfcheck-api`): its own listen address, apart
@@ -83,27 +49,5 @@ struct SelfcheckApiOptions {
   std::string results_topic_prefix = "flexwatch.test-results.";
   int test_idle_seconds = 10;
 };
-
-struct Config {
-  std::string path;  // where it was read from
-  ReplayOptions ingest;
-  StoreOptions store;
-  KafkaOptions kafka;
-  std::optional<RuleSet> rules;  // absent when the file has no `rules` section
-  EvidenceOptions evidence;
-  DetectorConfig detectors;  // present == false: no early warnings
-  PublishOptions publish;
-  MetricsOptions metrics;
-  AlertmanagerOptions alertmanager;
-  SelfcheckApiOptions selfcheck_api;
-  // The rules, or an error naming the file when it has none.
-  Result<const RuleSet*> Rules() const;
-};
-
-Result<Config> LoadConfig(const std::string& path);
-// The copy of config/flexwatch.yaml compiled into the binary.
-Result<Config> ShippedConfig();
-// Parses YAML text; `name` is used in error messages.
-Result<Config> ParseConfig(const std::string& text, const std::string& name);
 
 }  // namespace flexwatch

@@ -1,0 +1,24 @@
+// What the publishing path reads from flexwatch.yaml (sections `evidence` and `publish`).
+#pragma once
+
+#include <string>
+#include <vector>
+
+namespace flexwatch {
+
+struct EvidenceOptions {
+  // File holding the key of worker pseudonyms (HMAC-SHA256), relative to the config file's
+  // folder unless absolute. The environment variable FLEXWATCH_PSEUDONYM_KEY, when set, wins.
+  std::string pseudonym_key_file;
+};
+
+// What `run` publishes when a month becomes final (and the annual announcement when December
+// does), and where.
+struct PublishOptions {
+  std::string dir;  // empty: `run` publishes nothing
+  std::vector<std::string> formats = {"json", "md", "html", "csv"};
+  std::vector<std::string> langs = {"zh", "en"};
+  std::string topic = "flexwatch.announcements";  // a notice per publication
+};
+
+}  // namespace flexwatch
