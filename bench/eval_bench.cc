@@ -28,8 +28,8 @@
 #include "bench_clock.h"
 #include "flexwatch/announce/announcement.h"
 #include "flexwatch/ingest/replay.h"
-#include "flexwatch/settings/config.h"
 #include "flexwatch/rules/evaluate.h"
+#include "flexwatch/settings/config.h"
 #include "state_size.h"
 
 namespace fs = std::filesystem;

@@ -8,9 +8,9 @@
 
 #include "flexwatch/announce/announcement.h"
 #include "flexwatch/announce/evidence.h"
-#include "flexwatch/core/file.h"
 #include "flexwatch/announce/render.h"
 #include "flexwatch/core/digest.h"
+#include "flexwatch/core/file.h"
 #include "flexwatch/core/json.h"
 
 namespace flexwatch {

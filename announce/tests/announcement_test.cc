@@ -3,8 +3,8 @@
 #include <gtest/gtest.h>
 
 #include "flexwatch/announce/evidence.h"
-#include "flexwatch/core/ids.h"
 #include "flexwatch/announce/render.h"
+#include "flexwatch/core/ids.h"
 #include "flexwatch/settings/config.h"
 
 namespace flexwatch {

@@ -18,8 +18,8 @@
 #include "flexwatch/announce/render.h"
 #include "flexwatch/detectors/detectors.h"
 #include "flexwatch/ingest/decoder.h"
-#include "flexwatch/settings/config.h"
 #include "flexwatch/rules/evaluate.h"
+#include "flexwatch/settings/config.h"
 #include "flexwatch/state/store.h"
 #include "flexwatch/state/writer.h"
 

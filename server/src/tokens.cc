@@ -8,8 +8,8 @@
 #include <fstream>
 #include <sstream>
 
-#include "flexwatch/core/file.h"
 #include "flexwatch/core/digest.h"
+#include "flexwatch/core/file.h"
 #include "flexwatch/ingest/decoder.h"
 
 namespace flexwatch {

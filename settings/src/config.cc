@@ -528,7 +528,8 @@ void IngestSection(Fields& f, ReplayOptions& in, IngestUnits& u) {
              dec.now = *t;
              return Status::OK();
            }))
-      .Add("limits", Optional(Mapping([&dec, &u](Fields& l) { LimitsSection(l, dec.limits, u.limits); })))
+      .Add("limits",
+           Optional(Mapping([&dec, &u](Fields& l) { LimitsSection(l, dec.limits, u.limits); })))
       .Then([&in, &dec, &u] {
         in.commit_max_bytes = u.max_mb << 20;
         dec.max_line_bytes = u.max_line;
@@ -588,9 +589,11 @@ Result<Config> ParseConfig(const std::string& text, const std::string& name) {
              f.Add("listen", Text(cfg.metrics.listen))
                  .Add("max_platforms", Number(cfg.metrics.max_platforms, 0, 1000000));
            })))
-      .Add("alertmanager", Optional(Mapping([&](Fields& f) { AlertmanagerSection(f, cfg.alertmanager); })))
-      .Add("selfcheck_api",
-           Optional(Mapping([&](Fields& f) { SelfcheckApiSection(f, cfg.selfcheck_api, body_mb); })))
+      .Add("alertmanager",
+           Optional(Mapping([&](Fields& f) { AlertmanagerSection(f, cfg.alertmanager); })))
+      .Add(
+          "selfcheck_api",
+          Optional(Mapping([&](Fields& f) { SelfcheckApiSection(f, cfg.selfcheck_api, body_mb); })))
       .Add("evidence", IfPresent(Mapping([&](Fields& f) {
              f.Add("pseudonym_key_file",
                    Optional([&cfg](const YAML::Node& n, const std::string& key) {
