@@ -627,6 +627,20 @@ Result<SelfcheckService> SelfcheckServiceOf(const Config& config) {
   return SelfcheckService{config.selfcheck_api, std::move(*judging), config.kafka.client};
 }
 
+MonitorOptions MonitorOptionsOf(const Config& config, const std::string& version) {
+  MonitorOptions o;
+  o.kafka = config.kafka;
+  o.ingest = config.ingest;
+  o.store = config.store;
+  o.rules = config.rules;
+  o.detectors = config.detectors;
+  o.publish = config.publish;
+  o.metrics = config.metrics;
+  o.alertmanager = config.alertmanager;
+  o.version = version;
+  return o;
+}
+
 Result<Config> LoadConfig(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
   if (!in) return Status::IOError("cannot read config " + path);

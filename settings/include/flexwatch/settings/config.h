@@ -13,6 +13,7 @@
 #include "flexwatch/detectors/options.h"
 #include "flexwatch/ingest/kafka.h"
 #include "flexwatch/ingest/replay.h"
+#include "flexwatch/monitor/monitor.h"
 #include "flexwatch/rules/rule_set.h"
 #include "flexwatch/selfcheck/selfcheck.h"
 #include "flexwatch/server/options.h"
@@ -47,5 +48,7 @@ Result<Config> ParseConfig(const std::string& text, const std::string& name);
 // file when it has no rules.
 Result<SelfcheckSetup> SelfcheckSetupOf(const Config& config);
 Result<SelfcheckService> SelfcheckServiceOf(const Config& config);
+// What the monitor runs with (`run` and the demo), before their flags; `version` is the build's.
+MonitorOptions MonitorOptionsOf(const Config& config, const std::string& version);
 
 }  // namespace flexwatch

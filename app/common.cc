@@ -1,0 +1,64 @@
+// What every subcommand shares: errors, the configuration, stop signals.
+
+#include <signal.h>
+
+#include <cerrno>
+#include <chrono>
+#include <cstdio>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <iostream>
+#include <map>
+#include <set>
+#include <thread>
+
+#include "cli.h"
+
+namespace flexwatch::cli {
+
+int Fail(const std::string& msg) {
+  std::fprintf(stderr, "flexwatch: %s\n", msg.c_str());
+  return kExitUsage;
+}
+
+bool ReadFailed(fw::Store& store, const char* command, int& rc) {
+  fw::Status s = store.ReadStatus();
+  if (s.ok()) return false;
+  rc = Fail(std::string(command) + ": " + s.message());
+  return true;
+}
+
+fw::Result<fw::Config> ResolveConfig(const std::string& flag) {
+  if (!flag.empty()) return fw::LoadConfig(flag);
+  if (const char* env = std::getenv("FLEXWATCH_CONFIG"); env && *env) return fw::LoadConfig(env);
+  std::error_code ec;
+  fs::path exe = fs::read_symlink("/proc/self/exe", ec);
+  if (!ec) {
+    fs::path candidate = exe.parent_path().parent_path() / "config" / "flexwatch.yaml";
+    if (fs::exists(candidate, ec)) return fw::LoadConfig(candidate.string());
+  }
+  return fw::ShippedConfig();
+}
+
+std::string ConfigDir(const fw::Config& cfg) {
+  std::error_code ec;
+  if (!fs::is_regular_file(cfg.path, ec)) return "";
+  return fs::absolute(cfg.path, ec).parent_path().string();
+}
+
+std::atomic<bool> g_stop{false};
+
+namespace {
+void OnStopSignal(int) { g_stop.store(true); }
+}  // namespace
+
+void InstallStopHandlers() {
+  struct sigaction sa {};
+  sa.sa_handler = OnStopSignal;
+  sigemptyset(&sa.sa_mask);
+  sigaction(SIGTERM, &sa, nullptr);
+  sigaction(SIGINT, &sa, nullptr);
+}
+
+}  // namespace flexwatch::cli

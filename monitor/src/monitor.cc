@@ -1,0 +1,201 @@
+#include "flexwatch/monitor/monitor.h"
+
+#include <chrono>
+#include <filesystem>
+#include <set>
+
+#include "flexwatch/alerts/alertmanager.h"
+#include "flexwatch/server/http_server.h"
+
+namespace flexwatch {
+
+namespace {
+
+void Say(const std::function<void(const std::string&)>& to, const std::string& line) {
+  if (to) to(line);
+}
+
+}  // namespace
+
+std::vector<std::string> MonitorTopics(const KafkaOptions& kafka, const PublishOptions& publish) {
+  std::vector<std::string> all = kafka.topics;
+  all.push_back(kafka.dead_letter_topic);
+  all.push_back(kafka.alerts_topic);
+  all.push_back(publish.topic);
+  return all;
+}
+
+struct Monitor::Impl {
+  MonitorHooks hooks;
+  std::unique_ptr<EmbeddedBroker> embedded;
+  MonitorMetrics metrics;
+  Readiness readiness;
+  std::unique_ptr<MonitorServer> server;
+  std::unique_ptr<AlertmanagerSink> alertmanager;
+  std::atomic<bool> alertmanager_failing{false};
+  std::unique_ptr<Store> store;
+  // Between rounds: the series of the months already final (the detectors' history, which no
+  // longer changes), and the months already said to be not judged.
+  SeriesCache history;
+  std::set<Period> said_not_judged;
+
+  explicit Impl(int max_platforms) : metrics(max_platforms) {}
+
+  // The periodic work of a round: the open months re-evaluated, a level change or a new early
+  // warning an alert in the outbox; once the topics have been quiet for
+  // kafka.quiet_close_seconds, the months whose grace has passed in wall-clock time closed; the
+  // months that became final published.
+  Status Round(const MonitorOptions& o, double quiet_seconds, int64_t& alerts_written) {
+    const auto start = std::chrono::steady_clock::now();
+    std::optional<TimestampMs> quiet_now;
+    if (quiet_seconds >= o.kafka.quiet_close_seconds)
+      quiet_now = std::chrono::duration_cast<std::chrono::milliseconds>(
+                      std::chrono::system_clock::now().time_since_epoch())
+                      .count();
+    MonitorRound done;
+    auto written = EvaluateAndAlert(*store, *o.rules, o.detectors, o.kafka.alerts_topic, quiet_now,
+                                    &history, !o.publish.dir.empty(), &done.round);
+    if (!written.ok()) return written.status();
+    for (const auto& [period, why] : done.round.not_judged)
+      if (said_not_judged.insert(period).second)
+        Say(hooks.notice, "month " + FormatPeriod(period) + " not judged: " + why);
+    auto published = PublishDue(*store, *o.rules, o.detectors, o.publish);
+    if (!published.ok()) return published.status();
+    for (const std::string& path : *published) Say(hooks.notice, "published " + path);
+    done.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    done.alerts = std::move(*written);
+    done.published = std::move(*published);
+    alerts_written += static_cast<int64_t>(done.alerts.size());
+    metrics.OnRound(done.seconds, done.round, done.alerts);
+    metrics.OnPublished(done.published);
+    if (alertmanager) alertmanager->Update(done.round, *o.rules);
+    if (hooks.on_round) hooks.on_round(done);
+    return Status::OK();
+  }
+};
+
+Result<std::unique_ptr<Monitor>> Monitor::Start(MonitorOptions options, MonitorHooks hooks) {
+  std::unique_ptr<Monitor> m(new Monitor());
+  m->impl_ = std::make_unique<Impl>(options.metrics.max_platforms);
+  Impl& impl = *m->impl_;
+  impl.hooks = std::move(hooks);
+  impl.metrics.SetBuildInfo(options.version, options.rules ? &*options.rules : nullptr);
+  if (options.kafka.brokers.empty()) {
+    auto b = EmbeddedBroker::Start(MonitorTopics(options.kafka, options.publish),
+                                   options.kafka.embedded_partitions);
+    if (!b.ok()) return b.status();
+    impl.embedded = std::move(*b);
+    options.kafka.brokers = impl.embedded->bootstrap();
+    impl.readiness.embedded_broker = options.kafka.brokers;
+    Say(impl.hooks.notice,
+        "no brokers configured (kafka.brokers, --brokers): running on the EMBEDDED broker at " +
+            options.kafka.brokers +
+            ", inside this process, for demos and tests only; it receives only what is produced "
+            "to that address and keeps ~5 MB per partition");
+  }
+  if (!options.metrics.listen.empty()) {
+    auto s = MonitorServer::Start(options.metrics.listen, &impl.metrics, &impl.readiness);
+    if (!s.ok()) return s.status();
+    impl.server = std::move(*s);
+    Say(impl.hooks.notice, "metrics at http://" + impl.server->address() +
+                               "/metrics (health /healthz, readiness /readyz)");
+  }
+  if (!options.alertmanager.url.empty()) {
+    Impl* self = &impl;
+    impl.alertmanager = std::make_unique<AlertmanagerSink>(
+        options.alertmanager, [self](bool ok, const std::string& error) {
+          self->metrics.OnAlertmanagerPost(ok);
+          // Said once when posting starts failing, and once when it works again.
+          if (ok == !self->alertmanager_failing.exchange(!ok)) return;
+          Say(self->hooks.notice,
+              ok ? "alertmanager: posting again"
+                 : "alertmanager: " + error + " (alerts are kept and sent again)");
+        });
+    Say(impl.hooks.notice, "alerts posted to Alertmanager at " + options.alertmanager.url + " too");
+  }
+  auto store = Store::Open(options.state_dir, options.store);
+  if (!store.ok()) return store.status();
+  impl.store = std::move(*store);
+  m->options_ = std::move(options);
+  return m;
+}
+
+Monitor::~Monitor() = default;
+
+bool Monitor::embedded_broker() const { return impl_->embedded != nullptr; }
+
+std::string Monitor::metrics_address() const {
+  return impl_->server ? impl_->server->address() : std::string();
+}
+
+MonitorMetrics& Monitor::metrics() { return impl_->metrics; }
+
+Store& Monitor::store() { return *impl_->store; }
+
+Result<IngestCounts> Monitor::Run(const std::atomic<bool>* stop) {
+  Impl& impl = *impl_;
+  const MonitorOptions& o = options_;
+  ConsumeControl control;
+  control.idle_exit_seconds = o.idle_exit_seconds;
+  control.stop = stop;
+  // Progress for operators: the first commit, then at most one line every 5 seconds.
+  control.on_commit =
+      [&impl, last = std::chrono::steady_clock::time_point()](const IngestCounts& c) mutable {
+        const auto now = std::chrono::steady_clock::now();
+        if (impl.hooks.on_commit) impl.hooks.on_commit(c);
+        if (last != std::chrono::steady_clock::time_point() && now - last < std::chrono::seconds(5))
+          return;
+        last = now;
+        Say(impl.hooks.progress, "committed: accepted " + std::to_string(c.accepted) +
+                                     ", duplicates " + std::to_string(c.duplicates) +
+                                     ", rejected " + std::to_string(c.rejected) + " so far");
+      };
+  control.on_ready = [&impl](bool ready, const std::string& why) {
+    impl.readiness.brokers_answer = ready;
+    impl.metrics.SetReady(impl.readiness.Why().empty());
+    Say(impl.hooks.progress,
+        ready ? "ready again: the brokers answer"
+              : "not ready: " + why + "; waiting for the brokers (nothing is lost)");
+  };
+  control.on_start_gap = [&impl](const std::string& topic, int32_t partition, int64_t first) {
+    const std::string n = std::to_string(first);
+    Say(impl.hooks.notice, "warning: " + topic + "/" + std::to_string(partition) +
+                               " starts at offset " + n + ": the " + n +
+                               " messages before it are no longer on the broker (retention, or "
+                               "the embedded broker's ~5 MB per partition) and this state never "
+                               "read them");
+  };
+  control.on_assign = [&impl](const std::vector<std::pair<std::string, int32_t>>& parts,
+                              const std::vector<int64_t>& from) {
+    impl.readiness.assigned = !parts.empty();
+    impl.metrics.SetReady(impl.readiness.Why().empty());
+    std::string list;
+    for (size_t i = 0; i < parts.size(); ++i)
+      list += (i ? ", " : "") + parts[i].first + "/" + std::to_string(parts[i].second) + "@" +
+              (from[i] < 0 ? std::string("start") : std::to_string(from[i]));
+    Say(impl.hooks.progress, "assigned " + list + " (offsets from the state)");
+  };
+  control.on_report = [&impl](const ConsumerReport& r) {
+    impl.metrics.OnConsumerReport(r);
+    if (r.messages == 0) impl.metrics.SetStateBytes(impl.store->ApproximateBytes());
+  };
+  if (o.rules) {
+    control.periodic_interval_ms = o.kafka.evaluate_interval_ms;
+    control.periodic = [this, &impl, &o](double quiet_seconds) {
+      return impl.Round(o, quiet_seconds, alerts_written_);
+    };
+  }
+  impl.readiness.state_open = true;
+  auto counts = ConsumeKafka(*impl.store, o.kafka, o.ingest, control);
+  if (!counts.ok()) {
+    impl.readiness.failed = true;
+    return counts.status();
+  }
+  if (Status s = WriteDeadLetterFile(
+          *impl.store, (std::filesystem::path(o.state_dir) / kDeadLetterFileName).string());
+      !s.ok())
+    return s;
+  return counts;
+}
+
+}  // namespace flexwatch
