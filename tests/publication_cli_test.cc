@@ -3,7 +3,6 @@
 // tests/golden/, which were reviewed by eye. After a deliberate change of the wording or the
 // generator, rewrite them with FLEXWATCH_UPDATE_GOLDEN=1 and review the diff.
 #include <gtest/gtest.h>
-#include <rocksdb/write_batch.h>
 
 #include <cctype>
 #include <cstdlib>
@@ -16,6 +15,7 @@
 #include "cli_helpers.h"
 #include "flexwatch/alerts/alerts.h"
 #include "flexwatch/settings/config.h"
+#include "flexwatch/state/meta_keys.h"
 
 namespace flexwatch::testing {
 namespace {
@@ -170,8 +170,8 @@ TEST_F(PublicationTest, RunPublishesEachFinalMonthOnceAndTheSameBytesAfterACrash
   {
     auto store = Store::Open((dir_ / "state").string(), cfg->store);
     ASSERT_TRUE(store.ok());
-    rocksdb::WriteBatch batch;
-    batch.Put((**store).cf(Cf::kMeta), "publish-due/2024-12", "");
+    Batch batch;
+    batch.Put(meta_keys::PublishDue(MakePeriod(2024, 12)), "");
     ASSERT_TRUE((**store).Write(batch).ok());
     fs::remove_all(publish.dir);
     auto written = PublishDue(**store, *cfg->rules, cfg->detectors, publish);

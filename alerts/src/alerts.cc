@@ -1,8 +1,5 @@
 #include "flexwatch/alerts/alerts.h"
 
-#include <rocksdb/db.h>
-#include <rocksdb/write_batch.h>
-
 #include <filesystem>
 #include <set>
 
@@ -12,18 +9,16 @@
 #include "flexwatch/core/digest.h"
 #include "flexwatch/core/file.h"
 #include "flexwatch/core/json.h"
+#include "flexwatch/state/meta_keys.h"
 
 namespace flexwatch {
 namespace {
 
 std::string LevelKey(Period p, const std::string& platform, Dimension d) {
-  return "level/" + FormatPeriod(p) + "/" + platform + "/" + std::string(NameOf(d));
+  return meta_keys::Level(p, platform, NameOf(d));
 }
-std::string FinalKey(Period p) { return "alerted-final/" + FormatPeriod(p); }
-const std::string kPublishDue = "publish-due/";
 std::string WarnedKey(const EarlyWarning& w) {
-  return "warned/" + FormatPeriod(w.period) + "/" + w.platform_id + "/" + w.detector + "/" +
-         w.series;
+  return meta_keys::Warned(w.period, w.platform_id, w.detector, w.series);
 }
 
 }  // namespace
@@ -38,7 +33,7 @@ Result<std::vector<Alert>> EvaluateAndAlert(Store& store, const RuleSet& rules,
     if (auto closed = CloseQuietMonths(store, rules, *quiet_now); !closed.ok())
       return closed.status();
   std::vector<Alert> alerts;
-  rocksdb::WriteBatch batch;
+  Batch batch;
   std::vector<OutboxMessage> messages;
   SeriesCache own;
   SeriesCache& cache = history ? *history : own;
@@ -72,7 +67,7 @@ Result<std::vector<Alert>> EvaluateAndAlert(Store& store, const RuleSet& rules,
     return Status::OK();
   };
   for (Period p : periods) {
-    if (store.GetMeta(FinalKey(p))) {  // final, and alerted as such
+    if (store.GetMeta(meta_keys::AlertedFinal(p))) {  // final, and alerted as such
       last_final = p;
       continue;
     }
@@ -100,7 +95,7 @@ Result<std::vector<Alert>> EvaluateAndAlert(Store& store, const RuleSet& rules,
         const bool changed = level != previous;
         const bool finalised = m->final && previous_final == "0" && level != "green";
         if (!changed && !finalised) {
-          if (m->final && previous_final == "0") batch.Put(store.cf(Cf::kMeta), key, level + "|1");
+          if (m->final && previous_final == "0") batch.Put(key, level + "|1");
           continue;
         }
         const std::string what = rules.id + "|" + rules.version + "|" + FormatPeriod(p) + "|" +
@@ -131,7 +126,7 @@ Result<std::vector<Alert>> EvaluateAndAlert(Store& store, const RuleSet& rules,
         a.dimension = NameOf(dim);
         a.level = level;
         a.final = m->final;
-        batch.Put(store.cf(Cf::kMeta), key, level + "|" + (m->final ? "1" : "0"));
+        batch.Put(key, level + "|" + (m->final ? "1" : "0"));
         queue(std::move(a), ps.platform_id);
       }
     }
@@ -155,18 +150,18 @@ Result<std::vector<Alert>> EvaluateAndAlert(Store& store, const RuleSet& rules,
       a.kind = "early_warning";
       a.detector = w.detector;
       a.final = m->final;
-      batch.Put(store.cf(Cf::kMeta), key, "");
+      batch.Put(key, "");
       queue(std::move(a), w.platform_id);
     }
     if (m->final) {
-      batch.Put(store.cf(Cf::kMeta), FinalKey(p), "");
-      if (mark_publication) batch.Put(store.cf(Cf::kMeta), kPublishDue + FormatPeriod(p), "");
+      batch.Put(meta_keys::AlertedFinal(p), "");
+      if (mark_publication) batch.Put(meta_keys::PublishDue(p), "");
     }
   }
   if (round && last_final && round->months.empty())  // every month is final
     if (Status s = add_last_final(); !s.ok()) return s;
   store.PutOutbox(batch, messages);
-  if (batch.Count() > 0)
+  if (!batch.empty())
     if (Status s = store.Write(batch); !s.ok()) return s;
   return alerts;
 }
@@ -180,8 +175,8 @@ Result<std::vector<std::string>> PublishDue(Store& store, const RuleSet& rules,
                                             const PublishOptions& options) {
   std::vector<std::string> written;
   if (options.dir.empty()) return written;
-  for (const std::string& key : store.MetaKeys(kPublishDue)) {
-    auto period = ParsePeriod(std::string_view(key).substr(kPublishDue.size()));
+  for (const std::string& key : store.MetaKeys(meta_keys::kPublishDuePrefix)) {
+    auto period = ParsePeriod(std::string_view(key).substr(meta_keys::kPublishDuePrefix.size()));
     if (!period.ok()) return Status::Corruption("meta key " + key + ": not a month");
     const Period p = *period;
     // The month, and the year with it once December is final: judged as `announce` judges them
@@ -229,8 +224,8 @@ Result<std::vector<std::string>> PublishDue(Store& store, const RuleSet& rules,
                      (PeriodMonth(p) == 12 ? JsonString(std::to_string(PeriodYear(p))) : "null") +
                      ", \"rules\": " + RulesStampJson(rules) + ", \"files\": {" + files + "}}";
     notice.headers = {{"flexwatch.announcement", FormatPeriod(p)}};
-    rocksdb::WriteBatch batch;
-    batch.Delete(store.cf(Cf::kMeta), key);
+    Batch batch;
+    batch.Delete(key);
     store.PutOutbox(batch, {notice});
     if (Status s = store.Write(batch); !s.ok()) return s;
   }

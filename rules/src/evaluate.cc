@@ -1,11 +1,10 @@
 #include "flexwatch/rules/evaluate.h"
 
-#include <rocksdb/write_batch.h>
-
 #include <algorithm>
 
 #include "flexwatch/core/decimal.h"
 #include "flexwatch/core/json.h"
+#include "flexwatch/state/meta_keys.h"
 
 namespace flexwatch {
 namespace {
@@ -13,7 +12,6 @@ namespace {
 using i128 = __int128;
 
 // Meta key of a month closed in wall-clock time: its value is that time, in ms.
-std::string QuietClosedKey(Period p) { return "quiet-closed/" + FormatPeriod(p); }
 
 }  // namespace
 
@@ -307,7 +305,7 @@ void DecideFinality(Store& store, const RuleSet& rules, Period p, bool close,
   const bool grace_passed = out.watermark && *out.watermark >= out.final_at;
   out.closed_at.reset();
   if (!close && !grace_passed)
-    if (auto at = store.GetMeta(QuietClosedKey(p))) out.closed_at = std::stoll(*at);
+    if (auto at = store.GetMeta(meta_keys::QuietClosed(p))) out.closed_at = std::stoll(*at);
   out.final = close || grace_passed || out.closed_at;
   out.finality = close           ? "closed"
                  : grace_passed  ? "grace_passed"
@@ -318,15 +316,15 @@ void DecideFinality(Store& store, const RuleSet& rules, Period p, bool close,
 Result<std::vector<Period>> CloseQuietMonths(Store& store, const RuleSet& rules,
                                              TimestampMs wall_now) {
   std::vector<Period> closed;
-  rocksdb::WriteBatch batch;
+  Batch batch;
   for (Period p : store.Periods()) {
     MonthEvaluation m;
     DecideFinality(store, rules, p, false, m);
     if (m.final || wall_now - rules.allowed_lateness_ms < m.final_at) continue;
-    batch.Put(store.cf(Cf::kMeta), QuietClosedKey(p), std::to_string(wall_now));
+    batch.Put(meta_keys::QuietClosed(p), std::to_string(wall_now));
     closed.push_back(p);
   }
-  if (batch.Count() > 0)
+  if (!batch.empty())
     if (Status s = store.Write(batch); !s.ok()) return s;
   return closed;
 }

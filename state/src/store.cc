@@ -22,6 +22,8 @@
 #include <optional>
 #include <vector>
 
+#include "flexwatch/state/meta_keys.h"
+
 namespace flexwatch {
 namespace {
 
@@ -182,8 +184,6 @@ std::string DeadLetter(std::string_view source, int64_t line, std::string_view r
   PutBE64(k, Fnv1a(raw));
   return k;
 }
-std::string PositionKey(std::string_view source) { return "pos/" + std::string(source); }
-std::string CounterKey(std::string_view name) { return "count/" + std::string(name); }
 }  // namespace keys
 
 std::string EncodeContract(const Event& e) {
@@ -324,7 +324,8 @@ Result<std::unique_ptr<Store>> Store::Open(const std::string& dir, const StoreOp
     cf.table_factory.reset(rocksdb::NewBlockBasedTableFactory(table));
     // Aggregates and counters are merged; seen-id sets are written whole (the writer reads
     // each bucket before adding to it), records of single events are put.
-    if (which == Cf::kWm || which == Cf::kContrib || which == Cf::kComplaints || which == Cf::kMeta)
+    if (which == Cf::kWm || which == Cf::kContrib || which == Cf::kComplaints ||
+        which == Cf::kDefault)
       cf.merge_operator = fold;
     if (which == Cf::kSeen) {
       // Nearly every lookup misses: let the memtable answer from a bloom filter too.
@@ -352,7 +353,8 @@ Result<std::unique_ptr<Store>> Store::Open(const std::string& dir, const StoreOp
   store->impl_->write_options.sync = options.sync_commits;
   {
     std::string v;
-    if (store->impl_->db->Get(rocksdb::ReadOptions(), store->cf(Cf::kMeta), "outbox/next", &v)
+    if (store->impl_->db
+            ->Get(rocksdb::ReadOptions(), store->cf(Cf::kDefault), meta_keys::kOutboxNext, &v)
             .ok() &&
         v.size() == 8)
       store->next_outbox_ = GetBE64(v);
@@ -386,6 +388,17 @@ Status Store::GetMany(Cf which, const std::vector<std::string_view>& keys,
     }
   }
   return Status::OK();
+}
+
+Status Store::Write(Batch& batch) {
+  rocksdb::WriteBatch rep;
+  for (const Batch::Op& op : batch.ops_) {
+    if (op.value)
+      rep.Put(cf(op.cf), op.key, *op.value);
+    else
+      rep.Delete(cf(op.cf), op.key);
+  }
+  return Write(rep);
 }
 
 Status Store::Write(rocksdb::WriteBatch& batch) {
@@ -604,8 +617,8 @@ std::vector<std::pair<ComplaintCategory, int64_t>> Store::Complaints(Period p,
 
 std::vector<std::string> Store::Platforms() {
   std::vector<std::string> out;
-  auto it = impl_->Iter(Cf::kMeta);
-  const std::string prefix = "platform/";
+  auto it = impl_->Iter(Cf::kDefault);
+  const std::string prefix = meta_keys::Platform("");
   for (it->Seek(prefix); it->Valid() && it->key().starts_with(prefix); it->Next())
     out.emplace_back(Sv(it->key()).substr(prefix.size()));
   return out;
@@ -635,8 +648,8 @@ std::vector<std::string> Store::Workers(std::string_view platform) {
 
 std::vector<std::pair<std::string, std::string>> Store::Positions() {
   std::vector<std::pair<std::string, std::string>> out;
-  const std::string prefix = keys::PositionKey("");
-  auto it = impl_->Iter(Cf::kMeta);
+  const std::string prefix = meta_keys::Position("");
+  auto it = impl_->Iter(Cf::kDefault);
   for (it->Seek(prefix); it->Valid() && it->key().starts_with(prefix); it->Next())
     out.emplace_back(std::string(Sv(it->key()).substr(prefix.size())),
                      std::string(Sv(it->value())));
@@ -646,19 +659,19 @@ std::vector<std::pair<std::string, std::string>> Store::Positions() {
 int64_t Store::Counter(std::string_view name) {
   std::string value;
   int64_t n = 0;
-  if (impl_->Get(Cf::kMeta, keys::CounterKey(name), value)) DecodeCounter(value, n);
+  if (impl_->Get(Cf::kDefault, meta_keys::Counter(name), value)) DecodeCounter(value, n);
   return n;
 }
 
 std::optional<std::string> Store::GetMeta(std::string_view key) {
   std::string value;
-  if (!impl_->Get(Cf::kMeta, rocksdb::Slice(key.data(), key.size()), value)) return std::nullopt;
+  if (!impl_->Get(Cf::kDefault, rocksdb::Slice(key.data(), key.size()), value)) return std::nullopt;
   return value;
 }
 
 std::vector<std::string> Store::MetaKeys(std::string_view prefix) {
   std::vector<std::string> out;
-  auto it = impl_->Iter(Cf::kMeta);
+  auto it = impl_->Iter(Cf::kDefault);
   for (it->Seek(rocksdb::Slice(prefix.data(), prefix.size()));
        it->Valid() && it->key().starts_with(rocksdb::Slice(prefix.data(), prefix.size()));
        it->Next())
@@ -703,7 +716,8 @@ std::vector<std::pair<std::string, uint64_t>> Store::LiveBytesByFamily() {
 std::optional<TimestampMs> Store::MaxEventTime() {
   std::string value;
   int64_t v = 0;
-  if (!impl_->Get(Cf::kMeta, rocksdb::Slice(keys::kWatermark.data(), keys::kWatermark.size()),
+  if (!impl_->Get(Cf::kDefault,
+                  rocksdb::Slice(meta_keys::kWatermark.data(), meta_keys::kWatermark.size()),
                   value) ||
       !DecodeMaximum(value, v))
     return std::nullopt;
@@ -761,15 +775,21 @@ bool OutboxMessage::Decode(std::string_view in, OutboxMessage& out) {
 }
 
 void Store::PutOutbox(rocksdb::WriteBatch& batch, const std::vector<OutboxMessage>& messages) {
+  Batch ours;
+  PutOutbox(ours, messages);
+  for (const Batch::Op& op : ours.ops_) batch.Put(cf(op.cf), op.key, *op.value);
+}
+
+void Store::PutOutbox(Batch& batch, const std::vector<OutboxMessage>& messages) {
   if (messages.empty()) return;
   for (const OutboxMessage& m : messages) {
     std::string key;
     PutBE64(key, next_outbox_++);
-    batch.Put(cf(Cf::kOutbox), key, m.Encode());
+    batch.ops_.push_back({Cf::kOutbox, std::move(key), m.Encode()});
   }
   std::string next;
   PutBE64(next, next_outbox_);
-  batch.Put(cf(Cf::kMeta), "outbox/next", next);
+  batch.Put(meta_keys::kOutboxNext, next);
 }
 
 Status Store::ForEachOutbox(uint64_t from, size_t limit,
@@ -811,10 +831,8 @@ Status Store::Dump(const std::function<void(std::string_view line)>& fn) {
     auto it = impl_->Iter(static_cast<Cf>(i));
     for (it->SeekToFirst(); it->Valid(); it->Next()) {
       if (static_cast<Cf>(i) == Cf::kOutbox) break;
-      if (static_cast<Cf>(i) == Cf::kMeta &&
-          (it->key().starts_with("count/") || it->key().starts_with("outbox/") ||
-           it->key().starts_with("level/") || it->key().starts_with("alerted-final/") ||
-           it->key().starts_with("warned/") || it->key().starts_with("publish-due/")))
+      if (static_cast<Cf>(i) == Cf::kDefault &&
+          meta_keys::IsBookkeeping(std::string_view(it->key().data(), it->key().size())))
         continue;
       line = kCfNames[i];
       line += '\t';

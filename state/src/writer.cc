@@ -5,6 +5,8 @@
 
 #include <algorithm>
 
+#include "flexwatch/state/meta_keys.h"
+
 namespace flexwatch {
 
 uint64_t KeyIndex::Hash(std::string_view key) { return XXH3_64bits(key.data(), key.size()); }
@@ -397,21 +399,21 @@ Result<IngestCounts> StateWriter::Commit() {
   for (const auto& [key, value] : contracts_) batch.Put(store_->cf(Cf::kContracts), key, value);
   for (const auto& [key, value] : policies_) batch.Put(store_->cf(Cf::kCoverage), key, value);
   for (const std::string& p : new_platforms_)
-    batch.Put(store_->cf(Cf::kMeta), "platform/" + p, rocksdb::Slice());
+    batch.Put(store_->cf(Cf::kDefault), meta_keys::Platform(p), rocksdb::Slice());
   for (auto& [key, json] : dead_) batch.Put(store_->cf(Cf::kDead), key, json);
   for (auto& [source, pos] : positions_)
-    batch.Put(store_->cf(Cf::kMeta), keys::PositionKey(source), pos);
+    batch.Put(store_->cf(Cf::kDefault), meta_keys::Position(source), pos);
   if (counts.accepted)
-    batch.Merge(store_->cf(Cf::kMeta), keys::CounterKey("accepted"),
+    batch.Merge(store_->cf(Cf::kDefault), meta_keys::Counter("accepted"),
                 EncodeCounter(counts.accepted));
   if (counts.duplicates)
-    batch.Merge(store_->cf(Cf::kMeta), keys::CounterKey("duplicates"),
+    batch.Merge(store_->cf(Cf::kDefault), meta_keys::Counter("duplicates"),
                 EncodeCounter(counts.duplicates));
   if (counts.rejected)
-    batch.Merge(store_->cf(Cf::kMeta), keys::CounterKey("rejected"),
+    batch.Merge(store_->cf(Cf::kDefault), meta_keys::Counter("rejected"),
                 EncodeCounter(counts.rejected));
   if (max_ts_ != INT64_MIN)
-    batch.Merge(store_->cf(Cf::kMeta), keys::kWatermark, EncodeMaximum(max_ts_));
+    batch.Merge(store_->cf(Cf::kDefault), meta_keys::kWatermark, EncodeMaximum(max_ts_));
   store_->PutOutbox(batch, outbox_);
   if (batch.Count() > 0) {
     if (Status s = store_->Write(batch); !s.ok()) {

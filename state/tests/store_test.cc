@@ -9,6 +9,7 @@
 
 #include "flexwatch/ingest/decoder.h"
 #include "flexwatch/state/inspect.h"
+#include "flexwatch/state/meta_keys.h"
 #include "flexwatch/state/writer.h"
 
 namespace flexwatch {
@@ -351,4 +352,56 @@ TEST_F(StoreTest, PeriodWalksEndOnAnyPeriodAStateHolds) {
 }
 
 }  // namespace
+}  // namespace flexwatch
+
+namespace flexwatch {
+namespace {
+
+TEST(MetaKeysTest, EachKindHasItsShapeAndBookkeepingIsKnown) {
+  const Period p = MakePeriod(2024, 7);
+  EXPECT_EQ(meta_keys::Position("feed.ndjson"), "pos/feed.ndjson");
+  EXPECT_EQ(meta_keys::QuietClosed(p), "quiet-closed/2024-07");
+  EXPECT_EQ(meta_keys::Level(p, "p-1", "underpayment"), "level/2024-07/p-1/underpayment");
+  EXPECT_EQ(meta_keys::Warned(p, "p-1", "own_history", "contribution_ratio"),
+            "warned/2024-07/p-1/own_history/contribution_ratio");
+  EXPECT_EQ(meta_keys::PublishDue(p), "publish-due/2024-07");
+  EXPECT_TRUE(meta_keys::PublishDue(p).starts_with(meta_keys::kPublishDuePrefix));
+  for (const std::string& k : {meta_keys::Counter("accepted"), std::string(meta_keys::kOutboxNext),
+                               meta_keys::Level(p, "p", "d"), meta_keys::AlertedFinal(p),
+                               meta_keys::Warned(p, "p", "d", "s"), meta_keys::PublishDue(p)})
+    EXPECT_TRUE(meta_keys::IsBookkeeping(k)) << k;
+  for (const std::string& k : {meta_keys::Position("f"), meta_keys::Platform("p-1"),
+                               std::string(meta_keys::kWatermark), meta_keys::QuietClosed(p)})
+    EXPECT_FALSE(meta_keys::IsBookkeeping(k)) << k;
+}
+
+}  // namespace
+
+TEST_F(StoreTest, ABatchWritesBookkeepingAtomicallyAndTheDumpLeavesDeliveryOut) {
+  auto store = Open();
+  ASSERT_TRUE(store);
+  const Period p = MakePeriod(2024, 7);
+  Batch batch;
+  batch.Put(meta_keys::QuietClosed(p), "1720000000000");
+  batch.Put(meta_keys::PublishDue(p), "");
+  batch.Put(meta_keys::AlertedFinal(p), "");
+  store->PutOutbox(batch, {OutboxMessage{"alerts", "k", "{}", {}}});
+  EXPECT_FALSE(store->GetMeta(meta_keys::PublishDue(p)));  // nothing before Write
+  ASSERT_TRUE(store->Write(batch).ok());
+  EXPECT_EQ(store->GetMeta(meta_keys::QuietClosed(p)), "1720000000000");
+  EXPECT_EQ(store->MetaKeys(meta_keys::kPublishDuePrefix),
+            std::vector<std::string>{meta_keys::PublishDue(p)});
+  int outbox = 0;
+  ASSERT_TRUE(store->ForEachOutbox(0, 10, [&](uint64_t, const OutboxMessage&) { ++outbox; }).ok());
+  EXPECT_EQ(outbox, 1);
+  const std::string dump = DumpOf(*store);
+  EXPECT_NE(dump.find("default\tquiet-closed/2024-07\t"), std::string::npos) << dump;
+  EXPECT_EQ(dump.find("publish-due/"), std::string::npos) << dump;
+  EXPECT_EQ(dump.find("alerted-final/"), std::string::npos) << dump;
+  Batch forget;
+  forget.Delete(meta_keys::PublishDue(p));
+  ASSERT_TRUE(store->Write(forget).ok());
+  EXPECT_TRUE(store->MetaKeys(meta_keys::kPublishDuePrefix).empty());
+}
+
 }  // namespace flexwatch

@@ -7,8 +7,8 @@
 //   complaints  period(4B BE) platform \0 category           -> counter (merge)
 //   dead        source \0 line(8B) hash(8B)                  -> dead-letter JSON
 //   outbox      sequence(8B BE)                              -> a message to deliver (at least
-//   once) meta        "pos/<source>" -> position, "count/<name>" -> counter (merge),
-//               "max_ts" -> largest event time accepted (merge by maximum)
+//                                                               once)
+//   default     bookkeeping, each kind of key listed with its owner in meta_keys.h
 // All writes of one commit go in one WriteBatch with the sources' positions, so a crash at any
 // instant leaves a consistent prefix. Thread-safety: reads from any thread; one writer at a time.
 #pragma once
@@ -60,7 +60,7 @@ enum class Cf : int {
   kComplaints,
   kDead,
   kOutbox,
-  kMeta,
+  kDefault,  // RocksDB's default column family: bookkeeping (meta_keys.h)
   kCount
 };
 
@@ -121,6 +121,29 @@ struct IngestCounts {
   int64_t rejected = 0;
 };
 
+// Writes applied together or not at all. Only the default column family's bookkeeping
+// (meta_keys.h) and the outbox (Store::PutOutbox) are written this way from outside the state;
+// the events' records are the writer's (writer.h).
+class Batch {
+ public:
+  void Put(std::string_view meta_key, std::string_view value) {
+    ops_.push_back({Cf::kDefault, std::string(meta_key), std::string(value)});
+  }
+  void Delete(std::string_view meta_key) {
+    ops_.push_back({Cf::kDefault, std::string(meta_key), std::nullopt});
+  }
+  bool empty() const { return ops_.empty(); }
+
+ private:
+  friend class Store;
+  struct Op {
+    Cf cf;
+    std::string key;
+    std::optional<std::string> value;  // none: delete
+  };
+  std::vector<Op> ops_;
+};
+
 class Store {
  public:
   // Opens (creating if needed) the state in `dir`. Fails with a clear message when the directory
@@ -137,8 +160,8 @@ class Store {
   // MultiGet. REQUIRES: keys sorted, values.size() == keys.size().
   Status GetMany(Cf which, const std::vector<std::string_view>& keys,
                  const std::vector<std::string*>& values);
-  Status Write(rocksdb::WriteBatch& batch);
-  rocksdb::ColumnFamilyHandle* cf(Cf which) const;
+  // Applies the batch atomically (synced when StoreOptions::sync_commits).
+  Status Write(Batch& batch);
 
   // --- read path ---
   // OK, or the first read error met by a read that returns values rather than a Status (a
@@ -170,9 +193,9 @@ class Store {
   // Every source's committed position, by source name.
   std::vector<std::pair<std::string, std::string>> Positions();
   int64_t Counter(std::string_view name);
-  // A raw value of the meta column family (bookkeeping of the layers above), if present.
+  // A value of the default column family's bookkeeping (meta_keys.h), if present.
   std::optional<std::string> GetMeta(std::string_view key);
-  // The keys of the meta column family that start with `prefix`, in order.
+  // The keys of the default column family that start with `prefix`, in order.
   std::vector<std::string> MetaKeys(std::string_view prefix);
   // Bytes the state takes: its live table files and its memtables (RocksDB's own figures).
   uint64_t ApproximateBytes();
@@ -195,7 +218,7 @@ class Store {
   // --- outbox ---
   // Adds the messages to `batch` under the next sequence numbers, in order, with the outbox's
   // next sequence. (One writer at a time.)
-  void PutOutbox(rocksdb::WriteBatch& batch, const std::vector<OutboxMessage>& messages);
+  void PutOutbox(Batch& batch, const std::vector<OutboxMessage>& messages);
   // Up to `limit` undelivered messages from sequence `from` on, oldest first.
   Status ForEachOutbox(uint64_t from, size_t limit,
                        const std::function<void(uint64_t seq, const OutboxMessage&)>& fn);
@@ -211,6 +234,10 @@ class Store {
   Status Dump(const std::function<void(std::string_view line)>& fn);
 
  private:
+  friend class StateWriter;  // writes the events' records in its own RocksDB batches
+  Status Write(rocksdb::WriteBatch& batch);
+  void PutOutbox(rocksdb::WriteBatch& batch, const std::vector<OutboxMessage>& messages);
+  rocksdb::ColumnFamilyHandle* cf(Cf which) const;
   Store() = default;
   std::vector<Period> PeriodsOf(Cf which);  // REQUIRES: a column family keyed period-first
   struct Impl;
@@ -241,9 +268,6 @@ std::string Policy(std::string_view platform, std::string_view worker, Day valid
                    std::string_view event_id);
 std::string Complaint(Period p, std::string_view platform, ComplaintCategory c);
 std::string DeadLetter(std::string_view source, int64_t line, std::string_view raw);
-std::string PositionKey(std::string_view source);
-std::string CounterKey(std::string_view name);
-inline constexpr std::string_view kWatermark = "max_ts";
 }  // namespace keys
 
 std::string EncodeContract(const Event& e);

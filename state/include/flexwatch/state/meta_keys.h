@@ -1,0 +1,49 @@
+// The keys of the state's default column family: RocksDB's `default` (Cf::kDefault), named so in
+// code and on disk. It holds the bookkeeping beside the data, each kind of key written by one
+// module, listed here with its owner and its value. A new kind is added here; no other file
+// builds these keys.
+#pragma once
+
+#include <string>
+#include <string_view>
+
+#include "flexwatch/core/time.h"
+
+namespace flexwatch::meta_keys {
+
+// --- state (the writer): part of what the state says ---
+// "pos/<source>" -> the source's committed position (a file's line and offset, a partition's
+// next offset).
+std::string Position(std::string_view source);
+// "platform/<platform id>" -> empty: a platform with any accepted event.
+std::string Platform(std::string_view platform);
+// "max_ts" -> the largest event time accepted (merged by maximum).
+inline constexpr std::string_view kWatermark = "max_ts";
+
+// --- state (the writer and the outbox): delivery bookkeeping ---
+// "count/<name>" -> a run counter: accepted, duplicates, rejected deliveries (merged by sum).
+std::string Counter(std::string_view name);
+// "outbox/next" -> the outbox's next sequence number.
+inline constexpr std::string_view kOutboxNext = "outbox/next";
+
+// --- rules (CloseQuietMonths): part of what the state says ---
+// "quiet-closed/YYYY-MM" -> the wall-clock time (ms) the month was closed at, its topics quiet.
+std::string QuietClosed(Period p);
+
+// --- alerts (EvaluateAndAlert, PublishDue): delivery bookkeeping ---
+// "level/YYYY-MM/<platform>/<dimension>" -> "<level>|<1 when alerted as final, else 0>".
+std::string Level(Period p, std::string_view platform, std::string_view dimension);
+// "alerted-final/YYYY-MM" -> empty: the month's final levels were alerted.
+std::string AlertedFinal(Period p);
+// "warned/YYYY-MM/<platform>/<detector>/<series>" -> empty: the early warning was alerted.
+std::string Warned(Period p, std::string_view platform, std::string_view detector,
+                   std::string_view series);
+// "publish-due/YYYY-MM" -> empty: the month's announcement is due to be published.
+std::string PublishDue(Period p);
+inline constexpr std::string_view kPublishDuePrefix = "publish-due/";
+
+// True for the delivery bookkeeping above (counters, the outbox, levels and warnings alerted,
+// publications due): not part of what the state says, so left out of Store::Dump.
+bool IsBookkeeping(std::string_view key);
+
+}  // namespace flexwatch::meta_keys
