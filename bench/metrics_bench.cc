@@ -3,7 +3,7 @@
 // and series count as counters. Baseline in the same process: the same round with 10 platforms.
 #include <benchmark/benchmark.h>
 
-#include "flexwatch/server/metrics.h"
+#include "flexwatch/monitor/metrics.h"
 
 namespace flexwatch {
 namespace {

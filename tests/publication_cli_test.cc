@@ -14,6 +14,7 @@
 
 #include "cli_helpers.h"
 #include "flexwatch/alerts/alerts.h"
+#include "flexwatch/announce/publish.h"
 #include "flexwatch/settings/config.h"
 #include "flexwatch/state/meta_keys.h"
 

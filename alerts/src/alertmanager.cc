@@ -5,7 +5,6 @@
 #include <chrono>
 #include <ctime>
 
-#include "flexwatch/announce/announcement.h"
 #include "flexwatch/core/json.h"
 
 namespace flexwatch {

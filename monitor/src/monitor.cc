@@ -5,6 +5,7 @@
 #include <set>
 
 #include "flexwatch/alerts/alertmanager.h"
+#include "flexwatch/announce/publish.h"
 #include "flexwatch/server/http_server.h"
 
 namespace flexwatch {
@@ -94,7 +95,9 @@ Result<std::unique_ptr<Monitor>> Monitor::Start(MonitorOptions options, MonitorH
             "to that address and keeps ~5 MB per partition");
   }
   if (!options.metrics.listen.empty()) {
-    auto s = MonitorServer::Start(options.metrics.listen, &impl.metrics, &impl.readiness);
+    auto s = MonitorServer::Start(
+        options.metrics.listen, [metrics = &impl.metrics] { return metrics->Scrape(); },
+        &impl.readiness);
     if (!s.ok()) return s.status();
     impl.server = std::move(*s);
     Say(impl.hooks.notice, "metrics at http://" + impl.server->address() +

@@ -1,6 +1,7 @@
 #include "flexwatch/rules/rule_set.h"
 
 #include "flexwatch/core/digest.h"
+#include "flexwatch/core/json.h"
 
 namespace flexwatch {
 
@@ -86,6 +87,22 @@ std::string RuleSet::Canonical() const {
   add("red_ppm", red);
   add("min_ranked_workers", min_ranked_workers);
   return s + "\n";
+}
+
+std::string RateText(int64_t affected, int64_t in_scope) {
+  if (in_scope <= 0 || affected <= 0) return "0.0";
+  // round(affected / in_scope * 10^4), half up, in integers.
+  const __int128 q = (static_cast<__int128>(affected) * 20000 + in_scope) / (2 * in_scope);
+  const int64_t v = static_cast<int64_t>(q);
+  std::string frac = std::to_string(v % 10000);
+  frac.insert(0, 4 - frac.size(), '0');
+  while (frac.size() > 1 && frac.back() == '0') frac.pop_back();
+  return std::to_string(v / 10000) + "." + frac;
+}
+
+std::string RulesStampJson(const RuleSet& rules) {
+  return "{\"id\": " + JsonString(rules.id) + ", \"version\": " + JsonString(rules.version) +
+         ", \"fingerprint\": " + JsonString(rules.fingerprint) + "}";
 }
 
 }  // namespace flexwatch

@@ -28,7 +28,7 @@ struct MonitorServer::Impl {
 };
 
 Result<std::unique_ptr<MonitorServer>> MonitorServer::Start(const std::string& listen,
-                                                            const MonitorMetrics* metrics,
+                                                            std::function<std::string()> scrape,
                                                             const Readiness* readiness) {
   std::unique_ptr<MonitorServer> s(new MonitorServer());
   s->impl_ = std::make_unique<Impl>();
@@ -36,8 +36,8 @@ Result<std::unique_ptr<MonitorServer>> MonitorServer::Start(const std::string& l
   server.set_read_timeout(5, 0);
   server.set_write_timeout(5, 0);
   server.set_payload_max_length(64 * 1024);
-  server.Get("/metrics", [metrics](const httplib::Request&, httplib::Response& res) {
-    res.set_content(metrics->Scrape(), "text/plain; version=0.0.4; charset=utf-8");
+  server.Get("/metrics", [scrape](const httplib::Request&, httplib::Response& res) {
+    res.set_content(scrape(), "text/plain; version=0.0.4; charset=utf-8");
   });
   server.Get("/healthz", [](const httplib::Request&, httplib::Response& res) {
     res.set_content("ok\n", "text/plain; charset=utf-8");

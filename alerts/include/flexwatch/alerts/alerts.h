@@ -9,7 +9,6 @@
 #include <vector>
 
 #include "flexwatch/alerts/options.h"
-#include "flexwatch/announce/options.h"
 #include "flexwatch/detectors/detectors.h"
 #include "flexwatch/rules/evaluate.h"
 
@@ -57,15 +56,5 @@ Result<std::vector<Alert>> EvaluateAndAlert(
     Store& store, const RuleSet& rules, const DetectorConfig& detectors,
     const std::string& alerts_topic, std::optional<TimestampMs> quiet_now = std::nullopt,
     SeriesCache* history = nullptr, bool mark_publication = false, AlertRound* round = nullptr);
-
-// Publishing: EvaluateAndAlert with `mark_publication` records, in the batch that remembers a
-// month as final, that its announcement is due ("publish-due/YYYY-MM" in the meta column
-// family). PublishDue writes every due one (and the annual announcement of a December) into
-// `options.dir`, each file whole (written aside and renamed), then, in one batch, forgets the
-// mark and puts a notice for `options.topic` in the outbox. A crash before that batch publishes
-// again on the next round: the same state gives the same bytes. Returns the files written.
-Result<std::vector<std::string>> PublishDue(Store& store, const RuleSet& rules,
-                                            const DetectorConfig& detectors,
-                                            const PublishOptions& options);
 
 }  // namespace flexwatch

@@ -10,11 +10,6 @@
 
 namespace flexwatch {
 
-// {"id": ..., "version": ..., "fingerprint": ...}
-std::string RulesStampJson(const RuleSet& rules);
-
-// The rate affected / in_scope, rounded half up to 4 decimals: "0.0", "0.0133", "1.0".
-std::string RateText(int64_t affected, int64_t in_scope);
 
 // `warnings`: the month's early warnings (DetectWarnings), listed under their platforms.
 std::string MonthlyJson(const MonthEvaluation& month, const RuleSet& rules,

@@ -19,8 +19,9 @@
 #include "flexwatch/detectors/options.h"
 #include "flexwatch/ingest/kafka.h"
 #include "flexwatch/ingest/replay.h"
+#include "flexwatch/monitor/metrics.h"
 #include "flexwatch/rules/rule_set.h"
-#include "flexwatch/server/metrics.h"
+#include "flexwatch/server/http_server.h"
 #include "flexwatch/server/options.h"
 #include "flexwatch/state/store.h"
 

@@ -112,4 +112,11 @@ struct RuleSet {
   std::string Canonical() const;
 };
 
+// The rate affected / in_scope, rounded half up to 4 decimals: "0.0", "0.0133", "1.0".
+std::string RateText(int64_t affected, int64_t in_scope);
+
+// The stamp every output judged by a rule set carries: {"id": ..., "version": ...,
+// "fingerprint": ...}.
+std::string RulesStampJson(const RuleSet& rules);
+
 }  // namespace flexwatch

@@ -4,11 +4,11 @@
 #pragma once
 
 #include <atomic>
+#include <functional>
 #include <memory>
 #include <string>
 
 #include "flexwatch/core/status.h"
-#include "flexwatch/server/metrics.h"
 
 namespace flexwatch {
 
@@ -27,10 +27,11 @@ struct Readiness {
 
 class MonitorServer {
  public:
-  // Serves on `listen` ("host:port"; port 0 picks a free one). `metrics` and `readiness` must
-  // outlive the server.
+  // Serves on `listen` ("host:port"; port 0 picks a free one): /metrics answers `scrape()`
+  // (Prometheus' text format), /readyz what `readiness` says. `readiness` must outlive the
+  // server; `scrape` is called on the server's thread.
   static Result<std::unique_ptr<MonitorServer>> Start(const std::string& listen,
-                                                      const MonitorMetrics* metrics,
+                                                      std::function<std::string()> scrape,
                                                       const Readiness* readiness);
   ~MonitorServer();  // stops serving
   // The address served, "host:port", with the port actually bound.

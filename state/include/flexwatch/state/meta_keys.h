@@ -30,15 +30,16 @@ inline constexpr std::string_view kOutboxNext = "outbox/next";
 // "quiet-closed/YYYY-MM" -> the wall-clock time (ms) the month was closed at, its topics quiet.
 std::string QuietClosed(Period p);
 
-// --- alerts (EvaluateAndAlert, PublishDue): delivery bookkeeping ---
-// "level/YYYY-MM/<platform>/<dimension>" -> "<level>|<1 when alerted as final, else 0>".
+// --- alerts (EvaluateAndAlert), and announce (PublishDue) for publish-due: delivery bookkeeping
+// --- "level/YYYY-MM/<platform>/<dimension>" -> "<level>|<1 when alerted as final, else 0>".
 std::string Level(Period p, std::string_view platform, std::string_view dimension);
 // "alerted-final/YYYY-MM" -> empty: the month's final levels were alerted.
 std::string AlertedFinal(Period p);
 // "warned/YYYY-MM/<platform>/<detector>/<series>" -> empty: the early warning was alerted.
 std::string Warned(Period p, std::string_view platform, std::string_view detector,
                    std::string_view series);
-// "publish-due/YYYY-MM" -> empty: the month's announcement is due to be published.
+// "publish-due/YYYY-MM" -> empty: the month's announcement is due to be published (written by
+// EvaluateAndAlert as the month becomes final, forgotten by PublishDue once it is).
 std::string PublishDue(Period p);
 inline constexpr std::string_view kPublishDuePrefix = "publish-due/";
 

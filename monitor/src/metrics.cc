@@ -1,4 +1,4 @@
-#include "flexwatch/server/metrics.h"
+#include "flexwatch/monitor/metrics.h"
 
 #include <prometheus/text_serializer.h>
 

@@ -1,4 +1,4 @@
-#include "flexwatch/server/metrics.h"
+#include "flexwatch/monitor/metrics.h"
 
 #include <gtest/gtest.h>
 #include <httplib.h>
@@ -96,7 +96,8 @@ TEST(MonitorMetrics, EventsCountTheReportedDifference) {
 TEST(MonitorServer, ServesMetricsHealthAndReadiness) {
   MonitorMetrics metrics(10);
   Readiness readiness;
-  auto server = MonitorServer::Start("127.0.0.1:0", &metrics, &readiness);
+  auto scrape = [&metrics] { return metrics.Scrape(); };
+  auto server = MonitorServer::Start("127.0.0.1:0", scrape, &readiness);
   ASSERT_TRUE(server.ok()) << server.status().message();
   httplib::Client client("http://" + (*server)->address());
   auto m = client.Get("/metrics");
@@ -113,8 +114,8 @@ TEST(MonitorServer, ServesMetricsHealthAndReadiness) {
   EXPECT_EQ(client.Get("/readyz")->status, 200);
   readiness.brokers_answer = false;
   EXPECT_NE(client.Get("/readyz")->body.find("the brokers do not answer"), std::string::npos);
-  EXPECT_FALSE(MonitorServer::Start("127.0.0.1:x", &metrics, &readiness).ok());
-  EXPECT_FALSE(MonitorServer::Start((*server)->address(), &metrics, &readiness).ok());  // in use
+  EXPECT_FALSE(MonitorServer::Start("127.0.0.1:x", scrape, &readiness).ok());
+  EXPECT_FALSE(MonitorServer::Start((*server)->address(), scrape, &readiness).ok());  // in use
 }
 
 TEST(Alertmanager, AlertsCarryTheLabelsAndAnnotations) {
