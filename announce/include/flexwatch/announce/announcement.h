@@ -10,7 +10,6 @@
 
 namespace flexwatch {
 
-
 // `warnings`: the month's early warnings (DetectWarnings), listed under their platforms.
 std::string MonthlyJson(const MonthEvaluation& month, const RuleSet& rules,
                         const std::vector<EarlyWarning>& warnings = {});
