@@ -15,27 +15,23 @@
 #include "flexwatch/ingest/kafka.h"
 #include "flexwatch/settings/config.h"
 #include "kafka_helpers.h"
+#include "support.h"
 
 namespace flexwatch::testing {
 namespace {
 
 namespace fs = std::filesystem;
 
-class AlertOutboxTest : public ::testing::Test {
+class AlertOutboxTest : public TempDirTest {
  protected:
   void SetUp() override {
-    dir_ = fs::temp_directory_path() / ("flexwatch-outbox-" + std::to_string(getpid()));
-    fs::remove_all(dir_);
-    fs::create_directories(dir_);
+    TempDirTest::SetUp();
     auto cfg = ShippedConfig();
     ASSERT_TRUE(cfg.ok()) << cfg.status().ToString();
     rules_ = *cfg->rules;
     auto broker = EmbeddedBroker::Start({"events", "dead", "alerts"}, 2);
     ASSERT_TRUE(broker.ok()) << broker.status().ToString();
     broker_ = std::move(*broker);
-  }
-  void TearDown() override {
-    if (!HasFailure()) fs::remove_all(dir_);
   }
 
   // Consumes the (empty) events topic until idle: what the monitor does on a restart with
@@ -70,7 +66,6 @@ class AlertOutboxTest : public ::testing::Test {
     return written;
   }
 
-  fs::path dir_;
   RuleSet rules_;
   std::unique_ptr<EmbeddedBroker> broker_;
 };

@@ -13,6 +13,8 @@
 #include <string>
 #include <vector>
 
+#include "support.h"
+
 namespace flexwatch::testing {
 
 namespace fs = std::filesystem;
@@ -32,22 +34,6 @@ inline std::string ReadFile(const fs::path& p) {
 inline void WriteFile(const fs::path& p, const std::string& content) {
   std::ofstream(p, std::ios::binary | std::ios::trunc) << content;
 }
-
-// A fresh directory under the system temp dir, removed when the fixture ends.
-class TempDirTest : public ::testing::Test {
- protected:
-  void SetUp() override {
-    dir_ = fs::temp_directory_path() /
-           ("flexwatch-" + std::to_string(::getpid()) + "-" +
-            ::testing::UnitTest::GetInstance()->current_test_info()->name());
-    fs::remove_all(dir_);
-    fs::create_directories(dir_);
-  }
-  void TearDown() override {
-    if (!HasFailure()) fs::remove_all(dir_);
-  }
-  fs::path dir_;
-};
 
 // Starts `program` with `args`, stdin from `stdin_path`, stdout and stderr to the files given.
 // Returns the child's pid.

@@ -22,9 +22,8 @@ namespace dom = simdjson::dom;
 class DetectorCliTest : public ::testing::Test {
  protected:
   static void SetUpTestSuite() {
-    dir_ = fs::temp_directory_path() / ("flexwatch-detectors-" + std::to_string(::getpid()));
-    fs::remove_all(dir_);
-    fs::create_directories(dir_);
+    tmp_ = std::make_unique<TempDir>("detectors");
+    dir_ = tmp_->path();
     const int rc = Wait(Spawn({"gen",     "--workers",
                                "900",     "--platforms",
                                "7",       "--months",
@@ -43,7 +42,8 @@ class DetectorCliTest : public ::testing::Test {
     ASSERT_EQ(r.exit_code, 0) << r.err;
     fs::remove(dir_ / "feed.ndjson");
   }
-  static void TearDownTestSuite() { fs::remove_all(dir_); }
+  static void TearDownTestSuite() { tmp_.reset(); }
+  static inline std::unique_ptr<TempDir> tmp_;
 
   // Early warnings of an announcement: platform -> "detector/series" entries.
   static std::map<std::string, std::set<std::string>> Warnings(const std::string& json) {
@@ -167,15 +167,10 @@ TEST_F(DetectorCliTest, DriftingPlatformsAreWarnedOnceAndHonestOnesNever) {
 
 TEST_F(DetectorCliTest, BacktestShowsWhatAnotherConfigurationWouldChangeAndWritesNothing) {
   // Red from 12% instead of 25%, and the own-history detector switched off.
-  std::string alt = ReadFile(fs::path(FLEXWATCH_SOURCE_DIR) / "config" / "flexwatch.yaml");
-  for (auto [from, to] : {std::pair<std::string, std::string>{"red_percent: 25", "red_percent: 12"},
-                          {"  own_history:\n    enabled: true\n    version: \"1\"",
-                           "  own_history:\n    enabled: false\n    version: \"2\""},
-                          {"version: \"2024.07-1\"", "version: \"2024.07-2-draft\""}}) {
-    ASSERT_NE(alt.find(from), std::string::npos) << from;
-    alt.replace(alt.find(from), from.size(), to);
-  }
-  WriteFile(dir_ / "alt.yaml", alt);
+  WriteConfig(dir_ / "alt.yaml", {{"rules.levels.red_percent", "12"},
+                                  {"detectors.own_history.enabled", "false"},
+                                  {"detectors.own_history.version", "\"2\""},
+                                  {"rules.version", "\"2024.07-2-draft\""}});
 
   auto listing = [&]() {
     std::map<std::string, uintmax_t> files;
@@ -241,13 +236,8 @@ TEST_F(DetectorCliTest, BacktestShowsWhatAnotherConfigurationWouldChangeAndWrite
   EXPECT_EQ(int64_t(doc["summary"]["level_up"]), level_changes);
 
   // New figures under an old version are pointed out: a version stands for one set of figures.
-  std::string same = ReadFile(fs::path(FLEXWATCH_SOURCE_DIR) / "config" / "flexwatch.yaml");
-  for (auto [from, to] : {std::pair<std::string, std::string>{"red_percent: 25", "red_percent: 20"},
-                          {"threshold_z: 5", "threshold_z: 4.5"}}) {
-    ASSERT_NE(same.find(from), std::string::npos) << from;
-    same.replace(same.find(from), from.size(), to);
-  }
-  WriteFile(dir_ / "same-version.yaml", same);
+  WriteConfig(dir_ / "same-version.yaml",
+              {{"rules.levels.red_percent", "20"}, {"detectors.sector_peers.threshold_z", "4.5"}});
   r = Flexwatch({"backtest", "--state", (dir_ / "state").string(), "--with",
                  (dir_ / "same-version.yaml").string(), "--from", "2025-01"},
                 dir_);
@@ -268,12 +258,8 @@ TEST_F(DetectorCliTest, BacktestShowsWhatAnotherConfigurationWouldChangeAndWrite
 
 TEST_F(DetectorCliTest, AMonthTheRulesCannotJudgeIsNoHistory) {
   // A base-limit table that begins in September 2024: July and August cannot be judged.
-  std::string text = ReadFile(fs::path(FLEXWATCH_SOURCE_DIR) / "config" / "flexwatch.yaml");
-  const std::string row = "      - {from: 2024-07, to: 2025-06,";
-  ASSERT_NE(text.find(row), std::string::npos);
-  text.replace(text.find(row), row.size(), "      - {from: 2024-09, to: 2025-06,");
-  WriteFile(dir_ / "late-table.yaml", text);
-  const std::string config = (dir_ / "late-table.yaml").string();
+  const std::string config = WriteConfig(dir_ / "late-table.yaml",
+                                         {{"rules.contributions.base_limits.2.from", "2024-09"}});
   CommandResult r = Flexwatch({"announce", "--state", (dir_ / "state").string(), "--month",
                                "2024-08", "--final", "--config", config},
                               dir_);

@@ -22,12 +22,7 @@ namespace {
 // The shipped configuration with the clock pinned (events.md: tests pin the clock, never the
 // calendar), so that "the future" is the same whenever the test runs.
 std::string PinnedConfig(const fs::path& dir, const std::string& now) {
-  std::string config = ReadFile(std::string(FLEXWATCH_SOURCE_DIR) + "/config/flexwatch.yaml");
-  const std::string from = "  max_future_seconds: 3600\n";
-  EXPECT_NE(config.find(from), std::string::npos);
-  config.replace(config.find(from), from.size(), from + "  now: \"" + now + "\"\n");
-  WriteFile(dir / "pinned.yaml", config);
-  return (dir / "pinned.yaml").string();
+  return WriteConfig(dir / "pinned.yaml", {{"ingest.now", "\"" + now + "\""}});
 }
 
 std::string Order(const std::string& id, const std::string& ts, const std::string& platform,
@@ -303,15 +298,9 @@ TEST_F(HostileCliTest, ACorruptedTableFileFailsEveryReaderNamingIt) {
   ASSERT_EQ(g.exit_code, 0);
   WriteFile(dir_ / "feed.ndjson", g.out);
   // Small memtables and commits, so that most of the state is in table files.
-  std::string config = ReadFile(std::string(FLEXWATCH_SOURCE_DIR) + "/config/flexwatch.yaml");
-  for (auto [from, to] :
-       {std::pair<std::string, std::string>{"commit_every: 1048576", "commit_every: 5000"},
-        {"write_buffer_total_mb: 256", "write_buffer_total_mb: 2"},
-        {"write_buffer_mb: 64", "write_buffer_mb: 1"}}) {
-    ASSERT_NE(config.find(from), std::string::npos) << from;
-    config.replace(config.find(from), from.size(), to);
-  }
-  WriteFile(dir_ / "small.yaml", config);
+  WriteConfig(dir_ / "small.yaml", {{"ingest.commit_every", "5000"},
+                                    {"state.write_buffer_total_mb", "2"},
+                                    {"state.write_buffer_mb", "1"}});
   const fs::path state = dir_ / "s";
   ASSERT_EQ(Flexwatch({"--config", (dir_ / "small.yaml").string(), "replay", "--state",
                        state.string(), (dir_ / "feed.ndjson").string()},

@@ -82,17 +82,7 @@ class KafkaCliTest : public TempDirTest {
     TempDirTest::SetUp();
     // The shipped configuration (its rules: alerts), with short sessions, so that a consumer
     // killed with -9 leaves the group in seconds, and small commits.
-    std::string config = ReadFile(std::string(FLEXWATCH_SOURCE_DIR) + "/config/flexwatch.yaml");
-    auto edit = [&config](const std::string& from, const std::string& to) {
-      ASSERT_NE(config.find(from), std::string::npos) << from;
-      config.replace(config.find(from), from.size(), to);
-    };
-    edit("  client: {}",
-         "  client: {session.timeout.ms: \"6000\", heartbeat.interval.ms: \"500\"}");
-    edit("commit_interval_ms: 500", "commit_interval_ms: 100");
-    edit("commit_every: 1048576", "commit_every: 2000");
-    WriteFile(dir_ / "kafka.yaml", config);
-    config_ = (dir_ / "kafka.yaml").string();
+    config_ = WriteConfig(dir_ / "kafka.yaml", overlay_);
     broker_ = Spawn({"--config", config_, "broker"}, dir_, "/dev/null", "broker-");
     bootstrap_ = WaitForFirstLine(dir_ / "broker-stdout", 5);
     ASSERT_FALSE(bootstrap_.empty()) << ReadFile(dir_ / "broker-stderr");
@@ -138,6 +128,10 @@ class KafkaCliTest : public TempDirTest {
 
   int64_t Accepted(const std::string& state) { return AcceptedCount(dir_ / state, dir_); }
 
+  // The shipped configuration (its rules: alerts), with short sessions and small commits.
+  const Overlay overlay_ = {{"kafka.client", kShortSessions},
+                            {"kafka.commit_interval_ms", "100"},
+                            {"ingest.commit_every", "2000"}};
   std::string config_, bootstrap_;
   pid_t broker_ = -1;
 };
@@ -258,15 +252,11 @@ TEST_F(KafkaCliTest, EveryLevelChangeIsOneAlertWithOneId) {
 TEST_F(KafkaCliTest, AQuietMonthClosesInWallClockTime) {
   // July 2024's grace has long passed in wall-clock time, but no event says so: once the topic
   // has been quiet for quiet_close_seconds the month closes, and its final levels are alerted.
-  std::string config = ReadFile(config_);
-  for (const auto& [from, to] : std::vector<std::pair<std::string, std::string>>{
-           {"quiet_close_seconds: 600", "quiet_close_seconds: 1"},
-           {"evaluate_interval_ms: 500", "evaluate_interval_ms: 300"},
-           {"  dir: \"\"", "  dir: \"" + (dir_ / "published").string() + "\""}}) {
-    ASSERT_NE(config.find(from), std::string::npos) << from;
-    config.replace(config.find(from), from.size(), to);
-  }
-  WriteFile(dir_ / "quiet.yaml", config);
+  Overlay quiet = overlay_;
+  quiet.insert(quiet.end(), {{"kafka.quiet_close_seconds", "1"},
+                             {"kafka.evaluate_interval_ms", "300"},
+                             {"publish.dir", "\"" + (dir_ / "published").string() + "\""}});
+  WriteConfig(dir_ / "quiet.yaml", quiet);
   Feed(120, 29);
   CommandResult run =
       Flexwatch({"--config", (dir_ / "quiet.yaml").string(), "run", "--brokers", bootstrap_,
@@ -471,14 +461,15 @@ TEST_F(KafkaCliTest, SigtermStopsEvenWithTheBrokerGone) {
   pid_t run = Spawn({"--config", config_, "run", "--brokers", bootstrap_, "--group", "g-gone",
                      "--state", (dir_ / "s").string()},
                     dir_, "/dev/null", "run-");
-  for (int i = 0; i < 600; ++i) {
-    if (ReadFile(dir_ / "run-stderr").find("so far") != std::string::npos) break;
-    std::this_thread::sleep_for(std::chrono::milliseconds(50));
-  }
+  auto said = [&](const std::string& what) {
+    return WaitFor(std::chrono::seconds(60),
+                   [&] { return ReadFile(dir_ / "run-stderr").find(what) != std::string::npos; });
+  };
+  EXPECT_TRUE(said("so far"));  // consuming
   kill(broker_, SIGTERM);
   Wait(broker_);
   broker_ = -1;
-  std::this_thread::sleep_for(std::chrono::seconds(2));
+  EXPECT_TRUE(said("run: not ready: "));  // it has seen the broker go
   kill(run, SIGTERM);
   // The group leave is given a bounded time; a hang would be killed and fail here.
   EXPECT_EQ(WaitAtMost(run, 90), 0) << ReadFile(dir_ / "run-stderr");
@@ -490,9 +481,12 @@ TEST_F(KafkaCliTest, SigtermStopsCleanly) {
   pid_t pid = Spawn({"--config", config_, "run", "--brokers", bootstrap_, "--group", "g-term",
                      "--state", (dir_ / "s").string()},
                     dir_, "/dev/null", "run-");
-  std::this_thread::sleep_for(std::chrono::seconds(6));
+  // Stopped while it consumes, once it has committed something.
+  EXPECT_TRUE(WaitFor(std::chrono::seconds(60), [&] {
+    return ReadFile(dir_ / "run-stderr").find("so far") != std::string::npos;
+  })) << ReadFile(dir_ / "run-stderr");
   kill(pid, SIGTERM);
-  EXPECT_EQ(Wait(pid), 0) << ReadFile(dir_ / "run-stderr");
+  EXPECT_EQ(WaitAtMost(pid, 90), 0) << ReadFile(dir_ / "run-stderr");
   EXPECT_NE(ReadFile(dir_ / "run-stderr").find("run: stopped"), std::string::npos);
 }
 

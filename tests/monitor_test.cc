@@ -19,6 +19,7 @@
 #include "flexwatch/ingest/replay.h"
 #include "flexwatch/settings/config.h"
 #include "kafka_helpers.h"
+#include "support.h"
 
 namespace flexwatch::testing {
 namespace {
@@ -42,10 +43,8 @@ std::string Dump(const std::string& dir) {
 }
 
 TEST(MonitorTest, ConsumesJudgesAndStopsInProcessAndEqualsReplay) {
-  const fs::path dir =
-      fs::temp_directory_path() / ("flexwatch-monitor-" + std::to_string(getpid()));
-  fs::remove_all(dir);
-  fs::create_directories(dir);
+  TempDir tmp("monitor");
+  const fs::path& dir = tmp.path();
   auto cfg = ShippedConfig();
   ASSERT_TRUE(cfg.ok()) << cfg.status().ToString();
 
@@ -72,7 +71,7 @@ TEST(MonitorTest, ConsumesJudgesAndStopsInProcessAndEqualsReplay) {
   o.metrics.listen = "127.0.0.1:0";
   std::atomic<int64_t> consumed{0};
   std::vector<Alert> alerts;
-  int rounds = 0;
+  std::atomic<int> rounds{0};
   std::vector<std::string> notices;
   MonitorHooks hooks;
   hooks.notice = [&notices](const std::string& line) { notices.push_back(line); };
@@ -95,14 +94,11 @@ TEST(MonitorTest, ConsumesJudgesAndStopsInProcessAndEqualsReplay) {
   std::thread consumer([&] { counts = (*monitor)->Run(&stop); });
   const std::string brokers = (*monitor)->brokers();
   ASSERT_TRUE(ProduceLines(brokers, {}, o.kafka.topics.front(), lines).ok());
-  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(120);
-  while (consumed < static_cast<int64_t>(lines.size()) &&
-         std::chrono::steady_clock::now() < deadline)
-    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  EXPECT_TRUE(WaitFor(std::chrono::seconds(120),
+                      [&] { return consumed == static_cast<int64_t>(lines.size()); }));
   // One more round after the last commit, so that the levels are those of the whole feed.
   const int rounds_then = rounds;
-  while (rounds == rounds_then && std::chrono::steady_clock::now() < deadline)
-    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  EXPECT_TRUE(WaitFor(std::chrono::seconds(30), [&] { return rounds > rounds_then; }));
   stop = true;
   consumer.join();
   ASSERT_TRUE(counts.ok()) << counts.status().ToString();
@@ -136,7 +132,7 @@ TEST(MonitorTest, ConsumesJudgesAndStopsInProcessAndEqualsReplay) {
     ASSERT_TRUE(ReplayFiles(**store, {(dir / "feed.ndjson").string()}, cfg->ingest).ok());
   }
   EXPECT_EQ(Dump(o.state_dir), Dump((dir / "replay").string()));
-  if (!::testing::Test::HasFailure()) fs::remove_all(dir);
+  if (::testing::Test::HasFailure()) tmp.keep();
 }
 
 TEST(MonitorTest, WhatCannotStartIsAnErrorNamingIt) {

@@ -36,23 +36,14 @@ int FreePort() {
   return ntohs(a.sin_port);
 }
 
-// Polls `ok` every 200 ms for up to `seconds`.
-bool WaitFor(int seconds, const std::function<bool()>& ok) {
-  for (int i = 0; i < seconds * 5; ++i) {
-    if (ok()) return true;
-    std::this_thread::sleep_for(std::chrono::milliseconds(200));
-  }
-  return false;
-}
-
 const fs::path kDashboards = fs::path(FLEXWATCH_SOURCE_DIR) / "dashboards";
 constexpr int kPlatforms = 7, kCap = 4;
 
 class ObservabilityTest : public ::testing::Test {
  protected:
   static void SetUpTestSuite() {
-    dir_ = fs::temp_directory_path() / ("flexwatch-observability-" + std::to_string(::getpid()));
-    fs::remove_all(dir_);
+    tmp_ = std::make_unique<TempDir>("observability");
+    dir_ = tmp_->path();
     fs::create_directories(dir_);
     // 7 months of 7 platforms with planted violations (some red) and a drift (early warnings).
     const int rc = Wait(
@@ -82,19 +73,13 @@ class ObservabilityTest : public ::testing::Test {
     flexwatch_port_ = FreePort();
     prometheus_port_ = FreePort();
     alertmanager_port_ = FreePort();
-    std::string config = ReadFile(fs::path(FLEXWATCH_SOURCE_DIR) / "config" / "flexwatch.yaml");
-    auto edit = [&config](const std::string& from, const std::string& to) {
-      ASSERT_NE(config.find(from), std::string::npos) << from;
-      config.replace(config.find(from), from.size(), to);
-    };
-    edit("  client: {}",
-         "  client: {session.timeout.ms: \"6000\", heartbeat.interval.ms: \"500\"}");
-    edit("evaluate_interval_ms: 500", "evaluate_interval_ms: 1000");
-    edit("max_platforms: 1000", "max_platforms: " + std::to_string(kCap));
-    edit("url: \"\"", "url: \"http://127.0.0.1:" + std::to_string(alertmanager_port_) + "\"");
-    edit("resend_seconds: 60", "resend_seconds: 2");
-    WriteFile(dir_ / "flexwatch.yaml", config);
-    const std::string cfg = (dir_ / "flexwatch.yaml").string();
+    const std::string cfg = WriteConfig(
+        dir_ / "flexwatch.yaml",
+        {{"kafka.client", kShortSessions},
+         {"kafka.evaluate_interval_ms", "1000"},
+         {"metrics.max_platforms", std::to_string(kCap)},
+         {"alertmanager.url", "\"http://127.0.0.1:" + std::to_string(alertmanager_port_) + "\""},
+         {"alertmanager.resend_seconds", "2"}});
 
     // Alertmanager, routing everything to a receiver that keeps it (its API lists the alerts).
     WriteFile(dir_ / "alertmanager.yml",
@@ -127,7 +112,7 @@ class ObservabilityTest : public ::testing::Test {
 
     broker_ = Spawn({"--config", cfg, "broker"}, dir_, "/dev/null", "broker-");
     std::string bootstrap;
-    ASSERT_TRUE(WaitFor(10, [&]() {
+    ASSERT_TRUE(WaitFor(std::chrono::seconds(10), [&]() {
       const std::string out = ReadFile(dir_ / "broker-stdout");
       if (out.find('\n') != std::string::npos) bootstrap = out.substr(0, out.find('\n'));
       return !bootstrap.empty();
@@ -142,13 +127,13 @@ class ObservabilityTest : public ::testing::Test {
                "127.0.0.1:" + std::to_string(flexwatch_port_)},
               dir_, "/dev/null", "run-");
     // Everything through, judged, and scraped a few times since (rates need two samples).
-    ASSERT_TRUE(WaitFor(90, [&]() {
+    ASSERT_TRUE(WaitFor(std::chrono::seconds(90), [&]() {
       const std::string m = Get(flexwatch_port_, "/metrics");
       return m.find("outcome=\"rejected\"") != std::string::npos &&
              m.find("flexwatch_platform_level{") != std::string::npos &&
              m.find("flexwatch_alertmanager_posts_total{outcome=\"ok\"} 0") == std::string::npos;
     })) << ReadFile(dir_ / "run-stderr");
-    ASSERT_TRUE(WaitFor(60, [&]() {
+    ASSERT_TRUE(WaitFor(std::chrono::seconds(60), [&]() {
       return !Query("count_over_time(flexwatch_platform_level{dimension=\"composite\"}[1m]) > 5")
                   .empty() &&
              !Query("ALERTS{alertname=\"FlexwatchPlatformRed\",alertstate=\"firing\"}").empty();
@@ -161,8 +146,10 @@ class ObservabilityTest : public ::testing::Test {
         WaitAtMost(*p, 20);
         *p = 0;
       }
-    if (!keep_) fs::remove_all(dir_);
+    if (keep_) tmp_->keep();
+    tmp_.reset();
   }
+  static inline std::unique_ptr<TempDir> tmp_;
   void TearDown() override {
     if (HasFailure()) keep_ = true;  // the logs stay for the reader
   }
@@ -322,7 +309,7 @@ TEST_F(ObservabilityTest, PromtoolChecksAndTestsTheShippedRulesAndConfig) {
 TEST_F(ObservabilityTest, AlertmanagerListsFlexwatchAlertsWithTheirLabels) {
   std::set<std::string> red_platforms;
   std::string body;
-  ASSERT_TRUE(WaitFor(30, [&]() {
+  ASSERT_TRUE(WaitFor(std::chrono::seconds(30), [&]() {
     body =
         Get(alertmanager_port_, "/api/v2/alerts?filter=alertname%3D%22FlexwatchComplianceLevel%22");
     return body.size() > 2;
@@ -393,10 +380,8 @@ TEST_F(ObservabilityTest, PerPlatformSeriesStayWithinTheCap) {
 // back to green) is sent as resolved and leaves Alertmanager's list of active alerts; one that
 // still holds stays.
 TEST(AlertmanagerSinkTest, AnAlertThatStopsHoldingIsResolved) {
-  const fs::path dir =
-      fs::temp_directory_path() / ("flexwatch-am-sink-" + std::to_string(::getpid()));
-  fs::remove_all(dir);
-  fs::create_directories(dir);
+  TempDir tmp("am-sink");
+  const fs::path& dir = tmp.path();
   const int port = FreePort();
   WriteFile(dir / "alertmanager.yml", "route:\n  receiver: keep\nreceivers:\n  - name: keep\n");
   const pid_t am = SpawnProgram(
@@ -413,7 +398,8 @@ TEST(AlertmanagerSinkTest, AnAlertThatStopsHoldingIsResolved) {
     while (!body.empty() && std::isspace(static_cast<unsigned char>(body.back()))) body.pop_back();
     return body;
   };
-  ASSERT_TRUE(WaitFor(30, [&]() { return active("p-1") == "[]"; })) << ReadFile(dir / "am-stderr");
+  ASSERT_TRUE(WaitFor(std::chrono::seconds(30), [&]() { return active("p-1") == "[]"; }))
+      << ReadFile(dir / "am-stderr");
   auto score = [](const std::string& id, Level level) {
     PlatformScore ps;
     ps.platform_id = id;
@@ -438,21 +424,23 @@ TEST(AlertmanagerSinkTest, AnAlertThatStopsHoldingIsResolved) {
     options.resend_seconds = 60;
     AlertmanagerSink sink(options, [&posts](bool ok, const std::string&) { posts += ok; });
     sink.Update(round, rules);
-    EXPECT_TRUE(WaitFor(20, [&]() {
+    EXPECT_TRUE(WaitFor(std::chrono::seconds(20), [&]() {
       return active("p-1").find("\"level\":\"red\"") != std::string::npos &&
              active("p-2").find("\"period\":\"2025-03\"") != std::string::npos;
     })) << active("p-1");
     round.months[0].platforms[0] = score("p-1", Level::kGreen);
     sink.Update(round, rules);
-    EXPECT_TRUE(WaitFor(10, [&]() { return active("p-1") == "[]"; })) << active("p-1");
+    EXPECT_TRUE(WaitFor(std::chrono::seconds(10), [&]() { return active("p-1") == "[]"; }))
+        << active("p-1");
     EXPECT_NE(active("p-2").find("\"level\":\"red\""), std::string::npos);
     // The sink counts a post once its answer is read, which may be after Alertmanager already
     // shows what it said.
-    EXPECT_TRUE(WaitFor(10, [&]() { return posts.load() >= 2; })) << posts.load();
+    EXPECT_TRUE(WaitFor(std::chrono::seconds(10), [&]() { return posts.load() >= 2; }))
+        << posts.load();
   }
   kill(am, SIGTERM);
   WaitAtMost(am, 20);
-  if (!::testing::Test::HasFailure()) fs::remove_all(dir);
+  if (::testing::Test::HasFailure()) tmp.keep();
 }
 
 }  // namespace

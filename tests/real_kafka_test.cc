@@ -146,9 +146,13 @@ TEST_F(RealKafkaTest, TheBrokerStoppedAndRestartedMidStreamLosesNothing) {
   ASSERT_EQ(Produce(feed).exit_code, 0);
   ASSERT_EQ(Flexwatch({"replay", "--state", (dir_ / "file").string(), feed}, dir_).exit_code, 0);
   pid_t run = Spawn(RunArgs("kafka", "g-restart", "30"), dir_, "/dev/null", "run-");
-  std::this_thread::sleep_for(std::chrono::milliseconds(1500));
+  auto says = [&](const std::string& what) {
+    return WaitFor(std::chrono::seconds(60),
+                   [&] { return ReadFile(dir_ / "run-stderr").find(what) != std::string::npos; });
+  };
+  EXPECT_TRUE(says("so far"));  // mid-stream: it has committed, and 1500 workers take longer
   StopBroker();
-  std::this_thread::sleep_for(std::chrono::seconds(3));
+  EXPECT_TRUE(says("run: not ready: "));  // down until the monitor has seen it
   StartBroker();
   EXPECT_EQ(Wait(run), 0) << ReadFile(dir_ / "run-stderr");
   const std::string said = ReadFile(dir_ / "run-stderr");
@@ -180,12 +184,7 @@ TEST_F(RealKafkaTest, HostileEventsNeverStopOrPoisonTheMonitor) {
   ASSERT_EQ(Produce(feed).exit_code, 0);
   ASSERT_EQ(Flexwatch({"replay", "--state", (dir_ / "file").string(), feed}, dir_).exit_code, 0);
   // The shipped configuration (its rules: run judges and alerts), with short sessions.
-  std::string config = ReadFile(std::string(FLEXWATCH_SOURCE_DIR) + "/config/flexwatch.yaml");
-  const std::string from = "  client: {}";
-  ASSERT_NE(config.find(from), std::string::npos);
-  config.replace(config.find(from), from.size(),
-                 "  client: {session.timeout.ms: \"6000\", heartbeat.interval.ms: \"500\"}");
-  WriteFile(dir_ / "rules.yaml", config);
+  WriteConfig(dir_ / "rules.yaml", {{"kafka.client", kShortSessions}});
   std::vector<std::string> args = RunArgs("s", "g-hostile", "5");
   args[1] = (dir_ / "rules.yaml").string();
   CommandResult run = Flexwatch(args, dir_);

@@ -82,8 +82,8 @@ class SelfcheckApiTest : public ::testing::Test {
   static void SetUpTestSuite() {
     // A client writing a body the server refused before reading gets EPIPE, as curl does.
     signal(SIGPIPE, SIG_IGN);
-    dir_ = fs::temp_directory_path() / ("flexwatch-selfcheck-api-" + std::to_string(::getpid()));
-    fs::remove_all(dir_);
+    tmp_ = std::make_unique<TempDir>("selfcheck-api");
+    dir_ = tmp_->path();
     fs::create_directories(dir_);
     CommandResult g = Flexwatch(
         {"gen", "--workers", "60", "--platforms", "2", "--months", "1", "--seed", "8"}, dir_);
@@ -107,8 +107,10 @@ class SelfcheckApiTest : public ::testing::Test {
       kill(p, SIGTERM);
       WaitAtMost(p, 20);
     }
-    if (!keep_) fs::remove_all(dir_);
+    if (keep_) tmp_->keep();
+    tmp_.reset();
   }
+  static inline std::unique_ptr<TempDir> tmp_;
   void TearDown() override {
     if (HasFailure()) keep_ = true;
   }
@@ -122,24 +124,19 @@ class SelfcheckApiTest : public ::testing::Test {
   // Starts a server with these limits; returns its port.
   static int Serve(const std::string& name, int per_minute, int body_mb, int concurrent,
                    const fs::path& tls = {}, const std::string& brokers = "") {
-    std::string config = ReadFile(fs::path(FLEXWATCH_SOURCE_DIR) / "config" / "flexwatch.yaml");
-    auto edit = [&config](const std::string& from, const std::string& to) {
-      EXPECT_NE(config.find(from), std::string::npos) << from;
-      config.replace(config.find(from), from.size(), to);
-    };
-    edit("listen: 127.0.0.1:9480", "listen: 127.0.0.1:0");
-    edit("tokens_file: selfcheck-tokens.tsv", "tokens_file: " + (dir_ / "tokens.tsv").string());
-    edit("reports_dir: selfcheck-reports", "reports_dir: " + (dir_ / "reports").string());
-    edit("max_body_mb: 64", "max_body_mb: " + std::to_string(body_mb));
-    edit("read_timeout_seconds: 30", "read_timeout_seconds: 2");
-    edit("max_concurrent: 4", "max_concurrent: " + std::to_string(concurrent));
-    edit("requests_per_minute: 30", "requests_per_minute: " + std::to_string(per_minute));
-    if (!tls.empty()) {
-      edit("tls_cert_file: \"\"", "tls_cert_file: " + (tls / "cert.pem").string());
-      edit("tls_key_file: \"\"", "tls_key_file: " + (tls / "key.pem").string());
-    }
-    edit("test_idle_seconds: 10", "test_idle_seconds: 2");
-    WriteFile(dir_ / (name + ".yaml"), config);
+    auto quoted = [](const fs::path& p) { return "\"" + p.string() + "\""; };
+    Overlay overlay = {{"selfcheck_api.listen", "127.0.0.1:0"},
+                       {"selfcheck_api.tokens_file", quoted(dir_ / "tokens.tsv")},
+                       {"selfcheck_api.reports_dir", quoted(dir_ / "reports")},
+                       {"selfcheck_api.max_body_mb", std::to_string(body_mb)},
+                       {"selfcheck_api.read_timeout_seconds", "2"},
+                       {"selfcheck_api.max_concurrent", std::to_string(concurrent)},
+                       {"selfcheck_api.requests_per_minute", std::to_string(per_minute)},
+                       {"selfcheck_api.test_idle_seconds", "2"}};
+    if (!tls.empty())
+      overlay.insert(overlay.end(), {{"selfcheck_api.tls_cert_file", quoted(tls / "cert.pem")},
+                                     {"selfcheck_api.tls_key_file", quoted(tls / "key.pem")}});
+    WriteConfig(dir_ / (name + ".yaml"), overlay);
     std::vector<std::string> args = {"--config", (dir_ / (name + ".yaml")).string(),
                                      "selfcheck-api"};
     if (!brokers.empty()) args.insert(args.end(), {"--brokers", brokers});
@@ -586,13 +583,18 @@ TEST_F(SelfcheckApiTest, SlowAndIdleClientsNeverStarveOthers) {
 
 TEST_F(SelfcheckApiTest, TheLogCannotBeForgedNorCarryAnotherRequestsPlatform) {
   // One kept-alive connection: a request of p-meal-1's, then one refused before routing.
+  // Each request is logged once answered: the next is sent when the log says so.
+  auto logged = [this](const std::string& what) {
+    return WaitFor(std::chrono::seconds(10),
+                   [&] { return ReadFile(dir_ / "api-stderr").find(what) != std::string::npos; });
+  };
   int s = Connect(port_);
   ASSERT_GE(s, 0);
   SendAll(s, "GET /api/v1/selfcheck/" + std::string(32, 'c') +
                  " HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer " + meal_token_ + "\r\n\r\n");
-  std::this_thread::sleep_for(std::chrono::milliseconds(300));
+  EXPECT_TRUE(logged(std::string(32, 'c')));
   SendAll(s, "GET /api/v1/x%0a%0dselfcheck-api:%20FORGED\xe2\x80\xa8 HTTP/1.1\r\nHost: x\r\n\r\n");
-  std::this_thread::sleep_for(std::chrono::milliseconds(300));
+  EXPECT_TRUE(logged("FORGED"));
   SendAll(s, "BROKEN\r\n\r\n");
   ReceiveAll(s);
   close(s);
@@ -603,7 +605,7 @@ TEST_F(SelfcheckApiTest, TheLogCannotBeForgedNorCarryAnotherRequestsPlatform) {
   const std::string dup = ReceiveAll(s);
   close(s);
   EXPECT_EQ(dup.rfind("HTTP/1.1 400", 0), 0u) << dup.substr(0, 200);
-  std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  EXPECT_TRUE(logged("status=400 code=bad_request"));  // the broken request, answered
   const std::string log = ReadFile(dir_ / "api-stderr");
   std::istringstream lines(log);
   bool seen_meal = false, seen_broken = false, seen_forgery = false;

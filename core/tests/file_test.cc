@@ -1,13 +1,13 @@
 #include "flexwatch/core/file.h"
 
 #include <gtest/gtest.h>
-#include <unistd.h>
 
 #include <filesystem>
 #include <fstream>
 #include <sstream>
 
 #include "flexwatch/core/ids.h"
+#include "support.h"
 
 namespace flexwatch {
 namespace {
@@ -21,16 +21,7 @@ std::string Slurp(const fs::path& p) {
   return ss.str();
 }
 
-class FileTest : public ::testing::Test {
- protected:
-  void SetUp() override {
-    dir_ = fs::temp_directory_path() / ("flexwatch-file-" + std::to_string(getpid()));
-    fs::remove_all(dir_);
-    fs::create_directories(dir_);
-  }
-  void TearDown() override { fs::remove_all(dir_); }
-  fs::path dir_;
-};
+using FileTest = testing::TempDirTest;
 
 TEST_F(FileTest, ReplacesTheFileWholeAndLeavesNoTemporary) {
   const std::string path = (dir_ / "a.json").string();

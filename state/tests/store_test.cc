@@ -11,21 +11,19 @@
 #include "flexwatch/state/inspect.h"
 #include "flexwatch/state/meta_keys.h"
 #include "flexwatch/state/writer.h"
+#include "support.h"
 
 namespace flexwatch {
 namespace {
 
 namespace fs = std::filesystem;
 
-class StoreTest : public ::testing::Test {
+class StoreTest : public testing::TempDirTest {
  protected:
   void SetUp() override {
-    root_ = fs::temp_directory_path() /
-            ("flexwatch-store-" + std::to_string(::getpid()) + "-" +
-             ::testing::UnitTest::GetInstance()->current_test_info()->name());
-    fs::remove_all(root_);
+    TempDirTest::SetUp();
+    root_ = dir_;
   }
-  void TearDown() override { fs::remove_all(root_); }
 
   std::unique_ptr<Store> Open(const std::string& name = "state") {
     auto s = Store::Open((root_ / name).string(), StoreOptions{});

@@ -1,0 +1,124 @@
+// EvaluateAndAlert on a real state: each level change is one alert, in the outbox with the levels
+// it moves to, with an id made of what it says; nothing changed, nothing alerted; closing the
+// months alerts their final levels once; the same events in another order give the same alerts.
+#include "flexwatch/alerts/alerts.h"
+
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <fstream>
+#include <random>
+#include <set>
+#include <sstream>
+
+#include "flexwatch/gen/generator.h"
+#include "flexwatch/ingest/replay.h"
+#include "flexwatch/settings/config.h"
+#include "flexwatch/state/meta_keys.h"
+#include "support.h"
+
+namespace flexwatch {
+namespace {
+
+class AlertsTest : public testing::TempDirTest {
+ protected:
+  void SetUp() override {
+    TempDirTest::SetUp();
+    auto cfg = ShippedConfig();
+    ASSERT_TRUE(cfg.ok());
+    config_ = *cfg;
+    GenOptions gen;
+    gen.workers = 300;
+    gen.platforms = 5;
+    gen.months = 2;
+    gen.seed = 3;
+    gen.rules = &*config_.rules;
+    std::ostringstream feed;
+    ASSERT_TRUE(Generate(gen, feed, nullptr).ok());
+    std::istringstream in(feed.str());
+    for (std::string l; std::getline(in, l);) lines_.push_back(l);
+  }
+  // A state of `lines`, in the order given.
+  std::unique_ptr<Store> StateOf(const std::string& name, const std::vector<std::string>& lines) {
+    const auto file = dir_ / (name + ".ndjson");
+    {
+      std::ofstream out(file);
+      for (const std::string& l : lines) out << l << "\n";
+    }
+    auto store = Store::Open((dir_ / name).string(), StoreOptions{});
+    EXPECT_TRUE(store.ok()) << store.status().ToString();
+    EXPECT_TRUE(ReplayFiles(**store, {file.string()}, config_.ingest).ok());
+    return std::move(*store);
+  }
+  std::vector<Alert> Round(Store& store, std::optional<TimestampMs> quiet_now = std::nullopt,
+                           bool mark_publication = false) {
+    auto alerts = EvaluateAndAlert(store, *config_.rules, config_.detectors, "alerts", quiet_now,
+                                   nullptr, mark_publication);
+    EXPECT_TRUE(alerts.ok()) << alerts.status().ToString();
+    return alerts.ok() ? *alerts : std::vector<Alert>{};
+  }
+  static std::vector<std::string> Outbox(Store& store) {
+    std::vector<std::string> out;
+    EXPECT_TRUE(store
+                    .ForEachOutbox(0, 100000,
+                                   [&](uint64_t, const OutboxMessage& m) {
+                                     EXPECT_EQ(m.topic, "alerts");
+                                     out.push_back(m.payload);
+                                   })
+                    .ok());
+    return out;
+  }
+  Config config_;
+  std::vector<std::string> lines_;
+};
+
+TEST_F(AlertsTest, EachChangeIsOneAlertInTheOutboxWithAnIdOfWhatItSays) {
+  auto store = StateOf("s", lines_);
+  const std::vector<Alert> first = Round(*store);
+  ASSERT_FALSE(first.empty());  // the generator plants violations on most platforms
+  std::set<std::string> ids, changes;
+  for (const Alert& a : first) {
+    EXPECT_TRUE(ids.insert(a.alert_id).second) << a.json;
+    EXPECT_NE(a.json.find("\"alert_id\": \"" + a.alert_id + "\""), std::string::npos) << a.json;
+    if (a.kind != "level_change") continue;
+    EXPECT_NE(a.level, "green") << a.json;  // from green: only a level other than green is news
+    EXPECT_NE(a.json.find("\"previous_level\": \"green\""), std::string::npos) << a.json;
+    changes.insert(a.dimension);
+  }
+  EXPECT_FALSE(changes.empty());
+  std::vector<std::string> payloads;
+  for (const Alert& a : first) payloads.push_back(a.json);
+  EXPECT_EQ(Outbox(*store), payloads);
+  // Nothing changed: nothing to say, and the outbox is as it was.
+  EXPECT_TRUE(Round(*store).empty());
+  EXPECT_EQ(Outbox(*store), payloads);
+}
+
+TEST_F(AlertsTest, TheSameEventsInAnotherOrderGiveTheSameAlerts) {
+  std::vector<std::string> shuffled = lines_;
+  std::shuffle(shuffled.begin(), shuffled.end(), std::mt19937(9));
+  auto a = StateOf("a", lines_);
+  auto b = StateOf("b", shuffled);
+  std::vector<std::string> from_a, from_b;
+  for (const Alert& x : Round(*a)) from_a.push_back(x.json);
+  for (const Alert& x : Round(*b)) from_b.push_back(x.json);
+  EXPECT_FALSE(from_a.empty());
+  EXPECT_EQ(from_a, from_b);
+}
+
+TEST_F(AlertsTest, ClosingTheMonthsAlertsTheirFinalLevelsOnceAndMarksThemForPublishing) {
+  auto store = StateOf("s", lines_);
+  Round(*store, std::nullopt, true);  // as the monitor does when it publishes
+  // The topics quiet and the clock far past every grace: the months close in wall-clock time.
+  const std::vector<Alert> closing = Round(*store, 4102444800000LL, true);
+  ASSERT_FALSE(closing.empty());  // at least the last month closes here
+  for (const Alert& a : closing) EXPECT_TRUE(a.final) << a.json;
+  for (Period p : store->Periods()) {
+    EXPECT_TRUE(store->GetMeta(meta_keys::AlertedFinal(p))) << FormatPeriod(p);
+    EXPECT_TRUE(store->GetMeta(meta_keys::PublishDue(p))) << FormatPeriod(p);
+  }
+  EXPECT_TRUE(Round(*store, 4102444800000LL, true).empty());
+}
+
+}  // namespace
+}  // namespace flexwatch
