@@ -30,12 +30,9 @@ int RunAnnounce(const fw::Config& cfg, const AnnounceArgs& a) {
     return Fail("announce: --format " + a.format + ": expected json, md, html, csv or all");
   if (a.format == "all" && a.out.empty())
     return Fail("announce: --format all writes several files: give --out DIR");
-  if (!fs::exists(fs::path(a.state) / "CURRENT"))
-    return Fail("announce: " + a.state + " holds no flexwatch state");
-  fw::StoreOptions options = cfg.store;
-  options.read_only = true;  // reads only: also on a full disk, never writing to the state
-  auto store = fw::Store::Open(a.state, options);
-  if (!store.ok()) return Fail("announce: " + store.status().message());
+  int open_rc = 0;
+  auto store = OpenExistingState(cfg, a.state, "announce", open_rc);
+  if (!store) return open_rc;
 
   std::unique_ptr<fw::Pseudonymizer> pseudonyms;
   if (!a.out.empty()) {
@@ -49,7 +46,7 @@ int RunAnnounce(const fw::Config& cfg, const AnnounceArgs& a) {
     if (!p.ok()) return Fail("announce: --month " + a.month + ": " + p.status().message());
     periods.push_back(*p);
   } else {
-    for (fw::Period p : (*store)->Periods())
+    for (fw::Period p : store->Periods())
       if (fw::PeriodYear(p) == a.year) periods.push_back(p);
   }
   std::vector<fw::MonthEvaluation> months;
@@ -59,7 +56,7 @@ int RunAnnounce(const fw::Config& cfg, const AnnounceArgs& a) {
     fw::EvaluateOptions eo;
     eo.close = a.close;
     if (pseudonyms) eo.on_finding = [&evidence](const fw::Finding& f) { evidence.Add(f); };
-    auto m = fw::EvaluateMonth(**store, **rules, p, eo);
+    auto m = fw::EvaluateMonth(*store, **rules, p, eo);
     if (!m.ok()) return Fail("announce: " + m.status().message());
     if (pseudonyms) {
       auto files = evidence.Write((fs::path(a.out) / "evidence").string(), *m, **rules);
@@ -77,10 +74,10 @@ int RunAnnounce(const fw::Config& cfg, const AnnounceArgs& a) {
   const std::vector<std::string> formats =
       a.format == "all" ? std::vector<std::string>{"json", "md", "html", "csv"}
                         : std::vector<std::string>{a.format};
-  auto rendered = fw::RenderPublications(**store, **rules, cfg.detectors, months,
+  auto rendered = fw::RenderPublications(*store, **rules, cfg.detectors, months,
                                          monthly ? 0 : a.year, a.close, formats, *lang);
   if (!rendered.ok()) return Fail("announce: " + rendered.status().message());
-  if (int rc; ReadFailed(**store, "announce", rc)) return rc;
+  if (int rc; ReadFailed(*store, "announce", rc)) return rc;
   const fw::Files& outputs = *rendered;
   if (a.out.empty()) {
     std::fwrite(outputs.front().second.data(), 1, outputs.front().second.size(), stdout);

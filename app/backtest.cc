@@ -28,12 +28,9 @@ int RunBacktest(const fw::Config& cfg, const BacktestArgs& a) {
   const fw::BacktestSide before{*rules, &cfg.detectors};
   const fw::BacktestSide after{alt->rules ? &*alt->rules : *rules,
                                alt->detectors.present ? &alt->detectors : &cfg.detectors};
-  if (!fs::exists(fs::path(a.state) / "CURRENT"))
-    return Fail("backtest: " + a.state + " holds no flexwatch state");
-  fw::StoreOptions options = cfg.store;
-  options.read_only = true;  // publishes nothing, and may run beside the monitor
-  auto store = fw::Store::Open(a.state, options);
-  if (!store.ok()) return Fail("backtest: " + store.status().message());
+  int open_rc = 0;
+  auto store = OpenExistingState(cfg, a.state, "backtest", open_rc);
+  if (!store) return open_rc;
   fw::BacktestOptions bo;
   bo.platform = a.platform;
   bo.close = a.close;
@@ -45,12 +42,12 @@ int RunBacktest(const fw::Config& cfg, const BacktestArgs& a) {
       return Fail("backtest: " + std::string(flag) + " " + *text + ": " + p.status().message());
     *out = *p;
   }
-  for (fw::Period p : (*store)->Periods())
+  for (fw::Period p : store->Periods())
     if ((!from || p >= *from) && (!to || p <= *to)) bo.periods.push_back(p);
   if (bo.periods.empty()) return Fail("backtest: the state holds no month in that range");
-  auto report = fw::Backtest(**store, before, after, bo);
+  auto report = fw::Backtest(*store, before, after, bo);
   if (!report.ok()) return Fail("backtest: " + report.status().message());
-  if (int rc; ReadFailed(**store, "backtest", rc)) return rc;
+  if (int rc; ReadFailed(*store, "backtest", rc)) return rc;
   const std::string out = a.format == "json" ? fw::BacktestJson(*report, before, after, bo)
                                              : fw::BacktestText(*report, before, after, bo);
   std::fwrite(out.data(), 1, out.size(), stdout);

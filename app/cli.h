@@ -5,6 +5,7 @@
 #include <atomic>
 #include <filesystem>
 #include <iosfwd>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -35,6 +36,11 @@ bool ReadFailed(fw::Store& store, const char* command, int& rc);
 // --config, else $FLEXWATCH_CONFIG, else config/flexwatch.yaml beside the build directory, else
 // the copy of the shipped file compiled into the binary.
 fw::Result<fw::Config> ResolveConfig(const std::string& flag);
+// The state a reading command works on: `dir` must hold one (else "COMMAND: DIR holds no
+// flexwatch state"), opened read-only (nothing is written, not even on a full disk, and a running
+// monitor's lock is no obstacle). On error, says so naming `command` and returns null with `rc`.
+std::unique_ptr<fw::Store> OpenExistingState(const fw::Config& cfg, const std::string& dir,
+                                             const char* command, int& rc);
 // The folder of the config file, for paths it names (empty for the compiled-in copy).
 std::string ConfigDir(const fw::Config& cfg);
 // Raised by SIGTERM and SIGINT once InstallStopHandlers has run.

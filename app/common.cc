@@ -41,6 +41,22 @@ fw::Result<fw::Config> ResolveConfig(const std::string& flag) {
   return fw::ShippedConfig();
 }
 
+std::unique_ptr<fw::Store> OpenExistingState(const fw::Config& cfg, const std::string& dir,
+                                             const char* command, int& rc) {
+  if (!fs::exists(fs::path(dir) / "CURRENT")) {
+    rc = Fail(std::string(command) + ": " + dir + " holds no flexwatch state");
+    return nullptr;
+  }
+  fw::StoreOptions options = cfg.store;
+  options.read_only = true;
+  auto store = fw::Store::Open(dir, options);
+  if (!store.ok()) {
+    rc = Fail(std::string(command) + ": " + store.status().message());
+    return nullptr;
+  }
+  return std::move(*store);
+}
+
 std::string ConfigDir(const fw::Config& cfg) {
   std::error_code ec;
   if (!fs::is_regular_file(cfg.path, ec)) return "";

@@ -139,10 +139,11 @@ int RunDemo(const fw::Config& cfg, const std::string& dir, fw::GenOptions o) {
   const std::string out = (fs::path(dir) / "announcements").string();
   fs::create_directories(out, ec);
   std::vector<fw::Period> periods;
+  int open_rc = 0;
   {
-    auto store = fw::Store::Open(state, cfg.store);
-    if (!store.ok()) return Fail("demo: " + store.status().message());
-    periods = (*store)->Periods();
+    auto store = OpenExistingState(cfg, state, "demo", open_rc);
+    if (!store) return open_rc;
+    periods = store->Periods();
   }
   std::printf("3. announcing each month into %s\n", out.c_str());
   std::fflush(stdout);
@@ -156,15 +157,15 @@ int RunDemo(const fw::Config& cfg, const std::string& dir, fw::GenOptions o) {
       a.lang = lang;
       if (int rc = RunAnnounce(demo_cfg, a); rc != kExitOk) return rc;
     }
-  auto store = fw::Store::Open(state, cfg.store);
-  if (!store.ok()) return Fail("demo: " + store.status().message());
+  auto store = OpenExistingState(cfg, state, "demo", open_rc);
+  if (!store) return open_rc;
   std::printf("\n4. the verdict (rules %s %s): affected/in scope and level per dimension\n\n",
               rules->id.c_str(), rules->version.c_str());
   std::printf("  %-16s %-7s %-5s %-6s %7s  %-20s %-20s %-20s %s\n", "platform", "month", "final",
               "ranked", "workers", "contract_avoidance", "underpayment", "coverage_mismatch",
               "level");
   for (fw::Period p : periods) {
-    auto m = fw::EvaluateMonth(**store, *rules, p, {});
+    auto m = fw::EvaluateMonth(*store, *rules, p, {});
     if (!m.ok()) return Fail("demo: " + m.status().message());
     for (const fw::PlatformScore& ps : m->platforms) {
       std::string cells[fw::kDimensionCount];

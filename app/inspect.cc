@@ -24,31 +24,28 @@ int RunInspect(const fw::Config& cfg, const std::string& state, fw::InspectQuery
     if (!p.ok()) return Fail("inspect: --month " + month + ": " + p.status().message());
     q.month = *p;
   }
-  if (!fs::exists(fs::path(state) / "CURRENT"))
-    return Fail("inspect: " + state + " holds no flexwatch state");
-  fw::StoreOptions options = cfg.store;
-  options.read_only = true;  // reads only: also on a full disk, never writing to the state
-  auto store = fw::Store::Open(state, options);
-  if (!store.ok()) return Fail("inspect: " + store.status().message());
+  int open_rc = 0;
+  auto store = OpenExistingState(cfg, state, "inspect", open_rc);
+  if (!store) return open_rc;
   if (dump) {
-    auto s = (*store)->Dump([](std::string_view line) {
+    auto s = store->Dump([](std::string_view line) {
       std::fwrite(line.data(), 1, line.size(), stdout);
       std::fputc('\n', stdout);
     });
-    if (int rc; ReadFailed(**store, "inspect", rc)) return rc;
+    if (int rc; ReadFailed(*store, "inspect", rc)) return rc;
     return s.ok() ? kExitOk : Fail("inspect: " + s.message());
   }
   if (cfg.rules) {
-    fw::Store* st = store->get();
+    fw::Store* st = store.get();
     const fw::RuleSet* rules = &*cfg.rules;
     q.explain = [st, rules, close](fw::Period p, const std::string& platform,
                                    const std::string& worker) {
       return fw::ExplainWorkerMonth(*st, *rules, p, platform, worker, close);
     };
   }
-  auto json = fw::InspectJson(**store, q);
+  auto json = fw::InspectJson(*store, q);
   if (!json.ok()) return Fail("inspect: " + json.status().message());
-  if (int rc; ReadFailed(**store, "inspect", rc)) return rc;
+  if (int rc; ReadFailed(*store, "inspect", rc)) return rc;
   std::fwrite(json->data(), 1, json->size(), stdout);
   return kExitOk;
 }
@@ -57,26 +54,23 @@ int RunSeries(const fw::Config& cfg, const std::string& state, const std::string
               const std::string& month) {
   auto rules = cfg.Rules();
   if (!rules.ok()) return Fail("series: " + rules.status().message());
-  if (!fs::exists(fs::path(state) / "CURRENT"))
-    return Fail("series: " + state + " holds no flexwatch state");
-  fw::StoreOptions options = cfg.store;
-  options.read_only = true;
-  auto store = fw::Store::Open(state, options);
-  if (!store.ok()) return Fail("series: " + store.status().message());
-  std::vector<fw::Period> periods = (*store)->Periods();
+  int open_rc = 0;
+  auto store = OpenExistingState(cfg, state, "series", open_rc);
+  if (!store) return open_rc;
+  std::vector<fw::Period> periods = store->Periods();
   if (!month.empty()) {
     auto p = fw::ParsePeriod(month);
     if (!p.ok()) return Fail("series: --month " + month + ": " + p.status().message());
     periods = {*p};
   }
   for (fw::Period p : periods) {
-    auto m = fw::ComputeSeries(**store, **rules, p, false);
+    auto m = fw::ComputeSeries(*store, **rules, p, false);
     if (!m.ok()) return Fail("series: " + m.status().message());
     for (const fw::PlatformMonth& pm : m->platforms)
       if (platform.empty() || pm.platform_id == platform)
         std::printf("%s\n", fw::SeriesJson(pm).c_str());
   }
-  if (int rc; ReadFailed(**store, "series", rc)) return rc;
+  if (int rc; ReadFailed(*store, "series", rc)) return rc;
   return kExitOk;
 }
 
