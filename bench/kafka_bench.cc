@@ -347,8 +347,8 @@ double SustainedRate(const fw::Config& cfg, const Options& o, const std::vector<
   std::atomic<bool> readers_stop{false};
   fw::SeriesCache history;
   control.periodic = [&](double) -> fw::Status {
-    auto a = fw::EvaluateAndAlert(*store, *cfg.rules, cfg.detectors, alerts_topic, std::nullopt,
-                                  &history);
+    auto a = fw::EvaluateAndAlert(*store, *cfg.rules, cfg.detectors,
+                                  fw::AlertOptions{.topic = alerts_topic, .history = &history});
     return a.ok() ? fw::Status::OK() : a.status();
   };
   fw::Result<fw::IngestCounts> consumed = fw::IngestCounts{};
@@ -437,8 +437,8 @@ LatencyResult LatencyRound(const fw::Config& cfg, const Options& o,
   control.periodic = [&](double) -> fw::Status {
     const auto start = Clock::now();
     const double c0 = fw::ThreadCpuSeconds();
-    auto a = fw::EvaluateAndAlert(*store, *cfg.rules, cfg.detectors, alerts_topic, std::nullopt,
-                                  &history);
+    auto a = fw::EvaluateAndAlert(*store, *cfg.rules, cfg.detectors,
+                                  fw::AlertOptions{.topic = alerts_topic, .history = &history});
     const double took = std::chrono::duration<double>(Clock::now() - start).count();
     round_cpu += fw::ThreadCpuSeconds() - c0;
     round_log.push_back({start, took, committed.load(), a.ok() ? a->size() : 0});

@@ -52,7 +52,7 @@ class AlertOutboxTest : public TempDirTest {
     control.periodic_interval_ms = 200;
     size_t written = 0;
     control.periodic = [&](double) -> Status {
-      auto a = EvaluateAndAlert(**store, rules_, {}, "alerts");
+      auto a = EvaluateAndAlert(**store, rules_, {}, AlertOptions{.topic = "alerts"});
       if (!a.ok()) return a.status();
       written += a->size();
       return Status::OK();
@@ -91,7 +91,7 @@ TEST_F(AlertOutboxTest, ACrashBetweenOutboxAndDeliveryLosesNoAlertAndKeepsItsId)
     auto store = Store::Open((dir_ / "state").string(), StoreOptions{});
     ASSERT_TRUE(store.ok());
     ASSERT_TRUE(ReplayFiles(**store, {(dir_ / "feed.ndjson").string()}, ReplayOptions{}).ok());
-    auto alerts = EvaluateAndAlert(**store, rules_, {}, "alerts");
+    auto alerts = EvaluateAndAlert(**store, rules_, {}, AlertOptions{.topic = "alerts"});
     ASSERT_TRUE(alerts.ok()) << alerts.status().ToString();
     for (const Alert& a : *alerts) written[a.alert_id] = a.json;
     ASSERT_FALSE(written.empty());

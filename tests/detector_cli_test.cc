@@ -120,7 +120,8 @@ TEST_F(DetectorCliTest, DriftingPlatformsAreWarnedOnceAndHonestOnesNever) {
   auto store = Store::Open((dir_ / "alerting").string(), cfg->store);
   ASSERT_TRUE(store.ok()) << store.status().ToString();
   SeriesCache history;  // as `run` keeps it between rounds
-  auto first = EvaluateAndAlert(**store, *cfg->rules, cfg->detectors, "alerts", {}, &history);
+  auto first = EvaluateAndAlert(**store, *cfg->rules, cfg->detectors,
+                                AlertOptions{.topic = "alerts", .history = &history});
   ASSERT_TRUE(first.ok()) << first.status().ToString();
   std::set<std::string> ids, warned;
   for (const Alert& a : *first) {
@@ -140,7 +141,8 @@ TEST_F(DetectorCliTest, DriftingPlatformsAreWarnedOnceAndHonestOnesNever) {
                 entry.rfind("p-express-3 ", 0) == 0 || entry.rfind("p-dash-4 ", 0) == 0)
         << "a warning on an honest platform: " << entry;
   // Nothing new: nothing alerted again.
-  auto second = EvaluateAndAlert(**store, *cfg->rules, cfg->detectors, "alerts", {}, &history);
+  auto second = EvaluateAndAlert(**store, *cfg->rules, cfg->detectors,
+                                 AlertOptions{.topic = "alerts", .history = &history});
   ASSERT_TRUE(second.ok());
   for (const Alert& a : *second) EXPECT_EQ(a.json.find("early_warning"), std::string::npos);
 
@@ -159,7 +161,8 @@ TEST_F(DetectorCliTest, DriftingPlatformsAreWarnedOnceAndHonestOnesNever) {
   fs::copy(dir_ / "state", dir_ / "alerting-again", fs::copy_options::recursive);
   auto again = Store::Open((dir_ / "alerting-again").string(), cfg->store);
   ASSERT_TRUE(again.ok()) << again.status().ToString();
-  auto fresh = EvaluateAndAlert(**again, *cfg->rules, cfg->detectors, "alerts");
+  auto fresh =
+      EvaluateAndAlert(**again, *cfg->rules, cfg->detectors, AlertOptions{.topic = "alerts"});
   ASSERT_TRUE(fresh.ok());
   ASSERT_EQ(fresh->size(), first->size());
   for (size_t i = 0; i < fresh->size(); ++i) EXPECT_EQ((*fresh)[i].json, (*first)[i].json);

@@ -127,8 +127,9 @@ TEST_F(PublicationTest, RunPublishesEachFinalMonthOnceAndTheSameBytesAfterACrash
     ASSERT_TRUE(store.ok()) << store.status().ToString();
     // Quiet long enough that every month closes in wall-clock time, December with it.
     const TimestampMs later = *ParseRfc3339("2026-01-01T00:00:00+08:00");
-    auto alerts =
-        EvaluateAndAlert(**store, *cfg->rules, cfg->detectors, "alerts", later, nullptr, true);
+    auto alerts = EvaluateAndAlert(
+        **store, *cfg->rules, cfg->detectors,
+        AlertOptions{.topic = "alerts", .quiet_now = later, .mark_publication = true});
     ASSERT_TRUE(alerts.ok()) << alerts.status().ToString();
     auto written = PublishDue(**store, *cfg->rules, cfg->detectors, publish);
     ASSERT_TRUE(written.ok()) << written.status().ToString();

@@ -21,10 +21,11 @@ std::string WarnedKey(const EarlyWarning& w) {
 
 Result<std::vector<Alert>> EvaluateAndAlert(Store& store, const RuleSet& rules,
                                             const DetectorConfig& detectors,
-                                            const std::string& alerts_topic,
-                                            std::optional<TimestampMs> quiet_now,
-                                            SeriesCache* history, bool mark_publication,
-                                            AlertRound* round) {
+                                            const AlertOptions& options, AlertRound* round) {
+  const std::string& alerts_topic = options.topic;
+  const std::optional<TimestampMs>& quiet_now = options.quiet_now;
+  SeriesCache* history = options.history;
+  const bool mark_publication = options.mark_publication;
   if (quiet_now)
     if (auto closed = CloseQuietMonths(store, rules, *quiet_now); !closed.ok())
       return closed.status();

@@ -52,8 +52,10 @@ class AlertsTest : public testing::TempDirTest {
   }
   std::vector<Alert> Round(Store& store, std::optional<TimestampMs> quiet_now = std::nullopt,
                            bool mark_publication = false) {
-    auto alerts = EvaluateAndAlert(store, *config_.rules, config_.detectors, "alerts", quiet_now,
-                                   nullptr, mark_publication);
+    auto alerts = EvaluateAndAlert(
+        store, *config_.rules, config_.detectors,
+        AlertOptions{
+            .topic = "alerts", .quiet_now = quiet_now, .mark_publication = mark_publication});
     EXPECT_TRUE(alerts.ok()) << alerts.status().ToString();
     return alerts.ok() ? *alerts : std::vector<Alert>{};
   }

@@ -119,7 +119,7 @@ std::string PeriodWords(Period p, Lang l) {
 std::string N(int64_t v) { return std::to_string(v); }
 
 // A scaled integer without trailing zeros: 98000 at scale 4 is "9.8".
-std::string Trimmed(int64_t v, int scale) {
+std::string NoTrailingZeros(int64_t v, int scale) {
   std::string s = FormatScaled(v, scale);
   if (s.find('.') == std::string::npos) return s;
   while (s.back() == '0') s.pop_back();
@@ -146,8 +146,8 @@ std::string Change(const Terms& t, Lang l, const PlatformScore& now, const Platf
 
 std::vector<std::string> Methodology(const RuleSet& r, Period p, Lang l) {
   const bool zh = l == Lang::kZh;
-  auto pct = [](Ppm v) { return Trimmed(v, 4) + "%"; };
-  auto hours = [](MilliMinutes m) { return Trimmed(m / 600, 2); };
+  auto pct = [](Ppm v) { return NoTrailingZeros(v, 4) + "%"; };
+  auto hours = [](MilliMinutes m) { return NoTrailingZeros(m / 600, 2); };
   std::vector<std::string> s;
   auto line = [&](const std::string& en, const std::string& cn) { s.push_back(zh ? cn : en); };
   line("Rule set " + r.id + ", version " + r.version + " (fingerprint " + r.fingerprint + ").",
@@ -171,11 +171,13 @@ std::vector<std::string> Methodology(const RuleSet& r, Period p, Lang l) {
     line(
         "Underpayment: the employer's pension, medical, unemployment and work-injury "
         "contributions on a base of the month's earnings within " +
-            Trimmed(b->lower, 2) + "-" + Trimmed(b->upper, 2) + " yuan, tolerance " +
-            pct(r.tolerance) + "; a period is final " + N(r.grace_days) + " days after its end.",
+            NoTrailingZeros(b->lower, 2) + "-" + NoTrailingZeros(b->upper, 2) +
+            " yuan, tolerance " + pct(r.tolerance) + "; a period is final " + N(r.grace_days) +
+            " days after its end.",
         "社会保险费少缴漏缴：单位应缴养老、医疗、失业、工伤保险费，缴费基数按当月收入在" +
-            Trimmed(b->lower, 2) + "至" + Trimmed(b->upper, 2) + "元之间确定，容差" +
-            pct(r.tolerance) + "；月末后" + N(r.grace_days) + "日缴费宽限期满即为终版。");
+            NoTrailingZeros(b->lower, 2) + "至" + NoTrailingZeros(b->upper, 2) +
+            "元之间确定，容差" + pct(r.tolerance) + "；月末后" + N(r.grace_days) +
+            "日缴费宽限期满即为终版。");
   line(
       "Coverage: every order in a pilot sector insured by the per-order premium; other high-risk "
       "sectors need a commercial policy valid on the order's day with at least the sector's "

@@ -54,8 +54,12 @@ struct Monitor::Impl {
                       std::chrono::system_clock::now().time_since_epoch())
                       .count();
     MonitorRound done;
-    auto written = EvaluateAndAlert(*store, *o.rules, o.detectors, o.kafka.alerts_topic, quiet_now,
-                                    &history, !o.publish.dir.empty(), &done.round);
+    AlertOptions alerting;
+    alerting.topic = o.kafka.alerts_topic;
+    alerting.quiet_now = quiet_now;
+    alerting.history = &history;
+    alerting.mark_publication = !o.publish.dir.empty();
+    auto written = EvaluateAndAlert(*store, *o.rules, o.detectors, alerting, &done.round);
     if (!written.ok()) return written.status();
     for (const auto& [period, why] : done.round.not_judged)
       if (said_not_judged.insert(period).second)

@@ -38,13 +38,13 @@ const ContributionRecord* Find(const std::vector<ContributionRecord>& cs, Scheme
 }
 
 // `v` (scaled by 10^scale) without trailing zeros, keeping one decimal: 0.0, 16.0, 9.8.
-std::string Trimmed(int64_t v, int scale) {
+std::string KeepOneDecimal(int64_t v, int scale) {
   std::string s = FormatScaled(v, scale);
   while (s.size() > 2 && s.back() == '0' && s[s.size() - 2] != '.') s.pop_back();
   return s;
 }
 std::string Yuan(Fen f) { return FormatScaled(f, 2); }
-std::string Percent(Ppm p) { return Trimmed(p, 4); }
+std::string Percent(Ppm p) { return KeepOneDecimal(p, 4); }
 std::string Q(std::string_view s) { return JsonString(s); }
 
 void AddList(std::string& s, const std::vector<std::string_view>& items) {
@@ -438,7 +438,7 @@ Result<MonthEvaluation> EvaluateMonth(Store& store, const RuleSet& rules, Period
 namespace flexwatch {
 
 std::string ExplainText(const RuleSet& rules, const MonthRow& row, const Verdict& v, Dimension d) {
-  const std::string hours = Trimmed(row.wm.wm.duration / 60, 3);
+  const std::string hours = KeepOneDecimal(row.wm.wm.duration / 60, 3);
   std::string tier = std::string(NameOf(v.tier)) + " (" + hours + " h)";
   std::vector<std::string> parts;
   switch (d) {
@@ -537,7 +537,7 @@ Result<std::string> ExplainWorkerMonth(Store& store, const RuleSet& rules, Perio
     };
     if (auto m = EvaluateMonth(store, rules, p, eo); !m.ok()) return m.status();
   }
-  auto hours = [](MilliMinutes m) { return Trimmed(m / 60, 3); };
+  auto hours = [](MilliMinutes m) { return KeepOneDecimal(m / 60, 3); };
   const std::string tier_rule =
       v.tier == Tier::kLaborRelation ? "more than " + hours(rules.labor_relation_above) + " h"
       : v.tier == Tier::kManaged     ? "from " + hours(rules.managed_from) + " h up to " +
@@ -547,7 +547,7 @@ Result<std::string> ExplainWorkerMonth(Store& store, const RuleSet& rules, Perio
                   ", \"fingerprint\": " + Q(rules.fingerprint) +
                   "}, \"final\": " + (finality.final ? "true" : "false") +
                   ", \"tier\": " + Q(NameOf(v.tier)) +
-                  ", \"hours\": " + Trimmed(row.wm.wm.duration / 60, 3) +
+                  ", \"hours\": " + KeepOneDecimal(row.wm.wm.duration / 60, 3) +
                   ", \"tier_rule\": " + Q(tier_rule) + ", \"dimensions\": {";
   for (int d = 0; d < kDimensionCount; ++d) {
     const Dimension dim = static_cast<Dimension>(d);

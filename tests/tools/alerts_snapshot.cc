@@ -28,7 +28,8 @@ int main(int argc, char** argv) {
   for (std::optional<TimestampMs> quiet_now :
        {std::optional<TimestampMs>(), std::optional<TimestampMs>(4102444800000LL)}) {
     auto alerts =
-        EvaluateAndAlert(**store, **rules, cfg->detectors, cfg->kafka.alerts_topic, quiet_now);
+        EvaluateAndAlert(**store, **rules, cfg->detectors,
+                         AlertOptions{.topic = cfg->kafka.alerts_topic, .quiet_now = quiet_now});
     if (!alerts.ok()) {
       std::cerr << alerts.status().ToString() << "\n";
       return 2;

@@ -39,22 +39,30 @@ struct AlertRound {
   std::vector<std::pair<Period, std::string>> not_judged;
 };
 
+struct AlertOptions {
+  std::string topic = "flexwatch.alerts";  // where the outbox delivers the alerts
+  // The wall-clock time, given when the topics have been quiet long enough for months to close
+  // in wall-clock time (CloseQuietMonths).
+  std::optional<TimestampMs> quiet_now;
+  // When given, keeps the series of the months already alerted as final from one call to the
+  // next (they are the detectors' history and no longer change), so that a round reads only the
+  // months still open; without it every month the detectors look back on is read again.
+  SeriesCache* history = nullptr;
+  // Records, in the batch that remembers a month as final, that its announcement is due
+  // (meta_keys::PublishDue; announce/publish.h publishes it).
+  bool mark_publication = false;
+};
+
 // Evaluates every month in the state not yet alerted as final (provisional levels, or final
 // ones once the grace has passed), compares each platform-dimension level with the one the
 // state remembers (green when none), and writes an alert for each change, with the new levels,
 // in one batch. Early warnings of those months (`detectors`) are alerted the same way, each
-// (month, platform, detector, series) once, when first raised (kind "early_warning"). `quiet_now`,
-// the wall-clock time, is given when the topics have been quiet long enough for months to close in
-// wall-clock time (CloseQuietMonths). A month the rule set cannot judge (RuleSet::Judgeable) is
-// skipped and listed in `round->not_judged`. Returns the alerts written; `round` (optional)
-// receives what the round judged.
-//
-// `history`, when given, keeps the series of the months already alerted as final from one call
-// to the next (they are the detectors' history and no longer change), so that a round reads
-// only the months still open; without it every month the detectors look back on is read again.
-Result<std::vector<Alert>> EvaluateAndAlert(
-    Store& store, const RuleSet& rules, const DetectorConfig& detectors,
-    const std::string& alerts_topic, std::optional<TimestampMs> quiet_now = std::nullopt,
-    SeriesCache* history = nullptr, bool mark_publication = false, AlertRound* round = nullptr);
+// (month, platform, detector, series) once, when first raised (kind "early_warning"). A month the
+// rule set cannot judge (RuleSet::Judgeable) is skipped and listed in `round->not_judged`.
+// Returns the alerts written; `round` (optional) receives what the round judged.
+Result<std::vector<Alert>> EvaluateAndAlert(Store& store, const RuleSet& rules,
+                                            const DetectorConfig& detectors,
+                                            const AlertOptions& options,
+                                            AlertRound* round = nullptr);
 
 }  // namespace flexwatch
