@@ -275,16 +275,19 @@ TEST_F(KafkaCliTest, AQuietMonthClosesInWallClockTime) {
           .out;
   auto platforms = [](const std::string& a) { return a.substr(a.find("\"platforms\"")); };
   EXPECT_EQ(platforms(announcement), platforms(closed));
-  std::set<std::string> finals, ids;
-  std::vector<Received> alerts = ReadTopic(bootstrap_, "flexwatch.alerts", 4);
-  for (const Received& a : alerts) {
-    ids.insert(Field(a.payload, "alert_id"));
-    if (Field(a.payload, "final") != "true") continue;
+  // Delivery is at least once (a message the broker took but did not acknowledge in time is
+  // produced again): a copy carries the same id and says the same. Per distinct alert, each
+  // platform-dimension is alerted final once.
+  std::set<std::string> finals;
+  std::map<std::string, std::string> by_id;
+  for (const Received& a : ReadTopic(bootstrap_, "flexwatch.alerts", 4)) {
+    const auto [at, first] = by_id.emplace(Field(a.payload, "alert_id"), a.payload);
+    EXPECT_EQ(at->second, a.payload);
+    if (!first || Field(a.payload, "final") != "true") continue;
     const std::string what = Field(a.payload, "platform_id") + "/" + Field(a.payload, "dimension");
     EXPECT_TRUE(finals.insert(what).second) << a.payload;
   }
   EXPECT_FALSE(finals.empty());
-  EXPECT_EQ(ids.size(), alerts.size());
 
   // Published as it closed, without anyone running a command: the same bytes as `announce`
   // writes, and a notice on the announcements topic.
