@@ -176,9 +176,12 @@ void MonitorMetrics::SetMonth(const RoundMonth& m, const std::string& which) {
     ++counts[kDimensionCount][static_cast<int>(ps.level)];
     if (!exported_.count(ps.platform_id)) continue;
     // A platform's gauges are made once per month label, in a fixed order, and then only set.
-    auto [it, fresh] = series_.try_emplace({ps.platform_id, which});
+    // Not a structured binding: clang before 16 cannot capture one in the lambda below.
+    const auto emplaced = series_.try_emplace({ps.platform_id, which});
+    const bool fresh = emplaced.second;
+    auto it = emplaced.first;
     std::vector<std::pair<prometheus::Family<prometheus::Gauge>*, prometheus::Gauge*>>& gauges =
-        it->second;
+        emplaced.first->second;
     size_t next = 0;
     auto set = [&](prometheus::Family<prometheus::Gauge>& family, const std::string& dimension,
                    double value) {
