@@ -12,6 +12,7 @@
 #include <thread>
 
 #include "cli.h"
+#include "flexwatch/announce/publish.h"
 #include "flexwatch/core/file.h"
 #include "flexwatch/core/json.h"
 #include "flexwatch/ingest/kafka.h"
@@ -134,31 +135,26 @@ int RunDemo(const fw::Config& cfg, const std::string& dir, fw::GenOptions o) {
     if (auto s = fw::WriteFileAtomically(key_file, fw::Base64(key) + "\n"); !s.ok())
       return Fail("demo: " + s.message());
   }
-  fw::Config demo_cfg = cfg;
-  if (!std::getenv("FLEXWATCH_PSEUDONYM_KEY")) demo_cfg.evidence.pseudonym_key_file = key_file;
+  auto key = fw::LoadPseudonymKey(key_file, "");  // $FLEXWATCH_PSEUDONYM_KEY wins
+  if (!key.ok()) return Fail("demo: " + key.status().message());
+  const fw::Pseudonymizer pseudonyms(*key);
   const std::string out = (fs::path(dir) / "announcements").string();
-  fs::create_directories(out, ec);
-  std::vector<fw::Period> periods;
   int open_rc = 0;
-  {
-    auto store = OpenExistingState(cfg, state, "demo", open_rc);
-    if (!store) return open_rc;
-    periods = store->Periods();
-  }
-  std::printf("3. announcing each month into %s\n", out.c_str());
-  std::fflush(stdout);
-  for (fw::Period p : periods)
-    for (const char* lang : {"zh", "en"}) {
-      AnnounceArgs a;
-      a.state = state;
-      a.month = fw::FormatPeriod(p);
-      a.out = out;
-      a.format = "all";
-      a.lang = lang;
-      if (int rc = RunAnnounce(demo_cfg, a); rc != kExitOk) return rc;
-    }
   auto store = OpenExistingState(cfg, state, "demo", open_rc);
   if (!store) return open_rc;
+  const std::vector<fw::Period> periods = store->Periods();
+  std::printf("3. announcing each month into %s\n", out.c_str());
+  std::fflush(stdout);
+  for (fw::Period p : periods) {
+    fw::PublicationRequest request;
+    request.months = {p};
+    request.pseudonyms = &pseudonyms;
+    auto publication = fw::MakePublication(*store, *rules, cfg.detectors, request);
+    if (!publication.ok()) return Fail("demo: " + publication.status().message());
+    if (auto written = fw::WritePublication(out, *publication); !written.ok())
+      return Fail("demo: " + written.status().message());
+  }
+  if (int rc; ReadFailed(*store, "demo", rc)) return rc;
   std::printf("\n4. the verdict (rules %s %s): affected/in scope and level per dimension\n\n",
               rules->id.c_str(), rules->version.c_str());
   std::printf("  %-16s %-7s %-5s %-6s %7s  %-20s %-20s %-20s %s\n", "platform", "month", "final",

@@ -12,6 +12,7 @@
 #include <thread>
 
 #include "cli.h"
+#include "flexwatch/announce/evidence.h"
 #include "flexwatch/monitor/monitor.h"
 
 namespace flexwatch::cli {
@@ -24,6 +25,19 @@ int RunMonitor(const fw::Config& cfg, const RunArgs& a) {
   if (!a.metrics_listen.empty()) o.metrics.listen = a.metrics_listen;
   o.state_dir = a.state;
   o.idle_exit_seconds = a.idle_exit;
+  if (!o.publish.dir.empty()) {
+    // The evidence goes with each publication when there is a key; a key asked for and not
+    // usable is an error, none at all a note.
+    const char* env = std::getenv("FLEXWATCH_PSEUDONYM_KEY");
+    auto key = fw::LoadPseudonymKey(cfg.evidence.pseudonym_key_file, ConfigDir(cfg));
+    if (key.ok())
+      o.pseudonym_key = *key;
+    else if ((env && *env) || !cfg.evidence.pseudonym_key_file.empty())
+      return Fail("run: " + key.status().message());
+    else
+      std::fprintf(stderr, "run: publications in %s carry no evidence: %s\n", o.publish.dir.c_str(),
+                   key.status().message().c_str());
+  }
   fw::MonitorHooks hooks;
   hooks.progress = hooks.notice = [](const std::string& line) {
     std::fprintf(stderr, "run: %s\n", line.c_str());

@@ -258,6 +258,7 @@ TEST_F(KafkaCliTest, AQuietMonthClosesInWallClockTime) {
                              {"publish.dir", "\"" + (dir_ / "published").string() + "\""}});
   WriteConfig(dir_ / "quiet.yaml", quiet);
   Feed(120, 29);
+  setenv("FLEXWATCH_PSEUDONYM_KEY", "a-test-key-of-some-length", 1);  // evidence with each
   CommandResult run =
       Flexwatch({"--config", (dir_ / "quiet.yaml").string(), "run", "--brokers", bootstrap_,
                  "--group", "g-quiet", "--state", (dir_ / "s").string(), "--idle-exit", "4"},
@@ -290,20 +291,22 @@ TEST_F(KafkaCliTest, AQuietMonthClosesInWallClockTime) {
   EXPECT_FALSE(finals.empty());
 
   // Published as it closed, without anyone running a command: the same bytes as `announce`
-  // writes, and a notice on the announcements topic.
-  setenv("FLEXWATCH_PSEUDONYM_KEY", "a-test-key-of-some-length", 1);  // evidence with --out
+  // writes, evidence included, and a notice on the announcements topic.
   for (const char* lang : {"zh", "en"}) {
     const fs::path out = dir_ / (std::string("by-hand-") + lang);
     CommandResult r = Flexwatch({"announce", "--state", (dir_ / "s").string(), "--month", "2024-07",
                                  "--format", "all", "--lang", lang, "--out", out.string()},
                                 dir_);
     ASSERT_EQ(r.exit_code, 0) << r.err;
-    for (const auto& e : fs::directory_iterator(out)) {
+    int evidence = 0;
+    for (const auto& e : fs::recursive_directory_iterator(out)) {
       if (!e.is_regular_file()) continue;
-      const fs::path published = dir_ / "published" / e.path().filename();
+      const fs::path published = dir_ / "published" / fs::relative(e.path(), out);
       ASSERT_TRUE(fs::exists(published)) << published;
       EXPECT_EQ(ReadFile(published), ReadFile(e.path())) << published;
+      evidence += published.parent_path().filename() == "2024-07";
     }
+    EXPECT_GT(evidence, 0);
   }
   std::vector<Received> notices = ReadTopic(bootstrap_, "flexwatch.announcements", 4);
   ASSERT_EQ(notices.size(), 1u);

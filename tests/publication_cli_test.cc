@@ -120,7 +120,11 @@ TEST_F(PublicationTest, RunPublishesEachFinalMonthOnceAndTheSameBytesAfterACrash
   ASSERT_TRUE(cfg.ok());
   PublishOptions publish = cfg->publish;
   publish.dir = (dir_ / "published").string();
-  std::map<std::string, std::string> first;  // file name -> bytes
+  const Pseudonymizer pseudonyms("a-test-key-of-some-length");  // the CLI's, from SetUp
+  std::map<std::string, std::string> first;                     // path under publish.dir -> bytes
+  auto relative = [&](const fs::path& path, const fs::path& dir) {
+    return fs::relative(path, dir).string();
+  };
   size_t notices = 0;
   {
     auto store = Store::Open((dir_ / "state").string(), cfg->store);
@@ -131,11 +135,19 @@ TEST_F(PublicationTest, RunPublishesEachFinalMonthOnceAndTheSameBytesAfterACrash
         **store, *cfg->rules, cfg->detectors,
         AlertOptions{.topic = "alerts", .quiet_now = later, .mark_publication = true});
     ASSERT_TRUE(alerts.ok()) << alerts.status().ToString();
-    auto written = PublishDue(**store, *cfg->rules, cfg->detectors, publish);
+    auto written = PublishDue(**store, *cfg->rules, cfg->detectors, publish, &pseudonyms);
     ASSERT_TRUE(written.ok()) << written.status().ToString();
-    for (const std::string& path : *written) first[fs::path(path).filename()] = ReadFile(path);
-    // Six months and the year, each in json + 3 formats x 2 languages.
-    EXPECT_EQ(first.size(), 7u * 7u);
+    for (const std::string& path : *written) {
+      EXPECT_TRUE(first.emplace(relative(path, publish.dir), ReadFile(path)).second)
+          << path << " written twice";
+    }
+    // Six months and the year, each in json + 3 formats x 2 languages; the evidence of each
+    // month: a file per platform and dimension.
+    size_t documents = 0, evidence = 0;
+    for (const auto& [path, bytes] : first)
+      (path.starts_with("evidence/") ? evidence : documents)++;
+    EXPECT_EQ(documents, 7u * 7u);
+    EXPECT_GE(evidence, 6u * 3u);
     ASSERT_TRUE((**store)
                     .ForEachOutbox(0, 1000,
                                    [&](uint64_t, const OutboxMessage& m) {
@@ -144,11 +156,11 @@ TEST_F(PublicationTest, RunPublishesEachFinalMonthOnceAndTheSameBytesAfterACrash
                     .ok());
     EXPECT_EQ(notices, 6u);
     // Nothing more is due.
-    auto again = PublishDue(**store, *cfg->rules, cfg->detectors, publish);
+    auto again = PublishDue(**store, *cfg->rules, cfg->detectors, publish, &pseudonyms);
     ASSERT_TRUE(again.ok());
     EXPECT_TRUE(again->empty());
   }
-  // Each file is what `announce` writes for that period and language.
+  // Each file, evidence included, is what `announce` writes for that period and language.
   for (const char* lang : {"en", "zh"})
     for (const std::string period : {"2024-07", "2024-12", "2024"}) {
       const fs::path out = dir_ / ("cli-" + period + lang);
@@ -157,15 +169,16 @@ TEST_F(PublicationTest, RunPublishesEachFinalMonthOnceAndTheSameBytesAfterACrash
                                    "all", "--lang", lang, "--out", out.string()},
                                   dir_);
       ASSERT_EQ(r.exit_code, 0) << r.err;
-      int compared = 0;
-      for (const auto& e : fs::directory_iterator(out)) {
+      int documents = 0, evidence = 0;
+      for (const auto& e : fs::recursive_directory_iterator(out)) {
         if (!e.is_regular_file()) continue;
-        const std::string name = e.path().filename();
+        const std::string name = relative(e.path(), out);
         ASSERT_TRUE(first.count(name)) << name << " was not published";
         EXPECT_EQ(ReadFile(e.path()), first[name]) << name;
-        ++compared;
+        ++(name.starts_with("evidence/") ? evidence : documents);
       }
-      EXPECT_EQ(compared, 4);
+      EXPECT_EQ(documents, 4);
+      EXPECT_GE(evidence, 3);
     }
   // A crash after the files were written and before the mark was forgotten: published again,
   // the same bytes.
@@ -176,11 +189,26 @@ TEST_F(PublicationTest, RunPublishesEachFinalMonthOnceAndTheSameBytesAfterACrash
     batch.Put(meta_keys::PublishDue(MakePeriod(2024, 12)), "");
     ASSERT_TRUE((**store).Write(batch).ok());
     fs::remove_all(publish.dir);
+    auto written = PublishDue(**store, *cfg->rules, cfg->detectors, publish, &pseudonyms);
+    ASSERT_TRUE(written.ok()) << written.status().ToString();
+    size_t documents = 0;
+    for (const std::string& path : *written) {
+      const std::string name = relative(path, publish.dir);
+      documents += !name.starts_with("evidence/2024-12/");
+      EXPECT_EQ(ReadFile(path), first[name]) << path;
+    }
+    EXPECT_EQ(documents, 14u);  // December and the year, and December's evidence
+  }
+  // Without a key, the documents only.
+  {
+    auto store = Store::Open((dir_ / "state").string(), cfg->store);
+    ASSERT_TRUE(store.ok());
+    Batch batch;
+    batch.Put(meta_keys::PublishDue(MakePeriod(2024, 7)), "");
+    ASSERT_TRUE((**store).Write(batch).ok());
     auto written = PublishDue(**store, *cfg->rules, cfg->detectors, publish);
     ASSERT_TRUE(written.ok()) << written.status().ToString();
-    EXPECT_EQ(written->size(), 14u);  // December and the year
-    for (const std::string& path : *written)
-      EXPECT_EQ(ReadFile(path), first[fs::path(path).filename()]) << path;
+    EXPECT_EQ(written->size(), 7u);
   }
 }
 
@@ -250,6 +278,7 @@ TEST(DemoTest, TheMainJobEndsAtTheHtmlAnnouncement) {
   const fs::path page = fs::absolute(dir / "announcements" / "monthly-2024-08.zh.html");
   EXPECT_TRUE(fs::exists(page)) << r.out;
   EXPECT_NE(r.out.find(page.string()), std::string::npos) << r.out;
+  EXPECT_FALSE(fs::is_empty(dir / "announcements" / "evidence" / "2024-08"));
   // It says where its metrics were served, and keeps them as they stood at the end.
   EXPECT_NE(r.out.find("metrics at http://127.0.0.1:"), std::string::npos) << r.out;
   const std::string metrics = ReadFile(dir / "metrics.prom");

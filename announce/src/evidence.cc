@@ -55,14 +55,9 @@ void EvidenceCollector::Add(const Finding& f) {
                                                                      f.details_json);
 }
 
-Result<std::vector<std::string>> EvidenceCollector::Write(const std::string& dir,
-                                                          const MonthEvaluation& month,
-                                                          const RuleSet& rules) const {
-  std::vector<std::string> written;
-  const fs::path folder = fs::path(dir) / FormatPeriod(month.period);
-  std::error_code ec;
-  fs::create_directories(folder, ec);
-  if (ec) return Status::IOError("cannot create " + folder.string() + ": " + ec.message());
+Files EvidenceCollector::Render(const MonthEvaluation& month, const RuleSet& rules) const {
+  Files out;
+  const std::string folder = FormatPeriod(month.period) + "/";
   for (const PlatformScore& ps : month.platforms) {
     for (int d = 0; d < kDimensionCount; ++d) {
       const DimensionScore& ds = ps.dimensions[d];
@@ -85,14 +80,12 @@ Result<std::vector<std::string>> EvidenceCollector::Write(const std::string& dir
         s += std::string(i ? "," : "") + "\n    {\"worker\": " + JsonString(rows[i].first) + ", " +
              rows[i].second.substr(1);
       s += rows.empty() ? "]\n}\n" : "\n  ]\n}\n";
-      const std::string path =
-          (folder / (FileStem(ps.platform_id) + "." + std::string(kDimensionNames[d]) + ".json"))
-              .string();
-      if (Status st = WriteFileAtomically(path, s); !st.ok()) return st;
-      written.push_back(path);
+      out.emplace_back(
+          folder + FileStem(ps.platform_id) + "." + std::string(kDimensionNames[d]) + ".json",
+          std::move(s));
     }
   }
-  return written;
+  return out;
 }
 
 }  // namespace flexwatch

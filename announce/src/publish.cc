@@ -3,7 +3,7 @@
 #include <filesystem>
 #include <set>
 
-#include "flexwatch/announce/render.h"
+#include "flexwatch/announce/announcement.h"
 #include "flexwatch/core/digest.h"
 #include "flexwatch/core/file.h"
 #include "flexwatch/core/json.h"
@@ -11,9 +11,109 @@
 
 namespace flexwatch {
 
+namespace fs = std::filesystem;
+
+namespace {
+
+// The months of `store` that `pick` accepts, judged as the publication judges them.
+Result<std::vector<MonthEvaluation>> Judged(Store& store, const RuleSet& rules, bool close,
+                                            const std::function<bool(Period)>& pick,
+                                            bool skip_unjudgeable) {
+  std::vector<MonthEvaluation> out;
+  EvaluateOptions eo;
+  eo.close = close;
+  for (Period q : store.Periods()) {
+    if (!pick(q)) continue;
+    auto e = EvaluateMonth(store, rules, q, eo);
+    if (!e.ok()) {
+      if (skip_unjudgeable) continue;
+      return e.status();
+    }
+    out.push_back(std::move(*e));
+  }
+  return out;
+}
+
+}  // namespace
+
+Result<Publication> MakePublication(Store& store, const RuleSet& rules,
+                                    const DetectorConfig& detectors,
+                                    const PublicationRequest& request) {
+  Publication pub;
+  if (request.year == 0 && request.months.size() != 1)
+    return Status::InvalidArgument("a monthly publication is one month");
+  std::vector<Lang> langs;
+  for (const std::string& name : request.langs) {
+    auto lang = LangFromName(name);
+    if (!lang) return Status::InvalidArgument("language " + name + ": expected zh or en");
+    langs.push_back(*lang);
+  }
+  for (Period p : request.months) {
+    EvidenceCollector evidence(request.pseudonyms);
+    EvaluateOptions eo;
+    eo.close = request.close;
+    if (request.pseudonyms) eo.on_finding = [&evidence](const Finding& f) { evidence.Add(f); };
+    auto m = EvaluateMonth(store, rules, p, eo);
+    if (!m.ok()) return m.status();
+    if (request.pseudonyms)
+      for (auto& [name, bytes] : evidence.Render(*m, rules))
+        pub.evidence.emplace_back("evidence/" + name, std::move(bytes));
+    pub.months.push_back(std::move(*m));
+  }
+  std::set<std::string> named;
+  auto add = [&](Files files) {
+    for (auto& file : files)
+      if (named.insert(file.first).second) pub.documents.push_back(std::move(file));
+  };
+  if (request.year == 0) {
+    const Period p = pub.months.front().period;
+    SeriesCache cache;
+    auto warnings = DetectWarnings(store, rules, detectors, p, request.close, cache);
+    if (!warnings.ok()) return warnings.status();
+    // The year before: the change since last month, and the trends (a month the rules cannot
+    // judge is left out).
+    auto before = Judged(
+        store, rules, request.close, [p](Period q) { return q >= p - 11 && q < p; }, true);
+    if (!before.ok()) return before.status();
+    MonthlyInputs in{&pub.months.front(), nullptr, &*warnings, &rules, {}};
+    for (const MonthEvaluation& e : *before) {
+      in.history.push_back(&e);
+      if (e.period == p - 1) in.previous = &e;
+    }
+    for (Lang lang : langs) add(RenderMonthly(in, request.formats, lang));
+  } else {
+    // The year before, for the comparison with last year.
+    const int year = request.year;
+    auto last_year = Judged(
+        store, rules, request.close, [year](Period q) { return PeriodYear(q) == year - 1; }, false);
+    if (!last_year.ok()) return last_year.status();
+    const AnnualInputs in{year, &pub.months, last_year->empty() ? nullptr : &*last_year, &rules};
+    for (Lang lang : langs) add(RenderAnnual(in, request.formats, lang));
+  }
+  return pub;
+}
+
+Result<std::vector<std::string>> WritePublication(const std::string& dir,
+                                                  const Publication& publication) {
+  std::vector<std::string> written;
+  for (const Files* files : {&publication.documents, &publication.evidence})
+    for (const auto& [name, bytes] : *files) {
+      const fs::path path = fs::path(dir) / name;
+      std::error_code ec;
+      fs::create_directories(path.parent_path(), ec);
+      if (ec)
+        return Status::IOError("cannot create " + path.parent_path().string() + ": " +
+                               ec.message());
+      if (Status s = WriteFileAtomically(path.string(), bytes); !s.ok()) return s;
+      written.push_back(path.string());
+    }
+  return written;
+}
+
 Result<std::vector<std::string>> PublishDue(Store& store, const RuleSet& rules,
                                             const DetectorConfig& detectors,
-                                            const PublishOptions& options) {
+                                            const PublishOptions& options,
+                                            const Pseudonymizer* pseudonyms) {
   std::vector<std::string> written;
   if (options.dir.empty()) return written;
   for (const std::string& key : store.MetaKeys(meta_keys::kPublishDuePrefix)) {
@@ -22,41 +122,34 @@ Result<std::vector<std::string>> PublishDue(Store& store, const RuleSet& rules,
     const Period p = *period;
     // The month, and the year with it once December is final: judged as `announce` judges them
     // without --final (the state says they are final).
-    std::vector<std::pair<int, std::vector<MonthEvaluation>>> publications;
-    auto month = EvaluateMonth(store, rules, p, {});
-    if (!month.ok()) return month.status();
-    publications.push_back({0, {std::move(*month)}});
+    PublicationRequest month;
+    month.months = {p};
+    month.formats = options.formats;
+    month.langs = options.langs;
+    month.pseudonyms = pseudonyms;
+    std::vector<PublicationRequest> requests = {month};
     if (PeriodMonth(p) == 12) {
-      std::vector<MonthEvaluation> year;
-      for (Period q : store.Periods()) {
-        // A month the rule set cannot judge is left out of the year (run reports it).
-        if (PeriodYear(q) != PeriodYear(p) || !rules.Judgeable(q).ok()) continue;
-        auto m = EvaluateMonth(store, rules, q, {});
-        if (!m.ok()) return m.status();
-        year.push_back(std::move(*m));
-      }
-      publications.push_back({PeriodYear(p), std::move(year)});
+      PublicationRequest year = month;
+      year.year = PeriodYear(p);
+      year.months.clear();
+      year.pseudonyms = nullptr;  // each month's evidence went out with the month
+      // A month the rule set cannot judge is left out of the year (run reports it).
+      for (Period q : store.Periods())
+        if (PeriodYear(q) == year.year && rules.Judgeable(q).ok()) year.months.push_back(q);
+      requests.push_back(std::move(year));
     }
     std::string files;
-    std::error_code ec;
-    std::filesystem::create_directories(options.dir, ec);
-    if (ec) return Status::IOError("cannot create " + options.dir + ": " + ec.message());
-    std::set<std::string> done;
-    for (const auto& [year, months] : publications)
-      for (const std::string& lang_name : options.langs) {
-        const Lang lang = *LangFromName(lang_name);
-        auto rendered =
-            RenderPublications(store, rules, detectors, months, year, false, options.formats, lang);
-        if (!rendered.ok()) return rendered.status();
-        for (const auto& [name, bytes] : *rendered) {
-          if (!done.insert(name).second) continue;  // the JSON, the same in every language
-          const std::string path = (std::filesystem::path(options.dir) / name).string();
-          if (Status s = WriteFileAtomically(path, bytes); !s.ok()) return s;
-          written.push_back(path);
-          files +=
-              (files.empty() ? "" : ", ") + JsonString(name) + ": " + JsonString(Sha256Hex(bytes));
-        }
-      }
+    for (const PublicationRequest& request : requests) {
+      auto publication = MakePublication(store, rules, detectors, request);
+      if (!publication.ok()) return publication.status();
+      auto paths = WritePublication(options.dir, *publication);
+      if (!paths.ok()) return paths.status();
+      written.insert(written.end(), paths->begin(), paths->end());
+      // The notice names the documents (the evidence is for inspectors, not the public).
+      for (const auto& [name, bytes] : publication->documents)
+        files +=
+            (files.empty() ? "" : ", ") + JsonString(name) + ": " + JsonString(Sha256Hex(bytes));
+    }
     OutboxMessage notice;
     notice.topic = options.topic;
     notice.key = FormatPeriod(p);

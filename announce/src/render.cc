@@ -869,59 +869,37 @@ std::string AnnualCsv(const AnnualInputs& in, Lang l) {
   return s;
 }
 
-Result<Files> RenderPublications(Store& store, const RuleSet& rules,
-                                 const DetectorConfig& detectors,
-                                 const std::vector<MonthEvaluation>& months, int year, bool close,
-                                 const std::vector<std::string>& formats, Lang lang) {
+namespace {
+
+bool Wants(const std::vector<std::string>& formats, const char* format) {
+  return std::find(formats.begin(), formats.end(), format) != formats.end();
+}
+
+const char* Suffix(Lang lang) { return lang == Lang::kZh ? ".zh" : ".en"; }
+
+}  // namespace
+
+Files RenderMonthly(const MonthlyInputs& in, const std::vector<std::string>& formats, Lang lang) {
   Files out;
-  auto wants = [&](const char* format) {
-    return std::find(formats.begin(), formats.end(), format) != formats.end();
-  };
-  const std::string suffix = lang == Lang::kZh ? ".zh" : ".en";
-  auto judged = [&](Period q) -> Result<MonthEvaluation> {
-    EvaluateOptions eo;
-    eo.close = close;
-    return EvaluateMonth(store, rules, q, eo);
-  };
-  if (year == 0) {
-    if (months.size() != 1) return Status::InvalidArgument("a monthly publication is one month");
-    const Period p = months.front().period;
-    SeriesCache cache;
-    auto warnings = DetectWarnings(store, rules, detectors, p, close, cache);
-    if (!warnings.ok()) return warnings.status();
-    // The year before: the change since last month, and the trends (a month the rules cannot
-    // judge is left out).
-    std::vector<MonthEvaluation> before;
-    for (Period q : store.Periods())
-      if (q >= p - 11 && q < p)
-        if (auto e = judged(q); e.ok()) before.push_back(std::move(*e));
-    MonthlyInputs in{&months.front(), nullptr, &*warnings, &rules, {}};
-    for (const MonthEvaluation& e : before) {
-      in.history.push_back(&e);
-      if (e.period == p - 1) in.previous = &e;
-    }
-    const std::string stem = "monthly-" + FormatPeriod(p);
-    if (wants("json"))
-      out.emplace_back(stem + ".json", MonthlyJson(months.front(), rules, *warnings));
-    if (wants("md")) out.emplace_back(stem + suffix + ".md", MonthlyMarkdown(in, lang));
-    if (wants("html")) out.emplace_back(stem + suffix + ".html", MonthlyHtml(in, lang));
-    if (wants("csv")) out.emplace_back(stem + suffix + ".csv", MonthlyCsv(in, lang));
-    return out;
-  }
-  // The year before, for the comparison with last year.
-  std::vector<MonthEvaluation> last_year;
-  for (Period q : store.Periods()) {
-    if (PeriodYear(q) != year - 1) continue;
-    auto e = judged(q);
-    if (!e.ok()) return e.status();
-    last_year.push_back(std::move(*e));
-  }
-  const AnnualInputs in{year, &months, last_year.empty() ? nullptr : &last_year, &rules};
-  const std::string stem = "annual-" + std::to_string(year);
-  if (wants("json")) out.emplace_back(stem + ".json", AnnualJson(year, months, rules));
-  if (wants("md")) out.emplace_back(stem + suffix + ".md", AnnualMarkdown(in, lang));
-  if (wants("html")) out.emplace_back(stem + suffix + ".html", AnnualHtml(in, lang));
-  if (wants("csv")) out.emplace_back(stem + suffix + ".csv", AnnualCsv(in, lang));
+  const std::string stem = "monthly-" + FormatPeriod(in.month->period);
+  const std::string suffix = Suffix(lang);
+  if (Wants(formats, "json"))
+    out.emplace_back(stem + ".json", MonthlyJson(*in.month, *in.rules, *in.warnings));
+  if (Wants(formats, "md")) out.emplace_back(stem + suffix + ".md", MonthlyMarkdown(in, lang));
+  if (Wants(formats, "html")) out.emplace_back(stem + suffix + ".html", MonthlyHtml(in, lang));
+  if (Wants(formats, "csv")) out.emplace_back(stem + suffix + ".csv", MonthlyCsv(in, lang));
+  return out;
+}
+
+Files RenderAnnual(const AnnualInputs& in, const std::vector<std::string>& formats, Lang lang) {
+  Files out;
+  const std::string stem = "annual-" + std::to_string(in.year);
+  const std::string suffix = Suffix(lang);
+  if (Wants(formats, "json"))
+    out.emplace_back(stem + ".json", AnnualJson(in.year, *in.months, *in.rules));
+  if (Wants(formats, "md")) out.emplace_back(stem + suffix + ".md", AnnualMarkdown(in, lang));
+  if (Wants(formats, "html")) out.emplace_back(stem + suffix + ".html", AnnualHtml(in, lang));
+  if (Wants(formats, "csv")) out.emplace_back(stem + suffix + ".csv", AnnualCsv(in, lang));
   return out;
 }
 

@@ -15,7 +15,7 @@
 #include <set>
 
 #include "flexwatch/announce/announcement.h"
-#include "flexwatch/announce/render.h"
+#include "flexwatch/announce/publish.h"
 #include "flexwatch/detectors/detectors.h"
 #include "flexwatch/ingest/decoder.h"
 #include "flexwatch/rules/evaluate.h"
@@ -111,11 +111,12 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
         Fail("the same month judged twice differs");
       simdjson::dom::element doc;
       if (parser.parse(json).get(doc)) Fail("the announcement's JSON does not parse");
-      for (Lang lang : {Lang::kZh, Lang::kEn}) {
-        auto files = RenderPublications(store, rules, world.config.detectors, {*month}, 0, close,
-                                        {"json", "md", "csv"}, lang);
-        if (!files.ok()) Fail("render: " + files.status().message());
-      }
+      PublicationRequest request;
+      request.months = {p};
+      request.close = close;
+      request.formats = {"json", "md", "csv"};
+      auto publication = MakePublication(store, rules, world.config.detectors, request);
+      if (!publication.ok()) Fail("publish: " + publication.status().message());
     }
   }
   if (Status s = store.ReadStatus(); !s.ok()) Fail("read: " + s.message());

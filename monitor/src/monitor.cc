@@ -35,6 +35,7 @@ struct Monitor::Impl {
   std::unique_ptr<AlertmanagerSink> alertmanager;
   std::atomic<bool> alertmanager_failing{false};
   std::unique_ptr<Store> store;
+  std::unique_ptr<Pseudonymizer> pseudonyms;  // null: publications carry no evidence
   // Between rounds: the series of the months already final (the detectors' history, which no
   // longer changes), and the months already said to be not judged.
   SeriesCache history;
@@ -64,7 +65,7 @@ struct Monitor::Impl {
     for (const auto& [period, why] : done.round.not_judged)
       if (said_not_judged.insert(period).second)
         Say(hooks.notice, "month " + FormatPeriod(period) + " not judged: " + why);
-    auto published = PublishDue(*store, *o.rules, o.detectors, o.publish);
+    auto published = PublishDue(*store, *o.rules, o.detectors, o.publish, pseudonyms.get());
     if (!published.ok()) return published.status();
     for (const std::string& path : *published) Say(hooks.notice, "published " + path);
     done.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
@@ -84,6 +85,10 @@ Result<std::unique_ptr<Monitor>> Monitor::Start(MonitorOptions options, MonitorH
   m->impl_ = std::make_unique<Impl>(options.metrics.max_platforms);
   Impl& impl = *m->impl_;
   impl.hooks = std::move(hooks);
+  if (!options.pseudonym_key.empty() && options.pseudonym_key.size() < 16)
+    return Status::InvalidArgument("the pseudonym key is shorter than 16 bytes");
+  if (!options.pseudonym_key.empty())
+    impl.pseudonyms = std::make_unique<Pseudonymizer>(options.pseudonym_key);
   impl.metrics.SetBuildInfo(options.version, options.rules ? &*options.rules : nullptr);
   if (options.kafka.brokers.empty()) {
     auto b = EmbeddedBroker::Start(MonitorTopics(options.kafka, options.publish),

@@ -43,7 +43,7 @@ struct AlertOptions {
   std::string topic = "flexwatch.alerts";  // where the outbox delivers the alerts
   // The wall-clock time, given when the topics have been quiet long enough for months to close
   // in wall-clock time (CloseQuietMonths).
-  std::optional<TimestampMs> quiet_now;
+  std::optional<TimestampMs> quiet_now = std::nullopt;
   // When given, keeps the series of the months already alerted as final from one call to the
   // next (they are the detectors' history and no longer change), so that a round reads only the
   // months still open; without it every month the detectors look back on is read again.

@@ -7,6 +7,7 @@
 #include <utility>
 #include <vector>
 
+#include "flexwatch/core/file.h"
 #include "flexwatch/rules/evaluate.h"
 
 namespace flexwatch {
@@ -36,11 +37,9 @@ class EvidenceCollector {
   explicit EvidenceCollector(const Pseudonymizer* pseudonyms) : pseudonyms_(pseudonyms) {}
   // Pass to EvaluateOptions::on_finding.
   void Add(const Finding& f);
-  // Writes <dir>/<period>/<platform_id>.<dimension>.json for every platform and dimension of
-  // the evaluation (an empty list where none is affected), each atomically (temp file, rename).
-  // Returns the files written.
-  Result<std::vector<std::string>> Write(const std::string& dir, const MonthEvaluation& month,
-                                         const RuleSet& rules) const;
+  // The files <period>/<platform_id>.<dimension>.json, one for every platform and dimension of
+  // the evaluation (an empty list where none is affected).
+  Files Render(const MonthEvaluation& month, const RuleSet& rules) const;
 
  private:
   const Pseudonymizer* pseudonyms_;

@@ -1,25 +1,64 @@
-// What `run` publishes without anyone running a command: the announcements of the months that
-// became final, written whole into the publication folder, each with a notice in the outbox.
+// The one publishing path: `announce` and `run` both make a publication here and write it here.
+// A publication is a month's announcement or a year's, in the formats and languages asked for,
+// with the evidence of its months when a pseudonym key is given. The same state and options give
+// the same bytes.
 #pragma once
 
 #include <string>
+#include <utility>
 #include <vector>
 
+#include "flexwatch/announce/evidence.h"
 #include "flexwatch/announce/options.h"
+#include "flexwatch/announce/render.h"
 #include "flexwatch/detectors/options.h"
 #include "flexwatch/rules/rule_set.h"
 #include "flexwatch/state/store.h"
 
 namespace flexwatch {
 
-// EvaluateAndAlert (alerts/) with `mark_publication` records, in the batch that remembers a
-// month as final, that its announcement is due (meta_keys::PublishDue). PublishDue writes every due
-// one (and the annual announcement of a December) into `options.dir`, each file whole (written
-// aside and renamed), then, in one batch, forgets the mark and puts a notice for `options.topic` in
-// the outbox. A crash before that batch publishes again on the next round: the same state gives the
-// same bytes. Returns the files written.
+struct PublicationRequest {
+  // The months judged: one for a monthly publication (year == 0), the year's otherwise (the
+  // caller chooses them: `announce` takes every month of the year, `run` those it can judge).
+  std::vector<Period> months;
+  int year = 0;
+  bool close = false;  // judge as if every month were final (announce --final)
+  std::vector<std::string> formats = {"json", "md", "html", "csv"};
+  std::vector<std::string> langs = {"zh", "en"};
+  // The evidence of each month, under evidence/<period>/; null: no evidence.
+  const Pseudonymizer* pseudonyms = nullptr;
+};
+
+struct Publication {
+  std::vector<MonthEvaluation> months;  // as judged for it
+  // File name (relative to the publication's folder) and bytes: the documents in the order json,
+  // md, html, csv per language (the JSON once: it is the same in every language), then the
+  // evidence files.
+  Files documents;
+  Files evidence;
+};
+
+// Judges the months, gathers what the renderer reads (the early warnings; the months before, for
+// the change since last month and the trends; last year, for the annual comparison) and renders.
+Result<Publication> MakePublication(Store& store, const RuleSet& rules,
+                                    const DetectorConfig& detectors,
+                                    const PublicationRequest& request);
+
+// Writes every file of `publication` under `dir`, each whole (written aside, fsynced, renamed).
+// Returns the paths written, documents first.
+Result<std::vector<std::string>> WritePublication(const std::string& dir,
+                                                  const Publication& publication);
+
+// What `run` publishes without anyone running a command. EvaluateAndAlert (alerts/) with
+// `mark_publication` records, in the batch that remembers a month as final, that its announcement
+// is due (meta_keys::PublishDue). PublishDue makes and writes every due one (and the annual
+// announcement of a December, of the months of the year the rules can judge) into
+// `options.dir`, with evidence when `pseudonyms` is given, then, in one batch, forgets the mark
+// and puts a notice for `options.topic` in the outbox. A crash before that batch publishes again
+// on the next round: the same state gives the same bytes. Returns the files written.
 Result<std::vector<std::string>> PublishDue(Store& store, const RuleSet& rules,
                                             const DetectorConfig& detectors,
-                                            const PublishOptions& options);
+                                            const PublishOptions& options,
+                                            const Pseudonymizer* pseudonyms = nullptr);
 
 }  // namespace flexwatch

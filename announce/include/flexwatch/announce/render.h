@@ -7,6 +7,7 @@
 #include <string_view>
 #include <vector>
 
+#include "flexwatch/core/file.h"
 #include "flexwatch/detectors/detectors.h"
 #include "flexwatch/rules/evaluate.h"
 
@@ -46,14 +47,10 @@ std::string AnnualHtml(const AnnualInputs& in, Lang lang);
 // One row per platform, month and dimension (and the overall level as dimension "overall").
 std::string AnnualCsv(const AnnualInputs& in, Lang lang);
 
-// Every file of one publication, as `announce` writes it: name and bytes, in the order json,
-// md, html, csv (those of `formats` that apply; the JSON is the same in every language).
-// `months`: the month's evaluation (year == 0) or the year's months, in order, already made
-// with `close`; the months before them are read from `store`, judged the same way.
-using Files = std::vector<std::pair<std::string, std::string>>;
-Result<Files> RenderPublications(Store& store, const RuleSet& rules,
-                                 const DetectorConfig& detectors,
-                                 const std::vector<MonthEvaluation>& months, int year, bool close,
-                                 const std::vector<std::string>& formats, Lang lang);
+// Every document of one publication in one language: name and bytes, in the order json, md,
+// html, csv (those of `formats` that apply; the JSON is the same in every language). Pure: reads
+// only its inputs (announce/publish.h gathers them from a state).
+Files RenderMonthly(const MonthlyInputs& in, const std::vector<std::string>& formats, Lang lang);
+Files RenderAnnual(const AnnualInputs& in, const std::vector<std::string>& formats, Lang lang);
 
 }  // namespace flexwatch

@@ -5,10 +5,16 @@
 #include <functional>
 #include <string>
 #include <string_view>
+#include <utility>
+#include <vector>
 
 #include "flexwatch/core/status.h"
 
 namespace flexwatch {
+
+// Files made in memory before they are written: each name (a path relative to where they go) and
+// its bytes, in order.
+using Files = std::vector<std::pair<std::string, std::string>>;
 
 // Writes `content` to `path` through `path`.tmp: written, flushed to the disk (fsync), renamed
 // over `path`, and the folder flushed so that the rename itself survives a power cut. On error

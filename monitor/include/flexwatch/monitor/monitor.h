@@ -37,6 +37,9 @@ struct MonitorOptions {
   std::optional<RuleSet> rules;  // none: the monitor consumes and judges nothing
   DetectorConfig detectors;
   PublishOptions publish;
+  // The key of the evidence's worker pseudonyms (announce/evidence.h): with one, each publication
+  // carries its evidence, as `announce --out` writes it; empty: the documents only.
+  std::string pseudonym_key;
   MetricsOptions metrics;  // metrics.listen empty: not served
   AlertmanagerOptions alertmanager;
   std::string version;           // stamped on flexwatch_build_info
