@@ -1,6 +1,6 @@
 // `flexwatch backtest`: what another configuration would have changed.
 
-#include "flexwatch/announce/backtest.h"
+#include "flexwatch/backtest/backtest.h"
 
 #include <cerrno>
 #include <chrono>

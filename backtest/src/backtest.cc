@@ -1,10 +1,9 @@
-#include "flexwatch/announce/backtest.h"
+#include "flexwatch/backtest/backtest.h"
 
 #include <map>
 #include <set>
 #include <sstream>
 
-#include "flexwatch/announce/announcement.h"
 #include "flexwatch/core/digest.h"
 #include "flexwatch/core/json.h"
 
