@@ -100,25 +100,17 @@ Result<std::vector<Alert>> EvaluateAndAlert(Store& store, const RuleSet& rules,
                                  "|" + (m->final ? "final" : "provisional");
         Alert a;
         a.alert_id = Sha256Hex(what).substr(0, 24);
-        a.json = "{\"alert_id\": " + JsonString(a.alert_id) +
-                 ", \"kind\": \"level_change\", \"platform_id\": " + JsonString(ps.platform_id) +
-                 ", \"dimension\": " + JsonString(NameOf(dim)) +
-                 ", \"period\": " + JsonString(FormatPeriod(p)) +
-                 ", \"level\": " + JsonString(level) +
-                 ", \"previous_level\": " + JsonString(previous) +
-                 ", \"final\": " + (m->final ? "true" : "false") +
-                 ", \"ranked\": " + (ps.ranked ? "true" : "false") +
-                 ", \"rules\": " + RulesStampJson(rules) +
-                 ", \"in_scope\": " + std::to_string(ds.in_scope) +
-                 ", \"affected\": " + std::to_string(ds.affected) +
-                 ", \"pending\": " + std::to_string(ds.pending) +
-                 ", \"rate\": " + RateText(ds.affected, ds.in_scope) + ", \"findings\": {";
-        bool first = true;
-        for (const auto& [name, n] : ds.findings) {
-          a.json += (first ? "" : ", ") + JsonString(name) + ": " + std::to_string(n);
-          first = false;
-        }
-        a.json += "}}";
+        JsonWriter w;
+        w.BeginObject().Key("alert_id").String(a.alert_id).Key("kind").String("level_change");
+        w.Key("platform_id").String(ps.platform_id).Key("dimension").String(NameOf(dim));
+        w.Key("period").String(FormatPeriod(p)).Key("level").String(level);
+        w.Key("previous_level").String(previous).Key("final").Bool(m->final);
+        w.Key("ranked").Bool(ps.ranked).Key("rules").Raw(RulesStampJson(rules));
+        w.Key("in_scope").Int(ds.in_scope).Key("affected").Int(ds.affected);
+        w.Key("pending").Int(ds.pending).Key("rate").Raw(RateText(ds.affected, ds.in_scope));
+        w.Key("findings").BeginObject();
+        for (const auto& [name, n] : ds.findings) w.Key(name).Int(n);
+        a.json = w.EndObject().EndObject().Take();
         a.kind = "level_change";
         a.dimension = NameOf(dim);
         a.level = level;
@@ -138,12 +130,11 @@ Result<std::vector<Alert>> EvaluateAndAlert(Store& store, const RuleSet& rules,
                                w.platform_id + "|" + w.series + "|early_warning";
       Alert a;
       a.alert_id = Sha256Hex(what).substr(0, 24);
-      a.json = "{\"alert_id\": " + JsonString(a.alert_id) +
-               ", \"kind\": \"early_warning\", \"platform_id\": " + JsonString(w.platform_id) +
-               ", \"period\": " + JsonString(FormatPeriod(p)) +
-               ", \"final\": " + (m->final ? "true" : "false") +
-               ", \"rules\": " + RulesStampJson(rules) + ", \"warning\": " + EarlyWarningJson(w) +
-               "}";
+      JsonWriter json;
+      json.BeginObject().Key("alert_id").String(a.alert_id).Key("kind").String("early_warning");
+      json.Key("platform_id").String(w.platform_id).Key("period").String(FormatPeriod(p));
+      json.Key("final").Bool(m->final).Key("rules").Raw(RulesStampJson(rules));
+      a.json = json.Key("warning").Raw(EarlyWarningJson(w)).EndObject().Take();
       a.kind = "early_warning";
       a.detector = w.detector;
       a.final = m->final;

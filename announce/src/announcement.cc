@@ -7,35 +7,27 @@
 namespace flexwatch {
 namespace {
 
-std::string Q(std::string_view s) { return JsonString(s); }
-std::string N(int64_t v) { return std::to_string(v); }
+constexpr auto kBlock = JsonWriter::kBlock;
 
-std::string DimensionJson(const PlatformScore& ps, int d) {
+void DimensionJson(JsonWriter& w, const PlatformScore& ps, int d) {
   const DimensionScore& ds = ps.dimensions[d];
-  std::string s = "{\"in_scope\": " + N(ds.in_scope) + ", \"affected\": " + N(ds.affected) +
-                  ", \"rate\": " + RateText(ds.affected, ds.in_scope) +
-                  ", \"level\": " + Q(NameOf(ds.level)) + ", \"pending\": " + N(ds.pending) +
-                  ", \"findings\": {";
-  bool first = true;
-  for (const auto& [name, n] : ds.findings) {
-    s += (first ? "" : ", ") + Q(name) + ": " + N(n);
-    first = false;
+  w.BeginObject().Key("in_scope").Int(ds.in_scope).Key("affected").Int(ds.affected);
+  w.Key("rate").Raw(RateText(ds.affected, ds.in_scope)).Key("level").String(NameOf(ds.level));
+  w.Key("pending").Int(ds.pending).Key("findings").BeginObject();
+  for (const auto& [name, n] : ds.findings) w.Key(name).Int(n);
+  w.EndObject();
+  if (static_cast<Dimension>(d) == Dimension::kContractAvoidance) {
+    w.Key("dispatch").BeginObject().Key("dispatched").Int(ps.dispatched);
+    w.Key("cap").Int(ps.dispatch_cap).EndObject();
   }
-  s += "}";
-  if (static_cast<Dimension>(d) == Dimension::kContractAvoidance)
-    s += ", \"dispatch\": {\"dispatched\": " + N(ps.dispatched) +
-         ", \"cap\": " + N(ps.dispatch_cap) + "}";
-  return s + "}";
+  w.EndObject();
 }
 
-const char* kCriteria =
-    "  \"criteria\": {\n"
-    "    \"commendation\": \"ranked in every month with worker-months in the year and green in "
-    "each\",\n"
-    "    \"watch\": \"not on the violation list; yellow or orange in at least one ranked "
-    "month\",\n"
-    "    \"violation\": \"red in at least one ranked month\"\n"
-    "  },\n";
+void ListJson(JsonWriter& w, const std::vector<std::string>& ids) {
+  w.BeginArray();
+  for (const std::string& id : ids) w.String(id);
+  w.EndArray();
+}
 
 }  // namespace
 
@@ -43,33 +35,31 @@ std::string MonthlyJson(const MonthEvaluation& m, const RuleSet& rules,
                         const std::vector<EarlyWarning>& warnings) {
   std::map<std::string_view, std::vector<const EarlyWarning*>> by_platform;
   for (const EarlyWarning& w : warnings) by_platform[w.platform_id].push_back(&w);
-  std::string s = "{\n  \"kind\": \"monthly\",\n  \"period\": " + Q(FormatPeriod(m.period)) +
-                  ",\n  \"final\": " + (m.final ? "true" : "false") +
-                  ",\n  \"finality\": {\"status\": " + Q(m.finality) +
-                  ", \"watermark\": " + (m.watermark ? Q(FormatBeijing(*m.watermark)) : "null") +
-                  ", \"final_at\": " + Q(FormatBeijing(m.final_at)) +
-                  (m.closed_at ? ", \"closed_at\": " + Q(FormatBeijing(*m.closed_at)) : "") +
-                  "},\n  \"rules\": " + RulesStampJson(rules) + ",\n  \"platforms\": [";
-  for (size_t i = 0; i < m.platforms.size(); ++i) {
-    const PlatformScore& ps = m.platforms[i];
-    s += std::string(i ? "," : "") + "\n    {\n      \"platform_id\": " + Q(ps.platform_id) +
-         ",\n      \"ranked\": " + (ps.ranked ? "true" : "false") +
-         ",\n      \"worker_months\": " + N(ps.worker_months) +
-         ",\n      \"in_scope_workers\": " + N(ps.in_scope_workers) +
-         ",\n      \"tiers\": {\"labor_relation\": " + N(ps.tiers[2]) +
-         ", \"managed\": " + N(ps.tiers[1]) + ", \"independent\": " + N(ps.tiers[0]) +
-         "},\n      \"level\": " + Q(NameOf(ps.level)) + ",\n      \"dimensions\": {";
-    for (int d = 0; d < kDimensionCount; ++d)
-      s += std::string(d ? "," : "") + "\n        " + Q(kDimensionNames[d]) + ": " +
-           DimensionJson(ps, d);
-    s += "\n      },\n      \"early_warnings\": [";
+  JsonWriter w;
+  w.BeginObject(kBlock).Key("kind").String("monthly").Key("period").String(FormatPeriod(m.period));
+  w.Key("final").Bool(m.final).Key("finality").BeginObject().Key("status").String(m.finality);
+  w.Key("watermark");
+  if (m.watermark)
+    w.String(FormatBeijing(*m.watermark));
+  else
+    w.Null();
+  w.Key("final_at").String(FormatBeijing(m.final_at));
+  if (m.closed_at) w.Key("closed_at").String(FormatBeijing(*m.closed_at));
+  w.EndObject().Key("rules").Raw(RulesStampJson(rules)).Key("platforms").BeginArray(kBlock);
+  for (const PlatformScore& ps : m.platforms) {
+    w.BeginObject(kBlock).Key("platform_id").String(ps.platform_id).Key("ranked").Bool(ps.ranked);
+    w.Key("worker_months").Int(ps.worker_months).Key("in_scope_workers").Int(ps.in_scope_workers);
+    w.Key("tiers").BeginObject().Key("labor_relation").Int(ps.tiers[2]);
+    w.Key("managed").Int(ps.tiers[1]).Key("independent").Int(ps.tiers[0]).EndObject();
+    w.Key("level").String(NameOf(ps.level)).Key("dimensions").BeginObject(kBlock);
+    for (int d = 0; d < kDimensionCount; ++d) DimensionJson(w.Key(kDimensionNames[d]), ps, d);
+    w.EndObject().Key("early_warnings").BeginArray(kBlock);
     if (auto it = by_platform.find(ps.platform_id); it != by_platform.end())
-      for (size_t w = 0; w < it->second.size(); ++w)
-        s += std::string(w ? "," : "") + "\n        " + EarlyWarningJson(*it->second[w]);
-    s += by_platform.count(ps.platform_id) ? "\n      ]\n    }" : "]\n    }";
+      for (const EarlyWarning* warning : it->second) w.Raw(EarlyWarningJson(*warning));
+    w.EndArray().EndObject();
   }
-  s += m.platforms.empty() ? "]\n}\n" : "\n  ]\n}\n";
-  return s;
+  w.EndArray().EndObject();
+  return w.Take() + "\n";
 }
 
 std::vector<AnnualRecord> AnnualRecords(const std::vector<MonthEvaluation>& months) {
@@ -105,46 +95,50 @@ std::string AnnualJson(int year, const std::vector<MonthEvaluation>& months, con
   bool all_final = !months.empty();
   for (const MonthEvaluation& m : months) all_final &= m.final;
   std::vector<std::string> commendation, watch, violation;
-  std::string s = "{\n  \"kind\": \"annual\",\n  \"period\": " + Q(std::to_string(year)) +
-                  ",\n  \"final\": " + (all_final ? "true" : "false") +
-                  ",\n  \"rules\": " + RulesStampJson(rules) + ",\n  \"months\": [";
-  for (size_t i = 0; i < months.size(); ++i)
-    s += (i ? ", " : "") + Q(FormatPeriod(months[i].period));
-  s += "],\n  \"platforms\": [";
-  bool first = true;
+  JsonWriter w;
+  w.BeginObject(kBlock).Key("kind").String("annual").Key("period").String(std::to_string(year));
+  w.Key("final").Bool(all_final).Key("rules").Raw(RulesStampJson(rules)).Key("months");
+  w.BeginArray();
+  for (const MonthEvaluation& m : months) w.String(FormatPeriod(m.period));
+  w.EndArray().Key("platforms").BeginArray(kBlock);
   for (const AnnualRecord& rec : AnnualRecords(months)) {
-    std::string rows;
-    for (size_t i = 0; i < rec.months.size(); ++i) {
-      const auto& [m, ps] = rec.months[i];
-      rows += std::string(i ? "," : "") + "\n        {\"period\": " + Q(FormatPeriod(m->period)) +
-              ", \"final\": " + (m->final ? "true" : "false") +
-              ", \"ranked\": " + (ps->ranked ? "true" : "false") +
-              ", \"level\": " + Q(NameOf(ps->level)) + ", \"dimensions\": {";
-      for (int d = 0; d < kDimensionCount; ++d)
-        rows += std::string(d ? ", " : "") + Q(kDimensionNames[d]) + ": " +
-                Q(NameOf(ps->dimensions[d].level));
-      rows += "}}";
-    }
     if (rec.list == "violation") violation.push_back(rec.platform_id);
     if (rec.list == "watch") watch.push_back(rec.platform_id);
     if (rec.list == "commendation") commendation.push_back(rec.platform_id);
-    s += std::string(first ? "" : ",") + "\n    {\n      \"platform_id\": " + Q(rec.platform_id) +
-         ",\n      \"months_reported\": " + N(static_cast<int64_t>(rec.months.size())) +
-         ",\n      \"worst_ranked_level\": " + (rec.any_ranked ? Q(NameOf(rec.worst)) : "null") +
-         ",\n      \"list\": " + (rec.list.empty() ? "null" : Q(rec.list)) +
-         ",\n      \"months\": [" + rows + "\n      ]\n    }";
-    first = false;
+    w.BeginObject(kBlock).Key("platform_id").String(rec.platform_id);
+    w.Key("months_reported").Int(static_cast<int64_t>(rec.months.size()));
+    w.Key("worst_ranked_level");
+    if (rec.any_ranked)
+      w.String(NameOf(rec.worst));
+    else
+      w.Null();
+    w.Key("list");
+    if (rec.list.empty())
+      w.Null();
+    else
+      w.String(rec.list);
+    w.Key("months").BeginArray(kBlock);
+    for (const auto& [m, ps] : rec.months) {
+      w.BeginObject().Key("period").String(FormatPeriod(m->period)).Key("final").Bool(m->final);
+      w.Key("ranked").Bool(ps->ranked).Key("level").String(NameOf(ps->level));
+      w.Key("dimensions").BeginObject();
+      for (int d = 0; d < kDimensionCount; ++d)
+        w.Key(kDimensionNames[d]).String(NameOf(ps->dimensions[d].level));
+      w.EndObject().EndObject();
+    }
+    w.EndArray().EndObject();
   }
-  s += first ? "],\n" : "\n  ],\n";
-  s += kCriteria;
-  auto list_json = [](const std::vector<std::string>& ids) {
-    std::string out = "[";
-    for (size_t i = 0; i < ids.size(); ++i) out += (i ? ", " : "") + Q(ids[i]);
-    return out + "]";
-  };
-  s += "  \"commendation\": " + list_json(commendation) + ",\n  \"watch\": " + list_json(watch) +
-       ",\n  \"violation\": " + list_json(violation) + "\n}\n";
-  return s;
+  w.EndArray().Key("criteria").BeginObject(kBlock);
+  w.Key("commendation")
+      .String("ranked in every month with worker-months in the year and green in each");
+  w.Key("watch").String("not on the violation list; yellow or orange in at least one ranked month");
+  w.Key("violation").String("red in at least one ranked month");
+  w.EndObject();
+  ListJson(w.Key("commendation"), commendation);
+  ListJson(w.Key("watch"), watch);
+  ListJson(w.Key("violation"), violation);
+  w.EndObject();
+  return w.Take() + "\n";
 }
 
 }  // namespace flexwatch

@@ -65,21 +65,19 @@ Files EvidenceCollector::Render(const MonthEvaluation& month, const RuleSet& rul
       if (auto it = rows_.find({ps.platform_id, d}); it != rows_.end()) rows = it->second;
       // Pseudonym order: the order of the state's keys would say something about the raw ids.
       std::sort(rows.begin(), rows.end());
-      std::string s =
-          "{\n  \"kind\": \"evidence\",\n  \"period\": " + JsonString(FormatPeriod(month.period)) +
-          ",\n  \"final\": " + (month.final ? "true" : "false") +
-          ",\n  \"platform_id\": " + JsonString(ps.platform_id) +
-          ",\n  \"dimension\": " + JsonString(kDimensionNames[d]) +
-          ",\n  \"rules\": " + RulesStampJson(rules) +
-          ",\n  \"pseudonyms\": {\"scheme\": \"hmac-sha256\", \"key_id\": " +
-          JsonString(pseudonyms_->key_id()) + "},\n  \"in_scope\": " + std::to_string(ds.in_scope) +
-          ",\n  \"affected\": " + std::to_string(ds.affected) +
-          ",\n  \"rate\": " + RateText(ds.affected, ds.in_scope) +
-          ",\n  \"level\": " + JsonString(NameOf(ds.level)) + ",\n  \"worker_months\": [";
-      for (size_t i = 0; i < rows.size(); ++i)
-        s += std::string(i ? "," : "") + "\n    {\"worker\": " + JsonString(rows[i].first) + ", " +
-             rows[i].second.substr(1);
-      s += rows.empty() ? "]\n}\n" : "\n  ]\n}\n";
+      JsonWriter w;
+      w.BeginObject(JsonWriter::kBlock).Key("kind").String("evidence");
+      w.Key("period").String(FormatPeriod(month.period)).Key("final").Bool(month.final);
+      w.Key("platform_id").String(ps.platform_id).Key("dimension").String(kDimensionNames[d]);
+      w.Key("rules").Raw(RulesStampJson(rules)).Key("pseudonyms").BeginObject();
+      w.Key("scheme").String("hmac-sha256").Key("key_id").String(pseudonyms_->key_id());
+      w.EndObject().Key("in_scope").Int(ds.in_scope).Key("affected").Int(ds.affected);
+      w.Key("rate").Raw(RateText(ds.affected, ds.in_scope)).Key("level").String(NameOf(ds.level));
+      w.Key("worker_months").BeginArray(JsonWriter::kBlock);
+      for (const auto& [pseudonym, details] : rows)
+        w.BeginObject().Key("worker").String(pseudonym).Members(details).EndObject();
+      w.EndArray().EndObject();
+      std::string s = w.Take() + "\n";
       out.emplace_back(
           folder + FileStem(ps.platform_id) + "." + std::string(kDimensionNames[d]) + ".json",
           std::move(s));

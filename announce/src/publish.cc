@@ -138,7 +138,18 @@ Result<std::vector<std::string>> PublishDue(Store& store, const RuleSet& rules,
         if (PeriodYear(q) == year.year && rules.Judgeable(q).ok()) year.months.push_back(q);
       requests.push_back(std::move(year));
     }
-    std::string files;
+    JsonWriter notice_json;
+    notice_json.BeginObject()
+        .Key("kind")
+        .String("announcement")
+        .Key("period")
+        .String(FormatPeriod(p));
+    notice_json.Key("annual");
+    if (PeriodMonth(p) == 12)
+      notice_json.String(std::to_string(PeriodYear(p)));
+    else
+      notice_json.Null();
+    notice_json.Key("rules").Raw(RulesStampJson(rules)).Key("files").BeginObject();
     for (const PublicationRequest& request : requests) {
       auto publication = MakePublication(store, rules, detectors, request);
       if (!publication.ok()) return publication.status();
@@ -147,16 +158,12 @@ Result<std::vector<std::string>> PublishDue(Store& store, const RuleSet& rules,
       written.insert(written.end(), paths->begin(), paths->end());
       // The notice names the documents (the evidence is for inspectors, not the public).
       for (const auto& [name, bytes] : publication->documents)
-        files +=
-            (files.empty() ? "" : ", ") + JsonString(name) + ": " + JsonString(Sha256Hex(bytes));
+        notice_json.Key(name).String(Sha256Hex(bytes));
     }
     OutboxMessage notice;
     notice.topic = options.topic;
     notice.key = FormatPeriod(p);
-    notice.payload = "{\"kind\": \"announcement\", \"period\": " + JsonString(FormatPeriod(p)) +
-                     ", \"annual\": " +
-                     (PeriodMonth(p) == 12 ? JsonString(std::to_string(PeriodYear(p))) : "null") +
-                     ", \"rules\": " + RulesStampJson(rules) + ", \"files\": {" + files + "}}";
+    notice.payload = notice_json.EndObject().EndObject().Take();
     notice.headers = {{"flexwatch.announcement", FormatPeriod(p)}};
     Batch batch;
     batch.Delete(key);

@@ -1,5 +1,6 @@
 #include "flexwatch/core/json.h"
 
+#include <cassert>
 #include <cstdint>
 
 namespace flexwatch {
@@ -104,6 +105,80 @@ std::string Base64(std::string_view in) {
     out.push_back('=');
   }
   return out;
+}
+
+void JsonWriter::BeforeValue() {
+  if (after_key_) {
+    after_key_ = false;
+    return;
+  }
+  if (frames_.empty()) return;
+  Frame& f = frames_.back();
+  if (f.count++ > 0) out_ += ',';
+  if (f.layout == kBlock) {
+    out_ += '\n';
+    out_.append(2 * frames_.size(), ' ');
+  } else if (f.count > 1) {
+    out_ += ' ';
+  }
+}
+
+JsonWriter& JsonWriter::Begin(char open, Layout layout) {
+  BeforeValue();
+  out_ += open;
+  frames_.push_back({layout});
+  return *this;
+}
+
+JsonWriter& JsonWriter::End(char close) {
+  assert(!frames_.empty() && !after_key_);
+  const Frame f = frames_.back();
+  frames_.pop_back();
+  if (f.layout == kBlock && f.count > 0) {
+    out_ += '\n';
+    out_.append(2 * frames_.size(), ' ');
+  }
+  out_ += close;
+  return *this;
+}
+
+JsonWriter& JsonWriter::BeginObject(Layout layout) { return Begin('{', layout); }
+JsonWriter& JsonWriter::EndObject() { return End('}'); }
+JsonWriter& JsonWriter::BeginArray(Layout layout) { return Begin('[', layout); }
+JsonWriter& JsonWriter::EndArray() { return End(']'); }
+
+JsonWriter& JsonWriter::Key(std::string_view name) {
+  assert(!frames_.empty() && !after_key_);
+  BeforeValue();
+  AppendJsonString(out_, name);
+  out_ += ": ";
+  after_key_ = true;
+  return *this;
+}
+
+JsonWriter& JsonWriter::String(std::string_view s) {
+  BeforeValue();
+  AppendJsonString(out_, s);
+  return *this;
+}
+
+JsonWriter& JsonWriter::Int(int64_t v) { return Raw(std::to_string(v)); }
+JsonWriter& JsonWriter::Bool(bool b) { return Raw(b ? "true" : "false"); }
+JsonWriter& JsonWriter::Null() { return Raw("null"); }
+
+JsonWriter& JsonWriter::Raw(std::string_view json) {
+  BeforeValue();
+  out_ += json;
+  return *this;
+}
+
+JsonWriter& JsonWriter::Members(std::string_view object_json) {
+  assert(object_json.size() >= 2 && object_json.front() == '{' && object_json.back() == '}');
+  const std::string_view members = object_json.substr(1, object_json.size() - 2);
+  if (members.empty()) return *this;
+  BeforeValue();
+  out_ += members;
+  return *this;
 }
 
 }  // namespace flexwatch

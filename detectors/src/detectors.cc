@@ -218,14 +218,14 @@ std::string WarningNumber(double v, int decimals) {
 }
 
 std::string EarlyWarningJson(const EarlyWarning& w) {
-  return "{\"detector\": " + JsonString(w.detector) + ", \"version\": " + JsonString(w.version) +
-         ", \"series\": " + JsonString(w.series) +
-         ", \"window\": {\"from\": " + JsonString(FormatPeriod(w.window_from)) +
-         ", \"to\": " + JsonString(FormatPeriod(w.window_to)) +
-         "}, \"expected\": " + WarningNumber(w.expected) +
-         ", \"observed\": " + WarningNumber(w.observed) + ", \"unit\": " + JsonString(w.unit) +
-         ", \"direction\": " + JsonString(w.direction) +
-         ", \"score\": " + WarningNumber(w.score, 2) + ", \"basis\": " + JsonString(w.basis) + "}";
+  JsonWriter json;
+  json.BeginObject().Key("detector").String(w.detector).Key("version").String(w.version);
+  json.Key("series").String(w.series).Key("window").BeginObject();
+  json.Key("from").String(FormatPeriod(w.window_from)).Key("to").String(FormatPeriod(w.window_to));
+  json.EndObject().Key("expected").Raw(WarningNumber(w.expected));
+  json.Key("observed").Raw(WarningNumber(w.observed)).Key("unit").String(w.unit);
+  json.Key("direction").String(w.direction).Key("score").Raw(WarningNumber(w.score, 2));
+  return json.Key("basis").String(w.basis).EndObject().Take();
 }
 
 Result<const MonthSeries*> SeriesCache::Get(Store& store, const RuleSet& rules, Period p,

@@ -182,33 +182,40 @@ Result<MonthSeries> ComputeSeries(Store& store, const RuleSet& rules, Period p, 
 }
 
 std::string SeriesJson(const PlatformMonth& m) {
-  std::string s = "{\"platform_id\": " + JsonString(m.platform_id) +
-                  ", \"period\": " + JsonString(FormatPeriod(m.period)) +
-                  ", \"final\": " + (m.final ? "true" : "false") +
-                  ", \"sector\": " + JsonString(NameOf(m.sector)) + ", \"series\": {";
+  JsonWriter w;
+  w.BeginObject()
+      .Key("platform_id")
+      .String(m.platform_id)
+      .Key("period")
+      .String(FormatPeriod(m.period));
+  w.Key("final").Bool(m.final).Key("sector").String(NameOf(m.sector)).Key("series").BeginObject();
   for (int i = 0; i < static_cast<int>(SeriesId::kCount); ++i) {
     const auto point = m.Value(static_cast<SeriesId>(i));
-    s += std::string(i ? ", " : "") + JsonString(kSeriesNames[i]) + ": " +
-         (point.defined ? Num(point.value) : "null");
+    w.Key(kSeriesNames[i]);
+    if (point.defined)
+      w.Raw(Num(point.value));
+    else
+      w.Null();
   }
-  s += "}, \"complaints\": {";
+  w.EndObject().Key("complaints").BeginObject();
   for (int c = 0; c < kComplaintCategoryCount; ++c)
-    s += std::string(c ? ", " : "") + JsonString(kComplaintCategoryNames[c]) + ": " +
-         std::to_string(m.complaints[static_cast<size_t>(c)]);
-  s += "}, \"complaints_per_10k_by_category\": {";
+    w.Key(kComplaintCategoryNames[c]).Int(m.complaints[static_cast<size_t>(c)]);
+  w.EndObject().Key("complaints_per_10k_by_category").BeginObject();
   for (int c = 0; c < kComplaintCategoryCount; ++c)
-    s += std::string(c ? ", " : "") + JsonString(kComplaintCategoryNames[c]) + ": " +
-         Num(Ratio(static_cast<double>(m.complaints[static_cast<size_t>(c)]) * 10000,
-                   static_cast<double>(m.active_workers)));
-  auto list = [](const std::vector<int64_t>& v, size_t from) {
-    std::string out = "[";
-    for (size_t i = from; i < v.size(); ++i) out += (i > from ? ", " : "") + std::to_string(v[i]);
-    return out + "]";
+    w.Key(kComplaintCategoryNames[c])
+        .Raw(Num(Ratio(static_cast<double>(m.complaints[static_cast<size_t>(c)]) * 10000,
+                       static_cast<double>(m.active_workers))));
+  auto list = [&w](const std::vector<int64_t>& v) {
+    w.BeginArray();
+    for (int64_t n : v) w.Int(n);
+    w.EndArray();
   };
-  s += "}, \"daily_active\": " + list(m.daily_active, 0) +
-       ", \"hours_histogram\": {\"bin_hours\": 1, \"last_bin_from_hours\": " +
-       std::to_string(m.hours_upto.size() - 1) + ", \"bins\": " + list(m.hours_upto, 0) + "}}";
-  return s;
+  w.EndObject().Key("daily_active");
+  list(m.daily_active);
+  w.Key("hours_histogram").BeginObject().Key("bin_hours").Int(1);
+  w.Key("last_bin_from_hours").Raw(std::to_string(m.hours_upto.size() - 1)).Key("bins");
+  list(m.hours_upto);
+  return w.EndObject().EndObject().Take();
 }
 
 }  // namespace flexwatch

@@ -101,8 +101,9 @@ std::string RateText(int64_t affected, int64_t in_scope) {
 }
 
 std::string RulesStampJson(const RuleSet& rules) {
-  return "{\"id\": " + JsonString(rules.id) + ", \"version\": " + JsonString(rules.version) +
-         ", \"fingerprint\": " + JsonString(rules.fingerprint) + "}";
+  JsonWriter w;
+  w.BeginObject().Key("id").String(rules.id).Key("version").String(rules.version);
+  return w.Key("fingerprint").String(rules.fingerprint).EndObject().Take();
 }
 
 }  // namespace flexwatch
