@@ -117,7 +117,7 @@ void JsonWriter::BeforeValue() {
   if (f.count++ > 0) out_ += ',';
   if (f.layout == kBlock) {
     out_ += '\n';
-    out_.append(2 * frames_.size(), ' ');
+    out_.append(2 * blocks_, ' ');
   } else if (f.count > 1) {
     out_ += ' ';
   }
@@ -127,6 +127,7 @@ JsonWriter& JsonWriter::Begin(char open, Layout layout) {
   BeforeValue();
   out_ += open;
   frames_.push_back({layout});
+  blocks_ += layout == kBlock;
   return *this;
 }
 
@@ -134,9 +135,10 @@ JsonWriter& JsonWriter::End(char close) {
   assert(!frames_.empty() && !after_key_);
   const Frame f = frames_.back();
   frames_.pop_back();
+  blocks_ -= f.layout == kBlock;
   if (f.layout == kBlock && f.count > 0) {
     out_ += '\n';
-    out_.append(2 * frames_.size(), ' ');
+    out_.append(2 * blocks_, ' ');
   }
   out_ += close;
   return *this;

@@ -31,6 +31,21 @@ TEST(JsonWriter, BlocksPutEachMemberOnItsOwnLineIndentedByNesting) {
             "}");
 }
 
+TEST(JsonWriter, ABlockInsideAnInlineObjectIsIndentedByTheBlocksAroundIt) {
+  JsonWriter w;
+  w.BeginObject(JsonWriter::kBlock).Key("platforms").BeginArray(JsonWriter::kBlock);
+  w.BeginObject().Key("id").String("p").Key("months").BeginArray(JsonWriter::kBlock);
+  w.BeginObject().Key("n").Int(1).EndObject().EndArray().EndObject().EndArray().EndObject();
+  EXPECT_EQ(w.str(),
+            "{\n"
+            "  \"platforms\": [\n"
+            "    {\"id\": \"p\", \"months\": [\n"
+            "      {\"n\": 1}\n"
+            "    ]}\n"
+            "  ]\n"
+            "}");
+}
+
 TEST(JsonWriter, EmptyBlocksAreWrittenClosed) {
   JsonWriter w;
   w.BeginObject(JsonWriter::kBlock).Key("list").BeginArray(JsonWriter::kBlock).EndArray();

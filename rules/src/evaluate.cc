@@ -45,13 +45,6 @@ std::string KeepOneDecimal(int64_t v, int scale) {
 }
 std::string Yuan(Fen f) { return FormatScaled(f, 2); }
 std::string Percent(Ppm p) { return KeepOneDecimal(p, 4); }
-std::string Q(std::string_view s) { return JsonString(s); }
-
-void AddList(std::string& s, const std::vector<std::string_view>& items) {
-  s += "[";
-  for (size_t i = 0; i < items.size(); ++i) s += (i ? ", " : "") + Q(items[i]);
-  s += "]";
-}
 
 }  // namespace
 
@@ -209,91 +202,90 @@ std::vector<std::string_view> FindingsOf(const Verdict& v, Dimension d) {
 
 std::string FindingJson(const Verdict& v, Dimension d, std::string_view dispatch_cap_json) {
   const bool over_cap = !dispatch_cap_json.empty();
-  std::string s =
-      "{\"tier\": " + Q(NameOf(v.tier)) + ", \"outcome\": " +
-      Q(over_cap ? "affected" : kOutcomeNames[static_cast<int>(v.outcome[static_cast<int>(d)])]);
+  JsonWriter w;
+  w.BeginObject()
+      .Key("tier")
+      .String(NameOf(v.tier))
+      .Key("outcome")
+      .String(over_cap ? "affected"
+                       : kOutcomeNames[static_cast<int>(v.outcome[static_cast<int>(d)])]);
   std::vector<std::string_view> findings = FindingsOf(v, d);
   if (over_cap) findings.push_back("dispatch_over_cap");
-  s += ", \"findings\": ";
-  AddList(s, findings);
+  w.Key("findings").BeginArray();
+  for (std::string_view f : findings) w.String(f);
+  w.EndArray();
   switch (d) {
     case Dimension::kContractAvoidance: {
-      s += ", \"form_in_force\": ";
+      w.Key("form_in_force");
       if (!v.form) {
-        s += "null";
+        w.Null();
       } else {
         // Counterparties are enterprises (the platform, agencies), except for an individual
         // business, whose counterparty may name the worker: that one is never written out.
-        s += "{\"form\": " + Q(NameOf(v.form->form)) +
-             ", \"signed\": " + Q(FormatBeijing(v.form->ts));
+        w.BeginObject().Key("form").String(NameOf(v.form->form));
+        w.Key("signed").String(FormatBeijing(v.form->ts));
         if (v.form->form != ContractForm::kIndividualBusiness)
-          s += ", \"counterparty_id\": " + Q(v.form->counterparty_id);
-        s += "}";
+          w.Key("counterparty_id").String(v.form->counterparty_id);
+        w.EndObject();
       }
-      s += ", \"dispatched\": " + std::string(v.dispatched ? "true" : "false");
-      if (over_cap) s += ", \"dispatch_cap\": " + std::string(dispatch_cap_json);
+      w.Key("dispatched").Bool(v.dispatched);
+      if (over_cap) w.Key("dispatch_cap").Raw(dispatch_cap_json);
       break;
     }
     case Dimension::kUnderpayment: {
       if (v.limits) {
-        s += ", \"required_base_cny\": " + Yuan(v.required_base) +
-             ", \"base_limits\": {\"from\": " + Q(FormatPeriod(v.limits->from)) +
-             ", \"to\": " + Q(FormatPeriod(v.limits->to)) +
-             ", \"lower_cny\": " + Yuan(v.limits->lower) +
-             ", \"upper_cny\": " + Yuan(v.limits->upper) + "}, \"schemes\": [";
-        for (size_t i = 0; i < v.schemes.size(); ++i) {
-          const SchemeCheck& c = v.schemes[i];
+        w.Key("required_base_cny").Raw(Yuan(v.required_base)).Key("base_limits").BeginObject();
+        w.Key("from").String(FormatPeriod(v.limits->from));
+        w.Key("to").String(FormatPeriod(v.limits->to));
+        w.Key("lower_cny").Raw(Yuan(v.limits->lower)).Key("upper_cny").Raw(Yuan(v.limits->upper));
+        w.EndObject().Key("schemes").BeginArray();
+        for (const SchemeCheck& c : v.schemes) {
           std::string_view status = c.missing         ? "missing"
                                     : c.pending       ? "pending"
                                     : c.underdeclared ? (c.short_payment ? "underdeclared_and_short"
                                                                          : "underdeclared_base")
                                     : c.short_payment ? "short_payment"
                                                       : "paid";
-          s += std::string(i ? ", " : "") + "{\"scheme\": " + Q(NameOf(c.scheme)) +
-               ", \"status\": " + Q(status) + ", \"rate_percent\": " + Percent(c.rate);
-          if (c.paid)
-            s += ", \"declared_base_cny\": " + Yuan(c.declared_base) +
-                 ", \"amount_cny\": " + Yuan(c.amount) +
-                 ", \"expected_amount_cny\": " + Yuan(c.expected_amount);
-          s += "}";
+          w.BeginObject().Key("scheme").String(NameOf(c.scheme)).Key("status").String(status);
+          w.Key("rate_percent").Raw(Percent(c.rate));
+          if (c.paid) {
+            w.Key("declared_base_cny").Raw(Yuan(c.declared_base));
+            w.Key("amount_cny").Raw(Yuan(c.amount));
+            w.Key("expected_amount_cny").Raw(Yuan(c.expected_amount));
+          }
+          w.EndObject();
         }
-        s += "]";
+        w.EndArray();
       }
       break;
     }
     case Dimension::kCoverageMismatch: {
-      s += ", \"exempt\": " + std::string(v.exempt ? "true" : "false");
-      if (v.exemption_pending) s += ", \"exemption_pending\": true";
+      w.Key("exempt").Bool(v.exempt);
+      if (v.exemption_pending) w.Key("exemption_pending").Bool(true);
       if (v.pilot_orders > 0) {
-        s += ", \"pilot_orders\": " + std::to_string(v.pilot_orders) +
-             ", \"orders_covered\": " + std::to_string(v.orders_covered) +
-             ", \"orders_uncovered\": " +
-             std::to_string(std::max<int64_t>(0, v.pilot_orders - v.orders_covered));
-        if (v.premium_pending) s += ", \"premium_pending\": true";
+        w.Key("pilot_orders").Int(v.pilot_orders).Key("orders_covered").Int(v.orders_covered);
+        w.Key("orders_uncovered").Int(std::max<int64_t>(0, v.pilot_orders - v.orders_covered));
+        if (v.premium_pending) w.Key("premium_pending").Bool(true);
       }
       if (!v.high_risk.empty()) {
-        s += ", \"high_risk\": [";
-        for (size_t i = 0; i < v.high_risk.size(); ++i) {
-          const HighRiskCheck& h = v.high_risk[i];
-          s += std::string(i ? ", " : "") + "{\"sector\": " + Q(NameOf(h.sector)) +
-               ", \"orders\": " + std::to_string(h.orders) +
-               ", \"order_days\": " + std::to_string(h.order_days) +
-               ", \"min_sum_insured_cny\": " + Yuan(h.min_sum) + ", \"uncovered_days\": [";
-          for (size_t k = 0; k < h.uncovered.size(); ++k) {
-            const UncoveredDay& u = h.uncovered[k];
-            s += std::string(k ? ", " : "") + "{\"date\": " + Q(FormatDate(u.day)) +
-                 ", \"why\": " + Q(u.why);
-            if (u.best_sum > 0) s += ", \"best_sum_insured_cny\": " + Yuan(u.best_sum);
-            s += "}";
+        w.Key("high_risk").BeginArray();
+        for (const HighRiskCheck& h : v.high_risk) {
+          w.BeginObject().Key("sector").String(NameOf(h.sector)).Key("orders").Int(h.orders);
+          w.Key("order_days").Int(h.order_days).Key("min_sum_insured_cny").Raw(Yuan(h.min_sum));
+          w.Key("uncovered_days").BeginArray();
+          for (const UncoveredDay& u : h.uncovered) {
+            w.BeginObject().Key("date").String(FormatDate(u.day)).Key("why").String(u.why);
+            if (u.best_sum > 0) w.Key("best_sum_insured_cny").Raw(Yuan(u.best_sum));
+            w.EndObject();
           }
-          s += "]}";
+          w.EndArray().EndObject();
         }
-        s += "]";
+        w.EndArray();
       }
       break;
     }
   }
-  return s + "}";
+  return w.EndObject().Take();
 }
 
 void DecideFinality(Store& store, const RuleSet& rules, Period p, bool close,
@@ -360,12 +352,11 @@ Result<MonthEvaluation> EvaluateMonth(Store& store, const RuleSet& rules, Period
       DimensionScore& ca = ps.dimensions[0];
       ca.affected += excess;
       ca.findings["dispatch_over_cap"] += excess;
-      const std::string cap_json =
-          "{\"labor_relation_worker_months\": " +
-          std::to_string(ps.tiers[static_cast<int>(Tier::kLaborRelation)]) +
-          ", \"cap_percent\": " + Percent(rules.dispatch_cap) +
-          ", \"cap\": " + std::to_string(ps.dispatch_cap) +
-          ", \"dispatched\": " + std::to_string(ps.dispatched) + "}";
+      JsonWriter cap;
+      cap.BeginObject().Key("labor_relation_worker_months");
+      cap.Int(ps.tiers[static_cast<int>(Tier::kLaborRelation)]);
+      cap.Key("cap_percent").Raw(Percent(rules.dispatch_cap)).Key("cap").Int(ps.dispatch_cap);
+      const std::string cap_json = cap.Key("dispatched").Int(ps.dispatched).EndObject().Take();
       for (int64_t i = 0; options.on_finding && i < excess; ++i) {
         const Dispatched& d = dispatched[static_cast<size_t>(i)];
         details = FindingJson(d.verdict, Dimension::kContractAvoidance, cap_json);
@@ -543,25 +534,23 @@ Result<std::string> ExplainWorkerMonth(Store& store, const RuleSet& rules, Perio
       : v.tier == Tier::kManaged     ? "from " + hours(rules.managed_from) + " h up to " +
                                        hours(rules.labor_relation_above) + " h"
                                  : "fewer than " + hours(rules.managed_from) + " h";
-  std::string s = "{\"rules\": {\"id\": " + Q(rules.id) + ", \"version\": " + Q(rules.version) +
-                  ", \"fingerprint\": " + Q(rules.fingerprint) +
-                  "}, \"final\": " + (finality.final ? "true" : "false") +
-                  ", \"tier\": " + Q(NameOf(v.tier)) +
-                  ", \"hours\": " + KeepOneDecimal(row.wm.wm.duration / 60, 3) +
-                  ", \"tier_rule\": " + Q(tier_rule) + ", \"dimensions\": {";
+  JsonWriter w;
+  w.BeginObject().Key("rules").Raw(RulesStampJson(rules)).Key("final").Bool(finality.final);
+  w.Key("tier").String(NameOf(v.tier));
+  w.Key("hours").Raw(KeepOneDecimal(row.wm.wm.duration / 60, 3)).Key("tier_rule").String(tier_rule);
+  w.Key("dimensions").BeginObject();
   for (int d = 0; d < kDimensionCount; ++d) {
     const Dimension dim = static_cast<Dimension>(d);
-    std::string facts = d == 0 && !over_cap.empty() ? over_cap : FindingJson(v, dim);
+    const std::string facts = d == 0 && !over_cap.empty() ? over_cap : FindingJson(v, dim);
     std::string text = ExplainText(rules, row, v, dim);
     if (d == 0 && !over_cap.empty())
       text +=
           "; beyond the platform's dispatch cap for the month (the dispatch contracts signed "
           "last are the ones over the cap)";
-    facts.pop_back();
-    s += std::string(d ? ", " : "") + Q(kDimensionNames[d]) + ": " + facts +
-         ", \"explanation\": " + Q(text) + "}";
+    w.Key(kDimensionNames[d]).BeginObject().Members(facts).Key("explanation").String(text);
+    w.EndObject();
   }
-  return s + "}}";
+  return w.EndObject().EndObject().Take();
 }
 
 }  // namespace flexwatch

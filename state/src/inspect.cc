@@ -8,120 +8,78 @@
 namespace flexwatch {
 namespace {
 
-std::string Q(std::string_view s) { return JsonString(s); }
+constexpr auto kBlock = JsonWriter::kBlock;
+
 std::string Yuan(Fen f) { return FormatScaled(f, 2); }
 std::string Hours(MilliMinutes m) {
   return FormatScaled(m / 60, 3);
 }  // milli-minutes/60 = ms-hours
 
-std::string DaysOfMask(Period p, uint32_t mask) {
-  std::string out = "[";
-  bool first = true;
-  for (int d = 0; d < 31; ++d) {
-    if (!(mask & (1u << d))) continue;
-    out += (first ? "" : ", ") + Q(FormatDate(FirstDayOfPeriod(p) + d));
-    first = false;
-  }
-  return out + "]";
+void DaysOfMask(JsonWriter& w, Period p, uint32_t mask) {
+  w.BeginArray();
+  for (int d = 0; d < 31; ++d)
+    if (mask & (1u << d)) w.String(FormatDate(FirstDayOfPeriod(p) + d));
+  w.EndArray();
 }
 
-std::string WorkerMonthJson(Period p, const WorkerMonth& wm, const std::string& indent) {
-  std::string s = "{\n";
-  s += indent + "  \"period\": " + Q(FormatPeriod(p)) + ",\n";
-  s += indent + "  \"hours\": " + Hours(wm.duration) + ",\n";
-  s += indent + "  \"minutes\": " + FormatScaled(wm.duration, 3) + ",\n";
-  s += indent + "  \"earnings_cny\": " + Yuan(wm.earnings) + ",\n";
-  s += indent + "  \"orders\": " + std::to_string(wm.TotalOrders()) + ",\n";
-  s += indent + "  \"orders_by_sector\": {";
-  bool first = true;
-  for (int i = 0; i < kSectorCount; ++i) {
-    if (!wm.orders[i]) continue;
-    s += std::string(first ? "" : ", ") + Q(kSectorNames[i]) + ": " + std::to_string(wm.orders[i]);
-    first = false;
-  }
-  s += "},\n";
-  s += indent + "  \"active_days\": " + std::to_string(__builtin_popcount(wm.active_days)) + ",\n";
-  s += indent + "  \"order_days_by_sector\": {";
-  first = true;
-  for (int i = 0; i < kSectorCount; ++i) {
-    if (!wm.sector_days[i]) continue;
-    s += std::string(first ? "" : ", ") + Q(kSectorNames[i]) + ": " +
-         DaysOfMask(p, wm.sector_days[i]);
-    first = false;
-  }
-  s += "},\n";
-  s += indent + "  \"first_order\": " + Q(FormatBeijing(wm.first_order)) + ",\n";
-  s += indent + "  \"last_order\": " + Q(FormatBeijing(wm.last_order)) + "\n";
-  return s + indent + "}";
-}
-
-// One JSON object per contribution record of the worker-month.
-void AppendContributions(Store& store, Period p, const std::string& platform,
-                         const std::string& worker, std::vector<std::string>& out) {
-  for (const ContributionRecord& c : store.Contributions(p, platform, worker))
-    out.push_back("{\"period\": " + Q(FormatPeriod(p)) + ", \"scheme\": " + Q(NameOf(c.scheme)) +
-                  ", \"payer\": " + Q(NameOf(c.payer)) + ", \"base_cny\": " + Yuan(c.total.base) +
-                  ", \"amount_cny\": " + Yuan(c.total.amount) +
-                  ", \"orders_covered\": " + std::to_string(c.total.orders_covered) +
-                  ", \"payments\": " + std::to_string(c.total.payments) +
-                  ", \"last_paid\": " + Q(FormatBeijing(c.total.last_paid)) + "}");
-}
-
-std::string JsonList(const std::vector<std::string>& items, const std::string& indent) {
-  if (items.empty()) return "[]";
-  std::string s = "[";
-  for (size_t i = 0; i < items.size(); ++i) s += (i ? ",\n" : "\n") + indent + "  " + items[i];
-  return s + "\n" + indent + "]";
+// The worker-month's object, open: the caller may add members before closing it.
+void WorkerMonthJson(JsonWriter& w, Period p, const WorkerMonth& wm) {
+  w.BeginObject(kBlock).Key("period").String(FormatPeriod(p)).Key("hours").Raw(Hours(wm.duration));
+  w.Key("minutes").Raw(FormatScaled(wm.duration, 3)).Key("earnings_cny").Raw(Yuan(wm.earnings));
+  w.Key("orders").Int(wm.TotalOrders()).Key("orders_by_sector").BeginObject();
+  for (int i = 0; i < kSectorCount; ++i)
+    if (wm.orders[i]) w.Key(kSectorNames[i]).Int(wm.orders[i]);
+  w.EndObject().Key("active_days").Int(__builtin_popcount(wm.active_days));
+  w.Key("order_days_by_sector").BeginObject();
+  for (int i = 0; i < kSectorCount; ++i)
+    if (wm.sector_days[i]) DaysOfMask(w.Key(kSectorNames[i]), p, wm.sector_days[i]);
+  w.EndObject().Key("first_order").String(FormatBeijing(wm.first_order));
+  w.Key("last_order").String(FormatBeijing(wm.last_order));
 }
 
 Result<std::string> WorkerJson(Store& store, const std::string& platform, const std::string& worker,
                                const InspectQuery& q) {
   const std::optional<Period>& month = q.month;
-  std::string s = "{\n  \"platform_id\": " + Q(platform) + ",\n  \"worker_id\": " + Q(worker) +
-                  ",\n  \"worker_months\": [";
-  bool first = true;
-  std::vector<Period> periods = store.Periods();
-  for (Period p : periods) {
+  JsonWriter w;
+  w.BeginObject(kBlock).Key("platform_id").String(platform).Key("worker_id").String(worker);
+  w.Key("worker_months").BeginArray(kBlock);
+  for (Period p : store.Periods()) {
     if (month && p != *month) continue;
     auto wm = store.GetWorkerMonth(p, platform, worker);
     if (!wm.ok() || !wm->has_value()) continue;
-    std::string wm_json = WorkerMonthJson(p, **wm, "    ");
+    WorkerMonthJson(w, p, **wm);
     if (q.explain) {
       auto verdict = q.explain(p, platform, worker);
       if (!verdict.ok()) return verdict.status();
-      wm_json.erase(wm_json.size() - 6);  // "\n    }"
-      wm_json += ",\n      \"verdict\": " + *verdict + "\n    }";
+      w.Key("verdict").Raw(*verdict);
     }
-    s += std::string(first ? "\n    " : ",\n    ") + wm_json;
-    first = false;
+    w.EndObject();
   }
-  s += first ? "],\n" : "\n  ],\n";
-  std::vector<std::string> contributions;
-  for (Period p : store.ContributionPeriods())
-    if (!month || p == *month) AppendContributions(store, p, platform, worker, contributions);
-  s += "  \"contributions\": " + JsonList(contributions, "  ") + ",\n";
-  s += "  \"contracts\": [";
-  first = true;
+  w.EndArray().Key("contributions").BeginArray(kBlock);
+  for (Period p : store.ContributionPeriods()) {
+    if (month && p != *month) continue;
+    for (const ContributionRecord& c : store.Contributions(p, platform, worker)) {
+      w.BeginObject().Key("period").String(FormatPeriod(p)).Key("scheme").String(NameOf(c.scheme));
+      w.Key("payer").String(NameOf(c.payer)).Key("base_cny").Raw(Yuan(c.total.base));
+      w.Key("amount_cny").Raw(Yuan(c.total.amount));
+      w.Key("orders_covered").Int(c.total.orders_covered).Key("payments").Int(c.total.payments);
+      w.Key("last_paid").String(FormatBeijing(c.total.last_paid)).EndObject();
+    }
+  }
+  w.EndArray().Key("contracts").BeginArray(kBlock);
   for (const ContractRecord& c : store.Contracts(platform, worker)) {
-    s += std::string(first ? "\n" : ",\n") + "    {\"ts\": " + Q(FormatBeijing(c.ts)) +
-         ", \"event_id\": " + Q(c.event_id) + ", \"action\": " + Q(NameOf(c.action)) +
-         ", \"form\": " + Q(NameOf(c.form)) + ", \"counterparty_id\": " + Q(c.counterparty_id) +
-         "}";
-    first = false;
+    w.BeginObject().Key("ts").String(FormatBeijing(c.ts)).Key("event_id").String(c.event_id);
+    w.Key("action").String(NameOf(c.action)).Key("form").String(NameOf(c.form));
+    w.Key("counterparty_id").String(c.counterparty_id).EndObject();
   }
-  s += first ? "],\n" : "\n  ],\n";
-  s += "  \"policies\": [";
-  first = true;
+  w.EndArray().Key("policies").BeginArray(kBlock);
   for (const PolicyRecord& r : store.Policies(platform, worker)) {
-    s += std::string(first ? "\n" : ",\n") + "    {\"event_id\": " + Q(r.event_id) +
-         ", \"product\": " + Q(NameOf(r.product)) +
-         ", \"sum_insured_cny\": " + Yuan(r.sum_insured) +
-         ", \"valid_from\": " + Q(FormatDate(r.valid_from)) +
-         ", \"valid_to\": " + Q(FormatDate(r.valid_to)) + "}";
-    first = false;
+    w.BeginObject().Key("event_id").String(r.event_id).Key("product").String(NameOf(r.product));
+    w.Key("sum_insured_cny").Raw(Yuan(r.sum_insured));
+    w.Key("valid_from").String(FormatDate(r.valid_from));
+    w.Key("valid_to").String(FormatDate(r.valid_to)).EndObject();
   }
-  s += first ? "]\n}" : "\n  ]\n}";
-  return s;
+  return w.EndArray().EndObject().Take();
 }
 
 struct MonthTotals {
@@ -175,7 +133,8 @@ Result<std::string> InspectJson(Store& store, const InspectQuery& q) {
   } else {
     platforms = store.Platforms();
   }
-  std::string s = "{\n";
+  JsonWriter w;
+  w.BeginObject(kBlock);
   if (q.platform.empty()) {
     // What the state holds, the same for the same data however often it was delivered: the
     // distinct events applied and the distinct lines rejected (deliveries, duplicates among
@@ -183,46 +142,29 @@ Result<std::string> InspectJson(Store& store, const InspectQuery& q) {
     int64_t dead = 0;
     if (Status st = store.ForEachDeadLetter([&dead](std::string_view) { ++dead; }); !st.ok())
       return st;
-    s += "  \"events\": {\"accepted\": " + std::to_string(store.Counter("accepted")) +
-         ", \"rejected\": " + std::to_string(dead) + "},\n";
-    s += "  \"sources\": [";
-    bool first_source = true;
-    for (const auto& [source, position] : store.Positions()) {
-      s += std::string(first_source ? "" : ", ") + "{\"source\": " + Q(source) +
-           ", \"position\": " + position + "}";
-      first_source = false;
-    }
-    s += "],\n";
-    s += "  \"periods\": [";
-    bool first = true;
-    for (Period p : store.Periods()) {
-      s += std::string(first ? "" : ", ") + Q(FormatPeriod(p));
-      first = false;
-    }
-    s += "],\n";
+    w.Key("events").BeginObject().Key("accepted").Int(store.Counter("accepted"));
+    w.Key("rejected").Int(dead).EndObject().Key("sources").BeginArray();
+    for (const auto& [source, position] : store.Positions())
+      w.BeginObject().Key("source").String(source).Key("position").Raw(position).EndObject();
+    w.EndArray().Key("periods").BeginArray();
+    for (Period p : store.Periods()) w.String(FormatPeriod(p));
+    w.EndArray();
   }
-  s += "  \"platforms\": [";
-  bool first_platform = true;
+  w.Key("platforms").BeginArray(kBlock);
   for (const std::string& platform : platforms) {
-    s += std::string(first_platform ? "\n" : ",\n") + "    {\"platform_id\": " + Q(platform) +
-         ", \"months\": [";
-    first_platform = false;
-    bool first = true;
+    w.BeginObject().Key("platform_id").String(platform).Key("months").BeginArray(kBlock);
     for (const auto& [key, t] : totals) {
       if (key.first != platform) continue;
       int64_t complaints = 0;
       for (const auto& [cat, n] : store.Complaints(key.second, platform)) complaints += n;
-      s += std::string(first ? "\n" : ",\n") + "      {\"period\": " + Q(FormatPeriod(key.second)) +
-           ", \"worker_months\": " + std::to_string(t.worker_months) +
-           ", \"orders\": " + std::to_string(t.orders) + ", \"hours\": " + Hours(t.minutes) +
-           ", \"earnings_cny\": " + Yuan(t.earnings) +
-           ", \"complaints\": " + std::to_string(complaints) + "}";
-      first = false;
+      w.BeginObject().Key("period").String(FormatPeriod(key.second));
+      w.Key("worker_months").Int(t.worker_months).Key("orders").Int(t.orders);
+      w.Key("hours").Raw(Hours(t.minutes)).Key("earnings_cny").Raw(Yuan(t.earnings));
+      w.Key("complaints").Int(complaints).EndObject();
     }
-    s += first ? "]}" : "\n    ]}";
+    w.EndArray().EndObject();
   }
-  s += first_platform ? "]\n}\n" : "\n  ]\n}\n";
-  return s;
+  return w.EndArray().EndObject().Take() + "\n";
 }
 
 }  // namespace flexwatch

@@ -19,7 +19,7 @@ std::string Base64(std::string_view bytes);
 
 // Writes one JSON document into a string, value by value. Each object or array is laid out
 // inline (`{"a": 1, "b": [2, 3]}`) or as a block, each member on a line of its own indented two
-// spaces per level of nesting:
+// spaces per block it is in (inline objects and arrays around a block do not indent it):
 //
 //   JsonWriter w;
 //   w.BeginObject(JsonWriter::kBlock).Key("kind").String("monthly").Key("rules").BeginObject();
@@ -63,6 +63,7 @@ class JsonWriter {
 
   std::string out_;
   std::vector<Frame> frames_;
+  size_t blocks_ = 0;  // blocks open: the indentation, two spaces each
   bool after_key_ = false;
 };
 
