@@ -14,6 +14,7 @@
 #include <thread>
 
 #include "cli.h"
+#include "flexwatch/core/json.h"
 
 namespace flexwatch::cli {
 
@@ -56,9 +57,13 @@ int RunReplay(const fw::Config& cfg, const ReplayArgs& a, fw::IngestCounts* out)
           fw::WriteDeadLetterFile(**store, (fs::path(a.state) / fw::kDeadLetterFileName).string());
       !s.ok())
     return Fail("replay: " + s.message());
-  const std::string stats = "{\"accepted\": " + std::to_string(counts->accepted) +
-                            ", \"duplicates\": " + std::to_string(counts->duplicates) +
-                            ", \"rejected\": " + std::to_string(counts->rejected) + "}";
+  fw::JsonWriter json;
+  json.BeginObject()
+      .Key("accepted")
+      .Int(counts->accepted)
+      .Key("duplicates")
+      .Int(counts->duplicates);
+  const std::string stats = json.Key("rejected").Int(counts->rejected).EndObject().Take();
   if (!a.stats_json.empty()) {
     std::ofstream f(a.stats_json, std::ios::trunc);
     f << stats << "\n";

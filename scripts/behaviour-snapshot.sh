@@ -25,7 +25,7 @@ awk 'BEGIN{srand(7)} {printf "%.12f\t%s\n", rand(), $0}' "$work/feed.ndjson" | s
 
 export FLEXWATCH_PSEUDONYM_KEY=behaviour-snapshot-key
 repo=$(cd "$(dirname "$0")/.." && pwd)
-sed -e 's/yellow_percent: 2/yellow_percent: 1/' -e 's/threshold_z: 5/threshold_z: 3/' \
+sed -e 's/orange_percent: 10/orange_percent: 3/' -e 's/red_percent: 25/red_percent: 8/' -e 's/threshold_z: 5/threshold_z: 2/' \
   "$repo/config/flexwatch.yaml" > "$work/stricter.yaml"
 for copy in feed shuffled; do
   s="$work/$copy-state"

@@ -110,22 +110,20 @@ std::vector<AlertmanagerAlert> AlertmanagerAlerts(const AlertRound& round, const
 }
 
 std::string AlertmanagerBody(const std::vector<PostedAlert>& alerts) {
-  std::string body = "[";
+  JsonWriter w;
+  w.BeginArray(JsonWriter::kCompact);
   for (const PostedAlert& p : alerts) {
-    body += body.size() > 1 ? ",{" : "{";
-    for (const auto* part : {&p.alert.labels, &p.alert.annotations}) {
-      body += part == &p.alert.labels ? "\"labels\":{" : ",\"annotations\":{";
-      bool first = true;
-      for (const auto& [k, v] : *part) {
-        body += (first ? "" : ",") + JsonString(k) + ":" + JsonString(v);
-        first = false;
-      }
-      body += "}";
+    w.BeginObject(JsonWriter::kCompact);
+    for (const auto& [name, part] :
+         {std::pair{"labels", &p.alert.labels}, std::pair{"annotations", &p.alert.annotations}}) {
+      w.Key(name).BeginObject(JsonWriter::kCompact);
+      for (const auto& [k, v] : *part) w.Key(k).String(v);
+      w.EndObject();
     }
-    body += ",\"startsAt\":" + JsonString(Rfc3339(p.starts_ms)) +
-            ",\"endsAt\":" + JsonString(Rfc3339(p.ends_ms)) + "}";
+    w.Key("startsAt").String(Rfc3339(p.starts_ms)).Key("endsAt").String(Rfc3339(p.ends_ms));
+    w.EndObject();
   }
-  return body + "]";
+  return w.EndArray().Take();
 }
 
 AlertmanagerSink::AlertmanagerSink(AlertmanagerOptions options,

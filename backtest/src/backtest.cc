@@ -82,15 +82,15 @@ std::string DetectorsStamp(const DetectorConfig& d) {
 
 std::string DetectorsStampJson(const DetectorConfig& d) {
   if (!d.present) return "null";
-  std::string s = "{";
+  JsonWriter w;
+  w.BeginObject();
   for (std::string_view id : kDetectorIds) {
     const DetectorBase& b = BaseOf(d, id);
-    s += std::string(s.size() > 1 ? ", " : "") + JsonString(id) +
-         ": {\"version\": " + JsonString(b.version) +
-         ", \"fingerprint\": " + JsonString(Sha256Hex(Parameters(d, id)).substr(0, 16)) +
-         ", \"enabled\": " + (b.enabled ? "true" : "false") + "}";
+    w.Key(id).BeginObject().Key("version").String(b.version);
+    w.Key("fingerprint").String(Sha256Hex(Parameters(d, id)).substr(0, 16));
+    w.Key("enabled").Bool(b.enabled).EndObject();
   }
-  return s + "}";
+  return w.EndObject().Take();
 }
 
 struct Side {
@@ -228,58 +228,60 @@ std::string BacktestText(const BacktestReport& r, const BacktestSide& before,
 
 std::string BacktestJson(const BacktestReport& r, const BacktestSide& before,
                          const BacktestSide& after, const BacktestOptions& options) {
-  auto n = [](int64_t v) { return std::to_string(v); };
-  std::string s = "{\n  \"kind\": \"backtest\",\n  \"months\": [";
-  for (size_t i = 0; i < options.periods.size(); ++i)
-    s += (i ? ", " : "") + JsonString(FormatPeriod(options.periods[i]));
-  s += "],\n  \"closed\": " + std::string(options.close ? "true" : "false") +
-       ",\n  \"before\": {\"rules\": " + RulesStampJson(*before.rules) +
-       ", \"detectors\": " + DetectorsStampJson(*before.detectors) +
-       "},\n  \"after\": {\"rules\": " + RulesStampJson(*after.rules) +
-       ", \"detectors\": " + DetectorsStampJson(*after.detectors) +
-       "},\n  \"same_version_other_figures\": [";
-  const std::vector<std::string> same = SameVersionOtherFigures(before, after);
-  for (size_t i = 0; i < same.size(); ++i) s += (i ? ", " : "") + JsonString(same[i]);
-  s += "],\n  \"summary\": {\"platform_months\": " + n(r.platform_months) +
-       ", \"changed\": " + n(static_cast<int64_t>(r.changes.size())) +
-       ", \"level_up\": " + n(r.level_up) + ", \"level_down\": " + n(r.level_down) +
-       ", \"ranking_changed\": " + n(r.rank_changed) +
-       ", \"warnings_before\": " + n(r.warnings_before) +
-       ", \"warnings_after\": " + n(r.warnings_after) +
-       ", \"warnings_added\": " + n(r.warnings_added) +
-       ", \"warnings_removed\": " + n(r.warnings_removed) + "},\n  \"changes\": [";
-  for (size_t i = 0; i < r.changes.size(); ++i) {
-    const BacktestChange& c = r.changes[i];
-    auto level = [](bool present, Level l) {
-      return present ? JsonString(NameOf(l)) : std::string("null");
-    };
-    s += std::string(i ? "," : "") + "\n    {\"period\": " + JsonString(FormatPeriod(c.period)) +
-         ", \"platform_id\": " + JsonString(c.platform_id) +
-         ", \"level\": {\"before\": " + level(c.present_before, c.level_before) +
-         ", \"after\": " + level(c.present_after, c.level_after) +
-         "}, \"ranked\": {\"before\": " + (c.ranked_before ? "true" : "false") +
-         ", \"after\": " + (c.ranked_after ? "true" : "false") + "}, \"dimensions\": {";
+  JsonWriter w;
+  w.BeginObject(JsonWriter::kBlock).Key("kind").String("backtest").Key("months").BeginArray();
+  for (Period p : options.periods) w.String(FormatPeriod(p));
+  w.EndArray().Key("closed").Bool(options.close);
+  for (const auto& [name, side] : {std::pair{"before", &before}, std::pair{"after", &after}}) {
+    w.Key(name).BeginObject().Key("rules").Raw(RulesStampJson(*side->rules));
+    w.Key("detectors").Raw(DetectorsStampJson(*side->detectors)).EndObject();
+  }
+  w.Key("same_version_other_figures").BeginArray();
+  for (const std::string& what : SameVersionOtherFigures(before, after)) w.String(what);
+  w.EndArray().Key("summary").BeginObject().Key("platform_months").Int(r.platform_months);
+  w.Key("changed").Int(static_cast<int64_t>(r.changes.size())).Key("level_up").Int(r.level_up);
+  w.Key("level_down").Int(r.level_down).Key("ranking_changed").Int(r.rank_changed);
+  w.Key("warnings_before").Int(r.warnings_before).Key("warnings_after").Int(r.warnings_after);
+  w.Key("warnings_added").Int(r.warnings_added).Key("warnings_removed").Int(r.warnings_removed);
+  w.EndObject().Key("changes").BeginArray(JsonWriter::kBlock);
+  auto level = [&w](bool present, Level l) {
+    if (present)
+      w.String(NameOf(l));
+    else
+      w.Null();
+  };
+  auto side = [&](const char* name, bool present, Level l, int64_t affected, int64_t in_scope) {
+    w.Key(name).BeginObject().Key("level");
+    level(present, l);
+    w.Key("affected").Int(affected).Key("in_scope").Int(in_scope);
+    w.Key("rate").Raw(RateText(affected, in_scope)).EndObject();
+  };
+  auto warnings = [&w](const char* name, const std::vector<EarlyWarning>& list) {
+    w.Key(name).BeginArray();
+    for (const EarlyWarning& warning : list) w.Raw(EarlyWarningJson(warning));
+    w.EndArray();
+  };
+  for (const BacktestChange& c : r.changes) {
+    w.BeginObject().Key("period").String(FormatPeriod(c.period));
+    w.Key("platform_id").String(c.platform_id).Key("level").BeginObject().Key("before");
+    level(c.present_before, c.level_before);
+    w.Key("after");
+    level(c.present_after, c.level_after);
+    w.EndObject().Key("ranked").BeginObject().Key("before").Bool(c.ranked_before);
+    w.Key("after").Bool(c.ranked_after).EndObject().Key("dimensions").BeginObject();
     for (int d = 0; d < kDimensionCount; ++d) {
       const BacktestChange::Dim& dim = c.dimensions[d];
-      s += std::string(d ? ", " : "") + JsonString(kDimensionNames[d]) +
-           ": {\"before\": {\"level\": " + level(c.present_before, dim.before) +
-           ", \"affected\": " + n(dim.affected_before) +
-           ", \"in_scope\": " + n(dim.in_scope_before) +
-           ", \"rate\": " + RateText(dim.affected_before, dim.in_scope_before) +
-           "}, \"after\": {\"level\": " + level(c.present_after, dim.after) +
-           ", \"affected\": " + n(dim.affected_after) + ", \"in_scope\": " + n(dim.in_scope_after) +
-           ", \"rate\": " + RateText(dim.affected_after, dim.in_scope_after) + "}}";
+      w.Key(kDimensionNames[d]).BeginObject();
+      side("before", c.present_before, dim.before, dim.affected_before, dim.in_scope_before);
+      side("after", c.present_after, dim.after, dim.affected_after, dim.in_scope_after);
+      w.EndObject();
     }
-    s += "}, \"warnings_added\": [";
-    for (size_t k = 0; k < c.warnings_added.size(); ++k)
-      s += (k ? ", " : "") + EarlyWarningJson(c.warnings_added[k]);
-    s += "], \"warnings_removed\": [";
-    for (size_t k = 0; k < c.warnings_removed.size(); ++k)
-      s += (k ? ", " : "") + EarlyWarningJson(c.warnings_removed[k]);
-    s += "]}";
+    w.EndObject();
+    warnings("warnings_added", c.warnings_added);
+    warnings("warnings_removed", c.warnings_removed);
+    w.EndObject();
   }
-  s += r.changes.empty() ? "]\n}\n" : "\n  ]\n}\n";
-  return s;
+  return w.EndArray().EndObject().Take() + "\n";
 }
 
 }  // namespace flexwatch

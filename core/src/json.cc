@@ -118,7 +118,7 @@ void JsonWriter::BeforeValue() {
   if (f.layout == kBlock) {
     out_ += '\n';
     out_.append(2 * blocks_, ' ');
-  } else if (f.count > 1) {
+  } else if (f.count > 1 && f.layout == kInline) {
     out_ += ' ';
   }
 }
@@ -153,7 +153,7 @@ JsonWriter& JsonWriter::Key(std::string_view name) {
   assert(!frames_.empty() && !after_key_);
   BeforeValue();
   AppendJsonString(out_, name);
-  out_ += ": ";
+  out_ += frames_.back().layout == kCompact ? ":" : ": ";
   after_key_ = true;
   return *this;
 }

@@ -46,6 +46,13 @@ TEST(JsonWriter, ABlockInsideAnInlineObjectIsIndentedByTheBlocksAroundIt) {
             "}");
 }
 
+TEST(JsonWriter, CompactLayoutsHaveNoSpaces) {
+  JsonWriter w;
+  w.BeginObject(JsonWriter::kCompact).Key("a").Int(1).Key("b").BeginArray(JsonWriter::kCompact);
+  w.Int(2).Int(3).EndArray().Members(R"({"c":4})").EndObject();
+  EXPECT_EQ(w.str(), R"({"a":1,"b":[2,3],"c":4})");
+}
+
 TEST(JsonWriter, EmptyBlocksAreWrittenClosed) {
   JsonWriter w;
   w.BeginObject(JsonWriter::kBlock).Key("list").BeginArray(JsonWriter::kBlock).EndArray();

@@ -46,10 +46,10 @@ bool ConsumerOnly(const std::string& key) {
 // partition and offset for its position.
 std::string KafkaDeadLetterJson(const Rejection& rej, std::string_view topic, int32_t partition,
                                 int64_t offset, std::string_view raw) {
-  return DeadLetterJsonAt(rej, SourceOf(topic, partition),
-                          ",\"topic\":" + JsonString(topic) + ",\"partition\":" +
-                              std::to_string(partition) + ",\"offset\":" + std::to_string(offset),
-                          raw, false);
+  JsonWriter position;
+  position.BeginObject(JsonWriter::kCompact).Key("topic").String(topic);
+  position.Key("partition").Int(partition).Key("offset").Int(offset).EndObject();
+  return DeadLetterJsonAt(rej, SourceOf(topic, partition), position.str(), raw, false);
 }
 
 // One consumer and its pending state. The rebalance, error and delivery callbacks and the read

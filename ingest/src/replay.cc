@@ -32,28 +32,21 @@ std::string SourceName(const std::string& input) { return input == "-" ? "<stdin
 
 std::string DeadLetterJsonAt(const Rejection& rej, std::string_view source,
                              std::string_view position, std::string_view raw, bool truncated) {
-  std::string out = "{\"reason\":";
-  AppendJsonString(out, rej.message);
-  out += ",\"reason_code\":";
-  AppendJsonString(out, RejectCodeName(rej.code));
-  if (!rej.field.empty()) {
-    out += ",\"field\":";
-    AppendJsonString(out, rej.field);
-  }
-  out += ",\"source\":";
-  AppendJsonString(out, source);
-  out += position;
-  out += ",\"raw\":";
-  AppendJsonString(out, raw);
-  if (!IsUtf8(raw)) out += ",\"raw_base64\":\"" + Base64(raw) + "\"";
-  if (truncated) out += ",\"raw_truncated\":true";
-  out += "}";
-  return out;
+  JsonWriter w;
+  w.BeginObject(JsonWriter::kCompact).Key("reason").String(rej.message);
+  w.Key("reason_code").String(RejectCodeName(rej.code));
+  if (!rej.field.empty()) w.Key("field").String(rej.field);
+  w.Key("source").String(source).Members(position).Key("raw").String(raw);
+  if (!IsUtf8(raw)) w.Key("raw_base64").String(Base64(raw));
+  if (truncated) w.Key("raw_truncated").Bool(true);
+  return w.EndObject().Take();
 }
 
 std::string DeadLetterJson(const Rejection& rej, std::string_view source, int64_t line,
                            std::string_view raw, bool truncated) {
-  return DeadLetterJsonAt(rej, source, ",\"line\":" + std::to_string(line), raw, truncated);
+  JsonWriter position;
+  position.BeginObject(JsonWriter::kCompact).Key("line").Int(line).EndObject();
+  return DeadLetterJsonAt(rej, source, position.str(), raw, truncated);
 }
 
 Result<IngestCounts> ReplayFiles(Store& store, const std::vector<std::string>& inputs,

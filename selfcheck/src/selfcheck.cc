@@ -13,7 +13,6 @@ namespace {
 
 namespace fs = std::filesystem;
 
-std::string Q(std::string_view s) { return JsonString(s); }
 std::string N(int64_t v) { return std::to_string(v); }
 
 // Removes the directory when it goes out of scope, whatever happened.
@@ -126,57 +125,68 @@ Result<SelfcheckReport> RunSelfcheck(const SelfcheckSetup& setup,
   report.passed = rejected.empty() && levels_ok;
 
   // JSON.
-  std::string& j = report.json;
-  j = "{\n  \"kind\": \"selfcheck\",\n  \"passed\": " +
-      std::string(report.passed ? "true" : "false") + ",\n  \"rules\": " + RulesStampJson(rules) +
-      ",\n  \"platform\": " + (options.platform.empty() ? "null" : Q(options.platform)) +
-      ",\n  \"months_judged_as\": \"final\",\n  \"input\": {\"files\": [";
-  for (size_t i = 0; i < feeds.size(); ++i) j += (i ? ", " : "") + Q(shown(SourceName(feeds[i])));
-  j += "], \"lines\": " + N(counts.accepted + counts.duplicates + counts.rejected) +
-       ", \"accepted\": " + N(counts.accepted) + ", \"duplicates\": " + N(counts.duplicates) +
-       ", \"rejected\": " + N(counts.rejected) + "},\n  \"rejections\": [";
-  for (size_t i = 0; i < rejected.size(); ++i) {
-    const Rejected& r = rejected[i];
-    j += std::string(i ? "," : "") + "\n    {\"source\": " + Q(r.source) +
-         ", \"line\": " + N(r.line) + ", \"reason_code\": " + Q(r.code) +
-         ", \"field\": " + (r.field.empty() ? "null" : Q(r.field)) +
-         ", \"reason\": " + Q(r.reason) + "}";
+  JsonWriter j;
+  j.BeginObject(JsonWriter::kBlock)
+      .Key("kind")
+      .String("selfcheck")
+      .Key("passed")
+      .Bool(report.passed);
+  j.Key("rules").Raw(RulesStampJson(rules)).Key("platform");
+  if (options.platform.empty())
+    j.Null();
+  else
+    j.String(options.platform);
+  j.Key("months_judged_as").String("final").Key("input").BeginObject().Key("files").BeginArray();
+  for (const std::string& feed : feeds) j.String(shown(SourceName(feed)));
+  j.EndArray().Key("lines").Int(counts.accepted + counts.duplicates + counts.rejected);
+  j.Key("accepted").Int(counts.accepted).Key("duplicates").Int(counts.duplicates);
+  j.Key("rejected")
+      .Int(counts.rejected)
+      .EndObject()
+      .Key("rejections")
+      .BeginArray(JsonWriter::kBlock);
+  for (const Rejected& r : rejected) {
+    j.BeginObject().Key("source").String(r.source).Key("line").Int(r.line);
+    j.Key("reason_code").String(r.code).Key("field");
+    if (r.field.empty())
+      j.Null();
+    else
+      j.String(r.field);
+    j.Key("reason").String(r.reason).EndObject();
   }
-  j += rejected.empty() ? "],\n  \"months\": [" : "\n  ],\n  \"months\": [";
-  for (size_t mi = 0; mi < months.size(); ++mi) {
-    const MonthEvaluation& m = months[mi];
-    j += std::string(mi ? "," : "") + "\n    {\"period\": " + Q(FormatPeriod(m.period)) +
-         ", \"platforms\": [";
-    for (size_t pi = 0; pi < m.platforms.size(); ++pi) {
-      const PlatformScore& ps = m.platforms[pi];
-      j += std::string(pi ? "," : "") + "\n      {\"platform_id\": " + Q(ps.platform_id) +
-           ", \"worker_months\": " + N(ps.worker_months) + ", \"level\": " + Q(NameOf(ps.level)) +
-           ", \"dimensions\": {";
+  j.EndArray().Key("months").BeginArray(JsonWriter::kBlock);
+  for (const MonthEvaluation& m : months) {
+    j.BeginObject().Key("period").String(FormatPeriod(m.period));
+    j.Key("platforms").BeginArray(JsonWriter::kBlock);
+    for (const PlatformScore& ps : m.platforms) {
+      j.BeginObject().Key("platform_id").String(ps.platform_id);
+      j.Key("worker_months").Int(ps.worker_months).Key("level").String(NameOf(ps.level));
+      j.Key("dimensions").BeginObject(JsonWriter::kBlock);
       for (int d = 0; d < kDimensionCount; ++d) {
         const DimensionScore& ds = ps.dimensions[d];
-        j += std::string(d ? "," : "") + "\n        " + Q(kDimensionNames[d]) +
-             ": {\"in_scope\": " + N(ds.in_scope) + ", \"affected\": " + N(ds.affected) +
-             ", \"rate\": " + RateText(ds.affected, ds.in_scope) +
-             ", \"level\": " + Q(NameOf(ds.level)) + ", \"examples\": [";
-        const auto it = examples.find({m.period, ps.platform_id, d});
-        if (it != examples.end())
-          for (size_t k = 0; k < it->second.size(); ++k) {
-            const Example& e = it->second[k];
-            j += std::string(k ? "," : "") + "\n          {\"worker_id\": " + Q(e.worker_id) +
-                 ", \"explanation\": " + Q(e.text) + ", \"facts\": " + e.details + "}";
+        j.Key(kDimensionNames[d]).BeginObject().Key("in_scope").Int(ds.in_scope);
+        j.Key("affected").Int(ds.affected).Key("rate").Raw(RateText(ds.affected, ds.in_scope));
+        j.Key("level").String(NameOf(ds.level)).Key("examples").BeginArray(JsonWriter::kBlock);
+        if (const auto it = examples.find({m.period, ps.platform_id, d}); it != examples.end())
+          for (const Example& e : it->second) {
+            j.BeginObject().Key("worker_id").String(e.worker_id);
+            j.Key("explanation").String(e.text).Key("facts").Raw(e.details).EndObject();
           }
-        j += it != examples.end() && !it->second.empty() ? "\n        ]}" : "]}";
+        j.EndArray().EndObject();
       }
-      j += "\n      }}";
+      j.EndObject().EndObject();
     }
-    j += m.platforms.empty() ? "]}" : "\n    ]}";
+    j.EndArray().EndObject();
   }
-  j += months.empty() ? "]" : "\n  ]";
-  j += ",\n  \"months_not_judged\": [";
-  for (size_t i = 0; i < not_judged.size(); ++i)
-    j += std::string(i ? "," : "") + "\n    {\"period\": " + Q(FormatPeriod(not_judged[i].first)) +
-         ", \"reason\": " + Q(not_judged[i].second) + "}";
-  j += not_judged.empty() ? "]\n}\n" : "\n  ]\n}\n";
+  j.EndArray().Key("months_not_judged").BeginArray(JsonWriter::kBlock);
+  for (const auto& [period, reason] : not_judged)
+    j.BeginObject()
+        .Key("period")
+        .String(FormatPeriod(period))
+        .Key("reason")
+        .String(reason)
+        .EndObject();
+  report.json = j.EndArray().EndObject().Take() + "\n";
 
   // Text.
   std::string& t = report.text;

@@ -175,9 +175,7 @@ struct Exchange {
   void Error(http::status status, std::string error_code, const std::string& message) {
     code = std::move(error_code);
     res.set("X-Flexwatch-Error", code);
-    Reply(status,
-          "{\"code\": " + JsonString(code) + ", \"message\": " + JsonString(message) + "}\n",
-          "application/json");
+    Reply(status, ErrorJson(code, message) + "\n", "application/json");
   }
 };
 
@@ -624,8 +622,7 @@ struct SelfcheckApi::Impl {
       }
       if (over) {
         static const std::string kBusy = [] {
-          const std::string body =
-              "{\"code\": \"busy\", \"message\": \"too many connections; retry later\"}\n";
+          const std::string body = ErrorJson("busy", "too many connections; retry later") + "\n";
           return "HTTP/1.1 503 Service Unavailable\r\nContent-Type: application/json\r\n"
                  "X-Flexwatch-Error: busy\r\nRetry-After: 5\r\nConnection: close\r\n"
                  "Content-Length: " +
@@ -701,5 +698,10 @@ Result<std::unique_ptr<SelfcheckApi>> SelfcheckApi::Start(
 }
 
 SelfcheckApi::~SelfcheckApi() = default;
+
+std::string ErrorJson(std::string_view code, std::string_view message) {
+  JsonWriter w;
+  return w.BeginObject().Key("code").String(code).Key("message").String(message).EndObject().Take();
+}
 
 }  // namespace flexwatch

@@ -69,16 +69,13 @@ struct SelfcheckKafka::Impl {
     const std::string results = o.results_topic_prefix + platform;
     std::string payload, id, passed = "false";
     if (feed.too_large) {
-      payload = "{\"code\": \"payload_too_large\", \"message\": " +
-                JsonString("the feed on " + topic + " is larger than selfcheck_api.max_body_mb") +
-                "}";
+      payload = ErrorJson("payload_too_large",
+                          "the feed on " + topic + " is larger than selfcheck_api.max_body_mb");
     } else {
       auto kept = CheckAndKeep(config, platform, feed.lines);
       if (!kept.ok()) {
         Say("kafka " + topic + ": " + kept.status().message());
-        payload =
-            "{\"code\": \"internal_error\", \"message\": " + JsonString(kept.status().message()) +
-            "}";
+        payload = ErrorJson("internal_error", kept.status().message());
       } else {
         payload = kept->report.json;
         id = kept->id;

@@ -32,7 +32,8 @@ std::string Base64(std::string_view bytes);
 // is a programming error, checked by assertions in debug builds.
 class JsonWriter {
  public:
-  enum Layout { kInline, kBlock };
+  // kCompact: inline without spaces (`{"a":1,"b":[2,3]}`), for lines other programs read.
+  enum Layout { kInline, kBlock, kCompact };
 
   JsonWriter& BeginObject(Layout layout = kInline);
   JsonWriter& EndObject();

@@ -44,8 +44,8 @@ struct ReplayProgress {
 // only when the input was not UTF-8) and raw_truncated (only for an over-long line).
 std::string DeadLetterJson(const Rejection& rej, std::string_view source, int64_t line,
                            std::string_view raw, bool truncated);
-// As DeadLetterJson, with `position` (JSON members, each led by a comma) where the line goes: a
-// Kafka message's topic, partition and offset.
+// As DeadLetterJson, with the members of `position` (a JSON object) where the line goes: a Kafka
+// message's topic, partition and offset.
 std::string DeadLetterJsonAt(const Rejection& rej, std::string_view source,
                              std::string_view position, std::string_view raw, bool truncated);
 

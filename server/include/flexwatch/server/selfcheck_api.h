@@ -79,4 +79,7 @@ class SelfcheckKafka {
 // The OpenAPI document served at /api/v1/openapi.json.
 std::string_view SelfcheckOpenApi();
 
+// The error document of the API and of the results topics: {"code": ..., "message": ...}.
+std::string ErrorJson(std::string_view code, std::string_view message);
+
 }  // namespace flexwatch
