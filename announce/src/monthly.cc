@@ -1,0 +1,219 @@
+// The monthly announcement in Markdown, HTML and CSV.
+
+#include <algorithm>
+#include <map>
+
+#include "document.h"
+#include "flexwatch/announce/announcement.h"
+#include "flexwatch/announce/render.h"
+#include "flexwatch/core/decimal.h"
+
+namespace flexwatch {
+
+using namespace render_detail;
+
+namespace {
+
+Doc MonthlyDoc(const MonthlyInputs& in, Lang l) {
+  const Terms& t = TermsOf(l);
+  const bool zh = l == Lang::kZh;
+  const MonthEvaluation& m = *in.month;
+  Doc d;
+  d.lang = l;
+  d.title = std::string(t.monthly_title) + (zh ? "（" : ": ") + PeriodWords(m.period, l) +
+            (zh ? "）" : "");
+  d.status = (zh ? "状态：" : "Status: ") +
+             std::string(m.final ? t.final_word : t.provisional_word) +
+             (zh ? "。规则集 " : ". Rule set ") + in.rules->id + " " + in.rules->version;
+
+  std::array<int, 4> by_level{};
+  int ranked = 0;
+  for (const PlatformScore& ps : m.platforms)
+    if (ps.ranked) ++ranked, ++by_level[static_cast<int>(ps.level)];
+  Section summary{zh ? "概况" : "Summary", {}};
+  if (zh)
+    summary.blocks.push_back(Paragraph(
+        "本月报告平台企业" + N(static_cast<int64_t>(m.platforms.size())) + "家，纳入排名" +
+        N(ranked) + "家：绿色" + N(by_level[0]) + "家，黄色" + N(by_level[1]) + "家，橙色" +
+        N(by_level[2]) + "家，红色" + N(by_level[3]) + "家。"));
+  else
+    summary.blocks.push_back(
+        Paragraph(N(static_cast<int64_t>(m.platforms.size())) + " platform enterprises reported, " +
+                  N(ranked) + " ranked: green " + N(by_level[0]) + ", yellow " + N(by_level[1]) +
+                  ", orange " + N(by_level[2]) + ", red " + N(by_level[3]) + "."));
+  summary.blocks.push_back(Chart(DistributionSvg(
+      by_level, t, zh ? "纳入排名平台企业的等级分布" : "Ranked platforms by level")));
+  d.sections.push_back(std::move(summary));
+
+  Block table;
+  table.kind = Block::kTable;
+  table.header = {zh ? "平台企业" : "Platform", zh ? "综合等级" : "Level"};
+  for (const char* dim : t.dimensions) table.header.push_back(dim);
+  table.header.push_back(zh ? "较上月" : "Since last month");
+  // The worst first, then by id.
+  std::vector<const PlatformScore*> order;
+  for (const PlatformScore& ps : m.platforms)
+    if (ps.ranked) order.push_back(&ps);
+  std::stable_sort(order.begin(), order.end(), [](const PlatformScore* a, const PlatformScore* b) {
+    return a->level > b->level;
+  });
+  for (const PlatformScore* p : order) {
+    const PlatformScore& ps = *p;
+    std::vector<TableCell> row = {
+        {ps.platform_id}, {t.levels[static_cast<int>(ps.level)], static_cast<int>(ps.level)}};
+    for (const DimensionScore& ds : ps.dimensions)
+      row.push_back(ds.in_scope == 0
+                        ? TableCell{zh ? "不适用" : "n/a"}
+                        : TableCell{std::string(t.levels[static_cast<int>(ds.level)]) +
+                                        (zh ? "（" : " (") + Percent(ds.affected, ds.in_scope) +
+                                        (zh ? "）" : ")"),
+                                    static_cast<int>(ds.level)});
+    row.push_back({Change(t, l, ps, Find(in.previous, ps.platform_id))});
+    table.rows.push_back(std::move(row));
+  }
+  if (ranked == 0) table.rows.push_back({{zh ? "（无）" : "(none)"}, {""}, {""}, {""}, {""}, {""}});
+  d.sections.push_back({zh ? "纳入排名的平台企业" : "Ranked platforms", {table}});
+
+  Section listed{zh ? "橙色、红色等级平台企业" : "Platforms at orange or red", {}};
+  for (const PlatformScore* p : order) {
+    const PlatformScore& ps = *p;
+    if (ps.level < Level::kOrange) continue;
+    listed.blocks.push_back(
+        Subheading(ps.platform_id + (zh ? "：" : ": ") + t.levels[static_cast<int>(ps.level)]));
+    std::vector<std::string> items;
+    for (int dim = 0; dim < kDimensionCount; ++dim) {
+      const DimensionScore& ds = ps.dimensions[dim];
+      if (ds.affected == 0) continue;
+      std::string item = std::string(t.dimensions[dim]) + (zh ? "：纳入核查" : ": ") +
+                         N(ds.in_scope) + (zh ? "人月中" : " worker-months in scope, ") +
+                         N(ds.affected) + (zh ? "人月存在问题（" : " affected (") +
+                         Percent(ds.affected, ds.in_scope) + (zh ? "，" : ", ") +
+                         t.levels[static_cast<int>(ds.level)] + (zh ? "）" : ")");
+      std::string kinds;
+      for (const auto& [kind, n] : ds.findings)
+        kinds += (kinds.empty() ? "" : (zh ? "；" : "; ")) + Lookup(t.findings, kind) + " " + N(n);
+      if (!kinds.empty()) item += (zh ? "。其中：" : ". Of which: ") + kinds;
+      if (static_cast<Dimension>(dim) == Dimension::kContractAvoidance &&
+          ps.dispatched > ps.dispatch_cap)
+        item += zh ? "（劳务派遣" + N(ps.dispatched) + "人月，上限" + N(ps.dispatch_cap) + "人月）"
+                   : " (dispatched " + N(ps.dispatched) + ", cap " + N(ps.dispatch_cap) + ")";
+      items.push_back(item + (zh ? "。" : "."));
+    }
+    listed.blocks.push_back(List(std::move(items)));
+    // Its trend over the months the state has before this one.
+    std::vector<std::pair<Period, const PlatformScore*>> trend;
+    for (const MonthEvaluation* before : in.history)
+      if (const PlatformScore* b = Find(before, ps.platform_id))
+        trend.emplace_back(before->period, b);
+    trend.emplace_back(m.period, &ps);
+    const std::string caption =
+        ps.platform_id + (zh ? "：各月综合等级" : ": overall level by month");
+    listed.blocks.push_back(Chart(TrendSvg(trend, t, caption), caption));
+  }
+  if (listed.blocks.empty()) listed.blocks.push_back(Paragraph(zh ? "无。" : "None."));
+  d.sections.push_back(std::move(listed));
+
+  Section warnings{zh ? "风险预警" : "Early warnings", {}};
+  std::vector<std::string> items;
+  if (in.warnings)
+    for (const EarlyWarning& w : *in.warnings) {
+      const std::string window =
+          FormatPeriod(w.window_from) + (zh ? "至" : " to ") + FormatPeriod(w.window_to);
+      if (zh)
+        items.push_back(w.platform_id + "：" + Lookup(t.detectors, w.detector) + "（" + w.detector +
+                        " 版本" + w.version + "），" + SeriesWords(t, l, w.series) + "为" +
+                        WarningNumber(w.observed) + "，预期" + WarningNumber(w.expected) + "（" +
+                        window + "，得分" + WarningNumber(w.score, 2) + "）。");
+      else
+        items.push_back(w.platform_id + ": " + Lookup(t.detectors, w.detector) + " (" + w.detector +
+                        " v" + w.version + "): " + SeriesWords(t, l, w.series) + " " +
+                        WarningNumber(w.observed) + ", expected " + WarningNumber(w.expected) +
+                        " (" + window + ", score " + WarningNumber(w.score, 2) + ").");
+    }
+  warnings.blocks.push_back(items.empty() ? Paragraph(zh ? "无。" : "None.") : List(items));
+  d.sections.push_back(std::move(warnings));
+
+  std::string unranked;
+  for (const PlatformScore& ps : m.platforms)
+    if (!ps.ranked) unranked += (unranked.empty() ? "" : (zh ? "、" : ", ")) + ps.platform_id;
+  d.sections.push_back({zh ? "未纳入排名" : "Not ranked",
+                        {Paragraph(unranked.empty() ? (zh ? "无。" : "None.")
+                                   : zh ? "纳入核查的劳动者不足" + N(in.rules->min_ranked_workers) +
+                                              "人：" + unranked + "。"
+                                        : "Fewer than " + N(in.rules->min_ranked_workers) +
+                                              " workers in scope: " + unranked + ".")}});
+  // Data quality: what the verdict stands on.
+  int64_t wm = 0, orders = 0, payments = 0, late = 0, complaints = 0;
+  Block quality;
+  quality.kind = Block::kTable;
+  quality.header =
+      zh ? std::vector<std::string>{"平台企业", "人月", "订单", "缴费记录", "宽限期后缴费", "投诉"}
+         : std::vector<std::string>{"Platform",
+                                    "Worker-months",
+                                    "Orders",
+                                    "Contribution payments",
+                                    "Paid after the grace",
+                                    "Complaints"};
+  for (const PlatformScore& ps : m.platforms) {
+    wm += ps.worker_months, orders += ps.orders, payments += ps.payments;
+    late += ps.late_payments, complaints += ps.complaints;
+    quality.rows.push_back({{ps.platform_id},
+                            {N(ps.worker_months)},
+                            {N(ps.orders)},
+                            {N(ps.payments)},
+                            {N(ps.late_payments)},
+                            {N(ps.complaints)}});
+  }
+  const std::string grace = N(in.rules->grace_days);
+  d.sections.push_back(
+      {zh ? "数据质量" : "Data quality",
+       {Paragraph(zh ? "本月：" + N(wm) + "人月，订单" + N(orders) + "单；其缴费记录" +
+                           N(payments) + "条，其中" + N(late) + "条在月末后" + grace +
+                           "日宽限期满后缴纳；投诉" + N(complaints) +
+                           "件。重复投递的事件只计一次；格式或内容不合规的数据行被拒收，连同原因"
+                           "另行记录，不计入任何月份。"
+                     : "This month: " + N(wm) + " worker-months from " + N(orders) + " orders; " +
+                           N(payments) + " contribution payments for them, " + N(late) +
+                           " of which came after the " + grace + "-day grace; " + N(complaints) +
+                           " complaints. An event delivered twice counts once; lines rejected as "
+                           "malformed or invalid are kept aside with their reasons and count in no "
+                           "month."),
+        quality}});
+  d.sections.push_back(
+      {zh ? "核查方法" : "Methodology", {List(Methodology(*in.rules, m.period, l))}});
+  return d;
+}
+
+}  // namespace
+
+std::string MonthlyMarkdown(const MonthlyInputs& in, Lang l) { return Markdown(MonthlyDoc(in, l)); }
+std::string MonthlyHtml(const MonthlyInputs& in, Lang l) { return Html(MonthlyDoc(in, l)); }
+
+std::string MonthlyCsv(const MonthlyInputs& in, Lang l) {
+  const bool zh = l == Lang::kZh;
+  const Terms& t = TermsOf(l);
+  const MonthEvaluation& m = *in.month;
+  // Chinese spreadsheets read a UTF-8 file as such only after a byte-order mark.
+  std::string s = zh ? "\xEF\xBB\xBF期间,是否终版,平台企业,是否纳入排名,综合等级,上月综合等级,维度,"
+                       "纳入核查人月,存在问题人月,待定人月,问题比例,维度等级\r\n"
+                     : "period,final,platform_id,ranked,level,previous_level,dimension,in_scope,"
+                       "affected,pending,rate,dimension_level\r\n";
+  auto yes = [&](bool b) { return std::string(zh ? (b ? "是" : "否") : (b ? "true" : "false")); };
+  auto level = [&](Level v) {
+    return zh ? std::string(t.levels[static_cast<int>(v)]) : std::string(NameOf(v));
+  };
+  for (const PlatformScore& ps : m.platforms) {
+    const PlatformScore* before = Find(in.previous, ps.platform_id);
+    for (int d = 0; d < kDimensionCount; ++d) {
+      const DimensionScore& ds = ps.dimensions[d];
+      s += FormatPeriod(m.period) + "," + yes(m.final) + "," + CsvCell(ps.platform_id) + "," +
+           yes(ps.ranked) + "," + level(ps.level) + "," + (before ? level(before->level) : "") +
+           "," + (zh ? std::string(t.dimensions[d]) : std::string(kDimensionNames[d])) + "," +
+           N(ds.in_scope) + "," + N(ds.affected) + "," + N(ds.pending) + "," +
+           RateText(ds.affected, ds.in_scope) + "," + level(ds.level) + "\r\n";
+    }
+  }
+  return s;
+}
+
+}  // namespace flexwatch

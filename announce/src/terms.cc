@@ -1,0 +1,186 @@
+#include "terms.h"
+
+#include "flexwatch/core/decimal.h"
+
+namespace flexwatch::render_detail {
+namespace {
+
+const Terms kEn = {
+    "Monthly compliance announcement",
+    "final",
+    "provisional: contributions are still due, findings may change",
+    {"Contract avoidance", "Social-insurance underpayment", "Coverage mismatch"},
+    {"green", "yellow", "orange", "red"},
+    {"independent", "managed, not a full labour relation", "labour relation"},
+    {{"no_contract", "no contract at all"},
+     {"form_not_sufficient", "a contract form that does not fit the work"},
+     {"dispatch_over_cap", "dispatched workers beyond the cap"},
+     {"missing_scheme", "a scheme not paid"},
+     {"underdeclared_base", "contribution base declared too low"},
+     {"short_payment", "amount paid too low"},
+     {"pilot_uncovered", "pilot orders without the per-order premium"},
+     {"policy_inadequate", "commercial cover missing or below the minimum"}},
+    {{"own_history", "against its own past"},
+     {"sector_peers", "against its sector"},
+     {"hours_bunching", "hours piling up below a threshold"},
+     {"complaint_spike", "complaint spike"}},
+    {{"labor_contract_share", "share on labour contracts"},
+     {"contract_exit_share", "share leaving labour contracts"},
+     {"contribution_ratio", "contributions over earnings"},
+     {"contribution_to_due", "contributions over what is due"},
+     {"premium_per_order", "premium per pilot order (yuan)"},
+     {"pilot_covered_share", "share of pilot orders covered"},
+     {"sum_insured_per_risk_worker", "sum insured per high-risk worker (yuan)"},
+     {"complaints_per_10k", "complaints per 10,000 workers"}},
+};
+
+const Terms kZh = {
+    "月度合规情况公告",
+    "终版",
+    "初步（缴费宽限期未满，结果可能变化）",
+    {"规避订立劳动合同", "社会保险费少缴漏缴", "职业伤害保障不到位"},
+    {"绿色", "黄色", "橙色", "红色"},
+    {"个人依托平台自主开展经营活动", "不完全符合确立劳动关系情形", "符合确立劳动关系情形"},
+    {{"no_contract", "未签订任何合同或协议"},
+     {"form_not_sufficient", "合同形式与用工实际不符"},
+     {"dispatch_over_cap", "劳务派遣用工超过比例上限"},
+     {"missing_scheme", "险种漏缴"},
+     {"underdeclared_base", "缴费基数申报不足"},
+     {"short_payment", "缴费金额不足"},
+     {"pilot_uncovered", "试点行业订单未按单缴纳职业伤害保障费"},
+     {"policy_inadequate", "商业保险缺失或保额不足"}},
+    {{"own_history", "与自身历史比较"},
+     {"sector_peers", "与同行业企业比较"},
+     {"hours_bunching", "工时在临界值下方聚集"},
+     {"complaint_spike", "投诉激增"}},
+    {{"labor_contract_share", "签订劳动合同比例"},
+     {"contract_exit_share", "劳动合同转出比例"},
+     {"contribution_ratio", "缴费与收入之比"},
+     {"contribution_to_due", "实缴与应缴之比"},
+     {"premium_per_order", "每单职业伤害保障费（元）"},
+     {"pilot_covered_share", "试点订单覆盖比例"},
+     {"sum_insured_per_risk_worker", "高风险行业人均保额（元）"},
+     {"complaints_per_10k", "每万名劳动者投诉数"}},
+};
+
+}  // namespace
+
+const Terms& TermsOf(Lang l) { return l == Lang::kZh ? kZh : kEn; }
+
+std::string Lookup(const std::map<std::string_view, const char*>& m, std::string_view key) {
+  auto it = m.find(key);
+  return it != m.end() ? it->second : std::string(key);
+}
+
+// A warning's series in words: a known series, "complaints/<category>", "hours_below_<T>h".
+std::string SeriesWords(const Terms& t, Lang l, const std::string& series) {
+  if (series.rfind("complaints/", 0) == 0)
+    return (l == Lang::kZh ? "投诉：" : "complaints: ") + series.substr(11);
+  if (series.rfind("hours_below_", 0) == 0) {
+    const std::string hours = series.substr(12, series.size() - 13);
+    return l == Lang::kZh ? "月工时略低于" + hours + "小时的人月"
+                          : "worker-months just below " + hours + " h";
+  }
+  return Lookup(t.series, series);
+}
+
+// affected / in_scope as a percentage with one decimal, rounded half up: "31.3%".
+std::string Percent(int64_t affected, int64_t in_scope) {
+  if (in_scope <= 0) return "0%";
+  const __int128 tenths = (static_cast<__int128>(affected) * 2000 + in_scope) / (2 * in_scope);
+  const int64_t v = static_cast<int64_t>(tenths);
+  return std::to_string(v / 10) + "." + std::to_string(v % 10) + "%";
+}
+
+std::string PeriodWords(Period p, Lang l) {
+  static constexpr const char* kMonths[] = {"January",   "February", "March",    "April",
+                                            "May",       "June",     "July",     "August",
+                                            "September", "October",  "November", "December"};
+  if (l == Lang::kZh)
+    return std::to_string(PeriodYear(p)) + "年" + std::to_string(PeriodMonth(p)) + "月";
+  return std::string(kMonths[PeriodMonth(p) - 1]) + " " + std::to_string(PeriodYear(p));
+}
+
+std::string N(int64_t v) { return std::to_string(v); }
+
+// A scaled integer without trailing zeros: 98000 at scale 4 is "9.8".
+std::string NoTrailingZeros(int64_t v, int scale) {
+  std::string s = FormatScaled(v, scale);
+  if (s.find('.') == std::string::npos) return s;
+  while (s.back() == '0') s.pop_back();
+  if (s.back() == '.') s.pop_back();
+  return s;
+}
+
+const PlatformScore* Find(const MonthEvaluation* m, const std::string& id) {
+  if (!m) return nullptr;
+  for (const PlatformScore& ps : m->platforms)
+    if (ps.platform_id == id) return &ps;
+  return nullptr;
+}
+
+std::string Change(const Terms& t, Lang l, const PlatformScore& now, const PlatformScore* before) {
+  const bool zh = l == Lang::kZh;
+  if (!before || !before->ranked) return zh ? "上月未纳入排名" : "not ranked last month";
+  const std::string was = t.levels[static_cast<int>(before->level)];
+  if (now.level == before->level) return zh ? "持平" : "unchanged";
+  if (now.level > before->level)
+    return zh ? "风险上升（上月" + was + "）" : "worse (was " + was + ")";
+  return zh ? "风险下降（上月" + was + "）" : "better (was " + was + ")";
+}
+
+std::vector<std::string> Methodology(const RuleSet& r, Period p, Lang l) {
+  const bool zh = l == Lang::kZh;
+  auto pct = [](Ppm v) { return NoTrailingZeros(v, 4) + "%"; };
+  auto hours = [](MilliMinutes m) { return NoTrailingZeros(m / 600, 2); };
+  std::vector<std::string> s;
+  auto line = [&](const std::string& en, const std::string& cn) { s.push_back(zh ? cn : en); };
+  line("Rule set " + r.id + ", version " + r.version + " (fingerprint " + r.fingerprint + ").",
+       "规则集 " + r.id + "，版本 " + r.version + "（指纹 " + r.fingerprint + "）。");
+  line("Unit: the worker-month, one worker's calendar month (Beijing time) on one platform.",
+       "计量单位：人月，即一名劳动者在一个平台企业的一个自然月（北京时间）。");
+  line("Tiers: more than " + hours(r.labor_relation_above) +
+           " h in the month is a labour relation; " + hours(r.managed_from) +
+           " h up to it is managed; fewer is independent.",
+       "分类：当月工时超过" + hours(r.labor_relation_above) +
+           "小时的，按符合确立劳动关系情形核查；" + hours(r.managed_from) + "小时至" +
+           hours(r.labor_relation_above) + "小时的，按不完全符合确立劳动关系情形核查；不足" +
+           hours(r.managed_from) + "小时的，按个人依托平台自主经营。");
+  line(
+      "Contract avoidance: the contract in force at the worker's last order of the month; "
+      "dispatched workers beyond " +
+          pct(r.dispatch_cap) + " of labour-relation worker-months count too.",
+      "规避订立劳动合同：以当月最后一单时有效的合同为准；劳务派遣人月超过劳动关系人月" +
+          pct(r.dispatch_cap) + "的部分一并计入。");
+  if (auto b = r.BaseFor(p); b.ok())
+    line(
+        "Underpayment: the employer's pension, medical, unemployment and work-injury "
+        "contributions on a base of the month's earnings within " +
+            NoTrailingZeros(b->lower, 2) + "-" + NoTrailingZeros(b->upper, 2) +
+            " yuan, tolerance " + pct(r.tolerance) + "; a period is final " + N(r.grace_days) +
+            " days after its end.",
+        "社会保险费少缴漏缴：单位应缴养老、医疗、失业、工伤保险费，缴费基数按当月收入在" +
+            NoTrailingZeros(b->lower, 2) + "至" + NoTrailingZeros(b->upper, 2) +
+            "元之间确定，容差" + pct(r.tolerance) + "；月末后" + N(r.grace_days) +
+            "日缴费宽限期满即为终版。");
+  line(
+      "Coverage: every order in a pilot sector insured by the per-order premium; other high-risk "
+      "sectors need a commercial policy valid on the order's day with at least the sector's "
+      "minimum sum.",
+      "职业伤害保障：试点行业每单必保、按单缴费；其他高风险行业须有订单当日有效且保额不低于行业最低"
+      "标准的商业保险。");
+  line("Levels: rate = affected / in scope; yellow from " + pct(r.yellow) + ", orange from " +
+           pct(r.orange) + ", red from " + pct(r.red) +
+           "; the overall level is the worst; fewer "
+           "than " +
+           N(r.min_ranked_workers) + " workers in scope: not ranked.",
+       "等级：问题比例 = 存在问题人月 / 纳入核查人月；" + pct(r.yellow) + "起为黄色，" +
+           pct(r.orange) + "起为橙色，" + pct(r.red) +
+           "起为红色；综合等级取各维度最高；纳入核查劳动者不足" + N(r.min_ranked_workers) +
+           "人的，不纳入排名。");
+  line("Counts only: no worker is named; inspectors receive pseudonymous evidence files.",
+       "公告只列人数，不公开任何劳动者身份；核查证据以化名形式提供给监察人员。");
+  return s;
+}
+
+}  // namespace flexwatch::render_detail

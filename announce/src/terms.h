@@ -1,0 +1,46 @@
+// The words of the publications in each language, and the sentences built from them (the terms
+// are those of announce/glossary.md). Internal to announce/.
+#pragma once
+
+#include <array>
+#include <map>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "flexwatch/announce/render.h"
+
+namespace flexwatch::render_detail {
+
+// The words of one language (announce/glossary.md).
+struct Terms {
+  const char* monthly_title;
+  const char* final_word;
+  const char* provisional_word;
+  std::array<const char*, kDimensionCount> dimensions;
+  std::array<const char*, 4> levels;
+  std::array<const char*, 3> tiers;
+  std::map<std::string_view, const char*> findings;
+  std::map<std::string_view, const char*> detectors;
+  std::map<std::string_view, const char*> series;
+};
+
+const Terms& TermsOf(Lang l);
+std::string Lookup(const std::map<std::string_view, const char*>& m, std::string_view key);
+// A detector series named in words.
+std::string SeriesWords(const Terms& t, Lang l, const std::string& series);
+// affected / in_scope as a percentage with one decimal.
+std::string Percent(int64_t affected, int64_t in_scope);
+// "September 2024", "2024年9月".
+std::string PeriodWords(Period p, Lang l);
+std::string N(int64_t v);
+// A scaled integer without trailing zeros: 98000 at scale 4 is "9.8".
+std::string NoTrailingZeros(int64_t v, int scale);
+// The platform's score in the month; null when the month or the platform is absent.
+const PlatformScore* Find(const MonthEvaluation* m, const std::string& id);
+// The change of a platform's level since the month before, in words.
+std::string Change(const Terms& t, Lang l, const PlatformScore& now, const PlatformScore* before);
+// How the month was judged: the rules' figures in force for it, in words.
+std::vector<std::string> Methodology(const RuleSet& r, Period p, Lang l);
+
+}  // namespace flexwatch::render_detail
