@@ -45,7 +45,9 @@ for target in decoder_fuzz upload_fuzz evaluate_fuzz; do
   seconds=$fuzz_seconds
   [[ $target == upload_fuzz ]] && seconds=$((fuzz_seconds * 2 / 3))
   echo "-- $target for ${seconds}s"
-  build-fuzz/ingest/fuzz/$target -max_total_time="$seconds" -max_len=4096 \
+  binary=build-fuzz/ingest/fuzz/$target
+  [[ $target == evaluate_fuzz ]] && binary=build-fuzz/tests/fuzz/$target
+  $binary -max_total_time="$seconds" -max_len=4096 \
     -print_final_stats=1 "$work" 2>&1 | tail -n 12
   rm -rf "$work"
 done

@@ -4,7 +4,6 @@
 #include <filesystem>
 #include <map>
 
-#include "flexwatch/announce/announcement.h"
 #include "flexwatch/core/json.h"
 #include "flexwatch/rules/evaluate.h"
 

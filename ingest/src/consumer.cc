@@ -1,7 +1,4 @@
-#include "flexwatch/ingest/kafka.h"
-
 #include <librdkafka/rdkafka.h>
-#include <librdkafka/rdkafka_mock.h>
 
 #include <chrono>
 #include <optional>
@@ -9,9 +6,14 @@
 
 #include "flexwatch/core/json.h"
 #include "flexwatch/core/time.h"
+#include "flexwatch/ingest/kafka.h"
 #include "flexwatch/state/writer.h"
+#include "kafka_settings.h"
 
 namespace flexwatch {
+
+using namespace kafka_detail;
+
 namespace {
 
 using Clock = std::chrono::steady_clock;
@@ -20,30 +22,6 @@ std::string SourceOf(std::string_view topic, int32_t partition) {
   return "kafka:" + std::string(topic) + ":" + std::to_string(partition);
 }
 
-Status SetAll(rd_kafka_conf_t* conf, const std::map<std::string, std::string>& settings) {
-  char err[512];
-  for (const auto& [k, v] : settings)
-    if (rd_kafka_conf_set(conf, k.c_str(), v.c_str(), err, sizeof err) != RD_KAFKA_CONF_OK) {
-      // A secret's value is never printed.
-      const bool secret = k.find("password") != std::string::npos ||
-                          k.find("secret") != std::string::npos || k.ends_with(".pem");
-      return Status::InvalidArgument("kafka setting " + k + "=" + (secret ? "(hidden)" : v) + ": " +
-                                     err);
-    }
-  return Status::OK();
-}
-
-// Consumer-only settings of `kafka.client`, left out of the producers' configuration.
-bool ConsumerOnly(const std::string& key) {
-  return key.starts_with("fetch.") || key.starts_with("group.") || key == "session.timeout.ms" ||
-         key == "heartbeat.interval.ms" || key == "max.poll.interval.ms" ||
-         key == "auto.offset.reset" || key == "enable.partition.eof" ||
-         key == "partition.assignment.strategy" || key == "isolation.level" ||
-         key == "max.partition.fetch.bytes";
-}
-
-// The dead letter of a rejected message: the file form's fields, with the message's topic,
-// partition and offset for its position.
 std::string KafkaDeadLetterJson(const Rejection& rej, std::string_view topic, int32_t partition,
                                 int64_t offset, std::string_view raw) {
   JsonWriter position;
@@ -119,7 +97,7 @@ class Consumer {
     const uint64_t seq = reinterpret_cast<uintptr_t>(m->_private);
     self->in_flight_.erase(seq);
     if (!m->err)
-      self->acked_.push_back(seq);
+      self->acked_.insert(seq);
     else  // librdkafka gave up (message.timeout.ms): produced again from the outbox
       self->outbox_next_ = std::min(self->outbox_next_, seq);
   }
@@ -134,7 +112,7 @@ class Consumer {
   rd_kafka_t* rk_ = nullptr;
   rd_kafka_t* producer_ = nullptr;
   std::set<uint64_t> in_flight_;  // outbox entries produced, not yet acknowledged
-  std::vector<uint64_t> acked_;   // acknowledged, to be deleted from the outbox
+  std::set<uint64_t> acked_;      // acknowledged, to be deleted from the outbox
   uint64_t outbox_next_ = 0;      // the outbox is produced from here on
   IngestCounts total_;
   Status failure_ = Status::OK();
@@ -329,7 +307,9 @@ Status Consumer::Deliver(int wait_ms) {
   if (Status s = store_.ForEachOutbox(
           outbox_next_, 10000,
           [&](uint64_t seq, const OutboxMessage& m) {
-            if (full || in_flight_.count(seq)) return;
+            // After a failed delivery the outbox is read again from that entry: what is in
+            // flight, or acknowledged and not deleted yet, is not produced a second time.
+            if (full || in_flight_.count(seq) || acked_.count(seq)) return;
             rd_kafka_headers_t* headers = rd_kafka_headers_new(m.headers.size());
             for (const auto& [name, value] : m.headers)
               rd_kafka_header_add(headers, name.data(), static_cast<ssize_t>(name.size()),
@@ -359,7 +339,7 @@ Status Consumer::Deliver(int wait_ms) {
   if (wait_ms > 0) rd_kafka_flush(producer_, wait_ms);  // what is not acknowledged stays
   rd_kafka_poll(producer_, 0);
   if (acked_.empty()) return Status::OK();
-  Status s = store_.DeleteOutbox(acked_);
+  Status s = store_.DeleteOutbox(std::vector<uint64_t>(acked_.begin(), acked_.end()));
   acked_.clear();
   return s;
 }
@@ -568,106 +548,6 @@ Result<IngestCounts> ConsumeKafka(Store& store, const KafkaOptions& kafka,
                                   const ReplayOptions& options, const ConsumeControl& control) {
   Consumer consumer(store, kafka, options, control);
   return consumer.Run();
-}
-
-struct EmbeddedBroker::Impl {
-  rd_kafka_t* rk = nullptr;  // owns the mock cluster's thread
-  rd_kafka_mock_cluster_t* cluster = nullptr;
-  ~Impl() {
-    if (cluster) rd_kafka_mock_cluster_destroy(cluster);
-    if (rk) rd_kafka_destroy(rk);
-  }
-};
-
-Result<std::unique_ptr<EmbeddedBroker>> EmbeddedBroker::Start(
-    const std::vector<std::string>& topics, int partitions, int brokers) {
-  auto b = std::unique_ptr<EmbeddedBroker>(new EmbeddedBroker());
-  b->impl_ = std::make_unique<Impl>();
-  char err[512];
-  rd_kafka_conf_t* conf = rd_kafka_conf_new();
-  rd_kafka_conf_set(conf, "client.id", "flexwatch-embedded-broker", err, sizeof err);
-  rd_kafka_conf_set(conf, "log_level", "4", err, sizeof err);  // no notice about bootstrap servers
-  b->impl_->rk = rd_kafka_new(RD_KAFKA_PRODUCER, conf, err, sizeof err);
-  if (!b->impl_->rk) {
-    rd_kafka_conf_destroy(conf);
-    return Status::IOError(std::string("embedded broker: ") + err);
-  }
-  b->impl_->cluster = rd_kafka_mock_cluster_new(b->impl_->rk, brokers);
-  if (!b->impl_->cluster) return Status::IOError("embedded broker: cannot start the mock cluster");
-  for (const std::string& t : topics)
-    if (rd_kafka_resp_err_t e =
-            rd_kafka_mock_topic_create(b->impl_->cluster, t.c_str(), partitions, 1))
-      return Status::IOError("embedded broker: topic " + t + ": " + rd_kafka_err2str(e));
-  b->bootstrap_ = rd_kafka_mock_cluster_bootstraps(b->impl_->cluster);
-  return b;
-}
-
-EmbeddedBroker::~EmbeddedBroker() = default;
-
-Status EmbeddedBroker::SetDown(int id, bool down) {
-  rd_kafka_resp_err_t e = down ? rd_kafka_mock_broker_set_down(impl_->cluster, id)
-                               : rd_kafka_mock_broker_set_up(impl_->cluster, id);
-  return e ? Status::IOError(rd_kafka_err2str(e)) : Status::OK();
-}
-
-Status ProduceLines(const std::string& brokers, const std::map<std::string, std::string>& client,
-                    const std::string& topic, const std::vector<std::string>& lines,
-                    const std::function<void(int64_t)>& pace) {
-  rd_kafka_conf_t* conf = rd_kafka_conf_new();
-  std::map<std::string, std::string> settings = {
-      {"bootstrap.servers", brokers}, {"enable.idempotence", "true"}, {"linger.ms", "5"}};
-  for (const auto& [k, v] : client)
-    if (!ConsumerOnly(k)) settings[k] = v;
-  if (Status s = SetAll(conf, settings); !s.ok()) {
-    rd_kafka_conf_destroy(conf);
-    return s;
-  }
-  std::atomic<int64_t> failed{0};
-  rd_kafka_conf_set_dr_msg_cb(conf, [](rd_kafka_t*, const rd_kafka_message_t* m, void* opaque) {
-    if (m->err) static_cast<std::atomic<int64_t>*>(opaque)->fetch_add(1);
-  });
-  rd_kafka_conf_set_opaque(conf, &failed);
-  char err[512];
-  rd_kafka_t* rk = rd_kafka_new(RD_KAFKA_PRODUCER, conf, err, sizeof err);
-  if (!rk) {
-    rd_kafka_conf_destroy(conf);
-    return Status::InvalidArgument(std::string("kafka producer: ") + err);
-  }
-  Status result = Status::OK();
-  int64_t produced = 0;
-  for (const std::string& line : lines) {
-    if (pace) {
-      rd_kafka_poll(rk, 0);
-      pace(produced);
-    }
-    ++produced;
-    std::string_view key;
-    if (size_t at = line.find("\"worker_id\":\""); at != std::string::npos) {
-      const size_t from = at + 13, to = line.find('"', from);
-      if (to != std::string::npos) key = std::string_view(line).substr(from, to - from);
-    }
-    for (;;) {
-      rd_kafka_resp_err_t e = rd_kafka_producev(
-          rk, RD_KAFKA_V_TOPIC(topic.c_str()), RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
-          RD_KAFKA_V_KEY(key.data(), key.size()),
-          RD_KAFKA_V_VALUE(const_cast<char*>(line.data()), line.size()), RD_KAFKA_V_END);
-      if (e == RD_KAFKA_RESP_ERR__QUEUE_FULL) {
-        rd_kafka_poll(rk, 50);
-        continue;
-      }
-      if (e) result = Status::IOError(std::string("kafka produce: ") + rd_kafka_err2str(e));
-      break;
-    }
-    if (!result.ok()) break;
-    rd_kafka_poll(rk, 0);
-  }
-  if (rd_kafka_flush(rk, 60000) != RD_KAFKA_RESP_ERR_NO_ERROR && result.ok())
-    result = Status::IOError("kafka produce: not every message was acknowledged within 60 s");
-  if (failed.load() > 0 && result.ok())
-    result = Status::IOError("kafka produce: " + std::to_string(failed.load()) +
-                             " messages were not delivered");
-  rd_kafka_destroy(rk);
-  return result;
 }
 
 }  // namespace flexwatch
