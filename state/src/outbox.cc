@@ -1,5 +1,5 @@
 // The outbox: messages written in the batch of the change they report, delivered and deleted by
-// the consumer (ingest/kafka.cc).
+// the consumer (ingest/src/consumer.cc).
 
 #include "flexwatch/state/meta_keys.h"
 #include "store_impl.h"
