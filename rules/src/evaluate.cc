@@ -22,7 +22,7 @@ std::optional<ContractRecord> FormInForce(const std::vector<ContractRecord>& con
     if (s.action != ContractAction::kSigned || s.ts > t) continue;
     bool ended = false;
     for (const ContractRecord& e : contracts)
-      if (e.action == ContractAction::kTerminated && e.form == s.form && e.ts > s.ts && e.ts <= t)
+      if (e.action == ContractAction::kTerminated && e.form == s.form && e.ts >= s.ts && e.ts <= t)
         ended = true;
     if (!ended) return s;
   }

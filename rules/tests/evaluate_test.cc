@@ -294,7 +294,21 @@ TEST_F(EvaluateTest, TheFormInForceAtTheLastOrderCountsInEventTime) {
   Contract("p", "w-back", "2024-05-01T09:00:00+08:00", "signed", "labor_contract", "p");
   Contract("p", "w-back", "2024-06-01T09:00:00+08:00", "signed", "outsourcing", "agency-1");
   Contract("p", "w-back", "2024-06-10T09:00:00+08:00", "terminated", "outsourcing", "agency-1");
+  // Signed and terminated in the same second: never in force (events.md 1.1), whichever arrives
+  // first; a form signed before it stays in force.
+  Work("p", "w-instant", 120);
+  Contract("p", "w-instant", "2024-06-10T09:00:00+08:00", "terminated", "labor_contract", "p");
+  Contract("p", "w-instant", "2024-06-10T09:00:00+08:00", "signed", "labor_contract", "p");
+  Work("p", "w-instant-over", 120);
+  Contract("p", "w-instant-over", "2024-06-01T09:00:00+08:00", "signed", "written_agreement", "p");
+  Contract("p", "w-instant-over", "2024-06-10T09:00:00+08:00", "signed", "labor_contract", "p");
+  Contract("p", "w-instant-over", "2024-06-10T09:00:00+08:00", "terminated", "labor_contract", "p");
   Evaluate();
+  EXPECT_FALSE(V("p", "w-instant").form.has_value());
+  EXPECT_EQ(V("p", "w-instant").outcome[kCa], Outcome::kAffected);
+  ASSERT_TRUE(V("p", "w-instant-over").form.has_value());
+  EXPECT_EQ(V("p", "w-instant-over").form->form, ContractForm::kWrittenAgreement);
+  EXPECT_EQ(V("p", "w-instant-over").outcome[kCa], Outcome::kAffected);
   EXPECT_EQ(V("p", "w-switched").form->form, ContractForm::kOutsourcing);
   EXPECT_EQ(V("p", "w-switched").outcome[kCa], Outcome::kAffected);
   EXPECT_FALSE(V("p", "w-ended").form.has_value());

@@ -79,9 +79,10 @@ struct Verdict {
   bool PolicyInadequate() const;
 };
 
-// The form in force at instant `t`: the latest `signed` at or before it that no later
-// `terminated` of the same form (at or before `t`) ended. REQUIRES: contracts in key order
-// (event time, then event id), so that ties resolve the same way whatever the arrival order.
+// The form in force at instant `t`: the latest `signed` S at or before it that no `terminated` E
+// of the same form ended, where E ends S when S.ts <= E.ts <= t (so a contract signed and
+// terminated in the same second was never in force, events.md 1.1). REQUIRES: contracts in key
+// order (event time, then event id), so that ties resolve the same way whatever the arrival order.
 std::optional<ContractRecord> FormInForce(const std::vector<ContractRecord>& contracts,
                                           TimestampMs t);
 
