@@ -17,6 +17,16 @@ std::string WarnedKey(const EarlyWarning& w) {
   return meta_keys::Warned(w.period, w.platform_id, w.detector, w.series);
 }
 
+// An alert's id is a hash of everything it says (`body`: the alert as one JSON object without
+// its id), so that two alerts that say different things never share an id and the same alert
+// made again (after a crash, before its delivery) has the same one. The id goes first.
+void Identify(Alert& a, const std::string& body) {
+  a.alert_id = Sha256Hex(body).substr(0, 24);
+  JsonWriter w;
+  w.BeginObject().Key("alert_id").String(a.alert_id).Members(body).EndObject();
+  a.json = w.Take();
+}
+
 }  // namespace
 
 Result<std::vector<Alert>> EvaluateAndAlert(Store& store, const RuleSet& rules,
@@ -95,13 +105,9 @@ Result<std::vector<Alert>> EvaluateAndAlert(Store& store, const RuleSet& rules,
           if (m->final && previous_final == "0") batch.Put(key, level + "|1");
           continue;
         }
-        const std::string what = rules.id + "|" + rules.version + "|" + FormatPeriod(p) + "|" +
-                                 ps.platform_id + "|" + std::string(NameOf(dim)) + "|" + level +
-                                 "|" + (m->final ? "final" : "provisional");
         Alert a;
-        a.alert_id = Sha256Hex(what).substr(0, 24);
         JsonWriter w;
-        w.BeginObject().Key("alert_id").String(a.alert_id).Key("kind").String("level_change");
+        w.BeginObject().Key("kind").String("level_change");
         w.Key("platform_id").String(ps.platform_id).Key("dimension").String(NameOf(dim));
         w.Key("period").String(FormatPeriod(p)).Key("level").String(level);
         w.Key("previous_level").String(previous).Key("final").Bool(m->final);
@@ -110,7 +116,7 @@ Result<std::vector<Alert>> EvaluateAndAlert(Store& store, const RuleSet& rules,
         w.Key("pending").Int(ds.pending).Key("rate").Raw(RateText(ds.affected, ds.in_scope));
         w.Key("findings").BeginObject();
         for (const auto& [name, n] : ds.findings) w.Key(name).Int(n);
-        a.json = w.EndObject().EndObject().Take();
+        Identify(a, w.EndObject().EndObject().Take());
         a.kind = "level_change";
         a.dimension = NameOf(dim);
         a.level = level;
@@ -126,15 +132,12 @@ Result<std::vector<Alert>> EvaluateAndAlert(Store& store, const RuleSet& rules,
     for (const EarlyWarning& w : *warnings) {
       const std::string key = WarnedKey(w);
       if (store.GetMeta(key)) continue;
-      const std::string what = w.detector + "|" + w.version + "|" + FormatPeriod(p) + "|" +
-                               w.platform_id + "|" + w.series + "|early_warning";
       Alert a;
-      a.alert_id = Sha256Hex(what).substr(0, 24);
       JsonWriter json;
-      json.BeginObject().Key("alert_id").String(a.alert_id).Key("kind").String("early_warning");
+      json.BeginObject().Key("kind").String("early_warning");
       json.Key("platform_id").String(w.platform_id).Key("period").String(FormatPeriod(p));
       json.Key("final").Bool(m->final).Key("rules").Raw(RulesStampJson(rules));
-      a.json = json.Key("warning").Raw(EarlyWarningJson(w)).EndObject().Take();
+      Identify(a, json.Key("warning").Raw(EarlyWarningJson(w)).EndObject().Take());
       a.kind = "early_warning";
       a.detector = w.detector;
       a.final = m->final;
