@@ -320,6 +320,54 @@ TEST_F(VerdictCliTest, SelfcheckPassesAnHonestFeedInAThrowawayState) {
   EXPECT_TRUE(fs::is_empty(dir_ / "tmp"));
 }
 
+TEST_F(VerdictCliTest, APaymentAfterTheGraceIsReportedAsPaidLateEverywhereAndNeverCounts) {
+  // rider-0's pension for July paid on September 20, after the grace (September 14 included).
+  std::string feed = HonestFeed(3);
+  std::vector<std::string> lines;
+  std::istringstream in(feed);
+  for (std::string l; std::getline(in, l);) {
+    if (l.find("\"rider-0\"") != std::string::npos &&
+        l.find("\"scheme\":\"pension\"") != std::string::npos)
+      l.replace(l.find("2024-08-10T10:00:00+08:00"), 25, "2024-09-20T10:00:00+08:00");
+    lines.push_back(l);
+  }
+  std::string text;
+  for (const std::string& l : lines) text += l + "\n";
+  WriteFile(dir_ / "feed.ndjson", text);
+  const std::string state = (dir_ / "state").string();
+  ASSERT_EQ(Run({"replay", "--state", state, (dir_ / "feed.ndjson").string()}).exit_code, 0);
+  // The announcement: one affected worker-month, of kinds missing_scheme and paid_late.
+  CommandResult a = Run({"announce", "--state", state, "--month", "2024-07", "--format", "json"});
+  ASSERT_EQ(a.exit_code, 0) << a.err;
+  dom::element up = Parse(a.out)["platforms"].at(0)["dimensions"]["underpayment"];
+  EXPECT_EQ(Int(up, "affected"), 1);
+  EXPECT_EQ(Int(up["findings"], "paid_late"), 1);
+  EXPECT_EQ(Int(up["findings"], "missing_scheme"), 1);
+  // inspect: the scheme's status and the explanation.
+  CommandResult i = Run({"inspect", "--state", state, "--platform", "p-a", "--worker", "rider-0",
+                         "--month", "2024-07"});
+  ASSERT_EQ(i.exit_code, 0) << i.err;
+  EXPECT_NE(i.out.find("\"status\": \"paid_late\""), std::string::npos) << i.out;
+  EXPECT_NE(i.out.find("is late and does not count"), std::string::npos) << i.out;
+  // The evidence.
+  setenv("FLEXWATCH_PSEUDONYM_KEY", "0123456789abcdef-secret", 1);
+  const fs::path out = dir_ / "out";
+  ASSERT_EQ(
+      Run({"announce", "--state", state, "--month", "2024-07", "--out", out.string()}).exit_code,
+      0);
+  std::string evidence;
+  for (const auto& e : fs::directory_iterator(out / "evidence" / "2024-07"))
+    evidence += ReadFile(e.path());
+  EXPECT_NE(evidence.find("\"paid_late\""), std::string::npos) << evidence;
+  // The self-check, text and JSON: a finding, exit 1.
+  CommandResult t = Run({"selfcheck", "--platform", "p-a", (dir_ / "feed.ndjson").string()});
+  EXPECT_EQ(t.exit_code, 1) << t.out << t.err;
+  EXPECT_NE(t.out.find("paid_late 1"), std::string::npos) << t.out;
+  CommandResult j =
+      Run({"selfcheck", "--format", "json", "--platform", "p-a", (dir_ / "feed.ndjson").string()});
+  EXPECT_NE(j.out.find("\"paid_late\""), std::string::npos) << j.out;
+}
+
 TEST_F(VerdictCliTest, SelfcheckReportsBadLinesAndFindingsAndExitsOne) {
   std::string feed = HonestFeed(2);
   // Line 3 loses its worker_id; a line of another platform; one worker without a contract.

@@ -126,8 +126,9 @@ Result<MonthSeries> ComputeSeries(Store& store, const RuleSet& rules, Period p, 
       ++m.labor_relation;
       if (v.form_satisfies) ++m.on_labor_contract;
       m.labor_relation_earnings += wm.earnings;
+      // Only payments made in time count, as for the verdict (rules.md section 4).
       for (const ContributionRecord& c : row.contributions)
-        if (c.payer == Payer::kEmployer &&
+        if (c.payer == Payer::kEmployer && rules.PaidInTime(row.wm.period, c.paid_on) &&
             std::find(kEmployerSchemes.begin(), kEmployerSchemes.end(), c.scheme) !=
                 kEmployerSchemes.end())
           m.employer_paid += c.total.amount;
@@ -152,7 +153,7 @@ Result<MonthSeries> ComputeSeries(Store& store, const RuleSet& rules, Period p, 
       m.pilot_orders += pilot;
       int64_t covered = 0;
       for (const ContributionRecord& c : row.contributions)
-        if (c.scheme == Scheme::kOccupationalInjury) {
+        if (c.scheme == Scheme::kOccupationalInjury && rules.PaidInTime(row.wm.period, c.paid_on)) {
           covered += c.total.orders_covered;
           m.premium += c.total.amount;
         }

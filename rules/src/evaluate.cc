@@ -31,10 +31,28 @@ std::optional<ContractRecord> FormInForce(const std::vector<ContractRecord>& con
 
 namespace {
 
-const ContributionRecord* Find(const std::vector<ContributionRecord>& cs, Scheme s, Payer p) {
-  for (const ContributionRecord& c : cs)
-    if (c.scheme == s && c.payer == p) return &c;
-  return nullptr;
+// The payments of one scheme (of one payer, or of any when none is given) for a period: those
+// made by the end of its grace, which count, and those made later, which never do.
+struct Paid {
+  ContributionTotal in_time, late;
+  bool any_in_time = false, any_late = false;
+  Day first_late = 0;
+};
+Paid PaymentsOf(const RuleSet& rules, const MonthRow& row, Scheme s,
+                std::optional<Payer> payer = std::nullopt) {
+  Paid out;
+  for (const ContributionRecord& c : row.contributions) {
+    if (c.scheme != s || (payer && c.payer != *payer)) continue;
+    if (rules.PaidInTime(row.wm.period, c.paid_on)) {
+      out.in_time.Add(c.total);
+      out.any_in_time = true;
+    } else {
+      if (!out.any_late || c.paid_on < out.first_late) out.first_late = c.paid_on;
+      out.late.Add(c.total);
+      out.any_late = true;
+    }
+  }
+  return out;
 }
 
 // `v` (scaled by 10^scale) without trailing zeros, keeping one decimal: 0.0, 16.0, 9.8.
@@ -47,6 +65,11 @@ std::string Yuan(Fen f) { return FormatScaled(f, 2); }
 std::string Percent(Ppm p) { return KeepOneDecimal(p, 4); }
 
 }  // namespace
+
+bool Verdict::CoverPaidLate() const {
+  if (outcome[static_cast<int>(Dimension::kCoverageMismatch)] != Outcome::kAffected) return false;
+  return (PilotUncovered() && orders_covered_late > 0) || work_injury_paid_late;
+}
 
 bool Verdict::PolicyInadequate() const {
   for (const HighRiskCheck& h : high_risk)
@@ -76,7 +99,7 @@ Result<Verdict> Judge(const RuleSet& rules, const MonthRow& row, bool final) {
                                               : Outcome::kAffected;
 
   // Underpayment.
-  const ContributionRecord* work_injury = nullptr;
+  const Paid work_injury = PaymentsOf(rules, row, Scheme::kWorkInjury, Payer::kEmployer);
   if (v.tier == Tier::kLaborRelation) {
     auto limits = rules.BaseFor(row.wm.period);
     if (!limits.ok()) return limits.status();
@@ -87,15 +110,17 @@ Result<Verdict> Judge(const RuleSet& rules, const MonthRow& row, bool final) {
       SchemeCheck& c = v.schemes[i];
       c.scheme = kEmployerSchemes[i];
       c.rate = rules.EmployerRate(c.scheme, platform);
-      const ContributionRecord* r = Find(row.contributions, c.scheme, Payer::kEmployer);
-      if (c.scheme == Scheme::kWorkInjury) work_injury = r;
-      if (!r) {
-        c.missing = final;
-        c.pending = !final;
+      const Paid paid = c.scheme == Scheme::kWorkInjury
+                            ? work_injury
+                            : PaymentsOf(rules, row, c.scheme, Payer::kEmployer);
+      if (!paid.any_in_time) {
+        // A payment after the grace shows that the grace has passed, final or not.
+        c.missing = final || paid.any_late;
+        c.pending = !c.missing;
       } else {
         c.paid = true;
-        c.declared_base = r->total.base;
-        c.amount = r->total.amount;
+        c.declared_base = paid.in_time.base;
+        c.amount = paid.in_time.amount;
         c.expected_amount =
             static_cast<Fen>((static_cast<i128>(c.declared_base) * c.rate + kPpmOne / 2) / kPpmOne);
         // declared < required x (1 - tolerance); amount < declared x rate x (1 - tolerance).
@@ -103,6 +128,11 @@ Result<Verdict> Judge(const RuleSet& rules, const MonthRow& row, bool final) {
                           static_cast<i128>(v.required_base) * (kPpmOne - rules.tolerance);
         c.short_payment = static_cast<i128>(c.amount) * kPpmOne * kPpmOne <
                           static_cast<i128>(c.declared_base) * c.rate * (kPpmOne - rules.tolerance);
+      }
+      if (paid.any_late && (c.missing || c.underdeclared || c.short_payment)) {
+        c.paid_late = true;
+        c.late_amount = paid.late.amount;
+        c.late_paid_on = paid.first_late;
       }
       fault |= c.missing || c.underdeclared || c.short_payment;
       pending |= c.pending;
@@ -151,15 +181,14 @@ Result<Verdict> Judge(const RuleSet& rules, const MonthRow& row, bool final) {
     }
   }
   if (in_scope) {
-    for (const ContributionRecord& c : row.contributions)
-      if (c.scheme == Scheme::kOccupationalInjury) v.orders_covered += c.total.orders_covered;
-    const bool any_premium = std::any_of(
-        row.contributions.begin(), row.contributions.end(),
-        [](const ContributionRecord& c) { return c.scheme == Scheme::kOccupationalInjury; });
-    v.premium_pending = !final && !any_premium && v.pilot_orders > 0;
+    const Paid premiums = PaymentsOf(rules, row, Scheme::kOccupationalInjury);
+    v.orders_covered = premiums.in_time.orders_covered;
+    v.orders_covered_late = premiums.late.orders_covered;
+    v.premium_pending = !final && !premiums.any_in_time && !premiums.any_late && v.pilot_orders > 0;
     if (v.tier == Tier::kLaborRelation) {
-      v.exempt = work_injury && work_injury->total.amount > 0;
-      v.exemption_pending = !final && !work_injury;
+      v.exempt = work_injury.any_in_time && work_injury.in_time.amount > 0;
+      v.exemption_pending = !final && !work_injury.any_in_time && !work_injury.any_late;
+      v.work_injury_paid_late = !v.exempt && work_injury.late.amount > 0;
     }
     const bool fault = v.PilotUncovered() || v.PolicyInadequate();
     v.outcome[2] = v.exempt                        ? Outcome::kCompliant
@@ -181,20 +210,23 @@ std::vector<std::string_view> FindingsOf(const Verdict& v, Dimension d) {
       out.push_back(v.form ? "form_not_sufficient" : "no_contract");
       break;
     case Dimension::kUnderpayment: {
-      bool missing = false, under = false, short_pay = false;
+      bool missing = false, under = false, short_pay = false, late = false;
       for (const SchemeCheck& c : v.schemes) {
         missing |= c.missing;
         under |= c.underdeclared;
         short_pay |= c.short_payment;
+        late |= c.paid_late;
       }
       if (missing) out.push_back("missing_scheme");
       if (under) out.push_back("underdeclared_base");
       if (short_pay) out.push_back("short_payment");
+      if (late) out.push_back("paid_late");
       break;
     }
     case Dimension::kCoverageMismatch:
       if (v.PilotUncovered()) out.push_back("pilot_uncovered");
       if (v.PolicyInadequate()) out.push_back("policy_inadequate");
+      if (v.CoverPaidLate()) out.push_back("paid_late");
       break;
   }
   return out;
@@ -240,8 +272,9 @@ std::string FindingJson(const Verdict& v, Dimension d, std::string_view dispatch
         w.Key("lower_cny").Raw(Yuan(v.limits->lower)).Key("upper_cny").Raw(Yuan(v.limits->upper));
         w.EndObject().Key("schemes").BeginArray();
         for (const SchemeCheck& c : v.schemes) {
-          std::string_view status = c.missing         ? "missing"
-                                    : c.pending       ? "pending"
+          std::string_view status = c.missing && c.paid_late ? "paid_late"
+                                    : c.missing              ? "missing"
+                                    : c.pending              ? "pending"
                                     : c.underdeclared ? (c.short_payment ? "underdeclared_and_short"
                                                                          : "underdeclared_base")
                                     : c.short_payment ? "short_payment"
@@ -252,6 +285,10 @@ std::string FindingJson(const Verdict& v, Dimension d, std::string_view dispatch
             w.Key("declared_base_cny").Raw(Yuan(c.declared_base));
             w.Key("amount_cny").Raw(Yuan(c.amount));
             w.Key("expected_amount_cny").Raw(Yuan(c.expected_amount));
+          }
+          if (c.paid_late) {
+            w.Key("paid_late").BeginObject().Key("amount_cny").Raw(Yuan(c.late_amount));
+            w.Key("first_paid_on").String(FormatDate(c.late_paid_on)).EndObject();
           }
           w.EndObject();
         }
@@ -265,8 +302,10 @@ std::string FindingJson(const Verdict& v, Dimension d, std::string_view dispatch
       if (v.pilot_orders > 0) {
         w.Key("pilot_orders").Int(v.pilot_orders).Key("orders_covered").Int(v.orders_covered);
         w.Key("orders_uncovered").Int(std::max<int64_t>(0, v.pilot_orders - v.orders_covered));
+        if (v.orders_covered_late > 0) w.Key("orders_covered_paid_late").Int(v.orders_covered_late);
         if (v.premium_pending) w.Key("premium_pending").Bool(true);
       }
+      if (v.work_injury_paid_late) w.Key("work_injury_paid_late").Bool(true);
       if (!v.high_risk.empty()) {
         w.Key("high_risk").BeginArray();
         for (const HighRiskCheck& h : v.high_risk) {
@@ -390,7 +429,7 @@ Result<MonthEvaluation> EvaluateMonth(Store& store, const RuleSet& rules, Period
     score->orders += row.wm.wm.TotalOrders();
     for (const ContributionRecord& c : row.contributions) {
       score->payments += c.total.payments;
-      score->late_payments += c.total.last_paid >= out.final_at;
+      if (!rules.PaidInTime(p, c.paid_on)) score->late_payments += c.total.payments;
     }
     ++score->tiers[static_cast<int>(v.tier)];
     bool any_scope = false;
@@ -453,7 +492,13 @@ std::string ExplainText(const RuleSet& rules, const MonthRow& row, const Verdict
     case Dimension::kUnderpayment:
       for (const SchemeCheck& c : v.schemes) {
         const std::string name(NameOf(c.scheme));
-        if (c.missing)
+        if (c.missing && c.paid_late)
+          parts.push_back(name + ": no employer contribution for " + FormatPeriod(row.wm.period) +
+                          " by the end of its grace (" +
+                          FormatDate(rules.GraceEnd(row.wm.period) - 1) + "); " +
+                          Yuan(c.late_amount) + " paid from " + FormatDate(c.late_paid_on) +
+                          " is late and does not count");
+        else if (c.missing)
           parts.push_back(name + ": no employer contribution for " + FormatPeriod(row.wm.period));
         if (c.pending)
           parts.push_back(name + ": no employer contribution yet (pending until the grace of " +
@@ -468,14 +513,21 @@ std::string ExplainText(const RuleSet& rules, const MonthRow& row, const Verdict
           parts.push_back(name + ": paid " + Yuan(c.amount) + ", expected " +
                           Yuan(c.expected_amount) + " (" + Percent(c.rate) +
                           "% of the declared base " + Yuan(c.declared_base) + ")");
+        if (c.paid_late && !c.missing)
+          parts.push_back(name + ": a further " + Yuan(c.late_amount) + " paid from " +
+                          FormatDate(c.late_paid_on) + ", after the grace, does not count");
       }
       break;
     case Dimension::kCoverageMismatch:
       if (v.PilotUncovered())
         parts.push_back(std::to_string(v.pilot_orders) + " pilot-sector orders, " +
                         std::to_string(v.orders_covered) +
-                        " covered by occupational_injury premiums (" +
-                        std::to_string(v.pilot_orders - v.orders_covered) + " uncovered)");
+                        " covered by occupational_injury premiums paid in time (" +
+                        std::to_string(v.pilot_orders - v.orders_covered) + " uncovered)" +
+                        (v.orders_covered_late > 0
+                             ? "; premiums for " + std::to_string(v.orders_covered_late) +
+                                   " more orders were paid after the grace and do not count"
+                             : std::string()));
       for (const HighRiskCheck& h : v.high_risk) {
         if (h.uncovered.empty()) continue;
         std::string days;
@@ -488,6 +540,9 @@ std::string ExplainText(const RuleSet& rules, const MonthRow& row, const Verdict
                         " days without an accident or occupational-injury policy of at least " +
                         Yuan(h.min_sum) + " valid that day (" + days + ")");
       }
+      if (v.work_injury_paid_late && parts.size())
+        parts.back() +=
+            " (statutory work_injury for the month was paid after the grace: no exemption)";
       if (v.exemption_pending && parts.size())
         parts.back() += " (pending: statutory work_injury for the month is not yet due)";
       break;

@@ -55,8 +55,7 @@ Level RuleSet::LevelOf(int64_t affected, int64_t in_scope) const {
 }
 
 TimestampMs RuleSet::FinalAt(Period p) const {
-  const Day day = FirstDayOfPeriod(p + 1) + grace_days;
-  return static_cast<TimestampMs>(day) * kMsPerDay - kBeijingOffsetMs;
+  return static_cast<TimestampMs>(GraceEnd(p)) * kMsPerDay - kBeijingOffsetMs;
 }
 
 std::string RuleSet::Canonical() const {

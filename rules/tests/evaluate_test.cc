@@ -493,6 +493,86 @@ TEST_F(EvaluateTest, AMissingSchemeIsPendingBeforeTheGraceAndUnpaidAfter) {
   EXPECT_EQ(Of(m, "p").dimensions[kUp].findings.at("missing_scheme"), 1);
 }
 
+// Moves the payment of `scheme` of worker `w` (the last one added) to `ts`.
+void PaidAt(std::vector<std::string>& lines, const std::string& w, const std::string& scheme,
+            const std::string& ts) {
+  for (size_t i = lines.size(); i-- > 0;) {
+    std::string& l = lines[i];
+    if (l.find("\"" + w + "\"") == std::string::npos ||
+        l.find("\"scheme\":\"" + scheme + "\"") == std::string::npos)
+      continue;
+    const size_t at = l.find("\"ts\":\"") + 6;
+    l.replace(at, l.find('"', at) - at, ts);
+    return;
+  }
+  ADD_FAILURE() << "no " << scheme << " payment of " << w;
+}
+
+TEST_F(EvaluateTest, OnlyPaymentsMadeByTheEndOfTheGraceCount) {
+  // July's grace ends 45 days after the month: payments up to 2024-09-14 24:00 Beijing count.
+  for (const char* w : {"w-edge", "w-late", "w-topup", "w-exempt-late"}) {
+    Work("p", w, 120, "", "food_delivery");  // pilot orders
+    Sign("p", w, "labor_contract");
+    PayAll("p", w, 6821);
+  }
+  PaidAt(lines_, "w-edge", "pension", "2024-09-14T23:59:59+08:00");
+  PaidAt(lines_, "w-late", "pension", "2024-09-15T00:00:00+08:00");
+  // Half the pension in time, the rest after the grace.
+  Pay("p", "w-topup", "pension", "6821", "545.68");
+  PaidAt(lines_, "w-topup", "pension", "2024-09-20T10:00:00+08:00");
+  for (std::string& l : lines_)
+    if (l.find("\"w-topup\"") != std::string::npos && l.find("1091.36") != std::string::npos)
+      l.replace(l.find("1091.36"), 7, "545.68");
+  // Statutory work injury paid late: no exemption, and the pilot orders have no premium.
+  PaidAt(lines_, "w-exempt-late", "work_injury", "2024-10-01T10:00:00+08:00");
+  // A managed worker whose premium (all its orders) came late: uncovered.
+  Work("p", "w-premium-late", 60, "", "food_delivery");
+  Sign("p", "w-premium-late", "written_agreement");
+  Premium("p", "w-premium-late", 15);
+  PaidAt(lines_, "w-premium-late", "occupational_injury", "2024-09-16T08:00:00+08:00");
+  const MonthEvaluation m = Evaluate();
+  EXPECT_EQ(V("p", "w-edge").outcome[kUp], Outcome::kCompliant);
+  EXPECT_TRUE(V("p", "w-edge").exempt);
+  const Verdict& late = V("p", "w-late");
+  EXPECT_EQ(late.outcome[kUp], Outcome::kAffected);
+  EXPECT_TRUE(late.schemes[0].missing && late.schemes[0].paid_late);
+  EXPECT_EQ(late.schemes[0].late_amount, 109136);
+  EXPECT_EQ(FormatDate(late.schemes[0].late_paid_on), "2024-09-15");
+  EXPECT_FALSE(late.schemes[1].paid_late);  // medical was paid in time
+  EXPECT_EQ(FindingsOf(late, Dimension::kUnderpayment),
+            (std::vector<std::string_view>{"missing_scheme", "paid_late"}));
+  const std::string late_json = FindingJson(late, Dimension::kUnderpayment);
+  EXPECT_NE(late_json.find("\"status\": \"paid_late\""), std::string::npos) << late_json;
+  EXPECT_NE(late_json.find("\"first_paid_on\": \"2024-09-15\""), std::string::npos) << late_json;
+  const Verdict& topup = V("p", "w-topup");
+  EXPECT_EQ(topup.outcome[kUp], Outcome::kAffected);
+  EXPECT_EQ(topup.schemes[0].amount, 54568);  // only what came in time
+  EXPECT_EQ(FindingsOf(topup, Dimension::kUnderpayment),
+            (std::vector<std::string_view>{"short_payment", "paid_late"}));
+  const Verdict& exempt_late = V("p", "w-exempt-late");
+  EXPECT_FALSE(exempt_late.exempt);
+  EXPECT_TRUE(exempt_late.work_injury_paid_late);
+  EXPECT_EQ(exempt_late.outcome[kCm], Outcome::kAffected);
+  EXPECT_EQ(FindingsOf(exempt_late, Dimension::kCoverageMismatch),
+            (std::vector<std::string_view>{"pilot_uncovered", "paid_late"}));
+  const Verdict& premium_late = V("p", "w-premium-late");
+  EXPECT_EQ(premium_late.orders_covered, 0);
+  EXPECT_EQ(premium_late.orders_covered_late, 15);
+  EXPECT_EQ(premium_late.outcome[kCm], Outcome::kAffected);
+  EXPECT_EQ(FindingsOf(premium_late, Dimension::kCoverageMismatch),
+            (std::vector<std::string_view>{"pilot_uncovered", "paid_late"}));
+  const PlatformScore& ps = Of(m, "p");
+  EXPECT_EQ(ps.dimensions[kUp].affected, 3);  // late, topup, and exempt-late's work injury
+  EXPECT_EQ(ps.dimensions[kUp].findings.at("paid_late"), 3);
+  EXPECT_EQ(ps.dimensions[kCm].findings.at("paid_late"), 2);
+  EXPECT_EQ(ps.late_payments, 4);  // the pension, the top-up, the work injury, the premium
+  // A payment after the grace decides nothing, whatever the order the lines arrive in.
+  std::vector<std::string> reversed(lines_.rbegin(), lines_.rend());
+  const MonthEvaluation r = Evaluate("2024-07", true, &reversed);
+  for (int d = 0; d < kDimensionCount; ++d)
+    EXPECT_EQ(Of(r, "p").dimensions[d].findings, ps.dimensions[d].findings);
+}
+
 TEST_F(EvaluateTest, AQuietMonthClosesInWallClockTime) {
   WorkAndPayAllButUnemployment("p", "w");
   // Nothing arrives after July, so the watermark stays there; the wall clock, less the same

@@ -46,12 +46,13 @@ std::string Contract(std::string_view platform, std::string_view worker, Timesta
   return k;
 }
 std::string Contribution(Period p, std::string_view platform, std::string_view worker,
-                         Scheme scheme, Payer payer) {
+                         Scheme scheme, Payer payer, Day paid_on) {
   std::string k;
   PutBE32(k, static_cast<uint32_t>(p));
   k += PartyPrefix(platform, worker);
   k.push_back(static_cast<char>(scheme));
   k.push_back(static_cast<char>(payer));
+  PutBE32(k, OrderedDay(paid_on));
   return k;
 }
 std::string Policy(std::string_view platform, std::string_view worker, Day valid_from,

@@ -181,6 +181,15 @@ void ContributionTotal::AddPayment(const Event& e) {
   last_paid = std::max(last_paid, e.ts);
 }
 
+void ContributionTotal::Add(const ContributionTotal& o) {
+  amount = SaturatingAdd(amount, o.amount);
+  base = std::max(base, o.base);
+  orders_covered = SaturatingAdd(orders_covered, o.orders_covered);
+  payments = SaturatingAdd(payments, o.payments);
+  first_paid = std::min(first_paid, o.first_paid);
+  last_paid = std::max(last_paid, o.last_paid);
+}
+
 std::string EncodeCounter(int64_t n) { return EncodeFields(RecordKind::kCounter, &n, 1); }
 
 namespace {

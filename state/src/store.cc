@@ -293,10 +293,14 @@ bool DecodePolicy(std::string_view key, std::string_view v, PolicyRecord& r) {
 }
 
 bool DecodeContribution(std::string_view key, std::string_view v, ContributionRecord& r) {
-  if (key.size() != 2) return false;
+  if (key.size() != 2 && key.size() != 6) return false;
   r.scheme = static_cast<Scheme>(key[0]);
   r.payer = static_cast<Payer>(key[1]);
-  return ContributionTotal::Decode(v, r.total);
+  if (!ContributionTotal::Decode(v, r.total)) return false;
+  // A record of the earlier layout (no day) is dated by its last payment.
+  r.paid_on =
+      key.size() == 6 ? FromOrderedDay(GetBE32(key.substr(2))) : BeijingDay(r.total.last_paid);
+  return true;
 }
 
 // Collects the records under `prefix` into `out` (cleared first), moving `it` forward to them.

@@ -296,7 +296,7 @@ void StateWriter::Fold(const Event& e, size_t i) {
       break;
     case EventType::kContribution: {
       scratch_ = keys::Contribution(e.contribution.period, e.platform_id, e.worker_id,
-                                    e.contribution.scheme, e.contribution.payer);
+                                    e.contribution.scheme, e.contribution.payer, BeijingDay(e.ts));
       AggregateFor(contrib_keys_, contribs_, scratch_, KeyIndex::Hash(scratch_)).AddPayment(e);
       break;
     }

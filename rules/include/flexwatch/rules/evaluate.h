@@ -31,10 +31,15 @@ struct SchemeCheck {
   Fen declared_base = 0, amount = 0;
   Ppm rate = 0;
   Fen expected_amount = 0;  // declared base x rate, rounded to the fen (for display)
-  bool missing = false;     // not paid and the period is final
+  bool missing = false;     // not paid in time, and the period is final or its grace has passed
   bool pending = false;     // not paid, not yet due
   bool underdeclared = false;
   bool short_payment = false;
+  // Payments made after the grace, which never count (rules.md section 4): reported as paid late
+  // when the scheme is not satisfied by those made in time.
+  bool paid_late = false;
+  Fen late_amount = 0;
+  Day late_paid_on = 0;  // the first of them
 };
 
 // Orders of one high-risk sector on days without adequate cover.
@@ -71,9 +76,16 @@ struct Verdict {
   bool exempt = false;             // statutory work-injury insurance paid for the month
   bool exemption_pending = false;  // labour relation, work injury not yet due
   int64_t pilot_orders = 0;
-  int64_t orders_covered = 0;    // occupational_injury contributions, all payers
+  int64_t orders_covered = 0;    // occupational_injury contributions paid in time, all payers
   bool premium_pending = false;  // no premium at all yet, not yet due
   std::vector<HighRiskCheck> high_risk;
+  // Paid after the grace, so not counted above: premiums' orders, and the statutory work-injury
+  // insurance (which would have exempted the worker).
+  int64_t orders_covered_late = 0;
+  bool work_injury_paid_late = false;
+  // An affected worker-month that a payment made after the grace would have satisfied (the
+  // finding kind paid_late).
+  bool CoverPaidLate() const;
 
   bool PilotUncovered() const { return pilot_orders > orders_covered && !premium_pending; }
   bool PolicyInadequate() const;
@@ -91,7 +103,8 @@ std::optional<ContractRecord> FormInForce(const std::vector<ContractRecord>& con
 Result<Verdict> Judge(const RuleSet& rules, const MonthRow& row, bool final);
 
 // The kinds of fault behind an affected outcome: no_contract, form_not_sufficient,
-// missing_scheme, underdeclared_base, short_payment, pilot_uncovered, policy_inadequate.
+// missing_scheme, underdeclared_base, short_payment, pilot_uncovered, policy_inadequate, and
+// paid_late (a payment after the grace that would have satisfied the rule, which never counts).
 // (dispatch_over_cap is decided per platform, not per worker-month.)
 std::vector<std::string_view> FindingsOf(const Verdict& v, Dimension d);
 
@@ -119,7 +132,7 @@ struct PlatformScore {
   std::array<DimensionScore, kDimensionCount> dimensions{};
   int64_t dispatched = 0, dispatch_cap = 0;
   // Data quality: the orders of its worker-months, the contribution payments for them (every
-  // scheme and payer), those among them whose last payment came after the month's grace, and
+  // scheme and payer), those among them made after the month's grace (which never count), and
   // the month's complaints.
   int64_t orders = 0, payments = 0, late_payments = 0, complaints = 0;
 };

@@ -108,6 +108,10 @@ struct RuleSet {
   // The first instant at which the period is final in event time (Beijing midnight after the
   // month's end plus the grace), compared against the watermark.
   TimestampMs FinalAt(Period p) const;
+  // The first day (Beijing) past the period's grace: only payments made before it count for the
+  // period (rules.md section 4); later ones are reported as paid late, never as compliance.
+  Day GraceEnd(Period p) const { return FirstDayOfPeriod(p + 1) + grace_days; }
+  bool PaidInTime(Period p, Day paid_on) const { return paid_on < GraceEnd(p); }
   // The canonical text the fingerprint is computed from.
   std::string Canonical() const;
 };

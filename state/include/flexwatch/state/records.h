@@ -50,6 +50,8 @@ struct ContributionTotal {
   TimestampMs last_paid = INT64_MIN;
 
   void AddPayment(const Event& e);
+  // Folds another total of the same scheme and payer in (the merge operator's fold).
+  void Add(const ContributionTotal& o);
   std::string Encode() const;
   static bool Decode(std::string_view in, ContributionTotal& out);
 };

@@ -2,7 +2,8 @@
 //   seen        platform \0 event_id minus its last 2 chars  -> SeenSet (written whole)
 //   wm          period(4B BE) platform \0 worker             -> WorkerMonth (merge)
 //   contracts   platform \0 worker \0 ts(8B) event_id        -> action, form, counterparty
-//   contrib     period(4B BE) platform \0 worker \0 scheme payer -> ContributionTotal (merge)
+//   contrib     period(4B BE) platform \0 worker \0 scheme payer day(4B) -> ContributionTotal
+//                                                               (merge; the day it was paid)
 //   coverage    platform \0 worker \0 valid_from(4B) event_id -> product, sum, valid_to
 //   complaints  period(4B BE) platform \0 category           -> counter (merge)
 //   dead        source \0 line(8B) hash(8B)                  -> dead-letter JSON
@@ -81,9 +82,13 @@ struct PolicyRecord {
   Day valid_to = 0;
 };
 
+// The payments of one scheme and payer made on one day (Beijing time) for a period. A state
+// written before payments were kept per day holds one record per scheme and payer, dated by its
+// last payment.
 struct ContributionRecord {
   Scheme scheme = Scheme::kPension;
   Payer payer = Payer::kEmployer;
+  Day paid_on = 0;
   ContributionTotal total;
 };
 
@@ -262,8 +267,10 @@ uint16_t SeenSuffix(std::string_view event_id);
 std::string WorkerMonthKey(Period p, std::string_view platform, std::string_view worker);
 std::string Contract(std::string_view platform, std::string_view worker, TimestampMs ts,
                      std::string_view event_id);
+// Payments are summed per day they were made (Beijing time): whether a payment came by the end of
+// the period's grace is the rules' to say, at any grace the configuration gives.
 std::string Contribution(Period p, std::string_view platform, std::string_view worker,
-                         Scheme scheme, Payer payer);
+                         Scheme scheme, Payer payer, Day paid_on);
 std::string Policy(std::string_view platform, std::string_view worker, Day valid_from,
                    std::string_view event_id);
 std::string Complaint(Period p, std::string_view platform, ComplaintCategory c);
