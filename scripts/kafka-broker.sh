@@ -2,15 +2,17 @@
 # A real single-node Apache Kafka broker (KRaft, broker and controller in one JVM) on loopback,
 # for integration tests and for trying flexwatch with real Kafka:
 #
-#   scripts/kafka-broker.sh DIR [PORT]
+#   scripts/kafka-broker.sh DIR [PORT [PARTITIONS]]
 #
-# DIR holds its configuration, data and log. Fetches the broker from Maven Central the first time
+# DIR holds its configuration, data and log; PARTITIONS (4) is that of each topic it creates on
+# first use. Fetches the broker from Maven Central the first time
 # (kafka/pom.xml), prints "127.0.0.1:PORT" on stdout once the broker accepts connections, then
 # runs in the foreground until SIGTERM or Ctrl-C. Needs Java 17 and Maven (scripts/setup-debian.sh).
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
-dir=${1:?usage: kafka-broker.sh DIR [PORT]}
+dir=${1:?usage: kafka-broker.sh DIR [PORT [PARTITIONS]]}
 port=${2:-19092}
+partitions=${3:-4}  # of each topic created automatically
 controller=$((port + 1))
 lib="$root/kafka/target/lib"
 if ! ls "$lib"/kafka_2.13-*.jar >/dev/null 2>&1; then
@@ -29,7 +31,7 @@ controller.listener.names=CONTROLLER
 listener.security.protocol.map=PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT
 inter.broker.listener.name=PLAINTEXT
 log.dirs=$dir/data
-num.partitions=4
+num.partitions=$partitions
 auto.create.topics.enable=true
 offsets.topic.replication.factor=1
 offsets.topic.num.partitions=4

@@ -55,4 +55,33 @@ inline std::vector<Received> ReadTopic(const std::string& brokers, const std::st
   return out;
 }
 
+// Produces each (partition, line) to that partition of `topic`, keyed by `key_of(line)`, in
+// order, and waits until every one is acknowledged: a producer that places its messages itself.
+inline bool ProduceToPartitions(const std::string& brokers, const std::string& topic,
+                                const std::vector<std::pair<int, std::string>>& messages) {
+  char err[512];
+  rd_kafka_conf_t* conf = rd_kafka_conf_new();
+  rd_kafka_conf_set(conf, "bootstrap.servers", brokers.c_str(), err, sizeof err);
+  rd_kafka_conf_set(conf, "enable.idempotence", "true", err, sizeof err);
+  rd_kafka_t* rk = rd_kafka_new(RD_KAFKA_PRODUCER, conf, err, sizeof err);
+  if (!rk) return false;
+  bool ok = true;
+  for (const auto& [partition, line] : messages) {
+    for (;;) {
+      const rd_kafka_resp_err_t e = rd_kafka_producev(
+          rk, RD_KAFKA_V_TOPIC(topic.c_str()), RD_KAFKA_V_PARTITION(partition),
+          RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
+          RD_KAFKA_V_VALUE(const_cast<char*>(line.data()), line.size()), RD_KAFKA_V_END);
+      if (e != RD_KAFKA_RESP_ERR__QUEUE_FULL) {
+        ok = ok && e == RD_KAFKA_RESP_ERR_NO_ERROR;
+        break;
+      }
+      rd_kafka_poll(rk, 100);
+    }
+  }
+  ok = ok && rd_kafka_flush(rk, 60000) == RD_KAFKA_RESP_ERR_NO_ERROR;
+  rd_kafka_destroy(rk);
+  return ok;
+}
+
 }  // namespace flexwatch::testing

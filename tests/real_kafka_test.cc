@@ -2,12 +2,16 @@
 // Central on Java 17, one KRaft node on loopback), fed by `flexwatch produce` in a separate
 // process: the state and the announcement equal those of `replay` on the same feed, through
 // SIGKILLs and a broker restart.
+#include <simdjson.h>
+
 #include <algorithm>
 #include <chrono>
+#include <map>
 #include <random>
 #include <thread>
 
 #include "cli_helpers.h"
+#include "kafka_helpers.h"
 
 namespace flexwatch::testing {
 namespace {
@@ -40,7 +44,7 @@ class RealKafkaTest : public TempDirTest {
       dup2(out, 1);
       dup2(err, 2);
       execl("/bin/bash", "bash", script.c_str(), (dir_ / "broker").c_str(),
-            std::to_string(port_).c_str(), nullptr);
+            std::to_string(port_).c_str(), std::to_string(partitions_).c_str(), nullptr);
       _exit(127);
     }
     bootstrap_.clear();
@@ -94,6 +98,7 @@ class RealKafkaTest : public TempDirTest {
   }
 
   int port_ = 0;
+  int partitions_ = 4;  // of each topic the broker creates
   pid_t broker_ = -1;
   std::string config_, bootstrap_;
 };
@@ -202,6 +207,109 @@ TEST_F(RealKafkaTest, HostileEventsNeverStopOrPoisonTheMonitor) {
   CommandResult old =
       Flexwatch({"announce", "--state", (dir_ / "s").string(), "--month", "2021-01"}, dir_);
   EXPECT_EQ(old.exit_code, 2);
+}
+
+// A backlog on 8 partitions, half of them a month and more ahead of the others: months close on
+// the slowest partition, so no month is alerted or judged final before every partition has
+// delivered it, through kill -9s during the catch-up.
+class RealKafkaSkewTest : public RealKafkaTest {
+ public:
+  RealKafkaSkewTest() { partitions_ = 8; }
+};
+
+TEST_F(RealKafkaSkewTest, PartitionsRunningAheadNeverCloseAMonthTheOthersHaveNotDelivered) {
+  CommandResult g = Flexwatch({"gen", "--workers", "240", "--months", "3", "--seed", "41"}, dir_);
+  ASSERT_EQ(g.exit_code, 0) << g.err;
+  const std::string feed = (dir_ / "feed.ndjson").string();
+  WriteFile(feed, g.out);
+  ASSERT_EQ(Flexwatch({"replay", "--state", (dir_ / "file").string(), feed}, dir_).exit_code, 0);
+  // Each worker's events on one partition (by worker id); partitions 4-7 deliver July (and what
+  // came before it) first and the rest only once the monitor has read everything else.
+  std::vector<std::pair<int, std::string>> ahead, behind;
+  std::istringstream in(g.out);
+  for (std::string line; std::getline(in, line);) {
+    auto field = [&](const std::string& name) {
+      const size_t at = line.find("\"" + name + "\":\"");
+      if (at == std::string::npos) return std::string();
+      const size_t from = at + name.size() + 4;
+      return line.substr(from, line.find('"', from) - from);
+    };
+    std::string key = field("worker_id");
+    if (key.empty()) key = field("platform_id");
+    unsigned h = 0;
+    for (char c : key) h = h * 31 + static_cast<unsigned char>(c);
+    const int partition = static_cast<int>(h % 8);
+    (partition >= 4 && field("ts").substr(0, 7) > "2024-07" ? behind : ahead)
+        .emplace_back(partition, line);
+  }
+  ASSERT_GT(behind.size(), 1000u);
+  ASSERT_TRUE(ProduceToPartitions(bootstrap_, "flexwatch.events", ahead));
+  const std::string config =
+      WriteConfig(dir_ / "skew.yaml", {{"kafka.client", kShortSessions},
+                                       {"kafka.commit_interval_ms", "200"},
+                                       {"kafka.partition_idle_seconds", "3600"}});
+  auto run_args = [&](const std::string& group, const std::string& idle) {
+    std::vector<std::string> args = RunArgs("s", group, idle);
+    args[1] = config;
+    return args;
+  };
+  auto announce = [&](const std::string& state, const std::string& month, bool close) {
+    std::vector<std::string> args = {
+        "announce", "--state", (dir_ / state).string(), "--month", month, "--format", "json"};
+    if (close) args.push_back("--final");
+    CommandResult a = Flexwatch(args, dir_);
+    EXPECT_EQ(a.exit_code, 0) << a.err;
+    return a.out;
+  };
+  // A run of the monitor, killed with -9 at a random moment `settle` or more after its first
+  // commit.
+  std::mt19937 rng(5);
+  int runs = 0;
+  auto run_and_kill = [&](std::chrono::milliseconds settle) {
+    const std::string name = "run-" + std::to_string(++runs) + "-";
+    pid_t pid = Spawn(run_args("g-" + std::to_string(runs), "60"), dir_, "/dev/null", name);
+    WaitFor(std::chrono::seconds(30),
+            [&] { return ReadFile(dir_ / (name + "stderr")).find("so far") != std::string::npos; });
+    std::this_thread::sleep_for(settle + std::chrono::milliseconds(rng() % 400));
+    kill(pid, SIGKILL);
+    Wait(pid);
+  };
+  // The monitor reads what the broker has, and goes on evaluating for a while: partitions 4-7,
+  // read to their end but not quiet for long, hold July open.
+  run_and_kill(std::chrono::seconds(8));
+  EXPECT_NE(announce("s", "2024-07", false).find("\"final\": false"), std::string::npos);
+  // Their producer catches up; the catch-up is killed twice at random moments.
+  ASSERT_TRUE(ProduceToPartitions(bootstrap_, "flexwatch.events", behind));
+  for (int round = 0; round < 2; ++round) run_and_kill(std::chrono::milliseconds(0));
+  CommandResult last = Flexwatch(run_args("g-last", "6"), dir_);
+  ASSERT_EQ(last.exit_code, 0) << last.err;
+  // Every final alert says what the final announcement of a replay of the whole feed says.
+  std::map<std::string, std::string> expected;  // period -> the replay's final announcement
+  for (const char* month : {"2024-07", "2024-08", "2024-09"})
+    expected[month] = announce("file", month, true);
+  simdjson::dom::parser parser;
+  int finals = 0;
+  for (const Received& r : ReadTopic(bootstrap_, "flexwatch.alerts", 8)) {
+    simdjson::dom::element a = parser.parse(r.payload).value();
+    if (std::string_view(a["kind"]) != "level_change" || !bool(a["final"])) continue;
+    ++finals;
+    const std::string period{std::string_view(a["period"])};
+    simdjson::dom::parser announcement_parser;
+    simdjson::dom::element doc = announcement_parser.parse(expected[period]).value();
+    bool found = false;
+    for (simdjson::dom::element ps : doc["platforms"].get_array()) {
+      if (std::string_view(ps["platform_id"]) != std::string_view(a["platform_id"])) continue;
+      simdjson::dom::element d = ps["dimensions"][std::string_view(a["dimension"])];
+      EXPECT_EQ(std::string_view(d["level"]), std::string_view(a["level"])) << r.payload;
+      EXPECT_EQ(int64_t(d["in_scope"]), int64_t(a["in_scope"])) << r.payload;
+      EXPECT_EQ(int64_t(d["affected"]), int64_t(a["affected"])) << r.payload;
+      found = true;
+    }
+    EXPECT_TRUE(found) << r.payload;
+  }
+  EXPECT_GT(finals, 0);
+  // And what the monitor's state says of July, final by event time now, is the replay's.
+  EXPECT_EQ(announce("s", "2024-07", false), announce("file", "2024-07", false));
 }
 
 }  // namespace

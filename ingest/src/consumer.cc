@@ -130,19 +130,118 @@ class Consumer {
     std::string source;  // its position's name in the state
     int64_t next = 0;
     bool pending = false;  // `next` moved since the last commit
+    // Its own watermark: the largest event time it has delivered, committed with its offset.
+    TimestampMs event_time = INT64_MIN;
   };
   Partition& PartitionOf(const char* topic, int32_t partition);
   std::vector<Partition> partitions_;
   std::vector<std::string> topic_tags_;                          // a topic's tag: its place here
   std::map<std::pair<uint32_t, RejectCode>, int64_t> rejected_;  // by topic tag and reason
   std::map<std::pair<std::string, int32_t>, int64_t> assigned_from_;  // start of each assigned
+
+  // --- the closing watermark (rules.md section 4) ---
+  // Every partition of the subscribed topics, assigned here or not, as last seen.
+  struct Watched {
+    int64_t high = -1;  // the broker's high watermark (-1: not known)
+    Clock::time_point high_since{};
+    int64_t stored_next = 0;  // the next offset the state holds (unassigned partitions)
+    std::optional<TimestampMs> event_time;  // its watermark in the state
+  };
+  std::map<std::pair<std::string, int32_t>, Watched> watched_;
+  bool metadata_known_ = false;
+  Clock::time_point refreshed_at_{};
+  TimestampMs closing_ = INT64_MIN;  // the closing watermark the state holds
+  // Stopping after --idle-exit: the topics were judged quiet, so a partition read to its end
+  // holds no one back, however short the idle time was (a batch job ends as a replay does).
+  bool drained_ = false;
+  // Every few seconds: the partitions of the subscribed topics (the broker's metadata), and for
+  // those not assigned here their high watermark and what the state holds of them.
+  void RefreshWatched(Clock::time_point now);
+  // The smallest watermark over every partition that is not read to its end and quiet (none:
+  // one such partition has delivered nothing yet, or the partitions are not known yet); the
+  // largest when all of them are.
+  std::optional<TimestampMs> ClosingCandidate(Clock::time_point now);
 };
+
+void Consumer::RefreshWatched(Clock::time_point now) {
+  refreshed_at_ = now;
+  const rd_kafka_metadata_t* md = nullptr;
+  if (rd_kafka_metadata(rk_, /*all_topics=*/1, nullptr, &md, 2000) != RD_KAFKA_RESP_ERR_NO_ERROR)
+    return;
+  const std::set<std::string> subscribed(kafka_.topics.begin(), kafka_.topics.end());
+  for (int t = 0; t < md->topic_cnt; ++t) {
+    const rd_kafka_metadata_topic_t& topic = md->topics[t];
+    if (topic.err || !subscribed.count(topic.topic)) continue;
+    for (int p = 0; p < topic.partition_cnt; ++p) watched_[{topic.topic, topic.partitions[p].id}];
+  }
+  rd_kafka_metadata_destroy(md);
+  const auto offsets = StoredOffsets(store_);
+  const auto watermarks = store_.SourceWatermarks();
+  for (auto& [tp, w] : watched_) {
+    auto o = offsets.find({tp.first, tp.second});
+    w.stored_next = o != offsets.end() ? o->second : 0;
+    auto e = watermarks.find(SourceOf(tp.first, tp.second));
+    if (e != watermarks.end()) w.event_time = e->second;
+    if (assigned_from_.count(tp)) continue;  // its high watermark comes with the fetches
+    int64_t low = -1, high = -1;
+    if (rd_kafka_query_watermark_offsets(rk_, tp.first.c_str(), tp.second, &low, &high, 1000) ==
+            RD_KAFKA_RESP_ERR_NO_ERROR &&
+        high != w.high) {
+      w.high = high;
+      w.high_since = now;
+    }
+  }
+  metadata_known_ = !watched_.empty();
+}
+
+std::optional<TimestampMs> Consumer::ClosingCandidate(Clock::time_point now) {
+  if (!metadata_known_) return std::nullopt;
+  const auto idle = drained_ ? Clock::duration{0}
+                             : Clock::duration{std::chrono::seconds(kafka_.partition_idle_seconds)};
+  std::optional<TimestampMs> lowest, highest;
+  bool held = false;
+  for (auto& [tp, w] : watched_) {
+    std::optional<TimestampMs> event_time = w.event_time;
+    int64_t next = w.stored_next;
+    if (auto from = assigned_from_.find(tp); from != assigned_from_.end()) {
+      int64_t low = -1, high = -1;
+      if (rd_kafka_get_watermark_offsets(rk_, tp.first.c_str(), tp.second, &low, &high) ==
+              RD_KAFKA_RESP_ERR_NO_ERROR &&
+          high >= 0 && high != w.high) {
+        w.high = high;
+        w.high_since = now;
+      }
+      next = from->second >= 0 ? from->second : std::max<int64_t>(0, low);
+      for (const Partition& p : partitions_)
+        if (p.partition == tp.second && p.topic == tp.first) {
+          if (p.next > 0) next = p.next;
+          if (p.event_time != INT64_MIN)
+            event_time = std::max(event_time.value_or(INT64_MIN), p.event_time);
+        }
+    }
+    if (event_time) highest = std::max(highest.value_or(INT64_MIN), *event_time);
+    const bool quiet_at_end = w.high >= 0 && next >= w.high && now - w.high_since >= idle;
+    if (quiet_at_end) continue;
+    if (!event_time) {
+      held = true;
+      continue;
+    }
+    lowest = std::min(lowest.value_or(INT64_MAX), *event_time);
+  }
+  if (held) return std::nullopt;
+  return lowest ? lowest : highest;
+}
 
 Consumer::Partition& Consumer::PartitionOf(const char* topic, int32_t partition) {
   for (Partition& p : partitions_)
     if (p.partition == partition && p.topic == topic) return p;
   partitions_.push_back({topic, partition, SourceOf(topic, partition)});
-  return partitions_.back();
+  Partition& p = partitions_.back();
+  if (auto w = watched_.find({p.topic, partition}); w != watched_.end() && w->second.event_time)
+    p.event_time = *w->second.event_time;
+  else if (auto stored = store_.SourceWatermarks(); stored.count(p.source))
+    p.event_time = stored.at(p.source);
+  return p;
 }
 
 bool Consumer::ClusterAnswers() {
@@ -206,14 +305,26 @@ void Consumer::OnRebalance(rd_kafka_t* rk, rd_kafka_resp_err_t err,
 Status Consumer::Commit() {
   int pending = 0;
   for (const Partition& p : partitions_) pending += p.pending;
-  if (writer_.staged() == 0 && pending == 0) return Status::OK();
-  // Each partition's next offset in the batch of the state it produced.
+  const auto now = Clock::now();
+  if (now - refreshed_at_ >= std::chrono::seconds(5)) RefreshWatched(now);
+  const std::optional<TimestampMs> closing = ClosingCandidate(now);
+  const bool advances = closing && *closing > closing_;
+  if (writer_.staged() == 0 && pending == 0 && !advances) return Status::OK();
+  // Each partition's next offset and own watermark in the batch of the state it produced, and
+  // the closing watermark they make.
   for (const Partition& p : partitions_)
-    if (p.pending) writer_.SetPosition(p.source, "{\"offset\":" + std::to_string(p.next) + "}");
+    if (p.pending)
+      writer_.SetPosition(p.source, "{\"offset\":" + std::to_string(p.next) +
+                                        (p.event_time != INT64_MIN
+                                             ? ",\"event_time\":" + std::to_string(p.event_time)
+                                             : std::string()) +
+                                        "}");
+  if (advances) writer_.AdvanceClosingWatermark(*closing);
   const int64_t messages = static_cast<int64_t>(writer_.staged());
   const auto start = Clock::now();
   auto c = writer_.Commit();
   if (!c.ok()) return c.status();
+  if (advances) closing_ = *closing;
   const double commit_seconds = std::chrono::duration<double>(Clock::now() - start).count();
   total_.accepted += c->accepted;
   total_.duplicates += c->duplicates;
@@ -277,7 +388,9 @@ void Consumer::Handle(const rd_kafka_message_t& m) {
       control_.on_start_gap(part.topic, part.partition, m.offset);
   }
   const uint32_t tag = TopicTag(topic);
-  if (decoder_.Decode(raw, writer_.NextEvent(), rej_)) {  // decoded in place: no copy to add
+  Event& event = writer_.NextEvent();
+  if (decoder_.Decode(raw, event, rej_)) {  // decoded in place: no copy to add
+    part.event_time = std::max(part.event_time, event.ts);
     if (Status s = writer_.AddNext(tag); !s.ok() && failure_.ok()) failure_ = s;
   } else {
     ++rejected_[{tag, rej_.code}];
@@ -428,6 +541,7 @@ Result<IngestCounts> Consumer::Run() {
   rd_kafka_topic_partition_list_destroy(topics);
   if (e) return Status::IOError(std::string("kafka subscribe: ") + rd_kafka_err2str(e));
 
+  if (auto closing = store_.ClosingWatermark()) closing_ = *closing;
   rd_kafka_queue_t* queue = rd_kafka_queue_get_consumer(rk_);
   std::vector<rd_kafka_message_t*> batch(1000);
   auto last_commit = Clock::now();
@@ -511,7 +625,11 @@ Result<IngestCounts> Consumer::Run() {
     }
     if (control_.idle_exit_seconds > 0) {
       const double idle = SinceActivity(now);
-      if (assigned_ && idle >= control_.idle_exit_seconds) break;
+      if (assigned_ && idle >= control_.idle_exit_seconds) {
+        drained_ = true;
+        refreshed_at_ = {};  // the last commit looks at every partition again
+        break;
+      }
       if (!assigned_ && idle >= std::max(control_.idle_exit_seconds, kJoinGraceSeconds)) {
         failure_ = Status::IOError("no partition of the topics was assigned within " +
                                    std::to_string(static_cast<int>(idle)) + " s (brokers " +

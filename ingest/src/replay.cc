@@ -1,10 +1,12 @@
 #include "flexwatch/ingest/replay.h"
 
+#include <algorithm>
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
 #include <filesystem>
 #include <fstream>
+#include <map>
 
 #include "flexwatch/core/file.h"
 #include "flexwatch/core/json.h"
@@ -56,15 +58,21 @@ Result<IngestCounts> ReplayFiles(Store& store, const std::vector<std::string>& i
   Decoder decoder(options.decoder);
   StateWriter writer(&store);
   Rejection rej;
+  const std::map<std::string, TimestampMs> watermarks = store.SourceWatermarks();
   for (const std::string& input : inputs) {
     auto reader = LineReader::Open(input, options.decoder.max_line_bytes, Decoder::Padding());
     if (!reader.ok()) return reader.status();
     const std::string source = SourceName(input);
     ReplayProgress prog{source, 0, (*reader)->size(), 0};
     Line line;
+    // The file's own watermark: the largest event time it has delivered (rules.md section 4).
+    TimestampMs event_time = INT64_MIN;
+    if (auto it = watermarks.find(source); it != watermarks.end()) event_time = it->second;
     auto commit = [&]() -> Status {
-      writer.SetPosition(source, "{\"line\":" + std::to_string(line.number) +
-                                     ",\"offset\":" + std::to_string(line.end_offset) + "}");
+      std::string position = "{\"line\":" + std::to_string(line.number) +
+                             ",\"offset\":" + std::to_string(line.end_offset);
+      if (event_time != INT64_MIN) position += ",\"event_time\":" + std::to_string(event_time);
+      writer.SetPosition(source, position + "}");
       auto c = writer.Commit();
       if (!c.ok()) return c.status();
       Accumulate(total, *c);
@@ -95,6 +103,7 @@ Result<IngestCounts> ReplayFiles(Store& store, const std::vector<std::string>& i
                               "\")"};
         }
         if (valid) {
+          event_time = std::max(event_time, event.ts);
           if (Status s = writer.AddNext(); !s.ok()) return s;
         } else {
           if (options.on_reject) options.on_reject(rej, source, line.number);
@@ -114,6 +123,8 @@ Result<IngestCounts> ReplayFiles(Store& store, const std::vector<std::string>& i
     }
     if (!(*reader)->status().ok())
       return Status::IOError(source + ": " + (*reader)->status().message());
+    // Read to its end, the file holds no other source back: months close up to its watermark.
+    if (event_time != INT64_MIN) writer.AdvanceClosingWatermark(event_time);
     if (Status s = commit(); !s.ok()) return s;
     if (progress) {
       prog.bytes_done = (*reader)->offset();

@@ -332,7 +332,8 @@ void DecideFinality(Store& store, const RuleSet& rules, Period p, bool close,
   out.period = p;
   out.final_at = rules.FinalAt(p);
   out.watermark.reset();
-  if (auto max_ts = store.MaxEventTime()) out.watermark = *max_ts - rules.allowed_lateness_ms;
+  // The smallest of the sources' watermarks (rules.md section 4), as the ingest committed it.
+  if (auto closing = store.ClosingWatermark()) out.watermark = *closing - rules.allowed_lateness_ms;
   const bool grace_passed = out.watermark && *out.watermark >= out.final_at;
   out.closed_at.reset();
   if (!close && !grace_passed)

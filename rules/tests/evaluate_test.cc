@@ -573,6 +573,42 @@ TEST_F(EvaluateTest, OnlyPaymentsMadeByTheEndOfTheGraceCount) {
     EXPECT_EQ(Of(r, "p").dimensions[d].findings, ps.dimensions[d].findings);
 }
 
+TEST_F(EvaluateTest, EachFileHasItsOwnWatermarkAndMonthsCloseOnItsEnd) {
+  // Two files: one runs to September 20, past July's grace; the other holds only July.
+  WorkAndPayAllButUnemployment("p", "w");
+  Clock("2024-09-20T10:00:00+08:00");
+  const fs::path ahead = dir_ / "ahead.ndjson", july = dir_ / "july.ndjson";
+  {
+    std::ofstream a(ahead);
+    for (const std::string& l : lines_) a << l << "\n";
+    std::ofstream j(july);
+    j << Head("order", "p", "w-2", "2024-07-05T12:00:00+08:00")
+      << ",\"sector\":\"live_streaming\",\"duration_min\":60,\"earnings_cny\":10}\n";
+  }
+  auto store = Store::Open((dir_ / "state").string(), StoreOptions{});
+  ASSERT_TRUE(store.ok());
+  ASSERT_TRUE(ReplayFiles(**store, {july.string()}, ReplayOptions{}).ok());
+  // July's file alone, read to its end: months close up to its last event, July is open.
+  EXPECT_EQ(FormatBeijing((*store)->ClosingWatermark().value()), "2024-07-05T12:00:00.000+08:00");
+  MonthEvaluation m;
+  DecideFinality(**store, rules_, *ParsePeriod("2024-07"), false, m);
+  EXPECT_FALSE(m.final);
+  ASSERT_TRUE(ReplayFiles(**store, {ahead.string()}, ReplayOptions{}).ok());
+  const auto watermarks = (*store)->SourceWatermarks();
+  ASSERT_EQ(watermarks.size(), 2u);
+  EXPECT_EQ(FormatBeijing(watermarks.at(july.string())), "2024-07-05T12:00:00.000+08:00");
+  EXPECT_EQ(FormatBeijing(watermarks.at(ahead.string())), "2024-09-20T10:00:00.000+08:00");
+  EXPECT_EQ(FormatBeijing((*store)->ClosingWatermark().value()), "2024-09-20T10:00:00.000+08:00");
+  DecideFinality(**store, rules_, *ParsePeriod("2024-07"), false, m);
+  EXPECT_TRUE(m.final);
+  EXPECT_EQ(m.finality, "grace_passed");
+  // The closing watermark never goes back: replaying July's file again changes nothing.
+  ASSERT_TRUE(ReplayFiles(**store, {july.string()}, ReplayOptions{}).ok());
+  EXPECT_EQ(FormatBeijing((*store)->ClosingWatermark().value()), "2024-09-20T10:00:00.000+08:00");
+  EXPECT_EQ(FormatBeijing((*store)->SourceWatermarks().at(july.string())),
+            "2024-07-05T12:00:00.000+08:00");
+}
+
 TEST_F(EvaluateTest, AQuietMonthClosesInWallClockTime) {
   WorkAndPayAllButUnemployment("p", "w");
   // Nothing arrives after July, so the watermark stays there; the wall clock, less the same

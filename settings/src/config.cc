@@ -406,7 +406,8 @@ void KafkaSection(Fields& f, KafkaOptions& k, const std::string& config_name) {
       .Add("embedded_partitions", Number(k.embedded_partitions, 1, 64))
       .Add("commit_interval_ms", Number(k.commit_interval_ms, 1, 600000))
       .Add("evaluate_interval_ms", Number(k.evaluate_interval_ms, 100, 86400000))
-      .Add("quiet_close_seconds", Number(k.quiet_close_seconds, 1, 31 * 86400));
+      .Add("quiet_close_seconds", Number(k.quiet_close_seconds, 1, 31 * 86400))
+      .Add("partition_idle_seconds", Number(k.partition_idle_seconds, 1, 31 * 86400));
 }
 
 // A list of names from `allowed` (the default kept when absent or null).

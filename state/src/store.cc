@@ -516,6 +516,27 @@ std::optional<TimestampMs> Store::MaxEventTime() {
   return v;
 }
 
+std::optional<TimestampMs> Store::ClosingWatermark() {
+  std::string value;
+  int64_t v = 0;
+  if (impl_->Get(
+          Cf::kDefault,
+          rocksdb::Slice(meta_keys::kClosingWatermark.data(), meta_keys::kClosingWatermark.size()),
+          value) &&
+      DecodeMaximum(value, v))
+    return v;
+  return MaxEventTime();
+}
+
+std::map<std::string, TimestampMs> Store::SourceWatermarks() {
+  std::map<std::string, TimestampMs> out;
+  for (const auto& [source, position] : Positions()) {
+    const size_t at = position.find("\"event_time\":");
+    if (at != std::string::npos) out[source] = std::atoll(position.c_str() + at + 13);
+  }
+  return out;
+}
+
 void Store::NoteChanged(const std::vector<std::string>& platforms) {
   std::lock_guard<std::mutex> lock(changes_mu_);
   ++change_seq_;

@@ -414,6 +414,8 @@ Result<IngestCounts> StateWriter::Commit() {
                 EncodeCounter(counts.rejected));
   if (max_ts_ != INT64_MIN)
     batch.Merge(store_->cf(Cf::kDefault), meta_keys::kWatermark, EncodeMaximum(max_ts_));
+  if (closing_ != INT64_MIN)
+    batch.Merge(store_->cf(Cf::kDefault), meta_keys::kClosingWatermark, EncodeMaximum(closing_));
   store_->PutOutbox(batch, outbox_);
   if (batch.Count() > 0) {
     if (Status s = store_->Write(batch); !s.ok()) {
@@ -451,6 +453,7 @@ void StateWriter::Clear() {
   touched_.clear();
   last_platform_.clear();
   max_ts_ = INT64_MIN;
+  closing_ = INT64_MIN;
   outbox_.clear();
 }
 

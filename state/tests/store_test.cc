@@ -1,6 +1,7 @@
 #include "flexwatch/state/store.h"
 
 #include <gtest/gtest.h>
+#include <rocksdb/db.h>
 
 #include <algorithm>
 #include <filesystem>
@@ -154,6 +155,43 @@ TEST_F(StoreTest, ContributionsCoverageAndComplaints) {
   auto complaints = store->Complaints(*ParsePeriod("2024-07"), "p-1");
   ASSERT_EQ(complaints.size(), 1u);
   EXPECT_EQ(complaints[0].second, 2);
+}
+
+TEST_F(StoreTest, ContributionsOfTheEarlierLayoutAreReadDatedByTheirLastPayment) {
+  // A state written before payments were kept per day: one record per scheme and payer, its key
+  // without the day. Written here with RocksDB itself, as that build left it.
+  Open().reset();  // the column families
+  {
+    std::vector<std::string> names;
+    ASSERT_TRUE(
+        rocksdb::DB::ListColumnFamilies(rocksdb::DBOptions(), (root_ / "state").string(), &names)
+            .ok());
+    std::vector<rocksdb::ColumnFamilyDescriptor> families;
+    for (const std::string& n : names) families.emplace_back(n, rocksdb::ColumnFamilyOptions());
+    std::vector<rocksdb::ColumnFamilyHandle*> handles;
+    rocksdb::DB* raw = nullptr;
+    ASSERT_TRUE(rocksdb::DB::Open(rocksdb::DBOptions(), (root_ / "state").string(), families,
+                                  &handles, &raw)
+                    .ok());
+    std::unique_ptr<rocksdb::DB> db(raw);
+    const size_t contrib = std::find(names.begin(), names.end(), "contrib") - names.begin();
+    ASSERT_LT(contrib, names.size());
+    const Period july = *ParsePeriod("2024-07");
+    std::string key = keys::Contribution(july, "p-1", "w-1", Scheme::kPension, Payer::kEmployer, 0);
+    key.resize(key.size() - 4);  // no day
+    ContributionTotal t;
+    t.amount = 109136;
+    t.base = 682100;
+    t.payments = 1;
+    t.first_paid = t.last_paid = *ParseRfc3339("2024-09-20T10:00:00+08:00");
+    ASSERT_TRUE(db->Put(rocksdb::WriteOptions(), handles[contrib], key, t.Encode()).ok());
+    for (auto* h : handles) ASSERT_TRUE(db->DestroyColumnFamilyHandle(h).ok());
+  }
+  auto store = Open();
+  const auto records = store->Contributions(*ParsePeriod("2024-07"), "p-1", "w-1");
+  ASSERT_EQ(records.size(), 1u);
+  EXPECT_EQ(FormatDate(records[0].paid_on), "2024-09-20");
+  EXPECT_EQ(records[0].total.amount, 109136);
 }
 
 TEST_F(StoreTest, DuplicatesAreIgnoredWithinAndAcrossCommits) {

@@ -37,6 +37,10 @@ struct KafkaOptions {
   // reachable), months whose grace has passed in wall-clock time are final. Long enough that a
   // pause in a backfill does not close months whose data is still to come.
   int quiet_close_seconds = 600;
+  // Months close in event time on the smallest of the partitions' own watermarks, over every
+  // partition of the subscribed topics (the broker's metadata says how many); a partition read
+  // to its end that has stayed quiet this long holds no one back (rules.md section 4).
+  int partition_idle_seconds = 60;
 };
 
 // What a commit did and where the consumer stands, for the monitor's metrics.

@@ -13,12 +13,17 @@ namespace flexwatch::meta_keys {
 
 // --- state (the writer): part of what the state says ---
 // "pos/<source>" -> the source's committed position (a file's line and offset, a partition's
-// next offset).
+// next offset) and its own watermark, "event_time": the largest event time it has delivered
+// (rules.md section 4), as JSON.
 std::string Position(std::string_view source);
 // "platform/<platform id>" -> empty: a platform with any accepted event.
 std::string Platform(std::string_view platform);
 // "max_ts" -> the largest event time accepted (merged by maximum).
 inline constexpr std::string_view kWatermark = "max_ts";
+// "watermark" -> the event time that closes months (merged by maximum): the smallest of the
+// sources' own watermarks, where a source read to its end and quiet holds no one back (the
+// ingest decides, rules.md section 4). A state without it (written before) closes on max_ts.
+inline constexpr std::string_view kClosingWatermark = "watermark";
 
 // --- state (the writer and the outbox): delivery bookkeeping ---
 // "count/<name>" -> a run counter: accepted, duplicates, rejected deliveries (merged by sum).

@@ -220,6 +220,11 @@ class Store {
   std::vector<std::pair<std::string, uint64_t>> LiveBytesByFamily();
   // The largest event time of any accepted event (none before the first one).
   std::optional<TimestampMs> MaxEventTime();
+  // The event time that closes months (meta_keys::kClosingWatermark), or for a state written
+  // before it was kept, MaxEventTime().
+  std::optional<TimestampMs> ClosingWatermark();
+  // Each source's own watermark (the "event_time" of its position), by source name.
+  std::map<std::string, TimestampMs> SourceWatermarks();
   // --- outbox ---
   // Adds the messages to `batch` under the next sequence numbers, in order, with the outbox's
   // next sequence. (One writer at a time.)

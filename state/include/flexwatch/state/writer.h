@@ -5,6 +5,7 @@
 // store, and nothing else may write the seen ids meanwhile.
 #pragma once
 
+#include <algorithm>
 #include <map>
 #include <memory>
 #include <string>
@@ -75,6 +76,9 @@ class StateWriter {
   void AddOutbox(OutboxMessage m);
   // Records where `source` has been read up to; written with the next commit.
   void SetPosition(std::string_view source, std::string position);
+  // Advances the event time that closes months (meta_keys::kClosingWatermark) to at least `t`,
+  // with the next commit (which this alone makes worth writing).
+  void AdvanceClosingWatermark(TimestampMs t) { closing_ = std::max(closing_, t); }
   // Events and rejections added since the last commit.
   size_t staged() const { return staged_; }
   // Approximate bytes held for the pending commit: dead letters, contracts, policies, and the
@@ -158,6 +162,7 @@ class StateWriter {
   IdSet added_ids_;
   std::vector<uint64_t> micro_ids_;  // each micro-batch event's (bucket << 16 | suffix)
   TimestampMs max_ts_ = INT64_MIN;   // largest event time of the commit's accepted events
+  TimestampMs closing_ = INT64_MIN;  // the closing watermark to merge in (none: INT64_MIN)
   Day last_day_ = INT32_MIN;         // BeijingPeriod of the previous order's day, cached
   Period last_period_ = 0;
   std::vector<WorkerMonth> wms_;
