@@ -1,10 +1,13 @@
 #include "flexwatch/alerts/alerts.h"
 
+#include <chrono>
 #include <filesystem>
+#include <map>
 #include <set>
 
 #include "flexwatch/core/digest.h"
 #include "flexwatch/core/json.h"
+#include "flexwatch/rules/revisions.h"
 #include "flexwatch/state/meta_keys.h"
 
 namespace flexwatch {
@@ -62,6 +65,57 @@ Result<std::vector<Alert>> EvaluateAndAlert(Store& store, const RuleSet& rules,
     round->months.clear();
     round->not_judged.clear();
   }
+  const TimestampMs now = options.now ? *options.now
+                                      : std::chrono::duration_cast<std::chrono::milliseconds>(
+                                            std::chrono::system_clock::now().time_since_epoch())
+                                            .count();
+  // A sealed month that events arrived for since it was last looked at: judged again, and a
+  // changed verdict is its next revision.
+  auto revise = [&](Period p) -> Status {
+    const std::map<std::string, int64_t> arrived = ArrivedAfterSeal(store, p);
+    int64_t total = 0;
+    for (const auto& [platform, n] : arrived) total += n;
+    int64_t checked = 0;
+    if (auto v = store.GetMeta(meta_keys::RevisionChecked(p))) checked = std::stoll(*v);
+    auto revisions = ReadRevisions(store, p);
+    if (!revisions.ok()) return revisions.status();
+    if (total == checked && !revisions->empty()) return Status::OK();
+    batch.Put(meta_keys::RevisionChecked(p), std::to_string(total));
+    auto m = EvaluateMonth(store, rules, p, EvaluateOptions{});
+    if (!m.ok()) return m.status();
+    Revision next;
+    next.number = revisions->empty() ? 0 : revisions->back().number + 1;
+    next.sealed_at = now;
+    next.verdict = SealedVerdictOf(*m);
+    if (revisions->empty()) {  // alerted final by a build that did not seal: sealed as it is now
+      PutRevision(batch, p, next);
+      return Status::OK();
+    }
+    const std::vector<RevisionChange> changes =
+        ChangesBetween(revisions->back().verdict, next.verdict);
+    if (changes.empty()) return Status::OK();
+    PutRevision(batch, p, next);
+    cache.Retain([p](Period q) { return q != p; });  // its series are judged again when needed
+    for (const RevisionChange& c : changes) {
+      const std::string_view dim = kDimensionNames[static_cast<int>(c.dimension)];
+      Alert a;
+      JsonWriter w;
+      w.BeginObject().Key("kind").String("revision").Key("revision").Int(next.number);
+      w.Key("platform_id").String(c.platform_id).Key("dimension").String(dim);
+      w.Key("period").String(FormatPeriod(p)).Key("final").Bool(true);
+      w.Key("from").Raw(SealedCellJson(c.from)).Key("to").Raw(SealedCellJson(c.to));
+      const auto n = arrived.find(c.platform_id);
+      w.Key("arrived_after_seal").Int(n == arrived.end() ? 0 : n->second);
+      Identify(a, w.Key("rules").Raw(RulesStampJson(rules)).EndObject().Take());
+      a.kind = "revision";
+      a.dimension = dim;
+      a.level = c.to ? NameOf(c.to->level) : "green";
+      a.final = true;
+      batch.Put(meta_keys::Level(p, c.platform_id, dim), a.level + "|1");
+      queue(std::move(a), c.platform_id);
+    }
+    return Status::OK();
+  };
   std::optional<Period> last_final;
   // The last month alerted as final: its levels still hold for metrics and Alertmanager.
   auto add_last_final = [&]() -> Status {
@@ -74,8 +128,9 @@ Result<std::vector<Alert>> EvaluateAndAlert(Store& store, const RuleSet& rules,
     return Status::OK();
   };
   for (Period p : periods) {
-    if (store.GetMeta(meta_keys::AlertedFinal(p))) {  // final, and alerted as such
+    if (store.GetMeta(meta_keys::AlertedFinal(p))) {  // final, alerted as such: sealed
       last_final = p;
+      if (Status s = revise(p); !s.ok()) return s;
       continue;
     }
     if (Status judgeable = rules.Judgeable(p); !judgeable.ok()) {
@@ -146,6 +201,9 @@ Result<std::vector<Alert>> EvaluateAndAlert(Store& store, const RuleSet& rules,
     }
     if (m->final) {
       batch.Put(meta_keys::AlertedFinal(p), "");
+      // Sealed as revision 0: the verdict as alerted final now.
+      PutRevision(batch, p, Revision{0, now, SealedVerdictOf(*m), {}});
+      batch.Put(meta_keys::RevisionChecked(p), "0");
       if (mark_publication) batch.Put(meta_keys::PublishDue(p), "");
     }
   }

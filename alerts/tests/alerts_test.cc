@@ -14,6 +14,7 @@
 
 #include "flexwatch/gen/generator.h"
 #include "flexwatch/ingest/replay.h"
+#include "flexwatch/rules/revisions.h"
 #include "flexwatch/settings/config.h"
 #include "flexwatch/state/meta_keys.h"
 #include "support.h"
@@ -169,6 +170,90 @@ TEST_F(AlertsTest, ClosingTheMonthsAlertsTheirFinalLevelsOnceAndMarksThemForPubl
     EXPECT_TRUE(store->GetMeta(meta_keys::PublishDue(p))) << FormatPeriod(p);
   }
   EXPECT_TRUE(Round(*store, 4102444800000LL, true).empty());
+}
+
+TEST_F(AlertsTest, AFinalMonthIsSealedAndLateEventsThatChangeItAreItsNextRevision) {
+  auto store = StateOf("s", lines_);
+  const TimestampMs far = 4102444800000LL;  // every grace long past: the months close quiet
+  auto round = [&](TimestampMs now) {
+    auto alerts = EvaluateAndAlert(*store, *config_.rules, config_.detectors,
+                                   AlertOptions{.topic = "alerts", .quiet_now = far, .now = now});
+    EXPECT_TRUE(alerts.ok()) << alerts.status().ToString();
+    return alerts.ok() ? *alerts : std::vector<Alert>{};
+  };
+  round(1000);
+  const Period july = *ParsePeriod("2024-07");
+  auto sealed = ReadRevisions(*store, july);
+  ASSERT_TRUE(sealed.ok());
+  ASSERT_EQ(sealed->size(), 1u);
+  EXPECT_EQ((*sealed)[0].number, 0);
+  EXPECT_EQ((*sealed)[0].sealed_at, 1000);
+  auto july_now = EvaluateMonth(*store, *config_.rules, july, EvaluateOptions{});
+  ASSERT_TRUE(july_now.ok());
+  EXPECT_EQ((*sealed)[0].verdict, SealedVerdictOf(*july_now));
+  EXPECT_TRUE(round(2000).empty());  // nothing arrived: nothing to say, no revision
+
+  // After the seal: a labour relation without a contract on the first platform (it moves the
+  // contract avoidance counts), and a pension paid after the grace (it moves no count).
+  const std::string platform = july_now->platforms.front().platform_id;
+  std::vector<std::string> late;
+  for (int day = 1; day <= 10; ++day)
+    late.push_back("{\"type\":\"order\",\"event_id\":\"late-" + std::to_string(day) +
+                   "\",\"ts\":\"2024-07-" + (day < 10 ? "0" : "") + std::to_string(day) +
+                   "T10:00:00+08:00\",\"platform_id\":\"" + platform +
+                   "\",\"worker_id\":\"w-late\",\"sector\":\"live_streaming\","
+                   "\"duration_min\":720,\"earnings_cny\":500}");
+  late.push_back(
+      "{\"type\":\"contribution\",\"event_id\":\"late-pay\",\"ts\":"
+      "\"2024-10-20T10:00:00+08:00\",\"platform_id\":\"" +
+      platform +
+      "\",\"worker_id\":\"w-late\",\"period\":\"2024-07\",\"scheme\":\"pension\","
+      "\"payer\":\"employer\",\"base_cny\":6821,\"amount_cny\":1091.36}");
+  {
+    std::ofstream out(dir_ / "late.ndjson");
+    for (const std::string& l : late) out << l << "\n";
+  }
+  ASSERT_TRUE(ReplayFiles(*store, {(dir_ / "late.ndjson").string()}, config_.ingest).ok());
+  EXPECT_EQ(ArrivedAfterSeal(*store, july), (std::map<std::string, int64_t>{{platform, 11}}));
+  const std::vector<Alert> revised = round(3000);
+  sealed = ReadRevisions(*store, july);
+  ASSERT_TRUE(sealed.ok());
+  ASSERT_EQ(sealed->size(), 2u);
+  const Revision& r1 = (*sealed)[1];
+  EXPECT_EQ(r1.number, 1);
+  EXPECT_EQ(r1.sealed_at, 3000);
+  ASSERT_FALSE(r1.changes.empty());
+  std::set<std::string> changed;
+  for (const RevisionChange& c : r1.changes) {
+    EXPECT_EQ(c.platform_id, platform);
+    ASSERT_TRUE(c.from && c.to);
+    EXPECT_NE(*c.from, *c.to);
+    changed.insert(std::string(kDimensionNames[static_cast<int>(c.dimension)]));
+  }
+  EXPECT_TRUE(changed.count("contract_avoidance"));
+  // Each change alerted once, as a revision saying from and to.
+  std::set<std::string> alerted;
+  for (const Alert& a : revised) {
+    if (a.kind != "revision") continue;
+    EXPECT_TRUE(alerted.insert(a.dimension).second) << a.json;
+    EXPECT_NE(a.json.find("\"revision\": 1"), std::string::npos) << a.json;
+    EXPECT_NE(a.json.find("\"arrived_after_seal\": 11"), std::string::npos) << a.json;
+  }
+  EXPECT_EQ(alerted, changed);
+  EXPECT_TRUE(round(4000).empty());
+  // The payment after the grace alone: applied, counted after the seal, and no revision.
+  {
+    std::ofstream out(dir_ / "late2.ndjson");
+    out << "{\"type\":\"contribution\",\"event_id\":\"late-pay-2\",\"ts\":"
+           "\"2024-10-21T10:00:00+08:00\",\"platform_id\":\""
+        << platform
+        << "\",\"worker_id\":\"w-late\",\"period\":\"2024-07\",\"scheme\":\"medical\","
+           "\"payer\":\"employer\",\"base_cny\":6821,\"amount_cny\":668.46}\n";
+  }
+  ASSERT_TRUE(ReplayFiles(*store, {(dir_ / "late2.ndjson").string()}, config_.ingest).ok());
+  EXPECT_EQ(ArrivedAfterSeal(*store, july).at(platform), 12);
+  EXPECT_TRUE(round(5000).empty());
+  EXPECT_EQ(ReadRevisions(*store, july)->size(), 2u);
 }
 
 }  // namespace

@@ -32,7 +32,8 @@ void ListJson(JsonWriter& w, const std::vector<std::string>& ids) {
 }  // namespace
 
 std::string MonthlyJson(const MonthEvaluation& m, const RuleSet& rules,
-                        const std::vector<EarlyWarning>& warnings) {
+                        const std::vector<EarlyWarning>& warnings, const MonthSealing* sealing) {
+  const bool sealed = sealing && m.final && !sealing->revisions.empty();
   std::map<std::string_view, std::vector<const EarlyWarning*>> by_platform;
   for (const EarlyWarning& w : warnings) by_platform[w.platform_id].push_back(&w);
   JsonWriter w;
@@ -45,10 +46,20 @@ std::string MonthlyJson(const MonthEvaluation& m, const RuleSet& rules,
     w.Null();
   w.Key("final_at").String(FormatBeijing(m.final_at));
   if (m.closed_at) w.Key("closed_at").String(FormatBeijing(*m.closed_at));
-  w.EndObject().Key("rules").Raw(RulesStampJson(rules)).Key("platforms").BeginArray(kBlock);
+  w.EndObject().Key("rules").Raw(RulesStampJson(rules));
+  if (sealed) {
+    w.Key("revision").Int(sealing->revisions.back().number).Key("revisions").BeginArray(kBlock);
+    for (const Revision& r : sealing->revisions) w.Raw(RevisionJson(r));
+    w.EndArray();
+  }
+  w.Key("platforms").BeginArray(kBlock);
   for (const PlatformScore& ps : m.platforms) {
     w.BeginObject(kBlock).Key("platform_id").String(ps.platform_id).Key("ranked").Bool(ps.ranked);
     w.Key("worker_months").Int(ps.worker_months).Key("in_scope_workers").Int(ps.in_scope_workers);
+    if (sealed) {
+      const auto n = sealing->arrived_after_seal.find(ps.platform_id);
+      w.Key("arrived_after_seal").Int(n == sealing->arrived_after_seal.end() ? 0 : n->second);
+    }
     w.Key("tiers").BeginObject().Key("labor_relation").Int(ps.tiers[2]);
     w.Key("managed").Int(ps.tiers[1]).Key("independent").Int(ps.tiers[0]).EndObject();
     w.Key("level").String(NameOf(ps.level)).Key("dimensions").BeginObject(kBlock);

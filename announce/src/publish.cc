@@ -75,7 +75,12 @@ Result<Publication> MakePublication(Store& store, const RuleSet& rules,
     auto before = Judged(
         store, rules, request.close, [p](Period q) { return q >= p - 11 && q < p; }, true);
     if (!before.ok()) return before.status();
-    MonthlyInputs in{&pub.months.front(), nullptr, &*warnings, &rules, {}};
+    MonthSealing sealing;
+    auto revisions = ReadRevisions(store, p);
+    if (!revisions.ok()) return revisions.status();
+    sealing.revisions = std::move(*revisions);
+    sealing.arrived_after_seal = ArrivedAfterSeal(store, p);
+    MonthlyInputs in{&pub.months.front(), nullptr, &*warnings, &rules, {}, &sealing};
     for (const MonthEvaluation& e : *before) {
       in.history.push_back(&e);
       if (e.period == p - 1) in.previous = &e;

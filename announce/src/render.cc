@@ -27,7 +27,7 @@ Files RenderMonthly(const MonthlyInputs& in, const std::vector<std::string>& for
   const std::string stem = "monthly-" + FormatPeriod(in.month->period);
   const std::string suffix = Suffix(lang);
   if (Wants(formats, "json"))
-    out.emplace_back(stem + ".json", MonthlyJson(*in.month, *in.rules, *in.warnings));
+    out.emplace_back(stem + ".json", MonthlyJson(*in.month, *in.rules, *in.warnings, in.sealing));
   if (Wants(formats, "md")) out.emplace_back(stem + suffix + ".md", MonthlyMarkdown(in, lang));
   if (Wants(formats, "html")) out.emplace_back(stem + suffix + ".html", MonthlyHtml(in, lang));
   if (Wants(formats, "csv")) out.emplace_back(stem + suffix + ".csv", MonthlyCsv(in, lang));

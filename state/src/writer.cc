@@ -173,6 +173,12 @@ int64_t StateWriter::resolved(uint32_t tag, EventType type, bool duplicate) cons
 }
 
 Status StateWriter::Resolve() {
+  if (sealed_stale_) {
+    sealed_stale_ = false;
+    sealed_.clear();
+    for (const std::string& key : store_->MetaKeys(meta_keys::kRevisionsPrefix))
+      if (auto p = meta_keys::PeriodOfRevision(key)) sealed_.insert(*p);
+  }
   // 1. Each event's de-duplication bucket; the buckets this commit has not met yet are read
   //    from state together, in key order, with one MultiGet.
   // 0. Every key the micro-batch will look up, hashed first, with its slot prefetched, so that
@@ -279,6 +285,11 @@ T& StateWriter::AggregateFor(KeyIndex& index, std::vector<T>& aggregates, std::s
 
 void StateWriter::Fold(const Event& e, size_t i) {
   if (e.ts > max_ts_) max_ts_ = e.ts;
+  if (!sealed_.empty()) {
+    const Period month =
+        e.type == EventType::kContribution ? e.contribution.period : BeijingPeriod(e.ts);
+    if (sealed_.count(month)) ++after_seal_[{month, e.platform_id}];
+  }
   if (e.platform_id != last_platform_) {
     if (platforms_known_.insert(e.platform_id).second) new_platforms_.push_back(e.platform_id);
     touched_.insert(e.platform_id);
@@ -414,6 +425,9 @@ Result<IngestCounts> StateWriter::Commit() {
                 EncodeCounter(counts.rejected));
   if (max_ts_ != INT64_MIN)
     batch.Merge(store_->cf(Cf::kDefault), meta_keys::kWatermark, EncodeMaximum(max_ts_));
+  for (const auto& [key, n] : after_seal_)
+    batch.Merge(store_->cf(Cf::kDefault), meta_keys::AfterSeal(key.first, key.second),
+                EncodeCounter(n));
   if (closing_ != INT64_MIN)
     batch.Merge(store_->cf(Cf::kDefault), meta_keys::kClosingWatermark, EncodeMaximum(closing_));
   store_->PutOutbox(batch, outbox_);
@@ -454,6 +468,8 @@ void StateWriter::Clear() {
   last_platform_.clear();
   max_ts_ = INT64_MIN;
   closing_ = INT64_MIN;
+  after_seal_.clear();
+  sealed_stale_ = true;
   outbox_.clear();
 }
 

@@ -17,8 +17,8 @@ namespace flexwatch {
 struct Alert {
   std::string alert_id;
   std::string json;  // one line
-  // What it says, for counting: kind "level_change" (dimension and level) or "early_warning"
-  // (detector).
+  // What it says, for counting: kind "level_change" (dimension and level), "revision" (a sealed
+  // month's verdict changed: dimension and the level it has now) or "early_warning" (detector).
   std::string kind, dimension, level, detector;
   bool final = false;
 };
@@ -51,15 +51,21 @@ struct AlertOptions {
   // Records, in the batch that remembers a month as final, that its announcement is due
   // (meta_keys::PublishDue; announce/publish.h publishes it).
   bool mark_publication = false;
+  // The wall-clock time a month sealed or revised in this round is recorded at (none: now).
+  std::optional<TimestampMs> now = std::nullopt;
 };
 
 // Evaluates every month in the state not yet alerted as final (provisional levels, or final
 // ones once the grace has passed), compares each platform-dimension level with the one the
 // state remembers (green when none), and writes an alert for each change, with the new levels,
-// in one batch. Early warnings of those months (`detectors`) are alerted the same way, each
-// (month, platform, detector, series) once, when first raised (kind "early_warning"). A month the
-// rule set cannot judge (RuleSet::Judgeable) is skipped and listed in `round->not_judged`.
-// Returns the alerts written; `round` (optional) receives what the round judged.
+// in one batch. A month alerted final is sealed as revision 0 (rules/revisions.h) in that batch;
+// a sealed month that events have arrived for since is judged again, and when any
+// platform-dimension's level or counts changed, the next revision is recorded and each change is
+// alerted once (kind "revision"). Early warnings of those months (`detectors`) are alerted the same
+// way, each (month, platform, detector, series) once, when first raised (kind "early_warning"). A
+// month the rule set cannot judge (RuleSet::Judgeable) is skipped and listed in
+// `round->not_judged`. Returns the alerts written; `round` (optional) receives what the round
+// judged.
 Result<std::vector<Alert>> EvaluateAndAlert(Store& store, const RuleSet& rules,
                                             const DetectorConfig& detectors,
                                             const AlertOptions& options,

@@ -2,17 +2,29 @@
 // annual record with its lists. Deterministic: the same evaluation gives the same bytes.
 #pragma once
 
+#include <map>
 #include <string>
 #include <vector>
 
 #include "flexwatch/detectors/detectors.h"
 #include "flexwatch/rules/evaluate.h"
+#include "flexwatch/rules/revisions.h"
 
 namespace flexwatch {
 
+// What the monitor sealed of a month (rules/revisions.h): its revisions, and per platform the
+// events applied after the seal.
+struct MonthSealing {
+  std::vector<Revision> revisions;
+  std::map<std::string, int64_t> arrived_after_seal;
+};
+
 // `warnings`: the month's early warnings (DetectWarnings), listed under their platforms.
+// `sealing`: for a final month the monitor sealed, "revision" (the latest), "revisions" and each
+// platform's "arrived_after_seal" (spec/cli.md 1.1).
 std::string MonthlyJson(const MonthEvaluation& month, const RuleSet& rules,
-                        const std::vector<EarlyWarning>& warnings = {});
+                        const std::vector<EarlyWarning>& warnings = {},
+                        const MonthSealing* sealing = nullptr);
 
 // `months`: the evaluations of the year's months that have any worker-month, in order.
 std::string AnnualJson(int year, const std::vector<MonthEvaluation>& months, const RuleSet& rules);

@@ -7,6 +7,7 @@
 #include <string_view>
 #include <vector>
 
+#include "flexwatch/announce/announcement.h"
 #include "flexwatch/core/file.h"
 #include "flexwatch/detectors/detectors.h"
 #include "flexwatch/rules/evaluate.h"
@@ -24,6 +25,8 @@ struct MonthlyInputs {
   const RuleSet* rules = nullptr;
   // The months before (up to a year, ascending), for the trends of the platforms listed.
   std::vector<const MonthEvaluation*> history;
+  // What the monitor sealed of the month (none: not sealed).
+  const MonthSealing* sealing = nullptr;
 };
 
 std::string MonthlyMarkdown(const MonthlyInputs& in, Lang lang);

@@ -4,6 +4,7 @@
 // builds these keys.
 #pragma once
 
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -47,6 +48,22 @@ std::string Warned(Period p, std::string_view platform, std::string_view detecto
 // EvaluateAndAlert as the month becomes final, forgotten by PublishDue once it is).
 std::string PublishDue(Period p);
 inline constexpr std::string_view kPublishDuePrefix = "publish-due/";
+
+// --- sealed months (rules.md section 4; alerts seal, the writer counts, announce reads): what
+// the monitor published, not what the events say ---
+// "revision/YYYY-MM/NNNN" -> a revision of the month's sealed verdict (rules/revisions.h): 0 as
+// first alerted or published final, 1, 2, ... as events arriving after the seal changed it.
+std::string Revision(Period p, int number);
+std::string RevisionPrefix(Period p);  // "revision/YYYY-MM/"
+inline constexpr std::string_view kRevisionsPrefix = "revision/";
+// The month of a revision key (none: not one).
+std::optional<Period> PeriodOfRevision(std::string_view key);
+// "after-seal/YYYY-MM/<platform>" -> events for the month applied after it was sealed (merged by
+// sum), a data-quality figure of each platform.
+std::string AfterSeal(Period p, std::string_view platform);
+std::string AfterSealPrefix(Period p);
+// "revision-checked/YYYY-MM" -> the month's events after the seal already judged again.
+std::string RevisionChecked(Period p);
 
 // True for the delivery bookkeeping above (counters, the outbox, levels and warnings alerted,
 // publications due): not part of what the state says, so left out of Store::Dump.

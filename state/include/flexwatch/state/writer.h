@@ -8,6 +8,7 @@
 #include <algorithm>
 #include <map>
 #include <memory>
+#include <set>
 #include <string>
 #include <string_view>
 #include <unordered_set>
@@ -179,6 +180,11 @@ class StateWriter {
   std::string last_platform_;
   // The platforms this commit applies events of (noted in the store once it is written).
   std::unordered_set<std::string> touched_;
+  // Sealed months (meta_keys::Revision), read again at the start of each commit: the monitor
+  // seals between commits. An event for one is counted per platform (meta_keys::AfterSeal).
+  std::set<Period> sealed_;
+  bool sealed_stale_ = true;
+  std::map<std::pair<Period, std::string>, int64_t> after_seal_;
 };
 
 }  // namespace flexwatch

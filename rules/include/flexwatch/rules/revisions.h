@@ -1,0 +1,60 @@
+// Sealed months (rules.md section 4). The monitor seals a month's verdict as revision 0 when it
+// first alerts or publishes it final; events that arrive for it later are still applied, and when
+// they change a platform's verdict the monitor records revision 1, 2, ... Each revision keeps the
+// verdict it sealed (per platform and dimension: level, in-scope and affected counts) and when;
+// what changed is the difference from the revision before. Kept in the state's bookkeeping
+// (meta_keys::Revision), so that `announce` on the state says what the monitor published.
+#pragma once
+
+#include <array>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "flexwatch/rules/evaluate.h"
+
+namespace flexwatch {
+
+struct SealedCell {
+  Level level = Level::kGreen;
+  int64_t in_scope = 0;
+  int64_t affected = 0;
+  bool operator==(const SealedCell&) const = default;
+};
+// By platform, each dimension's cell.
+using SealedVerdict = std::map<std::string, std::array<SealedCell, kDimensionCount>>;
+
+struct RevisionChange {
+  std::string platform_id;
+  Dimension dimension = Dimension::kContractAvoidance;
+  std::optional<SealedCell> from, to;  // none: the platform was not in the month then, or now
+};
+
+struct Revision {
+  int number = 0;
+  TimestampMs sealed_at = 0;  // wall-clock time the monitor sealed it
+  SealedVerdict verdict;
+  std::vector<RevisionChange> changes;  // from the revision before (none for revision 0)
+};
+
+// The verdict of a judged month, as a revision keeps it.
+SealedVerdict SealedVerdictOf(const MonthEvaluation& m);
+// What differs from `before` to `after`, by platform then dimension.
+std::vector<RevisionChange> ChangesBetween(const SealedVerdict& before, const SealedVerdict& after);
+
+// The month's revisions in order (empty: not sealed), each with its changes. Corruption when a
+// stored revision cannot be read.
+Result<std::vector<Revision>> ReadRevisions(Store& store, Period p);
+// Adds revision `r` of month `p` to `batch`.
+void PutRevision(Batch& batch, Period p, const Revision& r);
+
+// Events for month `p` applied after it was sealed, per platform.
+std::map<std::string, int64_t> ArrivedAfterSeal(Store& store, Period p);
+
+// {"revision": N, "sealed_at": "...", "changes": [{"platform_id", "dimension", "from":
+// {"level", "in_scope", "affected"} or null, "to": ...}]}
+std::string RevisionJson(const Revision& r);
+std::string SealedCellJson(const std::optional<SealedCell>& c);
+
+}  // namespace flexwatch
