@@ -1,5 +1,6 @@
 // `flexwatch announce`: a month's or a year's announcement, with its evidence.
 
+#include <algorithm>
 #include <cerrno>
 #include <chrono>
 #include <cstdio>
@@ -16,6 +17,61 @@
 
 namespace flexwatch::cli {
 
+namespace {
+
+// `announce --month M --revision N`: the documents of revision N exactly as the monitor kept them
+// when it published that revision (the original for 0, the correction notice after).
+int AnnounceRevision(fw::Store& store, const AnnounceArgs& a) {
+  auto p = fw::ParsePeriod(a.month);
+  if (!p.ok()) return Fail("announce: --month " + a.month + ": " + p.status().message());
+  const fw::Files kept = fw::KeptDocuments(store, *p, a.revision);
+  if (int rc; ReadFailed(store, "announce", rc)) return rc;
+  if (kept.empty()) {
+    auto revisions = fw::ReadRevisions(store, *p);
+    if (!revisions.ok()) return Fail("announce: " + revisions.status().message());
+    if (revisions->empty())
+      return Fail("announce: " + a.month + " has no revisions: no monitor sealed it");
+    if (a.revision > revisions->back().number)
+      return Fail("announce: " + a.month + " has no revision " + std::to_string(a.revision) +
+                  " (it has 0 to " + std::to_string(revisions->back().number) + ")");
+    return Fail("announce: revision " + std::to_string(a.revision) + " of " + a.month +
+                " was sealed by a monitor that kept no documents of it (an earlier version); "
+                "`announce --month " +
+                a.month + "` lists every revision with what it changed");
+  }
+  const std::vector<std::string> formats =
+      a.format == "all" ? std::vector<std::string>{"json", "md", "html", "csv"}
+                        : std::vector<std::string>{a.format};
+  fw::Files chosen;
+  for (const std::string& format : formats) {
+    const std::string name =
+        fw::MonthlyDocumentName(*p, a.revision, format, *fw::LangFromName(a.lang));
+    auto it =
+        std::find_if(kept.begin(), kept.end(), [&](const auto& f) { return f.first == name; });
+    if (it == kept.end())
+      return Fail("announce: revision " + std::to_string(a.revision) + " of " + a.month +
+                  " was kept without " + name);
+    chosen.push_back(*it);
+  }
+  if (a.out.empty()) {
+    std::fwrite(chosen.front().second.data(), 1, chosen.front().second.size(), stdout);
+    return kExitOk;
+  }
+  fw::Publication publication;
+  publication.documents = std::move(chosen);
+  auto written = fw::WritePublication(a.out, publication);
+  if (!written.ok()) return Fail("announce: " + written.status().message());
+  std::string paths;
+  for (const std::string& path : *written) paths += (paths.empty() ? "" : ", ") + path;
+  std::fprintf(stderr,
+               "announce: wrote %s as published at revision %d (no evidence: it is not kept per "
+               "revision; without --revision, --out writes it as the state stands)\n",
+               paths.c_str(), a.revision);
+  return kExitOk;
+}
+
+}  // namespace
+
 int RunAnnounce(const fw::Config& cfg, const AnnounceArgs& a) {
   auto rules = cfg.Rules();
   if (!rules.ok()) return Fail("announce: " + rules.status().message());
@@ -31,11 +87,12 @@ int RunAnnounce(const fw::Config& cfg, const AnnounceArgs& a) {
   if (!store) return open_rc;
 
   std::unique_ptr<fw::Pseudonymizer> pseudonyms;
-  if (!a.out.empty()) {
+  if (!a.out.empty() && a.revision < 0) {
     auto key = fw::LoadPseudonymKey(cfg.evidence.pseudonym_key_file, ConfigDir(cfg));
     if (!key.ok()) return Fail("announce: " + key.status().message());
     pseudonyms = std::make_unique<fw::Pseudonymizer>(*key);
   }
+  if (a.revision >= 0) return AnnounceRevision(*store, a);
   fw::PublicationRequest request;
   if (!a.month.empty()) {
     auto p = fw::ParsePeriod(a.month);

@@ -64,6 +64,7 @@ int RunSeries(const fw::Config& cfg, const std::string& state, const std::string
 struct AnnounceArgs {
   std::string state, month, format = "json", lang = "en", out;
   int year = 0;
+  int revision = -1;  // >= 0: the documents of that revision of --month, as the monitor kept them
   bool close = false;
 };
 int RunAnnounce(const fw::Config& cfg, const AnnounceArgs& a);

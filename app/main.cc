@@ -76,8 +76,15 @@ int Main(int argc, char** argv) {
   auto* year_opt = announce_cmd->add_option("--year", announce.year, "the year, YYYY")
                        ->check(CLI::Range(1970, 9999));
   month_opt->excludes(year_opt);
-  announce_cmd->add_flag("--final", announce.close,
-                         "close the period now: missing contributions count as unpaid");
+  auto* final_opt = announce_cmd->add_flag(
+      "--final", announce.close, "close the period now: missing contributions count as unpaid");
+  announce_cmd
+      ->add_option("--revision", announce.revision,
+                   "a sealed month's revision N (0: as first published final), exactly as the "
+                   "monitor published it; with --month")
+      ->check(CLI::Range(0, 9999))
+      ->needs(month_opt)
+      ->excludes(final_opt);
   announce_cmd->add_option("--format", announce.format,
                            "json (default), md, html, csv, or all of them (with --out)");
   announce_cmd->add_option("--lang", announce.lang, "zh or en (default en)");

@@ -4,6 +4,7 @@
 // generator, rewrite them with FLEXWATCH_UPDATE_GOLDEN=1 and review the diff.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cctype>
 #include <cstdlib>
 #include <cstring>
@@ -15,6 +16,7 @@
 #include "cli_helpers.h"
 #include "flexwatch/alerts/alerts.h"
 #include "flexwatch/announce/publish.h"
+#include "flexwatch/rules/revisions.h"
 #include "flexwatch/settings/config.h"
 #include "flexwatch/state/meta_keys.h"
 
@@ -209,6 +211,206 @@ TEST_F(PublicationTest, RunPublishesEachFinalMonthOnceAndTheSameBytesAfterACrash
     auto written = PublishDue(**store, *cfg->rules, cfg->detectors, publish);
     ASSERT_TRUE(written.ok()) << written.status().ToString();
     EXPECT_EQ(written->size(), 7u);
+  }
+}
+
+// Late data after the seal (rules.md section 4): a late order, then a late contract termination,
+// then a payment after the grace, each replayed after July was sealed and published. The first
+// two are revisions 1 and 2, each published as a correction notice in every format and language
+// beside the original, which stays byte for byte as it was; the payment after the grace changes
+// no count, so no revision. `announce --revision N` prints exactly what was published.
+TEST_F(PublicationTest, LateEventsAfterTheSealArePublishedAsCorrectionsBesideTheUntouchedOriginal) {
+  auto cfg = ShippedConfig();
+  ASSERT_TRUE(cfg.ok());
+  PublishOptions publish = cfg->publish;
+  publish.dir = (dir_ / "published").string();
+  const Period july = MakePeriod(2024, 7);
+  const TimestampMs later = *ParseRfc3339("2026-01-01T00:00:00+08:00");
+  std::map<std::string, std::string> published;  // file name -> bytes, as first written
+  std::string platform;
+  const TimestampMs day = 86'400'000;
+  TimestampMs sealed_at = *ParseRfc3339("2025-09-16T10:00:00+08:00");
+  // One monitor round, as `run` makes it: alerts, then what is due published.
+  auto round = [&](std::vector<Alert>& alerts, std::vector<std::string>& written) {
+    auto store = Store::Open((dir_ / "state").string(), cfg->store);
+    ASSERT_TRUE(store.ok()) << store.status().ToString();
+    auto a = EvaluateAndAlert(
+        **store, *cfg->rules, cfg->detectors,
+        AlertOptions{
+            .topic = "alerts", .quiet_now = later, .mark_publication = true, .now = sealed_at});
+    ASSERT_TRUE(a.ok()) << a.status().ToString();
+    alerts = *a;
+    auto w = PublishDue(**store, *cfg->rules, cfg->detectors, publish);
+    ASSERT_TRUE(w.ok()) << w.status().ToString();
+    written.clear();
+    for (const std::string& path : *w) {
+      const std::string name = fs::path(path).filename().string();
+      if (name.starts_with("monthly-2024-07")) written.push_back(name);
+      EXPECT_TRUE(published.emplace(name, ReadFile(path)).second) << path << " written again";
+    }
+    std::sort(written.begin(), written.end());
+    if (platform.empty()) {
+      auto revisions = ReadRevisions(**store, july);
+      ASSERT_TRUE(revisions.ok() && !revisions->empty());
+      platform = revisions->front().verdict.begin()->first;
+    }
+  };
+  auto replay_late = [&](const std::string& name, const std::vector<std::string>& lines) {
+    std::string text;
+    for (const std::string& l : lines) text += l + "\n";
+    WriteFile(dir_ / name, text);
+    CommandResult r =
+        Flexwatch({"replay", "--state", (dir_ / "state").string(), (dir_ / name).string()}, dir_);
+    ASSERT_EQ(r.exit_code, 0) << r.err;
+  };
+  auto revision_alerts = [](const std::vector<Alert>& alerts) {
+    std::vector<std::string> out;
+    for (const Alert& a : alerts)
+      if (a.kind == "revision") out.push_back(a.dimension);
+    return out;
+  };
+  const auto every_format = [](const std::string& stem) {
+    std::vector<std::string> names = {stem + ".json"};
+    for (const char* lang : {"en", "zh"})
+      for (const char* format : {"md", "html", "csv"})
+        names.push_back(stem + "." + lang + "." + format);
+    std::sort(names.begin(), names.end());
+    return names;
+  };
+
+  std::vector<Alert> alerts;
+  std::vector<std::string> written;
+  round(alerts, written);  // every month final: sealed as revision 0 and published
+  EXPECT_EQ(written, every_format("monthly-2024-07"));
+  const std::map<std::string, std::string> originals = published;
+
+  // 1. A late order: ten long days of a labour relation on the platform, with a labour contract.
+  const std::string head = "{\"platform_id\":\"" + platform + "\",\"worker_id\":\"w-late\",";
+  std::vector<std::string> late;
+  for (int day = 1; day <= 10; ++day)
+    late.push_back(head + "\"type\":\"order\",\"event_id\":\"late-" + std::to_string(day) +
+                   "\",\"ts\":\"2024-07-" + (day < 10 ? "0" : "") + std::to_string(day) +
+                   "T10:00:00+08:00\",\"sector\":\"live_streaming\",\"duration_min\":720,"
+                   "\"earnings_cny\":500}");
+  late.push_back(head +
+                 "\"type\":\"contract\",\"event_id\":\"late-sign\",\"ts\":"
+                 "\"2024-06-01T09:00:00+08:00\",\"action\":\"signed\",\"form\":"
+                 "\"labor_contract\",\"counterparty_id\":\"" +
+                 platform + "\"}");
+  replay_late("late-1.ndjson", late);
+  sealed_at += day;
+  round(alerts, written);
+  EXPECT_EQ(written, every_format("monthly-2024-07.r1"));
+  // In scope one more on contract avoidance (signed: not affected), and one more unpaid.
+  EXPECT_EQ(revision_alerts(alerts),
+            (std::vector<std::string>{"contract_avoidance", "underpayment"}));
+  const std::string r1 = published.at("monthly-2024-07.r1.en.md");
+  EXPECT_NE(r1.find("# Correction 1 to the Monthly compliance announcement"), std::string::npos)
+      << r1;
+  EXPECT_NE(r1.find("[monthly-2024-07.en.md](monthly-2024-07.en.md)"), std::string::npos) << r1;
+  EXPECT_NE(r1.find("| " + platform + " | Contract avoidance |"), std::string::npos) << r1;
+  EXPECT_NE(published.at("monthly-2024-07.r1.zh.html").find("href=\"monthly-2024-07.zh.html\""),
+            std::string::npos);
+  const std::string r1_json = published.at("monthly-2024-07.r1.json");
+  EXPECT_NE(r1_json.find("\"revision\": 1"), std::string::npos);
+  EXPECT_NE(r1_json.find("\"original\": \"monthly-2024-07.json\""), std::string::npos);
+
+  // 2. A late termination of that contract, on July 2: not in force at the last order.
+  replay_late("late-2.ndjson", {head +
+                                "\"type\":\"contract\",\"event_id\":\"late-end\",\"ts\":"
+                                "\"2024-07-02T09:00:00+08:00\",\"action\":\"terminated\","
+                                "\"form\":\"labor_contract\",\"counterparty_id\":\"" +
+                                platform + "\"}"});
+  sealed_at += day;
+  round(alerts, written);
+  EXPECT_EQ(written, every_format("monthly-2024-07.r2"));
+  EXPECT_EQ(revision_alerts(alerts), std::vector<std::string>{"contract_avoidance"});
+  {
+    auto store = Store::Open((dir_ / "state").string(), cfg->store);
+    ASSERT_TRUE(store.ok());
+    auto revisions = ReadRevisions(**store, july);
+    ASSERT_TRUE(revisions.ok());
+    ASSERT_EQ(revisions->size(), 3u);
+    const Revision& r2 = (*revisions)[2];
+    ASSERT_EQ(r2.changes.size(), 1u);
+    ASSERT_TRUE(r2.changes[0].from && r2.changes[0].to);
+    EXPECT_EQ(r2.changes[0].to->in_scope, r2.changes[0].from->in_scope);
+    EXPECT_EQ(r2.changes[0].to->affected, r2.changes[0].from->affected + 1);
+    // The CSV of the correction says what the changed cell was before.
+    const std::string csv = published.at("monthly-2024-07.r2.en.csv");
+    const std::string before = std::string(NameOf(r2.changes[0].from->level)) + " " +
+                               std::to_string(r2.changes[0].from->affected) + "/" +
+                               std::to_string(r2.changes[0].from->in_scope);
+    EXPECT_NE(csv.find(",contract_avoidance,"), std::string::npos);
+    // 11 events of July after the seal: the ten orders and the termination (the contract
+    // signed in June counts for June).
+    EXPECT_NE(csv.find(",2,11," + before + "\r\n"), std::string::npos) << csv;
+  }
+
+  // 3. A pension paid after the grace: applied and counted after the seal, but no count moves.
+  replay_late("late-3.ndjson",
+              {head + "\"type\":\"contribution\",\"event_id\":\"late-pay\",\"ts\":"
+                      "\"2024-10-20T10:00:00+08:00\",\"period\":\"2024-07\",\"scheme\":\"pension\","
+                      "\"payer\":\"employer\",\"base_cny\":6821,\"amount_cny\":1091.36}"});
+  sealed_at += day;
+  round(alerts, written);
+  EXPECT_TRUE(written.empty());
+  EXPECT_TRUE(revision_alerts(alerts).empty());
+
+  // The originals were never written again and are what `announce --revision 0` prints; each
+  // correction is what `--revision N` prints.
+  for (const auto& [name, bytes] : originals)
+    EXPECT_EQ(ReadFile(fs::path(publish.dir) / name), bytes) << name;
+  for (const auto& [revision, format, lang, name] :
+       {std::tuple<std::string, std::string, std::string, std::string>{"0", "json", "en",
+                                                                       "monthly-2024-07.json"},
+        {"0", "html", "zh", "monthly-2024-07.zh.html"},
+        {"1", "md", "en", "monthly-2024-07.r1.en.md"},
+        {"2", "csv", "zh", "monthly-2024-07.r2.zh.csv"}}) {
+    CommandResult r =
+        Flexwatch({"announce", "--state", (dir_ / "state").string(), "--month", "2024-07",
+                   "--revision", revision, "--format", format, "--lang", lang},
+                  dir_);
+    ASSERT_EQ(r.exit_code, 0) << r.err;
+    EXPECT_TRUE(r.out == published.at(name)) << name;
+  }
+  // The latest, as the state stands: every revision listed, and the events after the seal.
+  CommandResult latest =
+      Flexwatch({"announce", "--state", (dir_ / "state").string(), "--month", "2024-07"}, dir_);
+  ASSERT_EQ(latest.exit_code, 0) << latest.err;
+  EXPECT_NE(latest.out.find("\"revision\": 2"), std::string::npos);
+  EXPECT_NE(latest.out.find("\"arrived_after_seal\": 12"), std::string::npos);
+  CommandResult none = Flexwatch(
+      {"announce", "--state", (dir_ / "state").string(), "--month", "2024-07", "--revision", "3"},
+      dir_);
+  EXPECT_NE(none.exit_code, 0);
+  EXPECT_NE(none.err.find("2024-07 has no revision 3 (it has 0 to 2)"), std::string::npos)
+      << none.err;
+  CommandResult unsealed = Flexwatch(
+      {"announce", "--state", (dir_ / "state").string(), "--month", "2025-03", "--revision", "0"},
+      dir_);
+  EXPECT_NE(unsealed.exit_code, 0);
+  EXPECT_NE(unsealed.err.find("no monitor sealed it"), std::string::npos) << unsealed.err;
+  // A correction notice for each revision, naming the original.
+  auto store = Store::Open((dir_ / "state").string(), cfg->store);
+  ASSERT_TRUE(store.ok());
+  std::vector<std::string> corrections;
+  ASSERT_TRUE((**store)
+                  .ForEachOutbox(0, 100000,
+                                 [&](uint64_t, const OutboxMessage& m) {
+                                   if (m.payload.find("\"kind\": \"correction\"") !=
+                                       std::string::npos)
+                                     corrections.push_back(m.payload);
+                                 })
+                  .ok());
+  ASSERT_EQ(corrections.size(), 2u);
+  for (int i = 0; i < 2; ++i) {
+    EXPECT_NE(corrections[i].find("\"revision\": " + std::to_string(i + 1)), std::string::npos);
+    EXPECT_NE(corrections[i].find("\"original\": \"monthly-2024-07.json\""), std::string::npos)
+        << corrections[i];
+    EXPECT_NE(corrections[i].find("\"monthly-2024-07.r" + std::to_string(i + 1) + ".zh.html\""),
+              std::string::npos)
+        << corrections[i];
   }
 }
 

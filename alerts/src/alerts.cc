@@ -80,6 +80,12 @@ Result<std::vector<Alert>> EvaluateAndAlert(Store& store, const RuleSet& rules,
     auto revisions = ReadRevisions(store, p);
     if (!revisions.ok()) return revisions.status();
     if (total == checked && !revisions->empty()) return Status::OK();
+    // A month the rule set in force cannot judge (a rule set that no longer covers it) keeps
+    // its seal; it is named, not judged, and the round goes on.
+    if (Status judgeable = rules.Judgeable(p); !judgeable.ok()) {
+      if (round) round->not_judged.push_back({p, judgeable.message()});
+      return Status::OK();
+    }
     batch.Put(meta_keys::RevisionChecked(p), std::to_string(total));
     auto m = EvaluateMonth(store, rules, p, EvaluateOptions{});
     if (!m.ok()) return m.status();
@@ -95,6 +101,7 @@ Result<std::vector<Alert>> EvaluateAndAlert(Store& store, const RuleSet& rules,
         ChangesBetween(revisions->back().verdict, next.verdict);
     if (changes.empty()) return Status::OK();
     PutRevision(batch, p, next);
+    if (mark_publication) batch.Put(meta_keys::CorrectionDue(p, next.number), "");
     cache.Retain([p](Period q) { return q != p; });  // its series are judged again when needed
     for (const RevisionChange& c : changes) {
       const std::string_view dim = kDimensionNames[static_cast<int>(c.dimension)];

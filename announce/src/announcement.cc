@@ -51,6 +51,9 @@ std::string MonthlyJson(const MonthEvaluation& m, const RuleSet& rules,
     w.Key("revision").Int(sealing->revisions.back().number).Key("revisions").BeginArray(kBlock);
     for (const Revision& r : sealing->revisions) w.Raw(RevisionJson(r));
     w.EndArray();
+    // A revised month's documents name the original announcement, which stays as published.
+    if (sealing->revisions.back().number > 0)
+      w.Key("original").String("monthly-" + FormatPeriod(m.period) + ".json");
   }
   w.Key("platforms").BeginArray(kBlock);
   for (const PlatformScore& ps : m.platforms) {

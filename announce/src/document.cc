@@ -27,6 +27,14 @@ Block Chart(std::string svg, std::string caption) {
   return b;
 }
 
+Block Link(std::string text, std::string href) {
+  Block b;
+  b.kind = Block::kLink;
+  b.text = std::move(text);
+  b.href = std::move(href);
+  return b;
+}
+
 std::string Markdown(const Doc& d) {
   std::string s = "# " + d.title + "\n\n" + d.status + "\n";
   for (const Section& sec : d.sections) {
@@ -40,6 +48,9 @@ std::string Markdown(const Doc& d) {
           break;
         case Block::kSubheading:
           s += "### " + b.text + "\n";
+          break;
+        case Block::kLink:
+          s += b.text + "[" + b.href + "](" + b.href + ")\n";
           break;
         case Block::kList:
           for (const std::string& item : b.items) s += "- " + item + "\n";
@@ -140,6 +151,10 @@ std::string Html(const Doc& d) {
           break;
         case Block::kSubheading:
           s += "<h3>" + Escape(b.text) + "</h3>\n";
+          break;
+        case Block::kLink:
+          s += "<p>" + Escape(b.text) + "<a href=\"" + Escape(b.href) + "\">" + Escape(b.href) +
+               "</a></p>\n";
           break;
         case Block::kList:
           s += "<ul>\n";

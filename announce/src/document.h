@@ -18,8 +18,9 @@ struct TableCell {
   int level = -1;  // >= 0: a level's colour in HTML
 };
 struct Block {
-  enum Kind { kParagraph, kList, kTable, kChart, kSubheading } kind = kParagraph;
-  std::string text;  // paragraph, subheading; chart: the SVG
+  enum Kind { kParagraph, kList, kTable, kChart, kSubheading, kLink } kind = kParagraph;
+  std::string text;  // paragraph, subheading, link; chart: the SVG
+  std::string href;  // link: a file beside the document
   std::vector<std::string> items;
   std::vector<std::string> header;
   std::vector<std::vector<TableCell>> rows;
@@ -40,6 +41,8 @@ Block Paragraph(std::string text);
 Block List(std::vector<std::string> items);
 Block Subheading(std::string text);
 Block Chart(std::string svg, std::string caption = {});
+// A paragraph that is a link: `text`, then the link to `href`.
+Block Link(std::string text, std::string href);
 
 std::string Markdown(const Doc& d);
 // HTML-escaped text.

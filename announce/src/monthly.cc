@@ -14,17 +14,107 @@ using namespace render_detail;
 
 namespace {
 
-Doc MonthlyDoc(const MonthlyInputs& in, Lang l) {
+// "orange (14 of 64)", or that the platform was not in the month.
+std::string CellWords(const Terms& t, Lang l, const std::optional<SealedCell>& c) {
+  const bool zh = l == Lang::kZh;
+  if (!c) return zh ? "（不在本月）" : "(not in the month)";
+  return std::string(t.levels[static_cast<int>(c->level)]) + (zh ? "（" : " (") + N(c->affected) +
+         (zh ? "/" : " of ") + N(c->in_scope) + (zh ? "）" : ")");
+}
+
+int64_t ArrivedAfterSealOf(const MonthSealing& sealing, const std::string& platform) {
+  const auto n = sealing.arrived_after_seal.find(platform);
+  return n == sealing.arrived_after_seal.end() ? 0 : n->second;
+}
+
+// The correction notice's opening (rules.md section 4): which announcement it corrects, what
+// changed and why, and the link to the original, which stays as it was.
+Section CorrectionSection(const MonthlyInputs& in, Lang l, std::string_view format) {
+  const Terms& t = TermsOf(l);
+  const bool zh = l == Lang::kZh;
+  const Period p = in.month->period;
+  const Revision& first = in.sealing->revisions.front();
+  const Revision& r = in.sealing->revisions.back();
+  Section s{zh ? "更正说明" : "Correction", {}};
+  int64_t arrived = 0;
+  for (const auto& [platform, n] : in.sealing->arrived_after_seal) arrived += n;
+  s.blocks.push_back(Paragraph(
+      zh ? "本通告更正" + PeriodWords(p, l) + "月度合规情况公告（" +
+               FormatBeijing(first.sealed_at) + "封存为终版）。该月封存后又到达" + N(arrived) +
+               "条事件（迟到的订单、合同、缴费、保障或投诉记录）；这些事件已全部计入，并改变了下列"
+               "平台"
+               "企业的核查结果。本通告为第" +
+               N(r.number) + "次修订，" + FormatBeijing(r.sealed_at) +
+               "封存。宽限期满后才缴纳的费用不予认可，不会改变任何计数。"
+         : "This notice corrects the monthly compliance announcement of " + PeriodWords(p, l) +
+               " (sealed final at " + FormatBeijing(first.sealed_at) + "). " + N(arrived) +
+               " events for the month arrived after it was sealed (late orders, contracts, "
+               "contributions, cover or complaints); every one of them is counted, and they "
+               "changed the verdict of the platform enterprises below. This is revision " +
+               N(r.number) + ", sealed at " + FormatBeijing(r.sealed_at) +
+               ". A payment made after the grace never counts, so it changes no count."));
+  Block changes;
+  changes.kind = Block::kTable;
+  changes.header =
+      zh ? std::vector<std::string>{"平台企业", "维度", "更正前", "更正后", "封存后到达事件"}
+         : std::vector<std::string>{"Platform", "Dimension", "Before", "Now",
+                                    "Events after the seal"};
+  for (const RevisionChange& c : r.changes)
+    changes.rows.push_back(
+        {{c.platform_id},
+         {t.dimensions[static_cast<int>(c.dimension)]},
+         {CellWords(t, l, c.from), c.from ? static_cast<int>(c.from->level) : -1},
+         {CellWords(t, l, c.to), c.to ? static_cast<int>(c.to->level) : -1},
+         {N(ArrivedAfterSealOf(*in.sealing, c.platform_id))}});
+  s.blocks.push_back(std::move(changes));
+  s.blocks.push_back(
+      Link(zh ? "原公告保持发布时的原样：" : "The original announcement stays as published: ",
+           MonthlyDocumentName(p, 0, format, l)));
+  return s;
+}
+
+// Every revision of a sealed month, with what each changed.
+Block RevisionsList(const MonthSealing& sealing, Lang l) {
+  const Terms& t = TermsOf(l);
+  const bool zh = l == Lang::kZh;
+  std::vector<std::string> items;
+  for (const Revision& r : sealing.revisions) {
+    std::string item =
+        (zh ? "第" + N(r.number) + "版，" + FormatBeijing(r.sealed_at) + "封存："
+            : "Revision " + N(r.number) + ", sealed at " + FormatBeijing(r.sealed_at) + ": ");
+    if (r.number == 0) item += zh ? "首次封存的终版结果" : "the verdict as first sealed final";
+    for (size_t i = 0; i < r.changes.size(); ++i) {
+      const RevisionChange& c = r.changes[i];
+      item += (i == 0 ? "" : (zh ? "；" : "; ")) + c.platform_id + " " +
+              t.dimensions[static_cast<int>(c.dimension)] + (zh ? "由" : " from ") +
+              CellWords(t, l, c.from) + (zh ? "改为" : " to ") + CellWords(t, l, c.to);
+    }
+    items.push_back(item + (zh ? "。" : "."));
+  }
+  return List(std::move(items));
+}
+
+Doc MonthlyDoc(const MonthlyInputs& in, Lang l, std::string_view format) {
   const Terms& t = TermsOf(l);
   const bool zh = l == Lang::kZh;
   const MonthEvaluation& m = *in.month;
+  const MonthSealing* sealing =
+      in.sealing && m.final && !in.sealing->revisions.empty() ? in.sealing : nullptr;
+  const bool correction = sealing && in.correction && sealing->revisions.back().number > 0;
   Doc d;
   d.lang = l;
   d.title = std::string(t.monthly_title) + (zh ? "（" : ": ") + PeriodWords(m.period, l) +
             (zh ? "）" : "");
+  if (correction)
+    d.title = zh ? d.title + "第" + N(sealing->revisions.back().number) + "号更正"
+                 : "Correction " + N(sealing->revisions.back().number) + " to the " + d.title;
   d.status = (zh ? "状态：" : "Status: ") +
              std::string(m.final ? t.final_word : t.provisional_word) +
              (zh ? "。规则集 " : ". Rule set ") + in.rules->id + " " + in.rules->version;
+  if (sealing)
+    d.status += (zh ? "。第" + N(sealing->revisions.back().number) + "版"
+                    : ". Revision " + N(sealing->revisions.back().number));
+  if (correction) d.sections.push_back(CorrectionSection(in, l, format));
 
   std::array<int, 4> by_level{};
   int ranked = 0;
@@ -154,6 +244,8 @@ Doc MonthlyDoc(const MonthlyInputs& in, Lang l) {
                                     "Contribution payments",
                                     "Paid after the grace",
                                     "Complaints"};
+  if (sealing) quality.header.push_back(zh ? "封存后到达事件" : "Arrived after the seal");
+  int64_t arrived = 0;
   for (const PlatformScore& ps : m.platforms) {
     wm += ps.worker_months, orders += ps.orders, payments += ps.payments;
     late += ps.late_payments, complaints += ps.complaints;
@@ -163,22 +255,34 @@ Doc MonthlyDoc(const MonthlyInputs& in, Lang l) {
                             {N(ps.payments)},
                             {N(ps.late_payments)},
                             {N(ps.complaints)}});
+    if (sealing) {
+      const int64_t n = ArrivedAfterSealOf(*sealing, ps.platform_id);
+      arrived += n;
+      quality.rows.back().push_back({N(n)});
+    }
   }
   const std::string grace = N(in.rules->grace_days);
   d.sections.push_back(
       {zh ? "数据质量" : "Data quality",
-       {Paragraph(zh ? "本月：" + N(wm) + "人月，订单" + N(orders) + "单；其缴费记录" +
-                           N(payments) + "条，其中" + N(late) + "条在月末后" + grace +
-                           "日宽限期满后缴纳；投诉" + N(complaints) +
-                           "件。重复投递的事件只计一次；格式或内容不合规的数据行被拒收，连同原因"
-                           "另行记录，不计入任何月份。"
-                     : "This month: " + N(wm) + " worker-months from " + N(orders) + " orders; " +
-                           N(payments) + " contribution payments for them, " + N(late) +
-                           " of which came after the " + grace + "-day grace; " + N(complaints) +
-                           " complaints. An event delivered twice counts once; lines rejected as "
-                           "malformed or invalid are kept aside with their reasons and count in no "
-                           "month."),
+       {Paragraph(
+            (zh ? "本月：" + N(wm) + "人月，订单" + N(orders) + "单；其缴费记录" + N(payments) +
+                      "条，其中" + N(late) + "条在月末后" + grace + "日宽限期满后缴纳；投诉" +
+                      N(complaints) +
+                      "件。重复投递的事件只计一次；格式或内容不合规的数据行被拒收，连同原因"
+                      "另行记录，不计入任何月份。"
+                : "This month: " + N(wm) + " worker-months from " + N(orders) + " orders; " +
+                      N(payments) + " contribution payments for them, " + N(late) +
+                      " of which came after the " + grace + "-day grace; " + N(complaints) +
+                      " complaints. An event delivered twice counts once; lines rejected as "
+                      "malformed or invalid are kept aside with their reasons and count in no "
+                      "month.") +
+            (!sealing ? std::string()
+             : zh ? "月份封存为终版后又到达" + N(arrived) + "条事件，均已计入。"
+                  : " " + N(arrived) +
+                        " events arrived after the month was sealed final; all are "
+                        "counted.")),
         quality}});
+  if (sealing) d.sections.push_back({zh ? "修订记录" : "Revisions", {RevisionsList(*sealing, l)}});
   d.sections.push_back(
       {zh ? "核查方法" : "Methodology", {List(Methodology(*in.rules, m.period, l))}});
   return d;
@@ -186,22 +290,31 @@ Doc MonthlyDoc(const MonthlyInputs& in, Lang l) {
 
 }  // namespace
 
-std::string MonthlyMarkdown(const MonthlyInputs& in, Lang l) { return Markdown(MonthlyDoc(in, l)); }
-std::string MonthlyHtml(const MonthlyInputs& in, Lang l) { return Html(MonthlyDoc(in, l)); }
+std::string MonthlyMarkdown(const MonthlyInputs& in, Lang l) {
+  return Markdown(MonthlyDoc(in, l, "md"));
+}
+std::string MonthlyHtml(const MonthlyInputs& in, Lang l) { return Html(MonthlyDoc(in, l, "html")); }
 
 std::string MonthlyCsv(const MonthlyInputs& in, Lang l) {
   const bool zh = l == Lang::kZh;
   const Terms& t = TermsOf(l);
   const MonthEvaluation& m = *in.month;
-  // Chinese spreadsheets read a UTF-8 file as such only after a byte-order mark.
+  const MonthSealing* sealing =
+      in.sealing && m.final && !in.sealing->revisions.empty() ? in.sealing : nullptr;
+  // Chinese spreadsheets read a UTF-8 file as such only after a byte-order mark. The last three
+  // columns say what the monitor sealed: the revision, the events after the seal, and for a cell
+  // the latest revision changed, what it was before ("orange 14/64"; "absent").
   std::string s = zh ? "\xEF\xBB\xBF期间,是否终版,平台企业,是否纳入排名,综合等级,上月综合等级,维度,"
-                       "纳入核查人月,存在问题人月,待定人月,问题比例,维度等级\r\n"
+                       "纳入核查人月,存在问题人月,待定人月,问题比例,维度等级,修订版次,"
+                       "封存后到达事件,修订前\r\n"
                      : "period,final,platform_id,ranked,level,previous_level,dimension,in_scope,"
-                       "affected,pending,rate,dimension_level\r\n";
+                       "affected,pending,rate,dimension_level,revision,arrived_after_seal,"
+                       "before_revision\r\n";
   auto yes = [&](bool b) { return std::string(zh ? (b ? "是" : "否") : (b ? "true" : "false")); };
   auto level = [&](Level v) {
     return zh ? std::string(t.levels[static_cast<int>(v)]) : std::string(NameOf(v));
   };
+  const Revision* latest = sealing ? &sealing->revisions.back() : nullptr;
   for (const PlatformScore& ps : m.platforms) {
     const PlatformScore* before = Find(in.previous, ps.platform_id);
     for (int d = 0; d < kDimensionCount; ++d) {
@@ -210,7 +323,18 @@ std::string MonthlyCsv(const MonthlyInputs& in, Lang l) {
            yes(ps.ranked) + "," + level(ps.level) + "," + (before ? level(before->level) : "") +
            "," + (zh ? std::string(t.dimensions[d]) : std::string(kDimensionNames[d])) + "," +
            N(ds.in_scope) + "," + N(ds.affected) + "," + N(ds.pending) + "," +
-           RateText(ds.affected, ds.in_scope) + "," + level(ds.level) + "\r\n";
+           RateText(ds.affected, ds.in_scope) + "," + level(ds.level) + ",";
+      if (latest) {
+        s += N(latest->number) + "," + N(ArrivedAfterSealOf(*sealing, ps.platform_id)) + ",";
+        for (const RevisionChange& c : latest->changes)
+          if (c.platform_id == ps.platform_id && static_cast<int>(c.dimension) == d)
+            s += c.from
+                     ? level(c.from->level) + " " + N(c.from->affected) + "/" + N(c.from->in_scope)
+                     : std::string(zh ? "无" : "absent");
+      } else {
+        s += ",";
+      }
+      s += "\r\n";
     }
   }
   return s;

@@ -1,5 +1,6 @@
 #include "flexwatch/announce/publish.h"
 
+#include <algorithm>
 #include <filesystem>
 #include <set>
 
@@ -79,8 +80,19 @@ Result<Publication> MakePublication(Store& store, const RuleSet& rules,
     auto revisions = ReadRevisions(store, p);
     if (!revisions.ok()) return revisions.status();
     sealing.revisions = std::move(*revisions);
+    if (request.revision) {
+      const int n = *request.revision;
+      if (n < 0 || n >= static_cast<int>(sealing.revisions.size()))
+        return Status::NotFound(
+            FormatPeriod(p) + " has no revision " + std::to_string(n) +
+            (sealing.revisions.empty()
+                 ? " (no monitor sealed it)"
+                 : " (it has 0 to " + std::to_string(sealing.revisions.back().number) + ")"));
+      sealing.revisions.resize(n + 1);
+    }
     sealing.arrived_after_seal = ArrivedAfterSeal(store, p);
     MonthlyInputs in{&pub.months.front(), nullptr, &*warnings, &rules, {}, &sealing};
+    in.correction = request.revision && *request.revision > 0;
     for (const MonthEvaluation& e : *before) {
       in.history.push_back(&e);
       if (e.period == p - 1) in.previous = &e;
@@ -115,64 +127,123 @@ Result<std::vector<std::string>> WritePublication(const std::string& dir,
   return written;
 }
 
+Files KeptDocuments(Store& store, Period p, int revision) {
+  Files kept;
+  const std::string prefix = meta_keys::SealedDocument(p, revision, "");
+  for (const std::string& key : store.MetaKeys(prefix))
+    if (auto bytes = store.GetMeta(key)) kept.emplace_back(key.substr(prefix.size()), *bytes);
+  return kept;
+}
+
+namespace {
+
+// Whether `options` publishes the document `name` (monthly-YYYY-MM[.rN][.<lang>].<format>).
+bool Publishes(const PublishOptions& options, const std::string& name) {
+  auto has = [](const std::vector<std::string>& v, std::string_view x) {
+    return std::find(v.begin(), v.end(), x) != v.end();
+  };
+  const size_t dot = name.rfind('.');
+  const std::string_view format = std::string_view(name).substr(dot + 1);
+  if (!has(options.formats, format)) return false;
+  if (format == "json") return true;
+  const size_t lang_dot = name.rfind('.', dot - 1);
+  return has(options.langs, std::string_view(name).substr(lang_dot + 1, dot - lang_dot - 1));
+}
+
+}  // namespace
+
 Result<std::vector<std::string>> PublishDue(Store& store, const RuleSet& rules,
                                             const DetectorConfig& detectors,
                                             const PublishOptions& options,
                                             const Pseudonymizer* pseudonyms) {
   std::vector<std::string> written;
-  if (options.dir.empty()) return written;
+  const bool writes = !options.dir.empty();
   for (const std::string& key : store.MetaKeys(meta_keys::kPublishDuePrefix)) {
-    auto period = ParsePeriod(std::string_view(key).substr(meta_keys::kPublishDuePrefix.size()));
-    if (!period.ok()) return Status::Corruption("meta key " + key + ": not a month");
-    const Period p = *period;
-    // The month, and the year with it once December is final: judged as `announce` judges them
-    // without --final (the state says they are final).
-    PublicationRequest month;
-    month.months = {p};
-    month.formats = options.formats;
-    month.langs = options.langs;
-    month.pseudonyms = pseudonyms;
-    std::vector<PublicationRequest> requests = {month};
-    if (PeriodMonth(p) == 12) {
-      PublicationRequest year = month;
+    const auto due = meta_keys::ParseDue(key);
+    if (!due) return Status::Corruption("meta key " + key + ": not a month or a revision of one");
+    const Period p = due->period;
+    auto revisions = ReadRevisions(store, p);
+    if (!revisions.ok()) return revisions.status();
+    // The revision published: the correction's, or 0 for the original of a sealed month (a
+    // month marked due by an earlier build may be unsealed: published as it stands, not kept).
+    std::optional<int> revision;
+    if (due->revision > 0 || !revisions->empty()) revision = due->revision;
+    // The month's documents: those kept when this revision was first published, or made now
+    // and kept before any is written.
+    Publication month;
+    if (revision) month.documents = KeptDocuments(store, p, *revision);
+    const bool kept = !month.documents.empty();
+    const bool evidence = writes && pseudonyms && due->revision == 0;
+    if (!kept || evidence) {
+      PublicationRequest request;
+      request.months = {p};
+      request.revision = revision;
+      request.pseudonyms = evidence ? pseudonyms : nullptr;
+      auto made = MakePublication(store, rules, detectors, request);
+      if (!made.ok()) return made.status();
+      if (kept) made->documents = std::move(month.documents);
+      month = std::move(*made);
+      if (revision && !kept) {
+        Batch keep;
+        for (const auto& [name, bytes] : month.documents)
+          keep.Put(meta_keys::SealedDocument(p, *revision, name), bytes);
+        if (Status s = store.Write(keep); !s.ok()) return s;
+      }
+    }
+    std::erase_if(month.documents,
+                  [&](const auto& file) { return !Publishes(options, file.first); });
+    std::vector<Publication> publications;
+    publications.push_back(std::move(month));
+    // With the original of a December, the year: the months of it the rule set can judge (run
+    // reports the others), each month's evidence having gone out with the month.
+    if (writes && due->revision == 0 && PeriodMonth(p) == 12) {
+      PublicationRequest year;
       year.year = PeriodYear(p);
-      year.months.clear();
-      year.pseudonyms = nullptr;  // each month's evidence went out with the month
-      // A month the rule set cannot judge is left out of the year (run reports it).
+      year.formats = options.formats;
+      year.langs = options.langs;
       for (Period q : store.Periods())
         if (PeriodYear(q) == year.year && rules.Judgeable(q).ok()) year.months.push_back(q);
-      requests.push_back(std::move(year));
+      auto made = MakePublication(store, rules, detectors, year);
+      if (!made.ok()) return made.status();
+      publications.push_back(std::move(*made));
     }
-    JsonWriter notice_json;
-    notice_json.BeginObject()
-        .Key("kind")
-        .String("announcement")
-        .Key("period")
-        .String(FormatPeriod(p));
-    notice_json.Key("annual");
-    if (PeriodMonth(p) == 12)
-      notice_json.String(std::to_string(PeriodYear(p)));
-    else
-      notice_json.Null();
-    notice_json.Key("rules").Raw(RulesStampJson(rules)).Key("files").BeginObject();
-    for (const PublicationRequest& request : requests) {
-      auto publication = MakePublication(store, rules, detectors, request);
-      if (!publication.ok()) return publication.status();
-      auto paths = WritePublication(options.dir, *publication);
-      if (!paths.ok()) return paths.status();
-      written.insert(written.end(), paths->begin(), paths->end());
-      // The notice names the documents (the evidence is for inspectors, not the public).
-      for (const auto& [name, bytes] : publication->documents)
-        notice_json.Key(name).String(Sha256Hex(bytes));
-    }
-    OutboxMessage notice;
-    notice.topic = options.topic;
-    notice.key = FormatPeriod(p);
-    notice.payload = notice_json.EndObject().EndObject().Take();
-    notice.headers = {{"flexwatch.announcement", FormatPeriod(p)}};
     Batch batch;
     batch.Delete(key);
-    store.PutOutbox(batch, {notice});
+    if (writes) {
+      JsonWriter notice_json;
+      notice_json.BeginObject()
+          .Key("kind")
+          .String(due->revision > 0 ? "correction" : "announcement")
+          .Key("period")
+          .String(FormatPeriod(p));
+      if (due->revision > 0)
+        notice_json.Key("revision")
+            .Int(due->revision)
+            .Key("original")
+            .String(MonthlyDocumentName(p, 0, "json", Lang::kEn));
+      notice_json.Key("annual");
+      if (due->revision == 0 && PeriodMonth(p) == 12)
+        notice_json.String(std::to_string(PeriodYear(p)));
+      else
+        notice_json.Null();
+      notice_json.Key("rules").Raw(RulesStampJson(rules)).Key("files").BeginObject();
+      for (const Publication& publication : publications) {
+        auto paths = WritePublication(options.dir, publication);
+        if (!paths.ok()) return paths.status();
+        written.insert(written.end(), paths->begin(), paths->end());
+        // The notice names the documents (the evidence is for inspectors, not the public).
+        for (const auto& [name, bytes] : publication.documents)
+          notice_json.Key(name).String(Sha256Hex(bytes));
+      }
+      OutboxMessage notice;
+      notice.topic = options.topic;
+      notice.key = FormatPeriod(p);
+      notice.payload = notice_json.EndObject().EndObject().Take();
+      notice.headers = {{"flexwatch.announcement", FormatPeriod(p)}};
+      if (due->revision > 0)
+        notice.headers.push_back({"flexwatch.revision", std::to_string(due->revision)});
+      store.PutOutbox(batch, {notice});
+    }
     if (Status s = store.Write(batch); !s.ok()) return s;
   }
   return written;

@@ -59,7 +59,9 @@ struct Monitor::Impl {
     alerting.topic = o.kafka.alerts_topic;
     alerting.quiet_now = quiet_now;
     alerting.history = &history;
-    alerting.mark_publication = !o.publish.dir.empty();
+    // Every sealed revision's documents are kept in the state (announce --revision N), published
+    // or not.
+    alerting.mark_publication = true;
     auto written = EvaluateAndAlert(*store, *o.rules, o.detectors, alerting, &done.round);
     if (!written.ok()) return written.status();
     for (const auto& [period, why] : done.round.not_judged)

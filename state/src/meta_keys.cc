@@ -1,5 +1,6 @@
 #include "flexwatch/state/meta_keys.h"
 
+#include <algorithm>
 #include <cstdio>
 
 namespace flexwatch::meta_keys {
@@ -26,11 +27,34 @@ std::string Warned(Period p, std::string_view platform, std::string_view detecto
 
 std::string PublishDue(Period p) { return std::string(kPublishDuePrefix) + FormatPeriod(p); }
 
-std::string Revision(Period p, int number) {
+namespace {
+std::string FourDigits(int number) {
   char n[16];
   std::snprintf(n, sizeof n, "%04d", number);
-  return RevisionPrefix(p) + n;
+  return n;
 }
+}  // namespace
+
+std::string CorrectionDue(Period p, int revision) {
+  return PublishDue(p) + "/r" + FourDigits(revision);
+}
+std::optional<Due> ParseDue(std::string_view key) {
+  if (!key.starts_with(kPublishDuePrefix)) return std::nullopt;
+  key.remove_prefix(kPublishDuePrefix.size());
+  auto p = ParsePeriod(key.substr(0, 7));
+  if (!p.ok()) return std::nullopt;
+  Due due{*p, 0};
+  key.remove_prefix(std::min<size_t>(7, key.size()));
+  if (key.empty()) return due;
+  if (key.size() != 6 || !key.starts_with("/r")) return std::nullopt;
+  for (char c : key.substr(2))
+    if (c < '0' || c > '9') return std::nullopt;
+  due.revision = std::stoi(std::string(key.substr(2)));
+  if (due.revision == 0) return std::nullopt;
+  return due;
+}
+
+std::string Revision(Period p, int number) { return RevisionPrefix(p) + FourDigits(number); }
 std::string RevisionPrefix(Period p) {
   return std::string(kRevisionsPrefix) + FormatPeriod(p) + "/";
 }
@@ -46,12 +70,16 @@ std::string AfterSeal(Period p, std::string_view platform) {
 }
 std::string AfterSealPrefix(Period p) { return "after-seal/" + FormatPeriod(p) + "/"; }
 std::string RevisionChecked(Period p) { return "revision-checked/" + FormatPeriod(p); }
+std::string SealedDocument(Period p, int revision, std::string_view name) {
+  return "sealed-doc/" + FormatPeriod(p) + "/" + FourDigits(revision) + "/" + std::string(name);
+}
 
 bool IsBookkeeping(std::string_view key) {
   // What the monitor sealed and published differs between a monitor's state and a replay of the
   // same events: bookkeeping too, left out of the canonical dump.
-  for (std::string_view prefix : {"count/", "outbox/", "level/", "alerted-final/", "warned/",
-                                  "publish-due/", "revision/", "after-seal/", "revision-checked/"})
+  for (std::string_view prefix :
+       {"count/", "outbox/", "level/", "alerted-final/", "warned/", "publish-due/", "revision/",
+        "after-seal/", "revision-checked/", "sealed-doc/"})
     if (key.starts_with(prefix)) return true;
   return false;
 }

@@ -49,7 +49,8 @@ struct AlertOptions {
   // months still open; without it every month the detectors look back on is read again.
   SeriesCache* history = nullptr;
   // Records, in the batch that remembers a month as final, that its announcement is due
-  // (meta_keys::PublishDue; announce/publish.h publishes it).
+  // (meta_keys::PublishDue), and in the batch of each later revision, that its correction is
+  // (meta_keys::CorrectionDue); announce/publish.h keeps their documents and publishes them.
   bool mark_publication = false;
   // The wall-clock time a month sealed or revised in this round is recorded at (none: now).
   std::optional<TimestampMs> now = std::nullopt;

@@ -4,6 +4,7 @@
 // the same bytes.
 #pragma once
 
+#include <optional>
 #include <string>
 #include <utility>
 #include <vector>
@@ -27,6 +28,9 @@ struct PublicationRequest {
   std::vector<std::string> langs = {"zh", "en"};
   // The evidence of each month, under evidence/<period>/; null: no evidence.
   const Pseudonymizer* pseudonyms = nullptr;
+  // A monthly publication of a sealed month as of this revision: its revisions up to it, and
+  // for 1 or later the correction notice (monthly-YYYY-MM.rN.*). None: as the state stands.
+  std::optional<int> revision;
 };
 
 struct Publication {
@@ -49,6 +53,10 @@ Result<Publication> MakePublication(Store& store, const RuleSet& rules,
 Result<std::vector<std::string>> WritePublication(const std::string& dir,
                                                   const Publication& publication);
 
+// The documents of revision `revision` of month `p` as the monitor kept them when it published
+// that revision (meta_keys::SealedDocument), every format and language; empty when it kept none.
+Files KeptDocuments(Store& store, Period p, int revision);
+
 // What `run` publishes without anyone running a command. EvaluateAndAlert (alerts/) with
 // `mark_publication` records, in the batch that remembers a month as final, that its announcement
 // is due (meta_keys::PublishDue). PublishDue makes and writes every due one (and the annual
@@ -56,6 +64,12 @@ Result<std::vector<std::string>> WritePublication(const std::string& dir,
 // `options.dir`, with evidence when `pseudonyms` is given, then, in one batch, forgets the mark
 // and puts a notice for `options.topic` in the outbox. A crash before that batch publishes again
 // on the next round: the same state gives the same bytes. Returns the files written.
+//
+// A sealed month's documents are kept in the state (KeptDocuments) before any file is written,
+// and a publication made again after a crash writes the kept bytes, so a published file never
+// changes. A correction (meta_keys::CorrectionDue, revision N >= 1) is published beside the
+// original as monthly-YYYY-MM.rN.*, the original left as it was. With no `options.dir` the
+// documents are kept and nothing is written.
 Result<std::vector<std::string>> PublishDue(Store& store, const RuleSet& rules,
                                             const DetectorConfig& detectors,
                                             const PublishOptions& options,

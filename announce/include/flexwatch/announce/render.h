@@ -25,9 +25,16 @@ struct MonthlyInputs {
   const RuleSet* rules = nullptr;
   // The months before (up to a year, ascending), for the trends of the platforms listed.
   std::vector<const MonthEvaluation*> history;
-  // What the monitor sealed of the month (none: not sealed).
+  // What the monitor sealed of the month (none: not sealed), up to the revision shown.
   const MonthSealing* sealing = nullptr;
+  // The documents are the correction notice of the last of `sealing`'s revisions (1 or later):
+  // named monthly-YYYY-MM.rN.*, saying what changed and why, and linking the original.
+  bool correction = false;
 };
+
+// The file name of a month's document: monthly-YYYY-MM[.rN][.<lang>].<format> (`revision` 0:
+// the original; the JSON has no language).
+std::string MonthlyDocumentName(Period p, int revision, std::string_view format, Lang lang);
 
 std::string MonthlyMarkdown(const MonthlyInputs& in, Lang lang);
 // A self-contained page (inline CSS and SVG charts: the level distribution, each listed

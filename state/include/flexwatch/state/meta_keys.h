@@ -48,6 +48,15 @@ std::string Warned(Period p, std::string_view platform, std::string_view detecto
 // EvaluateAndAlert as the month becomes final, forgotten by PublishDue once it is).
 std::string PublishDue(Period p);
 inline constexpr std::string_view kPublishDuePrefix = "publish-due/";
+// "publish-due/YYYY-MM/rNNNN" -> empty: the correction notice of revision N >= 1 of the month is
+// due (written by EvaluateAndAlert with the revision, forgotten by PublishDue once published).
+std::string CorrectionDue(Period p, int revision);
+// What a publish-due key names: the month, and the revision of a correction (0: the original).
+struct Due {
+  Period period = 0;
+  int revision = 0;
+};
+std::optional<Due> ParseDue(std::string_view key);
 
 // --- sealed months (rules.md section 4; alerts seal, the writer counts, announce reads): what
 // the monitor published, not what the events say ---
@@ -64,6 +73,10 @@ std::string AfterSeal(Period p, std::string_view platform);
 std::string AfterSealPrefix(Period p);
 // "revision-checked/YYYY-MM" -> the month's events after the seal already judged again.
 std::string RevisionChecked(Period p);
+// "sealed-doc/YYYY-MM/NNNN/<file name>" -> a document of revision N of the month as the monitor
+// kept it when it published that revision (the original for 0, the correction notice after), in
+// every format and language, so that `announce --revision N` prints exactly those bytes.
+std::string SealedDocument(Period p, int revision, std::string_view name);
 
 // True for the delivery bookkeeping above (counters, the outbox, levels and warnings alerted,
 // publications due): not part of what the state says, so left out of Store::Dump.
