@@ -8,7 +8,9 @@
 #include <chrono>
 #include <map>
 #include <random>
+#include <set>
 #include <thread>
+#include <tuple>
 
 #include "cli_helpers.h"
 #include "kafka_helpers.h"
@@ -209,6 +211,159 @@ TEST_F(RealKafkaTest, HostileEventsNeverStopOrPoisonTheMonitor) {
   EXPECT_EQ(old.exit_code, 2);
 }
 
+// Late data after the seal, on the real broker: July is sealed and published by one `run`; then a
+// late order, a late contract termination and a payment after the grace are each produced and
+// read by another `run` of the same group. The original files never change; the first two are
+// revisions 1 and 2, each published as a correction notice in every format and language and
+// each changed platform-dimension alerted once; the payment after the grace changes no count,
+// only the finding kind (`paid_late`), so it is no revision.
+TEST_F(RealKafkaTest, LateDataAfterTheSealIsARevisionWithACorrectionBesideTheOriginal) {
+  CommandResult g = Flexwatch({"gen", "--workers", "120", "--months", "3", "--seed", "51"}, dir_);
+  ASSERT_EQ(g.exit_code, 0) << g.err;
+  WriteFile(dir_ / "feed.ndjson", g.out);
+  ASSERT_EQ(Produce((dir_ / "feed.ndjson").string()).exit_code, 0);
+  const fs::path published = dir_ / "published";
+  const std::string config = WriteConfig(dir_ / "late.yaml", {{"kafka.client", kShortSessions},
+                                                              {"kafka.commit_interval_ms", "200"},
+                                                              {"publish.dir", published.string()}});
+  auto run = [&](const std::string& name) {
+    std::vector<std::string> args = RunArgs("s", "g-late", "5");
+    args[1] = config;
+    CommandResult r = Flexwatch(args, dir_);
+    EXPECT_EQ(r.exit_code, 0) << name << ": " << r.err;
+  };
+  auto files = [&] {
+    std::map<std::string, std::string> out;  // name -> bytes, of July's documents
+    if (fs::exists(published))
+      for (const auto& e : fs::directory_iterator(published))
+        if (e.path().filename().string().starts_with("monthly-2024-07"))
+          out[e.path().filename().string()] = ReadFile(e.path());
+    return out;
+  };
+  auto names_of = [](const std::string& stem) {
+    std::set<std::string> names = {stem + ".json"};
+    for (const char* lang : {"en", "zh"})
+      for (const char* format : {"md", "html", "csv"})
+        names.insert(stem + "." + lang + "." + format);
+    return names;
+  };
+  simdjson::dom::parser parser;
+  // The revision alerts on the alerts topic: (revision, platform, dimension) -> how many.
+  auto revision_alerts = [&] {
+    std::map<std::tuple<int64_t, std::string, std::string>, int> out;
+    for (const Received& r : ReadTopic(bootstrap_, "flexwatch.alerts", partitions_)) {
+      simdjson::dom::element a = parser.parse(r.payload).value();
+      if (std::string_view(a["kind"]) != "revision") continue;
+      ++out[{int64_t(a["revision"]), std::string(std::string_view(a["platform_id"])),
+             std::string(std::string_view(a["dimension"]))}];
+    }
+    return out;
+  };
+  auto produce_late = [&](const std::string& name, const std::vector<std::string>& lines) {
+    std::string text;
+    for (const std::string& l : lines) text += l + "\n";
+    WriteFile(dir_ / name, text);
+    ASSERT_EQ(Produce((dir_ / name).string()).exit_code, 0);
+  };
+
+  run("sealed");
+  const std::map<std::string, std::string> originals = files();
+  std::set<std::string> names;
+  for (const auto& [name, bytes] : originals) names.insert(name);
+  ASSERT_EQ(names, names_of("monthly-2024-07"));
+  ASSERT_NE(originals.at("monthly-2024-07.json").find("\"revision\": 0,"), std::string::npos);
+  std::string platform;
+  {
+    simdjson::dom::element doc = parser.parse(originals.at("monthly-2024-07.json")).value();
+    platform = std::string(std::string_view(doc["platforms"].at(0)["platform_id"]));
+  }
+  EXPECT_TRUE(revision_alerts().empty());
+
+  // 1. A late order: ten long days in July of a labour relation with a labour contract.
+  const std::string head = "{\"platform_id\":\"" + platform + "\",\"worker_id\":\"w-late\",";
+  std::vector<std::string> late;
+  for (int day = 1; day <= 10; ++day)
+    late.push_back(head + "\"type\":\"order\",\"event_id\":\"late-" + std::to_string(day) +
+                   "\",\"ts\":\"2024-07-" + (day < 10 ? "0" : "") + std::to_string(day) +
+                   "T10:00:00+08:00\",\"sector\":\"live_streaming\",\"duration_min\":720,"
+                   "\"earnings_cny\":500}");
+  late.push_back(head +
+                 "\"type\":\"contract\",\"event_id\":\"late-sign\",\"ts\":"
+                 "\"2024-06-01T09:00:00+08:00\",\"action\":\"signed\",\"form\":"
+                 "\"labor_contract\",\"counterparty_id\":\"" +
+                 platform + "\"}");
+  produce_late("late-1.ndjson", late);
+  run("late order");
+  // 2. The contract terminated on July 2: not in force at the worker's last order.
+  produce_late("late-2.ndjson", {head +
+                                 "\"type\":\"contract\",\"event_id\":\"late-end\",\"ts\":"
+                                 "\"2024-07-02T09:00:00+08:00\",\"action\":\"terminated\","
+                                 "\"form\":\"labor_contract\",\"counterparty_id\":\"" +
+                                 platform + "\"}"});
+  run("late termination");
+  // 3. A pension for July paid on October 20, after the grace.
+  produce_late(
+      "late-3.ndjson",
+      {head + "\"type\":\"contribution\",\"event_id\":\"late-pay\",\"ts\":"
+              "\"2024-10-20T10:00:00+08:00\",\"period\":\"2024-07\",\"scheme\":\"pension\","
+              "\"payer\":\"employer\",\"base_cny\":6821,\"amount_cny\":1091.36}"});
+  run("payment after the grace");
+
+  // The originals as they were; a correction for each of the two revisions, no third.
+  const std::map<std::string, std::string> now = files();
+  for (const auto& [name, bytes] : originals) EXPECT_TRUE(now.at(name) == bytes) << name;
+  std::set<std::string> expected = names_of("monthly-2024-07");
+  for (const char* stem : {"monthly-2024-07.r1", "monthly-2024-07.r2"})
+    for (const std::string& name : names_of(stem)) expected.insert(name);
+  names.clear();
+  for (const auto& [name, bytes] : now) names.insert(name);
+  EXPECT_EQ(names, expected);
+  // Each change alerted once: the order moved contract avoidance (in scope) and underpayment
+  // (unpaid), the termination contract avoidance (affected).
+  using Key = std::tuple<int64_t, std::string, std::string>;
+  EXPECT_EQ(revision_alerts(), (std::map<Key, int>{{{1, platform, "contract_avoidance"}, 1},
+                                                   {{1, platform, "underpayment"}, 1},
+                                                   {{2, platform, "contract_avoidance"}, 1}}));
+  // The corrections say what changed, and link the original.
+  const std::string r2 = now.at("monthly-2024-07.r2.en.md");
+  EXPECT_NE(r2.find("# Correction 2 to the Monthly compliance announcement"), std::string::npos);
+  EXPECT_NE(r2.find("| " + platform + " | Contract avoidance |"), std::string::npos) << r2;
+  EXPECT_NE(r2.find("[monthly-2024-07.en.md](monthly-2024-07.en.md)"), std::string::npos);
+  EXPECT_NE(now.at("monthly-2024-07.r1.zh.html").find("第1号更正"), std::string::npos);
+  // What the monitor published is what announce --revision N prints.
+  for (const auto& [revision, name] : std::vector<std::pair<std::string, std::string>>{
+           {"0", "monthly-2024-07.json"}, {"2", "monthly-2024-07.r2.json"}}) {
+    CommandResult a = Flexwatch({"announce", "--state", (dir_ / "s").string(), "--month", "2024-07",
+                                 "--revision", revision},
+                                dir_);
+    ASSERT_EQ(a.exit_code, 0) << a.err;
+    EXPECT_TRUE(a.out == now.at(name)) << name;
+  }
+  // The latest: the payment after the grace is counted after the seal and reported as paid
+  // late, and moved no count (still revision 2).
+  CommandResult latest =
+      Flexwatch({"announce", "--state", (dir_ / "s").string(), "--month", "2024-07"}, dir_);
+  ASSERT_EQ(latest.exit_code, 0) << latest.err;
+  simdjson::dom::element doc = parser.parse(latest.out).value();
+  EXPECT_EQ(int64_t(doc["revision"]), 2);
+  bool seen = false;
+  for (simdjson::dom::element ps : doc["platforms"].get_array()) {
+    if (std::string_view(ps["platform_id"]) != platform) continue;
+    seen = true;
+    EXPECT_EQ(int64_t(ps["arrived_after_seal"]), 12);  // ten orders, the termination, the payment
+    simdjson::dom::element findings = ps["dimensions"]["underpayment"]["findings"];
+    int64_t paid_late = 0;
+    EXPECT_EQ(findings["paid_late"].get(paid_late), simdjson::SUCCESS) << latest.out;
+    EXPECT_EQ(paid_late, 1);
+  }
+  EXPECT_TRUE(seen);
+  // A notice on the announcements topic for the original and for each correction.
+  int corrections = 0;
+  for (const Received& r : ReadTopic(bootstrap_, "flexwatch.announcements", partitions_))
+    corrections += r.payload.find("\"kind\": \"correction\"") != std::string::npos;
+  EXPECT_EQ(corrections, 2);
+}
+
 // A backlog on 8 partitions, half of them a month and more ahead of the others: months close on
 // the slowest partition, so no month is alerted or judged final before every partition has
 // delivered it, through kill -9s during the catch-up.
@@ -247,7 +402,8 @@ TEST_F(RealKafkaSkewTest, PartitionsRunningAheadNeverCloseAMonthTheOthersHaveNot
   const std::string config =
       WriteConfig(dir_ / "skew.yaml", {{"kafka.client", kShortSessions},
                                        {"kafka.commit_interval_ms", "200"},
-                                       {"kafka.partition_idle_seconds", "3600"}});
+                                       {"kafka.partition_idle_seconds", "3600"},
+                                       {"publish.dir", (dir_ / "published").string()}});
   auto run_args = [&](const std::string& group, const std::string& idle) {
     std::vector<std::string> args = RunArgs("s", group, idle);
     args[1] = config;
@@ -327,6 +483,23 @@ TEST_F(RealKafkaSkewTest, PartitionsRunningAheadNeverCloseAMonthTheOthersHaveNot
   EXPECT_NE(sealed.find("\"revision\": 0,"), std::string::npos) << sealed.substr(0, 600);
   EXPECT_EQ(sealed.find("\"revision\": 1"), std::string::npos);
   EXPECT_EQ(without_sealing(sealed), announce("file", "2024-07", false));
+  // Every announcement the monitor published says of each platform what the replay's final
+  // announcement of that month says (the finality block, which tells when it was published,
+  // aside), and none was corrected.
+  auto platforms = [&](const std::string& json) {
+    const std::string part = without_sealing(json);
+    return part.substr(part.find("  \"platforms\": ["));
+  };
+  int published = 0;
+  for (const auto& e : fs::directory_iterator(dir_ / "published")) {
+    const std::string name = e.path().filename().string();
+    EXPECT_EQ(name.find(".r"), std::string::npos) << name << ": a correction";
+    if (!name.starts_with("monthly-") || !name.ends_with(".json")) continue;
+    ++published;
+    const std::string month = name.substr(8, 7);
+    EXPECT_EQ(platforms(ReadFile(e.path())), platforms(expected[month])) << name;
+  }
+  EXPECT_GE(published, 1);
 }
 
 }  // namespace

@@ -3,6 +3,7 @@
 #include <prometheus/text_serializer.h>
 
 #include <algorithm>
+#include <cctype>
 #include <filesystem>
 
 namespace flexwatch {
@@ -277,13 +278,25 @@ void MonitorMetrics::OnRound(double seconds, const AlertRound& round,
 }
 
 void MonitorMetrics::OnPublished(const std::vector<std::string>& paths) {
-  std::set<std::string> publications;  // monthly-2025-01, annual-2025: one per publication
+  // monthly-2025-01, monthly-2025-01.r1 (a correction), annual-2025: one per publication.
+  std::set<std::string> publications;
   for (const std::string& path : paths) {
-    const std::string name = std::filesystem::path(path).filename().string();
-    publications.insert(name.substr(0, name.find('.')));
+    const std::filesystem::path file(path);
+    // Evidence files (evidence/YYYY-MM/...) go out with their month: not publications.
+    if (file.parent_path().parent_path().filename() == "evidence") continue;
+    const std::string name = file.filename().string();
+    size_t end = name.find('.');
+    if (name.compare(end, 2, ".r") == 0 && end + 2 < name.size() &&
+        std::isdigit(static_cast<unsigned char>(name[end + 2])))
+      end = name.find('.', end + 1);
+    publications.insert(name.substr(0, end));
   }
   for (const std::string& p : publications)
-    published_.Add({{"kind", p.starts_with("annual") ? "annual" : "monthly"}}).Increment();
+    published_
+        .Add({{"kind", p.starts_with("annual")            ? "annual"
+                       : p.find('.') != std::string::npos ? "correction"
+                                                          : "monthly"}})
+        .Increment();
 }
 
 void MonitorMetrics::OnAlertmanagerPost(bool ok) {

@@ -41,6 +41,23 @@ AlertRound RoundOf(int platforms) {
   return round;
 }
 
+// One count per publication: a month (its documents in every format and language), a
+// correction of it, a year; the evidence files that go with a month are not publications.
+TEST(MonitorMetrics, EachPublicationIsCountedOnceByKind) {
+  MonitorMetrics metrics(10);
+  metrics.OnPublished({"pub/monthly-2024-07.json", "pub/monthly-2024-07.zh.md",
+                       "pub/monthly-2024-07.en.html", "pub/evidence/2024-07/p-1.underpayment.json",
+                       "pub/evidence/2024-07/p-2.contract_avoidance.json"});
+  metrics.OnPublished({"pub/monthly-2024-07.r1.json", "pub/monthly-2024-07.r1.zh.csv",
+                       "pub/monthly-2024-07.r2.en.md", "pub/monthly-2024-12.json",
+                       "pub/annual-2024.json", "pub/annual-2024.en.md"});
+  const std::string text = metrics.Scrape();
+  for (const char* line : {"flexwatch_announcements_published_total{kind=\"monthly\"} 2",
+                           "flexwatch_announcements_published_total{kind=\"correction\"} 2",
+                           "flexwatch_announcements_published_total{kind=\"annual\"} 1"})
+    EXPECT_NE(text.find(line), std::string::npos) << line << "\n" << text;
+}
+
 TEST(MonitorMetrics, PlatformSeriesAreCappedWorstFirstAndTheRestCounted) {
   MonitorMetrics metrics(2);
   metrics.OnRound(0.01, RoundOf(5), {});
