@@ -30,6 +30,18 @@ void AddGenOptions(CLI::App* cmd, fw::GenOptions& o, std::string& start,
   cmd->add_option("--drifts", o.auto_drifts,
                   "plant this many drifts, kinds in turn, on platforms drawn from the seed")
       ->check(CLI::Range(0, 10000));
+  std::map<std::string, fw::IdShape> shapes;
+  for (size_t i = 0; i < fw::kIdShapeNames.size(); ++i)
+    shapes[std::string(fw::kIdShapeNames[i])] = static_cast<fw::IdShape>(i);
+  cmd->add_option("--ids", o.ids, "event id shape: sequential (default), uuid, hex, snowflake")
+      ->transform(CLI::CheckedTransformer(shapes));
+  std::map<std::string, fw::FeedOrder> orders;
+  for (size_t i = 0; i < fw::kFeedOrderNames.size(); ++i)
+    orders[std::string(fw::kFeedOrderNames[i])] = static_cast<fw::FeedOrder>(i);
+  cmd->add_option("--order", o.order,
+                  "line order: time (default; by day, a few out of order) or shuffled (the whole "
+                  "feed in a random order, held in memory)")
+      ->transform(CLI::CheckedTransformer(orders));
   cmd->add_flag_callback(
       "--honest", [&o]() { o.static_violations = false; },
       "no fixed violations: every platform honest but for its drifts");

@@ -1,9 +1,11 @@
 // Replay throughput against the parse-only floor, measured in one run on one file.
 //
-//   replay_bench [--events N] [--random-ids 0|1] [--flexwatch PATH] [--dir DIR] [--json FILE]
+//   replay_bench [--events N] [--ids sequential|uuid|hex|snowflake] [--order time|shuffled]
+//                [--flexwatch PATH] [--dir DIR] [--json FILE]
 //
-// --random-ids 1 gives every event a random 16-hex-digit id instead of a producer's sequence: the
-// worst case for de-duplication, whose buckets then hold one id each.
+// --ids gives the events ids of a shape real producers use instead of the generator's sequence
+// (gen --ids), and --order shuffled puts the whole feed in a random order (gen --order);
+// --random-ids 1 is --ids hex.
 //
 // 1. generates a feed of about N events with `flexwatch gen`'s library (same seed each time);
 // 2. parse-only: reads the file with the same line reader and parses every field of every line
@@ -27,7 +29,9 @@
 #include <ctime>
 #include <filesystem>
 #include <fstream>
+#include <iterator>
 #include <string>
+#include <type_traits>
 #include <vector>
 
 #include "bench_clock.h"
@@ -144,7 +148,17 @@ Run ReplayChild(const std::string& flexwatch, const std::string& state, const st
 int main(int argc, char** argv) {
   int64_t events = 5'000'000;
   std::string flexwatch = FLEXWATCH_BINARY, dir, json_out;
-  bool random_ids = false;
+  flexwatch::IdShape ids = flexwatch::IdShape::kSequential;
+  flexwatch::FeedOrder order = flexwatch::FeedOrder::kTime;
+  auto parse_name = [](const auto& names, const std::string& name, auto& into) {
+    for (size_t k = 0; k < names.size(); ++k)
+      if (names[k] == name) {
+        into = static_cast<std::remove_reference_t<decltype(into)>>(k);
+        return true;
+      }
+    std::fprintf(stderr, "unknown value %s\n", name.c_str());
+    return false;
+  };
   for (int i = 1; i + 1 < argc; i += 2) {
     std::string a = argv[i];
     if (a == "--events")
@@ -155,8 +169,12 @@ int main(int argc, char** argv) {
       dir = argv[i + 1];
     else if (a == "--json")
       json_out = argv[i + 1];
-    else if (a == "--random-ids")
-      random_ids = std::string(argv[i + 1]) == "1";
+    else if (a == "--random-ids" && std::string(argv[i + 1]) == "1")
+      ids = flexwatch::IdShape::kHex;
+    else if (a == "--ids" && !parse_name(flexwatch::kIdShapeNames, argv[i + 1], ids))
+      return 2;
+    else if (a == "--order" && !parse_name(flexwatch::kFeedOrderNames, argv[i + 1], order))
+      return 2;
   }
   if (dir.empty())
     dir = (fs::temp_directory_path() / ("flexwatch-bench-" + std::to_string(getpid()))).string();
@@ -171,7 +189,8 @@ int main(int argc, char** argv) {
   g.months = 3;
   g.workers = static_cast<int>(std::max<int64_t>(100, events / (180 * 3)));
   g.seed = 20240701;
-  g.random_ids = random_ids;
+  g.ids = ids;
+  g.order = order;
   {
     std::ofstream out(feed, std::ios::binary | std::ios::trunc);
     if (!flexwatch::Generate(g, out, nullptr).ok()) return 1;
@@ -203,10 +222,20 @@ int main(int argc, char** argv) {
     settled = *size;
   }
   const uint64_t compacted_bytes = settled.bytes;
+  // The events the replay accepted (its --stats-json): the unit of the state-size target.
+  int64_t accepted = 0;
+  {
+    std::ifstream in(stats);
+    const std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    const size_t at = text.find("\"accepted\":");
+    if (at != std::string::npos) accepted = std::atoll(text.c_str() + at + 11);
+  }
   const std::string& families = settled.families;
   replay = faster(replay, replay2);
 
   const double parse_cpu = std::min(parse1.cpu, parse2.cpu);
+  const std::string ids_name = std::string(flexwatch::kIdShapeNames[static_cast<int>(ids)]) + ", " +
+                               std::string(flexwatch::kFeedOrderNames[static_cast<int>(order)]);
   const double n = static_cast<double>(parse1.lines);
   std::printf("| run | lines | CPU s | wall s | events/s (CPU) | ratio to parse-only |\n");
   std::printf("|---|---:|---:|---:|---:|---:|\n");
@@ -221,7 +250,7 @@ int main(int argc, char** argv) {
   std::printf(
       "\nfeed %.1f MB (%s ids), %d workers x 3 months; replay peak RSS %.0f MiB; state on disk"
       " %.1f MB (%.1f bytes per event)\n",
-      static_cast<double>(feed_bytes) / 1e6, random_ids ? "random" : "sequential", g.workers,
+      static_cast<double>(feed_bytes) / 1e6, ids_name.c_str(), g.workers,
       static_cast<double>(replay.max_rss_kb) / 1024.0, static_cast<double>(state_bytes) / 1e6,
       static_cast<double>(state_bytes) / n);
   std::printf(
@@ -231,17 +260,22 @@ int main(int argc, char** argv) {
       static_cast<double>(compacted_bytes) / (static_cast<double>(g.workers) * g.months),
       families.c_str(), flexwatch::kDeadLetterFileName,
       static_cast<double>(settled.dead_letter_file) / 1e6);
+  std::printf(
+      "compacted state per accepted event: %.2f bytes (%lld accepted)\n",
+      static_cast<double>(compacted_bytes) / static_cast<double>(std::max<int64_t>(1, accepted)),
+      static_cast<long long>(accepted));
   if (!json_out.empty()) {
     std::ofstream j(json_out, std::ios::trunc);
     j << "{\"lines\": " << parse1.lines << ", \"feed_bytes\": " << feed_bytes
       << ", \"parse_cpu_s\": " << parse_cpu << ", \"decode_cpu_s\": " << decode.cpu
       << ", \"replay_cpu_s\": " << replay.cpu << ", \"replay_wall_s\": " << replay.wall
       << ", \"replay_events_per_cpu_s\": " << n / replay.cpu
-      << ", \"replay_to_parse_ratio\": " << replay.cpu / parse_cpu
-      << ", \"random_ids\": " << (random_ids ? "true" : "false")
+      << ", \"replay_to_parse_ratio\": " << replay.cpu / parse_cpu << ", \"ids\": \""
+      << flexwatch::kIdShapeNames[static_cast<int>(ids)] << "\", \"order\": \""
+      << flexwatch::kFeedOrderNames[static_cast<int>(order)] << "\""
       << ", \"replay_max_rss_kib\": " << replay.max_rss_kb << ", \"state_bytes\": " << state_bytes
       << ", \"worker_months\": " << int64_t{g.workers} * g.months
-      << ", \"decode_to_parse_ratio\": " << decode.cpu / parse_cpu
+      << ", \"decode_to_parse_ratio\": " << decode.cpu / parse_cpu << ", \"accepted\": " << accepted
       << ", \"compacted_bytes\": " << compacted_bytes << ", \"compacted_by_family\": {" << families
       << "}, \"dead_letter_file_bytes\": " << settled.dead_letter_file << "}\n";
   }

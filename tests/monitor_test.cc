@@ -55,7 +55,7 @@ TEST(MonitorTest, ConsumesJudgesAndStopsInProcessAndEqualsReplay) {
   gen.platforms = 4;
   gen.months = 2;
   gen.seed = 11;
-  gen.random_ids = true;
+  gen.ids = IdShape::kHex;
   gen.rules = &*cfg->rules;
   std::ostringstream feed;
   ASSERT_TRUE(Generate(gen, feed, nullptr).ok());

@@ -141,6 +141,16 @@ class Sim {
   Status Run(std::ostream* truth);
 
  private:
+  // A line of the feed: written now in time order, or kept to be shuffled at the end.
+  void Out(std::string_view line) {
+    ++lines_;
+    if (o_.order == FeedOrder::kShuffled) {
+      held_.emplace_back(line);
+      return;
+    }
+    feed_.write(line.data(), static_cast<std::streamsize>(line.size()));
+    feed_ << '\n';
+  }
   void Emit(Day day, TimestampMs ts, std::string line) {
     schedule_[day].emplace_back(ts, std::move(line));
   }
@@ -153,13 +163,37 @@ class Sim {
     if (!worker.empty()) s += ",\"worker_id\":\"" + worker + "\"";
     return s;
   }
-  std::string NextId(const char* prefix) {
+  // The next event id, in the shape asked for (GenOptions::ids); `ts` is the event's time, which
+  // a snowflake id carries.
+  std::string NextId(const char* prefix, TimestampMs ts) {
     ++ids_;
-    if (!o_.random_ids) return std::string(prefix) + std::to_string(ids_);
-    char buf[32];
-    std::snprintf(buf, sizeof buf, "%s%016llx", prefix,
-                  static_cast<unsigned long long>(id_rng_.Next()));
-    return buf;
+    char buf[48];
+    switch (o_.ids) {
+      case IdShape::kSequential:
+        return std::string(prefix) + std::to_string(ids_);
+      case IdShape::kHex:
+        std::snprintf(buf, sizeof buf, "%016llx", static_cast<unsigned long long>(id_rng_.Next()));
+        return buf;
+      case IdShape::kUuid: {  // version 4: random but for the version and variant bits
+        const uint64_t hi = id_rng_.Next(), lo = id_rng_.Next();
+        std::snprintf(buf, sizeof buf, "%08llx-%04llx-4%03llx-%04llx-%012llx",
+                      static_cast<unsigned long long>(hi >> 32),
+                      static_cast<unsigned long long>(hi >> 16 & 0xffff),
+                      static_cast<unsigned long long>(hi & 0xfff),
+                      static_cast<unsigned long long>(0x8000 | (lo >> 48 & 0x3fff)),
+                      static_cast<unsigned long long>(lo & 0xffffffffffffull));
+        return buf;
+      }
+      case IdShape::kSnowflake: {
+        // 41 bits of milliseconds since 2020-01-01 (UTC), 10 of a producer's machine, 12 of a
+        // sequence: 64-bit, time-ordered as the producer made them.
+        const int64_t since = std::max<int64_t>(0, ts - 1577836800000LL);
+        const uint64_t id =
+            static_cast<uint64_t>(since) << 22 | (id_rng_.Next() & 0x3ff) << 12 | (ids_ & 0xfff);
+        return std::to_string(id);
+      }
+    }
+    return std::string(prefix) + std::to_string(ids_);
   }
   void SetUp();
   Status PlanDrifts();
@@ -181,6 +215,7 @@ class Sim {
   Rng id_rng_;  // separate, so that the id scheme does not change the feed's content
   std::ostream& feed_;
   uint64_t ids_ = 0;
+  std::vector<std::string> held_;  // the feed, when it is shuffled
   std::vector<PlatformSim> platforms_;
   std::vector<Drift> drifts_;
   std::vector<std::string> workers_;
@@ -284,7 +319,7 @@ void Sim::SetUp() {
     Day d = first - static_cast<Day>(rng_.Between(2, 25));
     TimestampMs ts = BeijingInstant(d, rng_.Between(9 * 60, 17 * 60));
     Emit(d, ts,
-         Head("contract", NextId("c-"), ts, platforms_[e.platform].id, workers_[e.worker]) +
+         Head("contract", NextId("c-", ts), ts, platforms_[e.platform].id, workers_[e.worker]) +
              ",\"action\":\"signed\",\"form\":\"" + std::string(NameOf(e.form)) +
              "\",\"counterparty_id\":\"" + e.counterparty + "\"}");
     if (e.renews && o_.months > 1) {
@@ -292,11 +327,11 @@ void Sim::SetUp() {
       TimestampMs t1 = BeijingInstant(rd, 9 * 60), t2 = BeijingInstant(rd, 10 * 60);
       const std::string& pid = platforms_[e.platform].id;
       Emit(rd, t1,
-           Head("contract", NextId("c-"), t1, pid, workers_[e.worker]) +
+           Head("contract", NextId("c-", t1), t1, pid, workers_[e.worker]) +
                ",\"action\":\"terminated\",\"form\":\"labor_contract\",\"counterparty_id\":\"" +
                pid + "\"}");
       Emit(rd, t2,
-           Head("contract", NextId("c-"), t2, pid, workers_[e.worker]) +
+           Head("contract", NextId("c-", t2), t2, pid, workers_[e.worker]) +
                ",\"action\":\"signed\",\"form\":\"labor_contract\",\"counterparty_id\":\"" + pid +
                "\"}");
     }
@@ -355,11 +390,11 @@ void Sim::StartMonth(Period p) {
     e.form = ContractForm::kOutsourcing;
     e.counterparty = "agency-" + std::to_string(rng_.Between(1, 40));
     Emit(first, t1,
-         Head("contract", NextId("c-"), t1, pid, workers_[e.worker]) +
+         Head("contract", NextId("c-", t1), t1, pid, workers_[e.worker]) +
              ",\"action\":\"terminated\",\"form\":\"labor_contract\",\"counterparty_id\":\"" + pid +
              "\"}");
     Emit(first, t2,
-         Head("contract", NextId("c-"), t2, pid, workers_[e.worker]) +
+         Head("contract", NextId("c-", t2), t2, pid, workers_[e.worker]) +
              ",\"action\":\"signed\",\"form\":\"outsourcing\",\"counterparty_id\":\"" +
              e.counterparty + "\"}");
   }
@@ -378,7 +413,7 @@ void Sim::StartMonth(Period p) {
     }
     TimestampMs ts = BeijingInstant(first - 2, rng_.Between(9 * 60, 17 * 60));
     Emit(first - 2, ts,
-         Head("coverage", NextId("v-"), ts, ps.id, workers_[e.worker]) +
+         Head("coverage", NextId("v-", ts), ts, ps.id, workers_[e.worker]) +
              ",\"product\":\"accident\",\"sum_insured_cny\":" + Money(sum) + ",\"valid_from\":\"" +
              FormatDate(from) + "\",\"valid_to\":\"" + FormatDate(to) + "\"}");
   }
@@ -401,7 +436,7 @@ void Sim::GenerateDay(Day d) {
       Fen pay = dur * fen_per_hour / 60000;
       TimestampMs ts = BeijingInstant(d, minute + dur / 60000);
       std::string line =
-          Head("order", NextId("o-"), ts, ps.id, workers_[e.worker]) + ",\"sector\":\"" +
+          Head("order", NextId("o-", ts), ts, ps.id, workers_[e.worker]) + ",\"sector\":\"" +
           std::string(NameOf(sp.sector)) + "\",\"duration_min\":" +
           (dur % 1000 ? std::to_string(dur / 1000) + ".5" : std::to_string(dur / 1000)) +
           ",\"earnings_cny\":" + Money(pay);
@@ -482,14 +517,14 @@ void Sim::EndMonth(Period p) {
         if (defect == 3) amount = amount * 8 / 10;
         if (kEmployerSchemes[s] == Scheme::kWorkInjury) work_injury_paid = true;
         Emit(d, ts,
-             Head("contribution", NextId("s-"), ts, ps.id, w) + ",\"period\":\"" + period +
+             Head("contribution", NextId("s-", ts), ts, ps.id, w) + ",\"period\":\"" + period +
                  "\",\"scheme\":\"" + std::string(NameOf(kEmployerSchemes[s])) +
                  "\",\"payer\":\"employer\",\"base_cny\":" + Money(base) +
                  ",\"amount_cny\":" + Money(amount) + "}");
       }
       for (auto [scheme, bp] : kIndividual)
         Emit(d, ts,
-             Head("contribution", NextId("s-"), ts, ps.id, w) + ",\"period\":\"" + period +
+             Head("contribution", NextId("s-", ts), ts, ps.id, w) + ",\"period\":\"" + period +
                  "\",\"scheme\":\"" + std::string(NameOf(scheme)) +
                  "\",\"payer\":\"individual\",\"base_cny\":" + Money(required) +
                  ",\"amount_cny\":" + Money((required * bp + 5000) / 10000) + "}");
@@ -514,7 +549,7 @@ void Sim::EndMonth(Period p) {
         Day d = pay_day();
         TimestampMs ts = BeijingInstant(d, rng_.Between(9 * 60, 17 * 60));
         Emit(d, ts,
-             Head("contribution", NextId("s-"), ts, ps.id, w) + ",\"period\":\"" + period +
+             Head("contribution", NextId("s-", ts), ts, ps.id, w) + ",\"period\":\"" + period +
                  "\",\"scheme\":\"occupational_injury\",\"payer\":\"platform\",\"amount_cny\":" +
                  Money(covered * premium_fen) + ",\"orders_covered\":" + std::to_string(covered) +
                  "}");
@@ -545,7 +580,7 @@ void Sim::EndMonth(Period p) {
       TimestampMs ts = BeijingInstant(d, rng_.Between(8 * 60, 22 * 60));
       std::string worker = rng_.Chance(0.5) ? workers_[rng_.Below(o_.workers)] : "";
       Emit(d, ts,
-           Head("complaint", NextId("q-"), ts, ps.id, worker) + ",\"category\":\"" +
+           Head("complaint", NextId("q-", ts), ts, ps.id, worker) + ",\"category\":\"" +
                std::string(kComplaintCategoryNames[k < n ? rng_.Below(kComplaintCategoryCount)
                                                          : SurgeCategory(static_cast<int>(pi))]) +
                "\"}");
@@ -604,14 +639,10 @@ void Sim::Flush(Day d) {
                   "\"category\":\"other\"}";  // not UTF-8
             break;
         }
-        feed_ << bad << '\n';
-        ++lines_;
+        Out(bad);
       }
     }
-    feed_.write(line.data() + (line.front() == '#'),
-                static_cast<std::streamsize>(line.size() - (line.front() == '#')));
-    feed_ << '\n';
-    ++lines_;
+    Out(std::string_view(line).substr(line.front() == '#'));
   }
 }
 
@@ -678,6 +709,13 @@ Status Sim::Run(std::ostream* truth) {
     EndMonth(p);
   }
   while (!schedule_.empty()) Flush(schedule_.begin()->first);
+  if (o_.order == FeedOrder::kShuffled) {  // Fisher-Yates with the feed's own generator
+    Rng order(o_.seed ^ 0x5b0ff1eULL);
+    for (size_t i = held_.size(); i > 1; --i)
+      std::swap(held_[i - 1], held_[static_cast<size_t>(order.Below(static_cast<int64_t>(i)))]);
+    for (const std::string& line : held_) feed_ << line << '\n';
+    held_.clear();
+  }
   feed_.flush();
   if (!feed_) return Status::IOError("cannot write the feed");
   if (truth) {

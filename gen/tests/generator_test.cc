@@ -2,6 +2,9 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
+#include <map>
+#include <regex>
 #include <set>
 #include <sstream>
 
@@ -75,6 +78,64 @@ TEST(Generator, EveryLineIsValidButThePlantedMalformedOnes) {
             TruthNumber(truth, "duplicate_lines"));
   EXPECT_EQ(types.size(), 5u);
   EXPECT_EQ(platforms.size(), 6u);
+}
+
+// Every id shape gives ids of that shape, one per valid event (the duplicates repeat theirs),
+// and the same feed otherwise; a shuffled feed holds the same lines in another order.
+TEST(Generator, IdShapesAndShuffledOrderChangeOnlyTheIdsAndTheOrder) {
+  const std::map<IdShape, std::regex> shape = {
+      {IdShape::kSequential, std::regex("[cosvq]-[1-9][0-9]*")},
+      {IdShape::kUuid,
+       std::regex("[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}")},
+      {IdShape::kHex, std::regex("[0-9a-f]{16}")},
+      {IdShape::kSnowflake, std::regex("[1-9][0-9]{17,18}")}};
+  // A line without its id, to compare feeds of different id shapes (a planted truncated line,
+  // cut at half its length, is left out).
+  const std::regex id_field("\"event_id\":\"[^\"]*\"");
+  auto without_id = [&](const std::string& line) {
+    return line.ends_with("}") ? std::regex_replace(line, id_field, "") : std::string("-");
+  };
+  std::string truth;
+  std::vector<std::string> reference;
+  {
+    std::istringstream in(Feed(Small(9), &truth));
+    for (std::string line; std::getline(in, line);) reference.push_back(without_id(line));
+  }
+  for (const auto& [ids, pattern] : shape) {
+    GenOptions o = Small(9);
+    o.ids = ids;
+    std::istringstream in(Feed(o));
+    Decoder d;
+    Event e;
+    Rejection r;
+    std::set<std::string> unique;
+    std::vector<std::string> lines;
+    for (std::string line; std::getline(in, line);) {
+      lines.push_back(without_id(line));
+      if (!d.Decode(line, e, r) || e.event_id.starts_with("bad-")) continue;
+      EXPECT_TRUE(std::regex_match(e.event_id, pattern)) << e.event_id;
+      unique.insert(e.event_id);
+      if (ids == IdShape::kSnowflake) {  // time-ordered: milliseconds since 2020 on top
+        EXPECT_EQ(static_cast<int64_t>(std::stoull(e.event_id) >> 22) + 1577836800000LL, e.ts)
+            << line;
+      }
+    }
+    EXPECT_EQ(static_cast<int64_t>(unique.size()), TruthNumber(truth, "valid_events"))
+        << kIdShapeNames[static_cast<int>(ids)];
+    EXPECT_TRUE(lines == reference) << kIdShapeNames[static_cast<int>(ids)];
+  }
+  GenOptions o = Small(9);
+  o.order = FeedOrder::kShuffled;
+  std::vector<std::string> shuffled;
+  {
+    std::istringstream in(Feed(o));
+    for (std::string line; std::getline(in, line);) shuffled.push_back(without_id(line));
+  }
+  EXPECT_EQ(Feed(o), Feed(o));  // the same seed, the same order
+  EXPECT_FALSE(shuffled == reference);
+  std::sort(shuffled.begin(), shuffled.end());
+  std::sort(reference.begin(), reference.end());
+  EXPECT_TRUE(shuffled == reference);
 }
 
 TEST(Generator, TruthPlantsEachDimensionAtSomePlatform) {

@@ -32,6 +32,19 @@ struct Drift {
   Period start = 0;
 };
 
+// The shapes of event ids real producers use:
+//   sequential  a producer's counter behind a type prefix: "o-123"
+//   uuid        UUID version 4: "1b4e28ba-2fa1-4d2b-883f-0016d3cca427"
+//   hex         16 random hex digits: "9f86d081884c7d65"
+//   snowflake   a 64-bit time-ordered number (milliseconds, machine, sequence) in decimal
+enum class IdShape : uint8_t { kSequential, kUuid, kHex, kSnowflake };
+inline constexpr std::array<std::string_view, 4> kIdShapeNames = {"sequential", "uuid", "hex",
+                                                                  "snowflake"};
+// time: each day's events in time order (a few swapped, duplicates a few days later); shuffled:
+// every line of the feed in a uniformly random order (the whole feed is held in memory).
+enum class FeedOrder : uint8_t { kTime, kShuffled };
+inline constexpr std::array<std::string_view, 2> kFeedOrderNames = {"time", "shuffled"};
+
 struct GenOptions {
   int workers = 1000;
   int platforms = 6;
@@ -44,8 +57,9 @@ struct GenOptions {
   double duplicate_share = 0.004;  // exact re-deliveries, later in the feed
   double malformed_share = 0.001;  // extra lines that must be rejected
   double late_share = 0.1;         // contributions paid 20-40 days after the month, not on the 10th
-  // Event ids: a producer's sequence ("o-123") by default, or random 16-hex-digit ids.
-  bool random_ids = false;
+  // Event ids in one of the shapes real producers use (IdShape), and the order of the lines.
+  IdShape ids = IdShape::kSequential;
+  FeedOrder order = FeedOrder::kTime;
 
   // The rule set an honest platform complies with (base limits, rates, sectors, minimum sums)
   // and by which the ground truth is judged. REQUIRES: set (the config's rules).
