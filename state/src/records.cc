@@ -4,6 +4,7 @@
 #include <vector>
 
 #include "flexwatch/core/arith.h"
+#include "flexwatch/state/id_set.h"
 
 namespace flexwatch {
 namespace {
@@ -42,7 +43,8 @@ const Fold* FoldsOf(RecordKind kind, size_t& n) {
     case RecordKind::kMaximum:
       n = kMaximum.size();
       return kMaximum.data();
-    case RecordKind::kSeenSet:  // not a record of fields: folded by set union
+    case RecordKind::kSeenSet:  // not records of fields: folded by set union
+    case RecordKind::kIdSet:
       break;
   }
   n = 0;
@@ -276,6 +278,7 @@ bool FoldRecords(std::string_view a, std::string_view b, std::string& out) {
 
 bool FoldAllRecords(const std::string_view* records, size_t count, std::string& out) {
   if (count == 0) return false;
+  if (IsIdSet(records[0])) return FoldIdSets(records, count, out);
   std::array<int64_t, kMaxFields> fa{}, fb{};
   RecordKind ka, kb;
   const size_t n = DecodeFields(records[0], ka, fa.data());

@@ -19,7 +19,8 @@ enum class RecordKind : uint8_t {
   kContribution = 2,
   kCounter = 3,
   kSeenSet = 4,
-  kMaximum = 5
+  kMaximum = 5,
+  kIdSet = 6  // id_set.h
 };
 
 // One worker x platform x Beijing calendar month, from `order` events.

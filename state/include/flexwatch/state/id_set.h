@@ -1,0 +1,72 @@
+// The seen-id index: which (platform, event_id) the state has applied, at a cost that does not
+// depend on the shape of the ids.
+//
+// Each id becomes a 64-bit value in a class of ids of one shape:
+//   'd'  up to 16 bytes without a digit, then 1-19 decimal digits ("o-123", a snowflake id):
+//        the number; the class is the prefix and the digit count, so the mapping is exact
+//   'x'  1-16 lowercase hex digits, at least one of them a letter ("9f86d081884c7d65"): the
+//        number, exact; 'X' the same in uppercase
+//   'h'  any other id (a UUID, "<order>-<n>", ...): a 64-bit hash (XXH3), the one place two
+//        different ids can meet: see IdCollisionNote
+// A class's values are split by their top bits into at most 4096 buckets per platform, none
+// narrower than 4096 values (a class of up to 12 bits is one bucket), each a sorted set of the
+// values' low bits, delta-coded (Rice), with a 4-bit tag of each id's content
+// (ContentTag) to tell a re-delivery from a rewrite. Dense ids (a producer's counter, a
+// snowflake's clock) cost a few bits each; random 64-bit values about 64 - log2(ids per bucket)
+// + 2 bits, plus the tag.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "flexwatch/core/event.h"
+
+namespace flexwatch {
+
+struct IdSlot {
+  std::string cls;     // kind, digit count, prefix ('d')
+  uint64_t value = 0;  // the id's value in its class
+  int shift = 0;       // value >> shift is the bucket; the low `shift` bits are kept in it
+};
+
+// The slot of `id` (out's string keeps its capacity).
+void IdSlotOf(std::string_view id, IdSlot& out);
+
+// The index key of `slot`'s bucket: platform \0 class-length class bucket(2 bytes, big-endian).
+void AppendIdBucketKey(std::string& out, std::string_view platform, const IdSlot& slot);
+
+// The value kept in the bucket: the low bits.
+inline uint64_t KeptBits(const IdSlot& slot) {
+  return slot.shift >= 64 ? slot.value : slot.value & ((uint64_t{1} << slot.shift) - 1);
+}
+
+// A 4-bit digest (1-15) of what the event says besides its id; 0 is kept for "not known" (an id
+// carried over from an earlier layout).
+uint8_t ContentTag(const Event& e);
+
+// A bucket's set: values strictly increasing, a tag each. Encoded as a record of kind
+// RecordKind::kIdSet (records.h).
+struct IdBucket {
+  std::vector<uint64_t> values;
+  std::vector<uint8_t> tags;
+  size_t size() const { return values.size(); }
+  // The place of `v`, or -1.
+  ptrdiff_t Find(uint64_t v) const;
+};
+std::string EncodeIdSet(const uint64_t* values, const uint8_t* tags, size_t n);
+// Appends the set encoded in `in` to `out`, which must then be merged if it was not empty.
+// False when `in` is not an id set.
+bool DecodeIdSet(std::string_view in, IdBucket& out);
+bool IsIdSet(std::string_view in);
+// The union of `n` encoded sets; where several hold a value, the first's tag (the earliest
+// arrival) is kept. False when one is not an id set.
+bool FoldIdSets(const std::string_view* sets, size_t n, std::string& out);
+
+// What the README says of the chance that two different ids of the hashed class meet.
+inline constexpr const char* kIdCollisionNote =
+    "two different ids of the hashed class (neither a counter nor hex) are taken for one with a "
+    "chance of n^2 / 2^65 for a platform with n such ids in the state";
+
+}  // namespace flexwatch

@@ -1,0 +1,359 @@
+#include "flexwatch/state/id_set.h"
+
+#include <xxhash.h>
+
+#include <algorithm>
+#include <bit>
+#include <numeric>
+
+#include "flexwatch/state/records.h"
+
+namespace flexwatch {
+
+namespace {
+
+constexpr int kBucketBits = 12;  // at most 4096 buckets per platform and class
+constexpr size_t kMaxPrefix = 16;
+
+bool IsDigit(char c) { return c >= '0' && c <= '9'; }
+int HexValue(char c, bool upper) {
+  if (IsDigit(c)) return c - '0';
+  if (!upper && c >= 'a' && c <= 'f') return c - 'a' + 10;
+  if (upper && c >= 'A' && c <= 'F') return c - 'A' + 10;
+  return -1;
+}
+
+// The significant bits of the largest value a class can hold.
+int BitsOfDecimal(int digits) {
+  uint64_t max = 9;
+  for (int i = 1; i < digits; ++i) max = max * 10 + 9;  // 19 digits: 9999999999999999999 < 2^64
+  return 64 - std::countl_zero(max);
+}
+
+// At most 4096 buckets per class, and none smaller than 4096 values (a class of up to 12 bits is
+// one bucket): a producer's counter fills its buckets densely, and a bucket of random values
+// holds its share of the class.
+void SetShift(IdSlot& out, int bits) {
+  out.shift = bits <= kBucketBits ? bits : std::max(kBucketBits, bits - kBucketBits);
+}
+
+bool HexClass(std::string_view id, bool upper, IdSlot& out) {
+  if (id.empty() || id.size() > 16) return false;
+  uint64_t v = 0;
+  bool letter = false;
+  for (char c : id) {
+    const int h = HexValue(c, upper);
+    if (h < 0) return false;
+    letter |= h >= 10;
+    v = v << 4 | static_cast<uint64_t>(h);
+  }
+  if (!letter) return false;  // all digits: the decimal class
+  out.cls.assign(1, upper ? 'X' : 'x');
+  out.cls.push_back(static_cast<char>(id.size()));
+  out.value = v;
+  SetShift(out, static_cast<int>(4 * id.size()));
+  return true;
+}
+
+}  // namespace
+
+void IdSlotOf(std::string_view id, IdSlot& out) {
+  size_t digits = 0;
+  while (digits < id.size() && IsDigit(id[id.size() - 1 - digits])) ++digits;
+  const size_t prefix = id.size() - digits;
+  if (digits >= 1 && digits <= 19 && prefix <= kMaxPrefix &&
+      std::none_of(id.begin(), id.begin() + static_cast<ptrdiff_t>(prefix), IsDigit)) {
+    uint64_t v = 0;
+    for (char c : id.substr(prefix)) v = v * 10 + static_cast<uint64_t>(c - '0');
+    out.cls.assign(1, 'd');
+    out.cls.push_back(static_cast<char>(digits));
+    out.cls.append(id.substr(0, prefix));
+    out.value = v;
+    SetShift(out, BitsOfDecimal(static_cast<int>(digits)));
+    return;
+  }
+  if (HexClass(id, false, out) || HexClass(id, true, out)) return;
+  out.cls.assign(1, 'h');
+  out.value = XXH3_64bits(id.data(), id.size());
+  SetShift(out, 64);
+}
+
+void AppendIdBucketKey(std::string& out, std::string_view platform, const IdSlot& slot) {
+  out.assign(platform);
+  out.push_back('\0');
+  out.push_back(static_cast<char>(slot.cls.size()));
+  out.append(slot.cls);
+  const uint64_t bucket = slot.shift >= 64 ? 0 : slot.value >> slot.shift;
+  out.push_back(static_cast<char>(bucket >> 8));
+  out.push_back(static_cast<char>(bucket & 0xff));
+}
+
+uint8_t ContentTag(const Event& e) {
+  // The fields of spec/events.md as decoded (so that formatting, key order or a time zone
+  // written otherwise do not count as a change), one after the other.
+  std::string s;
+  auto put = [&s](const void* p, size_t n) { s.append(static_cast<const char*>(p), n); };
+  auto str = [&](const std::string& v) {
+    const uint32_t n = static_cast<uint32_t>(v.size());
+    put(&n, sizeof n);
+    s.append(v);
+  };
+  put(&e.type, 1);
+  put(&e.ts, sizeof e.ts);
+  str(e.worker_id);
+  switch (e.type) {
+    case EventType::kOrder:
+      put(&e.order.sector, 1);
+      put(&e.order.duration, sizeof e.order.duration);
+      put(&e.order.earnings, sizeof e.order.earnings);
+      str(e.order.district);
+      break;
+    case EventType::kContract:
+      put(&e.contract.action, 1);
+      put(&e.contract.form, 1);
+      str(e.contract.counterparty_id);
+      break;
+    case EventType::kContribution:
+      put(&e.contribution.period, sizeof e.contribution.period);
+      put(&e.contribution.scheme, 1);
+      put(&e.contribution.payer, 1);
+      put(&e.contribution.base, sizeof e.contribution.base);
+      put(&e.contribution.amount, sizeof e.contribution.amount);
+      put(&e.contribution.orders_covered, sizeof e.contribution.orders_covered);
+      break;
+    case EventType::kCoverage:
+      put(&e.coverage.product, 1);
+      put(&e.coverage.sum_insured, sizeof e.coverage.sum_insured);
+      put(&e.coverage.valid_from, sizeof e.coverage.valid_from);
+      put(&e.coverage.valid_to, sizeof e.coverage.valid_to);
+      break;
+    case EventType::kComplaint:
+      put(&e.complaint.category, 1);
+      break;
+  }
+  return static_cast<uint8_t>(XXH3_64bits(s.data(), s.size()) % 15 + 1);
+}
+
+ptrdiff_t IdBucket::Find(uint64_t v) const {
+  const auto it = std::lower_bound(values.begin(), values.end(), v);
+  return it != values.end() && *it == v ? it - values.begin() : -1;
+}
+
+namespace {
+
+// Bits written from the most significant end of each byte, a word at a time.
+class BitWriter {
+ public:
+  explicit BitWriter(std::string& out) : out_(out) {}
+  void Flush() {
+    while (n_ > 0) {  // the last byte padded with zeros
+      out_.push_back(static_cast<char>(acc_ >> 56));
+      acc_ <<= 8;
+      n_ = n_ > 8 ? n_ - 8 : 0;
+    }
+  }
+  // The low `n` (at most 57) bits of v.
+  void Bits(uint64_t v, int n) {
+    if (n == 0) return;
+    acc_ |= (v & (~uint64_t{0} >> (64 - n))) << (64 - n_ - n);
+    n_ += n;
+    while (n_ >= 8) {
+      out_.push_back(static_cast<char>(acc_ >> 56));
+      acc_ <<= 8;
+      n_ -= 8;
+    }
+  }
+  void Wide(uint64_t v, int n) {  // up to 64 bits
+    if (n > 32) Bits(v >> 32, n - 32), n = 32;
+    Bits(v, n);
+  }
+  void Ones(uint64_t q) {
+    for (; q > 32; q -= 32) Bits(~uint64_t{0}, 32);
+    Bits(~uint64_t{0}, static_cast<int>(q));
+  }
+
+ private:
+  std::string& out_;
+  uint64_t acc_ = 0;
+  int n_ = 0;  // bits held in acc_, from its top
+};
+
+class BitReader {
+ public:
+  explicit BitReader(std::string_view in) : in_(in) {}
+  // The next 64 bits (zeros past the end), not consumed.
+  uint64_t Peek() const {
+    const size_t byte = at_ / 8;
+    auto at = [this](size_t i) -> uint64_t {
+      return i < in_.size() ? static_cast<uint8_t>(in_[i]) : 0;
+    };
+    uint64_t w = 0;
+    for (size_t i = 0; i < 8; ++i) w = w << 8 | at(byte + i);
+    const int off = static_cast<int>(at_ % 8);
+    return off == 0 ? w : w << off | at(byte + 8) >> (8 - off);
+  }
+  bool Skip(size_t n) {
+    if (at_ + n > in_.size() * 8) return false;
+    at_ += n;
+    return true;
+  }
+  bool Bits(int n, uint64_t& v) {  // n <= 57
+    if (n == 0) {
+      v = 0;
+      return true;
+    }
+    v = Peek() >> (64 - n);
+    return Skip(static_cast<size_t>(n));
+  }
+  bool Wide(int n, uint64_t& v) {
+    uint64_t hi = 0, lo = 0;
+    if (n > 32) {
+      if (!Bits(n - 32, hi)) return false;
+      n = 32;
+    }
+    if (!Bits(n, lo)) return false;
+    v = hi << n | lo;
+    return true;
+  }
+  // Ones up to the next zero (which is consumed), at most `limit`.
+  bool Unary(uint64_t limit, uint64_t& q) {
+    q = 0;
+    while (q < limit) {
+      const uint64_t w = Peek();
+      const int ones = std::countl_one(w);
+      if (ones < 64) {
+        const uint64_t take = std::min<uint64_t>(static_cast<uint64_t>(ones), limit - q);
+        q += take;
+        if (q == limit) return Skip(take);
+        return Skip(take + 1);
+      }
+      q += 64;
+      if (!Skip(64)) return false;
+    }
+    return true;
+  }
+
+ private:
+  std::string_view in_;
+  size_t at_ = 0;
+};
+
+void PutVarint(std::string& out, uint64_t v) {
+  while (v >= 0x80) {
+    out.push_back(static_cast<char>(v | 0x80));
+    v >>= 7;
+  }
+  out.push_back(static_cast<char>(v));
+}
+bool GetVarint(std::string_view& in, uint64_t& v) {
+  v = 0;
+  for (int shift = 0; shift < 64 && !in.empty(); shift += 7) {
+    const uint8_t b = static_cast<uint8_t>(in.front());
+    in.remove_prefix(1);
+    v |= uint64_t{b & 0x7fu} << shift;
+    if (!(b & 0x80)) return true;
+  }
+  return false;
+}
+
+// A Rice quotient this large is written as its escape: 64 ones, then the gap in 64 bits.
+constexpr uint64_t kEscape = 64;
+
+}  // namespace
+
+// Layout: kind, varint n, Rice parameter k, the tags (two per byte), then per value the gap
+// from the one before (the first: from 0; the others less one, the values being distinct) as
+// q = gap >> k in unary and gap's low k bits.
+std::string EncodeIdSet(const uint64_t* values, const uint8_t* tags, size_t n) {
+  std::string out;
+  out.push_back(static_cast<char>(RecordKind::kIdSet));
+  PutVarint(out, n);
+  int k = 0;
+  if (n > 0) {
+    const long double mean = (static_cast<long double>(values[n - 1]) + 1) / n;
+    while (k < 63 && (static_cast<long double>(uint64_t{1} << (k + 1))) <= mean * 0.69L) ++k;
+  }
+  out.push_back(static_cast<char>(k));
+  for (size_t i = 0; i < n; i += 2)
+    out.push_back(static_cast<char>((tags[i] & 15) << 4 | (i + 1 < n ? tags[i + 1] & 15 : 0)));
+  BitWriter bits(out);
+  for (size_t i = 0; i < n; ++i) {
+    const uint64_t gap = i == 0 ? values[0] : values[i] - values[i - 1] - 1;
+    const uint64_t q = gap >> k;
+    if (q >= kEscape) {
+      bits.Ones(kEscape);
+      bits.Wide(gap, 64);
+      continue;
+    }
+    bits.Ones(q);
+    bits.Bits(0, 1);
+    bits.Wide(gap, k);
+  }
+  bits.Flush();
+  return out;
+}
+
+bool IsIdSet(std::string_view in) {
+  return !in.empty() && static_cast<RecordKind>(in[0]) == RecordKind::kIdSet;
+}
+
+bool DecodeIdSet(std::string_view in, IdBucket& out) {
+  if (!IsIdSet(in)) return false;
+  in.remove_prefix(1);
+  uint64_t n = 0;
+  if (!GetVarint(in, n) || in.empty() || n > in.size() * 16) return false;
+  const int k = static_cast<uint8_t>(in.front());
+  in.remove_prefix(1);
+  if (k > 63 || in.size() < (n + 1) / 2) return false;
+  const size_t from = out.values.size();
+  out.values.reserve(from + n);
+  out.tags.reserve(from + n);
+  for (size_t i = 0; i < n; ++i)
+    out.tags.push_back(static_cast<uint8_t>(in[i / 2]) >> (i % 2 == 0 ? 4 : 0) & 15);
+  in.remove_prefix((n + 1) / 2);
+  BitReader bits(in);
+  uint64_t last = 0;
+  for (size_t i = 0; i < n; ++i) {
+    uint64_t q = 0;
+    if (!bits.Unary(kEscape, q)) return false;
+    uint64_t gap = 0;
+    if (q == kEscape) {
+      if (!bits.Wide(64, gap)) return false;
+    } else {
+      uint64_t low = 0;
+      if (!bits.Wide(k, low)) return false;
+      gap = q << k | low;
+    }
+    last = i == 0 ? gap : last + gap + 1;
+    out.values.push_back(last);
+  }
+  return true;
+}
+
+bool FoldIdSets(const std::string_view* sets, size_t n, std::string& out) {
+  // Each set decoded after the others, then merged stably by value: the first set holding a
+  // value keeps its tag.
+  IdBucket all;
+  std::vector<size_t> ends;
+  for (size_t i = 0; i < n; ++i) {
+    if (!DecodeIdSet(sets[i], all)) return false;
+    ends.push_back(all.size());
+  }
+  std::vector<uint32_t> order(all.size());
+  std::iota(order.begin(), order.end(), 0);
+  std::stable_sort(order.begin(), order.end(),
+                   [&all](uint32_t a, uint32_t b) { return all.values[a] < all.values[b]; });
+  std::vector<uint64_t> values;
+  std::vector<uint8_t> tags;
+  values.reserve(order.size());
+  tags.reserve(order.size());
+  for (uint32_t i : order) {
+    if (!values.empty() && values.back() == all.values[i]) continue;
+    values.push_back(all.values[i]);
+    tags.push_back(all.tags[i]);
+  }
+  out = EncodeIdSet(values.data(), tags.data(), values.size());
+  return true;
+}
+
+}  // namespace flexwatch

@@ -1,0 +1,173 @@
+// The seen-id index's pieces: each id shape's class and value, the encoded sets (every gap size,
+// the escape, the tags), their union as the merge operator folds it, and what they cost.
+#include "flexwatch/state/id_set.h"
+
+#include <gtest/gtest.h>
+
+#include <map>
+#include <random>
+#include <set>
+
+#include "flexwatch/state/records.h"
+
+namespace flexwatch {
+namespace {
+
+IdSlot Slot(std::string_view id) {
+  IdSlot s;
+  IdSlotOf(id, s);
+  return s;
+}
+
+TEST(IdSlot, EachShapeHasItsClassAndTheCommonOnesMapExactly) {
+  EXPECT_EQ(Slot("o-123").cls, std::string("d\x03o-", 4));
+  EXPECT_EQ(Slot("o-123").value, 123u);
+  EXPECT_EQ(Slot("o-0123").cls, std::string("d\x04o-", 4));  // leading zeros: another class
+  EXPECT_EQ(Slot("595407289714450435").cls, std::string("d\x12", 2));  // a snowflake
+  EXPECT_EQ(Slot("595407289714450435").value, 595407289714450435u);
+  EXPECT_EQ(Slot("9f86d081884c7d65").cls, std::string("x\x10", 2));
+  EXPECT_EQ(Slot("9f86d081884c7d65").value, 0x9f86d081884c7d65u);
+  EXPECT_EQ(Slot("9F86D081884C7D65").cls, std::string("X\x10", 2));
+  EXPECT_EQ(Slot("1b4e28ba-2fa1-4d2b-883f-0016d3cca427").cls, "h");  // a UUID: hashed
+  EXPECT_EQ(Slot("ord-17-3").cls, "h");                              // digits in the prefix: hashed
+  EXPECT_EQ(Slot("99999999999999999999").cls, "h");                  // 20 digits: hashed
+  EXPECT_EQ(Slot("a-very-long-prefix-1").cls, "h");  // a prefix over 16 bytes: hashed
+  EXPECT_NE(Slot("o-1").value, Slot("o-2").value);
+  // Ids of one class never share a value; the same id always has the same slot.
+  std::set<std::pair<std::string, uint64_t>> seen;
+  for (const char* id : {"1", "01", "001", "a", "A", "0a", "0A", "x1", "x01", "1x", "ff", "FF",
+                         "fF", "-1", "+1", " 1"})
+    EXPECT_TRUE(seen.insert({Slot(id).cls, Slot(id).value}).second) << id;
+  EXPECT_EQ(Slot("abc").value, Slot("abc").value);
+}
+
+TEST(IdSlot, BucketsSplitAClassByItsTopBitsAtMost4096WaysAndNeverFinerThan4096Values) {
+  std::set<std::string> buckets;
+  std::string key;
+  std::mt19937_64 rng(7);
+  for (int i = 0; i < 100000; ++i) {
+    char hex[17];
+    std::snprintf(hex, sizeof hex, "%016llx", static_cast<unsigned long long>(rng()));
+    IdSlot s = Slot(hex);
+    if (s.cls[0] != 'x') continue;  // all digits: decimal, another class
+    AppendIdBucketKey(key, "p-1", s);
+    buckets.insert(key);
+    EXPECT_LT(KeptBits(s), uint64_t{1} << 52);
+  }
+  EXPECT_EQ(buckets.size(), 4096u);
+  buckets.clear();
+  for (int i = 1; i <= 100000; ++i) {  // a producer's counter: consecutive ids share buckets
+    AppendIdBucketKey(key, "p-1", Slot("o-" + std::to_string(i)));
+    buckets.insert(key);
+  }
+  EXPECT_LT(buckets.size(), 40u);
+}
+
+void RoundTrip(const std::vector<uint64_t>& values) {
+  std::vector<uint8_t> tags(values.size());
+  for (size_t i = 0; i < values.size(); ++i) tags[i] = static_cast<uint8_t>(i % 16);
+  const std::string encoded = EncodeIdSet(values.data(), tags.data(), values.size());
+  EXPECT_TRUE(IsIdSet(encoded));
+  IdBucket back;
+  ASSERT_TRUE(DecodeIdSet(encoded, back));
+  EXPECT_EQ(back.values, values);
+  EXPECT_EQ(back.tags, tags);
+  for (size_t i = 0; i < values.size(); ++i) EXPECT_EQ(back.Find(values[i]), ptrdiff_t(i));
+}
+
+TEST(IdSet, EverySetComesBackAsItWent) {
+  RoundTrip({});
+  RoundTrip({0});
+  RoundTrip({~uint64_t{0}});
+  RoundTrip({0, 1, 2, 3, 4, 5});
+  RoundTrip({0, ~uint64_t{0}});                                      // the largest gap
+  RoundTrip({5, 6, 7, uint64_t{1} << 40, (uint64_t{1} << 40) + 1});  // an escape between small gaps
+  std::mt19937_64 rng(3);
+  for (int bits : {1, 8, 20, 40, 52, 64})
+    for (size_t n : {1u, 2u, 3u, 17u, 1000u}) {
+      if (bits < 12 && n > (1u << bits)) continue;
+      std::set<uint64_t> v;
+      while (v.size() < n) v.insert(bits == 64 ? rng() : rng() >> (64 - bits));
+      RoundTrip(std::vector<uint64_t>(v.begin(), v.end()));
+    }
+}
+
+TEST(IdSet, ABrokenSetIsRefused) {
+  const std::vector<uint64_t> v = {1, 1000, 1000000};
+  const std::vector<uint8_t> t = {1, 2, 3};
+  const std::string encoded = EncodeIdSet(v.data(), t.data(), v.size());
+  IdBucket out;
+  EXPECT_FALSE(DecodeIdSet("", out));
+  EXPECT_FALSE(DecodeIdSet(encoded.substr(0, 3), out));
+  std::string other = encoded;
+  other[0] = static_cast<char>(RecordKind::kCounter);
+  EXPECT_FALSE(DecodeIdSet(other, out));
+}
+
+TEST(IdSet, TheUnionKeepsTheFirstArrivalsTag) {
+  const std::vector<uint64_t> a = {1, 5, 9}, b = {2, 5, 10}, c = {5, 11};
+  const std::vector<uint8_t> ta = {1, 1, 1}, tb = {2, 2, 2}, tc = {3, 3};
+  const std::string sets[3] = {EncodeIdSet(a.data(), ta.data(), 3),
+                               EncodeIdSet(b.data(), tb.data(), 3),
+                               EncodeIdSet(c.data(), tc.data(), 2)};
+  const std::string_view views[3] = {sets[0], sets[1], sets[2]};
+  std::string folded;
+  ASSERT_TRUE(FoldIdSets(views, 3, folded));
+  IdBucket u;
+  ASSERT_TRUE(DecodeIdSet(folded, u));
+  EXPECT_EQ(u.values, (std::vector<uint64_t>{1, 2, 5, 9, 10, 11}));
+  EXPECT_EQ(u.tags, (std::vector<uint8_t>{1, 2, 1, 1, 2, 3}));
+  // As the merge operator folds them, two at a time or all at once.
+  std::string pair;
+  ASSERT_TRUE(FoldRecords(sets[1], sets[2], pair));
+  std::string again;
+  ASSERT_TRUE(FoldRecords(sets[0], pair, again));
+  EXPECT_EQ(again, folded);
+  const std::string counter = EncodeCounter(1);
+  const std::string_view mixed[2] = {sets[0], counter};
+  EXPECT_FALSE(FoldIdSets(mixed, 2, folded));
+}
+
+// What a set costs per id: a producer's counter a few bits, random 52-bit values (a hex id or a
+// hash, below its bucket's 12 bits) about 52 - log2(n) + 2 bits, each with its 4-bit tag.
+TEST(IdSet, DenseIdsCostBitsAndRandomOnesTheirEntropy) {
+  std::vector<uint64_t> dense;
+  for (uint64_t i = 0; i < 4000; ++i) dense.push_back(i * 6);  // one id in six is this platform's
+  std::vector<uint8_t> tags(4000, 7);
+  const double dense_bits = 8.0 * EncodeIdSet(dense.data(), tags.data(), 4000).size() / 4000;
+  EXPECT_LT(dense_bits, 4 + 5);
+  std::mt19937_64 rng(11);
+  std::set<uint64_t> random;
+  while (random.size() < 4000) random.insert(rng() >> 12);
+  const std::vector<uint64_t> r(random.begin(), random.end());
+  const double random_bits = 8.0 * EncodeIdSet(r.data(), tags.data(), 4000).size() / 4000;
+  EXPECT_LT(random_bits, 52 - 11.96 + 2 + 4 + 1);
+  EXPECT_GT(random_bits, 52 - 11.96 + 4);
+}
+
+TEST(ContentTag, TellsARewriteFromARedelivery) {
+  Event e;
+  e.type = EventType::kOrder;
+  e.event_id = "o-1";
+  e.ts = 1720000000000;
+  e.platform_id = "p";
+  e.worker_id = "w";
+  e.order.duration = 60000;
+  const uint8_t tag = ContentTag(e);
+  EXPECT_GE(tag, 1);
+  EXPECT_LE(tag, 15);
+  Event same = e;
+  same.event_id = "o-1";
+  EXPECT_EQ(ContentTag(same), tag);
+  // Over many rewrites of the duration, all but about one in 15 get another tag.
+  int differ = 0;
+  for (int i = 1; i <= 1500; ++i) {
+    Event edited = e;
+    edited.order.duration = 60000 - i;
+    differ += ContentTag(edited) != tag;
+  }
+  EXPECT_GT(differ, 1300);
+}
+
+}  // namespace
+}  // namespace flexwatch
