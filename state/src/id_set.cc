@@ -79,7 +79,8 @@ void IdSlotOf(std::string_view id, IdSlot& out) {
 }
 
 void AppendIdBucketKey(std::string& out, std::string_view platform, const IdSlot& slot) {
-  out.assign(platform);
+  out.assign(1, kIdBucketMark);
+  out.append(platform);
   out.push_back('\0');
   out.push_back(static_cast<char>(slot.cls.size()));
   out.append(slot.cls);

@@ -236,6 +236,13 @@ bool IsSeenSet(std::string_view s) {
 }
 }  // namespace
 
+bool SeenSetSuffixes(std::string_view set, std::vector<uint16_t>& out) {
+  if (!IsSeenSet(set)) return false;
+  out.clear();
+  for (size_t i = 0; i < (set.size() - 1) / 2; ++i) out.push_back(SuffixAt(set, i));
+  return true;
+}
+
 bool SeenSetContains(std::string_view set, uint16_t suffix) {
   if (!IsSeenSet(set)) return false;
   size_t lo = 0, hi = (set.size() - 1) / 2;

@@ -18,10 +18,12 @@
 #include <cstring>
 #include <deque>
 #include <filesystem>
+#include <map>
 #include <mutex>
 #include <optional>
 #include <vector>
 
+#include "flexwatch/state/id_set.h"
 #include "flexwatch/state/meta_keys.h"
 #include "fold_operator.h"
 #include "store_impl.h"
@@ -110,10 +112,10 @@ Result<std::unique_ptr<Store>> Store::Open(const std::string& dir, const StoreOp
       table.pin_top_level_index_and_filter = true;
     }
     cf.table_factory.reset(rocksdb::NewBlockBasedTableFactory(table));
-    // Aggregates and counters are merged; seen-id sets are written whole (the writer reads
-    // each bucket before adding to it), records of single events are put.
+    // Aggregates, counters and what each commit adds to a seen-id set are merged, records of
+    // single events are put.
     if (which == Cf::kWm || which == Cf::kContrib || which == Cf::kComplaints ||
-        which == Cf::kDefault)
+        which == Cf::kDefault || which == Cf::kSeen)
       cf.merge_operator = fold;
     if (which == Cf::kSeen) {
       // Nearly every lookup misses: let the memtable answer from a bloom filter too.
@@ -147,7 +149,57 @@ Result<std::unique_ptr<Store>> Store::Open(const std::string& dir, const StoreOp
         v.size() == 8)
       store->next_outbox_ = GetBE64(v);
   }
+  if (!options.read_only)
+    if (Status carried = store->CarryOverSeenIds(); !carried.ok()) return carried;
   return store;
+}
+
+Status Store::CarryOverSeenIds() {
+  auto it = impl_->Iter(Cf::kSeen);
+  std::map<std::string, std::vector<uint64_t>> adds;  // bucket key -> values
+  rocksdb::WriteBatch batch;
+  size_t ids = 0;
+  auto flush = [&]() -> Status {
+    for (auto& [key, values] : adds) {
+      std::sort(values.begin(), values.end());
+      values.erase(std::unique(values.begin(), values.end()), values.end());
+      const std::vector<uint8_t> unknown(values.size(), 0);  // their content was not kept
+      batch.Merge(cf(Cf::kSeen), key, EncodeIdSet(values.data(), unknown.data(), values.size()));
+    }
+    adds.clear();
+    ids = 0;
+    if (batch.Count() == 0) return Status::OK();
+    Status s = Write(batch);
+    batch.Clear();
+    return s;
+  };
+  IdSlot slot;
+  std::string bucket, id;
+  std::vector<uint16_t> suffixes;
+  // The earlier layout's keys start with a platform id (UTF-8): all before the index's 0xff.
+  for (it->SeekToFirst(); it->Valid() && it->key()[0] != kIdBucketMark; it->Next()) {
+    const std::string_view key(it->key().data(), it->key().size());
+    const size_t nul = key.find('\0');
+    if (nul == std::string_view::npos ||
+        !SeenSetSuffixes(std::string_view(it->value().data(), it->value().size()), suffixes))
+      return Status::Corruption("seen-id bucket of the earlier layout unreadable: " +
+                                std::string(key));
+    const std::string_view platform = key.substr(0, nul), prefix = key.substr(nul + 1);
+    for (uint16_t suffix : suffixes) {
+      id.assign(prefix);
+      if (suffix >> 8) id.push_back(static_cast<char>(suffix >> 8));
+      if (suffix & 0xff) id.push_back(static_cast<char>(suffix & 0xff));
+      IdSlotOf(id, slot);
+      AppendIdBucketKey(bucket, platform, slot);
+      adds[bucket].push_back(KeptBits(slot));
+    }
+    batch.Delete(cf(Cf::kSeen), it->key());
+    ids += suffixes.size();
+    if (ids >= (1 << 20))
+      if (Status s = flush(); !s.ok()) return s;
+  }
+  if (!it->status().ok()) return Status::IOError(it->status().ToString());
+  return flush();
 }
 
 Store::~Store() = default;

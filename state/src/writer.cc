@@ -89,53 +89,10 @@ void KeyIndex::Clear() {
   slots_.assign(slots_.size(), Slot{});
 }
 
-namespace {
-
-// Suffixes of two lowercase hex digits (decimal ids included) are numbered 16 * high + low,
-// in the suffixes' byte order; -1 for any other suffix.
-int HexPair(uint16_t suffix) {
-  auto digit = [](unsigned c) {
-    return c - '0' < 10  ? static_cast<int>(c - '0')
-           : c - 'a' < 6 ? static_cast<int>(c - 'a' + 10)
-                         : -1;
-  };
-  const int hi = digit(suffix >> 8), lo = digit(suffix & 0xff);
-  return (hi | lo) < 0 ? -1 : hi * 16 + lo;
-}
-uint16_t HexPairSuffix(int pair) {
-  constexpr char kDigits[] = "0123456789abcdef";
-  return static_cast<uint16_t>(static_cast<uint8_t>(kDigits[pair >> 4]) << 8 |
-                               static_cast<uint8_t>(kDigits[pair & 15]));
-}
-
-}  // namespace
-
 // Memory a distinct key of a commit costs beyond its bytes: two hash slots and an offset.
 constexpr size_t kKeyOverhead = 2 * 16 + 4;
-
-bool StateWriter::IdSet::Insert(uint64_t v) {
-  if (2 * (size_ + 1) > slots_.size()) {
-    std::vector<uint64_t> old(slots_.size() * 2, kFree);
-    old.swap(slots_);
-    size_ = 0;
-    for (uint64_t o : old)
-      if (o != kFree) Insert(o);
-  }
-  const size_t mask = slots_.size() - 1;
-  for (size_t i = Slot(v);; i = (i + 1) & mask) {
-    if (slots_[i] == v) return false;
-    if (slots_[i] == kFree) {
-      slots_[i] = v;
-      ++size_;
-      return true;
-    }
-  }
-}
-
-void StateWriter::IdSet::Clear() {
-  std::fill(slots_.begin(), slots_.end(), kFree);
-  size_ = 0;
-}
+// Memory an id added to the seen-id index by a commit costs until it is written: value and tag.
+constexpr size_t kAddedIdBytes = 9;
 
 StateWriter::StateWriter(Store* store) : store_(store) {}
 StateWriter::~StateWriter() = default;
@@ -179,11 +136,11 @@ Status StateWriter::Resolve() {
     for (const std::string& key : store_->MetaKeys(meta_keys::kRevisionsPrefix))
       if (auto p = meta_keys::PeriodOfRevision(key)) sealed_.insert(*p);
   }
-  // 1. Each event's de-duplication bucket; the buckets this commit has not met yet are read
-  //    from state together, in key order, with one MultiGet.
   // 0. Every key the micro-batch will look up, hashed first, with its slot prefetched, so that
   //    the lookups below overlap their cache misses instead of taking them one by one.
   bucket_of_.resize(micro_size_);
+  micro_values_.resize(micro_size_);
+  micro_tags_.resize(micro_size_);
   if (batch_buckets_.size() < micro_size_) {
     batch_buckets_.resize(micro_size_);
     batch_wm_.resize(micro_size_);
@@ -191,9 +148,12 @@ Status StateWriter::Resolve() {
   for (size_t i = 0; i < micro_size_; ++i) {
     const Event& e = micro_[i];
     HashedKey& b = batch_buckets_[i];
-    keys::AppendSeenBucket(b.key, e.platform_id, e.event_id);
+    IdSlotOf(e.event_id, slot_);
+    AppendIdBucketKey(b.key, e.platform_id, slot_);
     b.hash = KeyIndex::Hash(b.key);
-    bucket_keys_.Prefetch(b.hash);
+    id_keys_.Prefetch(b.hash);
+    micro_values_[i] = KeptBits(slot_);
+    micro_tags_[i] = ContentTag(e);
     if (e.type == EventType::kOrder) {
       if (const Day day = BeijingDay(e.ts); day != last_day_) {
         last_day_ = day;
@@ -205,59 +165,57 @@ Status StateWriter::Resolve() {
       wm_keys_.Prefetch(w.hash);
     }
   }
+  // 1. Each event's seen-id bucket; those the writer does not hold yet are read from state
+  //    together, in key order, with one MultiGet.
   std::vector<uint32_t> fresh;
   for (size_t i = 0; i < micro_size_; ++i) {
     const HashedKey& k = batch_buckets_[i];
-    const uint32_t b = bucket_keys_.Intern(k.key, k.hash);
-    if (b == buckets_.size()) {
-      buckets_.emplace_back();
-      pending_bytes_ += kKeyOverhead + k.key.size() + sizeof(SeenBucket);
+    const uint32_t b = id_keys_.Intern(k.key, k.hash);
+    if (b == id_buckets_.size()) {
+      id_buckets_.emplace_back();
       fresh.push_back(b);
     }
     bucket_of_[i] = b;
   }
   if (!fresh.empty()) {
     std::sort(fresh.begin(), fresh.end(),
-              [this](uint32_t a, uint32_t b) { return bucket_keys_.key(a) < bucket_keys_.key(b); });
+              [this](uint32_t a, uint32_t b) { return id_keys_.key(a) < id_keys_.key(b); });
     std::vector<std::string_view> keys(fresh.size());
-    std::vector<std::string*> sets(fresh.size());
+    std::vector<std::string> stored(fresh.size());
+    std::vector<std::string*> into(fresh.size());
     for (size_t k = 0; k < fresh.size(); ++k) {
-      keys[k] = bucket_keys_.key(fresh[k]);
-      sets[k] = &buckets_[fresh[k]].stored;
+      keys[k] = id_keys_.key(fresh[k]);
+      into[k] = &stored[k];
     }
-    if (Status s = store_->GetMany(Cf::kSeen, keys, sets); !s.ok()) return s;
+    if (Status s = store_->GetMany(Cf::kSeen, keys, into); !s.ok()) {
+      DropIdCache();
+      return s;
+    }
+    for (size_t k = 0; k < fresh.size(); ++k) {
+      if (stored[k].empty()) continue;
+      if (!DecodeIdSet(stored[k], id_buckets_[fresh[k]].stored)) {
+        DropIdCache();
+        return Status::Corruption("unreadable seen-id set in state under " + std::string(keys[k]));
+      }
+      id_cached_ += id_buckets_[fresh[k]].stored.size();
+    }
   }
-  // 2. In arrival order: the first arrival of an id is applied, later ones only counted. What
-  //    the commit added is in the bucket's bitmap for the common suffixes (hex digits) and
-  //    otherwise in the commit's set of added ids, which is large (a random probe each). The
-  //    buckets, and the set's slots where needed, are prefetched a few events ahead.
-  micro_ids_.resize(micro_size_);
-  for (size_t i = 0; i < micro_size_; ++i)
-    micro_ids_[i] = uint64_t{bucket_of_[i]} << 16 | keys::SeenSuffix(micro_[i].event_id);
-  auto prefetch = [this](size_t i) {
-    __builtin_prefetch(&buckets_[bucket_of_[i]]);
-    if (HexPair(static_cast<uint16_t>(micro_ids_[i] & 0xffff)) < 0)
-      added_ids_.Prefetch(micro_ids_[i]);
-  };
-  constexpr size_t kAhead = 8;
-  for (size_t i = 0; i < micro_size_ && i < kAhead; ++i) prefetch(i);
+  // 2. In arrival order: the first arrival of an id is applied, later ones only counted.
   for (size_t i = 0; i < micro_size_; ++i) {
-    if (i + kAhead < micro_size_) prefetch(i + kAhead);
     const Event& e = micro_[i];
-    SeenBucket& bucket = buckets_[bucket_of_[i]];
-    const uint16_t suffix = static_cast<uint16_t>(micro_ids_[i] & 0xffff);
-    bool duplicate = SeenSetContains(bucket.stored, suffix);
+    CachedBucket& bucket = id_buckets_[bucket_of_[i]];
+    const uint64_t v = micro_values_[i];
+    bool duplicate = bucket.stored.Find(v) >= 0;
     if (!duplicate) {
-      if (const int pair = HexPair(suffix); pair >= 0) {
-        uint64_t& word = bucket.hex[pair >> 6];
-        const uint64_t bit = uint64_t{1} << (pair & 63);
-        duplicate = (word & bit) != 0;
-        word |= bit;
-      } else if (added_ids_.Insert(micro_ids_[i])) {
-        added_.push_back(Added{suffix, bucket.added});
-        bucket.added = static_cast<uint32_t>(added_.size() - 1);
-      } else {
+      auto at = std::lower_bound(bucket.added.begin(), bucket.added.end(), v);
+      if (at != bucket.added.end() && *at == v) {
         duplicate = true;
+      } else {
+        if (bucket.added.empty()) id_touched_.push_back(bucket_of_[i]);
+        bucket.added_tags.insert(bucket.added_tags.begin() + (at - bucket.added.begin()),
+                                 micro_tags_[i]);
+        bucket.added.insert(at, v);
+        pending_bytes_ += kAddedIdBytes;
       }
     }
     Tally(tags_[i], e.type, duplicate);
@@ -270,6 +228,13 @@ Status StateWriter::Resolve() {
   }
   micro_size_ = 0;
   return Status::OK();
+}
+
+void StateWriter::DropIdCache() {
+  id_keys_.Clear();
+  id_buckets_.clear();
+  id_touched_.clear();
+  id_cached_ = 0;
 }
 
 template <typename T>
@@ -383,25 +348,14 @@ Result<IngestCounts> StateWriter::Commit() {
   std::sort(contracts_.begin(), contracts_.end());
   std::sort(policies_.begin(), policies_.end());
   rocksdb::WriteBatch batch;
-  // The writer read every bucket it adds to, so it writes the whole new set (no merge operands
-  // pile up for later reads to fold).
-  std::vector<uint16_t> sorted;
-  std::string set;
-  for (uint32_t k : bucket_keys_.InKeyOrder()) {
-    const SeenBucket& b = buckets_[k];
-    sorted.clear();
-    for (int w = 0; w < 4; ++w)  // in pair order, which is the suffixes' order
-      for (uint64_t bits = b.hex[w]; bits != 0; bits &= bits - 1)
-        sorted.push_back(HexPairSuffix(w * 64 + __builtin_ctzll(bits)));
-    if (b.added != kNone) {
-      for (uint32_t a = b.added; a != kNone; a = added_[a].next) sorted.push_back(added_[a].suffix);
-      std::sort(sorted.begin(), sorted.end());
-    }
-    if (sorted.empty()) continue;
-    set = EncodeSeenSet(sorted.data(), sorted.size());
-    if (!b.stored.empty() && !FoldRecords(b.stored, std::string(set), set))
-      return Status::Corruption("seen-id set of bucket " + std::string(bucket_keys_.key(k)));
-    batch.Put(store_->cf(Cf::kSeen), bucket_keys_.key(k), set);
+  // What the commit adds to each seen-id bucket, as a merge operand: the state folds it into
+  // the bucket's set (the writer's copy is already up to date).
+  std::sort(id_touched_.begin(), id_touched_.end(),
+            [this](uint32_t a, uint32_t b) { return id_keys_.key(a) < id_keys_.key(b); });
+  for (uint32_t k : id_touched_) {
+    const CachedBucket& b = id_buckets_[k];
+    batch.Merge(store_->cf(Cf::kSeen), id_keys_.key(k),
+                EncodeIdSet(b.added.data(), b.added_tags.data(), b.added.size()));
   }
   if (Status s = WriteAggregates(batch, Cf::kWm, wm_keys_, wms_); !s.ok()) return s;
   if (Status s = WriteAggregates(batch, Cf::kContrib, contrib_keys_, contribs_); !s.ok()) return s;
@@ -433,12 +387,33 @@ Result<IngestCounts> StateWriter::Commit() {
   store_->PutOutbox(batch, outbox_);
   if (batch.Count() > 0) {
     if (Status s = store_->Write(batch); !s.ok()) {
-      // Nothing of this commit is in state: forget the platforms it would have recorded.
+      // Nothing of this commit is in state: forget the platforms it would have recorded, and
+      // the ids it added.
       for (const std::string& p : new_platforms_) platforms_known_.erase(p);
+      DropIdCache();
       Clear();
       return s;
     }
   }
+  // The ids added are in state now: into each bucket's set as stored.
+  for (uint32_t k : id_touched_) {
+    CachedBucket& b = id_buckets_[k];
+    IdBucket merged;
+    merged.values.resize(b.stored.size() + b.added.size());
+    merged.tags.resize(merged.values.size());
+    for (size_t i = 0, j = 0, o = 0; o < merged.values.size(); ++o) {
+      const bool from_stored =
+          j == b.added.size() || (i < b.stored.size() && b.stored.values[i] < b.added[j]);
+      merged.values[o] = from_stored ? b.stored.values[i] : b.added[j];
+      merged.tags[o] = from_stored ? b.stored.tags[i++] : b.added_tags[j++];
+    }
+    id_cached_ += b.added.size();
+    b.stored = std::move(merged);
+    b.added.clear();
+    b.added_tags.clear();
+  }
+  id_touched_.clear();
+  if (id_cached_ > kCachedIds) DropIdCache();
   if (!touched_.empty())
     store_->NoteChanged(std::vector<std::string>(touched_.begin(), touched_.end()));
   Clear();
@@ -449,12 +424,8 @@ void StateWriter::Clear() {
   staged_ = 0;
   pending_bytes_ = 0;
   pending_ = IngestCounts{};
-  bucket_keys_.Clear();
   wm_keys_.Clear();
   contrib_keys_.Clear();
-  buckets_.clear();
-  added_.clear();
-  added_ids_.Clear();
   micro_size_ = 0;
   wms_.clear();
   contribs_.clear();

@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <filesystem>
 #include <fstream>
+#include <map>
 #include <random>
 
 #include "flexwatch/ingest/decoder.h"
@@ -192,6 +193,96 @@ TEST_F(StoreTest, ContributionsOfTheEarlierLayoutAreReadDatedByTheirLastPayment)
   ASSERT_EQ(records.size(), 1u);
   EXPECT_EQ(FormatDate(records[0].paid_on), "2024-09-20");
   EXPECT_EQ(records[0].total.amount, 109136);
+}
+
+TEST_F(StoreTest, SeenIdsOfTheEarlierLayoutAreCarriedOverAndStayDuplicates) {
+  // A state written before the seen-id index: a bucket per id but its last 2 characters, its
+  // suffixes sorted. Written here with RocksDB itself, as that build left it.
+  const std::vector<std::string> ids = {
+      "o-1", "o-2", "o-10", "ab", "7", "1b4e28ba-2fa1-4d2b-883f-0016d3cca427", "9f86d081884c7d65"};
+  Open().reset();  // the column families
+  {
+    std::vector<std::string> names;
+    ASSERT_TRUE(
+        rocksdb::DB::ListColumnFamilies(rocksdb::DBOptions(), (root_ / "state").string(), &names)
+            .ok());
+    std::vector<rocksdb::ColumnFamilyDescriptor> families;
+    for (const std::string& n : names) families.emplace_back(n, rocksdb::ColumnFamilyOptions());
+    std::vector<rocksdb::ColumnFamilyHandle*> handles;
+    rocksdb::DB* raw = nullptr;
+    ASSERT_TRUE(rocksdb::DB::Open(rocksdb::DBOptions(), (root_ / "state").string(), families,
+                                  &handles, &raw)
+                    .ok());
+    std::unique_ptr<rocksdb::DB> db(raw);
+    const size_t seen = std::find(names.begin(), names.end(), "seen") - names.begin();
+    ASSERT_LT(seen, names.size());
+    std::map<std::string, std::vector<uint16_t>> buckets;
+    for (const std::string& id : ids)
+      buckets[keys::SeenBucket("p-1", id)].push_back(keys::SeenSuffix(id));
+    for (auto& [key, suffixes] : buckets) {
+      std::sort(suffixes.begin(), suffixes.end());
+      ASSERT_TRUE(db->Put(rocksdb::WriteOptions(), handles[seen], key,
+                          EncodeSeenSet(suffixes.data(), suffixes.size()))
+                      .ok());
+    }
+    for (auto* h : handles) ASSERT_TRUE(db->DestroyColumnFamilyHandle(h).ok());
+  }
+  auto store = Open();
+  // Carried over: nothing of the earlier layout is left, and each id is still a duplicate, even
+  // with other content (what it said then was not kept).
+  std::string dump;
+  ASSERT_TRUE(store->Dump([&](std::string_view line) { dump += std::string(line) + "\n"; }).ok());
+  for (const std::string& line : {std::string("seen\tp-1"), std::string("seen\tp-1\\x00")})
+    EXPECT_EQ(dump.find(line), std::string::npos) << dump;
+  std::vector<std::string> again;
+  for (const std::string& id : ids)
+    again.push_back(Order(id, "2024-07-03T10:00:00+08:00", "food_delivery", "30", "10"));
+  again.push_back(Order("o-1", "2024-07-09T10:00:00+08:00", "freight", "300", "90"));
+  IngestCounts c = Apply(*store, again);
+  EXPECT_EQ(c.accepted, 0);
+  EXPECT_EQ(c.duplicates, static_cast<int64_t>(ids.size()) + 1);
+  c = Apply(*store,
+            {Order("o-3", "2024-07-03T10:00:00+08:00", "food_delivery", "30", "10"),
+             Order("o-1", "2024-07-03T10:00:00+08:00", "food_delivery", "30", "10", "p-2")});
+  EXPECT_EQ(c.accepted, 2);
+  // Opened again, nothing more to carry, and the same answers.
+  store.reset();
+  store = Open();
+  c = Apply(*store, again);
+  EXPECT_EQ(c.duplicates, static_cast<int64_t>(ids.size()) + 1);
+}
+
+// The same ids, whatever their shape, in any order and split over any commits: each applied once.
+TEST_F(StoreTest, EveryIdShapeIsDeduplicatedAcrossCommitsAndReopens) {
+  std::vector<std::string> ids;
+  for (int i = 1; i <= 3000; ++i) {
+    ids.push_back("o-" + std::to_string(i));
+    char hex[17];
+    std::snprintf(hex, sizeof hex, "%016llx",
+                  static_cast<unsigned long long>(i) * 0x9e3779b97f4a7c15ull);
+    ids.push_back(hex);
+    ids.push_back(std::to_string(595407289714450435ull + static_cast<uint64_t>(i) * 4194304));
+    ids.push_back(std::string("1b4e28ba-2fa1-4d2b-883f-") + hex + "abcd");
+  }
+  std::vector<std::string> lines;
+  for (const std::string& id : ids)
+    lines.push_back(Order(id, "2024-07-03T10:00:00+08:00", "food_delivery", "30", "10"));
+  std::vector<std::string> twice = lines;
+  twice.insert(twice.end(), lines.begin(), lines.end());
+  std::mt19937 rng(5);
+  std::shuffle(twice.begin(), twice.end(), rng);
+  auto store = Open();
+  IngestCounts c =
+      Apply(*store, std::vector<std::string>(twice.begin(), twice.begin() + 10000), 777);
+  IngestCounts d =
+      Apply(*store, std::vector<std::string>(twice.begin() + 10000, twice.end()), 5000);
+  EXPECT_EQ(c.accepted + d.accepted, static_cast<int64_t>(ids.size()));
+  EXPECT_EQ(c.duplicates + d.duplicates, static_cast<int64_t>(ids.size()));
+  store.reset();
+  store = Open();
+  c = Apply(*store, lines);
+  EXPECT_EQ(c.accepted, 0);
+  EXPECT_EQ(c.duplicates, static_cast<int64_t>(ids.size()));
 }
 
 TEST_F(StoreTest, DuplicatesAreIgnoredWithinAndAcrossCommits) {

@@ -34,7 +34,11 @@ struct IdSlot {
 // The slot of `id` (out's string keeps its capacity).
 void IdSlotOf(std::string_view id, IdSlot& out);
 
-// The index key of `slot`'s bucket: platform \0 class-length class bucket(2 bytes, big-endian).
+// The index key of `slot`'s bucket: 0xff platform \0 class-length class bucket(2 bytes,
+// big-endian), in the `seen` column family. The leading byte, which no UTF-8 text holds, keeps the
+// keys apart from the buckets of the earlier layout (platform \0 id-but-2-chars), which
+// Store::Open carries over.
+inline constexpr char kIdBucketMark = '\xff';
 void AppendIdBucketKey(std::string& out, std::string_view platform, const IdSlot& slot);
 
 // The value kept in the bucket: the low bits.

@@ -7,6 +7,7 @@
 #include <cstdint>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "flexwatch/core/event.h"
 
@@ -62,6 +63,8 @@ struct ContributionTotal {
 std::string EncodeSeenSet(const uint16_t* sorted_suffixes, size_t n);
 // Whether `suffix` is in an encoded set (empty input: the empty set).
 bool SeenSetContains(std::string_view encoded, uint16_t suffix);
+// Every suffix of a set of the earlier layout, in order (false: not one).
+bool SeenSetSuffixes(std::string_view encoded, std::vector<uint16_t>& out);
 
 std::string EncodeCounter(int64_t n);
 bool DecodeCounter(std::string_view in, int64_t& out);

@@ -1,5 +1,5 @@
 // Durable state in RocksDB. Column families:
-//   seen        platform \0 event_id minus its last 2 chars  -> SeenSet (written whole)
+//   seen        0xff platform \0 id class, bucket           -> IdSet (id_set.h; merged)
 //   wm          period(4B BE) platform \0 worker             -> WorkerMonth (merge)
 //   contracts   platform \0 worker \0 ts(8B) event_id        -> action, form, counterparty
 //   contrib     period(4B BE) platform \0 worker \0 scheme payer day(4B) -> ContributionTotal
@@ -246,6 +246,10 @@ class Store {
  private:
   friend class StateWriter;  // writes the events' records in its own RocksDB batches
   Status Write(rocksdb::WriteBatch& batch);
+  // Carries the seen ids of the earlier layout (a bucket per id but its last 2 characters) over
+  // into the seen-id index (id_set.h), a batch of them at a time, each batch deleting what it
+  // carried: a crash leaves some carried, the rest to carry at the next open.
+  Status CarryOverSeenIds();
   void PutOutbox(rocksdb::WriteBatch& batch, const std::vector<OutboxMessage>& messages);
   rocksdb::ColumnFamilyHandle* cf(Cf which) const;
   Store() = default;

@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "flexwatch/core/event.h"
+#include "flexwatch/state/id_set.h"
 #include "flexwatch/state/store.h"
 
 namespace flexwatch {
@@ -57,9 +58,9 @@ class StateWriter {
   ~StateWriter();
 
   // Adds a valid event (a copy) to the pending commit, or counts it as a duplicate. Events are
-  // resolved in micro-batches, so that the seen-id buckets a batch needs are read from state in
-  // one MultiGet. Fails only when the state cannot be read. `tag` (small: a source's number)
-  // only sorts the counts of resolved().
+  // resolved in micro-batches, so that the seen-id buckets a batch needs and the writer does
+  // not hold yet are read from state in one MultiGet. Fails only when the state cannot be read.
+  // `tag` (small: a source's number) only sorts the counts of resolved().
   Status Add(const Event& event, uint32_t tag = 0);
   // The place the next event goes: decode straight into it and call AddNext(), which saves
   // Add()'s copy. What it holds before is unspecified (an earlier event); not followed by
@@ -82,8 +83,8 @@ class StateWriter {
   void AdvanceClosingWatermark(TimestampMs t) { closing_ = std::max(closing_, t); }
   // Events and rejections added since the last commit.
   size_t staged() const { return staged_; }
-  // Approximate bytes held for the pending commit: dead letters, contracts, policies, and the
-  // distinct keys with their aggregates and seen-id buckets.
+  // Approximate bytes held for the pending commit: dead letters, contracts, policies, the
+  // distinct keys with their aggregates, and the ids added to the seen-id index.
   size_t pending_bytes() const { return pending_bytes_; }
 
   // Worker-month and contribution aggregates are merged (the stored value is folded in when
@@ -97,18 +98,6 @@ class StateWriter {
   Result<IngestCounts> Commit();
 
  private:
-  struct SeenBucket {
-    // The suffixes of two lowercase hex digits (decimal included) this commit added, bit
-    // 16 * digit + digit: membership and the sorted set without a probe of added_ids_.
-    uint64_t hex[4] = {0, 0, 0, 0};
-    std::string stored;      // the bucket's set as in state (empty: none)
-    uint32_t added = kNone;  // head of this commit's other added suffixes in added_
-  };
-  static constexpr uint32_t kNone = UINT32_MAX;
-  struct Added {  // one suffix added by this commit, chained per bucket (no allocation each)
-    uint16_t suffix;
-    uint32_t next;
-  };
   void Fold(const Event& e, size_t i);  // i: the event's place in the micro-batch
   // The commit's aggregate under `key`, created (and its memory counted) if new.
   template <typename T>
@@ -139,32 +128,27 @@ class StateWriter {
   size_t staged_ = 0;
   size_t pending_bytes_ = 0;
   IngestCounts pending_;
-  KeyIndex bucket_keys_, wm_keys_, contrib_keys_;
-  std::vector<SeenBucket> buckets_;
-  std::vector<Added> added_;
-  // (bucket << 16 | suffix) of every id added by this commit whose suffix is not two hex
-  // digits (those are in their bucket's bitmap): membership in one probe.
-  class IdSet {
-   public:
-    bool Insert(uint64_t v);  // false when already present
-    void Prefetch(uint64_t v) const { __builtin_prefetch(&slots_[Slot(v)]); }
-    void Clear();
-
-   private:
-    // Ids of one bucket whose suffixes differ only in their last three bits share a cache line
-    // (8 slots): a producer's sequential ids then cost one miss per eight, not one each.
-    size_t Slot(uint64_t v) const {
-      return (((v >> 3) * 0x9e3779b97f4a7c15ull) >> 20 << 3 | (v & 7)) & (slots_.size() - 1);
-    }
-    std::vector<uint64_t> slots_ = std::vector<uint64_t>(1 << 12, kFree);
-    size_t size_ = 0;
-    static constexpr uint64_t kFree = UINT64_MAX;
+  KeyIndex wm_keys_, contrib_keys_;
+  // The seen-id index (id_set.h), kept from commit to commit: each bucket met as it is in state,
+  // and what the pending commit adds to it. The single writer of the store keeps it true; it is
+  // dropped whole when it holds more than kCachedIds ids, and when a commit fails.
+  struct CachedBucket {
+    IdBucket stored;
+    std::vector<uint64_t> added;  // this commit's, sorted
+    std::vector<uint8_t> added_tags;
   };
-  IdSet added_ids_;
-  std::vector<uint64_t> micro_ids_;  // each micro-batch event's (bucket << 16 | suffix)
-  TimestampMs max_ts_ = INT64_MIN;   // largest event time of the commit's accepted events
-  TimestampMs closing_ = INT64_MIN;  // the closing watermark to merge in (none: INT64_MIN)
-  Day last_day_ = INT32_MIN;         // BeijingPeriod of the previous order's day, cached
+  static constexpr size_t kCachedIds = size_t{16} << 20;
+  KeyIndex id_keys_;
+  std::vector<CachedBucket> id_buckets_;
+  std::vector<uint32_t> id_touched_;  // the buckets this commit adds to
+  size_t id_cached_ = 0;
+  void DropIdCache();
+  IdSlot slot_;
+  std::vector<uint64_t> micro_values_;  // each micro-batch event's value in its bucket
+  std::vector<uint8_t> micro_tags_;     // and its content tag
+  TimestampMs max_ts_ = INT64_MIN;      // largest event time of the commit's accepted events
+  TimestampMs closing_ = INT64_MIN;     // the closing watermark to merge in (none: INT64_MIN)
+  Day last_day_ = INT32_MIN;            // BeijingPeriod of the previous order's day, cached
   Period last_period_ = 0;
   std::vector<WorkerMonth> wms_;
   std::vector<ContributionTotal> contribs_;
