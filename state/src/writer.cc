@@ -4,6 +4,7 @@
 #include <xxhash.h>
 
 #include <algorithm>
+#include <tuple>
 
 #include "flexwatch/state/meta_keys.h"
 
@@ -207,14 +208,12 @@ Status StateWriter::Resolve() {
     const uint64_t v = micro_values_[i];
     bool duplicate = bucket.stored.Find(v) >= 0;
     if (!duplicate) {
-      auto at = std::lower_bound(bucket.added.begin(), bucket.added.end(), v);
-      if (at != bucket.added.end() && *at == v) {
+      if (!added_ids_.Insert(bucket_of_[i], v)) {
         duplicate = true;
       } else {
         if (bucket.added.empty()) id_touched_.push_back(bucket_of_[i]);
-        bucket.added_tags.insert(bucket.added_tags.begin() + (at - bucket.added.begin()),
-                                 micro_tags_[i]);
-        bucket.added.insert(at, v);
+        bucket.added.push_back(v);
+        bucket.added_tags.push_back(micro_tags_[i]);
         pending_bytes_ += kAddedIdBytes;
       }
     }
@@ -230,7 +229,34 @@ Status StateWriter::Resolve() {
   return Status::OK();
 }
 
+bool StateWriter::AddedIds::Insert(uint32_t bucket, uint64_t value) {
+  if (2 * (size_ + 1) > slots_.size()) {
+    std::vector<Slot> old(slots_.size() * 2);
+    old.swap(slots_);
+    size_ = 0;
+    for (const Slot& o : old)
+      if (o.used) Insert(o.bucket, o.value);
+  }
+  const size_t mask = slots_.size() - 1;
+  for (size_t i = Hash(bucket, value) & mask;; i = (i + 1) & mask) {
+    Slot& s = slots_[i];
+    if (!s.used) {
+      s = Slot{value, bucket, true};
+      ++size_;
+      return true;
+    }
+    if (s.value == value && s.bucket == bucket) return false;
+  }
+}
+
+void StateWriter::AddedIds::Clear() {
+  if (size_ == 0) return;
+  std::fill(slots_.begin(), slots_.end(), Slot{});
+  size_ = 0;
+}
+
 void StateWriter::DropIdCache() {
+  added_ids_.Clear();
   id_keys_.Clear();
   id_buckets_.clear();
   id_touched_.clear();
@@ -352,8 +378,13 @@ Result<IngestCounts> StateWriter::Commit() {
   // the bucket's set (the writer's copy is already up to date).
   std::sort(id_touched_.begin(), id_touched_.end(),
             [this](uint32_t a, uint32_t b) { return id_keys_.key(a) < id_keys_.key(b); });
+  std::vector<std::pair<uint64_t, uint8_t>> sorted;
   for (uint32_t k : id_touched_) {
-    const CachedBucket& b = id_buckets_[k];
+    CachedBucket& b = id_buckets_[k];
+    sorted.clear();
+    for (size_t i = 0; i < b.added.size(); ++i) sorted.emplace_back(b.added[i], b.added_tags[i]);
+    std::sort(sorted.begin(), sorted.end());
+    for (size_t i = 0; i < sorted.size(); ++i) std::tie(b.added[i], b.added_tags[i]) = sorted[i];
     batch.Merge(store_->cf(Cf::kSeen), id_keys_.key(k),
                 EncodeIdSet(b.added.data(), b.added_tags.data(), b.added.size()));
   }
@@ -413,6 +444,7 @@ Result<IngestCounts> StateWriter::Commit() {
     b.added_tags.clear();
   }
   id_touched_.clear();
+  added_ids_.Clear();
   if (id_cached_ > kCachedIds) DropIdCache();
   if (!touched_.empty())
     store_->NoteChanged(std::vector<std::string>(touched_.begin(), touched_.end()));

@@ -134,9 +134,29 @@ class StateWriter {
   // dropped whole when it holds more than kCachedIds ids, and when a commit fails.
   struct CachedBucket {
     IdBucket stored;
-    std::vector<uint64_t> added;  // this commit's, sorted
+    std::vector<uint64_t> added;  // this commit's, in arrival order (sorted at the commit)
     std::vector<uint8_t> added_tags;
   };
+  // (bucket, value) of every id this commit added: membership in one probe.
+  class AddedIds {
+   public:
+    bool Insert(uint32_t bucket, uint64_t value);  // false when already there
+    void Clear();
+
+   private:
+    struct Slot {
+      uint64_t value = 0;
+      uint32_t bucket = 0;
+      bool used = false;
+    };
+    static size_t Hash(uint32_t bucket, uint64_t value) {
+      return static_cast<size_t>(
+          (value ^ (uint64_t{bucket} * 0x9e3779b97f4a7c15ull)) * 0xbf58476d1ce4e5b9ull >> 20);
+    }
+    std::vector<Slot> slots_ = std::vector<Slot>(1 << 12);
+    size_t size_ = 0;
+  };
+  AddedIds added_ids_;
   static constexpr size_t kCachedIds = size_t{16} << 20;
   KeyIndex id_keys_;
   std::vector<CachedBucket> id_buckets_;
