@@ -71,6 +71,6 @@ bool FoldIdSets(const std::string_view* sets, size_t n, std::string& out);
 // What the README says of the chance that two different ids of the hashed class meet.
 inline constexpr const char* kIdCollisionNote =
     "two different ids of the hashed class (neither a counter nor hex) are taken for one with a "
-    "chance of n^2 / 2^65 for a platform with n such ids in the state";
+    "chance of at most n^2 / 2^65 for a platform with n such ids in the state (README)";
 
 }  // namespace flexwatch
