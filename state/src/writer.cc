@@ -94,6 +94,8 @@ void KeyIndex::Clear() {
 constexpr size_t kKeyOverhead = 2 * 16 + 4;
 // Memory an id added to the seen-id index by a commit costs until it is written: value and tag.
 constexpr size_t kAddedIdBytes = 9;
+// Buckets of at most 2^12 values keep a commit's additions as a bitmap (512 bytes).
+constexpr int kBitmapShift = 12;
 
 StateWriter::StateWriter(Store* store) : store_(store) {}
 StateWriter::~StateWriter() = default;
@@ -174,6 +176,9 @@ Status StateWriter::Resolve() {
     const uint32_t b = id_keys_.Intern(k.key, k.hash);
     if (b == id_buckets_.size()) {
       id_buckets_.emplace_back();
+      pending_bytes_ += kKeyOverhead + k.key.size() + sizeof(CachedBucket);
+      IdSlotOf(micro_[i].event_id, slot_);
+      id_buckets_.back().shift = slot_.shift;
       fresh.push_back(b);
     }
     bucket_of_[i] = b;
@@ -201,17 +206,49 @@ Status StateWriter::Resolve() {
       id_cached_ += id_buckets_[fresh[k]].stored.size();
     }
   }
-  // 2. In arrival order: the first arrival of an id is applied, later ones only counted.
+  // 2. In arrival order: the first arrival of an id is applied, later ones only counted. The
+  //    slots of the commit's added ids are prefetched a few events ahead.
+  constexpr size_t kAhead = 8;
+  auto prefetch = [this](size_t i) {
+    const CachedBucket& b = id_buckets_[bucket_of_[i]];
+    if (b.shift > kBitmapShift && !b.added_in_order)
+      added_ids_.Prefetch(bucket_of_[i], micro_values_[i]);
+  };
+  for (size_t i = 0; i < micro_size_ && i < kAhead; ++i) prefetch(i);
   for (size_t i = 0; i < micro_size_; ++i) {
+    if (i + kAhead < micro_size_) prefetch(i + kAhead);
     const Event& e = micro_[i];
     CachedBucket& bucket = id_buckets_[bucket_of_[i]];
     const uint64_t v = micro_values_[i];
     bool duplicate = bucket.stored.Find(v) >= 0;
     if (!duplicate) {
-      if (!added_ids_.Insert(bucket_of_[i], v)) {
+      const uint32_t b = bucket_of_[i];
+      if (bucket.shift <= kBitmapShift) {  // a small bucket: the commit's additions as bits
+        if (bucket.added_bits.empty()) {
+          bucket.added_bits.assign((size_t{1} << bucket.shift) / 64 + 1, 0);
+          pending_bytes_ += bucket.added_bits.size() * sizeof(uint64_t);
+        }
+        uint64_t& word = bucket.added_bits[v >> 6];
+        const uint64_t bit = uint64_t{1} << (v & 63);
+        duplicate = (word & bit) != 0;
+        word |= bit;
+        if (!duplicate)
+          bucket.added_in_order =
+              bucket.added_in_order && (bucket.added.empty() || v > bucket.added.back());
+      } else if (bucket.added_in_order && (bucket.added.empty() || v > bucket.added.back())) {
+        // in order and past the last: new
+      } else if (bucket.added_in_order &&
+                 std::binary_search(bucket.added.begin(), bucket.added.end(), v)) {
         duplicate = true;
       } else {
-        if (bucket.added.empty()) id_touched_.push_back(bucket_of_[i]);
+        if (bucket.added_in_order) {  // the first out of order: the bucket's ids to the set
+          bucket.added_in_order = false;
+          for (uint64_t a : bucket.added) added_ids_.Insert(b, a);
+        }
+        duplicate = !added_ids_.Insert(b, v);
+      }
+      if (!duplicate) {
+        if (bucket.added.empty()) id_touched_.push_back(b);
         bucket.added.push_back(v);
         bucket.added_tags.push_back(micro_tags_[i]);
         pending_bytes_ += kAddedIdBytes;
@@ -381,10 +418,12 @@ Result<IngestCounts> StateWriter::Commit() {
   std::vector<std::pair<uint64_t, uint8_t>> sorted;
   for (uint32_t k : id_touched_) {
     CachedBucket& b = id_buckets_[k];
-    sorted.clear();
-    for (size_t i = 0; i < b.added.size(); ++i) sorted.emplace_back(b.added[i], b.added_tags[i]);
-    std::sort(sorted.begin(), sorted.end());
-    for (size_t i = 0; i < sorted.size(); ++i) std::tie(b.added[i], b.added_tags[i]) = sorted[i];
+    if (!b.added_in_order) {
+      sorted.clear();
+      for (size_t i = 0; i < b.added.size(); ++i) sorted.emplace_back(b.added[i], b.added_tags[i]);
+      std::sort(sorted.begin(), sorted.end());
+      for (size_t i = 0; i < sorted.size(); ++i) std::tie(b.added[i], b.added_tags[i]) = sorted[i];
+    }
     batch.Merge(store_->cf(Cf::kSeen), id_keys_.key(k),
                 EncodeIdSet(b.added.data(), b.added_tags.data(), b.added.size()));
   }
@@ -442,10 +481,12 @@ Result<IngestCounts> StateWriter::Commit() {
     b.stored = std::move(merged);
     b.added.clear();
     b.added_tags.clear();
+    b.added_in_order = true;
+    std::vector<uint64_t>().swap(b.added_bits);
   }
   id_touched_.clear();
   added_ids_.Clear();
-  if (id_cached_ > kCachedIds) DropIdCache();
+  if (id_cached_ > kCachedIds || id_buckets_.size() > kCachedBuckets) DropIdCache();
   if (!touched_.empty())
     store_->NoteChanged(std::vector<std::string>(touched_.begin(), touched_.end()));
   Clear();
