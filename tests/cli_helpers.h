@@ -7,6 +7,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
@@ -134,6 +135,48 @@ inline int64_t AcceptedCount(const fs::path& state, const fs::path& dir) {
   CommandResult r = Flexwatch({"inspect", "--state", state.string()}, dir);
   const size_t at = r.out.find("\"accepted\": ");
   return at == std::string::npos ? 0 : std::stoll(r.out.substr(at + 12));
+}
+
+// The names of one monthly document in every format and language (`stem`: "monthly-2024-07",
+// "monthly-2024-07.r1"), sorted.
+inline std::vector<std::string> EveryFormatOf(const std::string& stem) {
+  std::vector<std::string> names = {stem + ".json"};
+  for (const char* lang : {"en", "zh"})
+    for (const char* format : {"md", "html", "csv"})
+      names.push_back(stem + "." + lang + "." + format);
+  std::sort(names.begin(), names.end());
+  return names;
+}
+
+// Events of July 2024 that arrive after the month was sealed, of a worker "w-late" of `platform`
+// (the sealed-month tests), in three deliveries:
+// 1. ten days of 12 hours in July as a live streamer, with a labour contract signed in June: one
+//    more worker-month in scope of contract avoidance (not affected) and one more unpaid;
+// 2. that contract terminated on July 2: not in force at the last order, so affected;
+// 3. July's pension paid on October 20, after the grace: paid late, and no count moves.
+inline std::vector<std::vector<std::string>> LateJulyDeliveries(const std::string& platform) {
+  const std::string head = "{\"platform_id\":\"" + platform + "\",\"worker_id\":\"w-late\",";
+  std::vector<std::vector<std::string>> out(3);
+  for (int day = 1; day <= 10; ++day)
+    out[0].push_back(head + "\"type\":\"order\",\"event_id\":\"late-" + std::to_string(day) +
+                     "\",\"ts\":\"2024-07-" + (day < 10 ? "0" : "") + std::to_string(day) +
+                     "T10:00:00+08:00\",\"sector\":\"live_streaming\",\"duration_min\":720,"
+                     "\"earnings_cny\":500}");
+  out[0].push_back(head +
+                   "\"type\":\"contract\",\"event_id\":\"late-sign\",\"ts\":"
+                   "\"2024-06-01T09:00:00+08:00\",\"action\":\"signed\",\"form\":"
+                   "\"labor_contract\",\"counterparty_id\":\"" +
+                   platform + "\"}");
+  out[1].push_back(head +
+                   "\"type\":\"contract\",\"event_id\":\"late-end\",\"ts\":"
+                   "\"2024-07-02T09:00:00+08:00\",\"action\":\"terminated\",\"form\":"
+                   "\"labor_contract\",\"counterparty_id\":\"" +
+                   platform + "\"}");
+  out[2].push_back(head +
+                   "\"type\":\"contribution\",\"event_id\":\"late-pay\",\"ts\":"
+                   "\"2024-10-20T10:00:00+08:00\",\"period\":\"2024-07\",\"scheme\":\"pension\","
+                   "\"payer\":\"employer\",\"base_cny\":6821,\"amount_cny\":1091.36}");
+  return out;
 }
 
 }  // namespace flexwatch::testing

@@ -269,38 +269,19 @@ TEST_F(PublicationTest, LateEventsAfterTheSealArePublishedAsCorrectionsBesideThe
       if (a.kind == "revision") out.push_back(a.dimension);
     return out;
   };
-  const auto every_format = [](const std::string& stem) {
-    std::vector<std::string> names = {stem + ".json"};
-    for (const char* lang : {"en", "zh"})
-      for (const char* format : {"md", "html", "csv"})
-        names.push_back(stem + "." + lang + "." + format);
-    std::sort(names.begin(), names.end());
-    return names;
-  };
 
   std::vector<Alert> alerts;
   std::vector<std::string> written;
   round(alerts, written);  // every month final: sealed as revision 0 and published
-  EXPECT_EQ(written, every_format("monthly-2024-07"));
+  EXPECT_EQ(written, EveryFormatOf("monthly-2024-07"));
   const std::map<std::string, std::string> originals = published;
 
+  const std::vector<std::vector<std::string>> late = LateJulyDeliveries(platform);
   // 1. A late order: ten long days of a labour relation on the platform, with a labour contract.
-  const std::string head = "{\"platform_id\":\"" + platform + "\",\"worker_id\":\"w-late\",";
-  std::vector<std::string> late;
-  for (int day = 1; day <= 10; ++day)
-    late.push_back(head + "\"type\":\"order\",\"event_id\":\"late-" + std::to_string(day) +
-                   "\",\"ts\":\"2024-07-" + (day < 10 ? "0" : "") + std::to_string(day) +
-                   "T10:00:00+08:00\",\"sector\":\"live_streaming\",\"duration_min\":720,"
-                   "\"earnings_cny\":500}");
-  late.push_back(head +
-                 "\"type\":\"contract\",\"event_id\":\"late-sign\",\"ts\":"
-                 "\"2024-06-01T09:00:00+08:00\",\"action\":\"signed\",\"form\":"
-                 "\"labor_contract\",\"counterparty_id\":\"" +
-                 platform + "\"}");
-  replay_late("late-1.ndjson", late);
+  replay_late("late-1.ndjson", late[0]);
   sealed_at += day;
   round(alerts, written);
-  EXPECT_EQ(written, every_format("monthly-2024-07.r1"));
+  EXPECT_EQ(written, EveryFormatOf("monthly-2024-07.r1"));
   // In scope one more on contract avoidance (signed: not affected), and one more unpaid.
   EXPECT_EQ(revision_alerts(alerts),
             (std::vector<std::string>{"contract_avoidance", "underpayment"}));
@@ -316,14 +297,10 @@ TEST_F(PublicationTest, LateEventsAfterTheSealArePublishedAsCorrectionsBesideThe
   EXPECT_NE(r1_json.find("\"original\": \"monthly-2024-07.json\""), std::string::npos);
 
   // 2. A late termination of that contract, on July 2: not in force at the last order.
-  replay_late("late-2.ndjson", {head +
-                                "\"type\":\"contract\",\"event_id\":\"late-end\",\"ts\":"
-                                "\"2024-07-02T09:00:00+08:00\",\"action\":\"terminated\","
-                                "\"form\":\"labor_contract\",\"counterparty_id\":\"" +
-                                platform + "\"}"});
+  replay_late("late-2.ndjson", late[1]);
   sealed_at += day;
   round(alerts, written);
-  EXPECT_EQ(written, every_format("monthly-2024-07.r2"));
+  EXPECT_EQ(written, EveryFormatOf("monthly-2024-07.r2"));
   EXPECT_EQ(revision_alerts(alerts), std::vector<std::string>{"contract_avoidance"});
   {
     auto store = Store::Open((dir_ / "state").string(), cfg->store);
@@ -348,10 +325,7 @@ TEST_F(PublicationTest, LateEventsAfterTheSealArePublishedAsCorrectionsBesideThe
   }
 
   // 3. A pension paid after the grace: applied and counted after the seal, but no count moves.
-  replay_late("late-3.ndjson",
-              {head + "\"type\":\"contribution\",\"event_id\":\"late-pay\",\"ts\":"
-                      "\"2024-10-20T10:00:00+08:00\",\"period\":\"2024-07\",\"scheme\":\"pension\","
-                      "\"payer\":\"employer\",\"base_cny\":6821,\"amount_cny\":1091.36}"});
+  replay_late("late-3.ndjson", late[2]);
   sealed_at += day;
   round(alerts, written);
   EXPECT_TRUE(written.empty());

@@ -241,12 +241,10 @@ TEST_F(RealKafkaTest, LateDataAfterTheSealIsARevisionWithACorrectionBesideTheOri
     return out;
   };
   auto names_of = [](const std::string& stem) {
-    std::set<std::string> names = {stem + ".json"};
-    for (const char* lang : {"en", "zh"})
-      for (const char* format : {"md", "html", "csv"})
-        names.insert(stem + "." + lang + "." + format);
-    return names;
+    const std::vector<std::string> names = EveryFormatOf(stem);
+    return std::set<std::string>(names.begin(), names.end());
   };
+
   simdjson::dom::parser parser;
   // The revision alerts on the alerts topic: (revision, platform, dimension) -> how many.
   auto revision_alerts = [&] {
@@ -279,34 +277,15 @@ TEST_F(RealKafkaTest, LateDataAfterTheSealIsARevisionWithACorrectionBesideTheOri
   }
   EXPECT_TRUE(revision_alerts().empty());
 
+  const std::vector<std::vector<std::string>> late = LateJulyDeliveries(platform);
   // 1. A late order: ten long days in July of a labour relation with a labour contract.
-  const std::string head = "{\"platform_id\":\"" + platform + "\",\"worker_id\":\"w-late\",";
-  std::vector<std::string> late;
-  for (int day = 1; day <= 10; ++day)
-    late.push_back(head + "\"type\":\"order\",\"event_id\":\"late-" + std::to_string(day) +
-                   "\",\"ts\":\"2024-07-" + (day < 10 ? "0" : "") + std::to_string(day) +
-                   "T10:00:00+08:00\",\"sector\":\"live_streaming\",\"duration_min\":720,"
-                   "\"earnings_cny\":500}");
-  late.push_back(head +
-                 "\"type\":\"contract\",\"event_id\":\"late-sign\",\"ts\":"
-                 "\"2024-06-01T09:00:00+08:00\",\"action\":\"signed\",\"form\":"
-                 "\"labor_contract\",\"counterparty_id\":\"" +
-                 platform + "\"}");
-  produce_late("late-1.ndjson", late);
+  produce_late("late-1.ndjson", late[0]);
   run("late order");
   // 2. The contract terminated on July 2: not in force at the worker's last order.
-  produce_late("late-2.ndjson", {head +
-                                 "\"type\":\"contract\",\"event_id\":\"late-end\",\"ts\":"
-                                 "\"2024-07-02T09:00:00+08:00\",\"action\":\"terminated\","
-                                 "\"form\":\"labor_contract\",\"counterparty_id\":\"" +
-                                 platform + "\"}"});
+  produce_late("late-2.ndjson", late[1]);
   run("late termination");
   // 3. A pension for July paid on October 20, after the grace.
-  produce_late(
-      "late-3.ndjson",
-      {head + "\"type\":\"contribution\",\"event_id\":\"late-pay\",\"ts\":"
-              "\"2024-10-20T10:00:00+08:00\",\"period\":\"2024-07\",\"scheme\":\"pension\","
-              "\"payer\":\"employer\",\"base_cny\":6821,\"amount_cny\":1091.36}"});
+  produce_late("late-3.ndjson", late[2]);
   run("payment after the grace");
 
   // The originals as they were; a correction for each of the two revisions, no third.
@@ -500,6 +479,11 @@ TEST_F(RealKafkaSkewTest, PartitionsRunningAheadNeverCloseAMonthTheOthersHaveNot
     EXPECT_EQ(platforms(ReadFile(e.path())), platforms(expected[month])) << name;
   }
   EXPECT_GE(published, 1);
+  if (HasFailure())  // what each run said, to tell which one alerted what
+    for (int r = 1; r <= runs; ++r)
+      ADD_FAILURE() << "run " << r << ":\n"
+                    << ReadFile(dir_ / ("run-" + std::to_string(r) + "-stderr"));
+  if (HasFailure()) ADD_FAILURE() << "the last run:\n" << last.err;
 }
 
 }  // namespace

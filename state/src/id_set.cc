@@ -92,8 +92,9 @@ void AppendIdBucketKey(std::string& out, std::string_view platform, const IdSlot
 uint8_t ContentTag(const Event& e) {
   // The fields of spec/events.md as decoded (so that formatting, key order or a time zone
   // written otherwise do not count as a change), one after the other.
-  std::string s;
-  auto put = [&s](const void* p, size_t n) { s.append(static_cast<const char*>(p), n); };
+  thread_local std::string s;  // its capacity kept from event to event
+  s.clear();
+  auto put = [&](const void* p, size_t n) { s.append(static_cast<const char*>(p), n); };
   auto str = [&](const std::string& v) {
     const uint32_t n = static_cast<uint32_t>(v.size());
     put(&n, sizeof n);

@@ -9,23 +9,6 @@ namespace flexwatch {
 using namespace state_detail;
 
 namespace keys {
-void AppendSeenBucket(std::string& out, std::string_view platform, std::string_view event_id) {
-  const size_t keep = event_id.size() > 2 ? event_id.size() - 2 : 0;
-  out.assign(platform).push_back('\0');
-  out.append(event_id.substr(0, keep));
-}
-std::string SeenBucket(std::string_view platform, std::string_view event_id) {
-  std::string k;
-  AppendSeenBucket(k, platform, event_id);
-  return k;
-}
-uint16_t SeenSuffix(std::string_view event_id) {
-  // The last two characters (or fewer, padded with \0, which no id contains).
-  std::string_view tail = event_id.size() > 2 ? event_id.substr(event_id.size() - 2) : event_id;
-  uint16_t hi = tail.size() > 0 ? static_cast<uint8_t>(tail[0]) : 0;
-  uint16_t lo = tail.size() > 1 ? static_cast<uint8_t>(tail[1]) : 0;
-  return static_cast<uint16_t>(hi << 8 | lo);
-}
 void AppendWorkerMonthKey(std::string& out, Period p, std::string_view platform,
                           std::string_view worker) {
   out.clear();

@@ -243,42 +243,7 @@ bool SeenSetSuffixes(std::string_view set, std::vector<uint16_t>& out) {
   return true;
 }
 
-bool SeenSetContains(std::string_view set, uint16_t suffix) {
-  if (!IsSeenSet(set)) return false;
-  size_t lo = 0, hi = (set.size() - 1) / 2;
-  while (lo < hi) {
-    size_t mid = (lo + hi) / 2;
-    if (SuffixAt(set, mid) < suffix)
-      lo = mid + 1;
-    else
-      hi = mid;
-  }
-  return lo < (set.size() - 1) / 2 && SuffixAt(set, lo) == suffix;
-}
-
 bool FoldRecords(std::string_view a, std::string_view b, std::string& out) {
-  if (IsSeenSet(a) || IsSeenSet(b)) {  // sorted set union
-    if (!IsSeenSet(a) || !IsSeenSet(b)) return false;
-    const size_t na = (a.size() - 1) / 2, nb = (b.size() - 1) / 2;
-    out.clear();
-    out.push_back(static_cast<char>(RecordKind::kSeenSet));
-    size_t i = 0, j = 0;
-    auto put = [&out](uint16_t v) {
-      out.push_back(static_cast<char>(v >> 8));
-      out.push_back(static_cast<char>(v & 0xff));
-    };
-    while (i < na || j < nb) {
-      if (j == nb || (i < na && SuffixAt(a, i) < SuffixAt(b, j))) {
-        put(SuffixAt(a, i++));
-      } else if (i == na || SuffixAt(b, j) < SuffixAt(a, i)) {
-        put(SuffixAt(b, j++));
-      } else {
-        put(SuffixAt(a, i++));
-        ++j;
-      }
-    }
-    return true;
-  }
   const std::string_view both[2] = {a, b};
   return FoldAllRecords(both, 2, out);
 }

@@ -144,6 +144,7 @@ Status StateWriter::Resolve() {
   bucket_of_.resize(micro_size_);
   micro_values_.resize(micro_size_);
   micro_tags_.resize(micro_size_);
+  micro_shifts_.resize(micro_size_);
   if (batch_buckets_.size() < micro_size_) {
     batch_buckets_.resize(micro_size_);
     batch_wm_.resize(micro_size_);
@@ -157,6 +158,7 @@ Status StateWriter::Resolve() {
     id_keys_.Prefetch(b.hash);
     micro_values_[i] = KeptBits(slot_);
     micro_tags_[i] = ContentTag(e);
+    micro_shifts_[i] = static_cast<uint8_t>(slot_.shift);
     if (e.type == EventType::kOrder) {
       if (const Day day = BeijingDay(e.ts); day != last_day_) {
         last_day_ = day;
@@ -177,8 +179,7 @@ Status StateWriter::Resolve() {
     if (b == id_buckets_.size()) {
       id_buckets_.emplace_back();
       pending_bytes_ += kKeyOverhead + k.key.size() + sizeof(CachedBucket);
-      IdSlotOf(micro_[i].event_id, slot_);
-      id_buckets_.back().shift = slot_.shift;
+      id_buckets_.back().shift = micro_shifts_[i];
       fresh.push_back(b);
     }
     bucket_of_[i] = b;

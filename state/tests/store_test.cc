@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <filesystem>
 #include <fstream>
+#include <functional>
 #include <map>
 #include <random>
 
@@ -31,6 +32,26 @@ class StoreTest : public testing::TempDirTest {
     auto s = Store::Open((root_ / name).string(), StoreOptions{});
     EXPECT_TRUE(s.ok()) << s.status().ToString();
     return s.ok() ? std::move(s).value() : nullptr;
+  }
+  // Opens the state with RocksDB itself (after Open made its column families) and hands `write`
+  // the column family `name`, to leave there what an earlier build left.
+  void WriteAsAnEarlierBuildDid(
+      const std::string& name,
+      const std::function<void(rocksdb::DB&, rocksdb::ColumnFamilyHandle*)>& write) {
+    Open().reset();
+    const std::string path = (root_ / "state").string();
+    std::vector<std::string> names;
+    ASSERT_TRUE(rocksdb::DB::ListColumnFamilies(rocksdb::DBOptions(), path, &names).ok());
+    std::vector<rocksdb::ColumnFamilyDescriptor> families;
+    for (const std::string& n : names) families.emplace_back(n, rocksdb::ColumnFamilyOptions());
+    std::vector<rocksdb::ColumnFamilyHandle*> handles;
+    rocksdb::DB* raw = nullptr;
+    ASSERT_TRUE(rocksdb::DB::Open(rocksdb::DBOptions(), path, families, &handles, &raw).ok());
+    std::unique_ptr<rocksdb::DB> db(raw);
+    const size_t at = std::find(names.begin(), names.end(), name) - names.begin();
+    ASSERT_LT(at, names.size());
+    write(*db, handles[at]);
+    for (auto* h : handles) ASSERT_TRUE(db->DestroyColumnFamilyHandle(h).ok());
   }
   // Decodes and commits `lines` in batches of `batch`.
   IngestCounts Apply(Store& store, const std::vector<std::string>& lines, size_t batch = 1000,
@@ -161,22 +182,7 @@ TEST_F(StoreTest, ContributionsCoverageAndComplaints) {
 TEST_F(StoreTest, ContributionsOfTheEarlierLayoutAreReadDatedByTheirLastPayment) {
   // A state written before payments were kept per day: one record per scheme and payer, its key
   // without the day. Written here with RocksDB itself, as that build left it.
-  Open().reset();  // the column families
-  {
-    std::vector<std::string> names;
-    ASSERT_TRUE(
-        rocksdb::DB::ListColumnFamilies(rocksdb::DBOptions(), (root_ / "state").string(), &names)
-            .ok());
-    std::vector<rocksdb::ColumnFamilyDescriptor> families;
-    for (const std::string& n : names) families.emplace_back(n, rocksdb::ColumnFamilyOptions());
-    std::vector<rocksdb::ColumnFamilyHandle*> handles;
-    rocksdb::DB* raw = nullptr;
-    ASSERT_TRUE(rocksdb::DB::Open(rocksdb::DBOptions(), (root_ / "state").string(), families,
-                                  &handles, &raw)
-                    .ok());
-    std::unique_ptr<rocksdb::DB> db(raw);
-    const size_t contrib = std::find(names.begin(), names.end(), "contrib") - names.begin();
-    ASSERT_LT(contrib, names.size());
+  WriteAsAnEarlierBuildDid("contrib", [](rocksdb::DB& db, rocksdb::ColumnFamilyHandle* contrib) {
     const Period july = *ParsePeriod("2024-07");
     std::string key = keys::Contribution(july, "p-1", "w-1", Scheme::kPension, Payer::kEmployer, 0);
     key.resize(key.size() - 4);  // no day
@@ -185,9 +191,8 @@ TEST_F(StoreTest, ContributionsOfTheEarlierLayoutAreReadDatedByTheirLastPayment)
     t.base = 682100;
     t.payments = 1;
     t.first_paid = t.last_paid = *ParseRfc3339("2024-09-20T10:00:00+08:00");
-    ASSERT_TRUE(db->Put(rocksdb::WriteOptions(), handles[contrib], key, t.Encode()).ok());
-    for (auto* h : handles) ASSERT_TRUE(db->DestroyColumnFamilyHandle(h).ok());
-  }
+    ASSERT_TRUE(db.Put(rocksdb::WriteOptions(), contrib, key, t.Encode()).ok());
+  });
   auto store = Open();
   const auto records = store->Contributions(*ParsePeriod("2024-07"), "p-1", "w-1");
   ASSERT_EQ(records.size(), 1u);
@@ -200,33 +205,22 @@ TEST_F(StoreTest, SeenIdsOfTheEarlierLayoutAreCarriedOverAndStayDuplicates) {
   // suffixes sorted. Written here with RocksDB itself, as that build left it.
   const std::vector<std::string> ids = {
       "o-1", "o-2", "o-10", "ab", "7", "1b4e28ba-2fa1-4d2b-883f-0016d3cca427", "9f86d081884c7d65"};
-  Open().reset();  // the column families
-  {
-    std::vector<std::string> names;
-    ASSERT_TRUE(
-        rocksdb::DB::ListColumnFamilies(rocksdb::DBOptions(), (root_ / "state").string(), &names)
-            .ok());
-    std::vector<rocksdb::ColumnFamilyDescriptor> families;
-    for (const std::string& n : names) families.emplace_back(n, rocksdb::ColumnFamilyOptions());
-    std::vector<rocksdb::ColumnFamilyHandle*> handles;
-    rocksdb::DB* raw = nullptr;
-    ASSERT_TRUE(rocksdb::DB::Open(rocksdb::DBOptions(), (root_ / "state").string(), families,
-                                  &handles, &raw)
-                    .ok());
-    std::unique_ptr<rocksdb::DB> db(raw);
-    const size_t seen = std::find(names.begin(), names.end(), "seen") - names.begin();
-    ASSERT_LT(seen, names.size());
-    std::map<std::string, std::vector<uint16_t>> buckets;
-    for (const std::string& id : ids)
-      buckets[keys::SeenBucket("p-1", id)].push_back(keys::SeenSuffix(id));
+  WriteAsAnEarlierBuildDid("seen", [&](rocksdb::DB& db, rocksdb::ColumnFamilyHandle* seen) {
+    std::map<std::string, std::vector<uint16_t>> buckets;  // "p-1" \0 all but 2 chars -> those
+    for (const std::string& id : ids) {
+      const size_t keep = id.size() > 2 ? id.size() - 2 : 0;
+      uint16_t suffix = 0;
+      for (char c : id.substr(keep)) suffix = static_cast<uint16_t>(suffix << 8 | uint8_t(c));
+      if (id.size() == 1) suffix <<= 8;  // one character: the second \0
+      buckets[std::string("p-1", 4) + id.substr(0, keep)].push_back(suffix);
+    }
     for (auto& [key, suffixes] : buckets) {
       std::sort(suffixes.begin(), suffixes.end());
-      ASSERT_TRUE(db->Put(rocksdb::WriteOptions(), handles[seen], key,
-                          EncodeSeenSet(suffixes.data(), suffixes.size()))
+      ASSERT_TRUE(db.Put(rocksdb::WriteOptions(), seen, key,
+                         EncodeSeenSet(suffixes.data(), suffixes.size()))
                       .ok());
     }
-    for (auto* h : handles) ASSERT_TRUE(db->DestroyColumnFamilyHandle(h).ok());
-  }
+  });
   auto store = Open();
   // Carried over: nothing of the earlier layout is left, and each id is still a duplicate, even
   // with other content (what it said then was not kept).

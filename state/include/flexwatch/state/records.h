@@ -58,11 +58,10 @@ struct ContributionTotal {
   static bool Decode(std::string_view in, ContributionTotal& out);
 };
 
-// The event ids seen in one bucket (ids that share all but their last two characters): the
-// sorted set of those last two characters, two bytes each. Folds by set union.
+// The earlier layout of the seen ids, read only to carry a state over to the index (id_set.h):
+// the ids that share all but their last two characters under one key, the platform, \0 and those
+// characters; its value the sorted set of the last two characters, two bytes each.
 std::string EncodeSeenSet(const uint16_t* sorted_suffixes, size_t n);
-// Whether `suffix` is in an encoded set (empty input: the empty set).
-bool SeenSetContains(std::string_view encoded, uint16_t suffix);
 // Every suffix of a set of the earlier layout, in order (false: not one).
 bool SeenSetSuffixes(std::string_view encoded, std::vector<uint16_t>& out);
 

@@ -265,14 +265,9 @@ class Store {
 
 // --- keys (exposed for the writer and tests) ---
 namespace keys {
-// Event ids are de-duplicated in buckets: ids that differ only in their last two characters share
-// one key, so that the sequential ids most producers use cost one write per hundred events.
-std::string SeenBucket(std::string_view platform, std::string_view event_id);
-// As SeenBucket and WorkerMonthKey, into `out` (overwritten), reusing its capacity.
-void AppendSeenBucket(std::string& out, std::string_view platform, std::string_view event_id);
+// As WorkerMonthKey, into `out` (overwritten), reusing its capacity.
 void AppendWorkerMonthKey(std::string& out, Period p, std::string_view platform,
                           std::string_view worker);
-uint16_t SeenSuffix(std::string_view event_id);
 std::string WorkerMonthKey(Period p, std::string_view platform, std::string_view worker);
 std::string Contract(std::string_view platform, std::string_view worker, TimestampMs ts,
                      std::string_view event_id);

@@ -181,6 +181,7 @@ class StateWriter {
   IdSlot slot_;
   std::vector<uint64_t> micro_values_;  // each micro-batch event's value in its bucket
   std::vector<uint8_t> micro_tags_;     // and its content tag
+  std::vector<uint8_t> micro_shifts_;   // and its bucket's width (IdSlot::shift)
   TimestampMs max_ts_ = INT64_MIN;      // largest event time of the commit's accepted events
   TimestampMs closing_ = INT64_MIN;     // the closing watermark to merge in (none: INT64_MIN)
   Day last_day_ = INT32_MIN;            // BeijingPeriod of the previous order's day, cached
