@@ -42,6 +42,12 @@ share.coordinator.state.topic.min.isr=1
 group.initial.rebalance.delay.ms=0
 log.retention.hours=-1
 PROPS
+for p in "$port" "$controller"; do
+  if (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null; then
+    echo "kafka-broker.sh: something already listens on 127.0.0.1:$p (a broker left running?)" >&2
+    exit 1
+  fi
+done
 cp=$(ls "$lib"/*.jar | tr '\n' ':')
 java=${JAVA_HOME:+$JAVA_HOME/bin/}java
 if [ ! -f "$dir/data/meta.properties" ]; then

@@ -10,6 +10,7 @@
 #include <random>
 #include <regex>
 #include <set>
+#include <sstream>
 #include <thread>
 
 #include "cli_helpers.h"
@@ -314,6 +315,44 @@ TEST_F(KafkaCliTest, AQuietMonthClosesInWallClockTime) {
   ASSERT_EQ(notices.size(), 1u);
   EXPECT_EQ(Field(notices[0].payload, "period"), "2024-07");
   EXPECT_NE(notices[0].payload.find("monthly-2024-07.zh.html"), std::string::npos);
+}
+
+TEST_F(KafkaCliTest, APartitionThatHasDeliveredNothingHoldsEveryMonthOpen) {
+  // Three months, all on partition 0; partitions 1-3 have delivered nothing and are not let go
+  // (they have not been quiet for long). No month may close, however far partition 0 has gone,
+  // in any round, from the monitor's first commit on.
+  CommandResult g = Flexwatch({"gen", "--workers", "30", "--months", "3", "--seed", "43"}, dir_);
+  ASSERT_EQ(g.exit_code, 0) << g.err;
+  std::vector<std::pair<int, std::string>> messages;
+  std::istringstream in(g.out);
+  for (std::string line; std::getline(in, line);) messages.emplace_back(0, line);
+  ASSERT_TRUE(ProduceToPartitions(bootstrap_, "flexwatch.events", messages));
+  Overlay held = overlay_;
+  held.insert(held.end(),
+              {{"kafka.partition_idle_seconds", "3600"}, {"kafka.evaluate_interval_ms", "200"}});
+  const std::string config = WriteConfig(dir_ / "held.yaml", held);
+  pid_t pid = Spawn({"--config", config, "run", "--brokers", bootstrap_, "--group", "g-held",
+                     "--state", (dir_ / "s").string()},
+                    dir_, "/dev/null", "run-");
+  EXPECT_TRUE(WaitFor(std::chrono::seconds(60), [&] {
+    return ReadFile(dir_ / "run-stderr").find("so far") != std::string::npos;
+  })) << ReadFile(dir_ / "run-stderr");
+  std::this_thread::sleep_for(std::chrono::seconds(3));  // rounds on everything it has read
+  kill(pid, SIGTERM);
+  ASSERT_EQ(WaitAtMost(pid, 90), 0) << ReadFile(dir_ / "run-stderr");
+  EXPECT_GT(Accepted("s"), 0);
+  int alerts = 0;
+  for (const Received& a : ReadTopic(bootstrap_, "flexwatch.alerts", 4)) {
+    ++alerts;
+    EXPECT_EQ(Field(a.payload, "final"), "false") << a.payload;
+  }
+  EXPECT_GT(alerts, 0);  // it judged the months, as open ones
+  for (const char* month : {"2024-07", "2024-08"}) {
+    CommandResult a =
+        Flexwatch({"announce", "--state", (dir_ / "s").string(), "--month", month}, dir_);
+    ASSERT_EQ(a.exit_code, 0) << a.err;
+    EXPECT_NE(a.out.find("\"final\": false"), std::string::npos) << month;
+  }
 }
 
 TEST_F(KafkaCliTest, OffsetsComeFromTheStateNotTheBroker) {

@@ -2,7 +2,11 @@
 // Central on Java 17, one KRaft node on loopback), fed by `flexwatch produce` in a separate
 // process: the state and the announcement equal those of `replay` on the same feed, through
 // SIGKILLs and a broker restart.
+#include <arpa/inet.h>
+#include <netinet/in.h>
 #include <simdjson.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <chrono>
@@ -25,7 +29,12 @@ class RealKafkaTest : public TempDirTest {
     // Below Linux's ephemeral range (32768-60999): a client reconnecting to a broker that is
     // down can otherwise be handed the broker's own port as its local port (a TCP
     // self-connection) and keep the broker from binding it when it comes back.
-    port_ = 20000 + 2 * (getpid() % 6000);
+    // Ports no one listens on: a broker left behind by a test that died would otherwise answer
+    // in this one's place, with its topics.
+    for (int k = 0; k < 6000; ++k) {
+      port_ = 20000 + 2 * ((getpid() + 997 * k) % 6000);
+      if (PortFree(port_) && PortFree(port_ + 1)) break;
+    }
     WriteFile(dir_ / "kafka.yaml",
               "kafka:\n  commit_interval_ms: 200\n  client:\n    session.timeout.ms: \"6000\"\n"
               "    heartbeat.interval.ms: \"500\"\n");
@@ -60,11 +69,26 @@ class RealKafkaTest : public TempDirTest {
     ASSERT_FALSE(bootstrap_.empty())
         << ReadFile(dir_ / "broker-stderr") << ReadFile(dir_ / "broker" / "broker.log");
   }
+  // The broker's script and its JVM are a process group of their own: stopped together, and
+  // killed together if the JVM does not stop in a minute, so that none outlives the test.
   void StopBroker() {
     if (broker_ <= 0) return;
-    kill(broker_, SIGTERM);
-    Wait(broker_);
+    kill(-broker_, SIGTERM);
+    if (WaitAtMost(broker_, 60) < 0) kill(-broker_, SIGKILL);
     broker_ = -1;
+  }
+  static bool PortFree(int port) {
+    const int fd = socket(AF_INET, SOCK_STREAM, 0);
+    if (fd < 0) return false;
+    const int one = 1;
+    setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+    sockaddr_in a{};
+    a.sin_family = AF_INET;
+    a.sin_port = htons(static_cast<uint16_t>(port));
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    const bool free = bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0;
+    close(fd);
+    return free;
   }
   std::string Gen(int workers, int seed) {
     CommandResult g = Flexwatch({"gen", "--workers", std::to_string(workers), "--months", "1",

@@ -149,9 +149,25 @@ Result<std::unique_ptr<Store>> Store::Open(const std::string& dir, const StoreOp
         v.size() == 8)
       store->next_outbox_ = GetBE64(v);
   }
-  if (!options.read_only)
+  if (!options.read_only) {
     if (Status carried = store->CarryOverSeenIds(); !carried.ok()) return carried;
+    if (Status carried = store->CarryOverClosingWatermark(); !carried.ok()) return carried;
+  }
   return store;
+}
+
+Status Store::CarryOverClosingWatermark() {
+  std::string value;
+  if (impl_->Get(
+          Cf::kDefault,
+          rocksdb::Slice(meta_keys::kClosingWatermark.data(), meta_keys::kClosingWatermark.size()),
+          value))
+    return Status::OK();
+  const std::optional<TimestampMs> closing = ClosingWatermark();
+  if (!closing) return Status::OK();  // a state of this layout, or one without events
+  rocksdb::WriteBatch batch;
+  batch.Merge(cf(Cf::kDefault), meta_keys::kClosingWatermark, EncodeMaximum(*closing));
+  return Write(batch);
 }
 
 Status Store::CarryOverSeenIds() {
@@ -577,6 +593,11 @@ std::optional<TimestampMs> Store::ClosingWatermark() {
           value) &&
       DecodeMaximum(value, v))
     return v;
+  // None kept yet. A state whose sources keep their own watermarks has closed nothing yet (its
+  // sources have not all delivered): the largest event time of one of them closes nothing. A
+  // state written before either was kept closed months on that largest time.
+  for (const auto& [source, position] : Positions())
+    if (position.find("\"event_time\":") != std::string::npos) return std::nullopt;
   return MaxEventTime();
 }
 
