@@ -62,8 +62,10 @@ int RunReplay(const fw::Config& cfg, const ReplayArgs& a, fw::IngestCounts* out)
       .Key("accepted")
       .Int(counts->accepted)
       .Key("duplicates")
-      .Int(counts->duplicates);
-  const std::string stats = json.Key("rejected").Int(counts->rejected).EndObject().Take();
+      .Int(counts->duplicates)
+      .Key("rejected")
+      .Int(counts->rejected);
+  const std::string stats = json.Key("rewritten").Int(counts->rewritten).EndObject().Take();
   if (!a.stats_json.empty()) {
     std::ofstream f(a.stats_json, std::ios::trunc);
     f << stats << "\n";
@@ -71,9 +73,9 @@ int RunReplay(const fw::Config& cfg, const ReplayArgs& a, fw::IngestCounts* out)
     if (!f) return Fail("replay: cannot write " + a.stats_json + ": " + std::strerror(errno));
   }
   std::fprintf(
-      stderr, "replay: accepted %lld, duplicates %lld, rejected %lld%s\n",
+      stderr, "replay: accepted %lld, duplicates %lld (%lld with other content), rejected %lld%s\n",
       static_cast<long long>(counts->accepted), static_cast<long long>(counts->duplicates),
-      static_cast<long long>(counts->rejected),
+      static_cast<long long>(counts->rewritten), static_cast<long long>(counts->rejected),
       counts->rejected
           ? (" (see " + (fs::path(a.state) / fw::kDeadLetterFileName).string() + ")").c_str()
           : "");

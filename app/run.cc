@@ -52,9 +52,11 @@ int RunMonitor(const fw::Config& cfg, const RunArgs& a) {
                kafka.brokers.c_str(), kafka.group.c_str(), a.state.c_str());
   auto counts = (*monitor)->Run(&g_stop);
   if (!counts.ok()) return Fail("run: " + counts.status().message());
-  std::fprintf(stderr, "run: stopped: accepted %lld, duplicates %lld, rejected %lld; %lld alerts\n",
+  std::fprintf(stderr,
+               "run: stopped: accepted %lld, duplicates %lld (%lld with other content), rejected "
+               "%lld; %lld alerts\n",
                static_cast<long long>(counts->accepted), static_cast<long long>(counts->duplicates),
-               static_cast<long long>(counts->rejected),
+               static_cast<long long>(counts->rewritten), static_cast<long long>(counts->rejected),
                static_cast<long long>((*monitor)->alerts_written()));
   return kExitOk;
 }

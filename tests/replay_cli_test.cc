@@ -54,7 +54,7 @@ TEST_F(ReplayCliTest, StatsDeadLettersAndIdempotentRerun) {
       {"replay", "--state", state, "--stats-json", (dir_ / "stats.json").string(), src}, dir_);
   ASSERT_EQ(r.exit_code, 0) << r.err;
   EXPECT_EQ(ReadFile(dir_ / "stats.json"),
-            "{\"accepted\": 6, \"duplicates\": 1, \"rejected\": 3}\n");
+            "{\"accepted\": 6, \"duplicates\": 1, \"rejected\": 3, \"rewritten\": 0}\n");
   const std::string dead = ReadFile(fs::path(state) / "dead-letter.ndjson");
   simdjson::dom::parser parser;
   std::vector<int64_t> lines;
@@ -83,9 +83,53 @@ TEST_F(ReplayCliTest, StatsDeadLettersAndIdempotentRerun) {
                 dir_);
   ASSERT_EQ(r.exit_code, 0) << r.err;
   EXPECT_EQ(ReadFile(dir_ / "stats2.json"),
-            "{\"accepted\": 0, \"duplicates\": 7, \"rejected\": 3}\n");
+            "{\"accepted\": 0, \"duplicates\": 7, \"rejected\": 3, \"rewritten\": 0}\n");
   EXPECT_EQ(Dump(state), first_dump);
   EXPECT_EQ(ReadFile(fs::path(state) / "dead-letter.ndjson"), dead);
+}
+
+TEST_F(ReplayCliTest, ARecordRewrittenAfterDeliveryIsCountedAndTheFirstArrivalStands) {
+  // Order o-2 delivered again as it was (a re-delivery), and again with its duration cut from
+  // 32.5 to 12 minutes (a rewrite); the pension of s-1 again with a smaller base, in another
+  // file and run.
+  std::string feed;
+  for (const char* l : kValid) feed += std::string(l) + "\n";
+  feed += std::string(kValid[1]) + "\n";
+  std::string edited = kValid[1];
+  edited.replace(edited.find("\"duration_min\":32.5"), 19, "\"duration_min\":12");
+  feed += edited + "\n";
+  WriteFile(dir_ / "feed.ndjson", feed);
+  std::string payment = kValid[3];
+  payment.replace(payment.find("\"base_cny\":6821"), 15, "\"base_cny\":3000");
+  WriteFile(dir_ / "later.ndjson", payment + "\n");
+  const std::string state = (dir_ / "state").string();
+  CommandResult r = Flexwatch({"replay", "--state", state, "--stats-json",
+                               (dir_ / "stats.json").string(), (dir_ / "feed.ndjson").string()},
+                              dir_);
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(ReadFile(dir_ / "stats.json"),
+            "{\"accepted\": 6, \"duplicates\": 2, \"rejected\": 0, \"rewritten\": 1}\n");
+  EXPECT_NE(r.err.find("duplicates 2 (1 with other content)"), std::string::npos) << r.err;
+  r = Flexwatch({"replay", "--state", state, (dir_ / "later.ndjson").string()}, dir_);
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.err.find("duplicates 1 (1 with other content)"), std::string::npos) << r.err;
+  // Both rewrites count for July (the payment for its period), and what came first stands: the
+  // month has 60.5 minutes of orders and a payment on a base of 6821.
+  CommandResult a = Flexwatch({"announce", "--state", state, "--month", "2024-07"}, dir_);
+  ASSERT_EQ(a.exit_code, 0) << a.err;
+  EXPECT_NE(a.out.find("\"rewritten_events\": 2,"), std::string::npos) << a.out;
+  const std::string wm =
+      Flexwatch({"inspect", "--state", state, "--platform", "p-meal", "--worker", "w-1"}, dir_).out;
+  EXPECT_NE(wm.find("\"minutes\": 60.5"), std::string::npos) << wm;
+  EXPECT_NE(wm.find("\"base_cny\": 6821"), std::string::npos) << wm;
+  a = Flexwatch(
+      {"announce", "--state", state, "--month", "2024-07", "--format", "md", "--lang", "en"}, dir_);
+  ASSERT_EQ(a.exit_code, 0) << a.err;
+  const std::string& md = a.out;
+  EXPECT_NE(md.find("Repeated with other content |"), std::string::npos) << md;
+  EXPECT_NE(md.find("2 events came again under the same event id with other content"),
+            std::string::npos)
+      << md;
 }
 
 TEST_F(ReplayCliTest, StdinIsASource) {
@@ -98,7 +142,7 @@ TEST_F(ReplayCliTest, StdinIsASource) {
                 dir_, (dir_ / "feed.ndjson").string());
   ASSERT_EQ(r.exit_code, 0) << r.err;
   EXPECT_EQ(ReadFile(dir_ / "stats.json"),
-            "{\"accepted\": 6, \"duplicates\": 0, \"rejected\": 0}\n");
+            "{\"accepted\": 6, \"duplicates\": 0, \"rejected\": 0, \"rewritten\": 0}\n");
   r = Flexwatch({"inspect", "--state", state, "--platform", "p-meal", "--worker", "w-1", "--month",
                  "2024-07"},
                 dir_);

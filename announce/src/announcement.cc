@@ -59,6 +59,7 @@ std::string MonthlyJson(const MonthEvaluation& m, const RuleSet& rules,
   for (const PlatformScore& ps : m.platforms) {
     w.BeginObject(kBlock).Key("platform_id").String(ps.platform_id).Key("ranked").Bool(ps.ranked);
     w.Key("worker_months").Int(ps.worker_months).Key("in_scope_workers").Int(ps.in_scope_workers);
+    w.Key("rewritten_events").Int(ps.rewritten);
     if (sealed) {
       const auto n = sealing->arrived_after_seal.find(ps.platform_id);
       w.Key("arrived_after_seal").Int(n == sealing->arrived_after_seal.end() ? 0 : n->second);

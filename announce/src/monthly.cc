@@ -233,28 +233,35 @@ Doc MonthlyDoc(const MonthlyInputs& in, Lang l, std::string_view format) {
                                         : "Fewer than " + N(in.rules->min_ranked_workers) +
                                               " workers in scope: " + unranked + ".")}});
   // Data quality: what the verdict stands on.
-  int64_t wm = 0, orders = 0, payments = 0, late = 0, complaints = 0;
+  int64_t wm = 0, orders = 0, payments = 0, late = 0, complaints = 0, rewritten = 0;
   Block quality;
   quality.kind = Block::kTable;
-  quality.header =
-      zh ? std::vector<std::string>{"平台企业", "人月", "订单", "缴费记录", "宽限期后缴费", "投诉"}
-         : std::vector<std::string>{"Platform",
-                                    "Worker-months",
-                                    "Orders",
-                                    "Contribution payments",
-                                    "Paid after the grace",
-                                    "Complaints"};
+  quality.header = zh ? std::vector<std::string>{"平台企业",
+                                                 "人月",
+                                                 "订单",
+                                                 "缴费记录",
+                                                 "宽限期后缴费",
+                                                 "投诉",
+                                                 "内容被改写的重复事件"}
+                      : std::vector<std::string>{"Platform",
+                                                 "Worker-months",
+                                                 "Orders",
+                                                 "Contribution payments",
+                                                 "Paid after the grace",
+                                                 "Complaints",
+                                                 "Repeated with other content"};
   if (sealing) quality.header.push_back(zh ? "封存后到达事件" : "Arrived after the seal");
   int64_t arrived = 0;
   for (const PlatformScore& ps : m.platforms) {
     wm += ps.worker_months, orders += ps.orders, payments += ps.payments;
-    late += ps.late_payments, complaints += ps.complaints;
+    late += ps.late_payments, complaints += ps.complaints, rewritten += ps.rewritten;
     quality.rows.push_back({{ps.platform_id},
                             {N(ps.worker_months)},
                             {N(ps.orders)},
                             {N(ps.payments)},
                             {N(ps.late_payments)},
-                            {N(ps.complaints)}});
+                            {N(ps.complaints)},
+                            {N(ps.rewritten)}});
     if (sealing) {
       const int64_t n = ArrivedAfterSealOf(*sealing, ps.platform_id);
       arrived += n;
@@ -268,12 +275,18 @@ Doc MonthlyDoc(const MonthlyInputs& in, Lang l, std::string_view format) {
             (zh ? "本月：" + N(wm) + "人月，订单" + N(orders) + "单；其缴费记录" + N(payments) +
                       "条，其中" + N(late) + "条在月末后" + grace + "日宽限期满后缴纳；投诉" +
                       N(complaints) +
-                      "件。重复投递的事件只计一次；格式或内容不合规的数据行被拒收，连同原因"
-                      "另行记录，不计入任何月份。"
+                      "件。重复投递的事件只计一次，以首次到达的内容为准；同一事件编号再次到达而"
+                      "内容不同（记录在报送后被改写）的，本月共" +
+                      N(rewritten) +
+                      "条，按平台列示。格式或内容不合规的数据行被拒收，连同原因另行记录，不计入"
+                      "任何月份。"
                 : "This month: " + N(wm) + " worker-months from " + N(orders) + " orders; " +
                       N(payments) + " contribution payments for them, " + N(late) +
                       " of which came after the " + grace + "-day grace; " + N(complaints) +
-                      " complaints. An event delivered twice counts once; lines rejected as "
+                      " complaints. An event delivered twice counts once, as it first arrived; " +
+                      N(rewritten) +
+                      " events came again under the same event id with other content (a record "
+                      "rewritten after it was delivered), shown per platform. Lines rejected as "
                       "malformed or invalid are kept aside with their reasons and count in no "
                       "month.") +
             (!sealing ? std::string()

@@ -328,6 +328,7 @@ Status Consumer::Commit() {
   const double commit_seconds = std::chrono::duration<double>(Clock::now() - start).count();
   total_.accepted += c->accepted;
   total_.duplicates += c->duplicates;
+  total_.rewritten += c->rewritten;
   total_.rejected += c->rejected;
   if (pending > 0 && rk_) {
     // For lag tools only: the state is what resumes.

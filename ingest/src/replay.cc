@@ -25,6 +25,7 @@ bool IsBlank(std::string_view s) {
 void Accumulate(IngestCounts& total, const IngestCounts& c) {
   total.accepted += c.accepted;
   total.duplicates += c.duplicates;
+  total.rewritten += c.rewritten;
   total.rejected += c.rejected;
 }
 

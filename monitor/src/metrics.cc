@@ -95,6 +95,11 @@ MonitorMetrics::MonitorMetrics(int max_platforms)
                          "Worker-months affected in the dimension", *registry_)),
       warnings_now_(Register(prometheus::BuildGauge(), "flexwatch_platform_early_warnings",
                              "Early warnings of the platform in the month", *registry_)),
+      rewritten_(Register(prometheus::BuildGauge(), "flexwatch_platform_rewritten_events",
+                          "Events of the platform for the month delivered again under an "
+                          "event_id already applied, with other content (a record rewritten "
+                          "after it was delivered; the first arrival is what counts)",
+                          *registry_)),
       platforms_(Register(prometheus::BuildGauge(), "flexwatch_platforms",
                           "Platforms of the month at each level per dimension (every platform, "
                           "whatever the cap on per-platform series)",
@@ -210,6 +215,7 @@ void MonitorMetrics::SetMonth(const RoundMonth& m, const std::string& which) {
       set(affected_, dim, static_cast<double>(ds.affected));
     }
     set(warnings_now_, "", warnings[ps.platform_id]);
+    set(rewritten_, "", static_cast<double>(ps.rewritten));
     touched_.insert(it->first);
   }
   for (int d = 0; d <= kDimensionCount; ++d)

@@ -86,6 +86,19 @@ TEST(MonitorMetrics, PlatformSeriesAreCappedWorstFirstAndTheRestCounted) {
   EXPECT_NE(later.find("platform=\"p-0\""), std::string::npos);
 }
 
+TEST(MonitorMetrics, EventsRewrittenAreAPlatformSeries) {
+  MonitorMetrics metrics(10);
+  AlertRound round = RoundOf(2);
+  round.months[0].platforms[1].rewritten = 7;
+  metrics.OnRound(0.01, round, {});
+  const std::string text = metrics.Scrape();
+  EXPECT_NE(text.find("flexwatch_platform_rewritten_events{month=\"current\",platform=\"p-1\"} 7"),
+            std::string::npos)
+      << text;
+  EXPECT_NE(text.find("flexwatch_platform_rewritten_events{month=\"current\",platform=\"p-0\"} 0"),
+            std::string::npos);
+}
+
 TEST(MonitorMetrics, EventsCountTheReportedDifference) {
   MonitorMetrics metrics(10);
   ConsumerReport r;

@@ -5,6 +5,7 @@
 #include "flexwatch/core/decimal.h"
 #include "flexwatch/core/json.h"
 #include "flexwatch/state/meta_keys.h"
+#include "flexwatch/state/records.h"
 
 namespace flexwatch {
 namespace {
@@ -410,6 +411,8 @@ Result<MonthEvaluation> EvaluateMonth(Store& store, const RuleSet& rules, Period
     for (const DimensionScore& d : ps.dimensions) ps.level = std::max(ps.level, d.level);
     ps.ranked = ps.in_scope_workers >= rules.min_ranked_workers;
     for (const auto& [category, n] : store.Complaints(p, ps.platform_id)) ps.complaints += n;
+    if (auto v = store.GetMeta(meta_keys::Rewritten(p, ps.platform_id)))
+      DecodeCounter(*v, ps.rewritten);
   };
   Status failure = Status::OK();
   Status scan = store.ScanMonth(p, options.platform, [&](const MonthRow& row) {

@@ -69,6 +69,10 @@ std::string AfterSeal(Period p, std::string_view platform) {
   return AfterSealPrefix(p) + std::string(platform);
 }
 std::string AfterSealPrefix(Period p) { return "after-seal/" + FormatPeriod(p) + "/"; }
+std::string Rewritten(Period p, std::string_view platform) {
+  return RewrittenPrefix(p) + std::string(platform);
+}
+std::string RewrittenPrefix(Period p) { return "rewritten/" + FormatPeriod(p) + "/"; }
 std::string RevisionChecked(Period p) { return "revision-checked/" + FormatPeriod(p); }
 std::string SealedDocument(Period p, int revision, std::string_view name) {
   return "sealed-doc/" + FormatPeriod(p) + "/" + FourDigits(revision) + "/" + std::string(name);

@@ -94,7 +94,7 @@ void KeyIndex::Clear() {
 constexpr size_t kKeyOverhead = 2 * 16 + 4;
 // Memory an id added to the seen-id index by a commit costs until it is written: value and tag.
 constexpr size_t kAddedIdBytes = 9;
-// Buckets of at most 2^12 values keep a commit's additions as a bitmap (512 bytes).
+// Buckets of at most 2^12 values keep a commit's additions as a map of their tags (2 KiB).
 constexpr int kBitmapShift = 12;
 
 StateWriter::StateWriter(Store* store) : store_(store) {}
@@ -221,39 +221,55 @@ Status StateWriter::Resolve() {
     const Event& e = micro_[i];
     CachedBucket& bucket = id_buckets_[bucket_of_[i]];
     const uint64_t v = micro_values_[i];
-    bool duplicate = bucket.stored.Find(v) >= 0;
-    if (!duplicate) {
+    const uint8_t tag = micro_tags_[i];
+    int first_tag = -1;  // the first arrival's tag, when the id is a duplicate
+    if (const ptrdiff_t at = bucket.stored.Find(v); at >= 0) first_tag = bucket.stored.tags[at];
+    if (first_tag < 0) {
       const uint32_t b = bucket_of_[i];
-      if (bucket.shift <= kBitmapShift) {  // a small bucket: the commit's additions as bits
-        if (bucket.added_bits.empty()) {
-          bucket.added_bits.assign((size_t{1} << bucket.shift) / 64 + 1, 0);
-          pending_bytes_ += bucket.added_bits.size() * sizeof(uint64_t);
+      if (bucket.shift <= kBitmapShift) {  // a small bucket: the commit's additions as a map
+        if (bucket.added_nibbles.empty()) {
+          bucket.added_nibbles.assign((size_t{1} << bucket.shift) / 16 + 1, 0);
+          pending_bytes_ += bucket.added_nibbles.size() * sizeof(uint64_t);
         }
-        uint64_t& word = bucket.added_bits[v >> 6];
-        const uint64_t bit = uint64_t{1} << (v & 63);
-        duplicate = (word & bit) != 0;
-        word |= bit;
-        if (!duplicate)
+        uint64_t& word = bucket.added_nibbles[v >> 4];
+        const int at = static_cast<int>(v & 15) * 4;
+        if (const int was = static_cast<int>(word >> at & 15); was != 0) {
+          first_tag = was;
+        } else {
+          word |= uint64_t{tag} << at;
           bucket.added_in_order =
               bucket.added_in_order && (bucket.added.empty() || v > bucket.added.back());
+        }
       } else if (bucket.added_in_order && (bucket.added.empty() || v > bucket.added.back())) {
         // in order and past the last: new
-      } else if (bucket.added_in_order &&
-                 std::binary_search(bucket.added.begin(), bucket.added.end(), v)) {
-        duplicate = true;
-      } else {
-        if (bucket.added_in_order) {  // the first out of order: the bucket's ids to the set
+      } else if (bucket.added_in_order) {
+        const auto at = std::lower_bound(bucket.added.begin(), bucket.added.end(), v);
+        if (at != bucket.added.end() && *at == v) {
+          first_tag = bucket.added_tags[at - bucket.added.begin()];
+        } else {  // the first out of order: the bucket's ids to the set
           bucket.added_in_order = false;
-          for (uint64_t a : bucket.added) added_ids_.Insert(b, a);
+          for (size_t k = 0; k < bucket.added.size(); ++k)
+            added_ids_.Insert(b, bucket.added[k], bucket.added_tags[k]);
+          first_tag = added_ids_.Insert(b, v, tag);
         }
-        duplicate = !added_ids_.Insert(b, v);
+      } else {
+        first_tag = added_ids_.Insert(b, v, tag);
       }
-      if (!duplicate) {
-        if (bucket.added.empty()) id_touched_.push_back(b);
+      if (first_tag < 0) {
+        if (bucket.added.empty()) id_touched_.push_back(bucket_of_[i]);
         bucket.added.push_back(v);
-        bucket.added_tags.push_back(micro_tags_[i]);
+        bucket.added_tags.push_back(tag);
         pending_bytes_ += kAddedIdBytes;
       }
+    }
+    const bool duplicate = first_tag >= 0;
+    if (duplicate && first_tag != 0 && first_tag != tag) {
+      // The same id, other content: a record rewritten after it was delivered. Counted for the
+      // month the rewrite speaks of (its period for a contribution).
+      ++pending_.rewritten;
+      ++rewritten_[{
+          e.type == EventType::kContribution ? e.contribution.period : BeijingPeriod(e.ts),
+          e.platform_id}];
     }
     Tally(tags_[i], e.type, duplicate);
     if (duplicate) {
@@ -267,23 +283,23 @@ Status StateWriter::Resolve() {
   return Status::OK();
 }
 
-bool StateWriter::AddedIds::Insert(uint32_t bucket, uint64_t value) {
+int StateWriter::AddedIds::Insert(uint32_t bucket, uint64_t value, uint8_t tag) {
   if (2 * (size_ + 1) > slots_.size()) {
     std::vector<Slot> old(slots_.size() * 2);
     old.swap(slots_);
     size_ = 0;
     for (const Slot& o : old)
-      if (o.used) Insert(o.bucket, o.value);
+      if (o.used) Insert(o.bucket, o.value, o.tag);
   }
   const size_t mask = slots_.size() - 1;
   for (size_t i = Hash(bucket, value) & mask;; i = (i + 1) & mask) {
     Slot& s = slots_[i];
     if (!s.used) {
-      s = Slot{value, bucket, true};
+      s = Slot{value, bucket, true, tag};
       ++size_;
-      return true;
+      return -1;
     }
-    if (s.value == value && s.bucket == bucket) return false;
+    if (s.value == value && s.bucket == bucket) return s.tag;
   }
 }
 
@@ -453,6 +469,12 @@ Result<IngestCounts> StateWriter::Commit() {
   for (const auto& [key, n] : after_seal_)
     batch.Merge(store_->cf(Cf::kDefault), meta_keys::AfterSeal(key.first, key.second),
                 EncodeCounter(n));
+  for (const auto& [key, n] : rewritten_)
+    batch.Merge(store_->cf(Cf::kDefault), meta_keys::Rewritten(key.first, key.second),
+                EncodeCounter(n));
+  if (counts.rewritten)
+    batch.Merge(store_->cf(Cf::kDefault), meta_keys::Counter("rewritten"),
+                EncodeCounter(counts.rewritten));
   if (closing_ != INT64_MIN)
     batch.Merge(store_->cf(Cf::kDefault), meta_keys::kClosingWatermark, EncodeMaximum(closing_));
   store_->PutOutbox(batch, outbox_);
@@ -483,7 +505,7 @@ Result<IngestCounts> StateWriter::Commit() {
     b.added.clear();
     b.added_tags.clear();
     b.added_in_order = true;
-    std::vector<uint64_t>().swap(b.added_bits);
+    std::vector<uint64_t>().swap(b.added_nibbles);
   }
   id_touched_.clear();
   added_ids_.Clear();
@@ -514,6 +536,7 @@ void StateWriter::Clear() {
   max_ts_ = INT64_MIN;
   closing_ = INT64_MIN;
   after_seal_.clear();
+  rewritten_.clear();
   sealed_stale_ = true;
   outbox_.clear();
 }

@@ -66,6 +66,7 @@ class MonitorMetrics {
   prometheus::Family<prometheus::Gauge>& in_scope_;
   prometheus::Family<prometheus::Gauge>& affected_;
   prometheus::Family<prometheus::Gauge>& warnings_now_;
+  prometheus::Family<prometheus::Gauge>& rewritten_;
   prometheus::Family<prometheus::Gauge>& platforms_;
   prometheus::Gauge& dropped_;
   prometheus::Gauge& not_judged_;

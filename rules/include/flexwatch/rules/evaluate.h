@@ -133,8 +133,9 @@ struct PlatformScore {
   int64_t dispatched = 0, dispatch_cap = 0;
   // Data quality: the orders of its worker-months, the contribution payments for them (every
   // scheme and payer), those among them made after the month's grace (which never count), and
-  // the month's complaints.
-  int64_t orders = 0, payments = 0, late_payments = 0, complaints = 0;
+  // the month's complaints; and the deliveries of an event id already applied whose content
+  // differs from the first (a record rewritten after it was delivered, meta_keys::Rewritten).
+  int64_t orders = 0, payments = 0, late_payments = 0, complaints = 0, rewritten = 0;
 };
 
 struct MonthEvaluation {

@@ -71,6 +71,10 @@ std::optional<Period> PeriodOfRevision(std::string_view key);
 // sum), a data-quality figure of each platform.
 std::string AfterSeal(Period p, std::string_view platform);
 std::string AfterSealPrefix(Period p);
+// "rewritten/YYYY-MM/<platform>" -> repeated event ids of the platform whose content differs from
+// the first arrival's, for the month the repeat speaks of (merged by sum), a data-quality figure.
+std::string Rewritten(Period p, std::string_view platform);
+std::string RewrittenPrefix(Period p);
 // "revision-checked/YYYY-MM" -> the month's events after the seal already judged again.
 std::string RevisionChecked(Period p);
 // "sealed-doc/YYYY-MM/NNNN/<file name>" -> a document of revision N of the month as the monitor

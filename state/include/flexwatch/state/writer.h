@@ -140,14 +140,16 @@ class StateWriter {
     // Whether `added` arrived in increasing order (a producer's counter, a snowflake clock):
     // then it is searched as it is; otherwise its ids are in added_ids_.
     bool added_in_order = true;
-    // A bucket of at most 4096 values (a counter's): what the commit added, as a bitmap.
+    // A bucket of at most 4096 values (a counter's): what the commit added, as a map of 4-bit
+    // tags (0: not added), 16 to a word.
     int shift = 0;
-    std::vector<uint64_t> added_bits;
+    std::vector<uint64_t> added_nibbles;
   };
   // (bucket, value) of every id this commit added: membership in one probe.
   class AddedIds {
    public:
-    bool Insert(uint32_t bucket, uint64_t value);  // false when already there
+    // -1 when `value` was not there (it is now, with `tag`), else the tag it was added with.
+    int Insert(uint32_t bucket, uint64_t value, uint8_t tag);
     void Prefetch(uint32_t bucket, uint64_t value) const {
       __builtin_prefetch(&slots_[Hash(bucket, value) & (slots_.size() - 1)]);
     }
@@ -158,6 +160,7 @@ class StateWriter {
       uint64_t value = 0;
       uint32_t bucket = 0;
       bool used = false;
+      uint8_t tag = 0;
     };
     // Ids of one bucket that differ only in their last two bits share a cache line (4 slots):
     // a producer's counter then costs one miss per four ids, not one each.
@@ -205,6 +208,9 @@ class StateWriter {
   std::set<Period> sealed_;
   bool sealed_stale_ = true;
   std::map<std::pair<Period, std::string>, int64_t> after_seal_;
+  // Repeated event ids whose content differs from the first arrival's, per month and platform
+  // (meta_keys::Rewritten).
+  std::map<std::pair<Period, std::string>, int64_t> rewritten_;
 };
 
 }  // namespace flexwatch
