@@ -133,7 +133,7 @@ TEST_F(HostileCliTest, ImplausibleValuesAreRejectedWithTheirReasonAndTheRestIsKe
                               dir_);
   ASSERT_EQ(r.exit_code, 0) << r.err;
   EXPECT_EQ(ReadFile(dir_ / "stats.json"),
-            "{\"accepted\": 5, \"duplicates\": 0, \"rejected\": 16}\n");
+            "{\"accepted\": 5, \"duplicates\": 0, \"rejected\": 16, \"rewritten\": 0}\n");
   const std::map<int64_t, std::string> expected = {
       {1, "out_of_range"},     {2, "out_of_range"},  {3, "future_timestamp"},
       {5, "future_timestamp"}, {6, "out_of_range"},  {8, "bad_id"},
