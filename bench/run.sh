@@ -4,8 +4,9 @@
 #
 #   bench/run.sh [--build DIR] [--out FILE] [--small]
 #
-# Default sizes (about 20 minutes on 2 cores): replay of 1.25, 5 and 20 million events (the cost
-# curve at 1x, 4x and 16x); evaluation of a month of 62,500, 250,000 and 1 million worker-months
+# Default sizes (about 40 minutes on 2 cores): replay of 1.25, 5 and 20 million events (the cost
+# curve at 1x, 4x and 16x); replay of 20 million events with each id shape of `gen --ids`, in time
+# order and shuffled (bench/shapes.sh); evaluation of a month of 62,500, 250,000 and 1 million worker-months
 # (1x, 4x, 16x) and of 10 million; Kafka ingest and the alert delay on a real broker; a profile of
 # the replay. --small runs every step at a sixteenth of the sizes, to check the suite itself.
 set -euo pipefail
@@ -42,10 +43,12 @@ work=$(mktemp -d "${TMPDIR:-/tmp}/flexwatch-suite.XXXXXX")
 trap 'rm -rf "$work"' EXIT
 if ((small)); then
   replay_sizes=(78125 312500 1250000)
+  shape_events=1250000
   eval_sizes=(3906 15625 62500 625000)
   kafka_args=(--workers 1000 --rounds 1 --seconds 5 --intervals 500)
 else
   replay_sizes=(1250000 5000000 20000000)
+  shape_events=20000000
   eval_sizes=(62500 250000 1000000 10000000)
   kafka_args=(--workers 5300 --rounds 3 --seconds 20 --intervals 500)
 fi
@@ -59,6 +62,9 @@ for i in 0 1 2; do
   "$build/bench/replay_bench" --events "${replay_sizes[$i]}" --dir "$work/replay" \
     --json "$work/replay-$i.json" >"$work/replay-$i.md"
 done
+say "replay of $shape_events events with each id shape, in time order and shuffled"
+bash "$root/bench/shapes.sh" --build "$build" --events "$shape_events" --json "$work/shapes.json" \
+  >"$work/shapes.md"
 for i in 0 1 2 3; do
   say "evaluation of ${eval_sizes[$i]} worker-months"
   "$build/bench/eval_bench" --worker-months "${eval_sizes[$i]}" --dir "$work/eval" \
@@ -119,10 +125,21 @@ mib() { awk -v k="$1" 'BEGIN{printf "%.0f", k / 1024}'; }
   maxrss=0
   for f in "$work"/replay-*.json; do maxrss=$(awk -v a="$maxrss" -v b="$(j .replay_max_rss_kib "$f")" 'BEGIN{print (b > a) ? b : a}'); done
   for f in "$work"/eval-*.json; do maxrss=$(awk -v a="$maxrss" -v b="$(j .max_rss_kib "$f")" 'BEGIN{print (b > a) ? b : a}'); done
+  maxrss=$(awk -v a="$maxrss" -v b="$(jq '[.[].replay_max_rss_kib] | max' "$work/shapes.json")" 'BEGIN{print (b > a) ? b : a}')
   echo "| peak RSS under 1 GiB whatever the data size | $(mib "$maxrss") MiB at most, over every run below | $(awk -v x="$maxrss" 'BEGIN{print (x < 1048576) ? "yes" : "no"}') |"
   bpw=$(awk -v b="$(j .compacted_bytes "$big")" -v w="$(j .worker_months "$big")" 'BEGIN{print b / w}')
   ebpw=$(j .compacted_bytes_per_worker_month "$work/eval-2.json")
   echo "| state on disk at most 150 bytes per worker-month (compacted) | $(r 0 "$bpw") B (generated mix, $(r 0 "$(awk -v l="$(j .lines "$big")" -v w="$(j .worker_months "$big")" 'BEGIN{print l / w}')") events per worker-month; the export of its rejected lines beside it, $(r 0 "$(awk -v b="$(j .dead_letter_file_bytes "$big")" -v w="$(j .worker_months "$big")" 'BEGIN{print b / w}')") B more); $(r 0 "$ebpw") B (evaluation feed, 5.6 events per worker-month) | $(awk -v x="$bpw" -v y="$ebpw" 'BEGIN{print (x <= 150) ? "yes" : ((y <= 150) ? "thin feed only" : "no")}') |"
+  # Every id shape (bench/shapes.sh): the slowest of each order, and the state of random ids.
+  sh=$work/shapes.json
+  for order in time shuffled; do
+    floor=1000000; [ "$order" = shuffled ] && floor=600000
+    low=$(jq -r --arg o "$order" '[.[] | select(.order == $o)] | min_by(.replay_events_per_cpu_s) | "\(.replay_events_per_cpu_s) \(.ids)"' "$sh")
+    echo "| replay at least $(printf "%'d" "$floor") events/s on one core, any id shape, $order | $(r 0 "${low% *}") events/s at the slowest (${low#* } ids, $(j '.[0].lines' "$sh") events) | $(awk -v x="${low% *}" -v f="$floor" 'BEGIN{print (x >= f) ? "yes" : "no"}') |"
+  done
+  rnd=$(jq -r '[.[] | select(.ids != "sequential") | .compacted_bytes / .accepted] | max' "$sh")
+  seq=$(jq -r '[.[] | select(.ids == "sequential") | .compacted_bytes / .accepted] | max' "$sh")
+  echo "| state at most 8 bytes per accepted event with random ids (compacted, everything) | $(r 2 "$rnd") B at the most (UUID, hex, snowflake ids); sequential ids $(r 2 "$seq") B | $(awk -v x="$rnd" 'BEGIN{print (x <= 8) ? "yes" : "no"}') |"
   p99=$(j '.alert_delay[0].alert_ms.p99' "$work/kafka.json")
   echo "| p99 event-to-provisional-alert under 1 s | $(r 0 "$p99") ms at half the maximum rate | $(awk -v x="$p99" 'BEGIN{print (x < 1000) ? "yes" : "no"}') |"
   echo
@@ -146,6 +163,15 @@ mib() { awk -v k="$1" 'BEGIN{printf "%.0f", k / 1024}'; }
   echo "settles. Both leave out \`dead-letter.ndjson\`, the export of the rejected lines that \`replay\`"
   echo "writes beside the state (the dead-letter family's content as JSON, for the platforms): at 16x"
   echo "$(j .dead_letter_file_bytes "$big") bytes. At 16x, the compacted bytes by column family: $(jq -c .compacted_by_family "$big" | tr -d '{}' | sed 's/,/, /g')."
+  echo
+  echo "## Replay on the ids real producers use (\`bench/shapes.sh\`)"
+  echo
+  echo "The same generated feed with its event ids in each shape of \`flexwatch gen --ids\` (a producer's"
+  echo "counter, UUIDv4, 12 random hex digits, snowflake ids), in time order and fully shuffled, each"
+  echo "replayed as above beside the parse-only floor of the same file. The state per accepted event is"
+  echo "everything compacted (every column family) over the events applied."
+  echo
+  cat "$work/shapes.md"
   echo
   echo "## Evaluation (\`eval_bench\`): a month judged, against reading it"
   echo

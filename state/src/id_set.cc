@@ -136,9 +136,33 @@ uint8_t ContentTag(const Event& e) {
   return static_cast<uint8_t>(XXH3_64bits(s.data(), s.size()) % 15 + 1);
 }
 
-ptrdiff_t IdBucket::Find(uint64_t v) const {
-  const auto it = std::lower_bound(values.begin(), values.end(), v);
-  return it != values.end() && *it == v ? it - values.begin() : -1;
+size_t IdBucket::Guess(uint64_t v, int shift) const {
+  const size_t n = values.size();
+  const size_t i = static_cast<size_t>(static_cast<unsigned __int128>(v) * n >> shift);
+  return i < n ? i : n - 1;
+}
+
+ptrdiff_t IdBucket::Find(uint64_t v, int shift) const {
+  // A bucket's values are spread about evenly over its 2^shift (a hash's low bits, a full run of
+  // a counter): the place is guessed from the value, looked at with its neighbours, and searched
+  // by halves only between the guess and the end it points to. A bucket of hashed ids then costs
+  // one cache miss per lookup (which the writer prefetches), not log2 of its size.
+  const size_t n = values.size();
+  if (n == 0) return -1;
+  const uint64_t* at = values.data();
+  const size_t i = Guess(v, shift);
+  if (at[i] == v) return static_cast<ptrdiff_t>(i);
+  const uint64_t* first = at;
+  const uint64_t* last = at + n;
+  if (at[i] < v) {
+    first = at + i + 1;
+    for (int k = 0; k < 3 && first < last && *first < v; ++k) ++first;
+  } else {
+    last = at + i;
+    for (int k = 0; k < 3 && first < last && last[-1] > v; ++k) --last;
+  }
+  const uint64_t* it = std::lower_bound(first, last, v);
+  return it != last && *it == v ? it - at : -1;
 }
 
 namespace {

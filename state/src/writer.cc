@@ -96,6 +96,9 @@ constexpr size_t kKeyOverhead = 2 * 16 + 4;
 constexpr size_t kAddedIdBytes = 9;
 // Buckets of at most 2^12 values keep a commit's additions as a map of their tags (2 KiB).
 constexpr int kBitmapShift = 12;
+// Larger ones keep up to this many additions out of order in their own list, looked through,
+// and more in the commit's hash set (AddedIds): a bucket of hashed ids gets a few per commit.
+constexpr size_t kScannedAdditions = 16;
 
 StateWriter::StateWriter(Store* store) : store_(store) {}
 StateWriter::~StateWriter() = default;
@@ -209,21 +212,31 @@ Status StateWriter::Resolve() {
   }
   // 2. In arrival order: the first arrival of an id is applied, later ones only counted. The
   //    slots of the commit's added ids are prefetched a few events ahead.
+  //    Two steps ahead: the bucket itself (2 * kAhead), then where its stored set will be looked
+  //    at (kAhead), so that neither miss is taken in line.
   constexpr size_t kAhead = 8;
+  auto prefetch_bucket = [this](size_t i) { __builtin_prefetch(&id_buckets_[bucket_of_[i]]); };
   auto prefetch = [this](size_t i) {
     const CachedBucket& b = id_buckets_[bucket_of_[i]];
-    if (b.shift > kBitmapShift && !b.added_in_order)
+    if (!b.stored.values.empty())
+      __builtin_prefetch(&b.stored.values[b.stored.Guess(micro_values_[i], b.shift)]);
+    if (b.added_hashed)
       added_ids_.Prefetch(bucket_of_[i], micro_values_[i]);
+    else if (!b.added.empty())
+      __builtin_prefetch(&b.added.back());
   };
+  for (size_t i = 0; i < micro_size_ && i < 2 * kAhead; ++i) prefetch_bucket(i);
   for (size_t i = 0; i < micro_size_ && i < kAhead; ++i) prefetch(i);
   for (size_t i = 0; i < micro_size_; ++i) {
+    if (i + 2 * kAhead < micro_size_) prefetch_bucket(i + 2 * kAhead);
     if (i + kAhead < micro_size_) prefetch(i + kAhead);
     const Event& e = micro_[i];
     CachedBucket& bucket = id_buckets_[bucket_of_[i]];
     const uint64_t v = micro_values_[i];
     const uint8_t tag = micro_tags_[i];
     int first_tag = -1;  // the first arrival's tag, when the id is a duplicate
-    if (const ptrdiff_t at = bucket.stored.Find(v); at >= 0) first_tag = bucket.stored.tags[at];
+    if (const ptrdiff_t at = bucket.stored.Find(v, bucket.shift); at >= 0)
+      first_tag = bucket.stored.tags[at];
     if (first_tag < 0) {
       const uint32_t b = bucket_of_[i];
       if (bucket.shift <= kBitmapShift) {  // a small bucket: the commit's additions as a map
@@ -246,12 +259,18 @@ Status StateWriter::Resolve() {
         const auto at = std::lower_bound(bucket.added.begin(), bucket.added.end(), v);
         if (at != bucket.added.end() && *at == v) {
           first_tag = bucket.added_tags[at - bucket.added.begin()];
-        } else {  // the first out of order: the bucket's ids to the set
+        } else {  // the first out of order
           bucket.added_in_order = false;
-          for (size_t k = 0; k < bucket.added.size(); ++k)
-            added_ids_.Insert(b, bucket.added[k], bucket.added_tags[k]);
-          first_tag = added_ids_.Insert(b, v, tag);
+          if (bucket.added.size() >= kScannedAdditions) first_tag = ToAddedIds(b, v, tag);
         }
+      } else if (!bucket.added_hashed) {  // a few, out of order: looked through
+        for (size_t k = 0; k < bucket.added.size(); ++k)
+          if (bucket.added[k] == v) {
+            first_tag = bucket.added_tags[k];
+            break;
+          }
+        if (first_tag < 0 && bucket.added.size() >= kScannedAdditions)
+          first_tag = ToAddedIds(b, v, tag);
       } else {
         first_tag = added_ids_.Insert(b, v, tag);
       }
@@ -281,6 +300,14 @@ Status StateWriter::Resolve() {
   }
   micro_size_ = 0;
   return Status::OK();
+}
+
+int StateWriter::ToAddedIds(uint32_t b, uint64_t v, uint8_t tag) {
+  CachedBucket& bucket = id_buckets_[b];
+  bucket.added_hashed = true;
+  for (size_t k = 0; k < bucket.added.size(); ++k)
+    added_ids_.Insert(b, bucket.added[k], bucket.added_tags[k]);
+  return added_ids_.Insert(b, v, tag);
 }
 
 int StateWriter::AddedIds::Insert(uint32_t bucket, uint64_t value, uint8_t tag) {
@@ -505,6 +532,7 @@ Result<IngestCounts> StateWriter::Commit() {
     b.added.clear();
     b.added_tags.clear();
     b.added_in_order = true;
+    b.added_hashed = false;
     std::vector<uint64_t>().swap(b.added_nibbles);
   }
   id_touched_.clear();

@@ -4,6 +4,7 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <map>
 #include <random>
 #include <set>
@@ -72,7 +73,34 @@ void RoundTrip(const std::vector<uint64_t>& values) {
   ASSERT_TRUE(DecodeIdSet(encoded, back));
   EXPECT_EQ(back.values, values);
   EXPECT_EQ(back.tags, tags);
-  for (size_t i = 0; i < values.size(); ++i) EXPECT_EQ(back.Find(values[i]), ptrdiff_t(i));
+  for (size_t i = 0; i < values.size(); ++i) EXPECT_EQ(back.Find(values[i], 64), ptrdiff_t(i));
+}
+
+// Find guesses a place from the value and the bucket's width: right whatever the spread (even,
+// clustered, one value, the extremes of 64 bits), for values there and values not.
+TEST(IdSet, FindIsRightWhateverTheSpread) {
+  std::mt19937_64 rng(9);
+  std::vector<std::vector<uint64_t>> sets = {
+      {}, {7}, {0, UINT64_MAX}, {1, 2, 3, 1000000, 1000001, UINT64_MAX - 1}};
+  std::set<uint64_t> even, clustered;
+  while (even.size() < 5000) even.insert(rng() >> 12);
+  for (uint64_t c = 0; c < 5; ++c)
+    for (uint64_t i = 0; i < 300; ++i) clustered.insert((c << 40) + i * (c + 1));
+  sets.emplace_back(even.begin(), even.end());
+  sets.emplace_back(clustered.begin(), clustered.end());
+  for (const std::vector<uint64_t>& values : sets) {
+    IdBucket b;
+    b.values = values;
+    std::vector<uint64_t> probes = values;
+    for (int i = 0; i < 2000; ++i) probes.push_back(rng() >> (i % 3 == 0 ? 0 : 12));
+    for (uint64_t v : values) probes.insert(probes.end(), {v - 1, v + 1});
+    for (uint64_t v : probes) {
+      const auto it = std::lower_bound(values.begin(), values.end(), v);
+      const ptrdiff_t want = it != values.end() && *it == v ? it - values.begin() : -1;
+      for (int shift : {12, 52, 64})  // the width right or wrong: only the cost differs
+        ASSERT_EQ(b.Find(v, shift), want) << v << " in a set of " << values.size();
+    }
+  }
 }
 
 TEST(IdSet, EverySetComesBackAsItWent) {

@@ -56,8 +56,11 @@ struct IdBucket {
   std::vector<uint64_t> values;
   std::vector<uint8_t> tags;
   size_t size() const { return values.size(); }
-  // The place of `v`, or -1.
-  ptrdiff_t Find(uint64_t v) const;
+  // The place of `v`, or -1. `shift`: the bucket's width (IdSlot::shift), which its values fill
+  // about evenly.
+  ptrdiff_t Find(uint64_t v, int shift) const;
+  // Where Find looks first (REQUIRES: not empty).
+  size_t Guess(uint64_t v, int shift) const;
 };
 std::string EncodeIdSet(const uint64_t* values, const uint8_t* tags, size_t n);
 // Appends the set encoded in `in` to `out`, which must then be merged if it was not empty.

@@ -138,8 +138,10 @@ class StateWriter {
     std::vector<uint64_t> added;  // this commit's, in arrival order (sorted at the commit)
     std::vector<uint8_t> added_tags;
     // Whether `added` arrived in increasing order (a producer's counter, a snowflake clock):
-    // then it is searched as it is; otherwise its ids are in added_ids_.
+    // then it is searched as it is; otherwise it is looked through while short, and its ids are
+    // in added_ids_ once it is not (added_hashed).
     bool added_in_order = true;
+    bool added_hashed = false;
     // A bucket of at most 4096 values (a counter's): what the commit added, as a map of 4-bit
     // tags (0: not added), 16 to a word.
     int shift = 0;
@@ -174,6 +176,8 @@ class StateWriter {
     size_t size_ = 0;
   };
   AddedIds added_ids_;
+  // Moves bucket `b`'s additions to added_ids_, and adds `v` (AddedIds::Insert's answer).
+  int ToAddedIds(uint32_t b, uint64_t v, uint8_t tag);
   static constexpr size_t kCachedIds = size_t{16} << 20;
   static constexpr size_t kCachedBuckets = size_t{1} << 20;  // ids of many shapes: many buckets
   KeyIndex id_keys_;
