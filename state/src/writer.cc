@@ -96,9 +96,11 @@ constexpr size_t kKeyOverhead = 2 * 16 + 4;
 constexpr size_t kAddedIdBytes = 9;
 // Buckets of at most 2^12 values keep a commit's additions as a map of their tags (2 KiB).
 constexpr int kBitmapShift = 12;
-// Larger ones keep up to this many additions out of order in their own list, looked through,
-// and more in the commit's hash set (AddedIds): a bucket of hashed ids gets a few per commit.
-constexpr size_t kScannedAdditions = 16;
+// Larger ones keep up to this many additions of a commit in order, each put in its place (a
+// bucket of hashed ids gets a few hundred a commit at most: moving them costs less than a hash
+// set's cache miss), and more in the commit's hash set (AddedIds), where a commit's shuffled
+// counter or snowflake ids crowd into a few buckets.
+constexpr size_t kPlacedAdditions = 512;
 
 StateWriter::StateWriter(Store* store) : store_(store) {}
 StateWriter::~StateWriter() = default;
@@ -223,7 +225,7 @@ Status StateWriter::Resolve() {
     if (b.added_hashed)
       added_ids_.Prefetch(bucket_of_[i], micro_values_[i]);
     else if (!b.added.empty())
-      __builtin_prefetch(&b.added.back());
+      __builtin_prefetch(&b.added[b.added.size() / 2]);
   };
   for (size_t i = 0; i < micro_size_ && i < 2 * kAhead; ++i) prefetch_bucket(i);
   for (size_t i = 0; i < micro_size_ && i < kAhead; ++i) prefetch(i);
@@ -234,7 +236,8 @@ Status StateWriter::Resolve() {
     CachedBucket& bucket = id_buckets_[bucket_of_[i]];
     const uint64_t v = micro_values_[i];
     const uint8_t tag = micro_tags_[i];
-    int first_tag = -1;  // the first arrival's tag, when the id is a duplicate
+    int first_tag = -1;   // the first arrival's tag, when the id is a duplicate
+    bool placed = false;  // added in its place among the commit's additions
     if (const ptrdiff_t at = bucket.stored.Find(v, bucket.shift); at >= 0)
       first_tag = bucket.stored.tags[at];
     if (first_tag < 0) {
@@ -255,26 +258,25 @@ Status StateWriter::Resolve() {
         }
       } else if (bucket.added_in_order && (bucket.added.empty() || v > bucket.added.back())) {
         // in order and past the last: new
-      } else if (bucket.added_in_order) {
-        const auto at = std::lower_bound(bucket.added.begin(), bucket.added.end(), v);
-        if (at != bucket.added.end() && *at == v) {
-          first_tag = bucket.added_tags[at - bucket.added.begin()];
-        } else {  // the first out of order
+      } else if (bucket.added_in_order) {  // in order so far, and v before the last
+        std::vector<uint64_t>& added = bucket.added;
+        const auto at = std::lower_bound(added.begin(), added.end(), v);
+        const ptrdiff_t k = at - added.begin();
+        if (*at == v) {
+          first_tag = bucket.added_tags[k];
+        } else if (added.size() < kPlacedAdditions) {  // put in its place
+          added.insert(at, v);
+          bucket.added_tags.insert(bucket.added_tags.begin() + k, tag);
+          pending_bytes_ += kAddedIdBytes;
+          placed = true;
+        } else {  // too many to keep in order: the bucket's ids to the hash set
           bucket.added_in_order = false;
-          if (bucket.added.size() >= kScannedAdditions) first_tag = ToAddedIds(b, v, tag);
-        }
-      } else if (!bucket.added_hashed) {  // a few, out of order: looked through
-        for (size_t k = 0; k < bucket.added.size(); ++k)
-          if (bucket.added[k] == v) {
-            first_tag = bucket.added_tags[k];
-            break;
-          }
-        if (first_tag < 0 && bucket.added.size() >= kScannedAdditions)
           first_tag = ToAddedIds(b, v, tag);
+        }
       } else {
         first_tag = added_ids_.Insert(b, v, tag);
       }
-      if (first_tag < 0) {
+      if (first_tag < 0 && !placed) {  // appended
         if (bucket.added.empty()) id_touched_.push_back(bucket_of_[i]);
         bucket.added.push_back(v);
         bucket.added_tags.push_back(tag);

@@ -378,6 +378,25 @@ TEST_F(StoreTest, ARepeatedIdWithOtherContentIsCountedAsRewrittenPerPlatformAndM
   ASSERT_TRUE(august_wm.ok());
   EXPECT_FALSE(august_wm->has_value());
 
+  // Many ids of one large bucket in one commit, out of order (snowflake ids): the first few
+  // hundred kept in order, the rest in the commit's hash set; each then repeated and rewritten.
+  std::vector<std::string> snowflakes, crowd;
+  for (int i = 0; i < 1500; ++i)
+    snowflakes.push_back(std::to_string(595407289714450435ull + uint64_t(i) * 4194304));
+  std::shuffle(snowflakes.begin(), snowflakes.end(), rng);
+  for (const std::string& id : snowflakes)
+    crowd.push_back(Order(id, july, "food_delivery", "30", "10"));
+  for (const std::string& id : snowflakes) {
+    crowd.push_back(Order(id, july, "food_delivery", "30", "10"));
+    crowd.push_back(rewrite(id, july));
+  }
+  c = Apply(*store, crowd, 100000);
+  EXPECT_EQ(c.accepted, 1500);
+  EXPECT_EQ(c.duplicates, 3000);
+  EXPECT_EQ(c.rewritten, 1500);
+  c = Apply(*store, {crowd[0], crowd[1500], crowd[1501]});
+  EXPECT_EQ(c.duplicates, 3);
+
   // Opened again: the tags are in the state.
   store.reset();
   store = Open();

@@ -137,9 +137,9 @@ class StateWriter {
     IdBucket stored;
     std::vector<uint64_t> added;  // this commit's, in arrival order (sorted at the commit)
     std::vector<uint8_t> added_tags;
-    // Whether `added` arrived in increasing order (a producer's counter, a snowflake clock):
-    // then it is searched as it is; otherwise it is looked through while short, and its ids are
-    // in added_ids_ once it is not (added_hashed).
+    // Whether `added` is in increasing order: in a larger bucket, each addition put in its place
+    // while there are few (kPlacedAdditions); past them, appended, and their ids in added_ids_
+    // (added_hashed). In a small bucket, while they arrive in order (else sorted at the commit).
     bool added_in_order = true;
     bool added_hashed = false;
     // A bucket of at most 4096 values (a counter's): what the commit added, as a map of 4-bit
