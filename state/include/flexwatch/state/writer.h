@@ -147,7 +147,8 @@ class StateWriter {
     int shift = 0;
     std::vector<uint64_t> added_nibbles;
   };
-  // (bucket, value) of every id this commit added: membership in one probe.
+  // (bucket, value, tag) of the ids this commit added to the buckets past kPlacedAdditions:
+  // membership in one probe.
   class AddedIds {
    public:
     // -1 when `value` was not there (it is now, with `tag`), else the tag it was added with.
