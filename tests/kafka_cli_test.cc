@@ -128,6 +128,16 @@ class KafkaCliTest : public TempDirTest {
   }
 
   int64_t Accepted(const std::string& state) { return AcceptedCount(dir_ / state, dir_); }
+  // `run` on state "s" in the background (stderr to run-stderr), once it has committed.
+  pid_t SpawnRunUntilCommitted(const std::string& config, const std::string& group) {
+    pid_t pid = Spawn({"--config", config, "run", "--brokers", bootstrap_, "--group", group,
+                       "--state", (dir_ / "s").string()},
+                      dir_, "/dev/null", "run-");
+    EXPECT_TRUE(WaitFor(std::chrono::seconds(60), [&] {
+      return ReadFile(dir_ / "run-stderr").find("so far") != std::string::npos;
+    })) << ReadFile(dir_ / "run-stderr");
+    return pid;
+  }
 
   // The shipped configuration (its rules: alerts), with short sessions and small commits.
   const Overlay overlay_ = {{"kafka.client", kShortSessions},
@@ -331,12 +341,7 @@ TEST_F(KafkaCliTest, APartitionThatHasDeliveredNothingHoldsEveryMonthOpen) {
   held.insert(held.end(),
               {{"kafka.partition_idle_seconds", "3600"}, {"kafka.evaluate_interval_ms", "200"}});
   const std::string config = WriteConfig(dir_ / "held.yaml", held);
-  pid_t pid = Spawn({"--config", config, "run", "--brokers", bootstrap_, "--group", "g-held",
-                     "--state", (dir_ / "s").string()},
-                    dir_, "/dev/null", "run-");
-  EXPECT_TRUE(WaitFor(std::chrono::seconds(60), [&] {
-    return ReadFile(dir_ / "run-stderr").find("so far") != std::string::npos;
-  })) << ReadFile(dir_ / "run-stderr");
+  pid_t pid = SpawnRunUntilCommitted(config, "g-held");
   std::this_thread::sleep_for(std::chrono::seconds(3));  // rounds on everything it has read
   kill(pid, SIGTERM);
   ASSERT_EQ(WaitAtMost(pid, 90), 0) << ReadFile(dir_ / "run-stderr");
@@ -525,13 +530,8 @@ TEST_F(KafkaCliTest, SigtermStopsEvenWithTheBrokerGone) {
 
 TEST_F(KafkaCliTest, SigtermStopsCleanly) {
   Feed(60, 24);
-  pid_t pid = Spawn({"--config", config_, "run", "--brokers", bootstrap_, "--group", "g-term",
-                     "--state", (dir_ / "s").string()},
-                    dir_, "/dev/null", "run-");
   // Stopped while it consumes, once it has committed something.
-  EXPECT_TRUE(WaitFor(std::chrono::seconds(60), [&] {
-    return ReadFile(dir_ / "run-stderr").find("so far") != std::string::npos;
-  })) << ReadFile(dir_ / "run-stderr");
+  pid_t pid = SpawnRunUntilCommitted(config_, "g-term");
   kill(pid, SIGTERM);
   EXPECT_EQ(WaitAtMost(pid, 90), 0) << ReadFile(dir_ / "run-stderr");
   EXPECT_NE(ReadFile(dir_ / "run-stderr").find("run: stopped"), std::string::npos);

@@ -212,10 +212,9 @@ Status StateWriter::Resolve() {
       id_cached_ += id_buckets_[fresh[k]].stored.size();
     }
   }
-  // 2. In arrival order: the first arrival of an id is applied, later ones only counted. The
-  //    slots of the commit's added ids are prefetched a few events ahead.
-  //    Two steps ahead: the bucket itself (2 * kAhead), then where its stored set will be looked
-  //    at (kAhead), so that neither miss is taken in line.
+  // 2. In arrival order: the first arrival of an id is applied, later ones only counted.
+  //    Prefetched in two steps ahead: the bucket itself (2 * kAhead), then where its stored set
+  //    and the commit's additions to it will be looked at (kAhead), so that no miss is in line.
   constexpr size_t kAhead = 8;
   auto prefetch_bucket = [this](size_t i) { __builtin_prefetch(&id_buckets_[bucket_of_[i]]); };
   auto prefetch = [this](size_t i) {
@@ -277,7 +276,7 @@ Status StateWriter::Resolve() {
         first_tag = added_ids_.Insert(b, v, tag);
       }
       if (first_tag < 0 && !placed) {  // appended
-        if (bucket.added.empty()) id_touched_.push_back(bucket_of_[i]);
+        if (bucket.added.empty()) id_touched_.push_back(b);
         bucket.added.push_back(v);
         bucket.added_tags.push_back(tag);
         pending_bytes_ += kAddedIdBytes;
