@@ -4,7 +4,6 @@
 
 #include <algorithm>
 #include <bit>
-#include <numeric>
 
 #include "flexwatch/state/records.h"
 
@@ -137,7 +136,7 @@ uint8_t ContentTag(const Event& e) {
 }
 
 size_t IdBucket::Guess(uint64_t v, int shift) const {
-  const size_t n = values.size();
+  const size_t n = entries.size();
   const size_t i = static_cast<size_t>(static_cast<unsigned __int128>(v) * n >> shift);
   return i < n ? i : n - 1;
 }
@@ -147,22 +146,23 @@ ptrdiff_t IdBucket::Find(uint64_t v, int shift) const {
   // a counter): the place is guessed from the value, looked at with its neighbours, and searched
   // by halves only between the guess and the end it points to. A bucket of hashed ids then costs
   // one cache miss per lookup (which the writer prefetches), not log2 of its size.
-  const size_t n = values.size();
+  const size_t n = entries.size();
   if (n == 0) return -1;
-  const uint64_t* at = values.data();
+  const uint64_t* at = entries.data();
   const size_t i = Guess(v, shift);
-  if (at[i] == v) return static_cast<ptrdiff_t>(i);
+  if (IdValue(at[i]) == v) return static_cast<ptrdiff_t>(i);
   const uint64_t* first = at;
   const uint64_t* last = at + n;
-  if (at[i] < v) {
+  if (IdValue(at[i]) < v) {
     first = at + i + 1;
-    for (int k = 0; k < 3 && first < last && *first < v; ++k) ++first;
+    for (int k = 0; k < 3 && first < last && IdValue(*first) < v; ++k) ++first;
   } else {
     last = at + i;
-    for (int k = 0; k < 3 && first < last && last[-1] > v; ++k) --last;
+    for (int k = 0; k < 3 && first < last && IdValue(last[-1]) > v; ++k) --last;
   }
-  const uint64_t* it = std::lower_bound(first, last, v);
-  return it != last && *it == v ? it - at : -1;
+  const uint64_t* it =
+      std::lower_bound(first, last, v, [](uint64_t e, uint64_t x) { return IdValue(e) < x; });
+  return it != last && IdValue(*it) == v ? it - at : -1;
 }
 
 namespace {
@@ -290,21 +290,23 @@ constexpr uint64_t kEscape = 64;
 // Layout: kind, varint n, Rice parameter k, the tags (two per byte), then per value the gap
 // from the one before (the first: from 0; the others less one, the values being distinct) as
 // q = gap >> k in unary and gap's low k bits.
-std::string EncodeIdSet(const uint64_t* values, const uint8_t* tags, size_t n) {
+std::string EncodeIdSet(const uint64_t* entries, size_t n) {
   std::string out;
   out.push_back(static_cast<char>(RecordKind::kIdSet));
   PutVarint(out, n);
   int k = 0;
   if (n > 0) {
-    const long double mean = (static_cast<long double>(values[n - 1]) + 1) / n;
+    const long double mean = (static_cast<long double>(IdValue(entries[n - 1])) + 1) / n;
     while (k < 63 && (static_cast<long double>(uint64_t{1} << (k + 1))) <= mean * 0.69L) ++k;
   }
   out.push_back(static_cast<char>(k));
   for (size_t i = 0; i < n; i += 2)
-    out.push_back(static_cast<char>((tags[i] & 15) << 4 | (i + 1 < n ? tags[i + 1] & 15 : 0)));
+    out.push_back(
+        static_cast<char>(IdTag(entries[i]) << 4 | (i + 1 < n ? IdTag(entries[i + 1]) : 0)));
   BitWriter bits(out);
   for (size_t i = 0; i < n; ++i) {
-    const uint64_t gap = i == 0 ? values[0] : values[i] - values[i - 1] - 1;
+    const uint64_t gap =
+        i == 0 ? IdValue(entries[0]) : IdValue(entries[i]) - IdValue(entries[i - 1]) - 1;
     const uint64_t q = gap >> k;
     if (q >= kEscape) {
       bits.Ones(kEscape);
@@ -331,12 +333,9 @@ bool DecodeIdSet(std::string_view in, IdBucket& out) {
   const int k = static_cast<uint8_t>(in.front());
   in.remove_prefix(1);
   if (k > 63 || in.size() < (n + 1) / 2) return false;
-  const size_t from = out.values.size();
-  out.values.reserve(from + n);
-  out.tags.reserve(from + n);
-  for (size_t i = 0; i < n; ++i)
-    out.tags.push_back(static_cast<uint8_t>(in[i / 2]) >> (i % 2 == 0 ? 4 : 0) & 15);
-  in.remove_prefix((n + 1) / 2);
+  const std::string_view tags = in.substr(0, (n + 1) / 2);
+  in.remove_prefix(tags.size());
+  out.entries.reserve(out.entries.size() + n);
   BitReader bits(in);
   uint64_t last = 0;
   for (size_t i = 0; i < n; ++i) {
@@ -350,8 +349,11 @@ bool DecodeIdSet(std::string_view in, IdBucket& out) {
       if (!bits.Wide(k, low)) return false;
       gap = q << k | low;
     }
+    if (i > 0 && gap >= (uint64_t{1} << kIdValueBits) - 1 - last) return false;
     last = i == 0 ? gap : last + gap + 1;
-    out.values.push_back(last);
+    if (last >> kIdValueBits) return false;
+    out.entries.push_back(
+        IdEntry(last, static_cast<uint8_t>(static_cast<uint8_t>(tags[i / 2]) >> (i % 2 ? 0 : 4))));
   }
   return true;
 }
@@ -360,25 +362,15 @@ bool FoldIdSets(const std::string_view* sets, size_t n, std::string& out) {
   // Each set decoded after the others, then merged stably by value: the first set holding a
   // value keeps its tag.
   IdBucket all;
-  std::vector<size_t> ends;
-  for (size_t i = 0; i < n; ++i) {
+  for (size_t i = 0; i < n; ++i)
     if (!DecodeIdSet(sets[i], all)) return false;
-    ends.push_back(all.size());
-  }
-  std::vector<uint32_t> order(all.size());
-  std::iota(order.begin(), order.end(), 0);
-  std::stable_sort(order.begin(), order.end(),
-                   [&all](uint32_t a, uint32_t b) { return all.values[a] < all.values[b]; });
-  std::vector<uint64_t> values;
-  std::vector<uint8_t> tags;
-  values.reserve(order.size());
-  tags.reserve(order.size());
-  for (uint32_t i : order) {
-    if (!values.empty() && values.back() == all.values[i]) continue;
-    values.push_back(all.values[i]);
-    tags.push_back(all.tags[i]);
-  }
-  out = EncodeIdSet(values.data(), tags.data(), values.size());
+  std::stable_sort(all.entries.begin(), all.entries.end(),
+                   [](uint64_t a, uint64_t b) { return IdValue(a) < IdValue(b); });
+  std::vector<uint64_t> entries;
+  entries.reserve(all.size());
+  for (uint64_t e : all.entries)
+    if (entries.empty() || IdValue(entries.back()) != IdValue(e)) entries.push_back(e);
+  out = EncodeIdSet(entries.data(), entries.size());
   return true;
 }
 

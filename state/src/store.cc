@@ -179,8 +179,8 @@ Status Store::CarryOverSeenIds() {
     for (auto& [key, values] : adds) {
       std::sort(values.begin(), values.end());
       values.erase(std::unique(values.begin(), values.end()), values.end());
-      const std::vector<uint8_t> unknown(values.size(), 0);  // their content was not kept
-      batch.Merge(cf(Cf::kSeen), key, EncodeIdSet(values.data(), unknown.data(), values.size()));
+      for (uint64_t& v : values) v = IdEntry(v, 0);  // tag 0: their content was not kept
+      batch.Merge(cf(Cf::kSeen), key, EncodeIdSet(values.data(), values.size()));
     }
     adds.clear();
     ids = 0;

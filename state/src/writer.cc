@@ -92,8 +92,8 @@ void KeyIndex::Clear() {
 
 // Memory a distinct key of a commit costs beyond its bytes: two hash slots and an offset.
 constexpr size_t kKeyOverhead = 2 * 16 + 4;
-// Memory an id added to the seen-id index by a commit costs until it is written: value and tag.
-constexpr size_t kAddedIdBytes = 9;
+// Memory an id added to the seen-id index by a commit costs until it is written (IdEntry).
+constexpr size_t kAddedIdBytes = 8;
 // Buckets of at most 2^12 values keep a commit's additions as a map of their tags (2 KiB).
 constexpr int kBitmapShift = 12;
 // Larger ones keep up to this many additions of a commit in order, each put in its place (a
@@ -147,20 +147,16 @@ Status StateWriter::Resolve() {
   // 0. Every key the micro-batch will look up, hashed first, with its slot prefetched, so that
   //    the lookups below overlap their cache misses instead of taking them one by one.
   bucket_of_.resize(micro_size_);
+  micro_front_.resize(micro_size_);
   micro_values_.resize(micro_size_);
   micro_tags_.resize(micro_size_);
   micro_shifts_.resize(micro_size_);
-  if (batch_buckets_.size() < micro_size_) {
-    batch_buckets_.resize(micro_size_);
-    batch_wm_.resize(micro_size_);
-  }
+  if (batch_wm_.size() < micro_size_) batch_wm_.resize(micro_size_);
   for (size_t i = 0; i < micro_size_; ++i) {
     const Event& e = micro_[i];
-    HashedKey& b = batch_buckets_[i];
     IdSlotOf(e.event_id, slot_);
-    AppendIdBucketKey(b.key, e.platform_id, slot_);
-    b.hash = KeyIndex::Hash(b.key);
-    id_keys_.Prefetch(b.hash);
+    micro_front_[i] = BucketFront::Key(ClassOf(e.platform_id, slot_), slot_.value >> slot_.shift);
+    id_front_.Prefetch(micro_front_[i]);
     micro_values_[i] = KeptBits(slot_);
     micro_tags_[i] = ContentTag(e);
     micro_shifts_[i] = static_cast<uint8_t>(slot_.shift);
@@ -179,12 +175,15 @@ Status StateWriter::Resolve() {
   //    together, in key order, with one MultiGet.
   std::vector<uint32_t> fresh;
   for (size_t i = 0; i < micro_size_; ++i) {
-    const HashedKey& k = batch_buckets_[i];
-    const uint32_t b = id_keys_.Intern(k.key, k.hash);
-    if (b == id_buckets_.size()) {
+    uint32_t b = id_front_.Find(micro_front_[i]);
+    if (b == BucketFront::kNone) {  // a bucket the writer has not seen: keyed in state
+      IdSlotOf(micro_[i].event_id, slot_);
+      AppendIdBucketKey(scratch_, micro_[i].platform_id, slot_);
+      b = id_keys_.Intern(scratch_);
       id_buckets_.emplace_back();
-      pending_bytes_ += kKeyOverhead + k.key.size() + sizeof(CachedBucket);
+      pending_bytes_ += kKeyOverhead + scratch_.size() + sizeof(CachedBucket);
       id_buckets_.back().shift = micro_shifts_[i];
+      id_front_.Put(micro_front_[i], b);
       fresh.push_back(b);
     }
     bucket_of_[i] = b;
@@ -219,8 +218,8 @@ Status StateWriter::Resolve() {
   auto prefetch_bucket = [this](size_t i) { __builtin_prefetch(&id_buckets_[bucket_of_[i]]); };
   auto prefetch = [this](size_t i) {
     const CachedBucket& b = id_buckets_[bucket_of_[i]];
-    if (!b.stored.values.empty())
-      __builtin_prefetch(&b.stored.values[b.stored.Guess(micro_values_[i], b.shift)]);
+    if (!b.stored.entries.empty())
+      __builtin_prefetch(&b.stored.entries[b.stored.Guess(micro_values_[i], b.shift)]);
     if (b.added_hashed)
       added_ids_.Prefetch(bucket_of_[i], micro_values_[i]);
     else if (!b.added.empty())
@@ -238,7 +237,7 @@ Status StateWriter::Resolve() {
     int first_tag = -1;   // the first arrival's tag, when the id is a duplicate
     bool placed = false;  // added in its place among the commit's additions
     if (const ptrdiff_t at = bucket.stored.Find(v, bucket.shift); at >= 0)
-      first_tag = bucket.stored.tags[at];
+      first_tag = IdTag(bucket.stored.entries[at]);
     if (first_tag < 0) {
       const uint32_t b = bucket_of_[i];
       if (bucket.shift <= kBitmapShift) {  // a small bucket: the commit's additions as a map
@@ -253,19 +252,19 @@ Status StateWriter::Resolve() {
         } else {
           word |= uint64_t{tag} << at;
           bucket.added_in_order =
-              bucket.added_in_order && (bucket.added.empty() || v > bucket.added.back());
+              bucket.added_in_order && (bucket.added.empty() || v > IdValue(bucket.added.back()));
         }
-      } else if (bucket.added_in_order && (bucket.added.empty() || v > bucket.added.back())) {
+      } else if (bucket.added_in_order &&
+                 (bucket.added.empty() || v > IdValue(bucket.added.back()))) {
         // in order and past the last: new
       } else if (bucket.added_in_order) {  // in order so far, and v before the last
         std::vector<uint64_t>& added = bucket.added;
-        const auto at = std::lower_bound(added.begin(), added.end(), v);
-        const ptrdiff_t k = at - added.begin();
-        if (*at == v) {
-          first_tag = bucket.added_tags[k];
+        const auto at = std::lower_bound(added.begin(), added.end(), v,
+                                         [](uint64_t e, uint64_t x) { return IdValue(e) < x; });
+        if (IdValue(*at) == v) {
+          first_tag = IdTag(*at);
         } else if (added.size() < kPlacedAdditions) {  // put in its place
-          added.insert(at, v);
-          bucket.added_tags.insert(bucket.added_tags.begin() + k, tag);
+          added.insert(at, IdEntry(v, tag));
           pending_bytes_ += kAddedIdBytes;
           placed = true;
         } else {  // too many to keep in order: the bucket's ids to the hash set
@@ -277,8 +276,7 @@ Status StateWriter::Resolve() {
       }
       if (first_tag < 0 && !placed) {  // appended
         if (bucket.added.empty()) id_touched_.push_back(b);
-        bucket.added.push_back(v);
-        bucket.added_tags.push_back(tag);
+        bucket.added.push_back(IdEntry(v, tag));
         pending_bytes_ += kAddedIdBytes;
       }
     }
@@ -303,11 +301,45 @@ Status StateWriter::Resolve() {
   return Status::OK();
 }
 
+uint32_t StateWriter::ClassOf(std::string_view platform, const IdSlot& slot) {
+  const size_t n = platform.size();
+  if (class_key_.size() == n + 1 + slot.cls.size() &&
+      std::string_view(class_key_).substr(0, n) == platform && class_key_[n] == '\0' &&
+      std::string_view(class_key_).substr(n + 1) == slot.cls)
+    return class_;
+  class_key_.assign(platform);
+  class_key_.push_back('\0');
+  class_key_.append(slot.cls);
+  const auto [it, added] =
+      id_classes_.try_emplace(class_key_, static_cast<uint32_t>(id_classes_.size()));
+  if (added) pending_bytes_ += kKeyOverhead + class_key_.size();
+  return class_ = it->second;
+}
+
+void StateWriter::BucketFront::Put(uint64_t key, uint32_t bucket) {
+  if (2 * (size_ + 1) > slots_.size()) {
+    std::vector<Slot> old(slots_.size() * 2);
+    old.swap(slots_);
+    size_ = 0;
+    for (const Slot& o : old)
+      if (o.bucket != kNone) Put(o.key, o.bucket);
+  }
+  size_t i = Hash(key) & (slots_.size() - 1);
+  while (slots_[i].bucket != kNone) i = (i + 1) & (slots_.size() - 1);
+  slots_[i] = Slot{key, bucket};
+  ++size_;
+}
+
+void StateWriter::BucketFront::Clear() {
+  if (size_ == 0) return;
+  slots_.assign(slots_.size(), Slot{});
+  size_ = 0;
+}
+
 int StateWriter::ToAddedIds(uint32_t b, uint64_t v, uint8_t tag) {
   CachedBucket& bucket = id_buckets_[b];
   bucket.added_hashed = true;
-  for (size_t k = 0; k < bucket.added.size(); ++k)
-    added_ids_.Insert(b, bucket.added[k], bucket.added_tags[k]);
+  for (uint64_t e : bucket.added) added_ids_.Insert(b, IdValue(e), IdTag(e));
   return added_ids_.Insert(b, v, tag);
 }
 
@@ -339,6 +371,9 @@ void StateWriter::AddedIds::Clear() {
 
 void StateWriter::DropIdCache() {
   added_ids_.Clear();
+  id_front_.Clear();
+  id_classes_.clear();
+  class_key_.clear();
   id_keys_.Clear();
   id_buckets_.clear();
   id_touched_.clear();
@@ -460,17 +495,11 @@ Result<IngestCounts> StateWriter::Commit() {
   // the bucket's set (the writer's copy is already up to date).
   std::sort(id_touched_.begin(), id_touched_.end(),
             [this](uint32_t a, uint32_t b) { return id_keys_.key(a) < id_keys_.key(b); });
-  std::vector<std::pair<uint64_t, uint8_t>> sorted;
   for (uint32_t k : id_touched_) {
     CachedBucket& b = id_buckets_[k];
-    if (!b.added_in_order) {
-      sorted.clear();
-      for (size_t i = 0; i < b.added.size(); ++i) sorted.emplace_back(b.added[i], b.added_tags[i]);
-      std::sort(sorted.begin(), sorted.end());
-      for (size_t i = 0; i < sorted.size(); ++i) std::tie(b.added[i], b.added_tags[i]) = sorted[i];
-    }
+    if (!b.added_in_order) std::sort(b.added.begin(), b.added.end());  // values distinct
     batch.Merge(store_->cf(Cf::kSeen), id_keys_.key(k),
-                EncodeIdSet(b.added.data(), b.added_tags.data(), b.added.size()));
+                EncodeIdSet(b.added.data(), b.added.size()));
   }
   if (Status s = WriteAggregates(batch, Cf::kWm, wm_keys_, wms_); !s.ok()) return s;
   if (Status s = WriteAggregates(batch, Cf::kContrib, contrib_keys_, contribs_); !s.ok()) return s;
@@ -519,19 +548,13 @@ Result<IngestCounts> StateWriter::Commit() {
   // The ids added are in state now: into each bucket's set as stored.
   for (uint32_t k : id_touched_) {
     CachedBucket& b = id_buckets_[k];
-    IdBucket merged;
-    merged.values.resize(b.stored.size() + b.added.size());
-    merged.tags.resize(merged.values.size());
-    for (size_t i = 0, j = 0, o = 0; o < merged.values.size(); ++o) {
-      const bool from_stored =
-          j == b.added.size() || (i < b.stored.size() && b.stored.values[i] < b.added[j]);
-      merged.values[o] = from_stored ? b.stored.values[i] : b.added[j];
-      merged.tags[o] = from_stored ? b.stored.tags[i++] : b.added_tags[j++];
-    }
+    IdBucket merged;  // no value is in both
+    merged.entries.resize(b.stored.size() + b.added.size());
+    std::merge(b.stored.entries.begin(), b.stored.entries.end(), b.added.begin(), b.added.end(),
+               merged.entries.begin());
     id_cached_ += b.added.size();
     b.stored = std::move(merged);
     b.added.clear();
-    b.added_tags.clear();
     b.added_in_order = true;
     b.added_hashed = false;
     std::vector<uint64_t>().swap(b.added_nibbles);

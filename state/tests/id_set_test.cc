@@ -64,16 +64,29 @@ TEST(IdSlot, BucketsSplitAClassByItsTopBitsAtMost4096WaysAndNeverFinerThan4096Va
   EXPECT_LT(buckets.size(), 40u);
 }
 
+std::vector<uint64_t> Entries(const std::vector<uint64_t>& values,
+                              const std::vector<uint8_t>& tags) {
+  std::vector<uint64_t> entries;
+  for (size_t i = 0; i < values.size(); ++i) entries.push_back(IdEntry(values[i], tags[i]));
+  return entries;
+}
+
+constexpr uint64_t kLargest = (uint64_t{1} << kIdValueBits) - 1;
+
 void RoundTrip(const std::vector<uint64_t>& values) {
   std::vector<uint8_t> tags(values.size());
   for (size_t i = 0; i < values.size(); ++i) tags[i] = static_cast<uint8_t>(i % 16);
-  const std::string encoded = EncodeIdSet(values.data(), tags.data(), values.size());
+  const std::vector<uint64_t> entries = Entries(values, tags);
+  const std::string encoded = EncodeIdSet(entries.data(), entries.size());
   EXPECT_TRUE(IsIdSet(encoded));
   IdBucket back;
   ASSERT_TRUE(DecodeIdSet(encoded, back));
-  EXPECT_EQ(back.values, values);
-  EXPECT_EQ(back.tags, tags);
-  for (size_t i = 0; i < values.size(); ++i) EXPECT_EQ(back.Find(values[i], 64), ptrdiff_t(i));
+  EXPECT_EQ(back.entries, entries);
+  for (size_t i = 0; i < values.size(); ++i) {
+    EXPECT_EQ(IdValue(back.entries[i]), values[i]);
+    EXPECT_EQ(IdTag(back.entries[i]), tags[i]);
+    EXPECT_EQ(back.Find(values[i], kIdValueBits), ptrdiff_t(i));
+  }
 }
 
 // Find guesses a place from the value and the bucket's width: right whatever the spread (even,
@@ -81,7 +94,7 @@ void RoundTrip(const std::vector<uint64_t>& values) {
 TEST(IdSet, FindIsRightWhateverTheSpread) {
   std::mt19937_64 rng(9);
   std::vector<std::vector<uint64_t>> sets = {
-      {}, {7}, {0, UINT64_MAX}, {1, 2, 3, 1000000, 1000001, UINT64_MAX - 1}};
+      {}, {7}, {0, kLargest}, {1, 2, 3, 1000000, 1000001, kLargest - 1}};
   std::set<uint64_t> even, clustered;
   while (even.size() < 5000) even.insert(rng() >> 12);
   for (uint64_t c = 0; c < 5; ++c)
@@ -90,14 +103,14 @@ TEST(IdSet, FindIsRightWhateverTheSpread) {
   sets.emplace_back(clustered.begin(), clustered.end());
   for (const std::vector<uint64_t>& values : sets) {
     IdBucket b;
-    b.values = values;
+    b.entries = Entries(values, std::vector<uint8_t>(values.size(), 5));
     std::vector<uint64_t> probes = values;
-    for (int i = 0; i < 2000; ++i) probes.push_back(rng() >> (i % 3 == 0 ? 0 : 12));
+    for (int i = 0; i < 2000; ++i) probes.push_back(rng() >> (i % 3 == 0 ? 4 : 12));
     for (uint64_t v : values) probes.insert(probes.end(), {v - 1, v + 1});
     for (uint64_t v : probes) {
       const auto it = std::lower_bound(values.begin(), values.end(), v);
       const ptrdiff_t want = it != values.end() && *it == v ? it - values.begin() : -1;
-      for (int shift : {12, 52, 64})  // the width right or wrong: only the cost differs
+      for (int shift : {12, 52, 60})  // the width right or wrong: only the cost differs
         ASSERT_EQ(b.Find(v, shift), want) << v << " in a set of " << values.size();
     }
   }
@@ -106,45 +119,61 @@ TEST(IdSet, FindIsRightWhateverTheSpread) {
 TEST(IdSet, EverySetComesBackAsItWent) {
   RoundTrip({});
   RoundTrip({0});
-  RoundTrip({~uint64_t{0}});
+  RoundTrip({kLargest});
   RoundTrip({0, 1, 2, 3, 4, 5});
-  RoundTrip({0, ~uint64_t{0}});                                      // the largest gap
+  RoundTrip({0, kLargest});                                          // the largest gap
   RoundTrip({5, 6, 7, uint64_t{1} << 40, (uint64_t{1} << 40) + 1});  // an escape between small gaps
   std::mt19937_64 rng(3);
-  for (int bits : {1, 8, 20, 40, 52, 64})
+  for (int bits : {1, 8, 20, 40, 52, 60})
     for (size_t n : {1u, 2u, 3u, 17u, 1000u}) {
       if (bits < 12 && n > (1u << bits)) continue;
       std::set<uint64_t> v;
-      while (v.size() < n) v.insert(bits == 64 ? rng() : rng() >> (64 - bits));
+      while (v.size() < n) v.insert(rng() >> (64 - bits));
       RoundTrip(std::vector<uint64_t>(v.begin(), v.end()));
     }
 }
 
 TEST(IdSet, ABrokenSetIsRefused) {
-  const std::vector<uint64_t> v = {1, 1000, 1000000};
-  const std::vector<uint8_t> t = {1, 2, 3};
-  const std::string encoded = EncodeIdSet(v.data(), t.data(), v.size());
+  const std::vector<uint64_t> v = Entries({1, 1000, 1000000}, {1, 2, 3});
+  const std::string encoded = EncodeIdSet(v.data(), v.size());
   IdBucket out;
   EXPECT_FALSE(DecodeIdSet("", out));
   EXPECT_FALSE(DecodeIdSet(encoded.substr(0, 3), out));
   std::string other = encoded;
   other[0] = static_cast<char>(RecordKind::kCounter);
   EXPECT_FALSE(DecodeIdSet(other, out));
+  // One value of 2^62 (an escape: 64 ones, then the gap in 64 bits), wider than an entry holds;
+  // and two values whose gaps add up past it.
+  std::string wide = {static_cast<char>(RecordKind::kIdSet), 1, 0, 0};
+  wide.append(8, '\xff');
+  wide.append(1, '\x40');
+  wide.append(7, '\0');
+  EXPECT_FALSE(DecodeIdSet(wide, out));
+  std::string sum = {static_cast<char>(RecordKind::kIdSet), 2, 0, 0};
+  for (int i = 0; i < 2; ++i) {
+    sum.append(8, '\xff');
+    sum.append(1, '\x08');  // 2^59 each
+    sum.append(7, '\0');
+  }
+  EXPECT_FALSE(DecodeIdSet(sum, out));
+  wide[wide.size() - 8] = '\x08';
+  IdBucket fits;
+  ASSERT_TRUE(DecodeIdSet(wide, fits));
+  EXPECT_EQ(fits.entries, std::vector<uint64_t>{IdEntry(uint64_t{1} << 59, 0)});
 }
 
 TEST(IdSet, TheUnionKeepsTheFirstArrivalsTag) {
   const std::vector<uint64_t> a = {1, 5, 9}, b = {2, 5, 10}, c = {5, 11};
   const std::vector<uint8_t> ta = {1, 1, 1}, tb = {2, 2, 2}, tc = {3, 3};
-  const std::string sets[3] = {EncodeIdSet(a.data(), ta.data(), 3),
-                               EncodeIdSet(b.data(), tb.data(), 3),
-                               EncodeIdSet(c.data(), tc.data(), 2)};
+  const std::vector<uint64_t> ea = Entries(a, ta), eb = Entries(b, tb), ec = Entries(c, tc);
+  const std::string sets[3] = {EncodeIdSet(ea.data(), 3), EncodeIdSet(eb.data(), 3),
+                               EncodeIdSet(ec.data(), 2)};
   const std::string_view views[3] = {sets[0], sets[1], sets[2]};
   std::string folded;
   ASSERT_TRUE(FoldIdSets(views, 3, folded));
   IdBucket u;
   ASSERT_TRUE(DecodeIdSet(folded, u));
-  EXPECT_EQ(u.values, (std::vector<uint64_t>{1, 2, 5, 9, 10, 11}));
-  EXPECT_EQ(u.tags, (std::vector<uint8_t>{1, 2, 1, 1, 2, 3}));
+  EXPECT_EQ(u.entries, Entries({1, 2, 5, 9, 10, 11}, {1, 2, 1, 1, 2, 3}));
   // As the merge operator folds them, two at a time or all at once.
   std::string pair;
   ASSERT_TRUE(FoldRecords(sets[1], sets[2], pair));
@@ -161,14 +190,15 @@ TEST(IdSet, TheUnionKeepsTheFirstArrivalsTag) {
 TEST(IdSet, DenseIdsCostBitsAndRandomOnesTheirEntropy) {
   std::vector<uint64_t> dense;
   for (uint64_t i = 0; i < 4000; ++i) dense.push_back(i * 6);  // one id in six is this platform's
-  std::vector<uint8_t> tags(4000, 7);
-  const double dense_bits = 8.0 * EncodeIdSet(dense.data(), tags.data(), 4000).size() / 4000;
+  const std::vector<uint8_t> tags(4000, 7);
+  const std::vector<uint64_t> dense_entries = Entries(dense, tags);
+  const double dense_bits = 8.0 * EncodeIdSet(dense_entries.data(), 4000).size() / 4000;
   EXPECT_LT(dense_bits, 4 + 5);
   std::mt19937_64 rng(11);
   std::set<uint64_t> random;
   while (random.size() < 4000) random.insert(rng() >> 12);
-  const std::vector<uint64_t> r(random.begin(), random.end());
-  const double random_bits = 8.0 * EncodeIdSet(r.data(), tags.data(), 4000).size() / 4000;
+  const std::vector<uint64_t> r = Entries({random.begin(), random.end()}, tags);
+  const double random_bits = 8.0 * EncodeIdSet(r.data(), 4000).size() / 4000;
   EXPECT_LT(random_bits, 52 - 11.96 + 2 + 4 + 1);
   EXPECT_GT(random_bits, 52 - 11.96 + 4);
 }

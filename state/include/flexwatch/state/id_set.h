@@ -50,21 +50,28 @@ inline uint64_t KeptBits(const IdSlot& slot) {
 // carried over from an earlier layout).
 uint8_t ContentTag(const Event& e);
 
-// A bucket's set: values strictly increasing, a tag each. Encoded as a record of kind
+// An id as a bucket keeps it in memory: its value (at most kIdValueBits wide; a bucket keeps at
+// most 52 bits) above its 4-bit tag, so that one array, ordered by value, holds both.
+inline constexpr int kIdValueBits = 60;
+inline uint64_t IdEntry(uint64_t value, uint8_t tag) { return value << 4 | (tag & 15u); }
+inline uint64_t IdValue(uint64_t entry) { return entry >> 4; }
+inline uint8_t IdTag(uint64_t entry) { return static_cast<uint8_t>(entry & 15); }
+
+// A bucket's set: entries (IdEntry) with values strictly increasing. Encoded as a record of kind
 // RecordKind::kIdSet (records.h).
 struct IdBucket {
-  std::vector<uint64_t> values;
-  std::vector<uint8_t> tags;
-  size_t size() const { return values.size(); }
-  // The place of `v`, or -1. `shift`: the bucket's width (IdSlot::shift), which its values fill
-  // about evenly.
+  std::vector<uint64_t> entries;
+  size_t size() const { return entries.size(); }
+  // The place of value `v`, or -1. `shift`: the bucket's width (IdSlot::shift), which its values
+  // fill about evenly.
   ptrdiff_t Find(uint64_t v, int shift) const;
   // Where Find looks first (REQUIRES: not empty).
   size_t Guess(uint64_t v, int shift) const;
 };
-std::string EncodeIdSet(const uint64_t* values, const uint8_t* tags, size_t n);
+// `n` entries, values strictly increasing and below 2^kIdValueBits.
+std::string EncodeIdSet(const uint64_t* entries, size_t n);
 // Appends the set encoded in `in` to `out`, which must then be merged if it was not empty.
-// False when `in` is not an id set.
+// False when `in` is not an id set (or holds a value of more than kIdValueBits).
 bool DecodeIdSet(std::string_view in, IdBucket& out);
 bool IsIdSet(std::string_view in);
 // The union of `n` encoded sets; where several hold a value, the first's tag (the earliest

@@ -11,6 +11,7 @@
 #include <set>
 #include <string>
 #include <string_view>
+#include <unordered_map>
 #include <unordered_set>
 #include <vector>
 
@@ -106,8 +107,8 @@ class StateWriter {
     std::string key;
     uint64_t hash = 0;
   };
-  std::vector<HashedKey> batch_buckets_, batch_wm_;  // per micro-batch event, reused
-  Status Resolve();                                  // de-duplicates and folds the micro-batch
+  std::vector<HashedKey> batch_wm_;  // per micro-batch event, reused
+  Status Resolve();                  // de-duplicates and folds the micro-batch
   // Adds the commit's aggregates of one family to `batch`, merged or whole (above).
   template <typename T>
   Status WriteAggregates(rocksdb::WriteBatch& batch, Cf cf, const KeyIndex& index,
@@ -135,8 +136,8 @@ class StateWriter {
   // commit fails.
   struct CachedBucket {
     IdBucket stored;
-    std::vector<uint64_t> added;  // this commit's, in arrival order (sorted at the commit)
-    std::vector<uint8_t> added_tags;
+    std::vector<uint64_t>
+        added;  // this commit's (IdEntry), in arrival order (sorted at the commit)
     // Whether `added` is in increasing order: in a larger bucket, each addition put in its place
     // while there are few (kPlacedAdditions); past them, appended, and their ids in added_ids_
     // (added_hashed). In a small bucket, while they arrive in order (else sorted at the commit).
@@ -181,7 +182,39 @@ class StateWriter {
   int ToAddedIds(uint32_t b, uint64_t v, uint8_t tag);
   static constexpr size_t kCachedIds = size_t{16} << 20;
   static constexpr size_t kCachedBuckets = size_t{1} << 20;  // ids of many shapes: many buckets
-  KeyIndex id_keys_;
+  KeyIndex id_keys_;                                         // each bucket's key in state
+  // Each event's bucket found without its key: the (platform, class) pair numbered once
+  // (id_classes_, the last one remembered), then (that number, bucket number) in a table of
+  // integers, so that ids of many buckets cost no key built, hashed and compared per event.
+  class BucketFront {
+   public:
+    static constexpr uint32_t kNone = UINT32_MAX;
+    static uint64_t Key(uint32_t cls, uint64_t bucket) { return uint64_t{cls} << 20 | bucket; }
+    uint32_t Find(uint64_t key) const {
+      for (size_t i = Hash(key) & (slots_.size() - 1);; i = (i + 1) & (slots_.size() - 1))
+        if (slots_[i].bucket == kNone || slots_[i].key == key) return slots_[i].bucket;
+    }
+    void Put(uint64_t key, uint32_t bucket);
+    void Prefetch(uint64_t key) const {
+      __builtin_prefetch(&slots_[Hash(key) & (slots_.size() - 1)]);
+    }
+    void Clear();
+
+   private:
+    struct Slot {
+      uint64_t key = 0;
+      uint32_t bucket = kNone;
+    };
+    static uint64_t Hash(uint64_t key) { return (key * 0x9e3779b97f4a7c15ull) >> 20; }
+    std::vector<Slot> slots_ = std::vector<Slot>(1 << 12);
+    size_t size_ = 0;
+  };
+  BucketFront id_front_;
+  std::unordered_map<std::string, uint32_t> id_classes_;  // platform \0 class -> its number
+  std::string class_key_;                                 // the last one looked up
+  uint32_t class_ = 0;                                    // and its number
+  uint32_t ClassOf(std::string_view platform, const IdSlot& slot);
+  std::vector<uint64_t> micro_front_;  // each micro-batch event's BucketFront::Key
   std::vector<CachedBucket> id_buckets_;
   std::vector<uint32_t> id_touched_;  // the buckets this commit adds to
   size_t id_cached_ = 0;
