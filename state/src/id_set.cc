@@ -15,12 +15,21 @@ constexpr int kBucketBits = 12;  // at most 4096 buckets per platform and class
 constexpr size_t kMaxPrefix = 16;
 
 bool IsDigit(char c) { return c >= '0' && c <= '9'; }
-int HexValue(char c, bool upper) {
-  if (IsDigit(c)) return c - '0';
-  if (!upper && c >= 'a' && c <= 'f') return c - 'a' + 10;
-  if (upper && c >= 'A' && c <= 'F') return c - 'A' + 10;
-  return -1;
-}
+
+// What a byte can be in an id of the exact classes, and its value as a hex digit.
+enum : uint8_t { kDigit = 1, kLowerHex = 2, kUpperHex = 4 };
+struct HexTable {
+  uint8_t kind[256] = {};
+  uint8_t value[256] = {};
+  constexpr HexTable() {
+    for (int c = '0'; c <= '9'; ++c) kind[c] = kDigit, value[c] = static_cast<uint8_t>(c - '0');
+    for (int c = 'a'; c <= 'f'; ++c)
+      kind[c] = kLowerHex, value[c] = static_cast<uint8_t>(c - 'a' + 10);
+    for (int c = 'A'; c <= 'F'; ++c)
+      kind[c] = kUpperHex, value[c] = static_cast<uint8_t>(c - 'A' + 10);
+  }
+};
+constexpr HexTable kHex;
 
 // The significant bits of the largest value a class can hold.
 int BitsOfDecimal(int digits) {
@@ -36,18 +45,22 @@ void SetShift(IdSlot& out, int bits) {
   out.shift = bits <= kBucketBits ? bits : std::max(kBucketBits, bits - kBucketBits);
 }
 
-bool HexClass(std::string_view id, bool upper, IdSlot& out) {
+// 1-16 hex digits of one case, at least one of them a letter. One pass, whatever the id.
+bool HexClass(std::string_view id, IdSlot& out) {
   if (id.empty() || id.size() > 16) return false;
   uint64_t v = 0;
-  bool letter = false;
+  uint8_t kinds = 0;
+  bool other = false;
   for (char c : id) {
-    const int h = HexValue(c, upper);
-    if (h < 0) return false;
-    letter |= h >= 10;
-    v = v << 4 | static_cast<uint64_t>(h);
+    const uint8_t byte = static_cast<uint8_t>(c);
+    kinds |= kHex.kind[byte];
+    other |= kHex.kind[byte] == 0;
+    v = v << 4 | kHex.value[byte];
   }
-  if (!letter) return false;  // all digits: the decimal class
-  out.cls.assign(1, upper ? 'X' : 'x');
+  const uint8_t letters = kinds & (kLowerHex | kUpperHex);
+  // all digits: the decimal class; both cases: hashed
+  if (other || letters == 0 || letters == (kLowerHex | kUpperHex)) return false;
+  out.cls.assign(1, letters == kUpperHex ? 'X' : 'x');
   out.cls.push_back(static_cast<char>(id.size()));
   out.value = v;
   SetShift(out, static_cast<int>(4 * id.size()));
@@ -71,7 +84,7 @@ void IdSlotOf(std::string_view id, IdSlot& out) {
     SetShift(out, BitsOfDecimal(static_cast<int>(digits)));
     return;
   }
-  if (HexClass(id, false, out) || HexClass(id, true, out)) return;
+  if (HexClass(id, out)) return;
   out.cls.assign(1, 'h');
   out.value = XXH3_64bits(id.data(), id.size());
   SetShift(out, 64);
