@@ -2,15 +2,18 @@
 // broker):
 //
 //   kafka_bench --brokers HOST:PORT [--workers W] [--rounds R] [--seconds S] [--probes-per-s P]
-//               [--intervals MS,MS] [--client KEY=VALUE]... [--dir DIR] [--json FILE]
+//               [--intervals MS,MS|none] [--ids sequential|uuid|hex|snowflake] [--order
+//               time|shuffled]
+//               [--client KEY=VALUE]... [--dir DIR] [--json FILE]
 //
-// 1. Throughput. A generated month (W workers, ~190 events each) is produced to a topic of
-//    4 partitions. Then, R times each, alternating: a bare librdkafka consumer that only reads
-//    the topic in the same batches (the floor; its partitions assigned directly), and the
-//    monitor (ConsumeKafka, as `run` drives it: decoder, state writer, offsets in the state,
-//    commits to Kafka) into a fresh state until every message is in committed state. Both are
-//    timed from the assignment of the partitions (the group join is left out). Events per
-//    second of each round and its ratio; the bests, and the median of the ratios.
+// 1. Throughput. A generated month (W workers, ~190 events each; its event ids and line order
+//    as gen --ids and --order make them) is produced to a topic of 4 partitions. Then, R times
+//    each, alternating: a bare librdkafka consumer that only reads the topic in the same batches
+//    (the floor; its partitions assigned directly), and the monitor (ConsumeKafka, as `run` drives
+//    it: decoder, state writer, offsets in the state, commits to Kafka) into a fresh state until
+//    every message is in committed state. Both are timed from the assignment of the partitions (the
+//    group join is left out). Events per second of each round and its ratio; the bests, and the
+//    median of the ratios.
 // 2. Alert delay. The monitor consumes a live topic while a steady load of the same month is
 //    produced at half the monitor's median rate, re-evaluating every interval as `run` does. P
 //    times a second a probe order is produced that turns one probe platform's contract level
@@ -184,7 +187,9 @@ struct Options {
   std::string brokers, dir = "kafka-bench", json;
   int workers = 4500, rounds = 3;
   double seconds = 30, probes_per_s = 5;
-  std::vector<int> intervals = {5000, 1000};
+  std::vector<int> intervals = {5000, 1000};  // none: the throughput rounds only
+  fw::IdShape ids = fw::IdShape::kSequential;
+  fw::FeedOrder order = fw::FeedOrder::kTime;
   std::map<std::string, std::string> client;  // librdkafka settings for the monitor
 };
 
@@ -604,8 +609,18 @@ int main(int argc, char** argv) {
       o.json = v;
     else if (a == "--client" && v.find('=') != std::string::npos)
       o.client[v.substr(0, v.find('='))] = v.substr(v.find('=') + 1);
-    else if (a == "--intervals") {
+    else if (a == "--ids" || a == "--order") {
+      bool known = false;
+      for (size_t k = 0; k < fw::kIdShapeNames.size(); ++k)
+        if (a == "--ids" && fw::kIdShapeNames[k] == v)
+          o.ids = static_cast<fw::IdShape>(k), known = true;
+      for (size_t k = 0; k < fw::kFeedOrderNames.size(); ++k)
+        if (a == "--order" && fw::kFeedOrderNames[k] == v)
+          o.order = static_cast<fw::FeedOrder>(k), known = true;
+      if (!known) Die("unknown " + a + " " + v);
+    } else if (a == "--intervals") {  // "none": the throughput rounds only
       o.intervals.clear();
+      if (v == "none") continue;
       std::stringstream ss(v);
       for (std::string x; std::getline(ss, x, ',');) o.intervals.push_back(std::stoi(x));
     } else
@@ -622,6 +637,8 @@ int main(int argc, char** argv) {
   g.months = 1;
   g.seed = 7;
   g.rules = &*cfg->rules;
+  g.ids = o.ids;
+  g.order = o.order;
   std::ostringstream feed;
   if (!fw::Generate(g, feed, nullptr).ok()) Die("gen failed");
   std::vector<std::string> lines;
@@ -637,8 +654,10 @@ int main(int argc, char** argv) {
     Producer p(o.brokers);
     for (const std::string& l : lines) p.Send(topic, l);
   }
-  std::printf("feed: %lld events (%d workers, 2024-07) in %s, 4 partitions\n",
-              static_cast<long long>(n), o.workers, topic.c_str());
+  const std::string shape = std::string(fw::kIdShapeNames[static_cast<int>(o.ids)]) + " ids, " +
+                            std::string(fw::kFeedOrderNames[static_cast<int>(o.order)]) + " order";
+  std::printf("feed: %lld events (%d workers, 2024-07, %s) in %s, 4 partitions\n",
+              static_cast<long long>(n), o.workers, shape.c_str(), topic.c_str());
 
   std::vector<double> bares, monitors, ratios;
   for (int r = 0; r < o.rounds; ++r) {
@@ -668,47 +687,14 @@ int main(int argc, char** argv) {
       "events/s; ratio of the bests %.3f, median of the rounds' ratios %.3f\n",
       o.rounds, bare_rate, monitor_rate, monitor_median, monitor_rate / bare_rate, median(ratios));
 
-  // The steady load needs a feed of its own large enough for half the rate over the seconds
-  // given, so that every message is a new event.
-  if (o.intervals.empty()) return 0;
-  // Half the maximum sustained rate: the monitor's median above drains a topic filled before,
-  // with nothing else running; in the alert-delay set-up the bench's producer and reader and the
-  // broker's serving them share the machine. The maximum is measured in that set-up too (on
-  // the feed of the throughput rounds), and the lower of the two is taken.
-  const double sustained = SustainedRate(*cfg, o, lines, o.intervals.front());
-  std::printf(
-      "sustained in the alert-delay set-up (producing while consuming, a reader beside): "
-      "%.0f events/s\n",
-      sustained);
-  const double load_rate = std::min(monitor_median, sustained) / 2;
-  g.workers =
-      static_cast<int>(load_rate * o.seconds * 1.2 / (static_cast<double>(n) / o.workers)) + 1;
-  g.seed = 8;
-  std::ostringstream load_feed;
-  if (!fw::Generate(g, load_feed, nullptr).ok()) Die("gen failed");
-  lines.clear();
-  {
-    std::istringstream in(load_feed.str());
-    for (std::string l; std::getline(in, l);) lines.push_back(std::move(l));
-  }
   std::vector<LatencyResult> results;
-  for (size_t i = 0; i < o.intervals.size(); ++i) {
-    LatencyResult r = LatencyRound(*cfg, o, lines, load_rate, o.intervals[i], static_cast<int>(i));
-    std::printf(
-        "alert delay, evaluate every %d ms, load %.0f events/s for %.0f s: %d/%d probes alerted; "
-        "transport median %.1f ms p99 %.1f ms; alert median %.0f ms p99 %.0f ms max %.0f ms; "
-        "monitor %.1f s behind at the end; %lld evaluation rounds, mean %.1f ms (%.1f ms CPU), "
-        "max %.1f ms\n",
-        r.interval_ms, r.rate, r.seconds, r.alerts, r.probes, r.transport.Quantile(0.5),
-        r.transport.Quantile(0.99), r.alert.Quantile(0.5), r.alert.Quantile(0.99),
-        r.alert.Quantile(1.0), r.behind_s, static_cast<long long>(r.rounds), r.round_mean_ms,
-        r.round_cpu_mean_ms, r.round_max_ms);
-    std::fflush(stdout);
-    results.push_back(r);
-  }
-  if (!o.json.empty()) {
+  double sustained = 0;
+  auto write_json = [&]() {
+    if (o.json.empty()) return;
     std::ofstream j(o.json);
-    j << "{\"events\": " << n << ", \"bare_events_per_s\": " << static_cast<int64_t>(bare_rate)
+    j << "{\"events\": " << n << ", \"ids\": \"" << fw::kIdShapeNames[static_cast<int>(o.ids)]
+      << "\", \"order\": \"" << fw::kFeedOrderNames[static_cast<int>(o.order)]
+      << "\", \"bare_events_per_s\": " << static_cast<int64_t>(bare_rate)
       << ", \"monitor_events_per_s\": " << static_cast<int64_t>(monitor_rate)
       << ", \"monitor_median_events_per_s\": " << static_cast<int64_t>(monitor_median)
       << ", \"ratio_of_bests\": " << monitor_rate / bare_rate
@@ -729,7 +715,48 @@ int main(int argc, char** argv) {
         << ", \"round_cpu_mean_ms\": " << r.round_cpu_mean_ms << "}";
     }
     j << "]}\n";
+  };
+  // The steady load needs a feed of its own large enough for half the rate over the seconds
+  // given, so that every message is a new event.
+  if (o.intervals.empty()) {
+    write_json();
+    return 0;
   }
+  // Half the maximum sustained rate: the monitor's median above drains a topic filled before,
+  // with nothing else running; in the alert-delay set-up the bench's producer and reader and the
+  // broker's serving them share the machine. The maximum is measured in that set-up too (on
+  // the feed of the throughput rounds), and the lower of the two is taken.
+  sustained = SustainedRate(*cfg, o, lines, o.intervals.front());
+  std::printf(
+      "sustained in the alert-delay set-up (producing while consuming, a reader beside): "
+      "%.0f events/s\n",
+      sustained);
+  const double load_rate = std::min(monitor_median, sustained) / 2;
+  g.workers =
+      static_cast<int>(load_rate * o.seconds * 1.2 / (static_cast<double>(n) / o.workers)) + 1;
+  g.seed = 8;
+  std::ostringstream load_feed;
+  if (!fw::Generate(g, load_feed, nullptr).ok()) Die("gen failed");
+  lines.clear();
+  {
+    std::istringstream in(load_feed.str());
+    for (std::string l; std::getline(in, l);) lines.push_back(std::move(l));
+  }
+  for (size_t i = 0; i < o.intervals.size(); ++i) {
+    LatencyResult r = LatencyRound(*cfg, o, lines, load_rate, o.intervals[i], static_cast<int>(i));
+    std::printf(
+        "alert delay, evaluate every %d ms, load %.0f events/s for %.0f s: %d/%d probes alerted; "
+        "transport median %.1f ms p99 %.1f ms; alert median %.0f ms p99 %.0f ms max %.0f ms; "
+        "monitor %.1f s behind at the end; %lld evaluation rounds, mean %.1f ms (%.1f ms CPU), "
+        "max %.1f ms\n",
+        r.interval_ms, r.rate, r.seconds, r.alerts, r.probes, r.transport.Quantile(0.5),
+        r.transport.Quantile(0.99), r.alert.Quantile(0.5), r.alert.Quantile(0.99),
+        r.alert.Quantile(1.0), r.behind_s, static_cast<long long>(r.rounds), r.round_mean_ms,
+        r.round_cpu_mean_ms, r.round_max_ms);
+    std::fflush(stdout);
+    results.push_back(r);
+  }
+  write_json();
   for (const LatencyResult& r : results)
     if (r.alerts != r.probes) return 1;
   return 0;

@@ -46,11 +46,13 @@ if ((small)); then
   shape_events=1250000
   eval_sizes=(3906 15625 62500 625000)
   kafka_args=(--workers 1000 --rounds 1 --seconds 5 --intervals 500)
+  kafka_random_args=(--workers 1000 --rounds 1)
 else
   replay_sizes=(1250000 5000000 20000000)
   shape_events=20000000
   eval_sizes=(62500 250000 1000000 10000000)
   kafka_args=(--workers 5300 --rounds 3 --seconds 20 --intervals 500)
+  kafka_random_args=(--workers 5300 --rounds 3)
 fi
 say() { echo "bench: $*" >&2; }
 started=$(date +%s)
@@ -73,6 +75,9 @@ done
 say "Kafka ingest and alert delay on a real broker"
 bash "$root/bench/kafka_bench.sh" "$build" "${kafka_args[@]}" --json "$work/kafka.json" \
   >"$work/kafka.txt"
+say "Kafka ingest of UUID ids, shuffled, on a real broker"
+bash "$root/bench/kafka_bench.sh" "$build" "${kafka_random_args[@]}" --intervals none --ids uuid \
+  --order shuffled --json "$work/kafka-uuid.json" >"$work/kafka-uuid.txt"
 
 # Where the replay's time goes: a sampling profile (CPU clock) of `flexwatch replay` on a
 # generated feed, the functions that take 1% or more of the samples.
@@ -120,6 +125,8 @@ mib() { awk -v k="$1" 'BEGIN{printf "%.0f", k / 1024}'; }
   echo "| replay within 2.5x of parse-only | $(r 2 "$ratio")x | $(awk -v x="$ratio" 'BEGIN{print (x <= 2.5) ? "yes" : "no"}') |"
   kr=$(j .median_ratio "$work/kafka.json")
   echo "| Kafka ingest at least 0.7 of a bare consumer | $(r 3 "$kr") (median of the rounds' ratios) | $(awk -v x="$kr" 'BEGIN{print (x >= 0.7) ? "yes" : "no"}') |"
+  kur=$(j .median_ratio "$work/kafka-uuid.json")
+  echo "| Kafka ingest at least 0.7 of a bare consumer with random ids | $(r 3 "$kur") (UUID ids, shuffled; median of the rounds' ratios) | $(awk -v x="$kur" 'BEGIN{print (x >= 0.7) ? "yes" : "no"}') |"
   e1=$(j .evaluate_best_cpu_s "$work/eval-2.json")
   echo "| evaluation of 1 million worker-months under 2 s | $(r 2 "$e1") s CPU ($(j .worker_months "$work/eval-2.json") worker-months) | $(awk -v x="$e1" -v n="$(j .worker_months "$work/eval-2.json")" 'BEGIN{print (n >= 1000000 && x < 2) ? "yes" : (n < 1000000 ? "(small run)" : "no")}') |"
   maxrss=0
@@ -215,6 +222,8 @@ mib() { awk -v k="$1" 'BEGIN{printf "%.0f", k / 1024}'; }
   echo "| events | bare consumer events/s (best) | monitor events/s (best / median) | median of the rounds' ratios | monitor sustained in the alert-delay set-up |"
   echo "|---:|---:|---:|---:|---:|"
   echo "| $(j .events "$k") | $(j .bare_events_per_s "$k") | $(j .monitor_events_per_s "$k") / $(j .monitor_median_events_per_s "$k") | $(r 3 "$(j .median_ratio "$k")") | $(j .sustained_events_per_s "$k") events/s |"
+  k=$work/kafka-uuid.json
+  echo "| $(j .events "$k"), UUID ids, shuffled | $(j .bare_events_per_s "$k") | $(j .monitor_events_per_s "$k") / $(j .monitor_median_events_per_s "$k") | $(r 3 "$(j .median_ratio "$k")") | (not measured) |"
   echo
   echo "The load of the alert-delay round is half the lower of the monitor's median above and the rate"
   echo "it sustains in the alert-delay set-up itself (the events produced while it consumes, with the"
@@ -243,6 +252,7 @@ mib() { awk -v k="$1" 'BEGIN{printf "%.0f", k / 1024}'; }
   for i in 0 1 2; do cat "$work/replay-$i.md"; echo; done
   for i in 0 1 2 3; do cat "$work/eval-$i.md"; echo; done
   cat "$work/kafka.txt"
+  cat "$work/kafka-uuid.txt"
   echo '```'
 } >"$out"
 say "wrote $out"

@@ -275,7 +275,10 @@ Status StateWriter::Resolve() {
         first_tag = added_ids_.Insert(b, v, tag);
       }
       if (first_tag < 0 && !placed) {  // appended
-        if (bucket.added.empty()) id_touched_.push_back(b);
+        if (bucket.added.empty()) {
+          id_touched_.push_back(b);
+          bucket.added.reserve(8);  // a bucket of hashed ids gets a few dozen a commit
+        }
         bucket.added.push_back(IdEntry(v, tag));
         pending_bytes_ += kAddedIdBytes;
       }
@@ -399,8 +402,9 @@ void StateWriter::Fold(const Event& e, size_t i) {
     if (sealed_.count(month)) ++after_seal_[{month, e.platform_id}];
   }
   if (e.platform_id != last_platform_) {
-    if (platforms_known_.insert(e.platform_id).second) new_platforms_.push_back(e.platform_id);
-    touched_.insert(e.platform_id);
+    // A platform the commit has touched is known: one probe in the common case.
+    if (touched_.insert(e.platform_id).second && platforms_known_.insert(e.platform_id).second)
+      new_platforms_.push_back(e.platform_id);
     last_platform_ = e.platform_id;
   }
   switch (e.type) {
