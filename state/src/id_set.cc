@@ -313,6 +313,7 @@ std::string EncodeIdSet(const uint64_t* entries, size_t n) {
     while (k < 63 && (static_cast<long double>(uint64_t{1} << (k + 1))) <= mean * 0.69L) ++k;
   }
   out.push_back(static_cast<char>(k));
+  out.reserve(out.size() + (n + 1) / 2 + (n * static_cast<size_t>(k + 2) + 7) / 8 + 16);
   for (size_t i = 0; i < n; i += 2)
     out.push_back(
         static_cast<char>(IdTag(entries[i]) << 4 | (i + 1 < n ? IdTag(entries[i + 1]) : 0)));

@@ -7,6 +7,7 @@
 #include <rocksdb/options.h>
 #include <rocksdb/perf_level.h>
 #include <rocksdb/slice.h>
+#include <rocksdb/slice_transform.h>
 #include <rocksdb/table.h>
 #include <rocksdb/write_batch.h>
 #include <rocksdb/write_buffer_manager.h>
@@ -90,6 +91,11 @@ Result<std::unique_ptr<Store>> Store::Open(const std::string& dir, const StoreOp
     cf.write_buffer_size = options.write_buffer_bytes;
     cf.max_write_buffer_number = 3;
     cf.compression = rocksdb::kLZ4Compression;
+    // A commit writes each family's keys in increasing order: each insert starts from where the
+    // one before it went, not from the top of the memtable's skip list. A commit of random ids
+    // touches every seen-id bucket (4,096 per platform and class), and `run` commits every
+    // commit_interval_ms: without the hint, those inserts took half a commit's time.
+    cf.memtable_insert_with_hint_prefix_extractor.reset(rocksdb::NewFixedPrefixTransform(1));
     cf.bottommost_compression = rocksdb::kZSTD;
     rocksdb::BlockBasedTableOptions table;
     table.block_cache = cache;

@@ -183,6 +183,7 @@ Status StateWriter::Resolve() {
       id_buckets_.emplace_back();
       pending_bytes_ += kKeyOverhead + scratch_.size() + sizeof(CachedBucket);
       id_buckets_.back().shift = micro_shifts_[i];
+      id_buckets_.back().front = micro_front_[i];
       id_front_.Put(micro_front_[i], b);
       fresh.push_back(b);
     }
@@ -497,8 +498,14 @@ Result<IngestCounts> StateWriter::Commit() {
   rocksdb::WriteBatch batch;
   // What the commit adds to each seen-id bucket, as a merge operand: the state folds it into
   // the bucket's set (the writer's copy is already up to date).
-  std::sort(id_touched_.begin(), id_touched_.end(),
-            [this](uint32_t a, uint32_t b) { return id_keys_.key(a) < id_keys_.key(b); });
+  // In key order: buckets of one class by their number (the key's last two bytes, big-endian),
+  // and only buckets of two classes by their keys.
+  std::sort(id_touched_.begin(), id_touched_.end(), [this](uint32_t a, uint32_t b) {
+    const uint64_t fa = id_buckets_[a].front, fb = id_buckets_[b].front;
+    return BucketFront::ClassOfKey(fa) == BucketFront::ClassOfKey(fb)
+               ? fa < fb
+               : id_keys_.key(a) < id_keys_.key(b);
+  });
   for (uint32_t k : id_touched_) {
     CachedBucket& b = id_buckets_[k];
     if (!b.added_in_order) std::sort(b.added.begin(), b.added.end());  // values distinct

@@ -147,6 +147,7 @@ class StateWriter {
     // tags (0: not added), 16 to a word.
     int shift = 0;
     std::vector<uint64_t> added_nibbles;
+    uint64_t front = 0;  // its BucketFront::Key: (class number, bucket number)
   };
   // (bucket, value, tag) of the ids this commit added to the buckets past kPlacedAdditions:
   // membership in one probe.
@@ -190,6 +191,7 @@ class StateWriter {
    public:
     static constexpr uint32_t kNone = UINT32_MAX;
     static uint64_t Key(uint32_t cls, uint64_t bucket) { return uint64_t{cls} << 20 | bucket; }
+    static uint64_t ClassOfKey(uint64_t key) { return key >> 20; }
     uint32_t Find(uint64_t key) const {
       for (size_t i = Hash(key) & (slots_.size() - 1);; i = (i + 1) & (slots_.size() - 1))
         if (slots_[i].bucket == kNone || slots_[i].key == key) return slots_[i].bucket;
