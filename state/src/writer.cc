@@ -306,18 +306,23 @@ Status StateWriter::Resolve() {
 }
 
 uint32_t StateWriter::ClassOf(std::string_view platform, const IdSlot& slot) {
+  // Platforms interleave: the pairs met last are remembered in a few slots, chosen by the
+  // platform's length and last byte (ids like "p-ride-2", "p-meal-1" differ there).
   const size_t n = platform.size();
-  if (class_key_.size() == n + 1 + slot.cls.size() &&
-      std::string_view(class_key_).substr(0, n) == platform && class_key_[n] == '\0' &&
-      std::string_view(class_key_).substr(n + 1) == slot.cls)
-    return class_;
-  class_key_.assign(platform);
-  class_key_.push_back('\0');
-  class_key_.append(slot.cls);
+  RecentClass& recent = recent_classes_[(n * 7 + (n ? static_cast<uint8_t>(platform.back()) : 0) +
+                                         static_cast<uint8_t>(slot.cls.back())) %
+                                        recent_classes_.size()];
+  const std::string_view key = recent.key;
+  if (key.size() == n + 1 + slot.cls.size() && key.substr(0, n) == platform && key[n] == '\0' &&
+      key.substr(n + 1) == slot.cls)
+    return recent.number;
+  recent.key.assign(platform);
+  recent.key.push_back('\0');
+  recent.key.append(slot.cls);
   const auto [it, added] =
-      id_classes_.try_emplace(class_key_, static_cast<uint32_t>(id_classes_.size()));
-  if (added) pending_bytes_ += kKeyOverhead + class_key_.size();
-  return class_ = it->second;
+      id_classes_.try_emplace(recent.key, static_cast<uint32_t>(id_classes_.size()));
+  if (added) pending_bytes_ += kKeyOverhead + recent.key.size();
+  return recent.number = it->second;
 }
 
 void StateWriter::BucketFront::Put(uint64_t key, uint32_t bucket) {
@@ -377,7 +382,7 @@ void StateWriter::DropIdCache() {
   added_ids_.Clear();
   id_front_.Clear();
   id_classes_.clear();
-  class_key_.clear();
+  for (RecentClass& r : recent_classes_) r.key.clear();
   id_keys_.Clear();
   id_buckets_.clear();
   id_touched_.clear();

@@ -6,6 +6,7 @@
 #pragma once
 
 #include <algorithm>
+#include <array>
 #include <map>
 #include <memory>
 #include <set>
@@ -185,7 +186,7 @@ class StateWriter {
   static constexpr size_t kCachedBuckets = size_t{1} << 20;  // ids of many shapes: many buckets
   KeyIndex id_keys_;                                         // each bucket's key in state
   // Each event's bucket found without its key: the (platform, class) pair numbered once
-  // (id_classes_, the last one remembered), then (that number, bucket number) in a table of
+  // (id_classes_, the pairs met last remembered), then (that number, bucket number) in a table of
   // integers, so that ids of many buckets cost no key built, hashed and compared per event.
   class BucketFront {
    public:
@@ -213,8 +214,11 @@ class StateWriter {
   };
   BucketFront id_front_;
   std::unordered_map<std::string, uint32_t> id_classes_;  // platform \0 class -> its number
-  std::string class_key_;                                 // the last one looked up
-  uint32_t class_ = 0;                                    // and its number
+  struct RecentClass {
+    std::string key;  // platform \0 class, empty: none
+    uint32_t number = 0;
+  };
+  std::array<RecentClass, 16> recent_classes_;
   uint32_t ClassOf(std::string_view platform, const IdSlot& slot);
   std::vector<uint64_t> micro_front_;  // each micro-batch event's BucketFront::Key
   std::vector<CachedBucket> id_buckets_;
