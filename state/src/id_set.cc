@@ -191,15 +191,17 @@ class BitWriter {
       n_ = n_ > 8 ? n_ - 8 : 0;
     }
   }
-  // The low `n` (at most 57) bits of v.
+  // The low `n` (at most 32) bits of v; written out four bytes at a time.
   void Bits(uint64_t v, int n) {
     if (n == 0) return;
     acc_ |= (v & (~uint64_t{0} >> (64 - n))) << (64 - n_ - n);
     n_ += n;
-    while (n_ >= 8) {
-      out_.push_back(static_cast<char>(acc_ >> 56));
-      acc_ <<= 8;
-      n_ -= 8;
+    if (n_ >= 32) {
+      const char bytes[4] = {static_cast<char>(acc_ >> 56), static_cast<char>(acc_ >> 48),
+                             static_cast<char>(acc_ >> 40), static_cast<char>(acc_ >> 32)};
+      out_.append(bytes, 4);
+      acc_ <<= 32;
+      n_ -= 32;
     }
   }
   void Wide(uint64_t v, int n) {  // up to 64 bits

@@ -133,6 +133,16 @@ TEST(IdSet, EverySetComesBackAsItWent) {
     }
 }
 
+// The layout on disk, worked out by hand from EncodeIdSet's comment: values 5, 6, 1000 with tags
+// 1, 2, 15. Mean gap (1000 + 1) / 3, so k = 7; tags 0x12 0xf0; gaps 5, 0 and 993 (q = 7, low
+// bits 97): 0|0000101 0|0000000 1111111|0|1100001, padded with a zero.
+TEST(IdSet, TheLayoutIsAsDocumented) {
+  const std::vector<uint64_t> e = {IdEntry(5, 1), IdEntry(6, 2), IdEntry(1000, 15)};
+  const std::string want = {
+      static_cast<char>(RecordKind::kIdSet), 3, 7, '\x12', '\xf0', '\x05', '\x00', '\xfe', '\xc2'};
+  EXPECT_EQ(EncodeIdSet(e.data(), e.size()), want);
+}
+
 TEST(IdSet, ABrokenSetIsRefused) {
   const std::vector<uint64_t> v = Entries({1, 1000, 1000000}, {1, 2, 3});
   const std::string encoded = EncodeIdSet(v.data(), v.size());
