@@ -96,7 +96,7 @@ void AppendIdBucketKey(std::string& out, std::string_view platform, const IdSlot
   out.push_back('\0');
   out.push_back(static_cast<char>(slot.cls.size()));
   out.append(slot.cls);
-  const uint64_t bucket = slot.shift >= 64 ? 0 : slot.value >> slot.shift;
+  const uint64_t bucket = BucketNumber(slot);
   out.push_back(static_cast<char>(bucket >> 8));
   out.push_back(static_cast<char>(bucket & 0xff));
 }

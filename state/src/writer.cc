@@ -155,7 +155,7 @@ Status StateWriter::Resolve() {
   for (size_t i = 0; i < micro_size_; ++i) {
     const Event& e = micro_[i];
     IdSlotOf(e.event_id, slot_);
-    micro_front_[i] = BucketFront::Key(ClassOf(e.platform_id, slot_), slot_.value >> slot_.shift);
+    micro_front_[i] = BucketFront::Key(ClassOf(e.platform_id, slot_), BucketNumber(slot_));
     id_front_.Prefetch(micro_front_[i]);
     micro_values_[i] = KeptBits(slot_);
     micro_tags_[i] = ContentTag(e);

@@ -41,6 +41,11 @@ void IdSlotOf(std::string_view id, IdSlot& out);
 inline constexpr char kIdBucketMark = '\xff';
 void AppendIdBucketKey(std::string& out, std::string_view platform, const IdSlot& slot);
 
+// The bucket's number in its class: the value's top bits.
+inline uint64_t BucketNumber(const IdSlot& slot) {
+  return slot.shift >= 64 ? 0 : slot.value >> slot.shift;
+}
+
 // The value kept in the bucket: the low bits.
 inline uint64_t KeptBits(const IdSlot& slot) {
   return slot.shift >= 64 ? slot.value : slot.value & ((uint64_t{1} << slot.shift) - 1);
