@@ -118,6 +118,12 @@ TEST_F(ReplayCliTest, ARecordRewrittenAfterDeliveryIsCountedAndTheFirstArrivalSt
   CommandResult a = Flexwatch({"announce", "--state", state, "--month", "2024-07"}, dir_);
   ASSERT_EQ(a.exit_code, 0) << a.err;
   EXPECT_NE(a.out.find("\"rewritten_events\": 2,"), std::string::npos) << a.out;
+  const std::string summary = Flexwatch({"inspect", "--state", state}, dir_).out;
+  EXPECT_NE(
+      summary.find("\"period\": \"2024-07\", \"worker_months\": 1, \"orders\": 2, \"hours\": "
+                   "1.008, \"earnings_cny\": 20.75, \"complaints\": 1, \"rewritten_events\": 2}"),
+      std::string::npos)
+      << summary;
   const std::string wm =
       Flexwatch({"inspect", "--state", state, "--platform", "p-meal", "--worker", "w-1"}, dir_).out;
   EXPECT_NE(wm.find("\"minutes\": 60.5"), std::string::npos) << wm;

@@ -4,6 +4,8 @@
 
 #include "flexwatch/core/decimal.h"
 #include "flexwatch/core/json.h"
+#include "flexwatch/state/meta_keys.h"
+#include "flexwatch/state/records.h"
 
 namespace flexwatch {
 namespace {
@@ -160,7 +162,12 @@ Result<std::string> InspectJson(Store& store, const InspectQuery& q) {
       w.BeginObject().Key("period").String(FormatPeriod(key.second));
       w.Key("worker_months").Int(t.worker_months).Key("orders").Int(t.orders);
       w.Key("hours").Raw(Hours(t.minutes)).Key("earnings_cny").Raw(Yuan(t.earnings));
-      w.Key("complaints").Int(complaints).EndObject();
+      // Repeated event ids whose content differs from their first arrival (records rewritten
+      // after delivery), counted for this month.
+      int64_t rewritten = 0;
+      if (auto v = store.GetMeta(meta_keys::Rewritten(key.second, platform)))
+        DecodeCounter(*v, rewritten);
+      w.Key("complaints").Int(complaints).Key("rewritten_events").Int(rewritten).EndObject();
     }
     w.EndArray().EndObject();
   }
