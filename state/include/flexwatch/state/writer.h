@@ -137,8 +137,8 @@ class StateWriter {
   // commit fails.
   struct CachedBucket {
     IdBucket stored;
-    std::vector<uint64_t>
-        added;  // this commit's (IdEntry), in arrival order (sorted at the commit)
+    // This commit's additions (IdEntry), in arrival order (sorted at the commit).
+    std::vector<uint64_t> added;
     // Whether `added` is in increasing order: in a larger bucket, each addition put in its place
     // while there are few (kPlacedAdditions); past them, appended, and their ids in added_ids_
     // (added_hashed). In a small bucket, while they arrive in order (else sorted at the commit).
