@@ -307,6 +307,11 @@ constexpr uint64_t kEscape = 64;
 // q = gap >> k in unary and gap's low k bits.
 std::string EncodeIdSet(const uint64_t* entries, size_t n) {
   std::string out;
+  AppendIdSet(out, entries, n);
+  return out;
+}
+
+void AppendIdSet(std::string& out, const uint64_t* entries, size_t n) {
   out.push_back(static_cast<char>(RecordKind::kIdSet));
   PutVarint(out, n);
   int k = 0;
@@ -334,7 +339,6 @@ std::string EncodeIdSet(const uint64_t* entries, size_t n) {
     bits.Wide(gap, k);
   }
   bits.Flush();
-  return out;
 }
 
 bool IsIdSet(std::string_view in) {

@@ -75,6 +75,8 @@ struct IdBucket {
 };
 // `n` entries, values strictly increasing and below 2^kIdValueBits.
 std::string EncodeIdSet(const uint64_t* entries, size_t n);
+// As EncodeIdSet, appended to `out` (a buffer reused from set to set).
+void AppendIdSet(std::string& out, const uint64_t* entries, size_t n);
 // Appends the set encoded in `in` to `out`, which must then be merged if it was not empty.
 // False when `in` is not an id set (or holds a value of more than kIdValueBits).
 bool DecodeIdSet(std::string_view in, IdBucket& out);
