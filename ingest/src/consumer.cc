@@ -117,6 +117,7 @@ class Consumer {
   IngestCounts total_;
   Status failure_ = Status::OK();
   bool assigned_ = false;                           // partitions were assigned at least once
+  bool awaiting_first_batch_ = false;               // assigned, and no message read since
   Clock::time_point last_activity_ = Clock::now();  // last message or assignment
   Clock::time_point last_broker_error_{};
   std::optional<std::string> broker_trouble_;  // set by the error callback, taken by CheckReady
@@ -283,6 +284,7 @@ void Consumer::OnRebalance(rd_kafka_t* rk, rd_kafka_resp_err_t err,
       assigned_from_[{p.topic, p.partition}] = p.offset;
     }
     rd_kafka_assign(rk, parts);
+    awaiting_first_batch_ = true;
     if (control_.on_assign) {
       std::vector<std::pair<std::string, int32_t>> which;
       std::vector<int64_t> from;
@@ -564,6 +566,10 @@ Result<IngestCounts> Consumer::Run() {
     const ssize_t n = rd_kafka_consume_batch_queue(queue, 100, batch.data(), batch.size());
     const auto now = Clock::now();
     waited += now - asked;  // a batch that is there already takes microseconds
+    if (n > 0 && awaiting_first_batch_) {
+      awaiting_first_batch_ = false;
+      if (control_.on_first_batch) control_.on_first_batch();
+    }
     for (ssize_t i = 0; i < n; ++i) {
       rd_kafka_message_t* m = batch[i];
       if (!failure_.ok()) {  // nothing after a failure is applied
@@ -590,9 +596,12 @@ Result<IngestCounts> Consumer::Run() {
       rd_kafka_message_destroy(m);
     }
     CheckReady(n > 0);
+    // A batch that came back short waited its 100 ms for fewer messages than it holds: the
+    // consumer has caught up, and what it read is committed now rather than after one more wait.
+    const bool caught_up = n < static_cast<ssize_t>(batch.size());
     const bool due = writer_.staged() >= options_.commit_every ||
                      writer_.pending_bytes() >= options_.commit_max_bytes ||
-                     (writer_.staged() > 0 && (now - last_commit >= interval || n <= 0));
+                     (writer_.staged() > 0 && (now - last_commit >= interval || caught_up));
     if (due && failure_.ok()) {
       if (Status s = Commit(); !s.ok()) failure_ = s;
       if (failure_.ok()) failure_ = Deliver();

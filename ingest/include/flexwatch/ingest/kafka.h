@@ -80,6 +80,9 @@ struct ConsumeControl {
   std::function<void(const std::vector<std::pair<std::string, int32_t>>& partitions,
                      const std::vector<int64_t>& offsets)>
       on_assign;
+  // Called with the first batch of messages after each assignment, before it is applied
+  // (optional): how long an assignment took to deliver.
+  std::function<void()> on_first_batch;
   // Called when a partition the state holds no offset for starts above offset 0: the messages
   // before `first_offset` are no longer on the broker (retention, or the embedded broker's
   // trimming) and, unless another state read them, the monitor never sees them (optional).
