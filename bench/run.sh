@@ -212,11 +212,12 @@ mib() { awk -v k="$1" 'BEGIN{printf "%.0f", k / 1024}'; }
   echo "A real Kafka broker (one KRaft node, Java 17) on the same machine. Ingest: a generated month"
   echo "on a topic of 4 partitions, read by a bare librdkafka consumer (the floor: the same batches,"
   echo "nothing done with them) and by the monitor (\`ConsumeKafka\` as \`run\` drives it: decoding, state,"
-  echo "offsets in the state, commits), alternating, each from the assignment to the last message (the"
-  echo "monitor: to the commit that holds it). Alert delay: a steady load at half the maximum sustained"
-  echo "rate (below), five probes a second that each turn a platform from green to red; from each probe's"
-  echo "production to its provisional alert on the alerts topic, beside Kafka's own delivery of the"
-  echo "probe to a bare consumer (the floor)."
+  echo "offsets in the state, commits), alternating, each from its first batch of messages to the last"
+  echo "message (the monitor: to the commit that holds it), so that neither's start (a group join,"
+  echo "librdkafka's half-second wait for a partition's leader) counts. Alert delay: a steady load at"
+  echo "half the maximum sustained rate (below), five probes a second that each turn a platform from"
+  echo "green to red; from each probe's production to its provisional alert on the alerts topic, beside"
+  echo "Kafka's own delivery of the probe to a bare consumer (the floor)."
   echo
   k=$work/kafka.json
   echo "| events | bare consumer events/s (best) | monitor events/s (best / median) | median of the rounds' ratios | monitor sustained in the alert-delay set-up |"
