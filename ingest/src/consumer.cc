@@ -1,12 +1,8 @@
 #include <librdkafka/rdkafka.h>
 
-#include <atomic>
 #include <chrono>
-#include <condition_variable>
-#include <mutex>
 #include <optional>
 #include <set>
-#include <thread>
 
 #include "flexwatch/core/json.h"
 #include "flexwatch/core/time.h"
@@ -33,86 +29,6 @@ std::string KafkaDeadLetterJson(const Rejection& rej, std::string_view topic, in
   position.Key("partition").Int(partition).Key("offset").Int(offset).EndObject();
   return DeadLetterJsonAt(rej, SourceOf(topic, partition), position.str(), raw, false);
 }
-
-// Decodes a batch's messages on a thread of its own, in order, while the consumer's thread
-// applies those already decoded (de-duplication, folding, commits: the larger share, and the one
-// that must stay on one thread). Everything about a batch but its decoding stays where it was:
-// the consumer's thread applies each message in offset order and is done with the batch before
-// it reads the next, so rebalances, failures and stops meet no message half-handled.
-class BatchDecoder {
- public:
-  struct Slot {
-    Event event;
-    Rejection rejection;
-    bool valid = false;
-  };
-  BatchDecoder(const DecoderOptions& options, size_t capacity)
-      : decoder_(options), slots_(capacity), thread_([this] { Loop(); }) {}
-  ~BatchDecoder() {
-    {
-      std::lock_guard<std::mutex> lock(mu_);
-      quit_ = true;
-    }
-    wake_.notify_one();
-    thread_.join();
-  }
-  // Starts decoding messages[0, n) (n at most the capacity). REQUIRES: every message of the
-  // previous batch was waited for.
-  void Start(rd_kafka_message_t* const* messages, size_t n) {
-    {
-      std::lock_guard<std::mutex> lock(mu_);
-      batch_ = messages;
-      size_ = n;
-      decoded_.store(0, std::memory_order_relaxed);
-      ++generation_;
-    }
-    wake_.notify_one();
-  }
-  // Message i of the batch, once decoded (an erroneous message is not decoded: its slot is
-  // unspecified).
-  Slot& Wait(size_t i) {
-    for (int spins = 0; decoded_.load(std::memory_order_acquire) <= i; ++spins)
-      if (spins >= 64) std::this_thread::yield();
-    return slots_[i];
-  }
-
- private:
-  void Loop() {
-    uint64_t seen = 0;
-    for (;;) {
-      rd_kafka_message_t* const* batch;
-      size_t n;
-      {
-        std::unique_lock<std::mutex> lock(mu_);
-        wake_.wait(lock, [&] { return quit_ || generation_ != seen; });
-        if (quit_) return;
-        seen = generation_;
-        batch = batch_;
-        n = size_;
-      }
-      for (size_t i = 0; i < n; ++i) {
-        const rd_kafka_message_t& m = *batch[i];
-        if (m.err == RD_KAFKA_RESP_ERR_NO_ERROR) {
-          Slot& slot = slots_[i];
-          slot.valid = decoder_.Decode(std::string_view(static_cast<const char*>(m.payload), m.len),
-                                       slot.event, slot.rejection);
-        }
-        decoded_.store(i + 1, std::memory_order_release);
-      }
-    }
-  }
-
-  Decoder decoder_;
-  std::vector<Slot> slots_;
-  std::mutex mu_;
-  std::condition_variable wake_;
-  bool quit_ = false;                           // guarded by mu_
-  uint64_t generation_ = 0;                     // guarded by mu_: batches started
-  rd_kafka_message_t* const* batch_ = nullptr;  // guarded by mu_
-  size_t size_ = 0;                             // guarded by mu_
-  std::atomic<size_t> decoded_{0};
-  std::thread thread_;  // last: started once the rest is there
-};
 
 // One consumer and its pending state. The rebalance, error and delivery callbacks and the read
 // loop run on the same thread (the callbacks are served from inside the batch read and polls).
@@ -171,8 +87,7 @@ class Consumer {
         .count();
   }
   double QuietSeconds(Clock::time_point now) const { return assigned_ ? SinceActivity(now) : 0; }
-  // Applies message `m`: decoded by the batch decoder into `decoded`, or here when null.
-  void Handle(const rd_kafka_message_t& m, BatchDecoder::Slot* decoded = nullptr);
+  void Handle(const rd_kafka_message_t& m);
   // Produces what the outbox holds and is not in flight yet, and forgets what the broker has
   // acknowledged, without waiting on the broker: delivery reports are served as the loop goes
   // (on this thread). `wait_ms` > 0 waits that long for what is in flight (on stopping).
@@ -194,10 +109,6 @@ class Consumer {
   Decoder decoder_;
   StateWriter writer_;
   Rejection rej_;
-  // Batches of at least kDecodeAside messages are decoded on a second thread (none on a machine
-  // of one core).
-  static constexpr size_t kBatchSize = 1000, kDecodeAside = 64;
-  std::unique_ptr<BatchDecoder> batch_decoder_;
   rd_kafka_t* rk_ = nullptr;
   rd_kafka_t* producer_ = nullptr;
   std::set<uint64_t> in_flight_;  // outbox entries produced, not yet acknowledged
@@ -469,7 +380,7 @@ void Consumer::Report(int64_t messages, double commit_seconds) {
   control_.on_report(r);
 }
 
-void Consumer::Handle(const rd_kafka_message_t& m, BatchDecoder::Slot* decoded) {
+void Consumer::Handle(const rd_kafka_message_t& m) {
   const char* topic = rd_kafka_topic_name(m.rkt);
   Partition& part = PartitionOf(topic, m.partition);
   const std::string_view raw(static_cast<const char*>(m.payload), m.len);
@@ -481,15 +392,7 @@ void Consumer::Handle(const rd_kafka_message_t& m, BatchDecoder::Slot* decoded) 
   }
   const uint32_t tag = TopicTag(topic);
   Event& event = writer_.NextEvent();
-  bool valid;
-  if (decoded) {  // its event swapped in, not copied
-    std::swap(event, decoded->event);
-    std::swap(rej_, decoded->rejection);
-    valid = decoded->valid;
-  } else {
-    valid = decoder_.Decode(raw, event, rej_);  // decoded in place: no copy to add
-  }
-  if (valid) {
+  if (decoder_.Decode(raw, event, rej_)) {  // decoded in place: no copy to add
     part.event_time = std::max(part.event_time, event.ts);
     if (Status s = writer_.AddNext(tag); !s.ok() && failure_.ok()) failure_ = s;
   } else {
@@ -643,9 +546,7 @@ Result<IngestCounts> Consumer::Run() {
 
   if (auto closing = store_.ClosingWatermark()) closing_ = *closing;
   rd_kafka_queue_t* queue = rd_kafka_queue_get_consumer(rk_);
-  std::vector<rd_kafka_message_t*> batch(kBatchSize);
-  if (std::thread::hardware_concurrency() > 1)
-    batch_decoder_ = std::make_unique<BatchDecoder>(options_.decoder, kBatchSize);
+  std::vector<rd_kafka_message_t*> batch(1000);
   auto last_commit = Clock::now();
   // Rounds start every interval, unless they cost more than the consumer can spare (below).
   auto round_started = Clock::now(), round_ended = round_started;
@@ -669,20 +570,14 @@ Result<IngestCounts> Consumer::Run() {
       awaiting_first_batch_ = false;
       if (control_.on_first_batch) control_.on_first_batch();
     }
-    BatchDecoder* aside = batch_decoder_ && n >= static_cast<ssize_t>(kDecodeAside) && failure_.ok()
-                              ? batch_decoder_.get()
-                              : nullptr;
-    if (aside) aside->Start(batch.data(), static_cast<size_t>(n));
     for (ssize_t i = 0; i < n; ++i) {
       rd_kafka_message_t* m = batch[i];
-      // Each message waited for before it is touched or destroyed: the decoder is past it.
-      BatchDecoder::Slot* decoded = aside ? &aside->Wait(static_cast<size_t>(i)) : nullptr;
       if (!failure_.ok()) {  // nothing after a failure is applied
         rd_kafka_message_destroy(m);
         continue;
       }
       if (m->err == RD_KAFKA_RESP_ERR_NO_ERROR) {
-        Handle(*m, decoded);
+        Handle(*m);
         last_activity_ = now;
       } else if (m->err == RD_KAFKA_RESP_ERR__AUTO_OFFSET_RESET ||
                  m->err == RD_KAFKA_RESP_ERR_OFFSET_OUT_OF_RANGE) {
