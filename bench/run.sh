@@ -232,7 +232,7 @@ mib() { awk -v k="$1" 'BEGIN{printf "%.0f", k / 1024}'; }
   echo
   echo "| evaluate_interval_ms | load events/s | probes alerted | Kafka's delivery median / p99 | probe to provisional alert median / p99 / max | evaluation rounds (mean / max) | monitor behind at the end |"
   echo "|---:|---:|---:|---:|---:|---:|---:|"
-  jq -r '.alert_delay[] | "| \(.interval_ms) | \(.load_events_per_s) | \(.alerted)/\(.probes) | \(.transport_ms.median | floor) ms / \(.transport_ms.p99 | floor) ms | \(.alert_ms.median | floor) ms / \(.alert_ms.p99 | floor) ms / \(.alert_ms.max | floor) ms | \(.rounds) (\(.round_mean_ms * 10 | floor / 10) ms / \(.round_max_ms | floor) ms) | \(.behind_s * 10 | floor / 10) s |"' "$k"
+  jq -r '.alert_delay[] | "| \(.interval_ms) | \(.load_events_per_s) | \(.alerted)/\(.probes) | \(.transport_ms.median | floor) ms / \(.transport_ms.p99 | floor) ms | \(.alert_ms.median | floor) ms / \(.alert_ms.p99 | floor) ms / \(.alert_ms.max | floor) ms | \(.rounds) (\(.round_mean_ms * 10 | floor / 10) ms / \(.round_max_ms | floor) ms) | \(.behind_s * 10 | floor / 10) s |"' "$work/kafka.json"
   echo
   echo "## Where the replay's time goes"
   echo
