@@ -540,14 +540,16 @@ void IngestSection(Fields& f, ReplayOptions& in, IngestUnits& u) {
 }
 
 struct StoreUnits {
-  uint64_t cache, total, one;
+  uint64_t cache, total, one, seen;
 };
 
 void StateSection(Fields& f, StoreOptions& st, StoreUnits& u) {
-  u = {st.block_cache_bytes >> 20, st.write_buffer_total_bytes >> 20, st.write_buffer_bytes >> 20};
+  u = {st.block_cache_bytes >> 20, st.write_buffer_total_bytes >> 20, st.write_buffer_bytes >> 20,
+       st.seen_cache_bytes >> 20};
   f.Add("block_cache_mb", Number<uint64_t>(u.cache, 1, 1u << 16))
       .Add("write_buffer_total_mb", Number<uint64_t>(u.total, 1, 1u << 16))
       .Add("write_buffer_mb", Number<uint64_t>(u.one, 1, 1u << 16))
+      .Add("seen_cache_mb", Number<uint64_t>(u.seen, 1, 1u << 16))
       .Add("background_jobs", Number(st.background_jobs, 1, 64))
       .Add("sync_commits", Number(st.sync_commits, false, true))
       .Then([&st, &u] {
@@ -558,6 +560,7 @@ void StateSection(Fields& f, StoreOptions& st, StoreUnits& u) {
         st.block_cache_bytes = u.cache << 20;
         st.write_buffer_total_bytes = u.total << 20;
         st.write_buffer_bytes = u.one << 20;
+        st.seen_cache_bytes = u.seen << 20;
         return Status::OK();
       });
 }

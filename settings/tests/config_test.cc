@@ -34,6 +34,12 @@ TEST(Config, ErrorsNameTheKey) {
   c = ParseConfig("state:\n  write_buffer_mb: 512\n  write_buffer_total_mb: 256\n", "f.yaml");
   ASSERT_FALSE(c.ok());
   EXPECT_NE(c.status().message().find("exceeds"), std::string::npos);
+  c = ParseConfig("state:\n  seen_cache_mb: 48\n", "f.yaml");
+  ASSERT_TRUE(c.ok()) << c.status().ToString();
+  EXPECT_EQ(c->store.seen_cache_bytes, size_t{48} << 20);
+  c = ParseConfig("state:\n  seen_cache_mb: 0\n", "f.yaml");
+  ASSERT_FALSE(c.ok());
+  EXPECT_NE(c.status().message().find("state.seen_cache_mb"), std::string::npos);
 }
 
 TEST(Config, MetricsAndAlertmanager) {

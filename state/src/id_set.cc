@@ -156,26 +156,49 @@ size_t IdBucket::Guess(uint64_t v, int shift) const {
 
 ptrdiff_t IdBucket::Find(uint64_t v, int shift) const {
   // A bucket's values are spread about evenly over its 2^shift (a hash's low bits, a full run of
-  // a counter): the place is guessed from the value, looked at with its neighbours, and searched
-  // by halves only between the guess and the end it points to. A bucket of hashed ids then costs
-  // one cache miss per lookup (which the writer prefetches), not log2 of its size.
+  // a counter): the place is guessed from the value, and searched from there in steps that
+  // double (1, 2, 4...) towards the value, then by halves between the last two steps. A random
+  // value lies about sqrt(n) places from its guess: a bucket of hashed ids then costs the cache
+  // line of the guess (which the writer prefetches) and one or two beside it, not log2(n) misses
+  // all over the bucket.
   const size_t n = entries.size();
   if (n == 0) return -1;
   const uint64_t* at = entries.data();
   const size_t i = Guess(v, shift);
   if (IdValue(at[i]) == v) return static_cast<ptrdiff_t>(i);
-  const uint64_t* first = at;
-  const uint64_t* last = at + n;
+  size_t lo, hi;  // the value, if there, is in [lo, hi)
   if (IdValue(at[i]) < v) {
-    first = at + i + 1;
-    for (int k = 0; k < 3 && first < last && IdValue(*first) < v; ++k) ++first;
+    lo = i + 1;
+    for (size_t step = 1;; step <<= 1) {
+      const size_t p = lo + step - 1;
+      if (p >= n) {
+        hi = n;
+        break;
+      }
+      if (IdValue(at[p]) >= v) {
+        hi = p + 1;
+        break;
+      }
+      lo = p + 1;
+    }
   } else {
-    last = at + i;
-    for (int k = 0; k < 3 && first < last && IdValue(last[-1]) > v; ++k) --last;
+    hi = i;
+    for (size_t step = 1;; step <<= 1) {
+      if (step > hi) {
+        lo = 0;
+        break;
+      }
+      const size_t p = hi - step;
+      if (IdValue(at[p]) <= v) {
+        lo = p;
+        break;
+      }
+      hi = p;
+    }
   }
-  const uint64_t* it =
-      std::lower_bound(first, last, v, [](uint64_t e, uint64_t x) { return IdValue(e) < x; });
-  return it != last && IdValue(*it) == v ? it - at : -1;
+  const uint64_t* it = std::lower_bound(at + lo, at + hi, v,
+                                        [](uint64_t e, uint64_t x) { return IdValue(e) < x; });
+  return it != at + hi && IdValue(*it) == v ? it - at : -1;
 }
 
 namespace {

@@ -143,6 +143,7 @@ Result<std::unique_ptr<Store>> Store::Open(const std::string& dir, const StoreOp
   }
   auto store = std::unique_ptr<Store>(new Store());
   store->dir_ = dir;
+  store->options_ = options;
   store->impl_ = std::make_unique<Impl>();
   store->impl_->db.reset(raw);
   for (size_t i = 0; i < handles.size(); ++i) store->impl_->cfs[i] = handles[i];

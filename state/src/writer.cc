@@ -176,7 +176,14 @@ Status StateWriter::Resolve() {
   std::vector<uint32_t> fresh;
   for (size_t i = 0; i < micro_size_; ++i) {
     uint32_t b = id_front_.Find(micro_front_[i]);
-    if (b == BucketFront::kNone) {  // a bucket the writer has not seen: keyed in state
+    if (b != BucketFront::kNone) {
+      CachedBucket& bucket = id_buckets_[b];
+      if (bucket.evicted) {  // let go since it was last met: read again
+        bucket.evicted = false;
+        fresh.push_back(b);
+      }
+      bucket.used = commits_;
+    } else {  // a bucket the writer has not seen: keyed in state
       IdSlotOf(micro_[i].event_id, slot_);
       AppendIdBucketKey(scratch_, micro_[i].platform_id, slot_);
       b = id_keys_.Intern(scratch_);
@@ -184,6 +191,7 @@ Status StateWriter::Resolve() {
       pending_bytes_ += kKeyOverhead + scratch_.size() + sizeof(CachedBucket);
       id_buckets_.back().shift = micro_shifts_[i];
       id_buckets_.back().front = micro_front_[i];
+      id_buckets_.back().used = commits_;
       id_front_.Put(micro_front_[i], b);
       fresh.push_back(b);
     }
@@ -205,11 +213,12 @@ Status StateWriter::Resolve() {
     }
     for (size_t k = 0; k < fresh.size(); ++k) {
       if (stored[k].empty()) continue;
+      std::vector<uint64_t>& entries = id_buckets_[fresh[k]].stored.entries;
       if (!DecodeIdSet(stored[k], id_buckets_[fresh[k]].stored)) {
         DropIdCache();
         return Status::Corruption("unreadable seen-id set in state under " + std::string(keys[k]));
       }
-      id_cached_ += id_buckets_[fresh[k]].stored.size();
+      id_cached_ += entries.capacity() * sizeof(uint64_t);
     }
   }
   // 2. In arrival order: the first arrival of an id is applied, later ones only counted.
@@ -387,6 +396,27 @@ void StateWriter::DropIdCache() {
   id_buckets_.clear();
   id_touched_.clear();
   id_cached_ = 0;
+}
+
+void StateWriter::EvictIds() {
+  // The buckets held, met longest ago first; of those met as lately, the larger first (random ids
+  // meet every bucket at every commit: then any will do, and fewer reads bring them back).
+  std::vector<uint32_t> held;
+  for (uint32_t b = 0; b < id_buckets_.size(); ++b)
+    if (!id_buckets_[b].evicted && id_buckets_[b].stored.entries.capacity() > 0) held.push_back(b);
+  std::sort(held.begin(), held.end(), [this](uint32_t a, uint32_t b) {
+    const CachedBucket &x = id_buckets_[a], &y = id_buckets_[b];
+    return x.used != y.used ? x.used < y.used
+                            : x.stored.entries.capacity() > y.stored.entries.capacity();
+  });
+  const size_t keep = store_->options().seen_cache_bytes / 4 * 3;
+  for (uint32_t b : held) {
+    if (id_cached_ <= keep) break;
+    CachedBucket& bucket = id_buckets_[b];
+    id_cached_ -= bucket.stored.entries.capacity() * sizeof(uint64_t);
+    std::vector<uint64_t>().swap(bucket.stored.entries);
+    bucket.evicted = true;
+  }
 }
 
 template <typename T>
@@ -570,10 +600,13 @@ Result<IngestCounts> StateWriter::Commit() {
     // time: no allocation per bucket and commit, and at most a quarter of the memory unused.
     std::vector<uint64_t>& s = b.stored.entries;
     size_t i = s.size(), j = b.added.size(), to = i + j;
-    if (s.capacity() < to) s.reserve(to + to / 4);
+    if (s.capacity() < to) {
+      id_cached_ -= s.capacity() * sizeof(uint64_t);
+      s.reserve(to + to / 4);
+      id_cached_ += s.capacity() * sizeof(uint64_t);
+    }
     s.resize(to);
     while (j > 0) s[--to] = i > 0 && s[i - 1] > b.added[j - 1] ? s[--i] : b.added[--j];
-    id_cached_ += b.added.size();
     b.added.clear();
     b.added_in_order = true;
     b.added_hashed = false;
@@ -581,7 +614,11 @@ Result<IngestCounts> StateWriter::Commit() {
   }
   id_touched_.clear();
   added_ids_.Clear();
-  if (id_cached_ > kCachedIds || id_buckets_.size() > kCachedBuckets) DropIdCache();
+  ++commits_;
+  if (id_buckets_.size() > kCachedBuckets)
+    DropIdCache();
+  else if (id_cached_ > store_->options().seen_cache_bytes)
+    EvictIds();
   if (!touched_.empty())
     store_->NoteChanged(std::vector<std::string>(touched_.begin(), touched_.end()));
   Clear();

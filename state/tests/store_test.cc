@@ -30,8 +30,9 @@ class StoreTest : public testing::TempDirTest {
     root_ = dir_;
   }
 
-  std::unique_ptr<Store> Open(const std::string& name = "state") {
-    auto s = Store::Open((root_ / name).string(), StoreOptions{});
+  std::unique_ptr<Store> Open(const std::string& name = "state",
+                              const StoreOptions& options = StoreOptions{}) {
+    auto s = Store::Open((root_ / name).string(), options);
     EXPECT_TRUE(s.ok()) << s.status().ToString();
     return s.ok() ? std::move(s).value() : nullptr;
   }
@@ -281,6 +282,59 @@ TEST_F(StoreTest, EveryIdShapeIsDeduplicatedAcrossCommitsAndReopens) {
   c = Apply(*store, lines);
   EXPECT_EQ(c.accepted, 0);
   EXPECT_EQ(c.duplicates, static_cast<int64_t>(ids.size()));
+}
+
+// Past its cache, the writer lets go of the buckets met longest ago and reads them again when
+// they are met: every id stays known, whatever its shape and wherever it went, and the cache
+// stays within its bound after every commit.
+TEST_F(StoreTest, ASeenIdCacheSmallerThanTheIndexLetsBucketsGoAndForgetsNoId) {
+  std::vector<std::string> lines;
+  for (int i = 1; i <= 4000; ++i) {
+    char hex[17];
+    std::snprintf(hex, sizeof hex, "%016llx",
+                  static_cast<unsigned long long>(i) * 0x9e3779b97f4a7c15ull);
+    for (const std::string& id :
+         {"o-" + std::to_string(i), std::string(hex),
+          std::to_string(595407289714450435ull + static_cast<uint64_t>(i) * 4194304),
+          std::string("1b4e28ba-2fa1-4d2b-883f-") + hex + "abcd"})
+      lines.push_back(Order(id, "2024-07-03T10:00:00+08:00", "food_delivery", "30", "10",
+                            i % 2 ? "p-1" : "p-2"));
+  }
+  std::vector<std::string> twice = lines;
+  twice.insert(twice.end(), lines.begin(), lines.end());
+  std::mt19937 rng(9);
+  std::shuffle(twice.begin(), twice.end(), rng);
+  StoreOptions options;
+  options.seen_cache_bytes = 16 << 10;  // about 2,000 ids of the 16,000
+  auto store = Open("state", options);
+  Decoder d;
+  StateWriter w(store.get());
+  IngestCounts total;
+  size_t most = 0;
+  Event e;
+  Rejection r;
+  for (const std::string& l : twice) {
+    ASSERT_TRUE(d.Decode(l, e, r)) << r.message;
+    ASSERT_TRUE(w.Add(e).ok());
+    if (w.staged() < 700) continue;
+    Accumulate(total, w);
+    EXPECT_LE(w.seen_cached_bytes(), options.seen_cache_bytes);
+    most = std::max(most, w.seen_cached_bytes());
+  }
+  Accumulate(total, w);
+  EXPECT_GT(most, options.seen_cache_bytes / 2);  // the cache was used, and let go of some
+  EXPECT_EQ(total.accepted, static_cast<int64_t>(lines.size()));
+  EXPECT_EQ(total.duplicates, static_cast<int64_t>(lines.size()));
+  EXPECT_EQ(total.rewritten, 0);
+  // The same writer, every id again: all known, from the cache or read back from state.
+  for (const std::string& l : lines) {
+    ASSERT_TRUE(d.Decode(l, e, r));
+    ASSERT_TRUE(w.Add(e).ok());
+  }
+  auto c = w.Commit();
+  ASSERT_TRUE(c.ok());
+  EXPECT_EQ(c->accepted, 0);
+  EXPECT_EQ(c->duplicates, static_cast<int64_t>(lines.size()));
 }
 
 // A repeated event id whose content differs from its first arrival is counted as rewritten, per

@@ -47,6 +47,9 @@ struct StoreOptions {
   bool sync_commits = false;
   // Background flush and compaction threads.
   int background_jobs = 2;
+  // The writer's cache of the seen-id index (StateWriter): the buckets met lately, decoded. Past
+  // it, the buckets met longest ago are let go and read again from state when next met.
+  size_t seen_cache_bytes = 256ull << 20;
   // Open for reading only (RocksDB's read-only mode): nothing is written, not even the files a
   // writable open creates, and a running monitor's lock does not stand in the way. Writes fail.
   bool read_only = false;
@@ -163,6 +166,7 @@ class Store {
   Store& operator=(const Store&) = delete;
 
   const std::string& dir() const { return dir_; }
+  const StoreOptions& options() const { return options_; }
 
   // --- write path (one writer) ---
   // The values stored under `keys` in one column family (*values[i] empty when none), in one
@@ -265,6 +269,7 @@ class Store {
   std::vector<Period> PeriodsOf(Cf which);  // REQUIRES: a column family keyed period-first
   struct Impl;
   std::string dir_;
+  StoreOptions options_;
   std::unique_ptr<Impl> impl_;
   uint64_t next_outbox_ = 0;
   std::mutex changes_mu_;

@@ -85,6 +85,9 @@ class StateWriter {
   void AdvanceClosingWatermark(TimestampMs t) { closing_ = std::max(closing_, t); }
   // Events and rejections added since the last commit.
   size_t staged() const { return staged_; }
+  // Bytes of seen ids held decoded between commits (at most StoreOptions::seen_cache_bytes after
+  // a commit).
+  size_t seen_cached_bytes() const { return id_cached_; }
   // Approximate bytes held for the pending commit: dead letters, contracts, policies, the
   // distinct keys with their aggregates, and the ids added to the seen-id index.
   size_t pending_bytes() const { return pending_bytes_; }
@@ -132,11 +135,14 @@ class StateWriter {
   IngestCounts pending_;
   KeyIndex wm_keys_, contrib_keys_;
   // The seen-id index (id_set.h), kept from commit to commit: each bucket met as it is in state,
-  // and what the pending commit adds to it. The single writer of the store keeps it true; it is
-  // dropped whole when it holds more than kCachedIds ids or kCachedBuckets buckets, and when a
-  // commit fails.
+  // and what the pending commit adds to it. The single writer of the store keeps it true. Past
+  // StoreOptions::seen_cache_bytes of ids, the buckets met longest ago are let go (EvictIds) and
+  // read again when next met; the whole is dropped past kCachedBuckets buckets and when a commit
+  // fails.
   struct CachedBucket {
     IdBucket stored;
+    uint32_t used = 0;     // the commit that met it last (commits_)
+    bool evicted = false;  // `stored` let go: read again from state when next met
     // This commit's additions (IdEntry), in arrival order (sorted at the commit).
     std::vector<uint64_t> added;
     // Whether `added` is in increasing order: in a larger bucket, each addition put in its place
@@ -182,7 +188,6 @@ class StateWriter {
   AddedIds added_ids_;
   // Moves bucket `b`'s additions to added_ids_, and adds `v` (AddedIds::Insert's answer).
   int ToAddedIds(uint32_t b, uint64_t v, uint8_t tag);
-  static constexpr size_t kCachedIds = size_t{16} << 20;
   static constexpr size_t kCachedBuckets = size_t{1} << 20;  // ids of many shapes: many buckets
   KeyIndex id_keys_;                                         // each bucket's key in state
   // Each event's bucket found without its key: the (platform, class) pair numbered once
@@ -223,8 +228,11 @@ class StateWriter {
   std::vector<uint64_t> micro_front_;  // each micro-batch event's BucketFront::Key
   std::vector<CachedBucket> id_buckets_;
   std::vector<uint32_t> id_touched_;  // the buckets this commit adds to
-  size_t id_cached_ = 0;
+  size_t id_cached_ = 0;  // bytes of the buckets' stored sets (their capacity)
+  uint32_t commits_ = 0;  // commits written, for CachedBucket::used
   void DropIdCache();
+  // Lets go of the buckets met longest ago until the stored sets take at most 3/4 of the cache.
+  void EvictIds();
   IdSlot slot_;
   std::vector<uint64_t> micro_values_;  // each micro-batch event's value in its bucket
   std::vector<uint8_t> micro_tags_;     // and its content tag
