@@ -196,8 +196,8 @@ ptrdiff_t IdBucket::Find(uint64_t v, int shift) const {
       hi = p;
     }
   }
-  const uint64_t* it = std::lower_bound(at + lo, at + hi, v,
-                                        [](uint64_t e, uint64_t x) { return IdValue(e) < x; });
+  const uint64_t* it =
+      std::lower_bound(at + lo, at + hi, v, [](uint64_t e, uint64_t x) { return IdValue(e) < x; });
   return it != at + hi && IdValue(*it) == v ? it - at : -1;
 }
 

@@ -228,8 +228,8 @@ class StateWriter {
   std::vector<uint64_t> micro_front_;  // each micro-batch event's BucketFront::Key
   std::vector<CachedBucket> id_buckets_;
   std::vector<uint32_t> id_touched_;  // the buckets this commit adds to
-  size_t id_cached_ = 0;  // bytes of the buckets' stored sets (their capacity)
-  uint32_t commits_ = 0;  // commits written, for CachedBucket::used
+  size_t id_cached_ = 0;              // bytes of the buckets' stored sets (their capacity)
+  uint32_t commits_ = 0;              // commits written, for CachedBucket::used
   void DropIdCache();
   // Lets go of the buckets met longest ago until the stored sets take at most 3/4 of the cache.
   void EvictIds();
