@@ -148,57 +148,96 @@ uint8_t ContentTag(const Event& e) {
   return static_cast<uint8_t>(XXH3_64bits(s.data(), s.size()) % 15 + 1);
 }
 
-size_t IdBucket::Guess(uint64_t v, int shift) const {
-  const size_t n = entries.size();
-  const size_t i = static_cast<size_t>(static_cast<unsigned __int128>(v) * n >> shift);
-  return i < n ? i : n - 1;
-}
+namespace {
 
-ptrdiff_t IdBucket::Find(uint64_t v, int shift) const {
-  // A bucket's values are spread about evenly over its 2^shift (a hash's low bits, a full run of
-  // a counter): the place is guessed from the value, and searched from there in steps that
-  // double (1, 2, 4...) towards the value, then by halves between the last two steps. A random
-  // value lies about sqrt(n) places from its guess: a bucket of hashed ids then costs the cache
-  // line of the guess (which the writer prefetches) and one or two beside it, not log2(n) misses
-  // all over the bucket.
-  const size_t n = entries.size();
-  if (n == 0) return -1;
-  const uint64_t* at = entries.data();
-  const size_t i = Guess(v, shift);
-  if (IdValue(at[i]) == v) return static_cast<ptrdiff_t>(i);
-  size_t lo, hi;  // the value, if there, is in [lo, hi)
-  if (IdValue(at[i]) < v) {
-    lo = i + 1;
-    for (size_t step = 1;; step <<= 1) {
+// Where `v` would go among the n values of `at` (value(at[i]) strictly increasing), searched from
+// `guess` in steps that double (1, 2, 4...) towards it, then by halves between the last two
+// steps: a value `d` places from its guess costs about 2 log2(d) looks, mostly at cache lines
+// beside the guess, not log2(n) all over the array.
+template <typename ValueOf>
+size_t LowerBoundFrom(const uint64_t* at, size_t n, size_t guess, uint64_t v, ValueOf value) {
+  size_t lo, hi;  // the place is in [lo, hi]
+  if (value(at[guess]) < v) {
+    lo = guess + 1;
+    hi = n;
+    for (size_t step = 1; lo + step - 1 < n; step <<= 1) {
       const size_t p = lo + step - 1;
-      if (p >= n) {
-        hi = n;
-        break;
-      }
-      if (IdValue(at[p]) >= v) {
-        hi = p + 1;
+      if (value(at[p]) >= v) {
+        hi = p;
         break;
       }
       lo = p + 1;
     }
   } else {
-    hi = i;
-    for (size_t step = 1;; step <<= 1) {
-      if (step > hi) {
-        lo = 0;
-        break;
-      }
+    lo = 0;
+    hi = guess;
+    for (size_t step = 1; step <= hi; step <<= 1) {
       const size_t p = hi - step;
-      if (IdValue(at[p]) <= v) {
-        lo = p;
+      if (value(at[p]) < v) {
+        lo = p + 1;
         break;
       }
       hi = p;
     }
   }
-  const uint64_t* it =
-      std::lower_bound(at + lo, at + hi, v, [](uint64_t e, uint64_t x) { return IdValue(e) < x; });
-  return it != at + hi && IdValue(*it) == v ? it - at : -1;
+  while (lo < hi) {
+    const size_t mid = lo + (hi - lo) / 2;
+    if (value(at[mid]) < v)
+      lo = mid + 1;
+    else
+      hi = mid;
+  }
+  return lo;
+}
+
+size_t GuessOf(uint64_t v, int shift, size_t n) {
+  const size_t i = static_cast<size_t>(static_cast<unsigned __int128>(v) * n >> shift);
+  return i < n ? i : n - 1;
+}
+
+uint64_t Same(uint64_t v) { return v; }
+
+}  // namespace
+
+void IdBucket::Index() {
+  skip.clear();
+  if (entries.size() < kSkipFrom) {
+    skip.shrink_to_fit();
+    return;
+  }
+  skip.reserve(entries.capacity() / kSkipStep + 1);
+  for (size_t i = 0; i < entries.size(); i += kSkipStep) skip.push_back(IdValue(entries[i]));
+}
+
+const uint64_t* IdBucket::Guess(uint64_t v, int shift) const {
+  return skip.empty() ? &entries[GuessOf(v, shift, entries.size())]
+                      : &skip[GuessOf(v, shift, skip.size())];
+}
+
+ptrdiff_t IdBucket::Find(uint64_t v, int shift) const {
+  // A bucket's values are spread about evenly over its 2^shift (a hash's low bits, a full run of
+  // a counter): the place is guessed from the value and searched from there (LowerBoundFrom). A
+  // bucket of hashed ids then costs the cache line of the guess (which the writer prefetches)
+  // and one or two beside it. In a large bucket, the run of kSkipStep entries is found so in
+  // `skip`, then searched.
+  const size_t n = entries.size();
+  if (n == 0) return -1;
+  const uint64_t* at = entries.data();
+  size_t first = 0, last = n;
+  if (skip.empty()) {
+    first = LowerBoundFrom(at, n, GuessOf(v, shift, n), v, IdValue);
+    last = std::min(n, first + 1);
+  } else {
+    const size_t m = skip.size();
+    const size_t j = LowerBoundFrom(skip.data(), m, GuessOf(v, shift, m), v, Same);
+    if (j < m && skip[j] == v) return static_cast<ptrdiff_t>(j * kSkipStep);
+    if (j == 0) return -1;  // before the first value
+    first = (j - 1) * kSkipStep;
+    last = std::min(n, j * kSkipStep);
+  }
+  const uint64_t* it = std::lower_bound(at + first, at + last, v,
+                                        [](uint64_t e, uint64_t x) { return IdValue(e) < x; });
+  return it != at + last && IdValue(*it) == v ? it - at : -1;
 }
 
 namespace {

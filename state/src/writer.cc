@@ -213,12 +213,13 @@ Status StateWriter::Resolve() {
     }
     for (size_t k = 0; k < fresh.size(); ++k) {
       if (stored[k].empty()) continue;
-      std::vector<uint64_t>& entries = id_buckets_[fresh[k]].stored.entries;
-      if (!DecodeIdSet(stored[k], id_buckets_[fresh[k]].stored)) {
+      IdBucket& set = id_buckets_[fresh[k]].stored;
+      if (!DecodeIdSet(stored[k], set)) {
         DropIdCache();
         return Status::Corruption("unreadable seen-id set in state under " + std::string(keys[k]));
       }
-      id_cached_ += entries.capacity() * sizeof(uint64_t);
+      set.Index();
+      id_cached_ += set.bytes();
     }
   }
   // 2. In arrival order: the first arrival of an id is applied, later ones only counted.
@@ -228,8 +229,7 @@ Status StateWriter::Resolve() {
   auto prefetch_bucket = [this](size_t i) { __builtin_prefetch(&id_buckets_[bucket_of_[i]]); };
   auto prefetch = [this](size_t i) {
     const CachedBucket& b = id_buckets_[bucket_of_[i]];
-    if (!b.stored.entries.empty())
-      __builtin_prefetch(&b.stored.entries[b.stored.Guess(micro_values_[i], b.shift)]);
+    if (!b.stored.entries.empty()) __builtin_prefetch(b.stored.Guess(micro_values_[i], b.shift));
     if (b.added_hashed)
       added_ids_.Prefetch(bucket_of_[i], micro_values_[i]);
     else if (!b.added.empty())
@@ -403,18 +403,17 @@ void StateWriter::EvictIds() {
   // meet every bucket at every commit: then any will do, and fewer reads bring them back).
   std::vector<uint32_t> held;
   for (uint32_t b = 0; b < id_buckets_.size(); ++b)
-    if (!id_buckets_[b].evicted && id_buckets_[b].stored.entries.capacity() > 0) held.push_back(b);
+    if (!id_buckets_[b].evicted && id_buckets_[b].stored.bytes() > 0) held.push_back(b);
   std::sort(held.begin(), held.end(), [this](uint32_t a, uint32_t b) {
     const CachedBucket &x = id_buckets_[a], &y = id_buckets_[b];
-    return x.used != y.used ? x.used < y.used
-                            : x.stored.entries.capacity() > y.stored.entries.capacity();
+    return x.used != y.used ? x.used < y.used : x.stored.bytes() > y.stored.bytes();
   });
   const size_t keep = store_->options().seen_cache_bytes / 4 * 3;
   for (uint32_t b : held) {
     if (id_cached_ <= keep) break;
     CachedBucket& bucket = id_buckets_[b];
-    id_cached_ -= bucket.stored.entries.capacity() * sizeof(uint64_t);
-    std::vector<uint64_t>().swap(bucket.stored.entries);
+    id_cached_ -= bucket.stored.bytes();
+    bucket.stored = IdBucket();
     bucket.evicted = true;
   }
 }
@@ -600,13 +599,12 @@ Result<IngestCounts> StateWriter::Commit() {
     // time: no allocation per bucket and commit, and at most a quarter of the memory unused.
     std::vector<uint64_t>& s = b.stored.entries;
     size_t i = s.size(), j = b.added.size(), to = i + j;
-    if (s.capacity() < to) {
-      id_cached_ -= s.capacity() * sizeof(uint64_t);
-      s.reserve(to + to / 4);
-      id_cached_ += s.capacity() * sizeof(uint64_t);
-    }
+    id_cached_ -= b.stored.bytes();
+    if (s.capacity() < to) s.reserve(to + to / 4);
     s.resize(to);
     while (j > 0) s[--to] = i > 0 && s[i - 1] > b.added[j - 1] ? s[--i] : b.added[--j];
+    b.stored.Index();
+    id_cached_ += b.stored.bytes();
     b.added.clear();
     b.added_in_order = true;
     b.added_hashed = false;

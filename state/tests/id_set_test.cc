@@ -107,11 +107,15 @@ TEST(IdSet, FindIsRightWhateverTheSpread) {
     std::vector<uint64_t> probes = values;
     for (int i = 0; i < 2000; ++i) probes.push_back(rng() >> (i % 3 == 0 ? 4 : 12));
     for (uint64_t v : values) probes.insert(probes.end(), {v - 1, v + 1});
-    for (uint64_t v : probes) {
-      const auto it = std::lower_bound(values.begin(), values.end(), v);
-      const ptrdiff_t want = it != values.end() && *it == v ? it - values.begin() : -1;
-      for (int shift : {12, 52, 60})  // the width right or wrong: only the cost differs
-        ASSERT_EQ(b.Find(v, shift), want) << v << " in a set of " << values.size();
+    for (bool indexed : {false, true}) {  // the large sets searched through `skip` too
+      if (indexed) b.Index();
+      ASSERT_EQ(!b.skip.empty(), indexed && values.size() >= IdBucket::kSkipFrom);
+      for (uint64_t v : probes) {
+        const auto it = std::lower_bound(values.begin(), values.end(), v);
+        const ptrdiff_t want = it != values.end() && *it == v ? it - values.begin() : -1;
+        for (int shift : {12, 52, 60})  // the width right or wrong: only the cost differs
+          ASSERT_EQ(b.Find(v, shift), want) << v << " in a set of " << values.size();
+      }
     }
   }
 }

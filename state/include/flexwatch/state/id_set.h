@@ -66,12 +66,22 @@ inline uint8_t IdTag(uint64_t entry) { return static_cast<uint8_t>(entry & 15); 
 // RecordKind::kIdSet (records.h).
 struct IdBucket {
   std::vector<uint64_t> entries;
+  // In a bucket of kSkipFrom entries or more, the value of every kSkipStep-th entry (Index), so
+  // that a lookup whose guess is far off (a snowflake's clock fills its bucket unevenly) walks a
+  // small array the caches hold, then one short run of entries.
+  static constexpr size_t kSkipStep = 32;
+  static constexpr size_t kSkipFrom = 1024;
+  std::vector<uint64_t> skip;
   size_t size() const { return entries.size(); }
+  // Rebuilds `skip` after `entries` changed.
+  void Index();
+  // Memory held (capacities).
+  size_t bytes() const { return (entries.capacity() + skip.capacity()) * sizeof(uint64_t); }
   // The place of value `v`, or -1. `shift`: the bucket's width (IdSlot::shift), which its values
   // fill about evenly.
   ptrdiff_t Find(uint64_t v, int shift) const;
-  // Where Find looks first (REQUIRES: not empty).
-  size_t Guess(uint64_t v, int shift) const;
+  // Where Find looks first, to prefetch (REQUIRES: not empty).
+  const uint64_t* Guess(uint64_t v, int shift) const;
 };
 // `n` entries, values strictly increasing and below 2^kIdValueBits.
 std::string EncodeIdSet(const uint64_t* entries, size_t n);
