@@ -177,12 +177,12 @@ Status StateWriter::Resolve() {
   for (size_t i = 0; i < micro_size_; ++i) {
     uint32_t b = id_front_.Find(micro_front_[i]);
     if (b != BucketFront::kNone) {
-      CachedBucket& bucket = id_buckets_[b];
-      if (bucket.evicted) {  // let go since it was last met: read again
-        bucket.evicted = false;
+      if (b & BucketFront::kEvicted) {  // let go since it was last met: read again
+        b &= ~BucketFront::kEvicted;
+        id_front_.Set(micro_front_[i], b);
+        id_buckets_[b].evicted = false;
         fresh.push_back(b);
       }
-      bucket.used = commits_;
     } else {  // a bucket the writer has not seen: keyed in state
       IdSlotOf(micro_[i].event_id, slot_);
       AppendIdBucketKey(scratch_, micro_[i].platform_id, slot_);
@@ -191,7 +191,6 @@ Status StateWriter::Resolve() {
       pending_bytes_ += kKeyOverhead + scratch_.size() + sizeof(CachedBucket);
       id_buckets_.back().shift = micro_shifts_[i];
       id_buckets_.back().front = micro_front_[i];
-      id_buckets_.back().used = commits_;
       id_front_.Put(micro_front_[i], b);
       fresh.push_back(b);
     }
@@ -226,14 +225,21 @@ Status StateWriter::Resolve() {
   //    Prefetched in two steps ahead: the bucket itself (2 * kAhead), then where its stored set
   //    and the commit's additions to it will be looked at (kAhead), so that no miss is in line.
   constexpr size_t kAhead = 8;
-  auto prefetch_bucket = [this](size_t i) { __builtin_prefetch(&id_buckets_[bucket_of_[i]]); };
+  static_assert(sizeof(CachedBucket) <= 128);
+  auto prefetch_bucket = [this](size_t i) {
+    const char* b = reinterpret_cast<const char*>(&id_buckets_[bucket_of_[i]]);
+    __builtin_prefetch(b);
+    __builtin_prefetch(b + 64);
+  };
   auto prefetch = [this](size_t i) {
     const CachedBucket& b = id_buckets_[bucket_of_[i]];
     if (!b.stored.entries.empty()) __builtin_prefetch(b.stored.Guess(micro_values_[i], b.shift));
-    if (b.added_hashed)
+    if (b.added_hashed) {
       added_ids_.Prefetch(bucket_of_[i], micro_values_[i]);
-    else if (!b.added.empty())
+    } else if (!b.added.empty()) {  // the last addition, and where a search by halves starts
+      __builtin_prefetch(&b.added.back());
       __builtin_prefetch(&b.added[b.added.size() / 2]);
+    }
   };
   for (size_t i = 0; i < micro_size_ && i < 2 * kAhead; ++i) prefetch_bucket(i);
   for (size_t i = 0; i < micro_size_ && i < kAhead; ++i) prefetch(i);
@@ -242,6 +248,7 @@ Status StateWriter::Resolve() {
     if (i + kAhead < micro_size_) prefetch(i + kAhead);
     const Event& e = micro_[i];
     CachedBucket& bucket = id_buckets_[bucket_of_[i]];
+    bucket.used = commits_;
     const uint64_t v = micro_values_[i];
     const uint8_t tag = micro_tags_[i];
     int first_tag = -1;   // the first arrival's tag, when the id is a duplicate
@@ -415,6 +422,7 @@ void StateWriter::EvictIds() {
     id_cached_ -= bucket.stored.bytes();
     bucket.stored = IdBucket();
     bucket.evicted = true;
+    id_front_.Set(bucket.front, b | BucketFront::kEvicted);
   }
 }
 

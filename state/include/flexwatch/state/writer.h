@@ -139,7 +139,8 @@ class StateWriter {
   // StoreOptions::seen_cache_bytes of ids, the buckets met longest ago are let go (EvictIds) and
   // read again when next met; the whole is dropped past kCachedBuckets buckets and when a commit
   // fails.
-  struct CachedBucket {
+  // Two cache lines, both prefetched before the bucket is looked at.
+  struct alignas(64) CachedBucket {
     IdBucket stored;
     uint32_t used = 0;     // the commit that met it last (commits_)
     bool evicted = false;  // `stored` let go: read again from state when next met
@@ -196,6 +197,9 @@ class StateWriter {
   class BucketFront {
    public:
     static constexpr uint32_t kNone = UINT32_MAX;
+    // Set beside a bucket's number while its set is let go (EvictIds): known without a look at
+    // the bucket itself.
+    static constexpr uint32_t kEvicted = 0x80000000u;
     static uint64_t Key(uint32_t cls, uint64_t bucket) { return uint64_t{cls} << 20 | bucket; }
     static uint64_t ClassOfKey(uint64_t key) { return key >> 20; }
     uint32_t Find(uint64_t key) const {
@@ -203,6 +207,14 @@ class StateWriter {
         if (slots_[i].bucket == kNone || slots_[i].key == key) return slots_[i].bucket;
     }
     void Put(uint64_t key, uint32_t bucket);
+    // The number stored for `key`, which is there, set to `bucket`.
+    void Set(uint64_t key, uint32_t bucket) {
+      for (size_t i = Hash(key) & (slots_.size() - 1);; i = (i + 1) & (slots_.size() - 1))
+        if (slots_[i].key == key && slots_[i].bucket != kNone) {
+          slots_[i].bucket = bucket;
+          return;
+        }
+    }
     void Prefetch(uint64_t key) const {
       __builtin_prefetch(&slots_[Hash(key) & (slots_.size() - 1)]);
     }
