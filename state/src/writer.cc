@@ -101,6 +101,8 @@ constexpr int kBitmapShift = 12;
 // set's cache miss), and more in the commit's hash set (AddedIds), where a commit's shuffled
 // counter or snowflake ids crowd into a few buckets.
 constexpr size_t kPlacedAdditions = 512;
+// A bucket keeps the room its additions took in a commit for the next one up to this many.
+constexpr size_t kKeptAdditions = 64;
 
 StateWriter::StateWriter(Store* store) : store_(store) {}
 StateWriter::~StateWriter() = default;
@@ -613,7 +615,13 @@ Result<IngestCounts> StateWriter::Commit() {
     while (j > 0) s[--to] = i > 0 && s[i - 1] > b.added[j - 1] ? s[--i] : b.added[--j];
     b.stored.Index();
     id_cached_ += b.stored.bytes();
-    b.added.clear();
+    // Room for the next commit's additions is kept only where it is small (a bucket of hashed
+    // ids gets a few dozen a commit): a counter's bucket takes thousands in one commit, and
+    // would hold that room for good, past any bound of the cache.
+    if (b.added.capacity() > kKeptAdditions)
+      std::vector<uint64_t>().swap(b.added);
+    else
+      b.added.clear();
     b.added_in_order = true;
     b.added_hashed = false;
     std::vector<uint64_t>().swap(b.added_nibbles);

@@ -49,7 +49,7 @@ struct StoreOptions {
   int background_jobs = 2;
   // The writer's cache of the seen-id index (StateWriter): the buckets met lately, decoded. Past
   // it, the buckets met longest ago are let go and read again from state when next met.
-  size_t seen_cache_bytes = 256ull << 20;
+  size_t seen_cache_bytes = 192ull << 20;
   // Open for reading only (RocksDB's read-only mode): nothing is written, not even the files a
   // writable open creates, and a running monitor's lock does not stand in the way. Writes fail.
   bool read_only = false;
