@@ -47,6 +47,7 @@ class Consumer {
     writer_.WriteAggregatesWhole(true);
   }
   ~Consumer() {
+    for (rd_kafka_topic_t* t : topics_) rd_kafka_topic_destroy(t);
     if (rk_) rd_kafka_destroy_flags(rk_, destroy_flags_);
     if (producer_) {
       // What is not delivered stays in the outbox for the next run: nothing to wait for.
@@ -136,8 +137,9 @@ class Consumer {
   };
   Partition& PartitionOf(const char* topic, int32_t partition);
   std::vector<Partition> partitions_;
-  std::vector<std::string> topic_tags_;                          // a topic's tag: its place here
-  std::map<std::pair<uint32_t, RejectCode>, int64_t> rejected_;  // by topic tag and reason
+  std::vector<rd_kafka_topic_t*> topics_;  // the subscribed topics' handles (Run)
+  std::vector<std::string> topic_tags_;    // a topic's tag: its place here
+  std::map<std::pair<uint32_t, RejectCode>, int64_t> rejected_;       // by topic tag and reason
   std::map<std::pair<std::string, int32_t>, int64_t> assigned_from_;  // start of each assigned
 
   // --- the closing watermark (rules.md section 4) ---
@@ -535,6 +537,19 @@ Result<IngestCounts> Consumer::Run() {
       rd_kafka_conf_destroy(pconf);
       return Status::InvalidArgument(std::string("kafka producer: ") + err);
     }
+  }
+  // Each topic's partition leaders, learnt before the group assigns them: librdkafka 2.0 looks
+  // up a partition's first offset at once only when its leader is known, and otherwise half a
+  // second later (the partition's "offset query timer"), so that partitions assigned before the
+  // topic's metadata reached them started half a second behind the others. (Answered or not,
+  // the subscription goes on: a broker not answering yet is judged by the loop below.)
+  for (const std::string& t : kafka_.topics) {
+    rd_kafka_topic_t* rkt = rd_kafka_topic_new(rk_, t.c_str(), nullptr);
+    if (!rkt) continue;
+    topics_.push_back(rkt);  // held, so that what its metadata told stays known
+    const rd_kafka_metadata_t* md = nullptr;
+    if (rd_kafka_metadata(rk_, 0, rkt, &md, 2000) == RD_KAFKA_RESP_ERR_NO_ERROR)
+      rd_kafka_metadata_destroy(md);
   }
   rd_kafka_topic_partition_list_t* topics =
       rd_kafka_topic_partition_list_new(static_cast<int>(kafka_.topics.size()));
