@@ -182,7 +182,6 @@ Status StateWriter::Resolve() {
       if (b & BucketFront::kEvicted) {  // let go since it was last met: read again
         b &= ~BucketFront::kEvicted;
         id_front_.Set(micro_front_[i], b);
-        id_buckets_[b].evicted = false;
         fresh.push_back(b);
       }
     } else {  // a bucket the writer has not seen: keyed in state
@@ -408,11 +407,12 @@ void StateWriter::DropIdCache() {
 }
 
 void StateWriter::EvictIds() {
-  // The buckets held, met longest ago first; of those met as lately, the larger first (random ids
-  // meet every bucket at every commit: then any will do, and fewer reads bring them back).
+  // The buckets held (one let go holds nothing), met longest ago first; of those met as lately,
+  // the larger first (random ids meet every bucket at every commit: then any will do, and fewer
+  // reads bring them back).
   std::vector<uint32_t> held;
   for (uint32_t b = 0; b < id_buckets_.size(); ++b)
-    if (!id_buckets_[b].evicted && id_buckets_[b].stored.bytes() > 0) held.push_back(b);
+    if (id_buckets_[b].stored.bytes() > 0) held.push_back(b);
   std::sort(held.begin(), held.end(), [this](uint32_t a, uint32_t b) {
     const CachedBucket &x = id_buckets_[a], &y = id_buckets_[b];
     return x.used != y.used ? x.used < y.used : x.stored.bytes() > y.stored.bytes();
@@ -423,7 +423,6 @@ void StateWriter::EvictIds() {
     CachedBucket& bucket = id_buckets_[b];
     id_cached_ -= bucket.stored.bytes();
     bucket.stored = IdBucket();
-    bucket.evicted = true;
     id_front_.Set(bucket.front, b | BucketFront::kEvicted);
   }
 }

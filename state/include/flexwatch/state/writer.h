@@ -142,8 +142,7 @@ class StateWriter {
   // Two cache lines, both prefetched before the bucket is looked at.
   struct alignas(64) CachedBucket {
     IdBucket stored;
-    uint32_t used = 0;     // the commit that met it last (commits_)
-    bool evicted = false;  // `stored` let go: read again from state when next met
+    uint32_t used = 0;  // the commit that met it last (commits_)
     // This commit's additions (IdEntry), in arrival order (sorted at the commit).
     std::vector<uint64_t> added;
     // Whether `added` is in increasing order: in a larger bucket, each addition put in its place
