@@ -1,5 +1,7 @@
 #include "flexwatch/core/time.h"
 
+#include <array>
+#include <climits>
 #include <cstdio>
 
 namespace flexwatch {
@@ -55,8 +57,19 @@ CivilDate CivilFromDays(Day z) {
   return CivilDate{static_cast<int>(y + (m <= 2)), static_cast<int>(m), static_cast<int>(d)};
 }
 
+CivilDate CivilOfDay(Day d) {
+  struct Entry {
+    Day day = INT32_MIN;
+    CivilDate date{};
+  };
+  thread_local std::array<Entry, 64> seen;
+  Entry& e = seen[static_cast<uint32_t>(d) % seen.size()];
+  if (e.day != d) e = {d, CivilFromDays(d)};
+  return e.date;
+}
+
 Period PeriodOfDay(Day d) {
-  CivilDate c = CivilFromDays(d);
+  CivilDate c = CivilOfDay(d);
   return MakePeriod(c.year, c.month);
 }
 

@@ -1,8 +1,11 @@
 #include <librdkafka/rdkafka.h>
 
 #include <chrono>
+#include <condition_variable>
+#include <mutex>
 #include <optional>
 #include <set>
+#include <thread>
 
 #include "flexwatch/core/json.h"
 #include "flexwatch/core/time.h"
@@ -30,6 +33,107 @@ std::string KafkaDeadLetterJson(const Rejection& rej, std::string_view topic, in
   return DeadLetterJsonAt(rej, SourceOf(topic, partition), position.str(), raw, false);
 }
 
+// What the cluster says of the subscribed topics: their partitions, and the high watermarks of
+// those not assigned here. Asked every few seconds on a thread of its own, through the outbox
+// producer's connections: a request on the consumer's own connection to a broker waits behind
+// the fetch in flight there, up to fetch.wait.max.ms (half a second) once the consumer has
+// caught up, and the consumer's thread would wait with it.
+class ClusterWatch {
+ public:
+  using TopicPartition = std::pair<std::string, int32_t>;
+  struct View {
+    uint64_t generation = 0;
+    Clock::time_point at;                    // when it was asked
+    std::vector<TopicPartition> partitions;  // every partition of the subscribed topics
+    std::map<TopicPartition, int64_t> high;  // those not assigned here that answered
+  };
+  ClusterWatch(rd_kafka_t* rk, const std::vector<std::string>& topics, Clock::duration every)
+      : rk_(rk), topics_(topics.begin(), topics.end()), every_(every) {
+    thread_ = std::thread([this] { Loop(); });
+  }
+  ~ClusterWatch() {
+    {
+      std::lock_guard lock(mu_);
+      stop_ = true;
+    }
+    wake_.notify_one();
+    thread_.join();
+  }
+  void SetAssigned(std::set<TopicPartition> assigned) {
+    std::lock_guard lock(mu_);
+    assigned_ = std::move(assigned);
+  }
+  // The latest view, if newer than `generation`.
+  std::optional<View> Newer(uint64_t generation) {
+    std::lock_guard lock(mu_);
+    if (!latest_ || latest_->generation <= generation) return std::nullopt;
+    return latest_;
+  }
+  // Asks at once, on the caller's thread (none: the cluster did not answer).
+  std::optional<View> AskNow() {
+    std::optional<View> v = Ask();
+    if (v) Publish(*v);
+    return v;
+  }
+
+ private:
+  std::optional<View> Ask() {
+    View v;
+    v.at = Clock::now();
+    const rd_kafka_metadata_t* md = nullptr;
+    if (rd_kafka_metadata(rk_, /*all_topics=*/1, nullptr, &md, 2000) != RD_KAFKA_RESP_ERR_NO_ERROR)
+      return std::nullopt;
+    for (int t = 0; t < md->topic_cnt; ++t) {
+      const rd_kafka_metadata_topic_t& topic = md->topics[t];
+      if (topic.err || !topics_.count(topic.topic)) continue;
+      for (int p = 0; p < topic.partition_cnt; ++p)
+        v.partitions.emplace_back(topic.topic, topic.partitions[p].id);
+    }
+    rd_kafka_metadata_destroy(md);
+    std::set<TopicPartition> assigned;
+    {
+      std::lock_guard lock(mu_);
+      assigned = assigned_;
+    }
+    for (const TopicPartition& tp : v.partitions) {
+      if (assigned.count(tp)) continue;  // its high watermark comes with the fetches
+      if (Stopping()) break;
+      int64_t low = -1, high = -1;
+      if (rd_kafka_query_watermark_offsets(rk_, tp.first.c_str(), tp.second, &low, &high, 1000) ==
+          RD_KAFKA_RESP_ERR_NO_ERROR)
+        v.high[tp] = high;
+    }
+    return v;
+  }
+  void Publish(View& v) {
+    std::lock_guard lock(mu_);
+    v.generation = ++generation_;
+    latest_ = v;
+  }
+  bool Stopping() {
+    std::lock_guard lock(mu_);
+    return stop_;
+  }
+  void Loop() {
+    for (;;) {
+      if (std::optional<View> v = Ask()) Publish(*v);
+      std::unique_lock lock(mu_);
+      if (wake_.wait_for(lock, every_, [&] { return stop_; })) return;
+    }
+  }
+
+  rd_kafka_t* rk_;
+  const std::set<std::string> topics_;
+  const Clock::duration every_;
+  std::mutex mu_;
+  std::condition_variable wake_;
+  bool stop_ = false;
+  std::set<TopicPartition> assigned_;
+  uint64_t generation_ = 0;
+  std::optional<View> latest_;
+  std::thread thread_;
+};
+
 // One consumer and its pending state. The rebalance, error and delivery callbacks and the read
 // loop run on the same thread (the callbacks are served from inside the batch read and polls).
 class Consumer {
@@ -47,6 +151,7 @@ class Consumer {
     writer_.WriteAggregatesWhole(true);
   }
   ~Consumer() {
+    watch_.reset();  // it asks through the producer
     for (rd_kafka_topic_t* t : topics_) rd_kafka_topic_destroy(t);
     if (rk_) rd_kafka_destroy_flags(rk_, destroy_flags_);
     if (producer_) {
@@ -152,32 +257,31 @@ class Consumer {
   };
   std::map<std::pair<std::string, int32_t>, Watched> watched_;
   bool metadata_known_ = false;
-  Clock::time_point refreshed_at_{};
-  TimestampMs closing_ = INT64_MIN;  // the closing watermark the state holds
+  std::unique_ptr<ClusterWatch> watch_;  // made once the producer is
+  uint64_t view_generation_ = 0;         // the watch's view last taken
+  bool refresh_at_once_ = false;         // the next commit asks the cluster itself
+  TimestampMs closing_ = INT64_MIN;      // the closing watermark the state holds
   // Stopping after --idle-exit: the topics were judged quiet, so a partition read to its end
   // holds no one back, however short the idle time was (a batch job ends as a replay does).
   bool drained_ = false;
-  // Every few seconds: the partitions of the subscribed topics (the broker's metadata), and for
-  // those not assigned here their high watermark and what the state holds of them.
-  void RefreshWatched(Clock::time_point now);
+  // What the cluster watch has seen since last time (or, refresh_at_once_, what the cluster says
+  // now): the partitions of the subscribed topics, and for those not assigned here their high
+  // watermark and what the state holds of them.
+  void RefreshWatched();
   // The smallest watermark over every partition that is not read to its end and quiet (none:
   // one such partition has delivered nothing yet, or the partitions are not known yet); the
   // largest when all of them are.
   std::optional<TimestampMs> ClosingCandidate(Clock::time_point now);
 };
 
-void Consumer::RefreshWatched(Clock::time_point now) {
-  refreshed_at_ = now;
-  const rd_kafka_metadata_t* md = nullptr;
-  if (rd_kafka_metadata(rk_, /*all_topics=*/1, nullptr, &md, 2000) != RD_KAFKA_RESP_ERR_NO_ERROR)
-    return;
-  const std::set<std::string> subscribed(kafka_.topics.begin(), kafka_.topics.end());
-  for (int t = 0; t < md->topic_cnt; ++t) {
-    const rd_kafka_metadata_topic_t& topic = md->topics[t];
-    if (topic.err || !subscribed.count(topic.topic)) continue;
-    for (int p = 0; p < topic.partition_cnt; ++p) watched_[{topic.topic, topic.partitions[p].id}];
-  }
-  rd_kafka_metadata_destroy(md);
+void Consumer::RefreshWatched() {
+  if (!watch_) return;
+  std::optional<ClusterWatch::View> view =
+      refresh_at_once_ ? watch_->AskNow() : watch_->Newer(view_generation_);
+  refresh_at_once_ = false;
+  if (!view) return;
+  view_generation_ = view->generation;
+  for (const auto& tp : view->partitions) watched_[tp];
   const auto offsets = StoredOffsets(store_);
   const auto watermarks = store_.SourceWatermarks();
   for (auto& [tp, w] : watched_) {
@@ -186,12 +290,10 @@ void Consumer::RefreshWatched(Clock::time_point now) {
     auto e = watermarks.find(SourceOf(tp.first, tp.second));
     if (e != watermarks.end()) w.event_time = e->second;
     if (assigned_from_.count(tp)) continue;  // its high watermark comes with the fetches
-    int64_t low = -1, high = -1;
-    if (rd_kafka_query_watermark_offsets(rk_, tp.first.c_str(), tp.second, &low, &high, 1000) ==
-            RD_KAFKA_RESP_ERR_NO_ERROR &&
-        high != w.high) {
-      w.high = high;
-      w.high_since = now;
+    auto high = view->high.find(tp);
+    if (high != view->high.end() && high->second != w.high) {
+      w.high = high->second;
+      w.high_since = view->at;
     }
   }
   metadata_known_ = !watched_.empty();
@@ -285,6 +387,11 @@ void Consumer::OnRebalance(rd_kafka_t* rk, rd_kafka_resp_err_t err,
       p.offset = it != stored.end() ? it->second : RD_KAFKA_OFFSET_BEGINNING;
       assigned_from_[{p.topic, p.partition}] = p.offset;
     }
+    if (watch_) {
+      std::set<ClusterWatch::TopicPartition> assigned;
+      for (const auto& [tp, from] : assigned_from_) assigned.insert(tp);
+      watch_->SetAssigned(std::move(assigned));
+    }
     rd_kafka_assign(rk, parts);
     awaiting_first_batch_ = true;
     if (control_.on_assign) {
@@ -303,6 +410,7 @@ void Consumer::OnRebalance(rd_kafka_t* rk, rd_kafka_resp_err_t err,
     if (Status s = Commit(); !s.ok() && failure_.ok()) failure_ = s;
     rd_kafka_assign(rk, nullptr);
     assigned_from_.clear();
+    if (watch_) watch_->SetAssigned({});
   }
 }
 
@@ -310,7 +418,7 @@ Status Consumer::Commit() {
   int pending = 0;
   for (const Partition& p : partitions_) pending += p.pending;
   const auto now = Clock::now();
-  if (now - refreshed_at_ >= std::chrono::seconds(5)) RefreshWatched(now);
+  RefreshWatched();
   const std::optional<TimestampMs> closing = ClosingCandidate(now);
   const bool advances = closing && *closing > closing_;
   if (writer_.staged() == 0 && pending == 0 && !advances) return Status::OK();
@@ -538,6 +646,7 @@ Result<IngestCounts> Consumer::Run() {
       return Status::InvalidArgument(std::string("kafka producer: ") + err);
     }
   }
+  watch_ = std::make_unique<ClusterWatch>(producer_, kafka_.topics, std::chrono::seconds(5));
   // Each topic's partition leaders, learnt before the group assigns them: librdkafka 2.0 looks
   // up a partition's first offset at once only when its leader is known, and otherwise half a
   // second later (the partition's "offset query timer"), so that partitions assigned before the
@@ -658,7 +767,7 @@ Result<IngestCounts> Consumer::Run() {
       const double idle = SinceActivity(now);
       if (assigned_ && idle >= control_.idle_exit_seconds) {
         drained_ = true;
-        refreshed_at_ = {};  // the last commit looks at every partition again
+        refresh_at_once_ = true;  // the last commit looks at every partition again
         break;
       }
       if (!assigned_ && idle >= std::max(control_.idle_exit_seconds, kJoinGraceSeconds)) {

@@ -137,15 +137,7 @@ void WorkerMonth::AddOrder(const Event& e) {
   duration = SaturatingAdd(duration, e.order.duration);
   earnings = SaturatingAdd(earnings, e.order.earnings);
   orders[s] = SaturatingAdd(orders[s], 1);
-  // Orders come in time order, so the day of the month is nearly always the previous one's.
-  thread_local Day cached_day = INT32_MIN;
-  thread_local int cached_dom = 1;
-  const Day day = BeijingDay(e.ts);
-  if (day != cached_day) {
-    cached_day = day;
-    cached_dom = CivilFromDays(day).day;
-  }
-  const uint32_t bit = 1u << (cached_dom - 1);
+  const uint32_t bit = 1u << (CivilOfDay(BeijingDay(e.ts)).day - 1);
   active_days |= bit;
   sector_days[s] |= bit;
   first_order = std::min(first_order, e.ts);

@@ -27,6 +27,9 @@ struct CivilDate {
 
 Day DaysFromCivil(int year, int month, int day);
 CivilDate CivilFromDays(Day d);
+// As CivilFromDays, remembered for the days met lately on this thread (events out of time order
+// move between a few dozen days, each met again and again).
+CivilDate CivilOfDay(Day d);
 int DaysInMonth(int year, int month);
 
 inline Period MakePeriod(int year, int month) { return year * 12 + (month - 1); }
