@@ -561,9 +561,12 @@ Decoder::~Decoder() = default;
 size_t Decoder::Padding() { return simdjson::SIMDJSON_PADDING; }
 
 bool Decoder::Decode(std::string_view line, Event& event, Rejection& rejection) {
+  // Too long: refused before anything is read or copied.
+  if (line.size() > options_.max_line_bytes) return DecodePadded(line, event, rejection);
+  // Copied into a buffer with room for the padding after it (read, whatever it holds).
   std::string& buf = impl_->scratch;
-  buf.assign(line);
-  buf.append(Padding(), '\0');
+  if (buf.size() < line.size() + Padding()) buf.resize(line.size() + Padding());
+  std::memcpy(buf.data(), line.data(), line.size());
   return DecodePadded(std::string_view(buf.data(), line.size()), event, rejection);
 }
 

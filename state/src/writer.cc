@@ -196,6 +196,9 @@ Status StateWriter::Resolve() {
       fresh.push_back(b);
     }
     bucket_of_[i] = b;
+    const char* line = reinterpret_cast<const char*>(&id_buckets_[b]);
+    __builtin_prefetch(line);
+    __builtin_prefetch(line + 64);
   }
   if (!fresh.empty()) {
     std::sort(fresh.begin(), fresh.end(),
