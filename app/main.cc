@@ -185,7 +185,7 @@ int Main(int argc, char** argv) {
   std::string produce_brokers, produce_topic;
   std::vector<std::string> produce_inputs;
   auto* produce_cmd = app.add_subcommand(
-      "produce", "produce NDJSON lines to a topic, keyed by worker_id (a test producer)");
+      "produce", "produce NDJSON lines to a topic, keyed by platform_id (a test producer)");
   produce_cmd->add_option("--brokers", produce_brokers, "bootstrap servers");
   produce_cmd->add_option("--topic", produce_topic, "topic (default: the config's first)");
   produce_cmd->add_option("--config", config_path, "configuration file");

@@ -98,14 +98,17 @@ void CreateTopics(const std::string& brokers, const std::vector<std::string>& na
   rd_kafka_destroy(rk);
 }
 
-// A producer keyed by worker id, as platforms produce (events.md).
+// A producer keyed by platform id and placed as the Java client places keys, as platforms produce
+// (events.md 1.1, "Transport").
 class Producer {
  public:
   explicit Producer(const std::string& brokers) {
     char err[512];
     rk_ = rd_kafka_new(RD_KAFKA_PRODUCER,
-                       Conf(brokers, {{"linger.ms", "5"}, {"enable.idempotence", "true"}}), err,
-                       sizeof err);
+                       Conf(brokers, {{"linger.ms", "5"},
+                                      {"enable.idempotence", "true"},
+                                      {"partitioner", "murmur2_random"}}),
+                       err, sizeof err);
     if (!rk_) Die(err);
   }
   ~Producer() {
@@ -114,8 +117,8 @@ class Producer {
   }
   void Send(const std::string& topic, const std::string& line) {
     std::string_view key;
-    if (size_t at = line.find("\"worker_id\":\""); at != std::string::npos)
-      key = std::string_view(line).substr(at + 13, line.find('"', at + 13) - at - 13);
+    if (size_t at = line.find("\"platform_id\":\""); at != std::string::npos)
+      key = std::string_view(line).substr(at + 15, line.find('"', at + 15) - at - 15);
     for (;;) {
       rd_kafka_resp_err_t e = rd_kafka_producev(
           rk_, RD_KAFKA_V_TOPIC(topic.c_str()), RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),

@@ -4,6 +4,7 @@
 #include <librdkafka/rdkafka.h>
 
 #include <algorithm>
+#include <array>
 #include <chrono>
 #include <map>
 #include <numeric>
@@ -328,14 +329,26 @@ TEST_F(KafkaCliTest, AQuietMonthClosesInWallClockTime) {
 }
 
 TEST_F(KafkaCliTest, APartitionThatHasDeliveredNothingHoldsEveryMonthOpen) {
-  // Three months, all on partition 0; partitions 1-3 have delivered nothing and are not let go
-  // (they have not been quiet for long). No month may close, however far partition 0 has gone,
-  // in any round, from the monitor's first commit on.
+  // Three months of the platforms of one partition, on it; the other three have delivered
+  // nothing and are not let go (they have not been quiet for long). No month may close, however
+  // far the one partition has gone, in any round, from the monitor's first commit on.
   CommandResult g = Flexwatch({"gen", "--workers", "30", "--months", "3", "--seed", "43"}, dir_);
   ASSERT_EQ(g.exit_code, 0) << g.err;
-  std::vector<std::pair<int, std::string>> messages;
+  std::vector<std::pair<int, std::string>> lines;
+  std::array<size_t, 4> per_partition{};
   std::istringstream in(g.out);
-  for (std::string line; std::getline(in, line);) messages.emplace_back(0, line);
+  for (std::string line; std::getline(in, line);) {
+    const std::string platform = PlatformOf(line);
+    if (platform.empty()) continue;
+    lines.emplace_back(PlatformPartition(platform, 4), line);
+    ++per_partition[lines.back().first];
+  }
+  const int busiest = static_cast<int>(
+      std::max_element(per_partition.begin(), per_partition.end()) - per_partition.begin());
+  std::vector<std::pair<int, std::string>> messages;
+  for (auto& [partition, line] : lines)
+    if (partition == busiest) messages.emplace_back(partition, std::move(line));
+  ASSERT_GT(messages.size(), 100u);
   ASSERT_TRUE(ProduceToPartitions(bootstrap_, "flexwatch.events", messages));
   Overlay held = overlay_;
   held.insert(held.end(),
@@ -358,6 +371,56 @@ TEST_F(KafkaCliTest, APartitionThatHasDeliveredNothingHoldsEveryMonthOpen) {
     ASSERT_EQ(a.exit_code, 0) << a.err;
     EXPECT_NE(a.out.find("\"final\": false"), std::string::npos) << month;
   }
+}
+
+// events.md 1.1, "Transport": on the shared topic a platform's events belong on the partition
+// its platform_id hashes to, and a platform's own topic carries only its events. A message
+// placed otherwise is dead-lettered, saying where it belongs; the rest is applied.
+TEST_F(KafkaCliTest, AMessageOffItsPlatformsPartitionOrOnAnotherPlatformsTopicIsDeadLettered) {
+  auto order = [](const std::string& id, const std::string& platform) {
+    return "{\"type\":\"order\",\"event_id\":\"" + id +
+           "\",\"ts\":\"2024-07-03T12:00:00+08:00\",\"platform_id\":\"" + platform +
+           "\",\"worker_id\":\"w-1\",\"sector\":\"food_delivery\",\"duration_min\":30,"
+           "\"earnings_cny\":10}";
+  };
+  const int home = PlatformPartition("p-a", 4), away = (home + 1) % 4;
+  ASSERT_TRUE(ProduceToPartitions(bootstrap_, "flexwatch.events",
+                                  {{home, order("o-1", "p-a")}, {away, order("o-2", "p-a")}}));
+  ASSERT_TRUE(ProduceToPartitions(bootstrap_, "flexwatch.events.p-a",
+                                  {{0, order("o-3", "p-a")}, {0, order("o-4", "p-b")}}));
+  // So is what `produce` writes, to either.
+  WriteFile(dir_ / "more.ndjson", order("o-5", "p-c") + "\n" + order("o-6", "p-a") + "\n");
+  for (const char* topic : {"flexwatch.events", "flexwatch.events.p-a"})
+    ASSERT_EQ(Flexwatch({"--config", config_, "produce", "--brokers", bootstrap_, "--topic", topic,
+                         (dir_ / "more.ndjson").string()},
+                        dir_)
+                  .exit_code,
+              0);
+  CommandResult run = RunToIdle("s", "g-route");
+  ASSERT_EQ(run.exit_code, 0) << run.err;
+  // o-1, o-3, o-5 and o-6 (o-6 twice: the second a duplicate); o-2 misrouted; o-4 and the second
+  // o-5 (p-c on p-a's topic) foreign.
+  EXPECT_NE(EventCounts(dir_ / "s", dir_).find("\"accepted\": 4"), std::string::npos)
+      << EventCounts(dir_ / "s", dir_);
+  std::map<std::string, std::string> reasons;  // event id -> reason code
+  std::string misrouted;
+  for (const Received& r : ReadTopic(bootstrap_, "flexwatch.dead-letter", 4)) {
+    const size_t at = r.payload.find("\"event_id\":\"");
+    ASSERT_NE(at, std::string::npos) << r.payload;
+    const std::string id = r.payload.substr(at + 12, r.payload.find('"', at + 12) - at - 12);
+    reasons[id + "@" + r.headers.at("__connect.errors.topic")] =
+        r.headers.at("flexwatch.reason_code");
+    if (id == "o-2") misrouted = r.headers.at("__connect.errors.exception.message");
+  }
+  const std::map<std::string, std::string> expected = {
+      {"o-2@flexwatch.events", "misrouted"},
+      {"o-4@flexwatch.events.p-a", "foreign_platform"},
+      {"o-5@flexwatch.events.p-a", "foreign_platform"}};
+  EXPECT_EQ(reasons, expected);
+  EXPECT_NE(misrouted.find("belongs on partition " + std::to_string(home) +
+                           " of flexwatch.events, not " + std::to_string(away)),
+            std::string::npos)
+      << misrouted;
 }
 
 TEST_F(KafkaCliTest, OffsetsComeFromTheStateNotTheBroker) {
@@ -422,11 +485,18 @@ TEST_F(KafkaCliTest, KillNineAtRandomMomentsLosesNothingAndCountsNothingTwice) {
   int killed_running = 0, killed_mid_stream = 0;
   std::string prefix;
   for (int round = 0; round < kRounds; ++round) {
-    std::string chunk;
-    for (size_t i = lines.size() * round / kRounds; i < lines.size() * (round + 1) / kRounds; ++i)
-      chunk += lines[i] + "\n";
-    prefix += chunk;
-    WriteFile(dir_ / "chunk.ndjson", chunk);
+    // The chunk in pieces, each produced by a `produce` of its own one after the other, so that
+    // the chunk arrives over a second or so and the consumer reads it as it comes.
+    constexpr int kPieces = 8;
+    const size_t from = lines.size() * round / kRounds, to = lines.size() * (round + 1) / kRounds;
+    for (int piece = 0; piece < kPieces; ++piece) {
+      std::string text;
+      for (size_t i = from + (to - from) * piece / kPieces;
+           i < from + (to - from) * (piece + 1) / kPieces; ++i)
+        text += lines[i] + "\n";
+      prefix += text;
+      WriteFile(dir_ / ("piece-" + std::to_string(piece) + ".ndjson"), text);
+    }
     WriteFile(dir_ / "prefix.ndjson", prefix);
     // A group of its own each round: the killed member of the last round does not hold up the
     // join (the offsets are in the state, whatever the group).
@@ -434,17 +504,26 @@ TEST_F(KafkaCliTest, KillNineAtRandomMomentsLosesNothingAndCountsNothingTwice) {
                        "g-killed-" + std::to_string(round), "--state", (dir_ / "killed").string(),
                        "--idle-exit", "60"},
                       dir_, "/dev/null", "run-");
-    pid_t produce = Spawn(
-        {"--config", config_, "produce", "--brokers", bootstrap_, (dir_ / "chunk.ndjson").string()},
-        dir_, "/dev/null", "produce-");
-    // Killed soon after its first commit of the chunk (2,000 of its ~9,000 messages).
-    for (int i = 0; i < 600; ++i) {
+    std::string produce_failed;
+    std::thread producer([&] {
+      for (int piece = 0; piece < kPieces && produce_failed.empty(); ++piece) {
+        CommandResult p =
+            Flexwatch({"--config", config_, "produce", "--brokers", bootstrap_,
+                       (dir_ / ("piece-" + std::to_string(piece) + ".ndjson")).string()},
+                      dir_);
+        if (p.exit_code != 0) produce_failed = p.err;
+      }
+    });
+    // Killed at a random moment after its first commit of the chunk (2,000 of its ~9,000
+    // messages), while the rest of the chunk is still arriving.
+    for (int i = 0; i < 3000; ++i) {
       if (ReadFile(dir_ / "run-stderr").find("so far") != std::string::npos) break;
-      std::this_thread::sleep_for(std::chrono::milliseconds(50));
+      std::this_thread::sleep_for(std::chrono::milliseconds(10));
     }
-    std::this_thread::sleep_for(std::chrono::milliseconds(rng() % 100));
+    std::this_thread::sleep_for(std::chrono::milliseconds(rng() % 200));
     if (kill(run, SIGKILL) == 0 && Wait(run) == 128 + SIGKILL) ++killed_running;
-    ASSERT_EQ(Wait(produce), 0) << ReadFile(dir_ / "produce-stderr");
+    producer.join();
+    ASSERT_TRUE(produce_failed.empty()) << produce_failed;
     // What the killed consumer had committed, against all that had been produced.
     ASSERT_EQ(Flexwatch({"replay", "--state", (dir_ / ("prefix-" + std::to_string(round))).string(),
                          (dir_ / "prefix.ndjson").string()},

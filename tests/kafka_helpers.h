@@ -55,6 +55,20 @@ inline std::vector<Received> ReadTopic(const std::string& brokers, const std::st
   return out;
 }
 
+// The platform_id of a compact NDJSON line (as gen writes them), or empty.
+inline std::string PlatformOf(const std::string& line) {
+  const size_t at = line.find("\"platform_id\":\"");
+  if (at == std::string::npos) return "";
+  return line.substr(at + 15, line.find('"', at + 15) - at - 15);
+}
+
+// The partition of a shared topic of `partitions` that `platform`'s events belong on: murmur2 of
+// the platform id, as the Java client and librdkafka's murmur2 partitioners place keys.
+inline int PlatformPartition(const std::string& platform, int partitions) {
+  return rd_kafka_msg_partitioner_murmur2(nullptr, platform.data(), platform.size(), partitions,
+                                          nullptr, nullptr);
+}
+
 // Produces each (partition, line) to that partition of `topic`, keyed by `key_of(line)`, in
 // order, and waits until every one is acknowledged: a producer that places its messages itself.
 inline bool ProduceToPartitions(const std::string& brokers, const std::string& topic,

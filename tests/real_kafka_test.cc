@@ -393,7 +393,7 @@ TEST_F(RealKafkaSkewTest, PartitionsRunningAheadNeverCloseAMonthTheOthersHaveNot
   const std::string feed = (dir_ / "feed.ndjson").string();
   WriteFile(feed, g.out);
   ASSERT_EQ(Flexwatch({"replay", "--state", (dir_ / "file").string(), feed}, dir_).exit_code, 0);
-  // Each worker's events on one partition (by worker id); partitions 4-7 deliver July (and what
+  // Each platform's events on its partition (events.md 1.1); partitions 4-7 deliver July (and what
   // came before it) first and the rest only once the monitor has read everything else.
   std::vector<std::pair<int, std::string>> ahead, behind;
   std::istringstream in(g.out);
@@ -404,11 +404,7 @@ TEST_F(RealKafkaSkewTest, PartitionsRunningAheadNeverCloseAMonthTheOthersHaveNot
       const size_t from = at + name.size() + 4;
       return line.substr(from, line.find('"', from) - from);
     };
-    std::string key = field("worker_id");
-    if (key.empty()) key = field("platform_id");
-    unsigned h = 0;
-    for (char c : key) h = h * 31 + static_cast<unsigned char>(c);
-    const int partition = static_cast<int>(h % 8);
+    const int partition = PlatformPartition(field("platform_id"), 8);
     (partition >= 4 && field("ts").substr(0, 7) > "2024-07" ? behind : ahead)
         .emplace_back(partition, line);
   }

@@ -1,5 +1,6 @@
 #include <librdkafka/rdkafka.h>
 
+#include <cctype>
 #include <chrono>
 #include <condition_variable>
 #include <mutex>
@@ -33,6 +34,34 @@ std::string KafkaDeadLetterJson(const Rejection& rej, std::string_view topic, in
   return DeadLetterJsonAt(rej, SourceOf(topic, partition), position.str(), raw, false);
 }
 
+// A platform's own topic of shared topic `shared`: "<shared>.<platform_id>" (events.md 1.1); the
+// platform id, or empty.
+std::string_view OwnTopicPlatform(std::string_view shared, std::string_view topic) {
+  if (topic.size() <= shared.size() + 1 || !topic.starts_with(shared) ||
+      topic[shared.size()] != '.')
+    return {};
+  return topic.substr(shared.size() + 1);
+}
+
+// Whether `topic` is one the consumer subscribes to: a shared topic of kafka.topics, or a
+// platform's own topic of one.
+bool Subscribed(const std::vector<std::string>& shared, std::string_view topic) {
+  for (const std::string& t : shared)
+    if (topic == t || !OwnTopicPlatform(t, topic).empty()) return true;
+  return false;
+}
+
+// The subscription pattern (librdkafka: a name starting with ^ is a regular expression) of the
+// platforms' own topics of shared topic `shared`.
+std::string OwnTopicsPattern(std::string_view shared) {
+  std::string out = "^";
+  for (char c : shared) {
+    if (!std::isalnum(static_cast<unsigned char>(c))) out += '\\';
+    out += c;
+  }
+  return out + "\\..+$";
+}
+
 // What the cluster says of the subscribed topics: their partitions, and the high watermarks of
 // those not assigned here. Asked every few seconds on a thread of its own, through the outbox
 // producer's connections: a request on the consumer's own connection to a broker waits behind
@@ -48,7 +77,7 @@ class ClusterWatch {
     std::map<TopicPartition, int64_t> high;  // those not assigned here that answered
   };
   ClusterWatch(rd_kafka_t* rk, const std::vector<std::string>& topics, Clock::duration every)
-      : rk_(rk), topics_(topics.begin(), topics.end()), every_(every) {
+      : rk_(rk), topics_(topics), every_(every) {
     thread_ = std::thread([this] { Loop(); });
   }
   ~ClusterWatch() {
@@ -85,7 +114,7 @@ class ClusterWatch {
       return std::nullopt;
     for (int t = 0; t < md->topic_cnt; ++t) {
       const rd_kafka_metadata_topic_t& topic = md->topics[t];
-      if (topic.err || !topics_.count(topic.topic)) continue;
+      if (topic.err || !Subscribed(topics_, topic.topic)) continue;
       for (int p = 0; p < topic.partition_cnt; ++p)
         v.partitions.emplace_back(topic.topic, topic.partitions[p].id);
     }
@@ -123,7 +152,7 @@ class ClusterWatch {
   }
 
   rd_kafka_t* rk_;
-  const std::set<std::string> topics_;
+  const std::vector<std::string> topics_;  // the shared topics (kafka.topics)
   const Clock::duration every_;
   std::mutex mu_;
   std::condition_variable wake_;
@@ -186,6 +215,19 @@ class Consumer {
   // The report for control_.on_report: what the consumer has counted, and each partition's lag.
   void Report(int64_t messages, double commit_seconds);
   uint32_t TopicTag(const char* topic);
+  // How the messages of a topic (by tag) must be placed (events.md 1.1, "Transport").
+  struct Route {
+    bool shared = false;     // a topic of kafka.topics: keyed by platform_id
+    std::string platform;    // a platform's own topic: only its events
+    int32_t partitions = 0;  // a shared topic's partition count (0: not known yet)
+  };
+  std::vector<Route> routes_;  // by topic tag
+  // Whether `e`, read from `partition` of the topic tagged `tag`, is where its platform's events
+  // belong; if not, why, in `rej` (misrouted, foreign_platform).
+  bool Routed(uint32_t tag, int32_t partition, const Event& e, Rejection& rej);
+  // A shared topic's partition count, asked of the cluster (through the producer's connections)
+  // until it answers: a message cannot be judged placed right or wrong without it.
+  int32_t PartitionCount(const std::string& topic);
   void Leave();
   // Seconds since the last message, assignment or broker error.
   double SinceActivity(Clock::time_point now) const {
@@ -281,7 +323,14 @@ void Consumer::RefreshWatched() {
   refresh_at_once_ = false;
   if (!view) return;
   view_generation_ = view->generation;
-  for (const auto& tp : view->partitions) watched_[tp];
+  std::map<std::string, int32_t> partitions;  // of each topic
+  for (const auto& tp : view->partitions) {
+    watched_[tp];
+    ++partitions[tp.first];
+  }
+  for (size_t tag = 0; tag < routes_.size(); ++tag)
+    if (auto n = partitions.find(topic_tags_[tag]); n != partitions.end() && routes_[tag].shared)
+      routes_[tag].partitions = n->second;
   const auto offsets = StoredOffsets(store_);
   const auto watermarks = store_.SourceWatermarks();
   for (auto& [tp, w] : watched_) {
@@ -393,6 +442,15 @@ void Consumer::OnRebalance(rd_kafka_t* rk, rd_kafka_resp_err_t err,
       watch_->SetAssigned(std::move(assigned));
     }
     rd_kafka_assign(rk, parts);
+    // What the state holds is committed to the broker too, for lag tools: a partition with
+    // nothing new to read would otherwise show what the group last committed, however old.
+    rd_kafka_topic_partition_list_t* held = rd_kafka_topic_partition_list_new(parts->cnt);
+    for (int i = 0; i < parts->cnt; ++i)
+      if (parts->elems[i].offset >= 0)
+        rd_kafka_topic_partition_list_add(held, parts->elems[i].topic, parts->elems[i].partition)
+            ->offset = parts->elems[i].offset;
+    if (held->cnt > 0) rd_kafka_commit(rk, held, /*async=*/1);
+    rd_kafka_topic_partition_list_destroy(held);
     awaiting_first_batch_ = true;
     if (control_.on_assign) {
       std::vector<std::pair<std::string, int32_t>> which;
@@ -461,7 +519,60 @@ uint32_t Consumer::TopicTag(const char* topic) {
   for (size_t i = 0; i < topic_tags_.size(); ++i)
     if (topic_tags_[i] == topic) return static_cast<uint32_t>(i);
   topic_tags_.emplace_back(topic);
+  Route route;
+  for (const std::string& t : kafka_.topics) {
+    if (t == topic) route.shared = true;
+    if (std::string_view own = OwnTopicPlatform(t, topic); !own.empty() && route.platform.empty())
+      route.platform = own;
+  }
+  routes_.push_back(std::move(route));
   return static_cast<uint32_t>(topic_tags_.size() - 1);
+}
+
+int32_t Consumer::PartitionCount(const std::string& topic) {
+  for (int attempt = 0;; ++attempt) {
+    if (attempt > 0) {
+      if (control_.stop && control_.stop->load()) return 0;
+      std::this_thread::sleep_for(std::chrono::seconds(1));
+    }
+    rd_kafka_topic_t* rkt = rd_kafka_topic_new(producer_, topic.c_str(), nullptr);
+    if (!rkt) continue;
+    const rd_kafka_metadata_t* md = nullptr;
+    int32_t count = 0;
+    if (rd_kafka_metadata(producer_, 0, rkt, &md, 2000) == RD_KAFKA_RESP_ERR_NO_ERROR) {
+      for (int t = 0; t < md->topic_cnt; ++t)
+        if (!md->topics[t].err && topic == md->topics[t].topic) count = md->topics[t].partition_cnt;
+      rd_kafka_metadata_destroy(md);
+    }
+    rd_kafka_topic_destroy(rkt);
+    if (count > 0) return count;
+  }
+}
+
+bool Consumer::Routed(uint32_t tag, int32_t partition, const Event& e, Rejection& rej) {
+  Route& route = routes_[tag];
+  const std::string& topic = topic_tags_[tag];
+  if (!route.platform.empty() && !route.shared && e.platform_id != route.platform) {
+    rej.code = RejectCode::kForeignPlatform;
+    rej.field = "platform_id";
+    rej.message = "field 'platform_id': '" + e.platform_id + "' on topic " + topic + ", which is " +
+                  route.platform + "'s own: a platform's topic carries only its own events";
+    return false;
+  }
+  if (!route.shared) return true;
+  if (route.partitions <= 0) route.partitions = PartitionCount(topic);
+  if (route.partitions <= 0) return true;  // stopping: the message is not applied anyway
+  const int32_t want = rd_kafka_msg_partitioner_murmur2(
+      nullptr, e.platform_id.data(), e.platform_id.size(), route.partitions, nullptr, nullptr);
+  if (want == partition) return true;
+  rej.code = RejectCode::kMisrouted;
+  rej.field = "platform_id";
+  rej.message = "field 'platform_id': '" + e.platform_id + "' belongs on partition " +
+                std::to_string(want) + " of " + topic + ", not " + std::to_string(partition) +
+                ": messages are keyed by platform_id (murmur2 over the topic's " +
+                std::to_string(route.partitions) +
+                " partitions; librdkafka producers set partitioner=murmur2_random)";
+  return false;
 }
 
 void Consumer::Report(int64_t messages, double commit_seconds) {
@@ -502,7 +613,8 @@ void Consumer::Handle(const rd_kafka_message_t& m) {
   }
   const uint32_t tag = TopicTag(topic);
   Event& event = writer_.NextEvent();
-  if (decoder_.Decode(raw, event, rej_)) {  // decoded in place: no copy to add
+  // Decoded in place: no copy to add.
+  if (decoder_.Decode(raw, event, rej_) && Routed(tag, m.partition, event, rej_)) {
     part.event_time = std::max(part.event_time, event.ts);
     if (Status s = writer_.AddNext(tag); !s.ok() && failure_.ok()) failure_ = s;
   } else {
@@ -594,6 +706,12 @@ void Consumer::Leave() {
 }
 
 Result<IngestCounts> Consumer::Run() {
+  for (const std::string& t : kafka_.topics)
+    for (const std::string* out : {&kafka_.dead_letter_topic, &kafka_.alerts_topic})
+      if (*out == t || !OwnTopicPlatform(t, *out).empty())
+        return Status::InvalidArgument("kafka: topic " + *out + " would be read as events: it is " +
+                                       t + " or one of its platforms' own topics (" + t +
+                                       ".<platform_id>)");
   rd_kafka_conf_t* conf = rd_kafka_conf_new();
   std::map<std::string, std::string> settings = {
       {"bootstrap.servers", kafka_.brokers},
@@ -609,6 +727,9 @@ Result<IngestCounts> Consumer::Run() {
       // starve for most of that second. 1,000,000 messages or 128 MiB is more than a second's
       // work: memory against throughput, overridable in kafka.client.
       {"queued.min.messages", "1000000"},
+      // A platform's own topic made after the start is subscribed (by pattern) at the next
+      // metadata refresh: 30 s, not librdkafka's 5 minutes.
+      {"topic.metadata.refresh.interval.ms", "30000"},
       {"queued.max.messages.kbytes", "131072"},
   };
   for (const auto& [k, v] : kafka_.client) settings[k] = v;
@@ -662,8 +783,11 @@ Result<IngestCounts> Consumer::Run() {
   }
   rd_kafka_topic_partition_list_t* topics =
       rd_kafka_topic_partition_list_new(static_cast<int>(kafka_.topics.size()));
-  for (const std::string& t : kafka_.topics)
+  for (const std::string& t : kafka_.topics) {
     rd_kafka_topic_partition_list_add(topics, t.c_str(), RD_KAFKA_PARTITION_UA);
+    // Each platform's own topic, <t>.<platform_id>, as it is made.
+    rd_kafka_topic_partition_list_add(topics, OwnTopicsPattern(t).c_str(), RD_KAFKA_PARTITION_UA);
+  }
   rd_kafka_resp_err_t e = rd_kafka_subscribe(rk_, topics);
   rd_kafka_topic_partition_list_destroy(topics);
   if (e) return Status::IOError(std::string("kafka subscribe: ") + rd_kafka_err2str(e));

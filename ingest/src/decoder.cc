@@ -19,9 +19,10 @@ namespace {
 namespace od = simdjson::ondemand;
 
 constexpr std::array<std::string_view, kRejectCodeCount> kRejectCodeNames = {
-    "not_json",     "not_object",    "invalid_utf8",        "missing_field",    "wrong_type",
-    "unknown_enum", "out_of_range",  "malformed_timestamp", "malformed_date",   "malformed_period",
-    "bad_id",       "line_too_long", "duplicate_field",     "foreign_platform", "future_timestamp"};
+    "not_json",        "not_object",       "invalid_utf8",     "missing_field",
+    "wrong_type",      "unknown_enum",     "out_of_range",     "malformed_timestamp",
+    "malformed_date",  "malformed_period", "bad_id",           "line_too_long",
+    "duplicate_field", "foreign_platform", "future_timestamp", "misrouted"};
 
 // Every field name the contract defines, for any event type.
 enum Field : int {

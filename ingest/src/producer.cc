@@ -1,6 +1,7 @@
 // Producing lines to a topic (`flexwatch produce`, the demo, tests).
 
 #include <librdkafka/rdkafka.h>
+#include <simdjson.h>
 
 #include <atomic>
 
@@ -11,6 +12,20 @@ namespace flexwatch {
 
 using namespace kafka_detail;
 
+namespace {
+
+// A line's platform_id as the consumer will decode it, or empty: a line that is not JSON or names
+// none goes unkeyed, and the consumer dead-letters it whatever its partition.
+std::string PlatformKey(simdjson::ondemand::parser& parser, const std::string& line) {
+  simdjson::padded_string padded(line);
+  simdjson::ondemand::document doc;
+  std::string_view id;
+  if (parser.iterate(padded).get(doc) || doc["platform_id"].get_string().get(id)) return {};
+  return std::string(id);
+}
+
+}  // namespace
+
 Status ProduceLines(const std::string& brokers, const std::map<std::string, std::string>& client,
                     const std::string& topic, const std::vector<std::string>& lines,
                     const std::function<void(int64_t)>& pace) {
@@ -19,6 +34,9 @@ Status ProduceLines(const std::string& brokers, const std::map<std::string, std:
       {"bootstrap.servers", brokers}, {"enable.idempotence", "true"}, {"linger.ms", "5"}};
   for (const auto& [k, v] : client)
     if (!ConsumerOnly(k)) settings[k] = v;
+  // Keyed by platform_id as the Java client places keys (events.md 1.1, "Transport"): the
+  // consumer rejects a message on any other partition of a shared topic as misrouted.
+  settings["partitioner"] = "murmur2_random";
   if (Status s = SetAll(conf, settings); !s.ok()) {
     rd_kafka_conf_destroy(conf);
     return s;
@@ -36,21 +54,18 @@ Status ProduceLines(const std::string& brokers, const std::map<std::string, std:
   }
   Status result = Status::OK();
   int64_t produced = 0;
+  simdjson::ondemand::parser parser;
   for (const std::string& line : lines) {
     if (pace) {
       rd_kafka_poll(rk, 0);
       pace(produced);
     }
     ++produced;
-    std::string_view key;
-    if (size_t at = line.find("\"worker_id\":\""); at != std::string::npos) {
-      const size_t from = at + 13, to = line.find('"', from);
-      if (to != std::string::npos) key = std::string_view(line).substr(from, to - from);
-    }
+    const std::string key = PlatformKey(parser, line);
     for (;;) {
       rd_kafka_resp_err_t e = rd_kafka_producev(
           rk, RD_KAFKA_V_TOPIC(topic.c_str()), RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
-          RD_KAFKA_V_KEY(key.data(), key.size()),
+          RD_KAFKA_V_KEY(key.empty() ? nullptr : key.data(), key.size()),
           RD_KAFKA_V_VALUE(const_cast<char*>(line.data()), line.size()), RD_KAFKA_V_END);
       if (e == RD_KAFKA_RESP_ERR__QUEUE_FULL) {
         rd_kafka_poll(rk, 50);

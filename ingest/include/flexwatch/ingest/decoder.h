@@ -27,10 +27,14 @@ enum class RejectCode : uint8_t {
   kBadId,
   kLineTooLong,
   kDuplicateField,
-  kForeignPlatform,  // a self-check feed naming a platform other than the one under check
+  // A self-check feed naming a platform other than the one under check, or an event on a
+  // platform's own topic (flexwatch.events.<platform_id>) naming another platform.
+  kForeignPlatform,
   kFutureTimestamp,  // event time or period after the receiving machine's clock (plus a margin)
+  // On a shared topic, on another partition than its platform_id's (murmur2, events.md 1.1).
+  kMisrouted,
 };
-inline constexpr int kRejectCodeCount = 15;
+inline constexpr int kRejectCodeCount = 16;
 std::string_view RejectCodeName(RejectCode c);
 
 struct Rejection {

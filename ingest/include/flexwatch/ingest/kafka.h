@@ -127,8 +127,9 @@ class EmbeddedBroker {
   std::string bootstrap_;
 };
 
-// Produces NDJSON lines to `topic`, each keyed by its worker_id as events.md asks (found by a plain
-// search, so that invalid lines go too), and waits until every one is acknowledged.
+// Produces NDJSON lines to `topic`, each keyed by its platform_id and placed as the Java client
+// places keys (murmur2), as events.md 1.1 asks; a line without one (not JSON, say) goes unkeyed,
+// so that invalid lines go too. Waits until every one is acknowledged.
 // `pace` (optional) is called before each message with the number produced so far, and may
 // block: the embedded broker keeps only ~5 MB per partition, so a producer feeding it waits for
 // the consumer.
