@@ -85,7 +85,7 @@ int RunToken(const fw::Config& cfg, const std::string& action, const std::string
              std::string file);
 
 struct RunArgs {
-  std::string brokers, group, state = "flexwatch-state", metrics_listen;
+  std::string brokers, group, instance, state = "flexwatch-state", metrics_listen;
   std::vector<std::string> topics;
   double idle_exit = 0;
 };

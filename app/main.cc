@@ -146,6 +146,9 @@ int Main(int argc, char** argv) {
                       "an embedded broker)");
   run_cmd->add_option("--topic", run.topics, "a topic to consume (repeatable)");
   run_cmd->add_option("--group", run.group, "consumer group id");
+  run_cmd->add_option("--instance", run.instance,
+                      "this instance's name in the group (static membership: a restart takes "
+                      "its partitions back at once; overrides kafka.instance_id)");
   run_cmd->add_option("--state", run.state, "state directory (default ./flexwatch-state)");
   run_cmd->add_option("--metrics-listen", run.metrics_listen,
                       "serve Prometheus /metrics, /healthz and /readyz on host:port "

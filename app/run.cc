@@ -22,6 +22,7 @@ int RunMonitor(const fw::Config& cfg, const RunArgs& a) {
   if (!a.brokers.empty()) o.kafka.brokers = a.brokers;
   if (!a.topics.empty()) o.kafka.topics = a.topics;
   if (!a.group.empty()) o.kafka.group = a.group;
+  if (!a.instance.empty()) o.kafka.instance_id = a.instance;
   if (!a.metrics_listen.empty()) o.metrics.listen = a.metrics_listen;
   o.state_dir = a.state;
   o.idle_exit_seconds = a.idle_exit;
@@ -48,8 +49,10 @@ int RunMonitor(const fw::Config& cfg, const RunArgs& a) {
   const fw::KafkaOptions& kafka = (*monitor)->options().kafka;
   std::string topics;
   for (const std::string& t : kafka.topics) topics += (topics.empty() ? "" : ",") + t;
-  std::fprintf(stderr, "run: consuming %s from %s as group %s into %s\n", topics.c_str(),
-               kafka.brokers.c_str(), kafka.group.c_str(), a.state.c_str());
+  std::fprintf(stderr, "run: consuming %s from %s as group %s%s into %s\n", topics.c_str(),
+               kafka.brokers.c_str(), kafka.group.c_str(),
+               kafka.instance_id.empty() ? "" : (", instance " + kafka.instance_id).c_str(),
+               a.state.c_str());
   auto counts = (*monitor)->Run(&g_stop);
   if (!counts.ok()) return Fail("run: " + counts.status().message());
   std::fprintf(stderr,

@@ -184,6 +184,41 @@ TEST_F(RealKafkaTest, AMillionEventsThroughKafkaEqualReplayEvenKilledTenTimes) {
   EXPECT_GE(mid_stream, 2) << "kills did not fall while the feed was being consumed";
 }
 
+// Static membership (KIP-345): an instance killed with -9 and restarted under the same name
+// takes its partitions back at once, not after its old session expires (30 s here), and goes
+// on where its state says.
+TEST_F(RealKafkaTest, AnInstanceRestartedUnderItsNameTakesItsPartitionsBackAtOnce) {
+  WriteFile(dir_ / "static.yaml",
+            "kafka:\n  commit_interval_ms: 200\n  client:\n    session.timeout.ms: \"30000\"\n"
+            "    heartbeat.interval.ms: \"1000\"\n");
+  const std::string feed = Gen(300, 34);
+  ASSERT_EQ(Produce(feed).exit_code, 0);
+  ASSERT_EQ(Flexwatch({"replay", "--state", (dir_ / "file").string(), feed}, dir_).exit_code, 0);
+  auto args = [&](const std::string& idle) {
+    std::vector<std::string> a = RunArgs("s", "g-static", idle);
+    a[1] = (dir_ / "static.yaml").string();
+    a.insert(a.end(), {"--instance", "monitor-a"});
+    return a;
+  };
+  auto assigned_within = [&](const std::string& name, int seconds) {
+    return WaitFor(std::chrono::seconds(seconds), [&] {
+      return ReadFile(dir_ / (name + "stderr")).find("assigned ") != std::string::npos;
+    });
+  };
+  pid_t first = Spawn(args("60"), dir_, "/dev/null", "first-");
+  ASSERT_TRUE(assigned_within("first-", 60)) << ReadFile(dir_ / "first-stderr");
+  EXPECT_NE(ReadFile(dir_ / "first-stderr").find("instance monitor-a"), std::string::npos);
+  kill(first, SIGKILL);
+  Wait(first);
+  // Its session has 30 s to run: a new member would wait for it. The same instance does not.
+  const auto restarted = std::chrono::steady_clock::now();
+  pid_t second = Spawn(args("3"), dir_, "/dev/null", "second-");
+  EXPECT_TRUE(assigned_within("second-", 15)) << ReadFile(dir_ / "second-stderr");
+  EXPECT_LT(std::chrono::steady_clock::now() - restarted, std::chrono::seconds(15));
+  EXPECT_EQ(WaitAtMost(second, 90), 0) << ReadFile(dir_ / "second-stderr");
+  EXPECT_EQ(Dump("s"), Dump("file"));
+}
+
 TEST_F(RealKafkaTest, TheBrokerStoppedAndRestartedMidStreamLosesNothing) {
   const std::string feed = Gen(1500, 32);
   ASSERT_EQ(Produce(feed).exit_code, 0);

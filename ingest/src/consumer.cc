@@ -733,6 +733,7 @@ Result<IngestCounts> Consumer::Run() {
       {"queued.max.messages.kbytes", "131072"},
   };
   for (const auto& [k, v] : kafka_.client) settings[k] = v;
+  if (!kafka_.instance_id.empty()) settings["group.instance.id"] = kafka_.instance_id;
   if (Status s = SetAll(conf, settings); !s.ok()) {
     rd_kafka_conf_destroy(conf);
     return s;
@@ -843,8 +844,13 @@ Result<IngestCounts> Consumer::Run() {
             " (refusing to skip or re-read silently)");
       } else if (m->err != RD_KAFKA_RESP_ERR__PARTITION_EOF) {
         // Transient errors (a broker down, a rebalance) are retried by librdkafka.
-        if (rd_kafka_fatal_error(rk_, err, sizeof err))
-          failure_ = Status::IOError(std::string("kafka fatal error: ") + err);
+        if (const rd_kafka_resp_err_t fatal = rd_kafka_fatal_error(rk_, err, sizeof err))
+          failure_ = Status::IOError(std::string("kafka fatal error: ") + err +
+                                     (fatal == RD_KAFKA_RESP_ERR_FENCED_INSTANCE_ID
+                                          ? " (another member of group " + kafka_.group +
+                                                " has joined as instance " + kafka_.instance_id +
+                                                ": each running instance needs a name of its own)"
+                                          : ""));
       }
       rd_kafka_message_destroy(m);
     }

@@ -379,6 +379,7 @@ void KafkaSection(Fields& f, KafkaOptions& k, const std::string& config_name) {
                    static const std::set<std::string> kOwned = {"bootstrap.servers",
                                                                 "metadata.broker.list",
                                                                 "group.id",
+                                                                "group.instance.id",
                                                                 "enable.auto.commit",
                                                                 "enable.auto.offset.store",
                                                                 "auto.offset.reset",
@@ -395,7 +396,9 @@ void KafkaSection(Fields& f, KafkaOptions& k, const std::string& config_name) {
                          (key == "bootstrap.servers" || key == "metadata.broker.list"
                               ? "use kafka.brokers"
                           : key == "group.id" ? "use kafka.group"
-                                              : "exactly-once ingest and delivery depend on it") +
+                          : key == "group.instance.id"
+                              ? "use kafka.instance_id or run --instance"
+                              : "exactly-once ingest and delivery depend on it") +
                          ")");
                    auto value = ClientValue(v, where, ConfigDirOf(config_name));
                    if (!value.ok()) return value.status();
@@ -403,6 +406,7 @@ void KafkaSection(Fields& f, KafkaOptions& k, const std::string& config_name) {
                    return Status::OK();
                  });
            }))
+      .Add("instance_id", Text(k.instance_id))
       .Add("embedded_partitions", Number(k.embedded_partitions, 1, 64))
       .Add("commit_interval_ms", Number(k.commit_interval_ms, 1, 600000))
       .Add("evaluate_interval_ms", Number(k.evaluate_interval_ms, 100, 86400000))

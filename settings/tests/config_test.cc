@@ -283,8 +283,8 @@ TEST(DetectorsConfig, ShippedParametersAndErrorsNamingTheKey) {
 
 TEST(Config, KafkaClientMayNotOverrideWhatExactlyOnceRestsOn) {
   for (const char* key :
-       {"group.id", "enable.auto.commit", "enable.auto.offset.store", "auto.offset.reset",
-        "enable.idempotence", "isolation.level", "bootstrap.servers"}) {
+       {"group.id", "group.instance.id", "enable.auto.commit", "enable.auto.offset.store",
+        "auto.offset.reset", "enable.idempotence", "isolation.level", "bootstrap.servers"}) {
     auto c = ParseConfig(std::string("kafka:\n  client:\n    ") + key + ": \"x\"\n", "f.yaml");
     ASSERT_FALSE(c.ok()) << key;
     EXPECT_NE(
@@ -293,6 +293,14 @@ TEST(Config, KafkaClientMayNotOverrideWhatExactlyOnceRestsOn) {
         << c.status().message();
   }
   EXPECT_TRUE(ParseConfig("kafka:\n  client:\n    security.protocol: SASL_SSL\n", "f.yaml").ok());
+  auto named = ParseConfig("kafka:\n  instance_id: monitor-a\n", "f.yaml");
+  ASSERT_TRUE(named.ok()) << named.status().message();
+  EXPECT_EQ(named->kafka.instance_id, "monitor-a");
+  auto instance = ParseConfig("kafka:\n  client:\n    group.instance.id: x\n", "f.yaml");
+  ASSERT_FALSE(instance.ok());
+  EXPECT_NE(instance.status().message().find("use kafka.instance_id or run --instance"),
+            std::string::npos)
+      << instance.status().message();
 }
 
 TEST(Config, SecretsComeFromAFileOrTheEnvironment) {

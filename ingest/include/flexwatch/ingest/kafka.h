@@ -24,6 +24,10 @@ struct KafkaOptions {
   std::string dead_letter_topic = "flexwatch.dead-letter";
   std::string alerts_topic = "flexwatch.alerts";
   std::string group = "flexwatch";
+  // This instance's name in the group (group.instance.id, KIP-345), or empty. Named, a member
+  // restarted within the session timeout takes its partitions back at once, without a
+  // rebalance; two running instances may not share a name (the broker fences the older one).
+  std::string instance_id;
   // Passed to librdkafka as they are (security.protocol, ssl.*, sasl.*, ...).
   std::map<std::string, std::string> client;
   // Partitions of each topic the embedded broker creates.
