@@ -587,6 +587,27 @@ TEST_F(KafkaCliTest, AFirstStartAfterTheBeginningWasTrimmedSaysSo) {
   EXPECT_TRUE(std::regex_search(r.err, gap)) << r.err;
 }
 
+// A restart after kill -9 under a new member waits for the dead member's session to expire
+// (12 s here), and says so meanwhile instead of waiting in silence.
+TEST_F(KafkaCliTest, ARestartWaitingForADeadMembersSessionSaysSo) {
+  Feed(60, 29);
+  Overlay slow = overlay_;
+  slow[0] = {"kafka.client", "{session.timeout.ms: \"12000\", heartbeat.interval.ms: \"500\"}"};
+  const std::string config = WriteConfig(dir_ / "slow.yaml", slow);
+  pid_t pid = SpawnRunUntilCommitted(config, "g-dead");
+  kill(pid, SIGKILL);
+  Wait(pid);
+  CommandResult again = Flexwatch({"--config", config, "run", "--brokers", bootstrap_, "--group",
+                                   "g-dead", "--state", (dir_ / "s").string(), "--idle-exit", "3"},
+                                  dir_);
+  ASSERT_EQ(again.exit_code, 0) << again.err;
+  const size_t waiting =
+      again.err.find("waiting to join group g-dead: no partition assigned after");
+  ASSERT_NE(waiting, std::string::npos) << again.err;
+  EXPECT_NE(again.err.find("run --instance", waiting), std::string::npos) << again.err;
+  EXPECT_LT(waiting, again.err.find("assigned flexwatch.events")) << again.err;
+}
+
 TEST_F(KafkaCliTest, SigtermStopsEvenWithTheBrokerGone) {
   Feed(60, 27);
   pid_t run = Spawn({"--config", config_, "run", "--brokers", bootstrap_, "--group", "g-gone",

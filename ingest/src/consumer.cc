@@ -808,6 +808,8 @@ Result<IngestCounts> Consumer::Run() {
   constexpr double kJoinGraceSeconds = 60;
   const auto interval = std::chrono::milliseconds(kafka_.commit_interval_ms);
   bool last_full = false;  // the last batch came back full
+  const auto started = Clock::now();
+  double join_notice_at = 5;  // seconds without an assignment before on_join_wait
   while (failure_.ok()) {
     if (control_.stop && control_.stop->load()) break;
     if (!in_flight_.empty()) rd_kafka_poll(producer_, 0);  // delivery reports
@@ -892,6 +894,13 @@ Result<IngestCounts> Consumer::Run() {
       round_cpu = round_cpu < 0 ? cpu : 0.75 * round_cpu + 0.25 * cpu;
       round_spacing = std::chrono::duration_cast<Clock::duration>(
           std::chrono::duration<double>((idle >= 0.2 ? 1 : 4) * round_cpu));
+    }
+    if (!assigned_ && ready_ && control_.on_join_wait) {
+      const double waiting = std::chrono::duration<double>(now - started).count();
+      if (waiting >= join_notice_at) {
+        control_.on_join_wait(waiting);
+        join_notice_at *= 2;
+      }
     }
     if (control_.idle_exit_seconds > 0) {
       const double idle = SinceActivity(now);

@@ -171,6 +171,15 @@ Result<IngestCounts> Monitor::Run(const std::atomic<bool>* stop) {
         ready ? "ready again: the brokers answer"
               : "not ready: " + why + "; waiting for the brokers (nothing is lost)");
   };
+  control.on_join_wait = [&impl, &o](double seconds) {
+    Say(impl.hooks.notice,
+        "waiting to join group " + o.kafka.group + ": no partition assigned after " +
+            std::to_string(static_cast<int>(seconds)) +
+            " s. A member that stopped without leaving the group (kill -9, a crash) holds its "
+            "partitions until its session expires (kafka.client session.timeout.ms; librdkafka's "
+            "default 45 s); an instance restarted under its name (run --instance) takes its own "
+            "back at once");
+  };
   control.on_start_gap = [&impl](const std::string& topic, int32_t partition, int64_t first) {
     const std::string n = std::to_string(first);
     Say(impl.hooks.notice, "warning: " + topic + "/" + std::to_string(partition) +

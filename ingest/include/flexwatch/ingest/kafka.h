@@ -84,6 +84,10 @@ struct ConsumeControl {
   std::function<void(const std::vector<std::pair<std::string, int32_t>>& partitions,
                      const std::vector<int64_t>& offsets)>
       on_assign;
+  // Called while the cluster answers and no partition has been assigned yet, 5 s after the start
+  // and then at 10, 20, 40 s..., with the seconds waited (optional): a member that stopped
+  // without leaving the group holds its partitions until its session expires.
+  std::function<void(double seconds)> on_join_wait;
   // Called with the first batch of messages after each assignment, before it is applied
   // (optional): how long an assignment took to deliver.
   std::function<void()> on_first_batch;
