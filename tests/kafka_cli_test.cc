@@ -580,11 +580,27 @@ TEST_F(KafkaCliTest, AFirstStartAfterTheBeginningWasTrimmedSaysSo) {
       {"--config", config_, "produce", "--brokers", bootstrap_, (dir_ / "big.ndjson").string()},
       dir_);
   ASSERT_EQ(p.exit_code, 0) << p.err;
+  // By default a partition whose history is gone is not read: its platforms are not judged on
+  // part of it.
   CommandResult r = RunToIdle("s", "g-trimmed");
   EXPECT_EQ(r.exit_code, 0) << r.err;
-  const std::regex gap(
-      R"(warning: flexwatch\.events/\d starts at offset [1-9]\d*: the \d+ messages)");
-  EXPECT_TRUE(std::regex_search(r.err, gap)) << r.err;
+  const std::regex held(
+      R"(warning: flexwatch\.events/(\d) starts at offset [1-9]\d*: the \d+ messages .*; )"
+      R"(flexwatch\.events/\1 is not read: its platforms would be judged on part of their history)");
+  EXPECT_TRUE(std::regex_search(r.err, held)) << r.err;
+  // An operator who accepts what is left: read from where the broker's history starts.
+  Overlay accept = overlay_;
+  accept.emplace_back("kafka.accept_trimmed_history", "true");
+  const std::string config = WriteConfig(dir_ / "accept.yaml", accept);
+  CommandResult a =
+      Flexwatch({"--config", config, "run", "--brokers", bootstrap_, "--group", "g-accept",
+                 "--state", (dir_ / "accepted").string(), "--idle-exit", "3"},
+                dir_);
+  EXPECT_EQ(a.exit_code, 0) << a.err;
+  const std::regex read(
+      R"(warning: flexwatch\.events/\d starts at offset [1-9]\d*: .*; read from offset )");
+  EXPECT_TRUE(std::regex_search(a.err, read)) << a.err;
+  EXPECT_GT(Accepted("accepted"), Accepted("s"));
 }
 
 // A restart after kill -9 under a new member waits for the dead member's session to expire

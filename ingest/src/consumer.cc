@@ -279,6 +279,9 @@ class Consumer {
     std::string source;  // its position's name in the state
     int64_t next = 0;
     bool pending = false;  // `next` moved since the last commit
+    // Its history is gone from the broker and the state never read it: not read (paused) until
+    // the next assignment (KafkaOptions::accept_trimmed_history).
+    bool held = false;
     // Its own watermark: the largest event time it has delivered, committed with its offset.
     TimestampMs event_time = INT64_MIN;
   };
@@ -436,6 +439,7 @@ void Consumer::OnRebalance(rd_kafka_t* rk, rd_kafka_resp_err_t err,
       p.offset = it != stored.end() ? it->second : RD_KAFKA_OFFSET_BEGINNING;
       assigned_from_[{p.topic, p.partition}] = p.offset;
     }
+    for (Partition& p : partitions_) p.held = false;  // judged again on its first message
     if (watch_) {
       std::set<ClusterWatch::TopicPartition> assigned;
       for (const auto& [tp, from] : assigned_from_) assigned.insert(tp);
@@ -605,11 +609,22 @@ void Consumer::Handle(const rd_kafka_message_t& m) {
   const char* topic = rd_kafka_topic_name(m.rkt);
   Partition& part = PartitionOf(topic, m.partition);
   const std::string_view raw(static_cast<const char*>(m.payload), m.len);
-  if (m.offset > 0 && part.next == 0 && control_.on_start_gap) {
+  if (part.held) return;  // nothing of it applied, its offset not moved
+  if (m.offset > 0 && part.next == 0) {
     // The first message of a partition read from the beginning: is the beginning still there?
     auto from = assigned_from_.find({part.topic, part.partition});
-    if (from != assigned_from_.end() && from->second == RD_KAFKA_OFFSET_BEGINNING)
-      control_.on_start_gap(part.topic, part.partition, m.offset);
+    if (from != assigned_from_.end() && from->second == RD_KAFKA_OFFSET_BEGINNING) {
+      const bool hold = !kafka_.accept_trimmed_history;
+      if (control_.on_start_gap) control_.on_start_gap(part.topic, part.partition, m.offset, hold);
+      if (hold) {
+        part.held = true;
+        rd_kafka_topic_partition_list_t* list = rd_kafka_topic_partition_list_new(1);
+        rd_kafka_topic_partition_list_add(list, topic, m.partition);
+        rd_kafka_pause_partitions(rk_, list);
+        rd_kafka_topic_partition_list_destroy(list);
+        return;
+      }
+    }
   }
   const uint32_t tag = TopicTag(topic);
   Event& event = writer_.NextEvent();

@@ -180,13 +180,19 @@ Result<IngestCounts> Monitor::Run(const std::atomic<bool>* stop) {
             "default 45 s); an instance restarted under its name (run --instance) takes its own "
             "back at once");
   };
-  control.on_start_gap = [&impl](const std::string& topic, int32_t partition, int64_t first) {
-    const std::string n = std::to_string(first);
-    Say(impl.hooks.notice, "warning: " + topic + "/" + std::to_string(partition) +
-                               " starts at offset " + n + ": the " + n +
-                               " messages before it are no longer on the broker (retention, or "
-                               "the embedded broker's ~5 MB per partition) and this state never "
-                               "read them");
+  control.on_start_gap = [&impl](const std::string& topic, int32_t partition, int64_t first,
+                                 bool held) {
+    const std::string n = std::to_string(first), where = topic + "/" + std::to_string(partition);
+    Say(impl.hooks.notice,
+        "warning: " + where + " starts at offset " + n + ": the " + n +
+            " messages before it are no longer on the broker (retention, or the embedded "
+            "broker's ~5 MB per partition) and this state never read them" +
+            (held ? "; " + where +
+                        " is not read: its platforms would be judged on part of their history. "
+                        "Restore a state that read it, or set kafka.accept_trimmed_history to "
+                        "judge them from offset " +
+                        n + " on"
+                  : "; read from offset " + n + " on (kafka.accept_trimmed_history)"));
   };
   control.on_assign = [&impl](const std::vector<std::pair<std::string, int32_t>>& parts,
                               const std::vector<int64_t>& from) {

@@ -411,7 +411,8 @@ void KafkaSection(Fields& f, KafkaOptions& k, const std::string& config_name) {
       .Add("commit_interval_ms", Number(k.commit_interval_ms, 1, 600000))
       .Add("evaluate_interval_ms", Number(k.evaluate_interval_ms, 100, 86400000))
       .Add("quiet_close_seconds", Number(k.quiet_close_seconds, 1, 31 * 86400))
-      .Add("partition_idle_seconds", Number(k.partition_idle_seconds, 1, 31 * 86400));
+      .Add("partition_idle_seconds", Number(k.partition_idle_seconds, 1, 31 * 86400))
+      .Add("accept_trimmed_history", Number(k.accept_trimmed_history, false, true));
 }
 
 // A list of names from `allowed` (the default kept when absent or null).

@@ -45,6 +45,10 @@ struct KafkaOptions {
   // partition of the subscribed topics (the broker's metadata says how many); a partition read
   // to its end that has stayed quiet this long holds no one back (rules.md section 4).
   int partition_idle_seconds = 60;
+  // A partition this state never read whose beginning is no longer on the broker (retention,
+  // the embedded broker's trimming) is not read (false: its platforms would be judged on part
+  // of their history) or read from what is left (true: an operator's explicit choice).
+  bool accept_trimmed_history = false;
 };
 
 // What a commit did and where the consumer stands, for the monitor's metrics.
@@ -93,8 +97,9 @@ struct ConsumeControl {
   std::function<void()> on_first_batch;
   // Called when a partition the state holds no offset for starts above offset 0: the messages
   // before `first_offset` are no longer on the broker (retention, or the embedded broker's
-  // trimming) and, unless another state read them, the monitor never sees them (optional).
-  std::function<void(const std::string& topic, int32_t partition, int64_t first_offset)>
+  // trimming) and, unless another state read them, the monitor never sees them. `held`: the
+  // partition is not read (KafkaOptions::accept_trimmed_history false) (optional).
+  std::function<void(const std::string& topic, int32_t partition, int64_t first_offset, bool held)>
       on_start_gap;
   // Called on the consumer's thread every `interval_ms` while it runs, between commits, and once
   // more before it returns (optional): the place for work that writes the state too, such as
