@@ -451,8 +451,14 @@ TEST_F(KafkaCliTest, AConsumerThatLeavesAndRejoinsResumesFromTheState) {
   produce("first.ndjson");
   ASSERT_EQ(RunToIdle("s", "g-rejoin").exit_code, 0);
   // What it read is committed to the broker too, for lag tools: every message of the first half.
+  // (A partition no platform of the feed hashes to may hold nothing: no offset committed.)
+  auto sum = [](const std::vector<int64_t>& offsets) {
+    int64_t n = 0;
+    for (int64_t o : offsets) n += std::max<int64_t>(o, 0);
+    return n;
+  };
   std::vector<int64_t> committed = CommittedOffsets(bootstrap_, "g-rejoin", "flexwatch.events", 4);
-  EXPECT_EQ(std::accumulate(committed.begin(), committed.end(), int64_t{0}), first_lines);
+  EXPECT_EQ(sum(committed), first_lines);
   // While it is away the group's offsets on the broker go back to the start; it rejoins and
   // takes up where its state says, so nothing is read twice (the counts of duplicates and
   // rejections would show it) and the second half is all applied.
@@ -468,8 +474,7 @@ TEST_F(KafkaCliTest, AConsumerThatLeavesAndRejoinsResumesFromTheState) {
   EXPECT_EQ(EventCounts(dir_ / "s", dir_), EventCounts(dir_ / "file", dir_));
   EXPECT_NE(EventCounts(dir_ / "s", dir_).find("\"accepted\": "), std::string::npos);
   committed = CommittedOffsets(bootstrap_, "g-rejoin", "flexwatch.events", 4);
-  EXPECT_EQ(std::accumulate(committed.begin(), committed.end(), int64_t{0}),
-            std::count(g.out.begin(), g.out.end(), '\n'));
+  EXPECT_EQ(sum(committed), std::count(g.out.begin(), g.out.end(), '\n'));
 }
 
 TEST_F(KafkaCliTest, KillNineAtRandomMomentsLosesNothingAndCountsNothingTwice) {

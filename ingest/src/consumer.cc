@@ -212,6 +212,16 @@ class Consumer {
   }
   void OnRebalance(rd_kafka_t* rk, rd_kafka_resp_err_t err, rd_kafka_topic_partition_list_t* parts);
   Status Commit();
+  // Commits the partitions' next offsets to the broker (asynchronously).
+  void CommitToBroker();
+  // An offset commit the broker refused: the next one sends every partition again.
+  static void OnOffsetCommit(rd_kafka_t*, rd_kafka_resp_err_t err,
+                             rd_kafka_topic_partition_list_t* offsets, void* opaque) {
+    bool failed = err != RD_KAFKA_RESP_ERR_NO_ERROR && err != RD_KAFKA_RESP_ERR__NO_OFFSET;
+    for (int i = 0; offsets && i < offsets->cnt; ++i) failed = failed || offsets->elems[i].err;
+    if (failed) static_cast<Consumer*>(opaque)->recommit_ = true;
+  }
+  bool recommit_ = false;
   // The report for control_.on_report: what the consumer has counted, and each partition's lag.
   void Report(int64_t messages, double commit_seconds);
   uint32_t TopicTag(const char* topic);
@@ -504,19 +514,26 @@ Status Consumer::Commit() {
   total_.duplicates += c->duplicates;
   total_.rewritten += c->rewritten;
   total_.rejected += c->rejected;
-  if (pending > 0 && rk_) {
-    // For lag tools only: the state is what resumes.
-    rd_kafka_topic_partition_list_t* list = rd_kafka_topic_partition_list_new(pending);
-    for (const Partition& p : partitions_)
-      if (p.pending)
-        rd_kafka_topic_partition_list_add(list, p.topic.c_str(), p.partition)->offset = p.next;
-    rd_kafka_commit(rk_, list, /*async=*/1);
-    rd_kafka_topic_partition_list_destroy(list);
-  }
+  if (pending > 0 || recommit_) CommitToBroker();
   for (Partition& p : partitions_) p.pending = false;
   if (control_.on_commit) control_.on_commit(total_);
   Report(messages, commit_seconds);
   return Status::OK();
+}
+
+void Consumer::CommitToBroker() {
+  if (!rk_) return;
+  // For lag tools only: the state is what resumes. After a commit the broker refused (a
+  // rebalance under way, say), every partition read and still assigned goes again.
+  const bool all = recommit_;
+  recommit_ = false;
+  rd_kafka_topic_partition_list_t* list =
+      rd_kafka_topic_partition_list_new(static_cast<int>(partitions_.size()));
+  for (const Partition& p : partitions_)
+    if (p.pending || (all && p.next > 0 && assigned_from_.count({p.topic, p.partition})))
+      rd_kafka_topic_partition_list_add(list, p.topic.c_str(), p.partition)->offset = p.next;
+  if (list->cnt > 0) rd_kafka_commit(rk_, list, /*async=*/1);
+  rd_kafka_topic_partition_list_destroy(list);
 }
 
 uint32_t Consumer::TopicTag(const char* topic) {
@@ -702,6 +719,7 @@ void Consumer::Leave() {
   // With the coordinator unreachable a leave would wait on it, so it gets a bounded time, and
   // then the process goes without it (the group forgets the member when its session expires).
   constexpr auto kLeaveTimeout = std::chrono::seconds(10);
+  if (recommit_) CommitToBroker();  // closing waits for the commits in flight
   rd_kafka_queue_t* q = rd_kafka_queue_new(rk_);
   if (rd_kafka_error_t* e = rd_kafka_consumer_close_queue(rk_, q)) {
     rd_kafka_error_destroy(e);
@@ -755,6 +773,7 @@ Result<IngestCounts> Consumer::Run() {
   }
   rd_kafka_conf_set_rebalance_cb(conf, &Consumer::Rebalance);
   rd_kafka_conf_set_error_cb(conf, &Consumer::OnError);
+  rd_kafka_conf_set_offset_commit_cb(conf, &Consumer::OnOffsetCommit);
   rd_kafka_conf_set_opaque(conf, this);
   char err[512];
   rk_ = rd_kafka_new(RD_KAFKA_CONSUMER, conf, err, sizeof err);
