@@ -7,7 +7,6 @@
 #include <array>
 #include <chrono>
 #include <map>
-#include <numeric>
 #include <random>
 #include <regex>
 #include <set>
