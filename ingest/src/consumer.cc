@@ -458,13 +458,14 @@ void Consumer::OnRebalance(rd_kafka_t* rk, rd_kafka_resp_err_t err,
     rd_kafka_assign(rk, parts);
     // What the state holds is committed to the broker too, for lag tools: a partition with
     // nothing new to read would otherwise show what the group last committed, however old.
-    rd_kafka_topic_partition_list_t* held = rd_kafka_topic_partition_list_new(parts->cnt);
+    rd_kafka_topic_partition_list_t* from_state = rd_kafka_topic_partition_list_new(parts->cnt);
     for (int i = 0; i < parts->cnt; ++i)
       if (parts->elems[i].offset >= 0)
-        rd_kafka_topic_partition_list_add(held, parts->elems[i].topic, parts->elems[i].partition)
+        rd_kafka_topic_partition_list_add(from_state, parts->elems[i].topic,
+                                          parts->elems[i].partition)
             ->offset = parts->elems[i].offset;
-    if (held->cnt > 0) rd_kafka_commit(rk, held, /*async=*/1);
-    rd_kafka_topic_partition_list_destroy(held);
+    if (from_state->cnt > 0) rd_kafka_commit(rk, from_state, /*async=*/1);
+    rd_kafka_topic_partition_list_destroy(from_state);
     awaiting_first_batch_ = true;
     if (control_.on_assign) {
       std::vector<std::pair<std::string, int32_t>> which;
