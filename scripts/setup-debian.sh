@@ -3,12 +3,13 @@
 # Chromium and the Noto CJK fonts render the HTML announcements in the tests; Prometheus
 # (with promtool) and Alertmanager are the real servers the observability tests run against.
 # prometheus-cpp is packaged from Debian 13 (trixie) on: its core library comes from there (below).
+# librdkafka is built from trixie's source package (below): bookworm's cannot log in to Kafka 4.
 # Idempotent: packages already present are left alone.
 set -euo pipefail
 packages=(
   build-essential cmake ninja-build pkg-config git
-  librocksdb-dev libsimdjson-dev librdkafka-dev libyaml-cpp-dev libcli11-dev libfmt-dev
-  libgtest-dev libgmock-dev libbenchmark-dev libssl-dev libxxhash-dev
+  librocksdb-dev libsimdjson-dev libyaml-cpp-dev libcli11-dev libfmt-dev
+  libgtest-dev libgmock-dev libbenchmark-dev libssl-dev libxxhash-dev libzstd-dev liblz4-dev
   libcpp-httplib-dev zlib1g-dev libbrotli-dev libboost1.81-dev
   clang clang-format libclang-rt-14-dev openssl
   default-jre-headless maven
@@ -27,17 +28,12 @@ if ((${#missing[@]})); then
   apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 fi
 
-# prometheus-cpp (the metrics library) is in Debian from trixie on. Its core library (it needs
-# nothing newer than bookworm's libc and libstdc++) is installed from trixie, pinned so that no
-# other package comes from there; the headers are unpacked from trixie's -dev package into
-# /opt/flexwatch-deps, since installing that package would pull trixie's curl for the push
-# gateway client, which flexwatch does not use. CMake looks there (server/CMakeLists.txt).
-prom_headers=/opt/flexwatch-deps/prometheus-cpp
-if ! dpkg-query -W -f='${Status}' libprometheus-cpp-core1.0 2>/dev/null | grep -q "install ok installed" ||
-  [[ ! -f $prom_headers/usr/include/prometheus/registry.h ]]; then
-  echo "setup: installing prometheus-cpp 1.0 from Debian trixie (core library and headers)"
-  cat > /etc/apt/sources.list.d/flexwatch-trixie.sources <<'SOURCES'
-Types: deb
+# Debian trixie's archive, pinned so that nothing comes from it unless named here; its source
+# packages too, for librdkafka.
+trixie_sources=/etc/apt/sources.list.d/flexwatch-trixie.sources
+if ! grep -q deb-src "$trixie_sources" 2>/dev/null; then
+  cat > "$trixie_sources" <<'SOURCES'
+Types: deb deb-src
 URIs: http://deb.debian.org/debian
 Suites: trixie
 Components: main
@@ -52,6 +48,18 @@ Package: prometheus-cpp-dev libprometheus-cpp-core1.0
 Pin: release n=trixie
 Pin-Priority: 500
 PINS
+  apt-get update -qq
+fi
+
+# prometheus-cpp (the metrics library) is in Debian from trixie on. Its core library (it needs
+# nothing newer than bookworm's libc and libstdc++) is installed from trixie, pinned so that no
+# other package comes from there; the headers are unpacked from trixie's -dev package into
+# /opt/flexwatch-deps, since installing that package would pull trixie's curl for the push
+# gateway client, which flexwatch does not use. CMake looks there (server/CMakeLists.txt).
+prom_headers=/opt/flexwatch-deps/prometheus-cpp
+if ! dpkg-query -W -f='${Status}' libprometheus-cpp-core1.0 2>/dev/null | grep -q "install ok installed" ||
+  [[ ! -f $prom_headers/usr/include/prometheus/registry.h ]]; then
+  echo "setup: installing prometheus-cpp 1.0 from Debian trixie (core library and headers)"
   export DEBIAN_FRONTEND=noninteractive
   apt-get update -qq
   apt-get install -y -qq --no-install-recommends libprometheus-cpp-core1.0 >/dev/null
@@ -61,5 +69,26 @@ PINS
   rm -rf "$prom_headers"
   mkdir -p "$prom_headers"
   dpkg-deb -x "$work"/prometheus-cpp-dev_*.deb "$prom_headers"
+  rm -rf "$work"
+fi
+
+# librdkafka (the Kafka client) 2.6.1 or later: bookworm's 2.0.2 answers a SASL/SCRAM challenge
+# with a nonce that Kafka 4 brokers refuse (librdkafka#4895), so it cannot log in to a cluster
+# secured as docs/operations.md says. Built from trixie's source package (apt checks it against
+# the archive's signed index) into /opt/flexwatch-deps/librdkafka, which CMake looks in first;
+# without GSSAPI (Kerberos) or the HTTP client, which flexwatch does not use.
+rdkafka_version=2.8.0
+rdkafka_prefix=/opt/flexwatch-deps/librdkafka
+if ! grep -qx "Version: $rdkafka_version" "$rdkafka_prefix/lib/pkgconfig/rdkafka.pc" 2>/dev/null; then
+  echo "setup: building librdkafka $rdkafka_version from Debian trixie's source package"
+  work=$(mktemp -d)
+  chown _apt "$work" 2>/dev/null || true
+  (cd "$work" && apt-get source -qq --download-only "librdkafka=$rdkafka_version-1" >/dev/null)
+  tar -xzf "$work/librdkafka_$rdkafka_version.orig.tar.gz" -C "$work"
+  (cd "$work/librdkafka-$rdkafka_version" &&
+    ./configure --prefix="$rdkafka_prefix" --disable-debug-symbols --enable-ssl --enable-zstd \
+      --enable-lz4-ext --disable-gssapi --disable-curl >"$work/configure.log" 2>&1 &&
+    make -j"$(nproc)" libs >"$work/make.log" 2>&1 && make -C src install >"$work/install.log" 2>&1) ||
+    { tail -n 30 "$work"/*.log >&2; exit 1; }
   rm -rf "$work"
 fi

@@ -6,23 +6,36 @@
 #include <chrono>
 #include <map>
 #include <string>
+#include <utility>
 #include <vector>
 
 namespace flexwatch::testing {
+
+// librdkafka settings beyond the bootstrap servers (a cluster's SASL login, say).
+using ClientSettings = std::vector<std::pair<std::string, std::string>>;
+
+inline void Apply(rd_kafka_conf_t* conf, const ClientSettings& settings) {
+  char err[512];
+  for (const auto& [key, value] : settings)
+    rd_kafka_conf_set(conf, key.c_str(), value.c_str(), err, sizeof err);
+}
 
 struct Received {
   std::string payload;
   std::map<std::string, std::string> headers;
 };
 
-// Every message of `topic` (all partitions, from the beginning), read without a group until
-// none arrives for two seconds: an independent reader of what flexwatch produced.
+// Every message of `topic` (all partitions, from the beginning), read without a group (partitions
+// assigned, nothing committed) until none arrives for two seconds: an independent reader of what
+// flexwatch produced.
 inline std::vector<Received> ReadTopic(const std::string& brokers, const std::string& topic,
-                                       int partitions) {
+                                       int partitions, const ClientSettings& settings = {}) {
   char err[512];
   rd_kafka_conf_t* conf = rd_kafka_conf_new();
   rd_kafka_conf_set(conf, "bootstrap.servers", brokers.c_str(), err, sizeof err);
   rd_kafka_conf_set(conf, "group.id", "test-reader", err, sizeof err);
+  rd_kafka_conf_set(conf, "enable.auto.commit", "false", err, sizeof err);
+  Apply(conf, settings);
   rd_kafka_t* rk = rd_kafka_new(RD_KAFKA_CONSUMER, conf, err, sizeof err);
   rd_kafka_topic_partition_list_t* parts = rd_kafka_topic_partition_list_new(partitions);
   for (int p = 0; p < partitions; ++p)
@@ -50,8 +63,8 @@ inline std::vector<Received> ReadTopic(const std::string& brokers, const std::st
     }
     rd_kafka_message_destroy(m);
   }
-  rd_kafka_consumer_close(rk);
-  rd_kafka_destroy(rk);
+  // Not closed as a group member: it never joined one (a secured cluster may not even let it).
+  rd_kafka_destroy_flags(rk, RD_KAFKA_DESTROY_F_NO_CONSUMER_CLOSE);
   return out;
 }
 
@@ -69,16 +82,24 @@ inline int PlatformPartition(const std::string& platform, int partitions) {
                                           nullptr, nullptr);
 }
 
-// Produces each (partition, line) to that partition of `topic`, keyed by `key_of(line)`, in
-// order, and waits until every one is acknowledged: a producer that places its messages itself.
-inline bool ProduceToPartitions(const std::string& brokers, const std::string& topic,
-                                const std::vector<std::pair<int, std::string>>& messages) {
+// Produces each (partition, line) to that partition of `topic`, in order, and waits until every
+// one is acknowledged: a producer that places its messages itself. Returns the first error the
+// brokers gave (RD_KAFKA_RESP_ERR_NO_ERROR: every message was written).
+inline rd_kafka_resp_err_t ProduceToPartitionsError(
+    const std::string& brokers, const std::string& topic,
+    const std::vector<std::pair<int, std::string>>& messages, const ClientSettings& settings = {}) {
   char err[512];
   rd_kafka_conf_t* conf = rd_kafka_conf_new();
   rd_kafka_conf_set(conf, "bootstrap.servers", brokers.c_str(), err, sizeof err);
   rd_kafka_conf_set(conf, "enable.idempotence", "true", err, sizeof err);
+  Apply(conf, settings);
+  static thread_local rd_kafka_resp_err_t first_error;
+  first_error = RD_KAFKA_RESP_ERR_NO_ERROR;
+  rd_kafka_conf_set_dr_msg_cb(conf, [](rd_kafka_t*, const rd_kafka_message_t* m, void*) {
+    if (m->err && !first_error) first_error = m->err;
+  });
   rd_kafka_t* rk = rd_kafka_new(RD_KAFKA_PRODUCER, conf, err, sizeof err);
-  if (!rk) return false;
+  if (!rk) return RD_KAFKA_RESP_ERR__INVALID_ARG;
   bool ok = true;
   for (const auto& [partition, line] : messages) {
     for (;;) {
@@ -93,9 +114,16 @@ inline bool ProduceToPartitions(const std::string& brokers, const std::string& t
       rd_kafka_poll(rk, 100);
     }
   }
-  ok = ok && rd_kafka_flush(rk, 60000) == RD_KAFKA_RESP_ERR_NO_ERROR;
+  const rd_kafka_resp_err_t flushed = rd_kafka_flush(rk, 60000);
   rd_kafka_destroy(rk);
-  return ok;
+  if (first_error) return first_error;
+  if (flushed) return flushed;
+  return ok ? RD_KAFKA_RESP_ERR_NO_ERROR : RD_KAFKA_RESP_ERR__FAIL;
+}
+inline bool ProduceToPartitions(const std::string& brokers, const std::string& topic,
+                                const std::vector<std::pair<int, std::string>>& messages,
+                                const ClientSettings& settings = {}) {
+  return ProduceToPartitionsError(brokers, topic, messages, settings) == RD_KAFKA_RESP_ERR_NO_ERROR;
 }
 
 }  // namespace flexwatch::testing
