@@ -7,8 +7,8 @@
 # Default sizes (about 40 minutes on 2 cores): replay of 1.25, 5 and 20 million events (the cost
 # curve at 1x, 4x and 16x); replay of 20 million events with each id shape of `gen --ids`, in time
 # order and shuffled (bench/shapes.sh); evaluation of a month of 62,500, 250,000 and 1 million worker-months
-# (1x, 4x, 16x) and of 10 million; Kafka ingest and the alert delay on a real broker; a profile of
-# the replay. --small runs every step at a sixteenth of the sizes, to check the suite itself.
+# (1x, 4x, 16x) and of 10 million; Kafka ingest and the alert delay on a real broker; a group of
+# 1, 2 and 3 instances and a takeover (bench/group_bench.sh); a profile of the replay. --small runs every step at a sixteenth of the sizes, to check the suite itself.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 build=$root/build
@@ -78,6 +78,9 @@ bash "$root/bench/kafka_bench.sh" "$build" "${kafka_args[@]}" --json "$work/kafk
 say "Kafka ingest of UUID ids, shuffled, on a real broker"
 bash "$root/bench/kafka_bench.sh" "$build" "${kafka_random_args[@]}" --intervals none --ids uuid \
   --order shuffled --json "$work/kafka-uuid.json" >"$work/kafka-uuid.txt"
+say "a group of 1, 2 and 3 instances, and a takeover, on a real broker"
+if ((small)); then group_args=(300 1 1); else group_args=(2000 3 3); fi
+bash "$root/bench/group_bench.sh" "$build" "${group_args[@]}" >"$work/group.md"
 
 # Where the replay's time goes: a sampling profile (CPU clock) of `flexwatch replay` on a
 # generated feed, the functions that take 1% or more of the samples.
@@ -233,6 +236,20 @@ mib() { awk -v k="$1" 'BEGIN{printf "%.0f", k / 1024}'; }
   echo "| evaluate_interval_ms | load events/s | probes alerted | Kafka's delivery median / p99 | probe to provisional alert median / p99 / max | evaluation rounds (mean / max) | monitor behind at the end |"
   echo "|---:|---:|---:|---:|---:|---:|---:|"
   jq -r '.alert_delay[] | "| \(.interval_ms) | \(.load_events_per_s) | \(.alerted)/\(.probes) | \(.transport_ms.median | floor) ms / \(.transport_ms.p99 | floor) ms | \(.alert_ms.median | floor) ms / \(.alert_ms.p99 | floor) ms / \(.alert_ms.max | floor) ms | \(.rounds) (\(.round_mean_ms * 10 | floor / 10) ms / \(.round_max_ms | floor) ms) | \(.behind_s * 10 | floor / 10) s |"' "$work/kafka.json"
+  echo
+  echo "## Several instances, one city (\`bench/group_bench.sh\`)"
+  echo
+  echo "A real Kafka broker (one KRaft node) with the feed on a topic of 8 partitions. Each round starts"
+  echo "1, 2 and 3 instances of a group together on fresh states and lets them read the whole topic"
+  echo "(\`--idle-exit 5\`, not counted in the wall time); the group's CPU is the sum of its instances'"
+  echo "user and system time. Every instance reads every partition (docs/operations.md, \"Several"
+  echo "instances\"), so the group's events per CPU-second fall as 1/N: instances buy availability, not"
+  echo "throughput. The takeover: two instances that have read the topic, one killed with SIGKILL;"
+  echo "from the kill to the survivor judging all 8 partitions (the 6 s session timeout, the"
+  echo "rebalance, the alerts read back). The survivor already holds every partition's history, so"
+  echo "the time does not grow with it (the topic delivered twice over)."
+  echo
+  cat "$work/group.md"
   echo
   echo "## Where the replay's time goes"
   echo

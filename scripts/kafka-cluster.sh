@@ -7,9 +7,11 @@
 #
 #   scripts/kafka-cluster.sh start DIR [BASEPORT]   start (formatting on first use); prints the
 #                                                   bootstrap servers once all three answer
-#   scripts/kafka-cluster.sh setup DIR [PARTITIONS] the monitor's user, the shared topics, ACLs
+#   scripts/kafka-cluster.sh setup DIR [PARTITIONS] the monitor's and the gateway's users, the
+#                                                   shared topics, their ACLs
 #   scripts/kafka-cluster.sh add-platform DIR ID    platform ID's user, its own topic
 #                                                   flexwatch.events.ID and the ACL to write it
+#   scripts/kafka-cluster.sh topic DIR NAME [PARTS] a topic (replicated 3 times)
 #   scripts/kafka-cluster.sh node-stop DIR N [kill] stop node N (1-3); `kill`: SIGKILL
 #   scripts/kafka-cluster.sh node-start DIR N       start node N again
 #   scripts/kafka-cluster.sh leader DIR TOPIC PART  the node leading a partition
@@ -24,7 +26,7 @@
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 usage() {
-  sed -n '9,16p' "$0" | sed 's/^# //' >&2
+  sed -n '8,18p' "$0" | sed 's/^# //' >&2
   exit 2
 }
 cmd=${1:-}
@@ -214,12 +216,12 @@ case "$cmd" in
   setup)
     partitions=${3:-8}
     user monitor
-    # The shared topic, keyed by platform_id; the monitor's outputs; verdicts of the group,
-    # compacted (one value per platform and month).
+    # The shared topic, keyed by platform_id; the monitor's outputs (which every instance of the
+    # group reads back: the alerts and publication notices the others sent).
     topic flexwatch.events "$partitions"
     topic flexwatch.dead-letter "$partitions"
     topic flexwatch.alerts 1
-    topic flexwatch.verdicts "$partitions" cleanup.policy=compact
+    topic flexwatch.announcements 1
     # The monitor reads every events topic (flexwatch.events and flexwatch.events.<platform>)
     # and its group's offsets, and writes its outputs; platforms write only their own topic
     # (add-platform), or the shared one when given Write on it.
@@ -227,11 +229,17 @@ case "$cmd" in
       --topic flexwatch.events --resource-pattern-type prefixed
     acl --allow-principal User:monitor --operation Read --operation Describe \
       --group flexwatch --resource-pattern-type prefixed
-    for t in flexwatch.dead-letter flexwatch.alerts flexwatch.verdicts; do
+    for t in flexwatch.dead-letter flexwatch.alerts flexwatch.announcements; do
       acl --allow-principal User:monitor --operation Write --operation Read --operation Describe \
-        --topic "$t"
+        --topic "$t" --resource-pattern-type prefixed
     done
+    # A gateway of the regulator's that writes the shared topic keyed by platform_id: it may
+    # speak for every platform, so it is never a platform's.
+    user gateway
+    acl --allow-principal User:gateway --operation Write --operation Describe \
+      --topic flexwatch.events
     echo "monitor: $dir/clients/monitor.properties"
+    echo "gateway: $dir/clients/gateway.properties"
     ;;
   add-platform)
     id=${3:?usage: kafka-cluster.sh add-platform DIR PLATFORM_ID}
@@ -240,6 +248,9 @@ case "$cmd" in
     acl --allow-principal "User:platform-$id" --operation Write --operation Describe \
       --topic "flexwatch.events.$id"
     echo "platform-$id: $dir/clients/platform-$id.properties"
+    ;;
+  topic)
+    topic "${3:?usage: kafka-cluster.sh topic DIR NAME [PARTITIONS]}" "${4:-1}"
     ;;
   node-stop)
     n=${3:?node 1-3}

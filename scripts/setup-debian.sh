@@ -15,7 +15,7 @@ packages=(
   default-jre-headless maven
   chromium fonts-noto-cjk
   prometheus prometheus-alertmanager
-  jq linux-perf valgrind
+  jq linux-perf valgrind bc time
 )
 missing=()
 for p in "${packages[@]}"; do

@@ -52,12 +52,23 @@ Result<std::vector<Alert>> EvaluateAndAlert(Store& store, const RuleSet& rules,
   const std::vector<Period> periods = store.Periods();
   const Period oldest = periods.empty() ? 0 : periods.back() - detectors.history_months;
   cache.Retain([&](Period p) { return p > oldest; });
-  auto queue = [&](Alert a, const std::string& platform) {
+  auto owned = [&](const std::string& platform) { return !options.owns || options.owns(platform); };
+  const std::string sender = store.GetMeta(meta_keys::kStateId).value_or("");
+  // The event time this state closes months on, for the other instances of its group.
+  const std::optional<TimestampMs> closing = store.ClosingWatermark();
+  // `key` and `value`: what the state remembers with it (in the same batch), carried in headers
+  // for the other instances of the group.
+  auto queue = [&](Alert a, const std::string& platform, const std::string& key,
+                   const std::string& value) {
     OutboxMessage msg;
     msg.topic = alerts_topic;
     msg.key = platform;
     msg.payload = a.json;
-    msg.headers = {{"flexwatch.alert_id", a.alert_id}};
+    msg.headers = {{"flexwatch.alert_id", a.alert_id},
+                   {"flexwatch.state_key", key},
+                   {"flexwatch.state_value", value}};
+    if (!sender.empty()) msg.headers.emplace_back("flexwatch.sender", sender);
+    if (closing) msg.headers.emplace_back("flexwatch.closing_watermark", std::to_string(*closing));
     messages.push_back(std::move(msg));
     alerts.push_back(std::move(a));
   };
@@ -104,6 +115,7 @@ Result<std::vector<Alert>> EvaluateAndAlert(Store& store, const RuleSet& rules,
     if (mark_publication) batch.Put(meta_keys::CorrectionDue(p, next.number), "");
     cache.Retain([p](Period q) { return q != p; });  // its series are judged again when needed
     for (const RevisionChange& c : changes) {
+      if (!owned(c.platform_id)) continue;  // its owner alerts it
       const std::string_view dim = kDimensionNames[static_cast<int>(c.dimension)];
       Alert a;
       JsonWriter w;
@@ -118,8 +130,9 @@ Result<std::vector<Alert>> EvaluateAndAlert(Store& store, const RuleSet& rules,
       a.dimension = dim;
       a.level = c.to ? NameOf(c.to->level) : "green";
       a.final = true;
-      batch.Put(meta_keys::Level(p, c.platform_id, dim), a.level + "|1");
-      queue(std::move(a), c.platform_id);
+      const std::string key = meta_keys::Level(p, c.platform_id, dim), value = a.level + "|1";
+      batch.Put(key, value);
+      queue(std::move(a), c.platform_id, key, value);
     }
     return Status::OK();
   };
@@ -151,6 +164,7 @@ Result<std::vector<Alert>> EvaluateAndAlert(Store& store, const RuleSet& rules,
     const MonthEvaluation* m = &(*series)->evaluation;
     if (round) round->months.push_back({p, m->final, m->platforms, {}});
     for (const PlatformScore& ps : m->platforms) {
+      if (!owned(ps.platform_id)) continue;  // its owner alerts it
       for (int d = 0; d < kDimensionCount; ++d) {
         const Dimension dim = static_cast<Dimension>(d);
         const DimensionScore& ds = ps.dimensions[d];
@@ -183,8 +197,9 @@ Result<std::vector<Alert>> EvaluateAndAlert(Store& store, const RuleSet& rules,
         a.dimension = NameOf(dim);
         a.level = level;
         a.final = m->final;
-        batch.Put(key, level + "|" + (m->final ? "1" : "0"));
-        queue(std::move(a), ps.platform_id);
+        const std::string value = level + "|" + (m->final ? "1" : "0");
+        batch.Put(key, value);
+        queue(std::move(a), ps.platform_id, key, value);
       }
     }
     // Early warnings: each (month, platform, detector, series) once, when first raised.
@@ -193,7 +208,7 @@ Result<std::vector<Alert>> EvaluateAndAlert(Store& store, const RuleSet& rules,
     if (round) round->months.back().warnings = *warnings;
     for (const EarlyWarning& w : *warnings) {
       const std::string key = WarnedKey(w);
-      if (store.GetMeta(key)) continue;
+      if (!owned(w.platform_id) || store.GetMeta(key)) continue;
       Alert a;
       JsonWriter json;
       json.BeginObject().Key("kind").String("early_warning");
@@ -204,7 +219,7 @@ Result<std::vector<Alert>> EvaluateAndAlert(Store& store, const RuleSet& rules,
       a.detector = w.detector;
       a.final = m->final;
       batch.Put(key, "");
-      queue(std::move(a), w.platform_id);
+      queue(std::move(a), w.platform_id, key, "");
     }
     if (m->final) {
       batch.Put(meta_keys::AlertedFinal(p), "");

@@ -157,7 +157,8 @@ Result<std::vector<std::string>> PublishDue(Store& store, const RuleSet& rules,
                                             const PublishOptions& options,
                                             const Pseudonymizer* pseudonyms) {
   std::vector<std::string> written;
-  const bool writes = !options.dir.empty();
+  const bool writes = !options.dir.empty() && !options.another_publishes;
+  const std::string sender = store.GetMeta(meta_keys::kStateId).value_or("");
   for (const std::string& key : store.MetaKeys(meta_keys::kPublishDuePrefix)) {
     const auto due = meta_keys::ParseDue(key);
     if (!due) return Status::Corruption("meta key " + key + ": not a month or a revision of one");
@@ -190,6 +191,7 @@ Result<std::vector<std::string>> PublishDue(Store& store, const RuleSet& rules,
         if (Status s = store.Write(keep); !s.ok()) return s;
       }
     }
+    if (options.another_publishes) continue;  // kept; due until the publisher's notice
     std::erase_if(month.documents,
                   [&](const auto& file) { return !Publishes(options, file.first); });
     std::vector<Publication> publications;
@@ -242,6 +244,7 @@ Result<std::vector<std::string>> PublishDue(Store& store, const RuleSet& rules,
       notice.headers = {{"flexwatch.announcement", FormatPeriod(p)}};
       if (due->revision > 0)
         notice.headers.push_back({"flexwatch.revision", std::to_string(due->revision)});
+      if (!sender.empty()) notice.headers.push_back({"flexwatch.sender", sender});
       store.PutOutbox(batch, {notice});
     }
     if (Status s = store.Write(batch); !s.ok()) return s;

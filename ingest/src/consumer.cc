@@ -1,16 +1,19 @@
 #include <librdkafka/rdkafka.h>
 
 #include <cctype>
+#include <charconv>
 #include <chrono>
 #include <condition_variable>
 #include <mutex>
 #include <optional>
+#include <random>
 #include <set>
 #include <thread>
 
 #include "flexwatch/core/json.h"
 #include "flexwatch/core/time.h"
 #include "flexwatch/ingest/kafka.h"
+#include "flexwatch/state/meta_keys.h"
 #include "flexwatch/state/writer.h"
 #include "kafka_settings.h"
 
@@ -61,6 +64,38 @@ std::string OwnTopicsPattern(std::string_view shared) {
   }
   return out + "\\..+$";
 }
+
+}  // namespace
+
+bool Ownership::Owns(std::string_view platform) const {
+  if (!settled) return false;
+  for (const std::string& t : shared) {
+    std::string own = t;
+    own.append(".").append(platform);
+    if (own_topics.count(own)) return assigned.count({own, 0}) > 0;
+  }
+  for (const std::string& t : shared) {
+    auto n = partitions.find(t);
+    if (n == partitions.end() || n->second <= 0) continue;
+    const int32_t p = rd_kafka_msg_partitioner_murmur2(nullptr, platform.data(), platform.size(),
+                                                       n->second, nullptr, nullptr);
+    return assigned.count({t, p}) > 0;
+  }
+  return false;
+}
+
+bool Ownership::publisher() const {
+  return settled && !shared.empty() && assigned.count({shared.front(), 0}) > 0;
+}
+
+std::vector<std::string> Ownership::Assigned() const {
+  std::vector<std::string> out;
+  for (const auto& [topic, partition] : assigned)
+    out.push_back(topic + "/" + std::to_string(partition));
+  return out;
+}
+
+namespace {
 
 // What the cluster says of the subscribed topics: their partitions, and the high watermarks of
 // those not assigned here. Asked every few seconds on a thread of its own, through the outbox
@@ -183,6 +218,7 @@ class Consumer {
     watch_.reset();  // it asks through the producer
     for (rd_kafka_topic_t* t : topics_) rd_kafka_topic_destroy(t);
     if (rk_) rd_kafka_destroy_flags(rk_, destroy_flags_);
+    if (replica_) rd_kafka_destroy_flags(replica_, RD_KAFKA_DESTROY_F_NO_CONSUMER_CLOSE);
     if (producer_) {
       // What is not delivered stays in the outbox for the next run: nothing to wait for.
       rd_kafka_purge(producer_, RD_KAFKA_PURGE_F_QUEUE | RD_KAFKA_PURGE_F_INFLIGHT);
@@ -296,11 +332,53 @@ class Consumer {
     TimestampMs event_time = INT64_MIN;
   };
   Partition& PartitionOf(const char* topic, int32_t partition);
+  // Applies a message of `handle` (rk_ or replica_), or records the failure it reports.
+  void Process(rd_kafka_t* handle, rd_kafka_message_t* m, Clock::time_point now);
   std::vector<Partition> partitions_;
   std::vector<rd_kafka_topic_t*> topics_;  // the subscribed topics' handles (Run)
   std::vector<std::string> topic_tags_;    // a topic's tag: its place here
   std::map<std::pair<uint32_t, RejectCode>, int64_t> rejected_;       // by topic tag and reason
   std::map<std::pair<std::string, int32_t>, int64_t> assigned_from_;  // start of each assigned
+
+  // --- several instances, one city (cli.md 1.1) ---
+  // Every instance reads every partition into its state: what the group assigns (rk_) is what it
+  // judges; the others, and the alerts and announcement notices the instances send, a second
+  // consumer reads with no group (replica_).
+  rd_kafka_t* replica_ = nullptr;
+  std::map<std::pair<std::string, int32_t>, int64_t> replica_from_;  // start of each it reads
+  bool replica_dirty_ = true;             // what it reads is to be worked out again
+  std::set<std::string> control_topics_;  // alerts, announcement notices: read back
+  std::string state_id_;                  // meta_keys::kStateId: this instance's sends
+  std::set<std::string> alerts_read_;     // ids of the alerts read back (any sender's)
+  uint64_t outbox_start_ = 0;             // the outbox's next sequence when this run started
+  Ownership own_;                         // when the caller keeps none
+  Ownership& ownership() { return control_.ownership ? *control_.ownership : own_; }
+  bool in_group_ = false;      // the last rebalance assigned (possibly nothing)
+  bool settle_asked_ = false;  // the control partitions' high watermarks are in settle_highs_
+  std::map<std::pair<std::string, int32_t>, int64_t> settle_highs_;
+  // The partitions the replica reads: every partition of the event topics not assigned here,
+  // and the control topics'. Commits first, so that each starts where the state stands.
+  void ReassignReplica();
+  // Settles the ownership once the control topics are read up to where they stood after the
+  // assignment.
+  void Settle();
+  // The partitions just assigned: the dead letters held for them from offsets the group had not
+  // committed (the previous owner had not produced them) go to the outbox, the rest are dropped.
+  // With the group's committed offset of each (-1: not known: every held one goes).
+  std::map<std::pair<std::string, int32_t>, int64_t> takeover_;
+  void ReleaseHeld();
+  // An alert or announcement notice read back: what another instance sent is remembered here
+  // (the levels it alerted, the months it published), so that nothing is sent twice.
+  void HandleControl(const rd_kafka_message_t& m, Partition& part);
+  // The handle reading a partition here, and where it started (none: not read here).
+  std::optional<std::pair<rd_kafka_t*, int64_t>> Reading(
+      const std::pair<std::string, int32_t>& tp) const {
+    if (auto a = assigned_from_.find(tp); a != assigned_from_.end())
+      return std::make_pair(rk_, a->second);
+    if (auto r = replica_from_.find(tp); r != replica_from_.end())
+      return std::make_pair(replica_, r->second);
+    return std::nullopt;
+  }
 
   // --- the closing watermark (rules.md section 4) ---
   // Every partition of the subscribed topics, assigned here or not, as last seen.
@@ -338,8 +416,16 @@ void Consumer::RefreshWatched() {
   view_generation_ = view->generation;
   std::map<std::string, int32_t> partitions;  // of each topic
   for (const auto& tp : view->partitions) {
-    watched_[tp];
+    if (watched_.try_emplace(tp).second) replica_dirty_ = true;  // a partition to read
     ++partitions[tp.first];
+  }
+  Ownership& own = ownership();
+  own.shared = kafka_.topics;
+  for (const auto& [topic, n] : partitions) {
+    if (std::find(kafka_.topics.begin(), kafka_.topics.end(), topic) != kafka_.topics.end())
+      own.partitions[topic] = n;
+    else
+      own.own_topics.insert(topic);
   }
   for (size_t tag = 0; tag < routes_.size(); ++tag)
     if (auto n = partitions.find(topic_tags_[tag]); n != partitions.end() && routes_[tag].shared)
@@ -351,7 +437,7 @@ void Consumer::RefreshWatched() {
     w.stored_next = o != offsets.end() ? o->second : 0;
     auto e = watermarks.find(SourceOf(tp.first, tp.second));
     if (e != watermarks.end()) w.event_time = e->second;
-    if (assigned_from_.count(tp)) continue;  // its high watermark comes with the fetches
+    if (Reading(tp)) continue;  // its high watermark comes with the fetches
     auto high = view->high.find(tp);
     if (high != view->high.end() && high->second != w.high) {
       w.high = high->second;
@@ -370,9 +456,9 @@ std::optional<TimestampMs> Consumer::ClosingCandidate(Clock::time_point now) {
   for (auto& [tp, w] : watched_) {
     std::optional<TimestampMs> event_time = w.event_time;
     int64_t next = w.stored_next;
-    if (auto from = assigned_from_.find(tp); from != assigned_from_.end()) {
+    if (auto from = Reading(tp)) {
       int64_t low = -1, high = -1;
-      if (rd_kafka_get_watermark_offsets(rk_, tp.first.c_str(), tp.second, &low, &high) ==
+      if (rd_kafka_get_watermark_offsets(from->first, tp.first.c_str(), tp.second, &low, &high) ==
               RD_KAFKA_RESP_ERR_NO_ERROR &&
           high >= 0 && high != w.high) {
         w.high = high;
@@ -450,11 +536,23 @@ void Consumer::OnRebalance(rd_kafka_t* rk, rd_kafka_resp_err_t err,
       assigned_from_[{p.topic, p.partition}] = p.offset;
     }
     for (Partition& p : partitions_) p.held = false;  // judged again on its first message
-    if (watch_) {
-      std::set<ClusterWatch::TopicPartition> assigned;
-      for (const auto& [tp, from] : assigned_from_) assigned.insert(tp);
-      watch_->SetAssigned(std::move(assigned));
+    Ownership& own = ownership();
+    own.assigned.clear();
+    for (const auto& [tp, from] : assigned_from_) own.assigned.insert(tp);
+    own.settled = false;
+    in_group_ = true;
+    settle_asked_ = false;
+    // What the group committed before this assignment says how far its previous owner had gone
+    // (asked before the offsets of this state are committed below).
+    takeover_.clear();
+    rd_kafka_topic_partition_list_t* committed = rd_kafka_topic_partition_list_copy(parts);
+    const bool known = rd_kafka_committed(rk, committed, 5000) == RD_KAFKA_RESP_ERR_NO_ERROR;
+    for (int i = 0; i < committed->cnt; ++i) {
+      const rd_kafka_topic_partition_t& c = committed->elems[i];
+      takeover_[{c.topic, c.partition}] = !known || c.err ? -1 : std::max<int64_t>(0, c.offset);
     }
+    rd_kafka_topic_partition_list_destroy(committed);
+    replica_dirty_ = true;  // it reads what the group did not assign here, from the next turn
     rd_kafka_assign(rk, parts);
     // What the state holds is committed to the broker too, for lag tools: a partition with
     // nothing new to read would otherwise show what the group last committed, however old.
@@ -479,12 +577,120 @@ void Consumer::OnRebalance(rd_kafka_t* rk, rd_kafka_resp_err_t err,
     assigned_ = true;
     last_activity_ = Clock::now();  // joining a group takes seconds: idleness counts from here
   } else {
-    // Revoked: what was read from these partitions is committed before another may read them.
+    // Revoked: what was read from these partitions is committed before another may read them,
+    // and what this instance has to send for their platforms is sent (and acknowledged) before
+    // another takes them over and reads the alerts back.
     if (Status s = Commit(); !s.ok() && failure_.ok()) failure_ = s;
+    if (producer_ && failure_.ok())
+      if (Status s = Deliver(/*wait_ms=*/10000); !s.ok()) failure_ = s;
     rd_kafka_assign(rk, nullptr);
     assigned_from_.clear();
-    if (watch_) watch_->SetAssigned({});
+    ownership().assigned.clear();
+    ownership().settled = false;
+    in_group_ = false;
+    replica_dirty_ = true;
+    takeover_.clear();
   }
+}
+
+void Consumer::ReleaseHeld() {
+  if (takeover_.empty() || replica_dirty_) return;
+  if (Status s = Commit(); !s.ok()) {  // what is staged held, in the state first
+    if (failure_.ok()) failure_ = s;
+    return;
+  }
+  Batch batch;
+  std::vector<OutboxMessage> release;
+  for (const auto& [tp, offset] : takeover_) {
+    const int64_t committed = std::max<int64_t>(0, offset);
+    const std::string prefix = meta_keys::HeldDeadLetterPrefix(SourceOf(tp.first, tp.second));
+    for (const std::string& key : store_.MetaKeys(prefix)) {
+      const int64_t at = std::stoll(key.substr(prefix.size()), nullptr, 16);
+      OutboxMessage m;
+      if (auto value = store_.GetMeta(key);
+          at >= committed && value && OutboxMessage::Decode(*value, m))
+        release.push_back(std::move(m));
+      batch.Delete(key);
+    }
+  }
+  takeover_.clear();
+  if (batch.empty()) return;
+  store_.PutOutbox(batch, release);
+  if (Status s = store_.Write(batch); !s.ok() && failure_.ok()) failure_ = s;
+}
+
+void Consumer::ReassignReplica() {
+  replica_dirty_ = false;
+  if (!replica_) return;
+  std::set<std::pair<std::string, int32_t>> want;
+  // The events once the group has assigned this instance its share (before that, a lone
+  // instance would read everything here and start judging only after its join).
+  if (assigned_)
+    for (const auto& [tp, w] : watched_)
+      if (!assigned_from_.count(tp)) want.insert(tp);
+  if (!control_topics_.empty()) {
+    const rd_kafka_metadata_t* md = nullptr;
+    if (rd_kafka_metadata(producer_, /*all_topics=*/1, nullptr, &md, 2000) !=
+        RD_KAFKA_RESP_ERR_NO_ERROR) {
+      replica_dirty_ = true;  // asked again next turn
+      return;
+    }
+    for (int t = 0; t < md->topic_cnt; ++t)
+      if (!md->topics[t].err && control_topics_.count(md->topics[t].topic))
+        for (int p = 0; p < md->topics[t].partition_cnt; ++p)
+          want.insert({md->topics[t].topic, md->topics[t].partitions[p].id});
+    rd_kafka_metadata_destroy(md);
+  }
+  std::set<std::pair<std::string, int32_t>> have;
+  for (const auto& [tp, from] : replica_from_) have.insert(tp);
+  if (want != have) {
+    if (Status s = Commit(); !s.ok()) {
+      if (failure_.ok()) failure_ = s;
+      return;
+    }
+    const auto stored = StoredOffsets(store_);
+    replica_from_.clear();
+    rd_kafka_topic_partition_list_t* list =
+        rd_kafka_topic_partition_list_new(static_cast<int>(want.size()));
+    for (const auto& tp : want) {
+      auto it = stored.find(tp);
+      const int64_t from = it != stored.end() ? it->second : RD_KAFKA_OFFSET_BEGINNING;
+      replica_from_[tp] = from;
+      rd_kafka_topic_partition_list_add(list, tp.first.c_str(), tp.second)->offset = from;
+    }
+    rd_kafka_assign(replica_, list);
+    rd_kafka_topic_partition_list_destroy(list);
+  }
+  if (watch_) {
+    std::set<ClusterWatch::TopicPartition> reading;
+    for (const auto& [tp, from] : assigned_from_) reading.insert(tp);
+    for (const auto& [tp, from] : replica_from_) reading.insert(tp);
+    watch_->SetAssigned(std::move(reading));
+  }
+}
+
+void Consumer::Settle() {
+  Ownership& own = ownership();
+  if (own.settled || !in_group_ || replica_dirty_) return;
+  if (!settle_asked_) {
+    settle_highs_.clear();
+    for (const auto& [tp, from] : replica_from_) {
+      if (!control_topics_.count(tp.first)) continue;
+      int64_t low = -1, high = -1;
+      if (rd_kafka_query_watermark_offsets(producer_, tp.first.c_str(), tp.second, &low, &high,
+                                           2000) != RD_KAFKA_RESP_ERR_NO_ERROR)
+        return;  // asked again next turn
+      settle_highs_[tp] = high;
+    }
+    settle_asked_ = true;
+  }
+  for (const auto& [tp, high] : settle_highs_) {
+    int64_t next = std::max<int64_t>(0, replica_from_.count(tp) ? replica_from_.at(tp) : 0);
+    for (const Partition& p : partitions_)
+      if (p.partition == tp.second && p.topic == tp.first) next = std::max(next, p.next);
+    if (next < high) return;
+  }
+  own.settled = true;
 }
 
 Status Consumer::Commit() {
@@ -498,7 +704,9 @@ Status Consumer::Commit() {
   // Each partition's next offset and own watermark in the batch of the state it produced, and
   // the closing watermark they make.
   for (const Partition& p : partitions_)
-    if (p.pending)
+    if (p.pending && control_topics_.count(p.topic))
+      writer_.PutMeta(meta_keys::ReadBack(p.source), "{\"offset\":" + std::to_string(p.next) + "}");
+    else if (p.pending)
       writer_.SetPosition(p.source, "{\"offset\":" + std::to_string(p.next) +
                                         (p.event_time != INT64_MIN
                                              ? ",\"event_time\":" + std::to_string(p.event_time)
@@ -531,7 +739,7 @@ void Consumer::CommitToBroker() {
   rd_kafka_topic_partition_list_t* list =
       rd_kafka_topic_partition_list_new(static_cast<int>(partitions_.size()));
   for (const Partition& p : partitions_)
-    if (p.pending || (all && p.next > 0 && assigned_from_.count({p.topic, p.partition})))
+    if (assigned_from_.count({p.topic, p.partition}) && (p.pending || (all && p.next > 0)))
       rd_kafka_topic_partition_list_add(list, p.topic.c_str(), p.partition)->offset = p.next;
   if (list->cnt > 0) rd_kafka_commit(rk_, list, /*async=*/1);
   rd_kafka_topic_partition_list_destroy(list);
@@ -611,34 +819,42 @@ void Consumer::Report(int64_t messages, double commit_seconds) {
   for (const auto& [key, n] : rejected_)
     r.outcomes.push_back({topic_tags_[key.first], "unknown", "rejected",
                           std::string(RejectCodeName(key.second)), n});
-  for (const auto& [tp, from] : assigned_from_) {
-    int64_t low = -1, high = -1;
-    if (rd_kafka_get_watermark_offsets(rk_, tp.first.c_str(), tp.second, &low, &high) || high < 0)
-      continue;  // not known yet
-    int64_t next = from >= 0 ? from : low;
-    for (const Partition& p : partitions_)
-      if (p.partition == tp.second && p.topic == tp.first && p.next > 0) next = p.next;
-    r.lags.push_back({tp.first, tp.second, std::max<int64_t>(0, high - next)});
-  }
+  for (const auto* reading : {&assigned_from_, &replica_from_})
+    for (const auto& [tp, from] : *reading) {
+      if (control_topics_.count(tp.first)) continue;
+      int64_t low = -1, high = -1;
+      if (rd_kafka_get_watermark_offsets(reading == &assigned_from_ ? rk_ : replica_,
+                                         tp.first.c_str(), tp.second, &low, &high) ||
+          high < 0)
+        continue;  // not known yet
+      int64_t next = from >= 0 ? from : low;
+      for (const Partition& p : partitions_)
+        if (p.partition == tp.second && p.topic == tp.first && p.next > 0) next = p.next;
+      r.lags.push_back({tp.first, tp.second, std::max<int64_t>(0, high - next)});
+    }
   control_.on_report(r);
 }
 
 void Consumer::Handle(const rd_kafka_message_t& m) {
   const char* topic = rd_kafka_topic_name(m.rkt);
   Partition& part = PartitionOf(topic, m.partition);
+  // Read by both consumers while a partition changes hands (the group's and the replica's):
+  // applied once.
+  if (part.next > 0 && m.offset < part.next) return;
+  if (control_topics_.count(part.topic)) return HandleControl(m, part);
   const std::string_view raw(static_cast<const char*>(m.payload), m.len);
   if (part.held) return;  // nothing of it applied, its offset not moved
   if (m.offset > 0 && part.next == 0) {
     // The first message of a partition read from the beginning: is the beginning still there?
-    auto from = assigned_from_.find({part.topic, part.partition});
-    if (from != assigned_from_.end() && from->second == RD_KAFKA_OFFSET_BEGINNING) {
+    auto from = Reading({part.topic, part.partition});
+    if (from && from->second == RD_KAFKA_OFFSET_BEGINNING) {
       const bool hold = !kafka_.accept_trimmed_history;
       if (control_.on_start_gap) control_.on_start_gap(part.topic, part.partition, m.offset, hold);
       if (hold) {
         part.held = true;
         rd_kafka_topic_partition_list_t* list = rd_kafka_topic_partition_list_new(1);
         rd_kafka_topic_partition_list_add(list, topic, m.partition);
-        rd_kafka_pause_partitions(rk_, list);
+        rd_kafka_pause_partitions(from->first, list);
         rd_kafka_topic_partition_list_destroy(list);
         return;
       }
@@ -654,7 +870,8 @@ void Consumer::Handle(const rd_kafka_message_t& m) {
     ++rejected_[{tag, rej_.code}];
     writer_.AddRejection(part.source, m.offset, raw,
                          KafkaDeadLetterJson(rej_, topic, m.partition, m.offset, raw));
-    // To the dead-letter topic as it came, with the Kafka Connect error headers.
+    // To the dead-letter topic as it came, with the Kafka Connect error headers: by the
+    // instance the partition is assigned to (held here otherwise, see ReleaseHeld).
     OutboxMessage dead;
     dead.topic = kafka_.dead_letter_topic;
     if (m.key) dead.key.assign(static_cast<const char*>(m.key), m.key_len);
@@ -665,10 +882,111 @@ void Consumer::Handle(const rd_kafka_message_t& m) {
                     {"__connect.errors.exception.message", rej_.message},
                     {"flexwatch.reason_code", std::string(RejectCodeName(rej_.code))}};
     if (!rej_.field.empty()) dead.headers.emplace_back("flexwatch.field", rej_.field);
-    writer_.AddOutbox(std::move(dead));
+    if (assigned_from_.count({part.topic, part.partition}))
+      writer_.AddOutbox(std::move(dead));
+    else
+      writer_.PutMeta(meta_keys::HeldDeadLetter(part.source, m.offset), dead.Encode());
   }
   part.next = m.offset + 1;
   part.pending = true;
+}
+
+void Consumer::Process(rd_kafka_t* handle, rd_kafka_message_t* m, Clock::time_point now) {
+  if (!failure_.ok()) {  // nothing after a failure is applied
+    rd_kafka_message_destroy(m);
+    return;
+  }
+  if (m->err == RD_KAFKA_RESP_ERR_NO_ERROR) {
+    Handle(*m);
+    last_activity_ = now;
+  } else if ((m->err == RD_KAFKA_RESP_ERR__AUTO_OFFSET_RESET ||
+              m->err == RD_KAFKA_RESP_ERR_OFFSET_OUT_OF_RANGE) &&
+             m->rkt && control_topics_.count(rd_kafka_topic_name(m->rkt))) {
+    // Alerts and notices read back are not events: a topic made again, or trimmed, is read
+    // from what it holds.
+    Partition& part = PartitionOf(rd_kafka_topic_name(m->rkt), m->partition);
+    part.next = 0;
+    part.pending = true;
+    replica_from_.erase({part.topic, part.partition});
+    replica_dirty_ = true;
+  } else if (m->err == RD_KAFKA_RESP_ERR__AUTO_OFFSET_RESET ||
+             m->err == RD_KAFKA_RESP_ERR_OFFSET_OUT_OF_RANGE) {
+    const std::string where =
+        m->rkt ? std::string(rd_kafka_topic_name(m->rkt)) + "/" + std::to_string(m->partition)
+               : std::string("?");
+    failure_ = Status::Corruption("kafka " + where + ": the offset the state holds (" +
+                                  std::to_string(m->offset) +
+                                  ") is no longer on the broker: " + rd_kafka_message_errstr(m) +
+                                  " (refusing to skip or re-read silently)");
+  } else if (m->err != RD_KAFKA_RESP_ERR__PARTITION_EOF) {
+    // Transient errors (a broker down, a rebalance) are retried by librdkafka.
+    char err[512];
+    if (const rd_kafka_resp_err_t fatal = rd_kafka_fatal_error(handle, err, sizeof err))
+      failure_ = Status::IOError(std::string("kafka fatal error: ") + err +
+                                 (fatal == RD_KAFKA_RESP_ERR_FENCED_INSTANCE_ID
+                                      ? " (another member of group " + kafka_.group +
+                                            " has joined as instance " + kafka_.instance_id +
+                                            ": each running instance needs a name of its own)"
+                                      : ""));
+  }
+  rd_kafka_message_destroy(m);
+}
+
+void Consumer::HandleControl(const rd_kafka_message_t& m, Partition& part) {
+  part.next = m.offset + 1;
+  part.pending = true;
+  std::map<std::string, std::string, std::less<>> h;
+  rd_kafka_headers_t* headers = nullptr;
+  if (rd_kafka_message_headers(&m, &headers) == RD_KAFKA_RESP_ERR_NO_ERROR) {
+    const char* name;
+    const void* value;
+    size_t size;
+    for (size_t i = 0; !rd_kafka_header_get_all(headers, i, &name, &value, &size); ++i)
+      h[name] = value ? std::string(static_cast<const char*>(value), size) : std::string();
+  }
+  auto header = [&h](std::string_view name) -> const std::string* {
+    auto it = h.find(name);
+    return it == h.end() ? nullptr : &it->second;
+  };
+  // On the topic already: not sent again from what an earlier run left in the outbox (a change
+  // alerted by the platform's new owner while this instance was down, or this instance's own
+  // alert that reached the broker just before a crash).
+  if (part.topic == kafka_.alerts_topic)
+    if (const std::string* id = header("flexwatch.alert_id")) alerts_read_.insert(*id);
+  const std::string* sender = header("flexwatch.sender");
+  if (!sender || *sender == state_id_) return;  // this state's own, or from before senders
+  // The sender's closing watermark: months it judged final are final here too (the instances
+  // read the same partitions, but one that stops, say, judges them quiet before the others do).
+  if (const std::string* closing = header("flexwatch.closing_watermark")) {
+    TimestampMs t = 0;
+    const auto [end, ec] = std::from_chars(closing->data(), closing->data() + closing->size(), t);
+    if (ec == std::errc() && end == closing->data() + closing->size() && t > closing_) {
+      writer_.AdvanceClosingWatermark(t);
+      closing_ = t;
+    }
+  }
+  if (part.topic == kafka_.alerts_topic) {
+    // What the sender remembers with the alert: a level alerted, or a warning raised.
+    const std::string *key = header("flexwatch.state_key"),
+                      *value = header("flexwatch.state_value");
+    if (key && value && (key->starts_with("level/") || key->starts_with("warned/")))
+      writer_.PutMeta(*key, *value);
+    return;
+  }
+  // A publication notice: the month (or its correction) is published, no longer due here.
+  const std::string *period = header("flexwatch.announcement"),
+                    *revision = header("flexwatch.revision");
+  if (!period) return;
+  const Result<Period> p = ParsePeriod(*period);
+  if (!p.ok()) return;
+  int n = 0;
+  if (revision) {
+    const auto [end, ec] =
+        std::from_chars(revision->data(), revision->data() + revision->size(), n);
+    if (ec != std::errc() || end != revision->data() + revision->size() || n < 1) return;
+  }
+  writer_.PutMeta(n > 0 ? meta_keys::CorrectionDue(*p, n) : meta_keys::PublishDue(*p),
+                  std::nullopt);
 }
 
 Status Consumer::Deliver(int wait_ms) {
@@ -681,6 +999,26 @@ Status Consumer::Deliver(int wait_ms) {
             // After a failed delivery the outbox is read again from that entry: what is in
             // flight, or acknowledged and not deleted yet, is not produced a second time.
             if (full || in_flight_.count(seq) || acked_.count(seq)) return;
+            // Alerts and notices go out from the instance that judges their platform (publishes)
+            // now: one that lost it since (a takeover while it was down) leaves them to the new
+            // owner, which alerts what its verdict and the alerts read back say is not said yet.
+            if (control_topics_.count(m.topic)) {
+              const Ownership& own = ownership();
+              if (!own.settled) {  // not known yet: the rest waits
+                full = true;
+                return;
+              }
+              bool ours = m.topic == kafka_.alerts_topic ? own.Owns(m.key) : own.publisher();
+              for (const auto& [name, value] : m.headers)
+                if (name == "flexwatch.alert_id" && seq < outbox_start_ &&
+                    alerts_read_.count(value))
+                  ours = false;
+              if (!ours) {
+                acked_.insert(seq);  // forgotten with the acknowledged
+                outbox_next_ = seq + 1;
+                return;
+              }
+            }
             rd_kafka_headers_t* headers = rd_kafka_headers_new(m.headers.size());
             for (const auto& [name, value] : m.headers)
               rd_kafka_header_add(headers, name.data(), static_cast<ssize_t>(name.size()),
@@ -784,6 +1122,40 @@ Result<IngestCounts> Consumer::Run() {
   }
   rd_kafka_poll_set_consumer(rk_);
   {
+    // The replica: no group (it is given its partitions), no name in one.
+    std::map<std::string, std::string> r = settings;
+    r["group.id"] = kafka_.group + ".replica";
+    r.erase("group.instance.id");
+    r["client.id"] = "flexwatch-replica";
+    rd_kafka_conf_t* rconf = rd_kafka_conf_new();
+    if (Status s = SetAll(rconf, r); !s.ok()) {
+      rd_kafka_conf_destroy(rconf);
+      return s;
+    }
+    rd_kafka_conf_set_error_cb(rconf, &Consumer::OnError);
+    rd_kafka_conf_set_opaque(rconf, this);
+    replica_ = rd_kafka_new(RD_KAFKA_CONSUMER, rconf, err, sizeof err);
+    if (!replica_) {
+      rd_kafka_conf_destroy(rconf);
+      return Status::InvalidArgument(std::string("kafka consumer: ") + err);
+    }
+    rd_kafka_poll_set_consumer(replica_);
+  }
+  if (auto next = store_.GetMeta(meta_keys::kOutboxNext); next && next->size() == 8)
+    for (unsigned char c : *next) outbox_start_ = outbox_start_ << 8 | c;
+  control_topics_ = {kafka_.alerts_topic};
+  if (!control_.announcements_topic.empty()) control_topics_.insert(control_.announcements_topic);
+  state_id_ = store_.GetMeta(meta_keys::kStateId).value_or("");
+  if (state_id_.empty()) {
+    std::random_device random;
+    char id[17];
+    snprintf(id, sizeof id, "%08x%08x", random(), random());
+    state_id_ = id;
+    Batch batch;
+    batch.Put(meta_keys::kStateId, state_id_);
+    if (Status s = store_.Write(batch); !s.ok()) return s;
+  }
+  {
     rd_kafka_conf_t* pconf = rd_kafka_conf_new();
     std::map<std::string, std::string> p = {{"bootstrap.servers", kafka_.brokers},
                                             {"enable.idempotence", "true"},
@@ -830,6 +1202,7 @@ Result<IngestCounts> Consumer::Run() {
 
   if (auto closing = store_.ClosingWatermark()) closing_ = *closing;
   rd_kafka_queue_t* queue = rd_kafka_queue_get_consumer(rk_);
+  rd_kafka_queue_t* replica_queue = replica_ ? rd_kafka_queue_get_consumer(replica_) : nullptr;
   std::vector<rd_kafka_message_t*> batch(1000);
   auto last_commit = Clock::now();
   // Rounds start every interval, unless they cost more than the consumer can spare (below).
@@ -842,7 +1215,8 @@ Result<IngestCounts> Consumer::Run() {
   // member's session to expire) may take a while: idleness is not judged that early.
   constexpr double kJoinGraceSeconds = 60;
   const auto interval = std::chrono::milliseconds(kafka_.commit_interval_ms);
-  bool last_full = false;  // the last batch came back full
+  bool last_full = false;     // the last batch came back full
+  bool replica_full = false;  // and the replica's
   const auto started = Clock::now();
   double join_notice_at = 5;  // seconds without an assignment before on_join_wait
   while (failure_.ok()) {
@@ -853,7 +1227,10 @@ Result<IngestCounts> Consumer::Run() {
     // that, and when none is (the last message of a backlog read) the commit is not held back by
     // a wait for messages that are not coming.
     const auto asked = Clock::now();
-    const int wait_ms = last_full && writer_.staged() > 0 ? 10 : 100;
+    if (replica_dirty_ && failure_.ok()) ReassignReplica();
+    if (failure_.ok()) ReleaseHeld();
+    Settle();
+    const int wait_ms = replica_full ? 0 : last_full && writer_.staged() > 0 ? 10 : 100;
     const ssize_t n = rd_kafka_consume_batch_queue(queue, wait_ms, batch.data(), batch.size());
     const auto now = Clock::now();
     waited += now - asked;  // a batch that is there already takes microseconds
@@ -861,41 +1238,19 @@ Result<IngestCounts> Consumer::Run() {
       awaiting_first_batch_ = false;
       if (control_.on_first_batch) control_.on_first_batch();
     }
-    for (ssize_t i = 0; i < n; ++i) {
-      rd_kafka_message_t* m = batch[i];
-      if (!failure_.ok()) {  // nothing after a failure is applied
-        rd_kafka_message_destroy(m);
-        continue;
-      }
-      if (m->err == RD_KAFKA_RESP_ERR_NO_ERROR) {
-        Handle(*m);
-        last_activity_ = now;
-      } else if (m->err == RD_KAFKA_RESP_ERR__AUTO_OFFSET_RESET ||
-                 m->err == RD_KAFKA_RESP_ERR_OFFSET_OUT_OF_RANGE) {
-        const std::string where =
-            m->rkt ? std::string(rd_kafka_topic_name(m->rkt)) + "/" + std::to_string(m->partition)
-                   : std::string("?");
-        failure_ = Status::Corruption(
-            "kafka " + where + ": the offset the state holds (" + std::to_string(m->offset) +
-            ") is no longer on the broker: " + rd_kafka_message_errstr(m) +
-            " (refusing to skip or re-read silently)");
-      } else if (m->err != RD_KAFKA_RESP_ERR__PARTITION_EOF) {
-        // Transient errors (a broker down, a rebalance) are retried by librdkafka.
-        if (const rd_kafka_resp_err_t fatal = rd_kafka_fatal_error(rk_, err, sizeof err))
-          failure_ = Status::IOError(std::string("kafka fatal error: ") + err +
-                                     (fatal == RD_KAFKA_RESP_ERR_FENCED_INSTANCE_ID
-                                          ? " (another member of group " + kafka_.group +
-                                                " has joined as instance " + kafka_.instance_id +
-                                                ": each running instance needs a name of its own)"
-                                          : ""));
-      }
-      rd_kafka_message_destroy(m);
+    for (ssize_t i = 0; i < n; ++i) Process(rk_, batch[i], now);
+    // What the replica has read by now (it never waits: the wait above is the loop's).
+    ssize_t replica_n = 0;
+    if (replica_queue && failure_.ok()) {
+      replica_n = rd_kafka_consume_batch_queue(replica_queue, 0, batch.data(), batch.size());
+      for (ssize_t i = 0; i < replica_n; ++i) Process(replica_, batch[i], now);
     }
-    CheckReady(n > 0);
+    replica_full = replica_n == static_cast<ssize_t>(batch.size());
+    CheckReady(n > 0 || replica_n > 0);
     // A batch that came back short waited its time for fewer messages than it holds: the
     // consumer has caught up, and what it read is committed now rather than after one more wait.
-    const bool caught_up = n < static_cast<ssize_t>(batch.size());
-    last_full = !caught_up;
+    const bool caught_up = n < static_cast<ssize_t>(batch.size()) && !replica_full;
+    last_full = n == static_cast<ssize_t>(batch.size());
     const bool due = writer_.staged() >= options_.commit_every ||
                      writer_.pending_bytes() >= options_.commit_max_bytes ||
                      (writer_.staged() > 0 && (now - last_commit >= interval || caught_up));
@@ -952,10 +1307,22 @@ Result<IngestCounts> Consumer::Run() {
       }
     }
   }
+  // The last round judges what this instance owns: settled first if it can be within a few
+  // seconds (the alerts and notices read back up to where they stand).
+  for (const auto until = Clock::now() + std::chrono::seconds(5);
+       failure_.ok() && in_group_ && !ownership().settled && Clock::now() < until;) {
+    if (replica_dirty_) ReassignReplica();
+    const ssize_t n =
+        replica_queue ? rd_kafka_consume_batch_queue(replica_queue, 100, batch.data(), batch.size())
+                      : 0;
+    for (ssize_t i = 0; i < n; ++i) Process(replica_, batch[i], Clock::now());
+    Settle();
+  }
   if (failure_.ok()) failure_ = Commit();
   if (failure_.ok() && control_.periodic) failure_ = control_.periodic(QuietSeconds(Clock::now()));
   if (failure_.ok()) failure_ = Deliver(/*wait_ms=*/5000);
   rd_kafka_queue_destroy(queue);
+  if (replica_queue) rd_kafka_queue_destroy(replica_queue);
   Leave();
   if (!failure_.ok()) return failure_;
   return total_;
@@ -965,7 +1332,11 @@ Result<IngestCounts> Consumer::Run() {
 
 std::map<std::pair<std::string, int>, int64_t> StoredOffsets(Store& store) {
   std::map<std::pair<std::string, int>, int64_t> out;
-  for (const auto& [source, position] : store.Positions()) {
+  std::vector<std::pair<std::string, std::string>> positions = store.Positions();
+  for (const std::string& key : store.MetaKeys(meta_keys::kReadBackPrefix))
+    if (auto value = store.GetMeta(key))
+      positions.emplace_back(key.substr(meta_keys::kReadBackPrefix.size()), *value);
+  for (const auto& [source, position] : positions) {
     if (!source.starts_with("kafka:")) continue;
     const size_t colon = source.rfind(':');
     const size_t at = position.find("\"offset\":");

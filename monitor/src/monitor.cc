@@ -7,6 +7,7 @@
 #include "flexwatch/alerts/alertmanager.h"
 #include "flexwatch/announce/publish.h"
 #include "flexwatch/server/http_server.h"
+#include "flexwatch/state/meta_keys.h"
 
 namespace flexwatch {
 
@@ -40,6 +41,9 @@ struct Monitor::Impl {
   // longer changes), and the months already said to be not judged.
   SeriesCache history;
   std::set<Period> said_not_judged;
+  // The platforms this instance judges, and whether it publishes (the consumer keeps it).
+  Ownership ownership;
+  std::string owned_said;  // the ownership last said on stderr
 
   explicit Impl(int max_platforms) : metrics(max_platforms) {}
 
@@ -48,6 +52,10 @@ struct Monitor::Impl {
   // kafka.quiet_close_seconds, the months whose grace has passed in wall-clock time closed; the
   // months that became final published.
   Status Round(const MonitorOptions& o, double quiet_seconds, int64_t& alerts_written) {
+    // Until the group has assigned partitions and what the other instances sent before is read
+    // back, no platform is this instance's to judge: a round would seal months and revisions
+    // whose alerts no one sends.
+    if (!ownership.settled) return Status::OK();
     const auto start = std::chrono::steady_clock::now();
     std::optional<TimestampMs> quiet_now;
     if (quiet_seconds >= o.kafka.quiet_close_seconds)
@@ -62,12 +70,28 @@ struct Monitor::Impl {
     // Every sealed revision's documents are kept in the state (announce --revision N), published
     // or not.
     alerting.mark_publication = true;
+    alerting.owns = [this](std::string_view platform) { return ownership.Owns(platform); };
+    if (ownership.settled) {
+      const std::vector<std::string> assigned = ownership.Assigned();
+      std::string said = std::to_string(assigned.size()) + " partition(s) (";
+      for (size_t i = 0; i < assigned.size() && i < 8; ++i) said += (i ? ", " : "") + assigned[i];
+      said += assigned.size() > 8 ? ", ...)" : ")";
+      if (ownership.publisher()) said += "; it publishes the city's announcements";
+      if (said != owned_said) {
+        owned_said = said;
+        Say(hooks.progress, "judging the platforms of " + said + " (state " +
+                                store->GetMeta(meta_keys::kStateId).value_or("?") +
+                                ", the flexwatch.sender of its alerts)");
+      }
+    }
     auto written = EvaluateAndAlert(*store, *o.rules, o.detectors, alerting, &done.round);
     if (!written.ok()) return written.status();
     for (const auto& [period, why] : done.round.not_judged)
       if (said_not_judged.insert(period).second)
         Say(hooks.notice, "month " + FormatPeriod(period) + " not judged: " + why);
-    auto published = PublishDue(*store, *o.rules, o.detectors, o.publish, pseudonyms.get());
+    PublishOptions publish = o.publish;
+    publish.another_publishes = !ownership.publisher();
+    auto published = PublishDue(*store, *o.rules, o.detectors, publish, pseudonyms.get());
     if (!published.ok()) return published.status();
     for (const std::string& path : *published) Say(hooks.notice, "published " + path);
     done.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
@@ -151,6 +175,8 @@ Result<IngestCounts> Monitor::Run(const std::atomic<bool>* stop) {
   const MonitorOptions& o = options_;
   ConsumeControl control;
   control.idle_exit_seconds = o.idle_exit_seconds;
+  control.ownership = &impl.ownership;
+  control.announcements_topic = o.publish.topic;
   control.stop = stop;
   // Progress for operators: the first commit, then at most one line every 5 seconds.
   control.on_commit =

@@ -78,12 +78,22 @@ std::string SealedDocument(Period p, int revision, std::string_view name) {
   return "sealed-doc/" + FormatPeriod(p) + "/" + FourDigits(revision) + "/" + std::string(name);
 }
 
+std::string HeldDeadLetter(std::string_view source, int64_t offset) {
+  char hex[17];
+  snprintf(hex, sizeof hex, "%016llx", static_cast<unsigned long long>(offset));
+  return HeldDeadLetterPrefix(source) + hex;
+}
+std::string ReadBack(std::string_view source) { return "readback/" + std::string(source); }
+std::string HeldDeadLetterPrefix(std::string_view source) {
+  return "held-dead/" + std::string(source) + "/";
+}
+
 bool IsBookkeeping(std::string_view key) {
   // What the monitor sealed and published differs between a monitor's state and a replay of the
   // same events: bookkeeping too, left out of the canonical dump.
   for (std::string_view prefix :
-       {"count/", "outbox/", "level/", "alerted-final/", "warned/", "publish-due/", "revision/",
-        "after-seal/", "revision-checked/", "sealed-doc/"})
+       {"count/", "outbox/", "state-id", "held-dead/", "readback/", "level/", "alerted-final/",
+        "warned/", "publish-due/", "revision/", "after-seal/", "revision-checked/", "sealed-doc/"})
     if (key.starts_with(prefix)) return true;
   return false;
 }

@@ -571,6 +571,11 @@ Result<IngestCounts> StateWriter::Commit() {
   for (auto& [key, json] : dead_) batch.Put(store_->cf(Cf::kDead), key, json);
   for (auto& [source, pos] : positions_)
     batch.Put(store_->cf(Cf::kDefault), meta_keys::Position(source), pos);
+  for (auto& [key, value] : meta_)
+    if (value)
+      batch.Put(store_->cf(Cf::kDefault), key, *value);
+    else
+      batch.Delete(store_->cf(Cf::kDefault), key);
   if (counts.accepted)
     batch.Merge(store_->cf(Cf::kDefault), meta_keys::Counter("accepted"),
                 EncodeCounter(counts.accepted));
@@ -655,6 +660,7 @@ void StateWriter::Clear() {
   policies_.clear();
   dead_.clear();
   positions_.clear();
+  meta_.clear();
   new_platforms_.clear();
   touched_.clear();
   last_platform_.clear();

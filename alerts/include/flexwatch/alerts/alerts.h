@@ -4,6 +4,7 @@
 // so that a re-delivery, or the same alert made again after a crash, carries the same id.
 #pragma once
 
+#include <functional>
 #include <optional>
 #include <string>
 #include <vector>
@@ -54,6 +55,12 @@ struct AlertOptions {
   bool mark_publication = false;
   // The wall-clock time a month sealed or revised in this round is recorded at (none: now).
   std::optional<TimestampMs> now = std::nullopt;
+  // The platforms this instance alerts for (cli.md 1.1, "Several monitors, one city"; none: every
+  // one). Another instance's platform is judged (its months are sealed here too) but neither
+  // alerted nor remembered: the levels it was alerted at come from its owner's alerts, read back
+  // from the alerts topic (their headers flexwatch.state_key and flexwatch.state_value carry what
+  // the sender remembered), so that a platform taken over is alerted for what changed since, once.
+  std::function<bool(std::string_view platform)> owns = nullptr;
 };
 
 // Evaluates every month in the state not yet alerted as final (provisional levels, or final

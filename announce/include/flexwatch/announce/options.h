@@ -19,6 +19,10 @@ struct PublishOptions {
   std::vector<std::string> formats = {"json", "md", "html", "csv"};
   std::vector<std::string> langs = {"zh", "en"};
   std::string topic = "flexwatch.announcements";  // a notice per publication
+  // Another instance of the group publishes (cli.md 1.1, "Several monitors, one city"): each
+  // month's documents are kept in the state as they would be published, nothing is written, and
+  // the month stays due until the publisher's notice is read back from `topic`.
+  bool another_publishes = false;
 };
 
 }  // namespace flexwatch

@@ -9,7 +9,9 @@
 #include <functional>
 #include <map>
 #include <memory>
+#include <set>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "flexwatch/ingest/replay.h"
@@ -73,6 +75,30 @@ struct ConsumerReport {
   std::vector<Lag> lags;
 };
 
+// Which platforms this instance judges (cli.md 1.1, "Several monitors, one city"). Every
+// instance reads every partition of the event topics into its state, so that each state holds
+// the whole city; the group's assignment says which platforms each one alerts for and publishes:
+// a platform belongs to the owner of its own topic T.<platform_id> when there is one, and
+// otherwise to the owner of the partition of T its id hashes to (murmur2, events.md 1.1). Kept up
+// to date by the consumer on its thread; read there too (the periodic work).
+struct Ownership {
+  // False until the group has assigned partitions and the alerts and announcements the others
+  // sent before that have been read (a platform taken over is not alerted again for what its
+  // previous owner said), and again during a rebalance: then nothing is owned.
+  bool settled = false;
+  std::vector<std::string> shared;                     // kafka.topics
+  std::map<std::string, int32_t> partitions;           // a shared topic's partition count
+  std::set<std::pair<std::string, int32_t>> assigned;  // by the group
+  std::set<std::string> own_topics;                    // the platforms' own topics that exist
+
+  bool Owns(std::string_view platform) const;
+  // The instance that publishes the city's announcements: the owner of partition 0 of the first
+  // events topic (one at a time, whatever the number of instances).
+  bool publisher() const;
+  // The partitions assigned, as "topic/partition", in order.
+  std::vector<std::string> Assigned() const;
+};
+
 struct ConsumeControl {
   // Stop cleanly after this many seconds without a new message (0: never).
   double idle_exit_seconds = 0;
@@ -110,9 +136,15 @@ struct ConsumeControl {
   // Called after each commit, and with the lags alone before each `periodic` (optional).
   std::function<void(const ConsumerReport&)> on_report;
   int periodic_interval_ms = 5000;
+  // Kept up to date with the group's assignment (optional).
+  Ownership* ownership = nullptr;
+  // The publication notices' topic, read back with the alerts (empty: not read): a month another
+  // instance published is no longer due here.
+  std::string announcements_topic;
 };
 
-// The next offset of each partition the state holds, by (topic, partition).
+// The next offset of each partition the state holds (events, and the topics read back), by
+// (topic, partition).
 std::map<std::pair<std::string, int>, int64_t> StoredOffsets(Store& store);
 
 // Consumes until stopped, idle or failing. Fails on a state error, a fatal consumer error, or a

@@ -31,6 +31,20 @@ inline constexpr std::string_view kClosingWatermark = "watermark";
 std::string Counter(std::string_view name);
 // "outbox/next" -> the outbox's next sequence number.
 inline constexpr std::string_view kOutboxNext = "outbox/next";
+// "held-dead/<source>/<offset, 16 hex digits>" -> a dead letter (OutboxMessage::Encode) of a
+// partition another instance was assigned when this one read it: produced by this one only if
+// that partition comes to it before the other had (the group's committed offset at or below it).
+std::string HeldDeadLetter(std::string_view source, int64_t offset);
+std::string HeldDeadLetterPrefix(std::string_view source);
+// "readback/<source>" -> how far a topic the monitor writes and reads back (alerts, publication
+// notices, kafka:<topic>:<partition>) has been read, as a position ({"offset": N}): not part of
+// what the state says, and read again from its beginning when the broker no longer has it.
+std::string ReadBack(std::string_view source);
+inline constexpr std::string_view kReadBackPrefix = "readback/";
+// "state-id" -> a random id of this state, made by the first monitor that runs on it: stamped on
+// what the monitor sends (alerts, publication notices) so that, reading them back beside the
+// other instances of its group, it knows its own.
+inline constexpr std::string_view kStateId = "state-id";
 
 // --- rules (CloseQuietMonths): part of what the state says ---
 // "quiet-closed/YYYY-MM" -> the wall-clock time (ms) the month was closed at, its topics quiet.

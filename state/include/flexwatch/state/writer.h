@@ -9,6 +9,7 @@
 #include <array>
 #include <map>
 #include <memory>
+#include <optional>
 #include <set>
 #include <string>
 #include <string_view>
@@ -80,6 +81,12 @@ class StateWriter {
   void AddOutbox(OutboxMessage m);
   // Records where `source` has been read up to; written with the next commit.
   void SetPosition(std::string_view source, std::string position);
+  // Stages a value of the state's bookkeeping (meta_keys.h; none: deletes it), written with the
+  // next commit: what a source read besides events says (alerts another instance sent, say).
+  void PutMeta(std::string key, std::optional<std::string> value) {
+    pending_bytes_ += key.size() + (value ? value->size() : 0) + 32;
+    meta_.emplace_back(std::move(key), std::move(value));
+  }
   // Advances the event time that closes months (meta_keys::kClosingWatermark) to at least `t`,
   // with the next commit (which this alone makes worth writing).
   void AdvanceClosingWatermark(TimestampMs t) { closing_ = std::max(closing_, t); }
@@ -259,6 +266,7 @@ class StateWriter {
   std::vector<std::pair<std::string, std::string>> dead_;  // key, json
   std::vector<OutboxMessage> outbox_;
   std::vector<std::pair<std::string, std::string>> positions_;
+  std::vector<std::pair<std::string, std::optional<std::string>>> meta_;  // in order
   std::vector<std::string> new_platforms_;
   std::unordered_set<std::string> platforms_known_;
   // platforms_known_ and touched_ hold it: the common case costs one comparison. Cleared with
