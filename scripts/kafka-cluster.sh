@@ -15,6 +15,7 @@
 #   scripts/kafka-cluster.sh node-stop DIR N [kill] stop node N (1-3); `kill`: SIGKILL
 #   scripts/kafka-cluster.sh node-start DIR N       start node N again
 #   scripts/kafka-cluster.sh leader DIR TOPIC PART  the node leading a partition
+#   scripts/kafka-cluster.sh coordinator DIR GROUP  the node coordinating a consumer group
 #   scripts/kafka-cluster.sh stop DIR [kill]        stop every node; `kill`: SIGKILL
 #
 # DIR holds each node's configuration, data and log (DIR/node-N), and the clients' credentials:
@@ -26,7 +27,7 @@
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 usage() {
-  sed -n '8,18p' "$0" | sed 's/^# //' >&2
+  sed -n '8,19p' "$0" | sed 's/^# //' >&2
   exit 2
 }
 cmd=${1:-}
@@ -267,6 +268,12 @@ case "$cmd" in
     admin_tool org.apache.kafka.tools.TopicCommand --describe --topic "$t" |
       awk -v p="$part" '$0 ~ ("Partition: " p "\t") { for (i = 1; i <= NF; ++i)
         if ($i == "Leader:") print $(i + 1) }'
+    ;;
+  coordinator)
+    g=${3:?group}
+    # "GROUP COORDINATOR (ID) ASSIGNMENT-STRATEGY STATE #MEMBERS": the ID in parentheses.
+    admin_tool org.apache.kafka.tools.consumer.group.ConsumerGroupCommand --describe --state \
+      --group "$g" | awk -v g="$g" '$1 == g { gsub(/[()]/, "", $3); print $3 }'
     ;;
   stop)
     # All at once: a node stopped alone hands its partitions over, which the last ones cannot.

@@ -286,13 +286,11 @@ TEST_F(CityFeedTest, OneTwoOrThreeInstancesEachAnnounceTheCityAsOneReplayDoes) {
 }
 
 // The same through failures, mid-stream: one of two instances killed with SIGKILL and restarted
-// after its session expired (the other takes its platforms over, then gives them back), and the
-// broker leading partition 0 killed and restarted. Nothing lost, nothing doubled, no alert sent
-// twice, the same announcements.
-// Disabled: flaky. When the killed leader was the group coordinator, the surviving static member
-// came back fenced ("Static consumer fenced by other consumer with same group.instance.id") and
-// stopped, instead of rejoining. Open in issue 23: re-enable once run rejoins after that.
-TEST_F(CityFeedTest, DISABLED_AnInstanceAndTheLeaderBrokerKilledMidStreamChangeNothing) {
+// after its session expired (the other takes its platforms over, then gives them back); the
+// broker coordinating the group killed and restarted (the surviving static member is fenced by
+// its own name when it comes back, and joins again), then the broker leading partition 0 if
+// another. Nothing lost, nothing doubled, no alert sent twice, the same announcements.
+TEST_F(CityFeedTest, AnInstanceAndTheLeaderBrokerKilledMidStreamChangeNothing) {
   ASSERT_FALSE(Feed().empty());
   const std::string expected = Replayed();
   const std::string group = "flexwatch-city-failures";
@@ -303,17 +301,67 @@ TEST_F(CityFeedTest, DISABLED_AnInstanceAndTheLeaderBrokerKilledMidStreamChangeN
   })) << ReadFile(dir_ / "s1-stderr");
   kill(pids[1], SIGKILL);
   Wait(pids[1]);
-  const std::string leader = cluster().Run("leader", {"flexwatch.events", "0"});
-  ASSERT_FALSE(leader.empty()) << cluster().error();
-  const std::string node = leader.substr(0, leader.find('\n'));
-  ASSERT_FALSE(cluster().Run("node-stop", {node, "kill"}).empty()) << cluster().error();
-  std::this_thread::sleep_for(std::chrono::seconds(8));  // past the 6 s session: a takeover
-  ASSERT_FALSE(cluster().Run("node-start", {node}).empty()) << cluster().error();
+  auto node_of = [&](const std::string& command, const std::vector<std::string>& args) {
+    const std::string out = cluster().Run(command, args);
+    EXPECT_FALSE(out.empty()) << cluster().error();
+    return out.substr(0, out.find('\n'));
+  };
+  auto kill_and_restart = [&](const std::string& node) {
+    ASSERT_FALSE(cluster().Run("node-stop", {node, "kill"}).empty()) << cluster().error();
+    std::this_thread::sleep_for(std::chrono::seconds(8));  // past the 6 s session: a takeover
+    ASSERT_FALSE(cluster().Run("node-start", {node}).empty()) << cluster().error();
+  };
+  const std::string coordinator = node_of("coordinator", {group});
+  kill_and_restart(coordinator);
+  if (const std::string leader = node_of("leader", {"flexwatch.events", "0"});
+      leader != coordinator)
+    kill_and_restart(leader);
   pids[1] = Start(group, 1);
   WaitAll(pids);
   for (int i = 0; i < 2; ++i)
     EXPECT_EQ(WithoutSeal(Announcements("s" + std::to_string(i))), expected) << i;
   ExpectEachChangeAlertedOnce();
+}
+
+// Two running instances given one name (run --instance): the broker fences the older member each
+// time the other joins under it. Each joins again, as a member fenced by its own name after its
+// group coordinator was lost does, until one has been fenced three times within five minutes:
+// it stops with an error saying why, and the other runs on.
+TEST_F(ClusterKafkaTest, TwoRunningInstancesUnderOneNameEndWithOneStoppingOnTheError) {
+  const std::string topic = "flexwatch.events-fenced", group = "flexwatch-fenced";
+  ASSERT_FALSE(cluster().Run("topic", {topic, "2"}).empty()) << cluster().error();
+  std::vector<std::pair<int, std::string>> orders;
+  for (int i = 0; i < 20; ++i) {
+    const std::string platform = "p-" + std::to_string(i);
+    orders.emplace_back(PlatformPartition(platform, 2), Order("f-" + std::to_string(i), platform));
+  }
+  ASSERT_EQ(
+      ProduceToPartitionsError(cluster().bootstrap(), topic, orders, cluster().Login("admin")),
+      RD_KAFKA_RESP_ERR_NO_ERROR);
+  const std::string config = MonitorConfig("fenced", {{"kafka.topics", "[\"" + topic + "\"]"}});
+  auto start = [&](const std::string& state) {
+    return Spawn({"--config", config, "run", "--brokers", cluster().bootstrap(), "--group", group,
+                  "--instance", "one-name", "--state", (dir_ / state).string(), "--idle-exit", "8"},
+                 dir_, "/dev/null", state + "-");
+  };
+  const pid_t a = start("a");
+  ASSERT_TRUE(WaitFor(std::chrono::seconds(60), [&] {
+    return ReadFile(dir_ / "a-stderr").find("judging") != std::string::npos;
+  })) << ReadFile(dir_ / "a-stderr");
+  const pid_t b = start("b");
+  const int a_exit = WaitAtMost(a, 120), b_exit = WaitAtMost(b, 120);
+  const std::string a_err = ReadFile(dir_ / "a-stderr"), b_err = ReadFile(dir_ / "b-stderr");
+  // One stopped on the error, the other ran to its idle end; both were fenced and joined again.
+  EXPECT_EQ(std::min(a_exit, b_exit), 0) << a_err << b_err;
+  EXPECT_EQ(std::max(a_exit, b_exit), 2) << a_err << b_err;
+  const std::string& failed = a_exit ? a_err : b_err;
+  EXPECT_NE(failed.find("fenced 3 times within 5 minutes: another member of group " + group +
+                        " has joined as instance one-name"),
+            std::string::npos)
+      << failed;
+  for (const std::string* err : {&a_err, &b_err})
+    EXPECT_NE(err->find("fenced in group " + group + " as instance one-name"), std::string::npos)
+        << *err;
 }
 
 // events.md 1.1, "Transport": a platform's own topic is written under an ACL of its own, so the

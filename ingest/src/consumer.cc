@@ -65,6 +65,28 @@ std::string OwnTopicsPattern(std::string_view shared) {
   return out + "\\..+$";
 }
 
+// A librdkafka client of `type` with `settings`, `opaque`, and the callbacks `callbacks` puts on
+// its configuration; `what` names it in an error.
+Result<rd_kafka_t*> NewClient(rd_kafka_type_t type,
+                              const std::map<std::string, std::string>& settings, void* opaque,
+                              std::string_view what,
+                              const std::function<void(rd_kafka_conf_t*)>& callbacks) {
+  rd_kafka_conf_t* conf = rd_kafka_conf_new();
+  if (Status s = SetAll(conf, settings); !s.ok()) {
+    rd_kafka_conf_destroy(conf);
+    return s;
+  }
+  callbacks(conf);
+  rd_kafka_conf_set_opaque(conf, opaque);
+  char err[512];
+  rd_kafka_t* rk = rd_kafka_new(type, conf, err, sizeof err);
+  if (!rk) {
+    rd_kafka_conf_destroy(conf);  // not taken on failure
+    return Status::InvalidArgument("kafka " + std::string(what) + ": " + err);
+  }
+  return rk;
+}
+
 }  // namespace
 
 bool Ownership::Owns(std::string_view platform) const {
@@ -216,6 +238,7 @@ class Consumer {
   }
   ~Consumer() {
     watch_.reset();  // it asks through the producer
+    if (queue_) rd_kafka_queue_destroy(queue_);
     for (rd_kafka_topic_t* t : topics_) rd_kafka_topic_destroy(t);
     if (rk_) rd_kafka_destroy_flags(rk_, destroy_flags_);
     if (replica_) rd_kafka_destroy_flags(replica_, RD_KAFKA_DESTROY_F_NO_CONSUMER_CLOSE);
@@ -229,6 +252,20 @@ class Consumer {
   Result<IngestCounts> Run();
 
  private:
+  // Makes the group consumer (rk_) with settings_, subscribes it, and takes its queue (queue_).
+  Status Join();
+  // The group consumer was fenced by its own name (group.instance.id): as on a revocation, what
+  // was read is committed and what is owed sent, and a new consumer joins under the same name.
+  // The broker fences a static member whose coordinator moved (a broker lost) as it fences an
+  // older instance that a newer one of the same name replaced; told apart by how often it
+  // happens (kMaxFences within kFenceWindow: two running instances share a name, an error).
+  Status Rejoin();
+  static constexpr int kMaxFences = 3;
+  static constexpr auto kFenceWindow = std::chrono::minutes(5);
+  std::vector<Clock::time_point> fenced_;  // when the group consumer was fenced, in the window
+  bool rejoin_ = false;                    // fenced: Rejoin at the top of the loop
+  std::map<std::string, std::string> settings_;  // the group consumer's
+  rd_kafka_queue_t* queue_ = nullptr;            // its messages and rebalances
   // A broker unreachable is not a quiet topic: idleness restarts from the last such error.
   static void OnError(rd_kafka_t*, int err, const char* reason, void* opaque) {
     auto* self = static_cast<Consumer*>(opaque);
@@ -260,6 +297,9 @@ class Consumer {
   bool recommit_ = false;
   // The report for control_.on_report: what the consumer has counted, and each partition's lag.
   void Report(int64_t messages, double commit_seconds);
+  // Each event partition read here (by either handle) whose high watermark is known: how many
+  // of its messages are not in the state yet.
+  std::vector<ConsumerReport::Lag> Lags() const;
   uint32_t TopicTag(const char* topic);
   // How the messages of a topic (by tag) must be placed (events.md 1.1, "Transport").
   struct Route {
@@ -819,6 +859,12 @@ void Consumer::Report(int64_t messages, double commit_seconds) {
   for (const auto& [key, n] : rejected_)
     r.outcomes.push_back({topic_tags_[key.first], "unknown", "rejected",
                           std::string(RejectCodeName(key.second)), n});
+  r.lags = Lags();
+  control_.on_report(r);
+}
+
+std::vector<ConsumerReport::Lag> Consumer::Lags() const {
+  std::vector<ConsumerReport::Lag> lags;
   for (const auto* reading : {&assigned_from_, &replica_from_})
     for (const auto& [tp, from] : *reading) {
       if (control_topics_.count(tp.first)) continue;
@@ -830,9 +876,9 @@ void Consumer::Report(int64_t messages, double commit_seconds) {
       int64_t next = from >= 0 ? from : low;
       for (const Partition& p : partitions_)
         if (p.partition == tp.second && p.topic == tp.first && p.next > 0) next = p.next;
-      r.lags.push_back({tp.first, tp.second, std::max<int64_t>(0, high - next)});
+      lags.push_back({tp.first, tp.second, std::max<int64_t>(0, high - next)});
     }
-  control_.on_report(r);
+  return lags;
 }
 
 void Consumer::Handle(const rd_kafka_message_t& m) {
@@ -921,11 +967,21 @@ void Consumer::Process(rd_kafka_t* handle, rd_kafka_message_t* m, Clock::time_po
   } else if (m->err != RD_KAFKA_RESP_ERR__PARTITION_EOF) {
     // Transient errors (a broker down, a rebalance) are retried by librdkafka.
     char err[512];
-    if (const rd_kafka_resp_err_t fatal = rd_kafka_fatal_error(handle, err, sizeof err))
+    const rd_kafka_resp_err_t fatal = rd_kafka_fatal_error(handle, err, sizeof err);
+    if (fatal == RD_KAFKA_RESP_ERR_FENCED_INSTANCE_ID && handle == rk_ && !rejoin_) {
+      const auto now = Clock::now();
+      std::erase_if(fenced_, [&](Clock::time_point t) { return now - t > kFenceWindow; });
+      fenced_.push_back(now);
+      rejoin_ = static_cast<int>(fenced_.size()) < kMaxFences;
+      if (rejoin_ && control_.on_fenced) control_.on_fenced(err);
+    }
+    if (fatal && !rejoin_)
       failure_ = Status::IOError(std::string("kafka fatal error: ") + err +
                                  (fatal == RD_KAFKA_RESP_ERR_FENCED_INSTANCE_ID
-                                      ? " (another member of group " + kafka_.group +
-                                            " has joined as instance " + kafka_.instance_id +
+                                      ? " (fenced " + std::to_string(fenced_.size()) +
+                                            " times within 5 minutes: another member of group " +
+                                            kafka_.group + " has joined as instance " +
+                                            kafka_.instance_id +
                                             ": each running instance needs a name of its own)"
                                       : ""));
   }
@@ -1058,6 +1114,7 @@ void Consumer::Leave() {
   // With the coordinator unreachable a leave would wait on it, so it gets a bounded time, and
   // then the process goes without it (the group forgets the member when its session expires).
   constexpr auto kLeaveTimeout = std::chrono::seconds(10);
+  if (!rk_) return;                 // a new consumer could not be made after a fencing
   if (recommit_) CommitToBroker();  // closing waits for the commits in flight
   rd_kafka_queue_t* q = rd_kafka_queue_new(rk_);
   if (rd_kafka_error_t* e = rd_kafka_consumer_close_queue(rk_, q)) {
@@ -1077,110 +1134,22 @@ void Consumer::Leave() {
   rd_kafka_queue_destroy(q);
 }
 
-Result<IngestCounts> Consumer::Run() {
-  for (const std::string& t : kafka_.topics)
-    for (const std::string* out : {&kafka_.dead_letter_topic, &kafka_.alerts_topic})
-      if (*out == t || !OwnTopicPlatform(t, *out).empty())
-        return Status::InvalidArgument("kafka: topic " + *out + " would be read as events: it is " +
-                                       t + " or one of its platforms' own topics (" + t +
-                                       ".<platform_id>)");
-  rd_kafka_conf_t* conf = rd_kafka_conf_new();
-  std::map<std::string, std::string> settings = {
-      {"bootstrap.servers", kafka_.brokers},
-      {"group.id", kafka_.group},
-      {"enable.auto.commit", "false"},
-      {"enable.auto.offset.store", "false"},
-      {"auto.offset.reset", "error"},
-      {"enable.partition.eof", "false"},
-      {"client.id", "flexwatch"},
-      // Once the pre-fetch queue reaches these (all partitions together), librdkafka 2.0 stops
-      // fetching and starts again only up to a second after it drained: with its defaults
-      // (100,000 messages, a quarter of a second of folding into the state) the consumer would
-      // starve for most of that second. 1,000,000 messages or 128 MiB is more than a second's
-      // work: memory against throughput, overridable in kafka.client.
-      {"queued.min.messages", "1000000"},
-      // A platform's own topic made after the start is subscribed (by pattern) at the next
-      // metadata refresh: 30 s, not librdkafka's 5 minutes.
-      {"topic.metadata.refresh.interval.ms", "30000"},
-      {"queued.max.messages.kbytes", "131072"},
-  };
-  for (const auto& [k, v] : kafka_.client) settings[k] = v;
-  if (!kafka_.instance_id.empty()) settings["group.instance.id"] = kafka_.instance_id;
-  if (Status s = SetAll(conf, settings); !s.ok()) {
-    rd_kafka_conf_destroy(conf);
-    return s;
-  }
-  rd_kafka_conf_set_rebalance_cb(conf, &Consumer::Rebalance);
-  rd_kafka_conf_set_error_cb(conf, &Consumer::OnError);
-  rd_kafka_conf_set_offset_commit_cb(conf, &Consumer::OnOffsetCommit);
-  rd_kafka_conf_set_opaque(conf, this);
-  char err[512];
-  rk_ = rd_kafka_new(RD_KAFKA_CONSUMER, conf, err, sizeof err);
-  if (!rk_) {
-    rd_kafka_conf_destroy(conf);
-    return Status::InvalidArgument(std::string("kafka consumer: ") + err);
-  }
+Status Consumer::Join() {
+  Result<rd_kafka_t*> rk =
+      NewClient(RD_KAFKA_CONSUMER, settings_, this, "consumer", [](rd_kafka_conf_t* conf) {
+        rd_kafka_conf_set_rebalance_cb(conf, &Consumer::Rebalance);
+        rd_kafka_conf_set_error_cb(conf, &Consumer::OnError);
+        rd_kafka_conf_set_offset_commit_cb(conf, &Consumer::OnOffsetCommit);
+      });
+  if (!rk.ok()) return rk.status();
+  rk_ = *rk;
+  destroy_flags_ = 0;
   rd_kafka_poll_set_consumer(rk_);
-  {
-    // The replica: no group (it is given its partitions), no name in one.
-    std::map<std::string, std::string> r = settings;
-    r["group.id"] = kafka_.group + ".replica";
-    r.erase("group.instance.id");
-    r["client.id"] = "flexwatch-replica";
-    rd_kafka_conf_t* rconf = rd_kafka_conf_new();
-    if (Status s = SetAll(rconf, r); !s.ok()) {
-      rd_kafka_conf_destroy(rconf);
-      return s;
-    }
-    rd_kafka_conf_set_error_cb(rconf, &Consumer::OnError);
-    rd_kafka_conf_set_opaque(rconf, this);
-    replica_ = rd_kafka_new(RD_KAFKA_CONSUMER, rconf, err, sizeof err);
-    if (!replica_) {
-      rd_kafka_conf_destroy(rconf);
-      return Status::InvalidArgument(std::string("kafka consumer: ") + err);
-    }
-    rd_kafka_poll_set_consumer(replica_);
-  }
-  if (auto next = store_.GetMeta(meta_keys::kOutboxNext); next && next->size() == 8)
-    for (unsigned char c : *next) outbox_start_ = outbox_start_ << 8 | c;
-  control_topics_ = {kafka_.alerts_topic};
-  if (!control_.announcements_topic.empty()) control_topics_.insert(control_.announcements_topic);
-  state_id_ = store_.GetMeta(meta_keys::kStateId).value_or("");
-  if (state_id_.empty()) {
-    std::random_device random;
-    char id[17];
-    snprintf(id, sizeof id, "%08x%08x", random(), random());
-    state_id_ = id;
-    Batch batch;
-    batch.Put(meta_keys::kStateId, state_id_);
-    if (Status s = store_.Write(batch); !s.ok()) return s;
-  }
-  {
-    rd_kafka_conf_t* pconf = rd_kafka_conf_new();
-    std::map<std::string, std::string> p = {{"bootstrap.servers", kafka_.brokers},
-                                            {"enable.idempotence", "true"},
-                                            {"linger.ms", "5"},
-                                            {"client.id", "flexwatch-outbox"}};
-    for (const auto& [k, v] : kafka_.client)
-      if (!ConsumerOnly(k)) p[k] = v;
-    if (Status s = SetAll(pconf, p); !s.ok()) {
-      rd_kafka_conf_destroy(pconf);
-      return s;
-    }
-    rd_kafka_conf_set_dr_msg_cb(pconf, &Consumer::OnDelivery);
-    rd_kafka_conf_set_opaque(pconf, this);
-    producer_ = rd_kafka_new(RD_KAFKA_PRODUCER, pconf, err, sizeof err);
-    if (!producer_) {
-      rd_kafka_conf_destroy(pconf);
-      return Status::InvalidArgument(std::string("kafka producer: ") + err);
-    }
-  }
-  watch_ = std::make_unique<ClusterWatch>(producer_, kafka_.topics, std::chrono::seconds(5));
   // Each topic's partition leaders, learnt before the group assigns them: librdkafka 2.0 looks
   // up a partition's first offset at once only when its leader is known, and otherwise half a
   // second later (the partition's "offset query timer"), so that partitions assigned before the
   // topic's metadata reached them started half a second behind the others. (Answered or not,
-  // the subscription goes on: a broker not answering yet is judged by the loop below.)
+  // the subscription goes on: a broker not answering yet is judged by the loop.)
   for (const std::string& t : kafka_.topics) {
     rd_kafka_topic_t* rkt = rd_kafka_topic_new(rk_, t.c_str(), nullptr);
     if (!rkt) continue;
@@ -1199,9 +1168,103 @@ Result<IngestCounts> Consumer::Run() {
   rd_kafka_resp_err_t e = rd_kafka_subscribe(rk_, topics);
   rd_kafka_topic_partition_list_destroy(topics);
   if (e) return Status::IOError(std::string("kafka subscribe: ") + rd_kafka_err2str(e));
+  queue_ = rd_kafka_queue_get_consumer(rk_);
+  return Status::OK();
+}
+
+Status Consumer::Rejoin() {
+  rejoin_ = false;
+  if (Status s = Commit(); !s.ok()) return s;
+  if (Status s = Deliver(/*wait_ms=*/10000); !s.ok()) return s;
+  rd_kafka_queue_destroy(queue_);
+  queue_ = nullptr;
+  for (rd_kafka_topic_t* t : topics_) rd_kafka_topic_destroy(t);
+  topics_.clear();
+  // Fenced, it may not leave the group: the member it was is gone already.
+  rd_kafka_destroy_flags(rk_, RD_KAFKA_DESTROY_F_NO_CONSUMER_CLOSE);
+  rk_ = nullptr;
+  assigned_from_.clear();
+  ownership().assigned.clear();
+  ownership().settled = false;
+  in_group_ = false;
+  replica_dirty_ = true;
+  takeover_.clear();
+  awaiting_first_batch_ = false;
+  return Join();
+}
+
+Result<IngestCounts> Consumer::Run() {
+  for (const std::string& t : kafka_.topics)
+    for (const std::string* out : {&kafka_.dead_letter_topic, &kafka_.alerts_topic})
+      if (*out == t || !OwnTopicPlatform(t, *out).empty())
+        return Status::InvalidArgument("kafka: topic " + *out + " would be read as events: it is " +
+                                       t + " or one of its platforms' own topics (" + t +
+                                       ".<platform_id>)");
+  settings_ = {
+      {"bootstrap.servers", kafka_.brokers},
+      {"group.id", kafka_.group},
+      {"enable.auto.commit", "false"},
+      {"enable.auto.offset.store", "false"},
+      {"auto.offset.reset", "error"},
+      {"enable.partition.eof", "false"},
+      {"client.id", "flexwatch"},
+      // Once the pre-fetch queue reaches these (all partitions together), librdkafka 2.0 stops
+      // fetching and starts again only up to a second after it drained: with its defaults
+      // (100,000 messages, a quarter of a second of folding into the state) the consumer would
+      // starve for most of that second. 1,000,000 messages or 128 MiB is more than a second's
+      // work: memory against throughput, overridable in kafka.client.
+      {"queued.min.messages", "1000000"},
+      // A platform's own topic made after the start is subscribed (by pattern) at the next
+      // metadata refresh: 30 s, not librdkafka's 5 minutes.
+      {"topic.metadata.refresh.interval.ms", "30000"},
+      {"queued.max.messages.kbytes", "131072"},
+  };
+  for (const auto& [k, v] : kafka_.client) settings_[k] = v;
+  if (!kafka_.instance_id.empty()) settings_["group.instance.id"] = kafka_.instance_id;
+  {
+    // The replica: no group (it is given its partitions), no name in one.
+    std::map<std::string, std::string> r = settings_;
+    r["group.id"] = kafka_.group + ".replica";
+    r.erase("group.instance.id");
+    r["client.id"] = "flexwatch-replica";
+    Result<rd_kafka_t*> replica = NewClient(
+        RD_KAFKA_CONSUMER, r, this, "consumer",
+        [](rd_kafka_conf_t* conf) { rd_kafka_conf_set_error_cb(conf, &Consumer::OnError); });
+    if (!replica.ok()) return replica.status();
+    replica_ = *replica;
+    rd_kafka_poll_set_consumer(replica_);
+  }
+  if (auto next = store_.GetMeta(meta_keys::kOutboxNext); next && next->size() == 8)
+    for (unsigned char c : *next) outbox_start_ = outbox_start_ << 8 | c;
+  control_topics_ = {kafka_.alerts_topic};
+  if (!control_.announcements_topic.empty()) control_topics_.insert(control_.announcements_topic);
+  state_id_ = store_.GetMeta(meta_keys::kStateId).value_or("");
+  if (state_id_.empty()) {
+    std::random_device random;
+    char id[17];
+    snprintf(id, sizeof id, "%08x%08x", random(), random());
+    state_id_ = id;
+    Batch batch;
+    batch.Put(meta_keys::kStateId, state_id_);
+    if (Status s = store_.Write(batch); !s.ok()) return s;
+  }
+  {
+    std::map<std::string, std::string> p = {{"bootstrap.servers", kafka_.brokers},
+                                            {"enable.idempotence", "true"},
+                                            {"linger.ms", "5"},
+                                            {"client.id", "flexwatch-outbox"}};
+    for (const auto& [k, v] : kafka_.client)
+      if (!ConsumerOnly(k)) p[k] = v;
+    Result<rd_kafka_t*> producer = NewClient(
+        RD_KAFKA_PRODUCER, p, this, "producer",
+        [](rd_kafka_conf_t* conf) { rd_kafka_conf_set_dr_msg_cb(conf, &Consumer::OnDelivery); });
+    if (!producer.ok()) return producer.status();
+    producer_ = *producer;
+  }
+  watch_ = std::make_unique<ClusterWatch>(producer_, kafka_.topics, std::chrono::seconds(5));
+  if (Status s = Join(); !s.ok()) return s;
 
   if (auto closing = store_.ClosingWatermark()) closing_ = *closing;
-  rd_kafka_queue_t* queue = rd_kafka_queue_get_consumer(rk_);
   rd_kafka_queue_t* replica_queue = replica_ ? rd_kafka_queue_get_consumer(replica_) : nullptr;
   std::vector<rd_kafka_message_t*> batch(1000);
   auto last_commit = Clock::now();
@@ -1221,6 +1284,10 @@ Result<IngestCounts> Consumer::Run() {
   double join_notice_at = 5;  // seconds without an assignment before on_join_wait
   while (failure_.ok()) {
     if (control_.stop && control_.stop->load()) break;
+    if (rejoin_) {
+      failure_ = Rejoin();
+      if (!failure_.ok()) break;
+    }
     if (!in_flight_.empty()) rd_kafka_poll(producer_, 0);  // delivery reports
     // A batch: up to its size, or what arrived within 100 ms (rebalances are served inside).
     // Right after a full batch, with events staged, only 10 ms: a fetch under way lands within
@@ -1231,7 +1298,7 @@ Result<IngestCounts> Consumer::Run() {
     if (failure_.ok()) ReleaseHeld();
     Settle();
     const int wait_ms = replica_full ? 0 : last_full && writer_.staged() > 0 ? 10 : 100;
-    const ssize_t n = rd_kafka_consume_batch_queue(queue, wait_ms, batch.data(), batch.size());
+    const ssize_t n = rd_kafka_consume_batch_queue(queue_, wait_ms, batch.data(), batch.size());
     const auto now = Clock::now();
     waited += now - asked;  // a batch that is there already takes microseconds
     if (n > 0 && awaiting_first_batch_) {
@@ -1294,7 +1361,15 @@ Result<IngestCounts> Consumer::Run() {
     }
     if (control_.idle_exit_seconds > 0) {
       const double idle = SinceActivity(now);
-      if (assigned_ && idle >= control_.idle_exit_seconds) {
+      // Quiet with messages still to read is not idle, for a while: a partition without a
+      // leader (its broker lost, a new one not elected yet) or a group rejoining delivers
+      // nothing for seconds. (Bounded: a partition held for its trimmed history, or the offset
+      // a transaction's marker takes, leaves a lag that reading never closes.)
+      bool behind = false;
+      if (idle >= control_.idle_exit_seconds && idle < kJoinGraceSeconds)
+        for (const ConsumerReport::Lag& l : Lags())
+          behind = behind || (l.messages > 0 && !PartitionOf(l.topic.c_str(), l.partition).held);
+      if (assigned_ && idle >= control_.idle_exit_seconds && !behind) {
         drained_ = true;
         refresh_at_once_ = true;  // the last commit looks at every partition again
         break;
@@ -1321,7 +1396,8 @@ Result<IngestCounts> Consumer::Run() {
   if (failure_.ok()) failure_ = Commit();
   if (failure_.ok() && control_.periodic) failure_ = control_.periodic(QuietSeconds(Clock::now()));
   if (failure_.ok()) failure_ = Deliver(/*wait_ms=*/5000);
-  rd_kafka_queue_destroy(queue);
+  if (queue_) rd_kafka_queue_destroy(queue_);
+  queue_ = nullptr;
   if (replica_queue) rd_kafka_queue_destroy(replica_queue);
   Leave();
   if (!failure_.ok()) return failure_;

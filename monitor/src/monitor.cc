@@ -206,6 +206,13 @@ Result<IngestCounts> Monitor::Run(const std::atomic<bool>* stop) {
             "default 45 s); an instance restarted under its name (run --instance) takes its own "
             "back at once");
   };
+  control.on_fenced = [&impl, &o](const std::string& why) {
+    Say(impl.hooks.notice, "fenced in group " + o.kafka.group + " as instance " +
+                               o.kafka.instance_id + " (" + why +
+                               "); joining again under the same name (a group coordinator lost "
+                               "with its broker fences its static members; fenced three times "
+                               "within five minutes, another running instance has this name)");
+  };
   control.on_start_gap = [&impl](const std::string& topic, int32_t partition, int64_t first,
                                  bool held) {
     const std::string n = std::to_string(first), where = topic + "/" + std::to_string(partition);

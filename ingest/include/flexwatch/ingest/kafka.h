@@ -100,7 +100,8 @@ struct Ownership {
 };
 
 struct ConsumeControl {
-  // Stop cleanly after this many seconds without a new message (0: never).
+  // Stop cleanly after this many seconds without a new message (0: never), and nothing left to
+  // read (for up to a minute: a partition whose leader was lost is quiet and behind).
   double idle_exit_seconds = 0;
   // Set from a signal handler: commit, leave the group and return.
   const std::atomic<bool>* stop = nullptr;
@@ -109,6 +110,12 @@ struct ConsumeControl {
   // Called when the consumer stops being ready (every broker is unreachable: it waits, and
   // loses nothing) with librdkafka's reason, and when it is ready again (optional).
   std::function<void(bool ready, const std::string& why)> on_ready;
+  // Called when the group consumer, named (KafkaOptions::instance_id), was fenced by the broker
+  // and joins again under its name, with librdkafka's reason (optional). A static member whose
+  // group coordinator was lost (a broker down) is fenced by its own name when it comes back;
+  // fenced a third time within five minutes, another running instance has the same name, and
+  // the consumer fails.
+  std::function<void(const std::string& why)> on_fenced;
   // Called when the group assigns partitions, with each one's starting offset from the state
   // (-2: the beginning, none stored yet) (optional).
   std::function<void(const std::vector<std::pair<std::string, int32_t>>& partitions,
