@@ -14,6 +14,8 @@
 
 #include "cli.h"
 #include "flexwatch/announce/publish.h"
+#include "flexwatch/ingest/kafka.h"
+#include "flexwatch/state/meta_keys.h"
 
 namespace flexwatch::cli {
 
@@ -108,6 +110,19 @@ int RunAnnounce(const fw::Config& cfg, const AnnounceArgs& a) {
                                       : std::vector<std::string>{a.format};
   request.langs = {a.lang};
   request.pseudonyms = pseudonyms.get();
+  // The state of one instance of a group: evidence for the platforms it judges (cli.md 1.1,
+  // "Several monitors, one city"), as of its last settled assignment; the others' is on theirs.
+  std::optional<fw::Ownership> judging;
+  if (pseudonyms)
+    if (auto kept = store->GetMeta(fw::meta_keys::kJudging)) {
+      judging = fw::Ownership::Decode(*kept);
+      if (!judging)
+        return Fail("announce: the state's record of the platforms it judges (" +
+                    std::string(fw::meta_keys::kJudging) + ") is unreadable");
+      request.evidence_for = [&judging](std::string_view platform) {
+        return judging->Owns(platform);
+      };
+    }
   auto publication = fw::MakePublication(*store, **rules, cfg.detectors, request);
   if (!publication.ok()) return Fail("announce: " + publication.status().message());
   if (int rc; ReadFailed(*store, "announce", rc)) return rc;
@@ -129,6 +144,22 @@ int RunAnnounce(const fw::Config& cfg, const AnnounceArgs& a) {
     paths += (paths.empty() ? "" : ", ") + (*written)[i];
   std::fprintf(stderr, "announce: wrote %s and %zu evidence files under %s\n", paths.c_str(),
                publication->evidence.size(), (fs::path(a.out) / "evidence").string().c_str());
+  if (judging) {
+    std::set<std::string> platforms;
+    for (const fw::MonthEvaluation& m : publication->months)
+      for (const fw::PlatformScore& ps : m.platforms)
+        if (judging->Owns(ps.platform_id)) platforms.insert(ps.platform_id);
+    std::string list, partitions;
+    for (const std::string& p : platforms) list += (list.empty() ? "" : ", ") + p;
+    for (const std::string& p : judging->Assigned())
+      partitions += (partitions.empty() ? "" : ", ") + p;
+    std::fprintf(stderr,
+                 "announce: evidence of the %zu platform(s) this instance judges, those of "
+                 "partition(s) %s of its group when it last settled: %s; the other platforms' "
+                 "evidence is written on the instances that judge them\n",
+                 platforms.size(), partitions.empty() ? "(none)" : partitions.c_str(),
+                 list.empty() ? "(none)" : list.c_str());
+  }
   return kExitOk;
 }
 

@@ -131,5 +131,31 @@ TEST_F(AlertOutboxTest, ACrashBetweenOutboxAndDeliveryLosesNoAlertAndKeepsItsId)
   EXPECT_EQ(left, 0);
 }
 
+// The share of its group an instance judged, as its state keeps it for `announce --out`: read
+// back, it owns the same platforms (its own topic's, and those its shared partitions hash to).
+TEST(OwnershipTest, KeptInTheStateItJudgesTheSamePlatforms) {
+  Ownership own;
+  own.settled = true;
+  own.shared = {"flexwatch.events"};
+  own.partitions["flexwatch.events"] = 4;
+  own.own_topics = {"flexwatch.events.p-a", "flexwatch.events.p-b"};
+  own.assigned = {{"flexwatch.events", 1}, {"flexwatch.events", 3}, {"flexwatch.events.p-b", 0}};
+  const std::optional<Ownership> back = Ownership::Decode(own.Encode());
+  ASSERT_TRUE(back);
+  EXPECT_EQ(back->Encode(), own.Encode());
+  int owned = 0;
+  for (int i = 0; i < 40; ++i) {
+    const std::string platform = "p-" + std::to_string(i);
+    EXPECT_EQ(back->Owns(platform), own.Owns(platform)) << platform;
+    owned += own.Owns(platform);
+  }
+  EXPECT_GT(owned, 0);
+  EXPECT_LT(owned, 40);
+  EXPECT_FALSE(back->Owns("p-a"));  // its own topic, assigned elsewhere
+  EXPECT_TRUE(back->Owns("p-b"));
+  EXPECT_FALSE(Ownership::Decode("assigned flexwatch.events x\n"));
+  EXPECT_FALSE(Ownership::Decode("shared flexwatch.events 4"));  // cut short
+}
+
 }  // namespace
 }  // namespace flexwatch::testing

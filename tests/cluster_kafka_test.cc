@@ -222,6 +222,23 @@ class CityFeedTest : public ClusterKafkaTest {
     }
     return out;
   }
+  // The evidence files `announce --out` writes for August on `state` (name -> bytes), and what it
+  // said on stderr.
+  std::map<std::string, std::string> Evidence(const std::string& state, std::string* said) {
+    const fs::path out = dir_ / ("evidence-" + state);
+    setenv("FLEXWATCH_PSEUDONYM_KEY", "a-test-key-of-some-length", 1);
+    CommandResult a = Flexwatch({"announce", "--state", (dir_ / state).string(), "--month",
+                                 "2024-08", "--final", "--out", out.string()},
+                                dir_);
+    unsetenv("FLEXWATCH_PSEUDONYM_KEY");
+    EXPECT_EQ(a.exit_code, 0) << a.err;
+    *said = a.err;
+    std::map<std::string, std::string> files;
+    for (const auto& f : fs::recursive_directory_iterator(out / "evidence"))
+      if (f.is_regular_file()) files[fs::relative(f.path(), out).string()] = ReadFile(f.path());
+    fs::remove_all(out);
+    return files;
+  }
   std::string Replayed() {
     CommandResult r =
         Flexwatch({"replay", "--state", (dir_ / "replay").string(), Feed().string()}, dir_);
@@ -273,6 +290,9 @@ class CityFeedTest : public ClusterKafkaTest {
 TEST_F(CityFeedTest, OneTwoOrThreeInstancesEachAnnounceTheCityAsOneReplayDoes) {
   ASSERT_FALSE(Feed().empty());
   const std::string expected = Replayed();
+  std::string said;
+  const std::map<std::string, std::string> evidence = Evidence("replay", &said);
+  EXPECT_EQ(said.find("this instance judges"), std::string::npos) << said;  // a replay: all
   for (int n : {1, 2, 3}) {
     SCOPED_TRACE(std::to_string(n) + " instance(s)");
     alerts_.clear();
@@ -281,6 +301,23 @@ TEST_F(CityFeedTest, OneTwoOrThreeInstancesEachAnnounceTheCityAsOneReplayDoes) {
     for (int i = 0; i < n; ++i)
       EXPECT_EQ(WithoutSeal(Announcements("s" + std::to_string(i))), expected) << i;
     ExpectEachChangeAlertedOnce();
+    // Each instance's --out evidence covers the platforms it judged when it last settled, and
+    // says which: together the replay's files, byte for byte. (Two may overlap: an instance that
+    // stopped before the group's last rebalance says what it judged until then.)
+    std::map<std::string, std::string> together;
+    for (int i = 0; i < n; ++i) {
+      const auto files = Evidence("s" + std::to_string(i), &said);
+      const size_t at = said.find("announce: evidence of the ");
+      ASSERT_NE(at, std::string::npos) << said;
+      EXPECT_EQ(std::to_string(files.size() / 3) + " platform(s) this instance judges",
+                said.substr(at + 26, said.find(',', at) - at - 26))
+          << said;  // three dimensions each
+      for (const auto& [name, bytes] : files) {
+        EXPECT_EQ(bytes, evidence.count(name) ? evidence.at(name) : "") << name;
+        together[name] = bytes;
+      }
+    }
+    EXPECT_EQ(together, evidence);
     for (int i = 0; i < n; ++i) fs::remove_all(dir_ / ("s" + std::to_string(i)));
   }
 }

@@ -55,10 +55,12 @@ void EvidenceCollector::Add(const Finding& f) {
                                                                      f.details_json);
 }
 
-Files EvidenceCollector::Render(const MonthEvaluation& month, const RuleSet& rules) const {
+Files EvidenceCollector::Render(const MonthEvaluation& month, const RuleSet& rules,
+                                const std::function<bool(std::string_view)>& only) const {
   Files out;
   const std::string folder = FormatPeriod(month.period) + "/";
   for (const PlatformScore& ps : month.platforms) {
+    if (only && !only(ps.platform_id)) continue;
     for (int d = 0; d < kDimensionCount; ++d) {
       const DimensionScore& ds = ps.dimensions[d];
       std::vector<std::pair<std::string, std::string>> rows;

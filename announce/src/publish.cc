@@ -57,7 +57,7 @@ Result<Publication> MakePublication(Store& store, const RuleSet& rules,
     auto m = EvaluateMonth(store, rules, p, eo);
     if (!m.ok()) return m.status();
     if (request.pseudonyms)
-      for (auto& [name, bytes] : evidence.Render(*m, rules))
+      for (auto& [name, bytes] : evidence.Render(*m, rules, request.evidence_for))
         pub.evidence.emplace_back("evidence/" + name, std::move(bytes));
     pub.months.push_back(std::move(*m));
   }

@@ -110,6 +110,45 @@ bool Ownership::publisher() const {
   return settled && !shared.empty() && assigned.count({shared.front(), 0}) > 0;
 }
 
+std::string Ownership::Encode() const {
+  std::string out;
+  for (const std::string& t : shared)
+    out += "shared " + t + " " + std::to_string(partitions.count(t) ? partitions.at(t) : 0) + "\n";
+  for (const std::string& t : own_topics) out += "own " + t + "\n";
+  for (const auto& [topic, partition] : assigned)
+    out += "assigned " + topic + " " + std::to_string(partition) + "\n";
+  return out;
+}
+
+std::optional<Ownership> Ownership::Decode(std::string_view text) {
+  Ownership o;
+  o.settled = true;
+  auto number = [](std::string_view s, int32_t& n) {
+    const auto [end, ec] = std::from_chars(s.data(), s.data() + s.size(), n);
+    return ec == std::errc() && end == s.data() + s.size();
+  };
+  while (!text.empty()) {
+    const size_t eol = text.find('\n');
+    if (eol == std::string_view::npos) return std::nullopt;
+    const std::string_view line = text.substr(0, eol);
+    text.remove_prefix(eol + 1);
+    const size_t a = line.find(' '), b = line.find(' ', a + 1);
+    if (a == std::string_view::npos) return std::nullopt;
+    const std::string_view kind = line.substr(0, a);
+    const std::string topic(line.substr(a + 1, b == std::string_view::npos ? b : b - a - 1));
+    int32_t n = 0;
+    if (kind == "own" && b == std::string_view::npos)
+      o.own_topics.insert(topic);
+    else if (kind == "shared" && b != std::string_view::npos && number(line.substr(b + 1), n))
+      o.shared.push_back(topic), o.partitions[topic] = n;
+    else if (kind == "assigned" && b != std::string_view::npos && number(line.substr(b + 1), n))
+      o.assigned.insert({topic, n});
+    else
+      return std::nullopt;
+  }
+  return o;
+}
+
 std::vector<std::string> Ownership::Assigned() const {
   std::vector<std::string> out;
   for (const auto& [topic, partition] : assigned)

@@ -43,7 +43,8 @@ struct Monitor::Impl {
   std::set<Period> said_not_judged;
   // The platforms this instance judges, and whether it publishes (the consumer keeps it).
   Ownership ownership;
-  std::string owned_said;  // the ownership last said on stderr
+  std::string owned_said;    // the ownership last said on stderr
+  std::string judging_kept;  // and last kept in the state (meta_keys::kJudging)
 
   explicit Impl(int max_platforms) : metrics(max_platforms) {}
 
@@ -77,6 +78,12 @@ struct Monitor::Impl {
       for (size_t i = 0; i < assigned.size() && i < 8; ++i) said += (i ? ", " : "") + assigned[i];
       said += assigned.size() > 8 ? ", ...)" : ")";
       if (ownership.publisher()) said += "; it publishes the city's announcements";
+      if (const std::string judging = ownership.Encode(); judging != judging_kept) {
+        Batch batch;
+        batch.Put(meta_keys::kJudging, judging);
+        if (Status s = store->Write(batch); !s.ok()) return s;
+        judging_kept = judging;
+      }
       if (said != owned_said) {
         owned_said = said;
         Say(hooks.progress, "judging the platforms of " + said + " (state " +

@@ -92,7 +92,7 @@ bool IsBookkeeping(std::string_view key) {
   // What the monitor sealed and published differs between a monitor's state and a replay of the
   // same events: bookkeeping too, left out of the canonical dump.
   for (std::string_view prefix :
-       {"count/", "outbox/", "state-id", "held-dead/", "readback/", "level/", "alerted-final/",
+       {"count/", "outbox/", "state-id", "judging", "held-dead/", "readback/", "level/", "alerted-final/",
         "warned/", "publish-due/", "revision/", "after-seal/", "revision-checked/", "sealed-doc/"})
     if (key.starts_with(prefix)) return true;
   return false;

@@ -2,8 +2,10 @@
 // month with the facts behind each, worker ids replaced by keyed pseudonyms.
 #pragma once
 
+#include <functional>
 #include <map>
 #include <string>
+#include <string_view>
 #include <utility>
 #include <vector>
 
@@ -37,9 +39,10 @@ class EvidenceCollector {
   explicit EvidenceCollector(const Pseudonymizer* pseudonyms) : pseudonyms_(pseudonyms) {}
   // Pass to EvaluateOptions::on_finding.
   void Add(const Finding& f);
-  // The files <period>/<platform_id>.<dimension>.json, one for every platform and dimension of
-  // the evaluation (an empty list where none is affected).
-  Files Render(const MonthEvaluation& month, const RuleSet& rules) const;
+  // The files <period>/<platform_id>.<dimension>.json, one for every platform (that `only`
+  // accepts, if given) and dimension of the evaluation (an empty list where none is affected).
+  Files Render(const MonthEvaluation& month, const RuleSet& rules,
+               const std::function<bool(std::string_view platform)>& only = {}) const;
 
  private:
   const Pseudonymizer* pseudonyms_;

@@ -28,6 +28,8 @@ struct PublicationRequest {
   std::vector<std::string> langs = {"zh", "en"};
   // The evidence of each month, under evidence/<period>/; null: no evidence.
   const Pseudonymizer* pseudonyms = nullptr;
+  // The platforms whose evidence is written (none: every platform's).
+  std::function<bool(std::string_view platform)> evidence_for;
   // A monthly publication of a sealed month as of this revision: its revisions up to it, and
   // for 1 or later the correction notice (monthly-YYYY-MM.rN.*). None: as the state stands.
   std::optional<int> revision;

@@ -9,6 +9,7 @@
 #include <functional>
 #include <map>
 #include <memory>
+#include <optional>
 #include <set>
 #include <string>
 #include <string_view>
@@ -97,6 +98,11 @@ struct Ownership {
   bool publisher() const;
   // The partitions assigned, as "topic/partition", in order.
   std::vector<std::string> Assigned() const;
+  // As kept in the state (meta_keys::kJudging), one line each: "shared <topic> <partitions>",
+  // "own <topic>", "assigned <topic> <partition>"; Decode gives it back settled (none: not
+  // that).
+  std::string Encode() const;
+  static std::optional<Ownership> Decode(std::string_view text);
 };
 
 struct ConsumeControl {

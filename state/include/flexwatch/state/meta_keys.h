@@ -45,6 +45,10 @@ inline constexpr std::string_view kReadBackPrefix = "readback/";
 // what the monitor sends (alerts, publication notices) so that, reading them back beside the
 // other instances of its group, it knows its own.
 inline constexpr std::string_view kStateId = "state-id";
+// "judging" -> the share of its group this instance judged when last settled (Ownership::Encode):
+// `announce --out` writes evidence for those platforms only (cli.md 1.1). None: a replay, or a
+// monitor from before groups: every platform.
+inline constexpr std::string_view kJudging = "judging";
 
 // --- rules (CloseQuietMonths): part of what the state says ---
 // "quiet-closed/YYYY-MM" -> the wall-clock time (ms) the month was closed at, its topics quiet.
