@@ -218,11 +218,12 @@ case "$cmd" in
     partitions=${3:-8}
     user monitor
     # The shared topic, keyed by platform_id; the monitor's outputs (which every instance of the
-    # group reads back: the alerts and publication notices the others sent).
+    # group reads back: the alerts, publication notices and seals the others sent).
     topic flexwatch.events "$partitions"
     topic flexwatch.dead-letter "$partitions"
     topic flexwatch.alerts 1
     topic flexwatch.announcements 1
+    topic flexwatch.seals 1 cleanup.policy=compact
     # The monitor reads every events topic (flexwatch.events and flexwatch.events.<platform>)
     # and its group's offsets, and writes its outputs; platforms write only their own topic
     # (add-platform), or the shared one when given Write on it.
@@ -230,7 +231,7 @@ case "$cmd" in
       --topic flexwatch.events --resource-pattern-type prefixed
     acl --allow-principal User:monitor --operation Read --operation Describe \
       --group flexwatch --resource-pattern-type prefixed
-    for t in flexwatch.dead-letter flexwatch.alerts flexwatch.announcements; do
+    for t in flexwatch.dead-letter flexwatch.alerts flexwatch.announcements flexwatch.seals; do
       acl --allow-principal User:monitor --operation Write --operation Read --operation Describe \
         --topic "$t" --resource-pattern-type prefixed
     done

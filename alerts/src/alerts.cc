@@ -1,5 +1,6 @@
 #include "flexwatch/alerts/alerts.h"
 
+#include <charconv>
 #include <chrono>
 #include <filesystem>
 #include <map>
@@ -72,6 +73,53 @@ Result<std::vector<Alert>> EvaluateAndAlert(Store& store, const RuleSet& rules,
     messages.push_back(std::move(msg));
     alerts.push_back(std::move(a));
   };
+  // A seal for the other instances of the group: revision `r` of month `p`, and the events
+  // arrived after the seal so far (AlertOptions::seal_topic).
+  auto send_seal = [&](Period p, const Revision& r, const std::map<std::string, int64_t>& arrived) {
+    if (options.seal_topic.empty()) return;
+    int64_t total = 0;
+    std::string counts;
+    for (const auto& [platform, n] : arrived) {
+      total += n;
+      counts += platform + "\t" + std::to_string(n) + "\n";
+    }
+    OutboxMessage msg;
+    msg.topic = options.seal_topic;
+    msg.key = FormatPeriod(p) + "/r" + std::to_string(r.number);  // compacted: the latest counts
+    JsonWriter w;
+    w.BeginObject().Key("kind").String("seal").Key("period").String(FormatPeriod(p));
+    w.Key("revision").Int(r.number).Key("sealed_at").String(FormatBeijing(r.sealed_at));
+    msg.payload = w.Key("arrived_after_seal").Int(total).EndObject().Take();
+    msg.headers = {{"flexwatch.seal", FormatPeriod(p)},
+                   {"flexwatch.revision", std::to_string(r.number)},
+                   {"flexwatch.state_key", meta_keys::Revision(p, r.number)},
+                   {"flexwatch.state_value", EncodeRevision(r)},
+                   {"flexwatch.after_seal", counts},
+                   {"flexwatch.group", options.group}};
+    if (!sender.empty()) msg.headers.emplace_back("flexwatch.sender", sender);
+    messages.push_back(std::move(msg));
+  };
+  // The alert of change `c` of revision `number` of month `p`.
+  auto alert_revision = [&](Period p, int number, const RevisionChange& c,
+                            const std::map<std::string, int64_t>& arrived) {
+    const std::string_view dim = kDimensionNames[static_cast<int>(c.dimension)];
+    Alert a;
+    JsonWriter w;
+    w.BeginObject().Key("kind").String("revision").Key("revision").Int(number);
+    w.Key("platform_id").String(c.platform_id).Key("dimension").String(dim);
+    w.Key("period").String(FormatPeriod(p)).Key("final").Bool(true);
+    w.Key("from").Raw(SealedCellJson(c.from)).Key("to").Raw(SealedCellJson(c.to));
+    const auto n = arrived.find(c.platform_id);
+    w.Key("arrived_after_seal").Int(n == arrived.end() ? 0 : n->second);
+    Identify(a, w.Key("rules").Raw(RulesStampJson(rules)).EndObject().Take());
+    a.kind = "revision";
+    a.dimension = dim;
+    a.level = c.to ? NameOf(c.to->level) : "green";
+    a.final = true;
+    const std::string key = meta_keys::Level(p, c.platform_id, dim), value = a.level + "|1";
+    batch.Put(key, value);
+    queue(std::move(a), c.platform_id, key, value);
+  };
   if (round) {
     round->months.clear();
     round->not_judged.clear();
@@ -104,36 +152,53 @@ Result<std::vector<Alert>> EvaluateAndAlert(Store& store, const RuleSet& rules,
     next.number = revisions->empty() ? 0 : revisions->back().number + 1;
     next.sealed_at = now;
     next.verdict = SealedVerdictOf(*m);
-    if (revisions->empty()) {  // alerted final by a build that did not seal: sealed as it is now
+    if (revisions->empty()) {  // alerted final by a build (or an instance) that did not seal
       PutRevision(batch, p, next);
+      batch.Put(meta_keys::RevisionAlerted(p), "0");
+      send_seal(p, next, arrived);
       return Status::OK();
     }
     const std::vector<RevisionChange> changes =
         ChangesBetween(revisions->back().verdict, next.verdict);
-    if (changes.empty()) return Status::OK();
+    if (changes.empty()) {  // the counts of events arrived after the seal changed
+      send_seal(p, revisions->back(), arrived);
+      return Status::OK();
+    }
     PutRevision(batch, p, next);
     if (mark_publication) batch.Put(meta_keys::CorrectionDue(p, next.number), "");
     cache.Retain([p](Period q) { return q != p; });  // its series are judged again when needed
-    for (const RevisionChange& c : changes) {
-      if (!owned(c.platform_id)) continue;  // its owner alerts it
-      const std::string_view dim = kDimensionNames[static_cast<int>(c.dimension)];
-      Alert a;
-      JsonWriter w;
-      w.BeginObject().Key("kind").String("revision").Key("revision").Int(next.number);
-      w.Key("platform_id").String(c.platform_id).Key("dimension").String(dim);
-      w.Key("period").String(FormatPeriod(p)).Key("final").Bool(true);
-      w.Key("from").Raw(SealedCellJson(c.from)).Key("to").Raw(SealedCellJson(c.to));
-      const auto n = arrived.find(c.platform_id);
-      w.Key("arrived_after_seal").Int(n == arrived.end() ? 0 : n->second);
-      Identify(a, w.Key("rules").Raw(RulesStampJson(rules)).EndObject().Take());
-      a.kind = "revision";
-      a.dimension = dim;
-      a.level = c.to ? NameOf(c.to->level) : "green";
-      a.final = true;
-      const std::string key = meta_keys::Level(p, c.platform_id, dim), value = a.level + "|1";
-      batch.Put(key, value);
-      queue(std::move(a), c.platform_id, key, value);
+    for (const RevisionChange& c : changes)
+      if (owned(c.platform_id)) alert_revision(p, next.number, c, arrived);  // else its owner's
+    batch.Put(meta_keys::RevisionAlerted(p), std::to_string(next.number));
+    send_seal(p, next, arrived);
+    return Status::OK();
+  };
+  // A sealed month at an instance that does not seal: the revisions adopted from the one that
+  // does (read back by the consumer), each one's changes alerted for the platforms owned here,
+  // unless the level change was alerted already (by a previous owner, read back).
+  auto adopted = [&](Period p) -> Status {
+    auto revisions = ReadRevisions(store, p);
+    if (!revisions.ok()) return revisions.status();
+    if (revisions->empty()) return Status::OK();  // not sealed yet
+    int alerted = 0;
+    if (auto v = store.GetMeta(meta_keys::RevisionAlerted(p)))
+      std::from_chars(v->data(), v->data() + v->size(), alerted);
+    if (revisions->back().number <= alerted) return Status::OK();
+    const std::map<std::string, int64_t> arrived = ArrivedAfterSeal(store, p);
+    for (const Revision& r : *revisions) {
+      if (r.number <= alerted) continue;
+      for (const RevisionChange& c : r.changes) {
+        if (!owned(c.platform_id)) continue;
+        const std::string_view dim = kDimensionNames[static_cast<int>(c.dimension)];
+        const std::string to = c.to ? std::string(NameOf(c.to->level)) : "green";
+        const bool level_changed = (c.from ? std::string(NameOf(c.from->level)) : "green") != to;
+        if (level_changed && store.GetMeta(meta_keys::Level(p, c.platform_id, dim)) == to + "|1")
+          continue;  // alerted by the platform's previous owner
+        alert_revision(p, r.number, c, arrived);
+      }
     }
+    batch.Put(meta_keys::RevisionAlerted(p), std::to_string(revisions->back().number));
+    cache.Retain([p](Period q) { return q != p; });  // its series are judged again when needed
     return Status::OK();
   };
   std::optional<Period> last_final;
@@ -150,7 +215,7 @@ Result<std::vector<Alert>> EvaluateAndAlert(Store& store, const RuleSet& rules,
   for (Period p : periods) {
     if (store.GetMeta(meta_keys::AlertedFinal(p))) {  // final, alerted as such: sealed
       last_final = p;
-      if (Status s = revise(p); !s.ok()) return s;
+      if (Status s = options.seals ? revise(p) : adopted(p); !s.ok()) return s;
       continue;
     }
     if (Status judgeable = rules.Judgeable(p); !judgeable.ok()) {
@@ -223,9 +288,14 @@ Result<std::vector<Alert>> EvaluateAndAlert(Store& store, const RuleSet& rules,
     }
     if (m->final) {
       batch.Put(meta_keys::AlertedFinal(p), "");
-      // Sealed as revision 0: the verdict as alerted final now.
-      PutRevision(batch, p, Revision{0, now, SealedVerdictOf(*m), {}});
-      batch.Put(meta_keys::RevisionChecked(p), "0");
+      if (options.seals) {
+        // Sealed as revision 0: the verdict as alerted final now.
+        const Revision sealed{0, now, SealedVerdictOf(*m), {}};
+        PutRevision(batch, p, sealed);
+        batch.Put(meta_keys::RevisionChecked(p), "0");
+        batch.Put(meta_keys::RevisionAlerted(p), "0");
+        send_seal(p, sealed, ArrivedAfterSeal(store, p));
+      }
       if (mark_publication) batch.Put(meta_keys::PublishDue(p), "");
     }
   }

@@ -14,6 +14,7 @@
 #include "flexwatch/core/time.h"
 #include "flexwatch/ingest/kafka.h"
 #include "flexwatch/state/meta_keys.h"
+#include "flexwatch/state/records.h"
 #include "flexwatch/state/writer.h"
 #include "kafka_settings.h"
 
@@ -300,6 +301,8 @@ class Consumer {
   // happens (kMaxFences within kFenceWindow: two running instances share a name, an error).
   Status Rejoin();
   static constexpr int kMaxFences = 3;
+  // How long what is owed is delivered for when partitions are handed over (revoked, fenced).
+  static constexpr int kHandOverMs = 30000;
   static constexpr auto kFenceWindow = std::chrono::minutes(5);
   std::vector<Clock::time_point> fenced_;  // when the group consumer was fenced, in the window
   bool rejoin_ = false;                    // fenced: Rejoin at the top of the loop
@@ -429,6 +432,7 @@ class Consumer {
   std::set<std::string> control_topics_;  // alerts, announcement notices: read back
   std::string state_id_;                  // meta_keys::kStateId: this instance's sends
   std::set<std::string> alerts_read_;     // ids of the alerts read back (any sender's)
+  std::set<std::string> adopted_;         // revision records of seals read back (their keys)
   uint64_t outbox_start_ = 0;             // the outbox's next sequence when this run started
   Ownership own_;                         // when the caller keeps none
   Ownership& ownership() { return control_.ownership ? *control_.ownership : own_; }
@@ -658,10 +662,13 @@ void Consumer::OnRebalance(rd_kafka_t* rk, rd_kafka_resp_err_t err,
   } else {
     // Revoked: what was read from these partitions is committed before another may read them,
     // and what this instance has to send for their platforms is sent (and acknowledged) before
-    // another takes them over and reads the alerts back.
+    // another takes them over and reads the alerts back. The group waits for this (up to its
+    // rebalance timeout, max.poll.interval.ms): long enough for a partition of the alerts topic
+    // to get a new leader when its broker was lost, so that an alert in flight then is not
+    // alerted again by the next owner.
     if (Status s = Commit(); !s.ok() && failure_.ok()) failure_ = s;
     if (producer_ && failure_.ok())
-      if (Status s = Deliver(/*wait_ms=*/10000); !s.ok()) failure_ = s;
+      if (Status s = Deliver(kHandOverMs); !s.ok()) failure_ = s;
     rd_kafka_assign(rk, nullptr);
     assigned_from_.clear();
     ownership().assigned.clear();
@@ -770,6 +777,9 @@ void Consumer::Settle() {
     if (next < high) return;
   }
   own.settled = true;
+  // The instance that seals counts the events arrived after its seals; the others take its
+  // counts with its seals (none sent without the notices' topic: each seals on its own).
+  writer_.CountAfterSeal(own.publisher() || kafka_.seals_topic.empty());
 }
 
 Status Consumer::Commit() {
@@ -1068,6 +1078,37 @@ void Consumer::HandleControl(const rd_kafka_message_t& m, Partition& part) {
       writer_.PutMeta(*key, *value);
     return;
   }
+  // A seal of the instance that seals (KafkaOptions::seals_topic): the first record of each
+  // revision on the topic is the city's, and the counts of events arrived after the seal are its
+  // latest.
+  if (const std::string* sealed = header("flexwatch.seal");
+      sealed && part.topic == kafka_.seals_topic) {
+    const Result<Period> p = ParsePeriod(*sealed);
+    const std::string *key = header("flexwatch.state_key"),
+                      *value = header("flexwatch.state_value"),
+                      *counts = header("flexwatch.after_seal");
+    const std::string* group = header("flexwatch.group");
+    if (!group || *group != kafka_.group) return;  // another group's city (a topic shared)
+    if (!p.ok() || !key || !value || meta_keys::PeriodOfRevision(*key) != *p) return;
+    if (!adopted_.count(*key) && !store_.GetMeta(*key)) {
+      writer_.PutMeta(*key, *value);
+      const std::string* revision = header("flexwatch.revision");
+      int n = 0;
+      if (revision) std::from_chars(revision->data(), revision->data() + revision->size(), n);
+      if (n > 0) writer_.PutMeta(meta_keys::CorrectionDue(*p, n), "");  // kept until published
+    }
+    adopted_.insert(*key);
+    for (std::string_view rest = counts ? *counts : ""; !rest.empty();) {
+      const size_t eol = rest.find('\n'), tab = rest.find('\t');
+      if (eol == std::string_view::npos || tab > eol) break;
+      int64_t n = 0;
+      const std::string_view number = rest.substr(tab + 1, eol - tab - 1);
+      if (std::from_chars(number.data(), number.data() + number.size(), n).ec == std::errc())
+        writer_.PutMeta(meta_keys::AfterSeal(*p, rest.substr(0, tab)), EncodeCounter(n));
+      rest.remove_prefix(eol + 1);
+    }
+    return;
+  }
   // A publication notice: the month (or its correction) is published, no longer due here.
   const std::string *period = header("flexwatch.announcement"),
                     *revision = header("flexwatch.revision");
@@ -1214,7 +1255,7 @@ Status Consumer::Join() {
 Status Consumer::Rejoin() {
   rejoin_ = false;
   if (Status s = Commit(); !s.ok()) return s;
-  if (Status s = Deliver(/*wait_ms=*/10000); !s.ok()) return s;
+  if (Status s = Deliver(kHandOverMs); !s.ok()) return s;
   rd_kafka_queue_destroy(queue_);
   queue_ = nullptr;
   for (rd_kafka_topic_t* t : topics_) rd_kafka_topic_destroy(t);
@@ -1234,7 +1275,8 @@ Status Consumer::Rejoin() {
 
 Result<IngestCounts> Consumer::Run() {
   for (const std::string& t : kafka_.topics)
-    for (const std::string* out : {&kafka_.dead_letter_topic, &kafka_.alerts_topic})
+    for (const std::string* out :
+         {&kafka_.dead_letter_topic, &kafka_.alerts_topic, &kafka_.seals_topic})
       if (*out == t || !OwnTopicPlatform(t, *out).empty())
         return Status::InvalidArgument("kafka: topic " + *out + " would be read as events: it is " +
                                        t + " or one of its platforms' own topics (" + t +
@@ -1273,9 +1315,9 @@ Result<IngestCounts> Consumer::Run() {
     replica_ = *replica;
     rd_kafka_poll_set_consumer(replica_);
   }
-  if (auto next = store_.GetMeta(meta_keys::kOutboxNext); next && next->size() == 8)
-    for (unsigned char c : *next) outbox_start_ = outbox_start_ << 8 | c;
+  outbox_start_ = store_.NextOutboxSequence();
   control_topics_ = {kafka_.alerts_topic};
+  if (!kafka_.seals_topic.empty()) control_topics_.insert(kafka_.seals_topic);
   if (!control_.announcements_topic.empty()) control_topics_.insert(control_.announcements_topic);
   state_id_ = store_.GetMeta(meta_keys::kStateId).value_or("");
   if (state_id_.empty()) {
@@ -1434,6 +1476,29 @@ Result<IngestCounts> Consumer::Run() {
   }
   if (failure_.ok()) failure_ = Commit();
   if (failure_.ok() && control_.periodic) failure_ = control_.periodic(QuietSeconds(Clock::now()));
+  // A month final here whose seal the instance that seals has not sent yet (it judges the month
+  // final in its own last round, say): waited for, so that this state holds the city's seal.
+  if (failure_.ok() && control_.awaiting_seal && control_.awaiting_seal()) {
+    if (Status s = Deliver(); !s.ok()) failure_ = s;  // the final alerts carry the watermark
+    const auto start = Clock::now();
+    const auto until = start + std::chrono::seconds(ConsumeControl::kSealWaitSeconds);
+    bool waiting = true;
+    while (failure_.ok() && waiting && Clock::now() < until &&
+           !(control_.stop && control_.stop->load())) {
+      if (replica_dirty_) ReassignReplica();
+      if (!in_flight_.empty()) rd_kafka_poll(producer_, 0);
+      const ssize_t n = replica_queue ? rd_kafka_consume_batch_queue(replica_queue, 100,
+                                                                     batch.data(), batch.size())
+                                      : 0;
+      for (ssize_t i = 0; i < n; ++i) Process(replica_, batch[i], Clock::now());
+      if (failure_.ok() && n > 0) failure_ = Commit();
+      waiting = control_.awaiting_seal();
+    }
+    if (failure_.ok() && control_.periodic)
+      failure_ = control_.periodic(QuietSeconds(Clock::now()));
+    if (control_.on_seal_wait)
+      control_.on_seal_wait(!waiting, std::chrono::duration<double>(Clock::now() - start).count());
+  }
   if (failure_.ok()) failure_ = Deliver(/*wait_ms=*/5000);
   if (queue_) rd_kafka_queue_destroy(queue_);
   queue_ = nullptr;

@@ -24,6 +24,7 @@ std::vector<std::string> MonitorTopics(const KafkaOptions& kafka, const PublishO
   all.push_back(kafka.dead_letter_topic);
   all.push_back(kafka.alerts_topic);
   all.push_back(publish.topic);
+  if (!kafka.seals_topic.empty()) all.push_back(kafka.seals_topic);
   return all;
 }
 
@@ -72,6 +73,11 @@ struct Monitor::Impl {
     // or not.
     alerting.mark_publication = true;
     alerting.owns = [this](std::string_view platform) { return ownership.Owns(platform); };
+    // One seal for the city: the instance that publishes seals and sends its seals on the seals
+    // topic; the others adopt them (without that topic, each seals on its own).
+    alerting.seal_topic = o.kafka.seals_topic;
+    alerting.group = o.kafka.group;
+    alerting.seals = o.kafka.seals_topic.empty() || ownership.publisher();
     if (ownership.settled) {
       const std::vector<std::string> assigned = ownership.Assigned();
       std::string said = std::to_string(assigned.size()) + " partition(s) (";
@@ -248,6 +254,25 @@ Result<IngestCounts> Monitor::Run(const std::atomic<bool>* stop) {
     impl.metrics.OnConsumerReport(r);
     if (r.messages == 0) impl.metrics.SetStateBytes(impl.store->ApproximateBytes());
   };
+  if (o.rules && !o.kafka.seals_topic.empty()) {
+    control.awaiting_seal = [&impl] {
+      if (impl.ownership.publisher()) return false;
+      for (Period p : impl.store->Periods())
+        if (impl.store->GetMeta(meta_keys::AlertedFinal(p)) &&
+            impl.store->MetaKeys(meta_keys::RevisionPrefix(p)).empty())
+          return true;
+      return false;
+    };
+    control.on_seal_wait = [&impl](bool adopted, double seconds) {
+      Say(impl.hooks.notice,
+          adopted ? "adopted the seal of the instance that publishes after " +
+                        std::to_string(static_cast<int>(seconds + 0.5)) + " s"
+                  : "warning: stopping with a month final here that the instance that publishes "
+                    "has not sealed within " +
+                        std::to_string(ConsumeControl::kSealWaitSeconds) +
+                        " s; this state adopts the seal when it runs again");
+    };
+  }
   if (o.rules) {
     control.periodic_interval_ms = o.kafka.evaluate_interval_ms;
     control.periodic = [this, &impl, &o](double quiet_seconds) {

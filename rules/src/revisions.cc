@@ -88,6 +88,8 @@ Result<std::vector<Revision>> ReadRevisions(Store& store, Period p) {
   return out;
 }
 
+std::string EncodeRevision(const Revision& r) { return Encode(r); }
+
 void PutRevision(Batch& batch, Period p, const Revision& r) {
   batch.Put(meta_keys::Revision(p, r.number), Encode(r));
 }

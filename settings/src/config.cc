@@ -356,6 +356,7 @@ void KafkaSection(Fields& f, KafkaOptions& k, const std::string& config_name) {
                             }))
       .Add("dead_letter_topic", Text(k.dead_letter_topic))
       .Add("alerts_topic", Text(k.alerts_topic))
+      .Add("seals_topic", Text(k.seals_topic))
       .Add("topics", Optional([&k](const YAML::Node& n, const std::string& name) {
              k.topics.clear();
              return List("a list of topic names", true,

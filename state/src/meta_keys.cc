@@ -74,6 +74,7 @@ std::string Rewritten(Period p, std::string_view platform) {
 }
 std::string RewrittenPrefix(Period p) { return "rewritten/" + FormatPeriod(p) + "/"; }
 std::string RevisionChecked(Period p) { return "revision-checked/" + FormatPeriod(p); }
+std::string RevisionAlerted(Period p) { return "revision-alerted/" + FormatPeriod(p); }
 std::string SealedDocument(Period p, int revision, std::string_view name) {
   return "sealed-doc/" + FormatPeriod(p) + "/" + FourDigits(revision) + "/" + std::string(name);
 }
@@ -92,8 +93,9 @@ bool IsBookkeeping(std::string_view key) {
   // What the monitor sealed and published differs between a monitor's state and a replay of the
   // same events: bookkeeping too, left out of the canonical dump.
   for (std::string_view prefix :
-       {"count/", "outbox/", "state-id", "judging", "held-dead/", "readback/", "level/", "alerted-final/",
-        "warned/", "publish-due/", "revision/", "after-seal/", "revision-checked/", "sealed-doc/"})
+       {"count/", "outbox/", "state-id", "judging", "held-dead/", "readback/", "level/",
+        "alerted-final/", "warned/", "publish-due/", "revision/", "after-seal/",
+        "revision-checked/", "revision-alerted/", "sealed-doc/"})
     if (key.starts_with(prefix)) return true;
   return false;
 }

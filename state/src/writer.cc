@@ -443,7 +443,7 @@ T& StateWriter::AggregateFor(KeyIndex& index, std::vector<T>& aggregates, std::s
 
 void StateWriter::Fold(const Event& e, size_t i) {
   if (e.ts > max_ts_) max_ts_ = e.ts;
-  if (!sealed_.empty()) {
+  if (!sealed_.empty() && count_after_seal_) {
     const Period month =
         e.type == EventType::kContribution ? e.contribution.period : BeijingPeriod(e.ts);
     if (sealed_.count(month)) ++after_seal_[{month, e.platform_id}];

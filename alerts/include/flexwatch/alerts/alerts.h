@@ -61,6 +61,18 @@ struct AlertOptions {
   // from the alerts topic (their headers flexwatch.state_key and flexwatch.state_value carry what
   // the sender remembered), so that a platform taken over is alerted for what changed since, once.
   std::function<bool(std::string_view platform)> owns = nullptr;
+  // Whether this state seals and revises months (rules.md section 4). In a group one instance
+  // does, the one that publishes, so that the city has one seal: the others adopt its seals,
+  // read back from `seal_topic`, and alert each adopted revision's changes for the platforms
+  // they own (EvaluateAndAlert alerts them here when `seals` is false).
+  bool seals = true;
+  // Where a seal, and each change of its counts of events arrived after it, is sent for the
+  // other instances (empty: not sent): a message of kind "seal" whose headers carry the revision
+  // record as the state keeps it (flexwatch.state_key, flexwatch.state_value) and the counts
+  // (flexwatch.after_seal: "<platform>\t<n>" lines), and the group's name (flexwatch.group):
+  // only the instances of that group adopt it.
+  std::string seal_topic;
+  std::string group;
 };
 
 // Evaluates every month in the state not yet alerted as final (provisional levels, or final

@@ -26,6 +26,9 @@ struct KafkaOptions {
   // Rejected messages go here (with the Kafka Connect error headers), and alerts there.
   std::string dead_letter_topic = "flexwatch.dead-letter";
   std::string alerts_topic = "flexwatch.alerts";
+  // The seals of the instance of the group that seals months (AlertOptions::seal_topic), read
+  // back by the others (empty: none sent; each instance seals on its own). Compacted.
+  std::string seals_topic = "flexwatch.seals";
   std::string group = "flexwatch";
   // This instance's name in the group (group.instance.id, KIP-345), or empty. Named, a member
   // restarted within the session timeout takes its partitions back at once, without a
@@ -154,6 +157,13 @@ struct ConsumeControl {
   // The publication notices' topic, read back with the alerts (empty: not read): a month another
   // instance published is no longer due here.
   std::string announcements_topic;
+  // Called after the last round (optional): whether the state holds a month judged final here
+  // and not yet sealed by the instance of the group that seals (AlertOptions::seals). Then the
+  // consumer reads the topics read back for up to kSealWaitSeconds more, until the seal is
+  // adopted, and runs the last round again; `on_seal_wait` (optional) says how that went.
+  std::function<bool()> awaiting_seal;
+  std::function<void(bool adopted, double seconds)> on_seal_wait;
+  static constexpr int kSealWaitSeconds = 15;
 };
 
 // The next offset of each partition the state holds (events, and the topics read back), by

@@ -48,6 +48,9 @@ std::vector<RevisionChange> ChangesBetween(const SealedVerdict& before, const Se
 Result<std::vector<Revision>> ReadRevisions(Store& store, Period p);
 // Adds revision `r` of month `p` to `batch`.
 void PutRevision(Batch& batch, Period p, const Revision& r);
+// Revision `r` as the state keeps it (the value of meta_keys::Revision): what a seal carries to
+// the other instances of a group.
+std::string EncodeRevision(const Revision& r);
 
 // Events for month `p` applied after it was sealed, per platform.
 std::map<std::string, int64_t> ArrivedAfterSeal(Store& store, Period p);

@@ -95,6 +95,9 @@ std::string Rewritten(Period p, std::string_view platform);
 std::string RewrittenPrefix(Period p);
 // "revision-checked/YYYY-MM" -> the month's events after the seal already judged again.
 std::string RevisionChecked(Period p);
+// "revision-alerted/YYYY-MM" -> the month's last revision whose changes this state alerted for
+// the platforms it owns (made here, or adopted from the instance of its group that seals).
+std::string RevisionAlerted(Period p);
 // "sealed-doc/YYYY-MM/NNNN/<file name>" -> a document of revision N of the month as the monitor
 // kept it when it published that revision (the original for 0, the correction notice after), in
 // every format and language, so that `announce --revision N` prints exactly those bytes.

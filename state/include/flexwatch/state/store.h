@@ -244,6 +244,8 @@ class Store {
                        const std::function<void(uint64_t seq, const OutboxMessage&)>& fn);
   // Forgets delivered messages.
   Status DeleteOutbox(const std::vector<uint64_t>& seqs);
+  // The sequence the next message put in the outbox gets (what was put before it is older).
+  uint64_t NextOutboxSequence() const { return next_outbox_; }
 
   // Dead letters in key order (source, line).
   Status ForEachDeadLetter(const std::function<void(std::string_view json)>& fn);

@@ -90,6 +90,10 @@ class StateWriter {
   // Advances the event time that closes months (meta_keys::kClosingWatermark) to at least `t`,
   // with the next commit (which this alone makes worth writing).
   void AdvanceClosingWatermark(TimestampMs t) { closing_ = std::max(closing_, t); }
+  // Whether events for a sealed month are counted as arrived after its seal (meta_keys::AfterSeal;
+  // on by default). An instance of a group that does not seal takes the counts of the one that
+  // does, read back with its seals, and counts none itself.
+  void CountAfterSeal(bool on) { count_after_seal_ = on; }
   // Events and rejections added since the last commit.
   size_t staged() const { return staged_; }
   // Bytes of seen ids held decoded between commits (at most StoreOptions::seen_cache_bytes after
@@ -278,6 +282,7 @@ class StateWriter {
   // seals between commits. An event for one is counted per platform (meta_keys::AfterSeal).
   std::set<Period> sealed_;
   bool sealed_stale_ = true;
+  bool count_after_seal_ = true;
   std::map<std::pair<Period, std::string>, int64_t> after_seal_;
   // Repeated event ids whose content differs from the first arrival's, per month and platform
   // (meta_keys::Rewritten).
