@@ -75,7 +75,10 @@ Result<std::vector<Alert>> EvaluateAndAlert(Store& store, const RuleSet& rules,
   };
   // A seal for the other instances of the group: revision `r` of month `p`, and the events
   // arrived after the seal so far (AlertOptions::seal_topic).
-  auto send_seal = [&](Period p, const Revision& r, const std::map<std::string, int64_t>& arrived) {
+  // `changes`: of a revision made now (none: the counts of one made before changed).
+  auto send_seal = [&](Period p, const Revision& r, const std::map<std::string, int64_t>& arrived,
+                       std::optional<size_t> changes) {
+    if (round && changes) round->sealed.push_back({p, r.number, *changes});
     if (options.seal_topic.empty()) return;
     int64_t total = 0;
     std::string counts;
@@ -123,31 +126,40 @@ Result<std::vector<Alert>> EvaluateAndAlert(Store& store, const RuleSet& rules,
   if (round) {
     round->months.clear();
     round->not_judged.clear();
+    round->sealed.clear();
   }
   const TimestampMs now = options.now ? *options.now
                                       : std::chrono::duration_cast<std::chrono::milliseconds>(
                                             std::chrono::system_clock::now().time_since_epoch())
                                             .count();
+  // Whether this state has itself read far enough to seal month `m`.
+  auto sealable = [&](const MonthEvaluation& m) {
+    return !options.seal_until || m.final_at <= *options.seal_until || m.closed_at.has_value();
+  };
   // A sealed month that events arrived for since it was last looked at: judged again, and a
   // changed verdict is its next revision.
   auto revise = [&](Period p) -> Status {
     const std::map<std::string, int64_t> arrived = ArrivedAfterSeal(store, p);
     int64_t total = 0;
     for (const auto& [platform, n] : arrived) total += n;
-    int64_t checked = 0;
+    // Never checked here (a seal adopted from another instance, which may have come after
+    // events for the month were applied here, uncounted): judged once.
+    std::optional<int64_t> checked;
     if (auto v = store.GetMeta(meta_keys::RevisionChecked(p))) checked = std::stoll(*v);
     auto revisions = ReadRevisions(store, p);
     if (!revisions.ok()) return revisions.status();
-    if (total == checked && !revisions->empty()) return Status::OK();
+    if (checked == total && !revisions->empty()) return Status::OK();
     // A month the rule set in force cannot judge (a rule set that no longer covers it) keeps
     // its seal; it is named, not judged, and the round goes on.
     if (Status judgeable = rules.Judgeable(p); !judgeable.ok()) {
       if (round) round->not_judged.push_back({p, judgeable.message()});
       return Status::OK();
     }
-    batch.Put(meta_keys::RevisionChecked(p), std::to_string(total));
     auto m = EvaluateMonth(store, rules, p, EvaluateOptions{});
     if (!m.ok()) return m.status();
+    // Neither sealed nor revised on part of the month's events: judged again next round.
+    if (!sealable(*m)) return Status::OK();
+    batch.Put(meta_keys::RevisionChecked(p), std::to_string(total));
     Revision next;
     next.number = revisions->empty() ? 0 : revisions->back().number + 1;
     next.sealed_at = now;
@@ -155,13 +167,13 @@ Result<std::vector<Alert>> EvaluateAndAlert(Store& store, const RuleSet& rules,
     if (revisions->empty()) {  // alerted final by a build (or an instance) that did not seal
       PutRevision(batch, p, next);
       batch.Put(meta_keys::RevisionAlerted(p), "0");
-      send_seal(p, next, arrived);
+      send_seal(p, next, arrived, 0);
       return Status::OK();
     }
     const std::vector<RevisionChange> changes =
         ChangesBetween(revisions->back().verdict, next.verdict);
     if (changes.empty()) {  // the counts of events arrived after the seal changed
-      send_seal(p, revisions->back(), arrived);
+      send_seal(p, revisions->back(), arrived, std::nullopt);
       return Status::OK();
     }
     PutRevision(batch, p, next);
@@ -170,7 +182,7 @@ Result<std::vector<Alert>> EvaluateAndAlert(Store& store, const RuleSet& rules,
     for (const RevisionChange& c : changes)
       if (owned(c.platform_id)) alert_revision(p, next.number, c, arrived);  // else its owner's
     batch.Put(meta_keys::RevisionAlerted(p), std::to_string(next.number));
-    send_seal(p, next, arrived);
+    send_seal(p, next, arrived, changes.size());
     return Status::OK();
   };
   // A sealed month at an instance that does not seal: the revisions adopted from the one that
@@ -288,13 +300,16 @@ Result<std::vector<Alert>> EvaluateAndAlert(Store& store, const RuleSet& rules,
     }
     if (m->final) {
       batch.Put(meta_keys::AlertedFinal(p), "");
-      if (options.seals) {
+      // Sealed already when a seal of another instance was adopted (late events since are judged
+      // from the next round on, as a revision).
+      const bool sealed = !store.MetaKeys(meta_keys::RevisionPrefix(p)).empty();
+      if (options.seals && sealable(*m) && !sealed) {
         // Sealed as revision 0: the verdict as alerted final now.
         const Revision sealed{0, now, SealedVerdictOf(*m), {}};
         PutRevision(batch, p, sealed);
         batch.Put(meta_keys::RevisionChecked(p), "0");
         batch.Put(meta_keys::RevisionAlerted(p), "0");
-        send_seal(p, sealed, ArrivedAfterSeal(store, p));
+        send_seal(p, sealed, ArrivedAfterSeal(store, p), 0);
       }
       if (mark_publication) batch.Put(meta_keys::PublishDue(p), "");
     }

@@ -342,6 +342,10 @@ class Consumer {
   // Each event partition read here (by either handle) whose high watermark is known: how many
   // of its messages are not in the state yet.
   std::vector<ConsumerReport::Lag> Lags() const;
+  // Whether the consumer has messages still to read: rejoining its group, a partition whose
+  // high watermark is not known, or one read below it (not counting a partition held for its
+  // trimmed history).
+  bool Behind();
   uint32_t TopicTag(const char* topic);
   // How the messages of a topic (by tag) must be placed (events.md 1.1, "Transport").
   struct Route {
@@ -789,6 +793,7 @@ Status Consumer::Commit() {
   RefreshWatched();
   const std::optional<TimestampMs> closing = ClosingCandidate(now);
   const bool advances = closing && *closing > closing_;
+  if (closing) ownership().read_to = std::max(ownership().read_to.value_or(INT64_MIN), *closing);
   if (writer_.staged() == 0 && pending == 0 && !advances) return Status::OK();
   // Each partition's next offset and own watermark in the batch of the state it produced, and
   // the closing watermark they make.
@@ -910,6 +915,22 @@ void Consumer::Report(int64_t messages, double commit_seconds) {
                           std::string(RejectCodeName(key.second)), n});
   r.lags = Lags();
   control_.on_report(r);
+}
+
+bool Consumer::Behind() {
+  if (!in_group_) return true;  // rejoining: what it will be assigned is not known yet
+  for (const auto* reading : {&assigned_from_, &replica_from_})
+    for (const auto& [tp, from] : *reading) {
+      if (control_topics_.count(tp.first)) continue;
+      int64_t low = -1, high = -1;
+      if (rd_kafka_get_watermark_offsets(reading == &assigned_from_ ? rk_ : replica_,
+                                         tp.first.c_str(), tp.second, &low, &high) ||
+          high < 0)
+        return true;  // not known yet: a partition just handed over, or its leader lost
+      const Partition& p = PartitionOf(tp.first.c_str(), tp.second);
+      if (!p.held && std::max(p.next, from) < high) return true;
+    }
+  return false;
 }
 
 std::vector<ConsumerReport::Lag> Consumer::Lags() const {
@@ -1098,7 +1119,8 @@ void Consumer::HandleControl(const rd_kafka_message_t& m, Partition& part) {
       if (n > 0) writer_.PutMeta(meta_keys::CorrectionDue(*p, n), "");  // kept until published
     }
     adopted_.insert(*key);
-    for (std::string_view rest = counts ? *counts : ""; !rest.empty();) {
+    for (std::string_view rest = counts ? std::string_view(*counts) : std::string_view();
+         !rest.empty();) {
       const size_t eol = rest.find('\n'), tab = rest.find('\t');
       if (eol == std::string_view::npos || tab > eol) break;
       int64_t n = 0;
@@ -1446,10 +1468,8 @@ Result<IngestCounts> Consumer::Run() {
       // leader (its broker lost, a new one not elected yet) or a group rejoining delivers
       // nothing for seconds. (Bounded: a partition held for its trimmed history, or the offset
       // a transaction's marker takes, leaves a lag that reading never closes.)
-      bool behind = false;
-      if (idle >= control_.idle_exit_seconds && idle < kJoinGraceSeconds)
-        for (const ConsumerReport::Lag& l : Lags())
-          behind = behind || (l.messages > 0 && !PartitionOf(l.topic.c_str(), l.partition).held);
+      const bool behind =
+          idle >= control_.idle_exit_seconds && idle < kJoinGraceSeconds && Behind();
       if (assigned_ && idle >= control_.idle_exit_seconds && !behind) {
         drained_ = true;
         refresh_at_once_ = true;  // the last commit looks at every partition again

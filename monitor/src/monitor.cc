@@ -78,6 +78,7 @@ struct Monitor::Impl {
     alerting.seal_topic = o.kafka.seals_topic;
     alerting.group = o.kafka.group;
     alerting.seals = o.kafka.seals_topic.empty() || ownership.publisher();
+    if (!o.kafka.seals_topic.empty()) alerting.seal_until = ownership.read_to.value_or(INT64_MIN);
     if (ownership.settled) {
       const std::vector<std::string> assigned = ownership.Assigned();
       std::string said = std::to_string(assigned.size()) + " partition(s) (";
@@ -99,6 +100,12 @@ struct Monitor::Impl {
     }
     auto written = EvaluateAndAlert(*store, *o.rules, o.detectors, alerting, &done.round);
     if (!written.ok()) return written.status();
+    for (const SealMade& s : done.round.sealed)
+      Say(hooks.progress, s.revision == 0
+                              ? "sealed " + FormatPeriod(s.period) + " (revision 0)"
+                              : "revised " + FormatPeriod(s.period) + ": revision " +
+                                    std::to_string(s.revision) + ", " + std::to_string(s.changes) +
+                                    " platform-dimension(s) changed");
     for (const auto& [period, why] : done.round.not_judged)
       if (said_not_judged.insert(period).second)
         Say(hooks.notice, "month " + FormatPeriod(period) + " not judged: " + why);

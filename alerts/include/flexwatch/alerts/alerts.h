@@ -33,11 +33,20 @@ struct RoundMonth {
   std::vector<PlatformScore> platforms;
   std::vector<EarlyWarning> warnings;
 };
+// A seal (revision 0) or revision this state recorded in a round, and how many
+// platform-dimensions it changed.
+struct SealMade {
+  Period period = 0;
+  int revision = 0;
+  size_t changes = 0;
+};
+
 struct AlertRound {
   std::vector<RoundMonth> months;
   // Months in the state that the rule set cannot judge (no row of a dated table holds them),
   // with the reason: left out of the round, never a reason to stop. Ascending.
   std::vector<std::pair<Period, std::string>> not_judged;
+  std::vector<SealMade> sealed;  // in order
 };
 
 struct AlertOptions {
@@ -71,8 +80,13 @@ struct AlertOptions {
   // record as the state keeps it (flexwatch.state_key, flexwatch.state_value) and the counts
   // (flexwatch.after_seal: "<platform>\t<n>" lines), and the group's name (flexwatch.group):
   // only the instances of that group adopt it.
-  std::string seal_topic;
-  std::string group;
+  std::string seal_topic{};
+  std::string group{};
+  // The event time this state has itself read every source to (none: no limit). A month final
+  // on a closing watermark taken from another instance (alerts carry theirs) is not sealed here
+  // before this state's own reading has passed its grace: a seal made on part of the month's
+  // events would be the city's (a month closed in wall-clock time is sealed as it closes).
+  std::optional<TimestampMs> seal_until = std::nullopt;
 };
 
 // Evaluates every month in the state not yet alerted as final (provisional levels, or final

@@ -94,6 +94,9 @@ struct Ownership {
   std::map<std::string, int32_t> partitions;           // a shared topic's partition count
   std::set<std::pair<std::string, int32_t>> assigned;  // by the group
   std::set<std::string> own_topics;                    // the platforms' own topics that exist
+  // The event time this instance has itself read every partition to in this run (its own
+  // closing candidate, not one taken from another instance's alerts; none yet).
+  std::optional<int64_t> read_to;
 
   bool Owns(std::string_view platform) const;
   // The instance that publishes the city's announcements: the owner of partition 0 of the first
