@@ -403,6 +403,13 @@ TEST_F(CityFeedTest, ARevisionIsOneForTheCityAndAlertedOnceByThePlatformsJudge) 
                                   {"kafka.topics", "[\"" + topic + "\"]"}});
   produce("now.ndjson");
   WaitAll(StartGroup(2, group));
+  for (const char* state : {"s0", "s1"}) {  // July sealed before its late contributions come
+    const std::string july =
+        Flexwatch({"announce", "--state", (dir_ / state).string(), "--month", "2024-07"}, dir_).out;
+    ASSERT_NE(july.find("\n  \"revision\": 0,"), std::string::npos)
+        << state << "\n"
+        << ReadFile(dir_ / "s0-stderr") << ReadFile(dir_ / "s1-stderr");
+  }
   produce("later.ndjson");
   WaitAll(StartGroup(2, group));  // the same states and names, again
   CommandResult r = Flexwatch(
