@@ -20,16 +20,8 @@ months=${3:-3}
 rounds=${4:-3}
 bin="$build/flexwatch"
 work=$(mktemp -d "${TMPDIR:-/tmp}/flexwatch-group-bench.XXXXXX")
-port=$((27000 + RANDOM % 1000))
-"$root/scripts/kafka-broker.sh" "$work/broker" "$port" 8 >"$work/address" &
-broker=$!
-trap 'kill -TERM $broker 2>/dev/null; wait $broker 2>/dev/null || true; rm -rf "$work"' EXIT
-for _ in $(seq 1 1200); do
-  [ -s "$work/address" ] && break
-  kill -0 $broker 2>/dev/null || { echo "group_bench.sh: the broker did not start" >&2; exit 1; }
-  sleep 0.1
-done
-brokers=$(head -n1 "$work/address")
+. "$root/bench/broker.sh"
+start_broker group_bench.sh 27000 8
 # The shipped configuration (its rules: the instances judge and alert), with 6 s sessions.
 sed 's/^  client: {}$/  client: {session.timeout.ms: "6000", heartbeat.interval.ms: "500"}/' \
   "$root/config/flexwatch.yaml" >"$work/config.yaml"

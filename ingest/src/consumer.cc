@@ -345,7 +345,11 @@ class Consumer {
   // Whether the consumer has messages still to read: rejoining its group, a partition whose
   // high watermark is not known, or one read below it (not counting a partition held for its
   // trimmed history).
-  bool Behind();
+  bool Behind() const;
+  // Each event partition read here (by either handle): its high watermark as last fetched (-1:
+  // not known yet), the next offset to read, and whether it is held (trimmed history).
+  void ForEachRead(const std::function<void(const std::pair<std::string, int32_t>& tp, int64_t high,
+                                            int64_t next, bool held)>& fn) const;
   uint32_t TopicTag(const char* topic);
   // How the messages of a topic (by tag) must be placed (events.md 1.1, "Transport").
   struct Route {
@@ -917,37 +921,42 @@ void Consumer::Report(int64_t messages, double commit_seconds) {
   control_.on_report(r);
 }
 
-bool Consumer::Behind() {
-  if (!in_group_) return true;  // rejoining: what it will be assigned is not known yet
+void Consumer::ForEachRead(
+    const std::function<void(const std::pair<std::string, int32_t>& tp, int64_t high, int64_t next,
+                             bool held)>& fn) const {
   for (const auto* reading : {&assigned_from_, &replica_from_})
     for (const auto& [tp, from] : *reading) {
       if (control_topics_.count(tp.first)) continue;
       int64_t low = -1, high = -1;
       if (rd_kafka_get_watermark_offsets(reading == &assigned_from_ ? rk_ : replica_,
-                                         tp.first.c_str(), tp.second, &low, &high) ||
-          high < 0)
-        return true;  // not known yet: a partition just handed over, or its leader lost
-      const Partition& p = PartitionOf(tp.first.c_str(), tp.second);
-      if (!p.held && std::max(p.next, from) < high) return true;
+                                         tp.first.c_str(), tp.second, &low, &high))
+        high = -1;
+      int64_t next = from >= 0 ? from : low;
+      bool held = false;
+      for (const Partition& p : partitions_)
+        if (p.partition == tp.second && p.topic == tp.first) {
+          if (p.next > 0) next = p.next;
+          held = p.held;
+        }
+      fn(tp, high, next, held);
     }
-  return false;
+}
+
+bool Consumer::Behind() const {
+  if (!in_group_) return true;  // rejoining: what it will be assigned is not known yet
+  bool behind = false;
+  ForEachRead([&](const auto&, int64_t high, int64_t next, bool held) {
+    // A high watermark not known yet: a partition just handed over, or its leader lost.
+    behind = behind || high < 0 || (!held && next < high);
+  });
+  return behind;
 }
 
 std::vector<ConsumerReport::Lag> Consumer::Lags() const {
   std::vector<ConsumerReport::Lag> lags;
-  for (const auto* reading : {&assigned_from_, &replica_from_})
-    for (const auto& [tp, from] : *reading) {
-      if (control_topics_.count(tp.first)) continue;
-      int64_t low = -1, high = -1;
-      if (rd_kafka_get_watermark_offsets(reading == &assigned_from_ ? rk_ : replica_,
-                                         tp.first.c_str(), tp.second, &low, &high) ||
-          high < 0)
-        continue;  // not known yet
-      int64_t next = from >= 0 ? from : low;
-      for (const Partition& p : partitions_)
-        if (p.partition == tp.second && p.topic == tp.first && p.next > 0) next = p.next;
-      lags.push_back({tp.first, tp.second, std::max<int64_t>(0, high - next)});
-    }
+  ForEachRead([&](const std::pair<std::string, int32_t>& tp, int64_t high, int64_t next, bool) {
+    if (high >= 0) lags.push_back({tp.first, tp.second, std::max<int64_t>(0, high - next)});
+  });
   return lags;
 }
 
