@@ -101,7 +101,8 @@ int Main(int argc, char** argv) {
                            "json (default), md, html, csv, or all of them (with --out)");
   announce_cmd->add_option("--lang", announce.lang, "zh or en (default en)");
   announce_cmd->add_option("--out", announce.out,
-                           "write the announcement and the evidence files here, not to stdout");
+                           "write the announcement and the evidence files here, not to stdout "
+                           "(on an instance of a group: the evidence of the platforms it judges)");
   announce_cmd->add_option("--config", config_path, "configuration file");
 
   std::string series_state, series_platform, series_month;
@@ -153,7 +154,9 @@ int Main(int argc, char** argv) {
   run_cmd->add_option("--metrics-listen", run.metrics_listen,
                       "serve Prometheus /metrics, /healthz and /readyz on host:port "
                       "(e.g. 127.0.0.1:9464; overrides metrics.listen)");
-  run_cmd->add_option("--idle-exit", run.idle_exit, "stop after S seconds with no new message")
+  run_cmd
+      ->add_option("--idle-exit", run.idle_exit,
+                   "stop after S seconds with no new message and none left to read")
       ->check(CLI::Range(0.0, 1e9));
   run_cmd->add_option("--config", config_path, "configuration file");
 

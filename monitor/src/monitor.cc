@@ -79,24 +79,22 @@ struct Monitor::Impl {
     alerting.group = o.kafka.group;
     alerting.seals = o.kafka.seals_topic.empty() || ownership.publisher();
     if (!o.kafka.seals_topic.empty()) alerting.seal_until = ownership.read_to.value_or(INT64_MIN);
-    if (ownership.settled) {
-      const std::vector<std::string> assigned = ownership.Assigned();
-      std::string said = std::to_string(assigned.size()) + " partition(s) (";
-      for (size_t i = 0; i < assigned.size() && i < 8; ++i) said += (i ? ", " : "") + assigned[i];
-      said += assigned.size() > 8 ? ", ...)" : ")";
-      if (ownership.publisher()) said += "; it publishes the city's announcements";
-      if (const std::string judging = ownership.Encode(); judging != judging_kept) {
-        Batch batch;
-        batch.Put(meta_keys::kJudging, judging);
-        if (Status s = store->Write(batch); !s.ok()) return s;
-        judging_kept = judging;
-      }
-      if (said != owned_said) {
-        owned_said = said;
-        Say(hooks.progress, "judging the platforms of " + said + " (state " +
-                                store->GetMeta(meta_keys::kStateId).value_or("?") +
-                                ", the flexwatch.sender of its alerts)");
-      }
+    const std::vector<std::string> assigned = ownership.Assigned();
+    std::string said = std::to_string(assigned.size()) + " partition(s) (";
+    for (size_t i = 0; i < assigned.size() && i < 8; ++i) said += (i ? ", " : "") + assigned[i];
+    said += assigned.size() > 8 ? ", ...)" : ")";
+    if (ownership.publisher()) said += "; it publishes the city's announcements";
+    if (const std::string judging = ownership.Encode(); judging != judging_kept) {
+      Batch batch;
+      batch.Put(meta_keys::kJudging, judging);
+      if (Status s = store->Write(batch); !s.ok()) return s;
+      judging_kept = judging;
+    }
+    if (said != owned_said) {
+      owned_said = said;
+      Say(hooks.progress, "judging the platforms of " + said + " (state " +
+                              store->GetMeta(meta_keys::kStateId).value_or("?") +
+                              ", the flexwatch.sender of its alerts)");
     }
     auto written = EvaluateAndAlert(*store, *o.rules, o.detectors, alerting, &done.round);
     if (!written.ok()) return written.status();
