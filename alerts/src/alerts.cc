@@ -10,6 +10,7 @@
 #include "flexwatch/core/json.h"
 #include "flexwatch/rules/revisions.h"
 #include "flexwatch/state/meta_keys.h"
+#include "flexwatch/state/records.h"
 
 namespace flexwatch {
 namespace {
@@ -139,13 +140,22 @@ Result<std::vector<Alert>> EvaluateAndAlert(Store& store, const RuleSet& rules,
   // A sealed month that events arrived for since it was last looked at: judged again, and a
   // changed verdict is its next revision.
   auto revise = [&](Period p) -> Status {
-    const std::map<std::string, int64_t> arrived = ArrivedAfterSeal(store, p);
+    std::map<std::string, int64_t> arrived = ArrivedAfterSeal(store, p);
+    // The counts held, or, of a month sealed here, those seen here since when larger.
+    if (options.recheck && store.GetMeta(meta_keys::SealedHere(p)))
+      for (const auto& [platform, n] : ArrivedAfterSeal(store, p, /*seen_here=*/true))
+        if (int64_t& city = arrived[platform]; n > city) {
+          city = n;
+          batch.Put(meta_keys::AfterSeal(p, platform), EncodeCounter(n));
+        }
     int64_t total = 0;
     for (const auto& [platform, n] : arrived) total += n;
     // Never checked here (a seal adopted from another instance, which may have come after
-    // events for the month were applied here, uncounted): judged once.
+    // events for the month were applied here, uncounted), or checked before this state sealed:
+    // judged once.
     std::optional<int64_t> checked;
-    if (auto v = store.GetMeta(meta_keys::RevisionChecked(p))) checked = std::stoll(*v);
+    if (auto v = store.GetMeta(meta_keys::RevisionChecked(p)); v && !options.recheck)
+      checked = std::stoll(*v);
     auto revisions = ReadRevisions(store, p);
     if (!revisions.ok()) return revisions.status();
     if (checked == total && !revisions->empty()) return Status::OK();
@@ -157,8 +167,12 @@ Result<std::vector<Alert>> EvaluateAndAlert(Store& store, const RuleSet& rules,
     }
     auto m = EvaluateMonth(store, rules, p, EvaluateOptions{});
     if (!m.ok()) return m.status();
-    // Neither sealed nor revised on part of the month's events: judged again next round.
-    if (!sealable(*m)) return Status::OK();
+    // Neither sealed nor revised on part of the month's events: judged again next round (its
+    // last check forgotten when it is judged once more).
+    if (!sealable(*m)) {
+      if (options.recheck) batch.Delete(meta_keys::RevisionChecked(p));
+      return Status::OK();
+    }
     batch.Put(meta_keys::RevisionChecked(p), std::to_string(total));
     Revision next;
     next.number = revisions->empty() ? 0 : revisions->back().number + 1;
@@ -166,6 +180,7 @@ Result<std::vector<Alert>> EvaluateAndAlert(Store& store, const RuleSet& rules,
     next.verdict = SealedVerdictOf(*m);
     if (revisions->empty()) {  // alerted final by a build (or an instance) that did not seal
       PutRevision(batch, p, next);
+      batch.Put(meta_keys::SealedHere(p), "");
       batch.Put(meta_keys::RevisionAlerted(p), "0");
       send_seal(p, next, arrived, 0);
       return Status::OK();
@@ -307,6 +322,7 @@ Result<std::vector<Alert>> EvaluateAndAlert(Store& store, const RuleSet& rules,
         // Sealed as revision 0: the verdict as alerted final now.
         const Revision sealed{0, now, SealedVerdictOf(*m), {}};
         PutRevision(batch, p, sealed);
+        batch.Put(meta_keys::SealedHere(p), "");
         batch.Put(meta_keys::RevisionChecked(p), "0");
         batch.Put(meta_keys::RevisionAlerted(p), "0");
         send_seal(p, sealed, ArrivedAfterSeal(store, p), 0);

@@ -13,10 +13,12 @@
 #include <sstream>
 
 #include "flexwatch/gen/generator.h"
+#include "flexwatch/ingest/decoder.h"
 #include "flexwatch/ingest/replay.h"
 #include "flexwatch/rules/revisions.h"
 #include "flexwatch/settings/config.h"
 #include "flexwatch/state/meta_keys.h"
+#include "flexwatch/state/writer.h"
 #include "support.h"
 
 namespace flexwatch {
@@ -71,6 +73,24 @@ class AlertsTest : public testing::TempDirTest {
                                    })
                     .ok());
     return out;
+  }
+  // Events for July of `platform` after its seal: a labour relation without a contract (it moves
+  // the contract avoidance counts), and a pension paid after the grace (it moves no count).
+  static std::vector<std::string> LateForJuly(const std::string& platform) {
+    std::vector<std::string> late;
+    for (int day = 1; day <= 10; ++day)
+      late.push_back("{\"type\":\"order\",\"event_id\":\"late-" + std::to_string(day) +
+                     "\",\"ts\":\"2024-07-" + (day < 10 ? "0" : "") + std::to_string(day) +
+                     "T10:00:00+08:00\",\"platform_id\":\"" + platform +
+                     "\",\"worker_id\":\"w-late\",\"sector\":\"live_streaming\","
+                     "\"duration_min\":720,\"earnings_cny\":500}");
+    late.push_back(
+        "{\"type\":\"contribution\",\"event_id\":\"late-pay\",\"ts\":"
+        "\"2024-10-20T10:00:00+08:00\",\"platform_id\":\"" +
+        platform +
+        "\",\"worker_id\":\"w-late\",\"period\":\"2024-07\",\"scheme\":\"pension\","
+        "\"payer\":\"employer\",\"base_cny\":6821,\"amount_cny\":1091.36}");
+    return late;
   }
   Config config_;
   std::vector<std::string> lines_;
@@ -193,25 +213,10 @@ TEST_F(AlertsTest, AFinalMonthIsSealedAndLateEventsThatChangeItAreItsNextRevisio
   EXPECT_EQ((*sealed)[0].verdict, SealedVerdictOf(*july_now));
   EXPECT_TRUE(round(2000).empty());  // nothing arrived: nothing to say, no revision
 
-  // After the seal: a labour relation without a contract on the first platform (it moves the
-  // contract avoidance counts), and a pension paid after the grace (it moves no count).
   const std::string platform = july_now->platforms.front().platform_id;
-  std::vector<std::string> late;
-  for (int day = 1; day <= 10; ++day)
-    late.push_back("{\"type\":\"order\",\"event_id\":\"late-" + std::to_string(day) +
-                   "\",\"ts\":\"2024-07-" + (day < 10 ? "0" : "") + std::to_string(day) +
-                   "T10:00:00+08:00\",\"platform_id\":\"" + platform +
-                   "\",\"worker_id\":\"w-late\",\"sector\":\"live_streaming\","
-                   "\"duration_min\":720,\"earnings_cny\":500}");
-  late.push_back(
-      "{\"type\":\"contribution\",\"event_id\":\"late-pay\",\"ts\":"
-      "\"2024-10-20T10:00:00+08:00\",\"platform_id\":\"" +
-      platform +
-      "\",\"worker_id\":\"w-late\",\"period\":\"2024-07\",\"scheme\":\"pension\","
-      "\"payer\":\"employer\",\"base_cny\":6821,\"amount_cny\":1091.36}");
   {
     std::ofstream out(dir_ / "late.ndjson");
-    for (const std::string& l : late) out << l << "\n";
+    for (const std::string& l : LateForJuly(platform)) out << l << "\n";
   }
   ASSERT_TRUE(ReplayFiles(*store, {(dir_ / "late.ndjson").string()}, config_.ingest).ok());
   EXPECT_EQ(ArrivedAfterSeal(*store, july), (std::map<std::string, int64_t>{{platform, 11}}));
@@ -253,6 +258,64 @@ TEST_F(AlertsTest, AFinalMonthIsSealedAndLateEventsThatChangeItAreItsNextRevisio
   ASSERT_TRUE(ReplayFiles(*store, {(dir_ / "late2.ndjson").string()}, config_.ingest).ok());
   EXPECT_EQ(ArrivedAfterSeal(*store, july).at(platform), 12);
   EXPECT_TRUE(round(5000).empty());
+  EXPECT_EQ(ReadRevisions(*store, july)->size(), 2u);
+}
+
+// In a group, the instance that seals may change (cli.md 1.1): late events applied while another
+// instance sealed are neither counted as arrived after the seal (it adopts those counts) nor
+// judged here then. When it becomes the one that seals (AlertOptions::recheck), every sealed
+// month is judged once more, with the counts it saw itself when larger.
+TEST_F(AlertsTest, AStateThatBecomesTheSealerJudgesSealedMonthsOnceMoreWithWhatItSawItself) {
+  auto store = StateOf("s", lines_);
+  const TimestampMs far = 4102444800000LL;
+  auto round = [&](TimestampMs now, bool seals, bool recheck) {
+    auto alerts = EvaluateAndAlert(
+        *store, *config_.rules, config_.detectors,
+        AlertOptions{
+            .topic = "alerts", .quiet_now = far, .now = now, .seals = seals, .recheck = recheck});
+    EXPECT_TRUE(alerts.ok()) << alerts.status().ToString();
+    return alerts.ok() ? *alerts : std::vector<Alert>{};
+  };
+  round(1000, true, false);
+  const Period july = *ParsePeriod("2024-07");
+  ASSERT_EQ(ReadRevisions(*store, july)->size(), 1u);
+  auto july_now = EvaluateMonth(*store, *config_.rules, july, EvaluateOptions{});
+  ASSERT_TRUE(july_now.ok());
+  const std::string platform = july_now->platforms.front().platform_id;
+  {  // applied as an instance that does not seal applies them
+    StateWriter writer(store.get());
+    writer.CountAfterSeal(false);
+    Decoder decoder(config_.ingest.decoder);
+    Rejection rejection;
+    for (const std::string& line : LateForJuly(platform)) {
+      ASSERT_TRUE(decoder.Decode(line, writer.NextEvent(), rejection)) << line;
+      ASSERT_TRUE(writer.AddNext().ok());
+    }
+    ASSERT_TRUE(writer.Commit().ok());
+  }
+  EXPECT_TRUE(ArrivedAfterSeal(*store, july).empty());
+  EXPECT_EQ(ArrivedAfterSeal(*store, july, /*seen_here=*/true),
+            (std::map<std::string, int64_t>{{platform, 11}}));
+  // Still the sealer's counts and check: nothing arrived as far as they say.
+  EXPECT_TRUE(round(2000, false, false).empty());
+  EXPECT_TRUE(round(3000, true, false).empty());
+  EXPECT_EQ(ReadRevisions(*store, july)->size(), 1u);
+  // Now the one that seals: July judged again, its changes revision 1, counted from what it saw.
+  const std::vector<Alert> revised = round(4000, true, true);
+  auto sealed = ReadRevisions(*store, july);
+  ASSERT_TRUE(sealed.ok());
+  ASSERT_EQ(sealed->size(), 2u);
+  EXPECT_EQ((*sealed)[1].sealed_at, 4000);
+  int revisions = 0;
+  for (const Alert& a : revised) {
+    if (a.kind != "revision") continue;
+    ++revisions;
+    EXPECT_NE(a.json.find("\"arrived_after_seal\": 11"), std::string::npos) << a.json;
+  }
+  EXPECT_GT(revisions, 0);
+  EXPECT_EQ(ArrivedAfterSeal(*store, july), (std::map<std::string, int64_t>{{platform, 11}}));
+  EXPECT_TRUE(round(5000, true, false).empty());
+  EXPECT_TRUE(round(6000, true, true).empty());  // judged again: nothing changed since
   EXPECT_EQ(ReadRevisions(*store, july)->size(), 2u);
 }
 

@@ -458,6 +458,14 @@ class Consumer {
   // With the group's committed offset of each (-1: not known: every held one goes).
   std::map<std::pair<std::string, int32_t>, int64_t> takeover_;
   void ReleaseHeld();
+  // The partitions just assigned that the state had read less of than the group committed (their
+  // previous owner read further, and alerted on what it read): up to where the state reads them
+  // before their platforms are judged here, so that a new owner does not alert a verdict on less
+  // than its predecessor's as a change (ConsumeControl::on_catch_up).
+  std::map<std::pair<std::string, int32_t>, int64_t> catch_up_;
+  Clock::time_point catch_up_from_;
+  int catch_up_count_ = 0;
+  bool CaughtUp();
   // An alert or announcement notice read back: what another instance sent is remembered here
   // (the levels it alerted, the months it published), so that nothing is sent twice.
   void HandleControl(const rd_kafka_message_t& m, Partition& part);
@@ -631,17 +639,23 @@ void Consumer::OnRebalance(rd_kafka_t* rk, rd_kafka_resp_err_t err,
     own.assigned.clear();
     for (const auto& [tp, from] : assigned_from_) own.assigned.insert(tp);
     own.settled = false;
+    writer_.CountAfterSeal(kafka_.seals_topic.empty());  // until it settles (Run)
     in_group_ = true;
     settle_asked_ = false;
     // What the group committed before this assignment says how far its previous owner had gone
     // (asked before the offsets of this state are committed below).
     takeover_.clear();
+    catch_up_.clear();
     rd_kafka_topic_partition_list_t* committed = rd_kafka_topic_partition_list_copy(parts);
     const bool known = rd_kafka_committed(rk, committed, 5000) == RD_KAFKA_RESP_ERR_NO_ERROR;
     for (int i = 0; i < committed->cnt; ++i) {
       const rd_kafka_topic_partition_t& c = committed->elems[i];
       takeover_[{c.topic, c.partition}] = !known || c.err ? -1 : std::max<int64_t>(0, c.offset);
+      const int64_t from = std::max<int64_t>(0, assigned_from_[{c.topic, c.partition}]);
+      if (known && !c.err && c.offset > from) catch_up_[{c.topic, c.partition}] = c.offset;
     }
+    catch_up_from_ = Clock::now();
+    catch_up_count_ = static_cast<int>(catch_up_.size());
     rd_kafka_topic_partition_list_destroy(committed);
     replica_dirty_ = true;  // it reads what the group did not assign here, from the next turn
     rd_kafka_assign(rk, parts);
@@ -681,9 +695,11 @@ void Consumer::OnRebalance(rd_kafka_t* rk, rd_kafka_resp_err_t err,
     assigned_from_.clear();
     ownership().assigned.clear();
     ownership().settled = false;
+    writer_.CountAfterSeal(kafka_.seals_topic.empty());
     in_group_ = false;
     replica_dirty_ = true;
     takeover_.clear();
+    catch_up_.clear();
   }
 }
 
@@ -784,10 +800,28 @@ void Consumer::Settle() {
       if (p.partition == tp.second && p.topic == tp.first) next = std::max(next, p.next);
     if (next < high) return;
   }
+  if (!CaughtUp()) return;
   own.settled = true;
   // The instance that seals counts the events arrived after its seals; the others take its
   // counts with its seals (none sent without the notices' topic: each seals on its own).
   writer_.CountAfterSeal(own.publisher() || kafka_.seals_topic.empty());
+}
+
+bool Consumer::CaughtUp() {
+  if (catch_up_.empty()) return true;
+  ForEachRead(
+      [&](const std::pair<std::string, int32_t>& tp, int64_t high, int64_t next, bool held) {
+        auto it = catch_up_.find(tp);
+        // Read up to the committed offset, or to the end of what the partition holds (a committed
+        // offset past a transaction's marker, or past messages retention removed), or not read.
+        if (it != catch_up_.end() && (next >= it->second || held || (high >= 0 && next >= high)))
+          catch_up_.erase(it);
+      });
+  const double seconds = std::chrono::duration<double>(Clock::now() - catch_up_from_).count();
+  if (!catch_up_.empty() && seconds < ConsumeControl::kCatchUpSeconds) return false;
+  if (control_.on_catch_up) control_.on_catch_up(catch_up_.empty(), catch_up_count_, seconds);
+  catch_up_.clear();
+  return true;
 }
 
 Status Consumer::Commit() {
@@ -1347,6 +1381,11 @@ Result<IngestCounts> Consumer::Run() {
     rd_kafka_poll_set_consumer(replica_);
   }
   outbox_start_ = store_.NextOutboxSequence();
+  // Until a settled assignment says whether this instance seals, it counts no event as arrived
+  // after a seal for the city (an instance behind, or new, applies events the one that sealed had
+  // applied before its seal); it counts what it saw itself (meta_keys::SeenAfterSeal), which it
+  // takes when it seals again a month it sealed.
+  writer_.CountAfterSeal(kafka_.seals_topic.empty());
   control_topics_ = {kafka_.alerts_topic};
   if (!kafka_.seals_topic.empty()) control_topics_.insert(kafka_.seals_topic);
   if (!control_.announcements_topic.empty()) control_topics_.insert(control_.announcements_topic);

@@ -44,8 +44,9 @@ struct Monitor::Impl {
   std::set<Period> said_not_judged;
   // The platforms this instance judges, and whether it publishes (the consumer keeps it).
   Ownership ownership;
-  std::string owned_said;    // the ownership last said on stderr
-  std::string judging_kept;  // and last kept in the state (meta_keys::kJudging)
+  std::string owned_said;          // the ownership last said on stderr
+  std::string judging_kept;        // and last kept in the state (meta_keys::kJudging)
+  bool sealed_last_round = false;  // whether the last round was one of the instance that seals
 
   explicit Impl(int max_platforms) : metrics(max_platforms) {}
 
@@ -78,6 +79,7 @@ struct Monitor::Impl {
     alerting.seal_topic = o.kafka.seals_topic;
     alerting.group = o.kafka.group;
     alerting.seals = o.kafka.seals_topic.empty() || ownership.publisher();
+    alerting.recheck = alerting.seals && !sealed_last_round;
     if (!o.kafka.seals_topic.empty()) alerting.seal_until = ownership.read_to.value_or(INT64_MIN);
     const std::vector<std::string> assigned = ownership.Assigned();
     std::string said = std::to_string(assigned.size()) + " partition(s) (";
@@ -98,6 +100,7 @@ struct Monitor::Impl {
     }
     auto written = EvaluateAndAlert(*store, *o.rules, o.detectors, alerting, &done.round);
     if (!written.ok()) return written.status();
+    sealed_last_round = alerting.seals;
     for (const SealMade& s : done.round.sealed)
       Say(hooks.progress, s.revision == 0
                               ? "sealed " + FormatPeriod(s.period) + " (revision 0)"
@@ -230,6 +233,17 @@ Result<IngestCounts> Monitor::Run(const std::atomic<bool>* stop) {
                                "); joining again under the same name (a group coordinator lost "
                                "with its broker fences its static members; fenced three times "
                                "within five minutes, another running instance has this name)");
+  };
+  control.on_catch_up = [&impl](bool caught, int partitions, double seconds) {
+    const std::string n = std::to_string(partitions), took = std::to_string(seconds);
+    Say(caught ? impl.hooks.progress : impl.hooks.notice,
+        caught ? "caught up with the group's committed offsets of " + n +
+                     " partition(s) taken over in " + took.substr(0, took.find('.') + 2) +
+                     " s; judging their platforms"
+               : "warning: " + n + " partition(s) taken over not read up to the group's " +
+                     "committed offsets within " + std::to_string(ConsumeControl::kCatchUpSeconds) +
+                     " s; judging their platforms on what this state holds (a level its previous "
+                     "owner alerted may be alerted back and forth)");
   };
   control.on_start_gap = [&impl](const std::string& topic, int32_t partition, int64_t first,
                                  bool held) {

@@ -94,9 +94,10 @@ void PutRevision(Batch& batch, Period p, const Revision& r) {
   batch.Put(meta_keys::Revision(p, r.number), Encode(r));
 }
 
-std::map<std::string, int64_t> ArrivedAfterSeal(Store& store, Period p) {
+std::map<std::string, int64_t> ArrivedAfterSeal(Store& store, Period p, bool seen_here) {
   std::map<std::string, int64_t> out;
-  const std::string prefix = meta_keys::AfterSealPrefix(p);
+  const std::string prefix =
+      seen_here ? meta_keys::SeenAfterSealPrefix(p) : meta_keys::AfterSealPrefix(p);
   for (const std::string& key : store.MetaKeys(prefix)) {
     int64_t n = 0;
     if (auto v = store.GetMeta(key); v && DecodeCounter(*v, n)) out[key.substr(prefix.size())] = n;

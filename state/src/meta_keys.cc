@@ -69,10 +69,15 @@ std::string AfterSeal(Period p, std::string_view platform) {
   return AfterSealPrefix(p) + std::string(platform);
 }
 std::string AfterSealPrefix(Period p) { return "after-seal/" + FormatPeriod(p) + "/"; }
+std::string SeenAfterSeal(Period p, std::string_view platform) {
+  return SeenAfterSealPrefix(p) + std::string(platform);
+}
+std::string SeenAfterSealPrefix(Period p) { return "seen-after-seal/" + FormatPeriod(p) + "/"; }
 std::string Rewritten(Period p, std::string_view platform) {
   return RewrittenPrefix(p) + std::string(platform);
 }
 std::string RewrittenPrefix(Period p) { return "rewritten/" + FormatPeriod(p) + "/"; }
+std::string SealedHere(Period p) { return "sealed-here/" + FormatPeriod(p); }
 std::string RevisionChecked(Period p) { return "revision-checked/" + FormatPeriod(p); }
 std::string RevisionAlerted(Period p) { return "revision-alerted/" + FormatPeriod(p); }
 std::string SealedDocument(Period p, int revision, std::string_view name) {

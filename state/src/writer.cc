@@ -443,7 +443,7 @@ T& StateWriter::AggregateFor(KeyIndex& index, std::vector<T>& aggregates, std::s
 
 void StateWriter::Fold(const Event& e, size_t i) {
   if (e.ts > max_ts_) max_ts_ = e.ts;
-  if (!sealed_.empty() && count_after_seal_) {
+  if (!sealed_.empty()) {
     const Period month =
         e.type == EventType::kContribution ? e.contribution.period : BeijingPeriod(e.ts);
     if (sealed_.count(month)) ++after_seal_[{month, e.platform_id}];
@@ -587,9 +587,13 @@ Result<IngestCounts> StateWriter::Commit() {
                 EncodeCounter(counts.rejected));
   if (max_ts_ != INT64_MIN)
     batch.Merge(store_->cf(Cf::kDefault), meta_keys::kWatermark, EncodeMaximum(max_ts_));
-  for (const auto& [key, n] : after_seal_)
-    batch.Merge(store_->cf(Cf::kDefault), meta_keys::AfterSeal(key.first, key.second),
+  for (const auto& [key, n] : after_seal_) {
+    batch.Merge(store_->cf(Cf::kDefault), meta_keys::SeenAfterSeal(key.first, key.second),
                 EncodeCounter(n));
+    if (count_after_seal_)
+      batch.Merge(store_->cf(Cf::kDefault), meta_keys::AfterSeal(key.first, key.second),
+                  EncodeCounter(n));
+  }
   for (const auto& [key, n] : rewritten_)
     batch.Merge(store_->cf(Cf::kDefault), meta_keys::Rewritten(key.first, key.second),
                 EncodeCounter(n));

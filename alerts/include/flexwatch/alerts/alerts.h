@@ -87,6 +87,12 @@ struct AlertOptions {
   // before this state's own reading has passed its grace: a seal made on part of the month's
   // events would be the city's (a month closed in wall-clock time is sealed as it closes).
   std::optional<TimestampMs> seal_until = std::nullopt;
+  // This state has just become the one that seals (a group's publisher changed, or a run
+  // started): every sealed month is judged once more, whatever its last check says, and its
+  // counts of events arrived after the seal are at least those this state saw itself
+  // (meta_keys::SeenAfterSeal). Late events it applied while another instance sealed were
+  // neither counted nor judged by it then.
+  bool recheck = false;
 };
 
 // Evaluates every month in the state not yet alerted as final (provisional levels, or final

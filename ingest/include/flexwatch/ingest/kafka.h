@@ -133,6 +133,13 @@ struct ConsumeControl {
   std::function<void(const std::vector<std::pair<std::string, int32_t>>& partitions,
                      const std::vector<int64_t>& offsets)>
       on_assign;
+  // Called when partitions taken over from another instance were behind in the state (it had
+  // read less of them than the group had committed) and the state has read them up to there,
+  // before their platforms are judged here; or, with `caught` false, when it has not within
+  // kCatchUpSeconds and judges them with what it holds (optional). With how many partitions and
+  // the seconds it took.
+  std::function<void(bool caught, int partitions, double seconds)> on_catch_up;
+  static constexpr int kCatchUpSeconds = 60;
   // Called while the cluster answers and no partition has been assigned yet, 5 s after the start
   // and then at 10, 20, 40 s..., with the seconds waited (optional): a member that stopped
   // without leaving the group holds its partitions until its session expires.

@@ -52,8 +52,10 @@ void PutRevision(Batch& batch, Period p, const Revision& r);
 // the other instances of a group.
 std::string EncodeRevision(const Revision& r);
 
-// Events for month `p` applied after it was sealed, per platform.
-std::map<std::string, int64_t> ArrivedAfterSeal(Store& store, Period p);
+// Events for month `p` applied after it was sealed, per platform: the city's counts
+// (meta_keys::AfterSeal), or with `seen_here` those this state applied itself after it held the
+// seal (meta_keys::SeenAfterSeal).
+std::map<std::string, int64_t> ArrivedAfterSeal(Store& store, Period p, bool seen_here = false);
 
 // {"revision": N, "sealed_at": "...", "changes": [{"platform_id", "dimension", "from":
 // {"level", "in_scope", "affected"} or null, "to": ...}]}

@@ -89,10 +89,19 @@ std::optional<Period> PeriodOfRevision(std::string_view key);
 // sum), a data-quality figure of each platform.
 std::string AfterSeal(Period p, std::string_view platform);
 std::string AfterSealPrefix(Period p);
+// "seen-after-seal/YYYY-MM/<platform>" -> events for the month this state itself applied after it
+// held the month's seal (merged by sum). Where the state sealed the month itself (SealedHere),
+// every event it applied after its seal came after the city's: when it seals again (a group's
+// publisher back, or a run started) it takes the larger of these and the counts it holds, which
+// it adopted, or did not count before a round settled who seals.
+std::string SeenAfterSeal(Period p, std::string_view platform);
+std::string SeenAfterSealPrefix(Period p);
 // "rewritten/YYYY-MM/<platform>" -> repeated event ids of the platform whose content differs from
 // the first arrival's, for the month the repeat speaks of (merged by sum), a data-quality figure.
 std::string Rewritten(Period p, std::string_view platform);
 std::string RewrittenPrefix(Period p);
+// "sealed-here/YYYY-MM": this state sealed the month (revision 0), rather than adopting it.
+std::string SealedHere(Period p);
 // "revision-checked/YYYY-MM" -> the month's events after the seal already judged again.
 std::string RevisionChecked(Period p);
 // "revision-alerted/YYYY-MM" -> the month's last revision whose changes this state alerted for

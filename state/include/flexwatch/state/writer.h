@@ -92,7 +92,8 @@ class StateWriter {
   void AdvanceClosingWatermark(TimestampMs t) { closing_ = std::max(closing_, t); }
   // Whether events for a sealed month are counted as arrived after its seal (meta_keys::AfterSeal;
   // on by default). An instance of a group that does not seal takes the counts of the one that
-  // does, read back with its seals, and counts none itself.
+  // does, read back with its seals, and counts only what it saw itself (meta_keys::SeenAfterSeal,
+  // counted always).
   void CountAfterSeal(bool on) { count_after_seal_ = on; }
   // Events and rejections added since the last commit.
   size_t staged() const { return staged_; }
