@@ -11,7 +11,12 @@
 # the ratio). The takeover: two instances read the feed, one is killed with SIGKILL, and the
 # survivor's stderr is timed from the kill to its line saying it judges all 8 partitions (the
 # session timeout, 6 s here, then the rebalance and the alerts read back); done for the feed and
-# for the feed twice over (twice the history).
+# for the feed twice over (twice the history). The alert delay: events that make 8 new platforms
+# alert (25 workers each, labour relations without a contract, in the feed's last month) are
+# produced while both run (the baseline), and 8 others right after the kill; each delay is from
+# the produce to the last of those alerts counted on the instances' /metrics
+# (flexwatch_alerts_total, level changes), so the takeover's is the
+# baseline's plus what the takeover holds the platforms of the killed instance back.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 build=${1:-$root/build}
@@ -68,11 +73,57 @@ done
 
 # The takeover: two instances caught up, one killed; the survivor's time to judge everything.
 in_topic=$events
+# (the latest month of many events: the feed plants a few with impossible times)
+last_month=$(grep -oE '"ts":"20[0-9]{2}-(0[1-9]|1[0-2])' "$work/feed.ndjson" | sort | uniq -c |
+  awk '$1 > 1000 {m = $2} END {print substr(m, 7)}')
+# Events that make each of 8 new platforms (`set`) alert: 25 workers a day for 10 days of the last
+# month, 12 hours a day on one platform with no contract.
+trigger() {
+  local set=$1 p w d
+  for p in 1 2 3 4 5 6 7 8; do
+    for w in $(seq 1 25); do
+      for d in 1 2 3 4 5 6 7 8 9; do
+        printf '{"type":"order","event_id":"bench-%s-%s-%s-%s","ts":"%s-0%sT10:00:00+08:00","platform_id":"p-bench-%s-%s","worker_id":"w-bench-%s","sector":"food_delivery","duration_min":720,"earnings_cny":500}\n' \
+          "$set" "$p" "$w" "$d" "$last_month" "$d" "$set" "$p" "$w"
+      done
+    done
+  done >"$work/trigger-$set.ndjson"
+}
+# The alerts an instance has counted, from its /metrics on 127.0.0.1:PORT (0 when it is gone).
+alerts_at() {
+  { exec 3<>"/dev/tcp/127.0.0.1/$1" &&
+    printf 'GET /metrics HTTP/1.0\r\nHost: 127.0.0.1\r\n\r\n' >&3 &&
+    awk '/^flexwatch_alerts_total/ {n += $NF} END {print n + 0}' <&3 &&
+    exec 3<&-; } 2>/dev/null || echo 0
+}
+# Produces trigger set `set` and waits until the alerts counted on PORTS have grown by `want`
+# (none: until they have not grown for 5 s); prints "growth seconds".
+alert_delay() {
+  local set=$1 want=$2 ports=$3 start total last_growth n port grown=0
+  total() { n=0; for port in $ports; do n=$((n + $(alerts_at "$port"))); done; echo "$n"; }
+  local before
+  before=$(total)
+  start=$(date +%s.%N)
+  "$bin" --config "$work/config.yaml" produce --brokers "$brokers" "$work/trigger-$set.ndjson" \
+    >/dev/null
+  last_growth=$start
+  for _ in $(seq 1 1200); do
+    n=$(($(total) - before))
+    if [ "$n" -gt "$grown" ]; then grown=$n; last_growth=$(date +%s.%N); fi
+    [ -n "$want" ] && [ "$grown" -ge "$want" ] && break
+    [ -z "$want" ] && [ "$grown" -gt 0 ] &&
+      [ "$(echo "$(date +%s.%N) - $last_growth > 5" | bc -l)" = 1 ] && break
+    sleep 0.05
+  done
+  echo "$grown $(echo "$last_growth - $start" | bc -l)"
+}
 takeover() {
-  local label=$1 group="bench-takeover-$RANDOM" pids=()
+  local label=$1 set=$2 group="bench-takeover-$RANDOM" pids=() ports=()
   for i in 1 2; do
+    ports+=($((28000 + RANDOM % 1000)))
     "$bin" --config "$work/config.yaml" run --brokers "$brokers" --group "$group" \
-      --instance "$group-$i" --state "$work/t$i" >/dev/null 2>"$work/t$i.stderr" &
+      --instance "$group-$i" --state "$work/t$i" --metrics-listen "127.0.0.1:${ports[-1]}" \
+      >/dev/null 2>"$work/t$i.stderr" &
     pids+=($!)
   done
   # Both have read the topic and judge their share.
@@ -82,12 +133,16 @@ takeover() {
     sleep 0.2
   done
   sleep 10  # their rounds on what they read
-  local killed_at took="" before
+  local killed_at took="" before steady after
+  trigger "${set}a"
+  trigger "${set}b"
+  steady=$(alert_delay "${set}a" "" "${ports[*]}")
   # (the first to join may have judged all 8 for a moment before the second joined)
   before=$(grep -c "judging the platforms of 8 partition" "$work/t1.stderr" || true)
   killed_at=$(date +%s.%N)
   kill -9 "${pids[1]}"
-  wait "${pids[1]}" 2>/dev/null || true
+  alert_delay "${set}b" "${steady%% *}" "${ports[0]}" >"$work/after" &
+  local timing=$!
   for _ in $(seq 1 1200); do
     if [ "$(grep -c "judging the platforms of 8 partition" "$work/t1.stderr" || true)" -gt "$before" ]; then
       took=$(echo "$(date +%s.%N) - $killed_at" | bc -l)
@@ -95,15 +150,19 @@ takeover() {
     fi
     sleep 0.05
   done
+  wait "${pids[1]}" 2>/dev/null || true
+  wait "$timing"
+  after=$(cat "$work/after")
   kill -TERM "${pids[0]}"
   wait "${pids[0]}" 2>/dev/null || true
-  printf "| %s | %d | %.1f |\n" "$label" "$in_topic" "${took:-0}"
+  printf "| %s | %d | %.1f | %d, %.1f | %d, %.1f |\n" "$label" "$in_topic" "${took:-0}" \
+    ${steady% *} "${steady#* }" ${after% *} "${after#* }"
   rm -rf "$work"/t1* "$work"/t2*
 }
 echo
-echo "| takeover | messages in the topic | kill to judging all 8 partitions, s |"
-echo "|---|---:|---:|"
-takeover "the feed"
+echo "| takeover | messages in the topic | kill to judging all 8 partitions, s | alerts, delay s: both running | alerts, delay s: after the kill |"
+echo "|---|---:|---:|---:|---:|"
+takeover "the feed" 1
 "$bin" --config "$work/config.yaml" produce --brokers "$brokers" "$work/feed.ndjson" >/dev/null
 in_topic=$((2 * events))
-takeover "the feed, delivered twice"
+takeover "the feed, delivered twice" 2
