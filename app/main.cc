@@ -1,6 +1,7 @@
 // flexwatch: the command line (spec/cli.md). Each subcommand is a few lines over the libraries.
 
 #include <CLI/CLI.hpp>
+#include <algorithm>
 #include <cerrno>
 #include <chrono>
 #include <cstdio>
@@ -13,6 +14,7 @@
 #include <thread>
 
 #include "cli.h"
+#include "flexwatch/ingest/kafka.h"
 
 namespace flexwatch::cli {
 namespace {
@@ -47,6 +49,76 @@ void AddGenOptions(CLI::App* cmd, fw::GenOptions& o, std::string& start,
       "no fixed violations: every platform honest but for its drifts");
 }
 
+std::string SubcommandNames(CLI::App& app) {
+  std::string names;
+  for (const CLI::App* sub : app.get_subcommands({}))
+    names += (names.empty() ? "" : ", ") + sub->get_name();
+  return names;
+}
+
+// Edits (insert, delete, substitute, swap two neighbours) that make `a` into `b`.
+size_t EditDistance(const std::string& a, const std::string& b) {
+  std::vector<std::vector<size_t>> d(a.size() + 1, std::vector<size_t>(b.size() + 1));
+  for (size_t i = 0; i <= a.size(); ++i) d[i][0] = i;
+  for (size_t j = 0; j <= b.size(); ++j) d[0][j] = j;
+  for (size_t i = 1; i <= a.size(); ++i)
+    for (size_t j = 1; j <= b.size(); ++j) {
+      d[i][j] = std::min(
+          {d[i - 1][j] + 1, d[i][j - 1] + 1, d[i - 1][j - 1] + (a[i - 1] == b[j - 1] ? 0 : 1)});
+      if (i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1])
+        d[i][j] = std::min(d[i][j], d[i - 2][j - 2] + 1);
+    }
+  return d[a.size()][b.size()];
+}
+
+// When the command line's first word (past --config FILE) is no subcommand: a line naming it and
+// the subcommand it is closest to, or the list of them; empty otherwise.
+std::string SubcommandHint(CLI::App& app, int argc, char** argv) {
+  std::string word;
+  for (int i = 1; i < argc && word.empty(); ++i) {
+    const std::string arg = argv[i];
+    if (arg == "--config")
+      ++i;  // its value
+    else if (arg.empty() || arg[0] != '-')
+      word = arg;
+  }
+  if (word.empty()) return "";
+  std::string best;
+  size_t best_distance = std::string::npos;
+  for (const CLI::App* sub : app.get_subcommands({})) {
+    if (sub->get_name() == word) return "";  // a subcommand: its own error stands
+    const size_t d = EditDistance(word, sub->get_name());
+    if (d < best_distance) best_distance = d, best = sub->get_name();
+  }
+  if (best_distance <= 2)
+    return "no subcommand " + word + ": did you mean " + best + "? (see --help)";
+  return "no subcommand " + word + " (subcommands: " + SubcommandNames(app) + "; see --help)";
+}
+
+// flexwatch --version: the version, the rule set it judges with (from --config, or the file found
+// as for any command), and the build.
+int RunVersion(const std::string& config_path) {
+  auto cfg = ResolveConfig(config_path);
+  if (!cfg.ok()) return Fail(cfg.status().message());
+  auto rules = cfg->Rules();
+  if (!rules.ok()) return Fail(rules.status().message());
+  std::cout << "flexwatch " << kFlexwatchVersion << "\n";
+  std::cout << "rules: " << (*rules)->id << " " << (*rules)->version << " (fingerprint "
+            << (*rules)->fingerprint << ") from "
+            << (cfg->path.empty() ? std::string("the shipped configuration") : cfg->path) << "\n";
+#if defined(__clang__)
+  const std::string compiler = std::string("clang ") + __clang_version__;
+#elif defined(__GNUC__)
+  const std::string compiler = std::string("g++ ") + __VERSION__;
+#else
+  const std::string compiler = "an unnamed compiler";
+#endif
+  std::cout << "build: " << compiler << ", " << FLEXWATCH_BUILD_TYPE
+            << (FLEXWATCH_SANITIZED ? ", AddressSanitizer and UndefinedBehaviorSanitizer" : "")
+            << "; " << fw::KafkaLibraryVersion() << ", " << fw::StoreLibraryVersion() << "\n";
+  return kExitOk;
+}
+
 }  // namespace
 }  // namespace flexwatch::cli
 
@@ -54,9 +126,11 @@ using namespace flexwatch::cli;
 
 int Main(int argc, char** argv) {
   CLI::App app{"flexwatch: platform-compliance early warning for flexibly employed workers"};
-  app.require_subcommand(1);
+  app.require_subcommand(0, 1);  // none only with --version
   std::string config_path;
   app.add_option("--config", config_path, "configuration file (default: the shipped one)");
+  bool show_version = false;
+  app.add_flag("--version", show_version, "print the version, the rule set and the build");
 
   ReplayArgs replay;
   auto* replay_cmd = app.add_subcommand("replay", "ingest NDJSON files (- is stdin) into state");
@@ -219,9 +293,13 @@ int Main(int argc, char** argv) {
   } catch (const CLI::CallForAllHelp& e) {
     return app.exit(e);
   } catch (const CLI::ParseError& e) {
+    if (std::string hint = SubcommandHint(app, argc, argv); !hint.empty()) return Fail(hint);
     std::string msg = e.what();
     return Fail(msg + " (see --help)");
   }
+  if (show_version) return RunVersion(config_path);
+  if (app.get_subcommands().empty())
+    return Fail("give a subcommand (" + SubcommandNames(app) + "; see --help)");
 
   auto cfg = ResolveConfig(config_path);
   if (!cfg.ok()) return Fail(cfg.status().message());

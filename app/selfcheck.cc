@@ -78,6 +78,10 @@ int RunSelfcheckApi(fw::Config cfg, const std::string& listen, const std::string
 int RunToken(const fw::Config& cfg, const std::string& action, const std::string& what,
              std::string file) {
   if (file.empty()) file = cfg.selfcheck_api.tokens_file;
+  // Only `add` makes the file: listing or revoking in one that is not there is a wrong path.
+  if (std::error_code ec; action != "add" && !fs::exists(file, ec))
+    return Fail("token " + action + ": no token file at " + file +
+                " (token add creates it; --file or selfcheck_api.tokens_file names it)");
   auto store = fw::TokenStore::Load(file);
   if (!store.ok()) return Fail("token: " + store.status().message());
   for (const std::string& problem : store->problems())

@@ -192,6 +192,47 @@ TEST_F(ReplayCliTest, UsageAndInputErrorsExitTwo) {
   EXPECT_NE(r.err.find("ingest.commit_evry: unknown key"), std::string::npos) << r.err;
 }
 
+// cli.md 1.1: --version names the version, the rule set (the stamp announcements carry) and the
+// build; a mistyped subcommand is named with the one it is closest to; none at all lists them; a
+// token file that is not there is named rather than listed as empty.
+TEST_F(ReplayCliTest, VersionAndWhatAMistypedCommandLineSays) {
+  CommandResult v = Flexwatch({"--version"}, dir_);
+  ASSERT_EQ(v.exit_code, 0) << v.err;
+  EXPECT_EQ(v.out.rfind("flexwatch ", 0), 0u) << v.out;
+  EXPECT_NE(v.out.find("\nbuild: "), std::string::npos) << v.out;
+  EXPECT_NE(v.out.find("librdkafka "), std::string::npos) << v.out;
+  EXPECT_NE(v.out.find("RocksDB "), std::string::npos) << v.out;
+  WriteFile(dir_ / "feed.ndjson", std::string(kValid[0]) + "\n");
+  const std::string state = (dir_ / "s").string();
+  ASSERT_EQ(
+      Flexwatch({"replay", "--state", state, (dir_ / "feed.ndjson").string()}, dir_).exit_code, 0);
+  CommandResult a = Flexwatch({"announce", "--state", state, "--month", "2024-07"}, dir_);
+  ASSERT_EQ(a.exit_code, 0) << a.err;
+  const size_t stamp = a.out.find("\"rules\": {\"id\": \"");
+  ASSERT_NE(stamp, std::string::npos) << a.out;
+  auto field = [&](const std::string& name) {
+    const size_t at = a.out.find("\"" + name + "\": \"", stamp) + name.size() + 5;
+    return a.out.substr(at, a.out.find('"', at) - at);
+  };
+  EXPECT_NE(v.out.find("\nrules: " + field("id") + " " + field("version") + " (fingerprint " +
+                       field("fingerprint") + ")"),
+            std::string::npos)
+      << v.out << a.out.substr(0, 400);
+  CommandResult typo = Flexwatch({"annouce", "--state", state, "--month", "2024-07"}, dir_);
+  EXPECT_EQ(typo.exit_code, 2);
+  EXPECT_EQ(typo.err, "flexwatch: no subcommand annouce: did you mean announce? (see --help)\n");
+  CommandResult none = Flexwatch({}, dir_);
+  EXPECT_EQ(none.exit_code, 2);
+  EXPECT_NE(none.err.find("give a subcommand (replay, inspect, announce"), std::string::npos)
+      << none.err;
+  CommandResult tokens =
+      Flexwatch({"token", "list", "--file", (dir_ / "no-tokens.tsv").string()}, dir_);
+  EXPECT_EQ(tokens.exit_code, 2);
+  EXPECT_NE(tokens.err.find("no token file at " + (dir_ / "no-tokens.tsv").string()),
+            std::string::npos)
+      << tokens.err;
+}
+
 TEST_F(ReplayCliTest, GenIsDeterministic) {
   std::string a = ReadFile(Gen("a.ndjson", 60, 2, 11));
   std::string b = ReadFile(Gen("b.ndjson", 60, 2, 11));

@@ -90,6 +90,8 @@ Result<rd_kafka_t*> NewClient(rd_kafka_type_t type,
 
 }  // namespace
 
+std::string KafkaLibraryVersion() { return std::string("librdkafka ") + rd_kafka_version_str(); }
+
 bool Ownership::Owns(std::string_view platform) const {
   if (!settled) return false;
   for (const std::string& t : shared) {

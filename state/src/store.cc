@@ -9,6 +9,7 @@
 #include <rocksdb/slice.h>
 #include <rocksdb/slice_transform.h>
 #include <rocksdb/table.h>
+#include <rocksdb/version.h>
 #include <rocksdb/write_batch.h>
 #include <rocksdb/write_buffer_manager.h>
 
@@ -57,6 +58,10 @@ Status Store::ReadStatus() {
   const rocksdb::Status& s = *impl_->read_error;
   const std::string what = "reading state " + dir_ + ": " + s.ToString();
   return s.IsCorruption() ? Status::Corruption(what) : Status::IOError(what);
+}
+
+std::string StoreLibraryVersion() {
+  return "RocksDB " + rocksdb::GetRocksVersionAsString(/*with_patch=*/true);
 }
 
 Result<std::unique_ptr<Store>> Store::Open(const std::string& dir, const StoreOptions& options) {

@@ -180,6 +180,9 @@ struct ConsumeControl {
 // (topic, partition).
 std::map<std::pair<std::string, int>, int64_t> StoredOffsets(Store& store);
 
+// The librdkafka this build runs on, e.g. "librdkafka 2.8.0" (flexwatch --version).
+std::string KafkaLibraryVersion();
+
 // Consumes until stopped, idle or failing. Fails on a state error, a fatal consumer error, or a
 // stored offset the broker no longer has (an explicit error naming topic, partition and offset,
 // never a silent jump).

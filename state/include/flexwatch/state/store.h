@@ -156,6 +156,9 @@ class Batch {
   std::vector<Op> ops_;
 };
 
+// The RocksDB library this build runs on, e.g. "RocksDB 7.8.3" (flexwatch --version).
+std::string StoreLibraryVersion();
+
 class Store {
  public:
   // Opens (creating if needed) the state in `dir`. Fails with a clear message when the directory
