@@ -91,7 +91,7 @@ struct Detect {
                                .min_sigma = floor});
       if (!shift.enough_history || !shift.alarm_at_end || shift.end_direction != traits.adverse)
         continue;
-      EarlyWarning w = Start(now, c, "own_history", kSeriesNames[static_cast<int>(s)]);
+      EarlyWarning w = Start(now, c, kDetectorIds[0], kSeriesNames[static_cast<int>(s)]);
       w.window_from = from;
       w.expected = shift.expected;
       w.observed = values.back();
@@ -124,7 +124,7 @@ struct Detect {
       if (traits.share) floor = std::max(c.min_share_sigma, ShareError(spread.median, self.n));
       const auto z = RobustZ(self.value, peers, floor, static_cast<size_t>(c.min_peers));
       if (!z || *z * traits.adverse < c.threshold_z) continue;
-      EarlyWarning w = Start(now, c, "sector_peers", kSeriesNames[static_cast<int>(s)]);
+      EarlyWarning w = Start(now, c, kDetectorIds[1], kSeriesNames[static_cast<int>(s)]);
       w.expected = spread.median;
       w.observed = self.value;
       w.unit = traits.unit;
@@ -154,7 +154,7 @@ struct Detect {
       if (b.observed < c.min_worker_months || z < c.threshold_z ||
           b.observed / expected - 1 < c.min_excess_ratio)
         continue;
-      EarlyWarning w = Start(now, c, "hours_bunching", "hours_below_" + std::to_string(t) + "h");
+      EarlyWarning w = Start(now, c, kDetectorIds[2], "hours_below_" + std::to_string(t) + "h");
       w.expected = b.expected;
       w.observed = b.observed;
       w.unit = "worker_months";
@@ -189,7 +189,7 @@ struct Detect {
       const double tail = PoissonUpperTail(observed, lambda);
       if (tail >= c.p_value) continue;
       EarlyWarning w =
-          Start(now, c, "complaint_spike", "complaints/" + std::string(kComplaintCategoryNames[k]));
+          Start(now, c, kDetectorIds[3], "complaints/" + std::string(kComplaintCategoryNames[k]));
       w.window_from = from;
       w.expected = lambda;
       w.observed = static_cast<double>(observed);

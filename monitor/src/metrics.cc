@@ -6,6 +6,9 @@
 #include <cctype>
 #include <filesystem>
 
+#include "flexwatch/detectors/detectors.h"
+#include "flexwatch/ingest/decoder.h"
+
 namespace flexwatch {
 namespace {
 
@@ -137,6 +140,27 @@ void MonitorMetrics::SetBuildInfo(const std::string& version, const RuleSet* rul
             {"rule_set_version", rules ? rules->version : ""},
             {"rule_set_fingerprint", rules ? rules->fingerprint : ""}})
       .Set(1);
+}
+
+void MonitorMetrics::ExportZeros(const std::vector<std::string>& topics) {
+  for (std::string_view dimension : kDimensionNames)
+    for (std::string_view level : kLevelNames)
+      for (const char* final : {"false", "true"})
+        alerts_.Add({{"dimension", std::string(dimension)},
+                     {"level", std::string(level)},
+                     {"final", final}});
+  for (const char* detector : kDetectorIds) early_warnings_.Add({{"detector", detector}});
+  for (const std::string& topic : topics) {
+    if (topic.empty() || topic[0] == '^') continue;  // a pattern: its topics are not known yet
+    for (std::string_view type : kEventTypeNames)
+      for (const char* outcome : {"applied", "duplicate"})
+        events_.Add({{"topic", topic}, {"type", std::string(type)}, {"outcome", outcome}});
+    for (int c = 0; c < kRejectCodeCount; ++c)
+      events_.Add({{"topic", topic},
+                   {"type", "unknown"},
+                   {"outcome", "rejected"},
+                   {"reason", std::string(RejectCodeName(static_cast<RejectCode>(c)))}});
+  }
 }
 
 void MonitorMetrics::OnConsumerReport(const ConsumerReport& r) {

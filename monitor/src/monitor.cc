@@ -137,6 +137,7 @@ Result<std::unique_ptr<Monitor>> Monitor::Start(MonitorOptions options, MonitorH
   if (!options.pseudonym_key.empty())
     impl.pseudonyms = std::make_unique<Pseudonymizer>(options.pseudonym_key);
   impl.metrics.SetBuildInfo(options.version, options.rules ? &*options.rules : nullptr);
+  impl.metrics.ExportZeros(options.kafka.topics);
   if (options.kafka.brokers.empty()) {
     auto b = EmbeddedBroker::Start(MonitorTopics(options.kafka, options.publish),
                                    options.kafka.embedded_partitions);

@@ -123,6 +123,44 @@ TEST(MonitorMetrics, EventsCountTheReportedDifference) {
   EXPECT_NE(text.find("flexwatch_commit_batch_messages_count 2"), std::string::npos);
 }
 
+// Prometheus's advice for counters whose label values are known in advance: every series there
+// at 0 from the start (a panel then shows 0, not "No data"), and counting on from there.
+TEST(MonitorMetrics, CountersOfKnownLabelsStartAtZero) {
+  MonitorMetrics metrics(10);
+  metrics.ExportZeros({"flexwatch.events", "^flexwatch\\.events\\..+"});
+  std::string text = metrics.Scrape();
+  EXPECT_EQ(Count(text, "flexwatch_alerts_total{"), 3 * 4 * 2) << text;
+  EXPECT_EQ(Count(text, "flexwatch_early_warnings_total{"), 4) << text;
+  EXPECT_NE(text.find("flexwatch_early_warnings_total{detector=\"complaint_spike\"} 0"),
+            std::string::npos)
+      << text;
+  EXPECT_NE(text.find("flexwatch_alerts_total{dimension=\"coverage_mismatch\",final=\"true\","
+                      "level=\"red\"} 0"),
+            std::string::npos)
+      << text;
+  // 5 event types applied or duplicate, and every reject reason; none for the pattern
+  EXPECT_EQ(Count(text, "flexwatch_events_total{"), 5 * 2 + 16) << text;
+  EXPECT_NE(text.find("flexwatch_events_total{outcome=\"rejected\",reason=\"misrouted\","
+                      "topic=\"flexwatch.events\",type=\"unknown\"} 0"),
+            std::string::npos)
+      << text;
+  ConsumerReport r;
+  r.outcomes = {{"flexwatch.events", "unknown", "rejected", "misrouted", 2}};
+  metrics.OnConsumerReport(r);
+  Alert a;
+  a.kind = "early_warning";
+  a.detector = "complaint_spike";
+  metrics.OnRound(0.1, AlertRound{}, {a});
+  text = metrics.Scrape();
+  EXPECT_NE(text.find("flexwatch_early_warnings_total{detector=\"complaint_spike\"} 1"),
+            std::string::npos)
+      << text;
+  EXPECT_NE(text.find("reason=\"misrouted\",topic=\"flexwatch.events\",type=\"unknown\"} 2"),
+            std::string::npos)
+      << text;
+  EXPECT_EQ(Count(text, "flexwatch_events_total{"), 5 * 2 + 16) << text;
+}
+
 TEST(MonitorServer, ServesMetricsHealthAndReadiness) {
   MonitorMetrics metrics(10);
   Readiness readiness;

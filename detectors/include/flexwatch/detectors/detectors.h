@@ -15,6 +15,10 @@
 
 namespace flexwatch {
 
+// The detectors, by the id their warnings carry (EarlyWarning::detector).
+inline constexpr const char* kDetectorIds[] = {"own_history", "sector_peers", "hours_bunching",
+                                               "complaint_spike"};
+
 struct EarlyWarning {
   std::string platform_id;
   Period period = 0;

@@ -31,6 +31,11 @@ class MonitorMetrics {
 
   // flexwatch_build_info: the program's version and the rule set's id, version and fingerprint.
   void SetBuildInfo(const std::string& version, const RuleSet* rules);
+  // Every series of the counters whose label values are known in advance, at 0 from the start,
+  // so that a panel shows 0 rather than no data: alerts by dimension, level and finality, early
+  // warnings by detector, and, for each of `topics` (named, not patterns), events by type and
+  // outcome and rejections by reason.
+  void ExportZeros(const std::vector<std::string>& topics);
   void OnConsumerReport(const ConsumerReport& report);
   void SetStateBytes(uint64_t bytes);
   void SetReady(bool ready);
