@@ -237,6 +237,27 @@ TEST_F(KafkaCliTest, EveryLevelChangeIsOneAlertWithOneId) {
     if (level != "green") got.insert(key + "/" + level);
   EXPECT_EQ(got, expected);
   EXPECT_EQ(ids.size(), alerts.size());
+  // The operator's view: a line per alert on stderr, saying what the alert says; progress while
+  // the backlog is read, and a line once it is read to its end.
+  std::vector<std::string> said;
+  {
+    std::istringstream err(run.err);
+    for (std::string line; std::getline(err, line);)
+      if (line.rfind("run: alert: ", 0) == 0) said.push_back(line);
+  }
+  ASSERT_EQ(said.size(), alerts.size()) << run.err;
+  for (size_t i = 0; i < alerts.size(); ++i) {
+    const std::string& a = alerts[i].payload;
+    if (Field(a, "kind") != "level_change") continue;
+    const std::string line = "run: alert: " + Field(a, "platform_id") + " " +
+                             Field(a, "dimension") + " " + Field(a, "period") + " " +
+                             Field(a, "level") + " (was " + Field(a, "previous_level") +
+                             "), provisional";
+    EXPECT_NE(std::find(said.begin(), said.end(), line), said.end()) << line << "\n" << run.err;
+  }
+  EXPECT_NE(run.err.find("run: committed: accepted "), std::string::npos) << run.err;
+  EXPECT_NE(run.err.find("run: caught up: every partition read to its end"), std::string::npos)
+      << run.err;
   // Nothing changed: running again raises no alert.
   ASSERT_EQ(RunToIdle("s", "g-alerts").exit_code, 0);
   EXPECT_EQ(ReadTopic(bootstrap_, "flexwatch.alerts", 4).size(), alerts.size());
@@ -626,6 +647,23 @@ TEST_F(KafkaCliTest, ARestartWaitingForADeadMembersSessionSaysSo) {
   ASSERT_NE(waiting, std::string::npos) << again.err;
   EXPECT_NE(again.err.find("run --instance", waiting), std::string::npos) << again.err;
   EXPECT_LT(waiting, again.err.find("assigned flexwatch.events")) << again.err;
+}
+
+// With --idle-exit (a batch job), brokers that never answer end the run with an error naming
+// them, in a bounded time, instead of a wait without end; librdkafka's own lines come in the
+// monitor's format ("run: kafka: LEVEL: client: facility: text"), not as its raw "%3|..." lines.
+TEST_F(KafkaCliTest, BrokersThatNeverAnswerEndARunWithIdleExit) {
+  const auto start = std::chrono::steady_clock::now();
+  CommandResult r = Flexwatch({"--config", config_, "run", "--brokers", "127.0.0.1:1", "--group",
+                               "g-nobody", "--state", (dir_ / "s").string(), "--idle-exit", "1"},
+                              dir_);
+  EXPECT_EQ(r.exit_code, 2) << r.err;
+  EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::seconds(90));
+  EXPECT_NE(r.err.find("flexwatch: run: the brokers (127.0.0.1:1) have not answered for 30 s"),
+            std::string::npos)
+      << r.err;
+  EXPECT_NE(r.err.find("run: kafka: error: "), std::string::npos) << r.err;
+  EXPECT_EQ(r.err.find("\n%"), std::string::npos) << r.err;
 }
 
 TEST_F(KafkaCliTest, SigtermStopsEvenWithTheBrokerGone) {

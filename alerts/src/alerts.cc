@@ -120,6 +120,10 @@ Result<std::vector<Alert>> EvaluateAndAlert(Store& store, const RuleSet& rules,
     a.dimension = dim;
     a.level = c.to ? NameOf(c.to->level) : "green";
     a.final = true;
+    a.platform_id = c.platform_id;
+    a.period = p;
+    a.previous = c.from ? NameOf(c.from->level) : "green";
+    a.revision = number;
     const std::string key = meta_keys::Level(p, c.platform_id, dim), value = a.level + "|1";
     batch.Put(key, value);
     queue(std::move(a), c.platform_id, key, value);
@@ -289,6 +293,9 @@ Result<std::vector<Alert>> EvaluateAndAlert(Store& store, const RuleSet& rules,
         a.dimension = NameOf(dim);
         a.level = level;
         a.final = m->final;
+        a.platform_id = ps.platform_id;
+        a.period = p;
+        a.previous = previous;
         const std::string value = level + "|" + (m->final ? "1" : "0");
         batch.Put(key, value);
         queue(std::move(a), ps.platform_id, key, value);
@@ -310,6 +317,9 @@ Result<std::vector<Alert>> EvaluateAndAlert(Store& store, const RuleSet& rules,
       a.kind = "early_warning";
       a.detector = w.detector;
       a.final = m->final;
+      a.platform_id = w.platform_id;
+      a.period = p;
+      a.series = w.series;
       batch.Put(key, "");
       queue(std::move(a), w.platform_id, key, "");
     }

@@ -66,6 +66,9 @@ std::string OwnTopicsPattern(std::string_view shared) {
   return out + "\\..+$";
 }
 
+// librdkafka's log lines of a client whose opaque is a Consumer (Consumer::OnLog).
+void ConsumerLog(const rd_kafka_t* rk, int level, const char* facility, const char* line);
+
 // A librdkafka client of `type` with `settings`, `opaque`, and the callbacks `callbacks` puts on
 // its configuration; `what` names it in an error.
 Result<rd_kafka_t*> NewClient(rd_kafka_type_t type,
@@ -78,6 +81,7 @@ Result<rd_kafka_t*> NewClient(rd_kafka_type_t type,
     return s;
   }
   callbacks(conf);
+  rd_kafka_conf_set_log_cb(conf, &ConsumerLog);
   rd_kafka_conf_set_opaque(conf, opaque);
   char err[512];
   rd_kafka_t* rk = rd_kafka_new(type, conf, err, sizeof err);
@@ -310,6 +314,17 @@ class Consumer {
   bool rejoin_ = false;                    // fenced: Rejoin at the top of the loop
   std::map<std::string, std::string> settings_;  // the group consumer's
   rd_kafka_queue_t* queue_ = nullptr;            // its messages and rebalances
+  friend void ConsumerLog(const rd_kafka_t*, int, const char*, const char*);
+  // librdkafka's own log lines (any of its threads): through ConsumeControl::on_kafka_log, else
+  // as librdkafka prints them.
+  static void OnLog(const rd_kafka_t* rk, int level, const char* facility, const char* line) {
+    auto* self = static_cast<Consumer*>(rd_kafka_opaque(rk));
+    if (self && self->control_.on_kafka_log)
+      self->control_.on_kafka_log(level,
+                                  std::string(rd_kafka_name(rk)) + ": " + facility + ": " + line);
+    else
+      std::fprintf(stderr, "%%%d|%s|%s: %s\n", level, facility, rd_kafka_name(rk), line);
+  }
   // A broker unreachable is not a quiet topic: idleness restarts from the last such error.
   static void OnError(rd_kafka_t*, int err, const char* reason, void* opaque) {
     auto* self = static_cast<Consumer*>(opaque);
@@ -408,6 +423,11 @@ class Consumer {
   Clock::time_point last_broker_error_{};
   std::optional<std::string> broker_trouble_;  // set by the error callback, taken by CheckReady
   bool ready_ = true;
+  // Since when, and why, the cluster has not answered (while not ready_): with --idle-exit, not
+  // waited on past kUnreachableSeconds (or the idle time, when longer).
+  Clock::time_point unanswered_since_;
+  std::string unanswered_why_;
+  static constexpr double kUnreachableSeconds = 30;
   Clock::time_point last_ready_check_{};
   int destroy_flags_ = 0;
   // Each partition read so far, with the next offset of what the pending commit holds.
@@ -615,6 +635,8 @@ void Consumer::CheckReady(bool got_message) {
     broker_trouble_.reset();
     if (ClusterAnswers()) return;
     ready_ = false;
+    unanswered_since_ = Clock::now();
+    unanswered_why_ = why;
     if (control_.on_ready) control_.on_ready(false, why);
     return;
   }
@@ -993,6 +1015,9 @@ std::vector<ConsumerReport::Lag> Consumer::Lags() const {
   ForEachRead([&](const std::pair<std::string, int32_t>& tp, int64_t high, int64_t next, bool) {
     if (high >= 0) lags.push_back({tp.first, tp.second, std::max<int64_t>(0, high - next)});
   });
+  for (ConsumerReport::Lag& l : lags)
+    for (const Partition& p : partitions_)
+      if (p.partition == l.partition && p.topic == l.topic) l.event_time = p.event_time;
   return lags;
 }
 
@@ -1319,6 +1344,10 @@ Status Consumer::Join() {
   return Status::OK();
 }
 
+void ConsumerLog(const rd_kafka_t* rk, int level, const char* facility, const char* line) {
+  Consumer::OnLog(rk, level, facility, line);
+}
+
 Status Consumer::Rejoin() {
   rejoin_ = false;
   if (Status s = Commit(); !s.ok()) return s;
@@ -1510,6 +1539,17 @@ Result<IngestCounts> Consumer::Run() {
       if (waiting >= join_notice_at) {
         control_.on_join_wait(waiting);
         join_notice_at *= 2;
+      }
+    }
+    if (control_.idle_exit_seconds > 0 && !ready_) {
+      const double unanswered = std::chrono::duration<double>(now - unanswered_since_).count();
+      if (unanswered >= std::max(control_.idle_exit_seconds, kUnreachableSeconds)) {
+        failure_ = Status::IOError(
+            "the brokers (" + kafka_.brokers + ") have not answered for " +
+            std::to_string(static_cast<int>(unanswered)) + " s (" + unanswered_why_ +
+            "); with --idle-exit, run stops rather than wait for them (without it, it waits "
+            "and resumes when they answer)");
+        break;
       }
     }
     if (control_.idle_exit_seconds > 0) {

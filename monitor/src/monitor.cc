@@ -1,5 +1,6 @@
 #include "flexwatch/monitor/monitor.h"
 
+#include <algorithm>
 #include <chrono>
 #include <filesystem>
 #include <set>
@@ -17,6 +18,20 @@ void Say(const std::function<void(const std::string&)>& to, const std::string& l
   if (to) to(line);
 }
 
+// The operator's line for an alert sent: "alert: p-ride-2 contract_avoidance 2024-09 orange (was
+// green), provisional", "alert: revision 1 of 2024-07: ...", "alert: early warning: ...".
+std::string AlertLine(const Alert& a) {
+  const std::string where = a.platform_id + " " + FormatPeriod(a.period);
+  if (a.kind == "early_warning")
+    return "alert: early warning: " + where + " " + a.detector + " (" + a.series + ")";
+  const std::string change = a.platform_id + " " + a.dimension + " " + FormatPeriod(a.period) +
+                             " " + a.level + " (was " + a.previous + ")";
+  if (a.kind == "revision")
+    return "alert: revision " + std::to_string(a.revision) + " of " + FormatPeriod(a.period) +
+           ": " + change;
+  return "alert: " + change + (a.final ? ", final" : ", provisional");
+}
+
 }  // namespace
 
 std::vector<std::string> MonitorTopics(const KafkaOptions& kafka, const PublishOptions& publish) {
@@ -27,6 +42,68 @@ std::vector<std::string> MonitorTopics(const KafkaOptions& kafka, const PublishO
   if (!kafka.seals_topic.empty()) all.push_back(kafka.seals_topic);
   return all;
 }
+
+// The operator's view of the consumer's progress on stderr ("committed: ..." lines).
+struct Progress {
+  using SteadyClock = std::chrono::steady_clock;
+  IngestCounts counts;  // the last commit's totals
+  SteadyClock::time_point said_at{};
+  int64_t said_total = 0;
+  bool behind = true;  // not caught up since the last assignment or the start
+
+  void Report(const ConsumerReport& r, const std::function<void(const std::string&)>& to) {
+    auto say = [&to](const std::string& line) { Say(to, line); };
+    int64_t lag = 0;
+    const ConsumerReport::Lag* slowest = nullptr;
+    int64_t furthest = INT64_MIN;
+    for (const ConsumerReport::Lag& l : r.lags) {
+      lag += l.messages;
+      if (l.messages > 0 && (!slowest || l.messages > slowest->messages)) slowest = &l;
+      furthest = std::max(furthest, l.event_time);
+    }
+    const int64_t total = counts.accepted + counts.duplicates + counts.rejected;
+    const auto now = SteadyClock::now();
+    const bool first = said_at == SteadyClock::time_point{};
+    const bool caught_up = !r.lags.empty() && lag == 0;
+    if (r.messages > 0 && (first || now - said_at >= std::chrono::seconds(5))) {
+      std::string line = "committed: accepted " + std::to_string(counts.accepted) +
+                         ", duplicates " + std::to_string(counts.duplicates) + ", rejected " +
+                         std::to_string(counts.rejected) + " so far";
+      if (!first) {
+        const double seconds = std::chrono::duration<double>(now - said_at).count();
+        line += "; " + std::to_string(static_cast<int64_t>((total - said_total) / seconds)) +
+                " messages/s";
+      }
+      if (slowest) {
+        line += "; behind by " + std::to_string(lag) + " messages, most on " + slowest->topic +
+                "/" + std::to_string(slowest->partition) + " (" +
+                std::to_string(slowest->messages) + ")";
+        if (slowest->event_time != INT64_MIN) {
+          line += ", read to event time " + FormatBeijing(slowest->event_time);
+          const double days = static_cast<double>(furthest - slowest->event_time) / 86400000.0;
+          if (days >= 0.01) {
+            const std::string d = std::to_string(days);
+            line += ", " + d.substr(0, d.find('.') + 3) + " days behind the furthest partition";
+          }
+        }
+      } else if (caught_up) {
+        line += "; caught up";
+      }
+      say(line);
+      said_at = now;
+      said_total = total;
+    }
+    if (caught_up && behind) {
+      say("caught up: every partition read to its end (" + std::to_string(r.lags.size()) +
+          "); accepted " + std::to_string(counts.accepted) + ", duplicates " +
+          std::to_string(counts.duplicates) + ", rejected " + std::to_string(counts.rejected) +
+          " so far");
+      behind = false;
+    } else if (lag > 0) {
+      behind = true;
+    }
+  }
+};
 
 struct Monitor::Impl {
   MonitorHooks hooks;
@@ -44,6 +121,7 @@ struct Monitor::Impl {
   std::set<Period> said_not_judged;
   // The platforms this instance judges, and whether it publishes (the consumer keeps it).
   Ownership ownership;
+  Progress progress;
   std::string owned_said;          // the ownership last said on stderr
   std::string judging_kept;        // and last kept in the state (meta_keys::kJudging)
   bool sealed_last_round = false;  // whether the last round was one of the instance that seals
@@ -107,6 +185,7 @@ struct Monitor::Impl {
                               : "revised " + FormatPeriod(s.period) + ": revision " +
                                     std::to_string(s.revision) + ", " + std::to_string(s.changes) +
                                     " platform-dimension(s) changed");
+    for (const Alert& a : *written) Say(hooks.progress, AlertLine(a));
     for (const auto& [period, why] : done.round.not_judged)
       if (said_not_judged.insert(period).second)
         Say(hooks.notice, "month " + FormatPeriod(period) + " not judged: " + why);
@@ -200,18 +279,12 @@ Result<IngestCounts> Monitor::Run(const std::atomic<bool>* stop) {
   control.ownership = &impl.ownership;
   control.announcements_topic = o.publish.topic;
   control.stop = stop;
-  // Progress for operators: the first commit, then at most one line every 5 seconds.
-  control.on_commit =
-      [&impl, last = std::chrono::steady_clock::time_point()](const IngestCounts& c) mutable {
-        const auto now = std::chrono::steady_clock::now();
-        if (impl.hooks.on_commit) impl.hooks.on_commit(c);
-        if (last != std::chrono::steady_clock::time_point() && now - last < std::chrono::seconds(5))
-          return;
-        last = now;
-        Say(impl.hooks.progress, "committed: accepted " + std::to_string(c.accepted) +
-                                     ", duplicates " + std::to_string(c.duplicates) +
-                                     ", rejected " + std::to_string(c.rejected) + " so far");
-      };
+  // Progress for operators (each commit is followed by a report with the lags): the first
+  // commit, then a line at most every 5 seconds while there is work, and one when caught up.
+  control.on_commit = [&impl](const IngestCounts& c) {
+    impl.progress.counts = c;
+    if (impl.hooks.on_commit) impl.hooks.on_commit(c);
+  };
   control.on_ready = [&impl](bool ready, const std::string& why) {
     impl.readiness.brokers_answer = ready;
     impl.metrics.SetReady(impl.readiness.Why().empty());
@@ -227,6 +300,11 @@ Result<IngestCounts> Monitor::Run(const std::atomic<bool>* stop) {
             "partitions until its session expires (kafka.client session.timeout.ms; librdkafka's "
             "default 45 s); an instance restarted under its name (run --instance) takes its own "
             "back at once");
+  };
+  control.on_kafka_log = [&impl](int level, const std::string& line) {
+    static constexpr const char* kLevels[] = {"error",   "error",  "error", "error",
+                                              "warning", "notice", "info",  "debug"};
+    Say(impl.hooks.notice, std::string("kafka: ") + kLevels[std::clamp(level, 0, 7)] + ": " + line);
   };
   control.on_fenced = [&impl, &o](const std::string& why) {
     Say(impl.hooks.notice, "fenced in group " + o.kafka.group + " as instance " +
@@ -271,6 +349,7 @@ Result<IngestCounts> Monitor::Run(const std::atomic<bool>* stop) {
     Say(impl.hooks.progress, "assigned " + list + " (offsets from the state)");
   };
   control.on_report = [&impl](const ConsumerReport& r) {
+    impl.progress.Report(r, impl.hooks.progress);
     impl.metrics.OnConsumerReport(r);
     if (r.messages == 0) impl.metrics.SetStateBytes(impl.store->ApproximateBytes());
   };

@@ -22,6 +22,12 @@ struct Alert {
   // month's verdict changed: dimension and the level it has now) or "early_warning" (detector).
   std::string kind, dimension, level, detector;
   bool final = false;
+  // For the operator's line on stderr: whose, which month, the level it was (a level change, a
+  // revision's from) or the series (an early warning), and a revision's number.
+  std::string platform_id;
+  Period period = 0;
+  std::string previous, series;
+  int revision = 0;
 };
 
 // What a round judged, for metrics and Alertmanager: each month it evaluated (those not yet

@@ -75,6 +75,8 @@ struct ConsumerReport {
     std::string topic;
     int32_t partition = 0;
     int64_t messages = 0;
+    // The largest event time the partition has delivered so far (INT64_MIN: none yet).
+    int64_t event_time = INT64_MIN;
   };
   std::vector<Lag> lags;
 };
@@ -128,6 +130,11 @@ struct ConsumeControl {
   // fenced a third time within five minutes, another running instance has the same name, and
   // the consumer fails.
   std::function<void(const std::string& why)> on_fenced;
+  // librdkafka's own log lines, with their syslog level (3 error, 4 warning, 5-6 notice and
+  // info, 7 debug; `log_level` in kafka.client sets which come), "client: facility: text";
+  // called on librdkafka's threads (optional: without it they go to stderr as librdkafka prints
+  // them).
+  std::function<void(int level, const std::string& line)> on_kafka_log;
   // Called when the group assigns partitions, with each one's starting offset from the state
   // (-2: the beginning, none stored yet) (optional).
   std::function<void(const std::vector<std::pair<std::string, int32_t>>& partitions,
