@@ -194,7 +194,7 @@ TEST_F(ReplayCliTest, UsageAndInputErrorsExitTwo) {
 
 // cli.md 1.1: --version names the version, the rule set (the stamp announcements carry) and the
 // build; a mistyped subcommand is named with the one it is closest to; none at all lists them; a
-// token file that is not there is named rather than listed as empty.
+// worker or a token file that is not there is named rather than given as empty.
 TEST_F(ReplayCliTest, VersionAndWhatAMistypedCommandLineSays) {
   CommandResult v = Flexwatch({"--version"}, dir_);
   ASSERT_EQ(v.exit_code, 0) << v.err;
@@ -218,6 +218,15 @@ TEST_F(ReplayCliTest, VersionAndWhatAMistypedCommandLineSays) {
                        field("fingerprint") + ")"),
             std::string::npos)
       << v.out << a.out.substr(0, 400);
+  // A worker the platform has no record of is named, not an empty answer with exit 0.
+  CommandResult worker = Flexwatch(
+      {"inspect", "--state", state, "--platform", "p-meal", "--worker", "w-nobody"}, dir_);
+  EXPECT_EQ(worker.exit_code, 2);
+  EXPECT_EQ(worker.err, "flexwatch: inspect: no record of worker w-nobody on platform p-meal\n");
+  EXPECT_EQ(
+      Flexwatch({"inspect", "--state", state, "--platform", "p-meal", "--worker", "w-1"}, dir_)
+          .exit_code,
+      0);
   CommandResult typo = Flexwatch({"annouce", "--state", state, "--month", "2024-07"}, dir_);
   EXPECT_EQ(typo.exit_code, 2);
   EXPECT_EQ(typo.err, "flexwatch: no subcommand annouce: did you mean announce? (see --help)\n");

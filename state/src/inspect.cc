@@ -96,6 +96,12 @@ Result<std::string> InspectJson(Store& store, const InspectQuery& q) {
   if (!q.worker.empty()) {
     std::vector<std::string> platforms;
     if (!q.platform.empty()) {
+      std::vector<std::string> ws = store.Workers(q.platform);
+      bool known = std::binary_search(ws.begin(), ws.end(), q.worker);
+      for (Period p : store.ContributionPeriods())  // contributions alone name a worker too
+        known = known || !store.Contributions(p, q.platform, q.worker).empty();
+      if (!known)
+        return Status::NotFound("no record of worker " + q.worker + " on platform " + q.platform);
       platforms.push_back(q.platform);
     } else {
       for (const std::string& p : store.Platforms()) {
