@@ -50,6 +50,12 @@ std::unique_ptr<fw::Store> OpenExistingState(const fw::Config& cfg, const std::s
   fw::StoreOptions options = cfg.store;
   options.read_only = true;
   auto store = fw::Store::Open(dir, options);
+  // Beside a running `run` (cli.md 1.1, live reads), a file the open listed may be gone by the
+  // time it is read (a log flushed, a table compacted away): opened again, a few times.
+  for (int again = 0; !store.ok() && store.status().IsIOError() && again < 3; ++again) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    store = fw::Store::Open(dir, options);
+  }
   if (!store.ok()) {
     rc = Fail(std::string(command) + ": " + store.status().message());
     return nullptr;

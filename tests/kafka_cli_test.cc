@@ -630,6 +630,56 @@ TEST_F(KafkaCliTest, AFirstStartAfterTheBeginningWasTrimmedSaysSo) {
 
 // A restart after kill -9 under a new member waits for the dead member's session to expire
 // (12 s here), and says so meanwhile instead of waiting in silence.
+// cli.md 1.1, "Reading a live state": `announce` and `inspect` on the state a running `run`
+// holds, while events flow into it (read-only, never an error, never in the monitor's way) and
+// once it has caught up, when they give what they give after the monitor stops.
+TEST_F(KafkaCliTest, AnnounceAndInspectReadTheStateOfARunningMonitor) {
+  CommandResult g = Flexwatch({"gen", "--workers", "200", "--months", "2", "--seed", "31"}, dir_);
+  ASSERT_EQ(g.exit_code, 0) << g.err;
+  std::vector<std::string> chunks(4);
+  {
+    std::istringstream in(g.out);
+    size_t n = 0;
+    for (std::string line; std::getline(in, line); ++n) chunks[n % 4] += line + "\n";
+  }
+  pid_t run = Spawn({"--config", config_, "run", "--brokers", bootstrap_, "--group", "g-live",
+                     "--state", (dir_ / "s").string()},
+                    dir_, "/dev/null", "run-");
+  const std::string state = (dir_ / "s").string();
+  auto reads = [&] {
+    CommandResult a = Flexwatch({"announce", "--state", state, "--month", "2024-08"}, dir_);
+    CommandResult i = Flexwatch({"inspect", "--state", state}, dir_);
+    EXPECT_EQ(a.exit_code, 0) << a.err;
+    EXPECT_EQ(i.exit_code, 0) << i.err;
+    return a.out + i.out;
+  };
+  ASSERT_TRUE(WaitFor(std::chrono::seconds(60), [&] {
+    return ReadFile(dir_ / "run-stderr").find("assigned flexwatch.events") != std::string::npos;
+  })) << ReadFile(dir_ / "run-stderr");
+  for (size_t c = 0; c < chunks.size(); ++c) {
+    WriteFile(dir_ / "chunk.ndjson", chunks[c]);
+    ASSERT_EQ(Flexwatch({"--config", config_, "produce", "--brokers", bootstrap_,
+                         (dir_ / "chunk.ndjson").string()},
+                        dir_)
+                  .exit_code,
+              0);
+    for (int k = 0; k < 3; ++k) reads();  // while the monitor applies it
+  }
+  // Caught up, and its rounds done: two reads a second apart agree.
+  std::string live;
+  ASSERT_TRUE(WaitFor(std::chrono::seconds(60), [&] {
+    if (ReadFile(dir_ / "run-stderr").find("caught up: every partition") == std::string::npos)
+      return false;
+    const std::string first = reads();
+    std::this_thread::sleep_for(std::chrono::seconds(1));
+    live = reads();
+    return live == first && Accepted("s") > 0;
+  })) << ReadFile(dir_ / "run-stderr");
+  kill(run, SIGTERM);
+  ASSERT_EQ(WaitAtMost(run, 60), 0) << ReadFile(dir_ / "run-stderr");
+  EXPECT_EQ(reads(), live);
+}
+
 TEST_F(KafkaCliTest, ARestartWaitingForADeadMembersSessionSaysSo) {
   Feed(60, 29);
   Overlay slow = overlay_;
