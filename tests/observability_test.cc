@@ -336,7 +336,7 @@ TEST_F(ObservabilityTest, AlertmanagerListsFlexwatchAlertsWithTheirLabels) {
   }
   // As many as the metrics count at red in the latest month, every platform counted.
   const auto count =
-      Query("flexwatch_platforms{month=\"current\",dimension=\"composite\",level=\"red\"}");
+      Query("sum(flexwatch_platforms{month=\"current\",dimension=\"composite\",level=\"red\"})");
   ASSERT_EQ(count.size(), 1u);
   EXPECT_NE(count[0].find("\"" + std::to_string(red_platforms.size()) + "\"]"), std::string::npos)
       << count[0] << " against " << red_platforms.size();
@@ -348,6 +348,47 @@ TEST_F(ObservabilityTest, AlertmanagerListsFlexwatchAlertsWithTheirLabels) {
   EXPECT_GT(Get(alertmanager_port_, "/api/v2/alerts?filter=alertname%3D%22FlexwatchPlatformRed%22")
                 .size(),
             2u);
+}
+
+// Issue 24: the dashboards count platforms per level as the announcement does. For the latest
+// month, the ranked platforms at each level (what the overview's panels sum, as Prometheus has
+// them) are those `announce` lists on the monitor's state, read while it runs.
+TEST_F(ObservabilityTest, TheDashboardsCountPlatformsPerLevelAsTheAnnouncementDoes) {
+  const std::string state = (dir_ / "state").string();
+  CommandResult i = Flexwatch({"inspect", "--state", state}, dir_);
+  ASSERT_EQ(i.exit_code, 0) << i.err;
+  dom::parser parser;
+  dom::element summary;
+  ASSERT_FALSE(parser.parse(i.out).get(summary));
+  std::string latest;
+  for (dom::element p : summary["periods"].get_array()) latest = std::string(std::string_view(p));
+  ASSERT_FALSE(latest.empty());
+  CommandResult a = Flexwatch({"announce", "--state", state, "--month", latest}, dir_);
+  ASSERT_EQ(a.exit_code, 0) << a.err;
+  dom::parser announcement_parser;
+  dom::element announcement;
+  ASSERT_FALSE(announcement_parser.parse(a.out).get(announcement));
+  std::map<std::string, int> ranked;
+  int unranked = 0;
+  for (dom::element p : announcement["platforms"].get_array()) {
+    if (bool(p["ranked"]))
+      ++ranked[std::string(std::string_view(p["level"]))];
+    else
+      ++unranked;
+  }
+  for (const char* level : {"green", "yellow", "orange", "red"}) {
+    const auto n = Query(
+        "sum(flexwatch_platforms{month=\"current\",dimension=\"composite\",ranked=\"true\","
+        "level=\"" +
+        std::string(level) + "\"})");
+    ASSERT_EQ(n.size(), 1u) << level;
+    EXPECT_NE(n[0].find(",\"" + std::to_string(ranked[level]) + "\"]"), std::string::npos)
+        << level << ": " << n[0] << " against the announcement's " << ranked[level];
+  }
+  const auto all =
+      Query("sum(flexwatch_platforms{month=\"current\",dimension=\"composite\",ranked=\"false\"})");
+  ASSERT_EQ(all.size(), 1u);
+  EXPECT_NE(all[0].find(",\"" + std::to_string(unranked) + "\"]"), std::string::npos) << all[0];
 }
 
 // Platform ids come from the data: beyond metrics.max_platforms they get no series, and the

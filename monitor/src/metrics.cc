@@ -104,8 +104,9 @@ MonitorMetrics::MonitorMetrics(int max_platforms)
                           "after it was delivered; the first arrival is what counts)",
                           *registry_)),
       platforms_(Register(prometheus::BuildGauge(), "flexwatch_platforms",
-                          "Platforms of the month at each level per dimension (every platform, "
-                          "whatever the cap on per-platform series)",
+                          "Platforms of the month at each level per dimension, ranked or not (the "
+                          "announcement counts the ranked ones; every platform, whatever the cap "
+                          "on per-platform series)",
                           *registry_)),
       dropped_(Register(prometheus::BuildGauge(), "flexwatch_metrics_platforms_dropped",
                         "Platforms left without per-platform series (metrics.max_platforms)",
@@ -200,10 +201,12 @@ void MonitorMetrics::SetMonth(const RoundMonth& m, const std::string& which) {
   std::map<std::string, int> warnings;
   for (const EarlyWarning& w : m.warnings) ++warnings[w.platform_id];
   // Platform counts per dimension and level: every platform, capped or not.
-  std::array<std::array<int, 4>, kDimensionCount + 1> counts{};
+  // Split by ranked (the announcement counts only ranked platforms per level).
+  std::array<std::array<std::array<int, 4>, kDimensionCount + 1>, 2> counts{};
   for (const PlatformScore& ps : m.platforms) {
-    for (int d = 0; d < kDimensionCount; ++d) ++counts[d][static_cast<int>(ps.dimensions[d].level)];
-    ++counts[kDimensionCount][static_cast<int>(ps.level)];
+    auto& mine = counts[ps.ranked ? 1 : 0];
+    for (int d = 0; d < kDimensionCount; ++d) ++mine[d][static_cast<int>(ps.dimensions[d].level)];
+    ++mine[kDimensionCount][static_cast<int>(ps.level)];
     if (!exported_.count(ps.platform_id)) continue;
     // A platform's gauges are made once per month label, in a fixed order, and then only set.
     // Not a structured binding: clang before 16 cannot capture one in the lambda below.
@@ -242,15 +245,17 @@ void MonitorMetrics::SetMonth(const RoundMonth& m, const std::string& which) {
     set(rewritten_, "", static_cast<double>(ps.rewritten));
     touched_.insert(it->first);
   }
-  for (int d = 0; d <= kDimensionCount; ++d)
-    for (int l = 0; l < 4; ++l)
-      platforms_
-          .Add(
-              {{"month", which},
-               {"dimension", d == kDimensionCount ? "composite"
-                                                  : std::string(NameOf(static_cast<Dimension>(d)))},
-               {"level", std::string(NameOf(static_cast<Level>(l)))}})
-          .Set(counts[d][l]);
+  for (int ranked = 0; ranked < 2; ++ranked)
+    for (int d = 0; d <= kDimensionCount; ++d)
+      for (int l = 0; l < 4; ++l)
+        platforms_
+            .Add({{"month", which},
+                  {"dimension", d == kDimensionCount
+                                    ? "composite"
+                                    : std::string(NameOf(static_cast<Dimension>(d)))},
+                  {"level", std::string(NameOf(static_cast<Level>(l)))},
+                  {"ranked", ranked ? "true" : "false"}})
+            .Set(counts[ranked][d][l]);
 }
 
 void MonitorMetrics::OnRound(double seconds, const AlertRound& round,

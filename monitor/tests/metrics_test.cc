@@ -71,7 +71,7 @@ TEST(MonitorMetrics, PlatformSeriesAreCappedWorstFirstAndTheRestCounted) {
   EXPECT_EQ(text.find("platform=\"p-1\""), std::string::npos);
   // The counts per level are of every platform.
   EXPECT_NE(text.find("flexwatch_platforms{dimension=\"composite\",level=\"green\",month="
-                      "\"current\"} 4"),
+                      "\"current\",ranked=\"true\"} 4"),
             std::string::npos)
       << text;
   EXPECT_NE(text.find("flexwatch_platform_level_red{dimension=\"contract_avoidance\",month="
