@@ -131,6 +131,79 @@ TEST_F(AlertOutboxTest, ACrashBetweenOutboxAndDeliveryLosesNoAlertAndKeepsItsId)
   EXPECT_EQ(left, 0);
 }
 
+// An alert left in the outbox by a crash, for a platform that another instance judged while
+// this one was down: the other's alerts are read back first and this state goes on from the
+// levels they said. Its own alert of the cell is not sent (it would say a change from a level
+// the topic has moved past, a second time), and its next round alerts what its verdict still
+// changes, from there; its other alerts are delivered.
+TEST_F(AlertOutboxTest, AnAlertLeftInTheOutboxIsNotSentWhereAnotherInstanceHasAlertedSince) {
+  auto feed = [&](uint64_t seed, const fs::path& path) {
+    GenOptions gen;
+    gen.workers = 150;
+    gen.months = 1;
+    gen.seed = seed;
+    gen.rules = &rules_;
+    std::ofstream out(path);
+    ASSERT_TRUE(Generate(gen, out, nullptr).ok());
+  };
+  feed(31, dir_ / "mine.ndjson");
+  feed(32, dir_ / "theirs.ndjson");           // the same platforms and month, other counts
+  std::map<std::string, std::string> queued;  // alert_id -> payload, never delivered
+  {
+    auto store = Store::Open((dir_ / "mine").string(), StoreOptions{});
+    ASSERT_TRUE(store.ok());
+    ASSERT_TRUE(ReplayFiles(**store, {(dir_ / "mine.ndjson").string()}, ReplayOptions{}).ok());
+    auto alerts = EvaluateAndAlert(**store, rules_, {}, AlertOptions{.topic = "alerts"});
+    ASSERT_TRUE(alerts.ok()) << alerts.status().ToString();
+    for (const Alert& a : *alerts) queued[a.alert_id] = a.json;
+  }
+  {  // the other instance: its state judged the month on other events, and alerted it
+    auto store = Store::Open((dir_ / "theirs").string(), StoreOptions{});
+    ASSERT_TRUE(store.ok());
+    ASSERT_TRUE(ReplayFiles(**store, {(dir_ / "theirs.ndjson").string()}, ReplayOptions{}).ok());
+  }
+  EXPECT_GT(RunMonitor(dir_ / "theirs", "g-theirs"), 0u);
+  const std::vector<Received> theirs = ReadTopic(broker_->bootstrap(), "alerts", 2);
+  std::set<std::string> cells;  // platform, dimension, month they alerted
+  for (const Received& r : theirs)
+    cells.insert(AlertField(r.payload, "platform_id") + " " + AlertField(r.payload, "dimension"));
+  size_t overtaken = 0;
+  for (const auto& [id, payload] : queued) {
+    if (AlertField(payload, "kind") != "level_change") continue;
+    overtaken +=
+        cells.count(AlertField(payload, "platform_id") + " " + AlertField(payload, "dimension"));
+  }
+  ASSERT_GT(overtaken, 0u) << "no cell alerted by both: the feeds do not test this";
+  ASSERT_LT(overtaken, queued.size()) << "no alert of this state's own to deliver";
+
+  RunMonitor(dir_ / "mine", "g-mine");
+  const std::vector<Received> topic = ReadTopic(broker_->bootstrap(), "alerts", 2);
+  for (const std::string& unchained : UnchainedLevelChanges(topic)) ADD_FAILURE() << unchained;
+  std::set<std::string> sent;
+  for (const Received& r : topic) sent.insert(IdOf(r));
+  size_t delivered = 0;
+  for (const auto& [id, payload] : queued) {
+    const std::string cell =
+        AlertField(payload, "platform_id") + " " + AlertField(payload, "dimension");
+    const bool mine_only = !cells.count(cell);
+    EXPECT_EQ(sent.count(id), mine_only ? 1u : 0u) << payload;
+    delivered += sent.count(id);
+  }
+  EXPECT_EQ(delivered, queued.size() - overtaken);
+  // And this state ends at the levels of its own verdict, said on the topic last.
+  std::map<std::string, std::string> last;
+  for (const Received& r : topic)
+    if (AlertField(r.payload, "kind") == "level_change")
+      last[AlertField(r.payload, "platform_id") + " " + AlertField(r.payload, "dimension")] =
+          AlertField(r.payload, "level");
+  for (const auto& [id, payload] : queued) {
+    if (AlertField(payload, "kind") != "level_change") continue;
+    EXPECT_EQ(last[AlertField(payload, "platform_id") + " " + AlertField(payload, "dimension")],
+              AlertField(payload, "level"))
+        << payload;
+  }
+}
+
 // The share of its group an instance judged, as its state keeps it for `announce --out`: read
 // back, it owns the same platforms (its own topic's, and those its shared partitions hash to).
 TEST(OwnershipTest, KeptInTheStateItJudgesTheSamePlatforms) {

@@ -68,6 +68,35 @@ inline std::vector<Received> ReadTopic(const std::string& brokers, const std::st
   return out;
 }
 
+// A string field of an alert's JSON ("" when absent): enough to follow its level changes.
+inline std::string AlertField(const std::string& json, const std::string& name) {
+  const std::string key = "\"" + name + "\": \"";
+  const size_t at = json.find(key);
+  if (at == std::string::npos) return "";
+  const size_t from = at + key.size();
+  return json.substr(from, json.find('"', from) - from);
+}
+
+// The level changes of an alerts topic (as ReadTopic gives it: a platform's alerts in the order
+// they were sent) that do not start from the level the alert before them for the same platform,
+// dimension and month ended at (green before the first), each with what the one before said.
+inline std::vector<std::string> UnchainedLevelChanges(const std::vector<Received>& alerts) {
+  std::map<std::string, std::string> level;  // platform, dimension, month -> the last alerted
+  std::vector<std::string> out;
+  for (const Received& r : alerts) {
+    if (AlertField(r.payload, "kind") != "level_change") continue;
+    const std::string cell = AlertField(r.payload, "platform_id") + " " +
+                             AlertField(r.payload, "dimension") + " " +
+                             AlertField(r.payload, "period");
+    auto last = level.emplace(cell, "green").first;
+    if (AlertField(r.payload, "previous_level") != last->second)
+      out.push_back(cell + " alerted from another level than its last alert (" + last->second +
+                    ") said: " + r.payload);
+    last->second = AlertField(r.payload, "level");
+  }
+  return out;
+}
+
 // The platform_id of a compact NDJSON line (as gen writes them), or empty.
 inline std::string PlatformOf(const std::string& line) {
   const size_t at = line.find("\"platform_id\":\"");

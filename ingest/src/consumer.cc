@@ -462,9 +462,15 @@ class Consumer {
   std::set<std::string> control_topics_;  // alerts, announcement notices: read back
   std::string state_id_;                  // meta_keys::kStateId: this instance's sends
   std::set<std::string> alerts_read_;     // ids of the alerts read back (any sender's)
-  std::set<std::string> adopted_;         // revision records of seals read back (their keys)
-  uint64_t outbox_start_ = 0;             // the outbox's next sequence when this run started
-  Ownership own_;                         // when the caller keeps none
+  // The state keys (a level alerted, a warning raised) of other senders' alerts read back, each
+  // with the outbox's next sequence then: an alert of this state's for the same key queued before
+  // is said already, or overtaken by a later owner's judgement (queued before a crash, say, and
+  // the platform judged by another instance while this one was down). Not sent: the level read
+  // back is this state's now, and its next round alerts from it what its own verdict changes.
+  std::map<std::string, uint64_t, std::less<>> superseded_;
+  std::set<std::string> adopted_;  // revision records of seals read back (their keys)
+  uint64_t outbox_start_ = 0;      // the outbox's next sequence when this run started
+  Ownership own_;                  // when the caller keeps none
   Ownership& ownership() { return control_.ownership ? *control_.ownership : own_; }
   bool in_group_ = false;      // the last rebalance assigned (possibly nothing)
   bool settle_asked_ = false;  // the control partitions' high watermarks are in settle_highs_
@@ -1165,8 +1171,10 @@ void Consumer::HandleControl(const rd_kafka_message_t& m, Partition& part) {
     // What the sender remembers with the alert: a level alerted, or a warning raised.
     const std::string *key = header("flexwatch.state_key"),
                       *value = header("flexwatch.state_value");
-    if (key && value && (key->starts_with("level/") || key->starts_with("warned/")))
+    if (key && value && (key->starts_with("level/") || key->starts_with("warned/"))) {
       writer_.PutMeta(*key, *value);
+      superseded_[*key] = store_.NextOutboxSequence();
+    }
     return;
   }
   // A seal of the instance that seals (KafkaOptions::seals_topic): the first record of each
@@ -1237,10 +1245,14 @@ Status Consumer::Deliver(int wait_ms) {
                 return;
               }
               bool ours = m.topic == kafka_.alerts_topic ? own.Owns(m.key) : own.publisher();
-              for (const auto& [name, value] : m.headers)
+              for (const auto& [name, value] : m.headers) {
                 if (name == "flexwatch.alert_id" && seq < outbox_start_ &&
                     alerts_read_.count(value))
                   ours = false;
+                if (name != "flexwatch.state_key" || m.topic != kafka_.alerts_topic) continue;
+                if (auto it = superseded_.find(value); it != superseded_.end() && seq < it->second)
+                  ours = false;
+              }
               if (!ours) {
                 acked_.insert(seq);  // forgotten with the acknowledged
                 outbox_next_ = seq + 1;
