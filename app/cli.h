@@ -55,8 +55,12 @@ struct ReplayArgs {
 };
 int RunReplay(const fw::Config& cfg, const ReplayArgs& a, fw::IngestCounts* out = nullptr);
 
-int RunInspect(const fw::Config& cfg, const std::string& state, fw::InspectQuery q,
-               const std::string& month, bool dump, bool close);
+struct InspectArgs {
+  std::string state, platform, worker, month, dimension, pseudonym, lang = "en";
+  bool dump = false;
+  bool close = false;  // --final
+};
+int RunInspect(const fw::Config& cfg, const InspectArgs& a);
 // The detectors' monthly series of each platform, one JSON object per platform and month.
 int RunSeries(const fw::Config& cfg, const std::string& state, const std::string& platform,
               const std::string& month);

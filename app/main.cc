@@ -140,17 +140,23 @@ int Main(int argc, char** argv) {
   replay_cmd->add_option("--config", config_path, "configuration file");
   replay_cmd->add_option("inputs", replay.inputs, "NDJSON files")->required();
 
-  std::string inspect_state, inspect_month;
-  fw::InspectQuery query;
-  bool dump = false;
+  InspectArgs inspect;
   auto* inspect_cmd = app.add_subcommand("inspect", "show what state holds");
-  inspect_cmd->add_option("--state", inspect_state, "state directory")->required();
-  inspect_cmd->add_option("--platform", query.platform, "one platform");
-  inspect_cmd->add_option("--worker", query.worker, "one worker");
-  inspect_cmd->add_option("--month", inspect_month, "one month, YYYY-MM");
-  inspect_cmd->add_flag("--dump", dump, "every record, canonical text (for comparing states)");
-  bool inspect_final = false;
-  inspect_cmd->add_flag("--final", inspect_final,
+  inspect_cmd->add_option("--state", inspect.state, "state directory")->required();
+  inspect_cmd->add_option("--platform", inspect.platform, "one platform");
+  inspect_cmd->add_option("--worker", inspect.worker, "one worker");
+  inspect_cmd->add_option("--month", inspect.month, "one month, YYYY-MM");
+  inspect_cmd->add_option("--dimension", inspect.dimension,
+                          "with --platform and --month: that dimension's affected worker-months, "
+                          "each with its reason (contract_avoidance, underpayment, "
+                          "coverage_mismatch)");
+  inspect_cmd->add_option("--pseudonym", inspect.pseudonym,
+                          "the worker behind an evidence pseudonym (w_ and 32 hex digits); needs "
+                          "the pseudonym key the evidence was written with");
+  inspect_cmd->add_option("--lang", inspect.lang, "language of the explanations: en (default), zh");
+  inspect_cmd->add_flag("--dump", inspect.dump,
+                        "every record, canonical text (for comparing states)");
+  inspect_cmd->add_flag("--final", inspect.close,
                         "judge the month as closed (missing contributions count as unpaid)");
   inspect_cmd->add_option("--config", config_path, "configuration file");
 
@@ -318,8 +324,7 @@ int Main(int argc, char** argv) {
     }
 
   if (*replay_cmd) return RunReplay(*cfg, replay);
-  if (*inspect_cmd)
-    return RunInspect(*cfg, inspect_state, query, inspect_month, dump, inspect_final);
+  if (*inspect_cmd) return RunInspect(*cfg, inspect);
   if (*announce_cmd) {
     if (announce.month.empty() && announce.year == 0)
       return Fail("announce: give --month YYYY-MM or --year YYYY");

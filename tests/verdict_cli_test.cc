@@ -433,5 +433,105 @@ TEST_F(VerdictCliTest, InspectExplainsAWorkerMonth) {
   EXPECT_TRUE(bool(v["dimensions"]["coverage_mismatch"]["exempt"]));
 }
 
+// The inspector's path (cli.md 1.1): from the announcement's platform and dimension to the list
+// of affected worker-months (as many as the announcement counts, each kind of fault as often as it
+// says, the evidence file's pseudonyms), from a pseudonym to the worker behind it, and to the
+// worker-month's verdict, whose explanation is the list's reason, in English and in Chinese.
+TEST_F(VerdictCliTest, AnInspectorFollowsAnAnnouncementToTheWorkersBehindIt) {
+  GenAndReplay("f", {"--workers", "300", "--platforms", "6", "--months", "1", "--seed", "9"});
+  const std::string state = (dir_ / "f-state").string(), out = (dir_ / "out").string();
+  setenv("FLEXWATCH_PSEUDONYM_KEY", "0123456789abcdef-secret", 1);
+  ASSERT_EQ(
+      Run({"announce", "--state", state, "--month", "2024-07", "--final", "--out", out}).exit_code,
+      0);
+  dom::element announcement = Parse(ReadFile(fs::path(out) / "monthly-2024-07.json"));
+  int listed = 0, followed = 0;
+  for (dom::element platform : announcement["platforms"].get_array()) {
+    const std::string id = Str(platform, "platform_id");
+    for (const char* dimension : kDimensions) {
+      SCOPED_TRACE(id + " " + dimension);
+      dom::element counted = platform["dimensions"][dimension];
+      CommandResult r = Run({"inspect", "--state", state, "--platform", id, "--month", "2024-07",
+                             "--dimension", dimension, "--final"});
+      ASSERT_EQ(r.exit_code, 0) << r.err;
+      dom::element list = Parse(r.out);
+      for (const char* key : {"in_scope", "affected"}) EXPECT_EQ(Int(list, key), Int(counted, key));
+      EXPECT_EQ(Str(list, "level"), Str(counted, "level"));
+      EXPECT_EQ(bool(list["ranked"]), bool(platform["ranked"]));
+      std::map<std::string, int64_t> kinds;  // each kind of fault, counted over the list
+      std::set<std::string> pseudonyms;
+      for (dom::element row : list["worker_months"].get_array()) {
+        for (dom::element kind : row["findings"].get_array())
+          ++kinds[std::string(std::string_view(kind))];
+        pseudonyms.insert(Str(row, "pseudonym"));
+        EXPECT_FALSE(Str(row, "reason").empty()) << simdjson::minify(row);
+        ++listed;
+      }
+      EXPECT_EQ(int64_t(dom::array(list["worker_months"]).size()), Int(counted, "affected"));
+      std::map<std::string, int64_t> said;
+      for (dom::key_value_pair kv : dom::object(list["findings"]))
+        said[std::string(kv.key)] = int64_t(kv.value);
+      EXPECT_EQ(kinds, said);
+      // The evidence file names the same worker-months, by the same pseudonyms.
+      dom::element evidence = Parse(
+          ReadFile(fs::path(out) / "evidence" / "2024-07" / (id + "." + dimension + ".json")));
+      std::set<std::string> in_evidence;
+      for (dom::element row : evidence["worker_months"].get_array())
+        in_evidence.insert(Str(row, "worker"));
+      EXPECT_EQ(pseudonyms, in_evidence);
+      if (dom::array(list["worker_months"]).size() == 0) continue;
+      // The first one's pseudonym back to its worker, and its verdict, in both languages.
+      dom::element first = list["worker_months"].at(0);
+      CommandResult who = Run({"inspect", "--state", state, "--pseudonym", Str(first, "pseudonym"),
+                               "--month", "2024-07"});
+      ASSERT_EQ(who.exit_code, 0) << who.err;
+      dom::element found = Parse(who.out);
+      EXPECT_EQ(Str(found, "worker_id"), Str(first, "worker_id"));
+      EXPECT_EQ(Str(found, "pseudonym"), Str(first, "pseudonym"));
+      for (const char* lang : {"en", "zh"}) {
+        CommandResult listed_in =
+            Run({"inspect", "--state", state, "--platform", id, "--month", "2024-07", "--dimension",
+                 dimension, "--final", "--lang", lang});
+        ASSERT_EQ(listed_in.exit_code, 0) << listed_in.err;
+        const std::string reason = Str(Parse(listed_in.out)["worker_months"].at(0), "reason");
+        CommandResult verdict =
+            Run({"inspect", "--state", state, "--platform", id, "--worker", Str(first, "worker_id"),
+                 "--month", "2024-07", "--final", "--lang", lang});
+        ASSERT_EQ(verdict.exit_code, 0) << verdict.err;
+        dom::element v = Parse(verdict.out)["worker_months"].at(0)["verdict"];
+        EXPECT_EQ(Str(v["dimensions"][dimension], "outcome"), "affected");
+        EXPECT_EQ(Str(v["dimensions"][dimension], "explanation"), reason);
+        // Chinese words in the Chinese reason, none in the English one.
+        const bool cjk =
+            reason.find("\xe3") != std::string::npos || reason.find("\xe4") != std::string::npos ||
+            reason.find("\xe5") != std::string::npos || reason.find("\xe6") != std::string::npos;
+        EXPECT_EQ(cjk, std::string(lang) == "zh") << reason;
+      }
+      ++followed;
+    }
+  }
+  EXPECT_GT(listed, 10);
+  EXPECT_GE(followed, 3);
+  // A pseudonym is resolved only with the key it was made with: refused without one, and not
+  // found under another.
+  CommandResult listing = Run({"inspect", "--state", state, "--platform", "p-ride-2", "--month",
+                               "2024-07", "--dimension", "contract_avoidance", "--final"});
+  const std::string pseudonym = Str(Parse(listing.out)["worker_months"].at(0), "pseudonym");
+  setenv("FLEXWATCH_PSEUDONYM_KEY", "another-key-0123456789", 1);
+  CommandResult other = Run({"inspect", "--state", state, "--pseudonym", pseudonym});
+  EXPECT_EQ(other.exit_code, 2);
+  EXPECT_NE(other.err.find("no worker"), std::string::npos) << other.err;
+  unsetenv("FLEXWATCH_PSEUDONYM_KEY");
+  CommandResult none = Run({"inspect", "--state", state, "--pseudonym", pseudonym});
+  EXPECT_EQ(none.exit_code, 2);
+  EXPECT_NE(none.err.find("FLEXWATCH_PSEUDONYM_KEY"), std::string::npos) << none.err;
+  EXPECT_EQ(Run({"inspect", "--state", state, "--pseudonym", "w_xyz"}).exit_code, 2);
+  EXPECT_EQ(Run({"inspect", "--state", state, "--platform", "p-ride-2", "--month", "2024-07",
+                 "--dimension", "contracts"})
+                .exit_code,
+            2);
+  EXPECT_EQ(Run({"inspect", "--state", state, "--dimension", "underpayment"}).exit_code, 2);
+}
+
 }  // namespace
 }  // namespace flexwatch

@@ -6,12 +6,6 @@
 
 namespace flexwatch {
 
-std::optional<Lang> LangFromName(std::string_view name) {
-  if (name == "en") return Lang::kEn;
-  if (name == "zh") return Lang::kZh;
-  return std::nullopt;
-}
-
 namespace {
 
 bool Wants(const std::vector<std::string>& formats, const char* format) {

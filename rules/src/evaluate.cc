@@ -2,6 +2,7 @@
 
 #include <algorithm>
 
+#include "figures.h"
 #include "flexwatch/core/decimal.h"
 #include "flexwatch/core/json.h"
 #include "flexwatch/state/meta_keys.h"
@@ -55,15 +56,6 @@ Paid PaymentsOf(const RuleSet& rules, const MonthRow& row, Scheme s,
   }
   return out;
 }
-
-// `v` (scaled by 10^scale) without trailing zeros, keeping one decimal: 0.0, 16.0, 9.8.
-std::string KeepOneDecimal(int64_t v, int scale) {
-  std::string s = FormatScaled(v, scale);
-  while (s.size() > 2 && s.back() == '0' && s[s.size() - 2] != '.') s.pop_back();
-  return s;
-}
-std::string Yuan(Fen f) { return FormatScaled(f, 2); }
-std::string Percent(Ppm p) { return KeepOneDecimal(p, 4); }
 
 }  // namespace
 
@@ -465,151 +457,6 @@ Result<MonthEvaluation> EvaluateMonth(Store& store, const RuleSet& rules, Period
   finish();
   if (Status read = store.ReadStatus(); !read.ok()) return read;
   return out;
-}
-
-}  // namespace flexwatch
-
-namespace flexwatch {
-
-std::string ExplainText(const RuleSet& rules, const MonthRow& row, const Verdict& v, Dimension d) {
-  const std::string hours = KeepOneDecimal(row.wm.wm.duration / 60, 3);
-  std::string tier = std::string(NameOf(v.tier)) + " (" + hours + " h)";
-  std::vector<std::string> parts;
-  switch (d) {
-    case Dimension::kContractAvoidance: {
-      const std::string need =
-          "labor_contract with " + row.wm.platform_id + " or labor_dispatch" +
-          (v.tier == Tier::kManaged ? std::string(" or written_agreement") : std::string());
-      if (!v.form)
-        parts.push_back(tier + ": no contract in force at the last order (" +
-                        FormatBeijing(row.wm.wm.last_order) + "); needs " + need);
-      else if (!v.form_satisfies)
-        parts.push_back(tier + ": the form in force at the last order is " +
-                        std::string(NameOf(v.form->form)) + " with " + v.form->counterparty_id +
-                        " (signed " + FormatBeijing(v.form->ts) + "); needs " + need);
-      else if (v.dispatched)
-        parts.push_back(tier + ": dispatched through " + v.form->counterparty_id +
-                        " (counts against the platform's dispatch cap of " +
-                        Percent(rules.dispatch_cap) + "%)");
-      break;
-    }
-    case Dimension::kUnderpayment:
-      for (const SchemeCheck& c : v.schemes) {
-        const std::string name(NameOf(c.scheme));
-        if (c.missing && c.paid_late)
-          parts.push_back(name + ": no employer contribution for " + FormatPeriod(row.wm.period) +
-                          " by the end of its grace (" +
-                          FormatDate(rules.GraceEnd(row.wm.period) - 1) + "); " +
-                          Yuan(c.late_amount) + " paid from " + FormatDate(c.late_paid_on) +
-                          " is late and does not count");
-        else if (c.missing)
-          parts.push_back(name + ": no employer contribution for " + FormatPeriod(row.wm.period));
-        if (c.pending)
-          parts.push_back(name + ": no employer contribution yet (pending until the grace of " +
-                          std::to_string(rules.grace_days) + " days passes)");
-        if (c.underdeclared)
-          parts.push_back(name + ": declared base " + Yuan(c.declared_base) +
-                          " below the required " + Yuan(v.required_base) + " (earnings " +
-                          Yuan(row.wm.wm.earnings) + " within limits " + Yuan(v.limits->lower) +
-                          "-" + Yuan(v.limits->upper) + ", tolerance " + Percent(rules.tolerance) +
-                          "%)");
-        if (c.short_payment)
-          parts.push_back(name + ": paid " + Yuan(c.amount) + ", expected " +
-                          Yuan(c.expected_amount) + " (" + Percent(c.rate) +
-                          "% of the declared base " + Yuan(c.declared_base) + ")");
-        if (c.paid_late && !c.missing)
-          parts.push_back(name + ": a further " + Yuan(c.late_amount) + " paid from " +
-                          FormatDate(c.late_paid_on) + ", after the grace, does not count");
-      }
-      break;
-    case Dimension::kCoverageMismatch:
-      if (v.PilotUncovered())
-        parts.push_back(std::to_string(v.pilot_orders) + " pilot-sector orders, " +
-                        std::to_string(v.orders_covered) +
-                        " covered by occupational_injury premiums paid in time (" +
-                        std::to_string(v.pilot_orders - v.orders_covered) + " uncovered)" +
-                        (v.orders_covered_late > 0
-                             ? "; premiums for " + std::to_string(v.orders_covered_late) +
-                                   " more orders were paid after the grace and do not count"
-                             : std::string()));
-      for (const HighRiskCheck& h : v.high_risk) {
-        if (h.uncovered.empty()) continue;
-        std::string days;
-        for (size_t i = 0; i < h.uncovered.size() && i < 5; ++i)
-          days += (i ? ", " : "") + FormatDate(h.uncovered[i].day) + " " +
-                  std::string(h.uncovered[i].why);
-        if (h.uncovered.size() > 5) days += ", ...";
-        parts.push_back(std::string(NameOf(h.sector)) + " orders on " +
-                        std::to_string(h.uncovered.size()) + " of " + std::to_string(h.order_days) +
-                        " days without an accident or occupational-injury policy of at least " +
-                        Yuan(h.min_sum) + " valid that day (" + days + ")");
-      }
-      if (v.work_injury_paid_late && parts.size())
-        parts.back() +=
-            " (statutory work_injury for the month was paid after the grace: no exemption)";
-      if (v.exemption_pending && parts.size())
-        parts.back() += " (pending: statutory work_injury for the month is not yet due)";
-      break;
-  }
-  std::string out;
-  for (const std::string& p : parts) out += (out.empty() ? "" : "; ") + p;
-  return out;
-}
-
-}  // namespace flexwatch
-
-namespace flexwatch {
-
-Result<std::string> ExplainWorkerMonth(Store& store, const RuleSet& rules, Period p,
-                                       const std::string& platform, const std::string& worker,
-                                       bool close) {
-  auto wm = store.GetWorkerMonth(p, platform, worker);
-  if (!wm.ok()) return wm.status();
-  if (!wm->has_value()) return std::string("null");
-  MonthRow row;
-  row.wm = WorkerMonthRecord{p, platform, worker, **wm};
-  row.contracts = store.Contracts(platform, worker);
-  row.contributions = store.Contributions(p, platform, worker);
-  row.policies = store.Policies(platform, worker);
-  MonthEvaluation finality;
-  DecideFinality(store, rules, p, close, finality);
-  auto verdict = Judge(rules, row, finality.final);
-  if (!verdict.ok()) return verdict.status();
-  const Verdict& v = *verdict;
-  std::string over_cap;  // FindingJson of the contract dimension when beyond the dispatch cap
-  if (v.dispatched) {
-    EvaluateOptions eo;
-    eo.close = close;
-    eo.platform = platform;
-    eo.on_finding = [&](const Finding& f) {
-      if (f.worker_id == worker && f.dimension == Dimension::kContractAvoidance)
-        over_cap = f.details_json;
-    };
-    if (auto m = EvaluateMonth(store, rules, p, eo); !m.ok()) return m.status();
-  }
-  auto hours = [](MilliMinutes m) { return KeepOneDecimal(m / 60, 3); };
-  const std::string tier_rule =
-      v.tier == Tier::kLaborRelation ? "more than " + hours(rules.labor_relation_above) + " h"
-      : v.tier == Tier::kManaged     ? "from " + hours(rules.managed_from) + " h up to " +
-                                       hours(rules.labor_relation_above) + " h"
-                                 : "fewer than " + hours(rules.managed_from) + " h";
-  JsonWriter w;
-  w.BeginObject().Key("rules").Raw(RulesStampJson(rules)).Key("final").Bool(finality.final);
-  w.Key("tier").String(NameOf(v.tier));
-  w.Key("hours").Raw(KeepOneDecimal(row.wm.wm.duration / 60, 3)).Key("tier_rule").String(tier_rule);
-  w.Key("dimensions").BeginObject();
-  for (int d = 0; d < kDimensionCount; ++d) {
-    const Dimension dim = static_cast<Dimension>(d);
-    const std::string facts = d == 0 && !over_cap.empty() ? over_cap : FindingJson(v, dim);
-    std::string text = ExplainText(rules, row, v, dim);
-    if (d == 0 && !over_cap.empty())
-      text +=
-          "; beyond the platform's dispatch cap for the month (the dispatch contracts signed "
-          "last are the ones over the cap)";
-    w.Key(kDimensionNames[d]).BeginObject().Members(facts).Key("explanation").String(text);
-    w.EndObject();
-  }
-  return w.EndObject().EndObject().Take();
 }
 
 }  // namespace flexwatch

@@ -6,6 +6,7 @@
 
 #include "flexwatch/core/json.h"
 #include "flexwatch/rules/evaluate.h"
+#include "flexwatch/rules/explain.h"
 
 namespace flexwatch {
 namespace {

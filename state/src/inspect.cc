@@ -173,7 +173,13 @@ Result<std::string> InspectJson(Store& store, const InspectQuery& q) {
       int64_t rewritten = 0;
       if (auto v = store.GetMeta(meta_keys::Rewritten(key.second, platform)))
         DecodeCounter(*v, rewritten);
-      w.Key("complaints").Int(complaints).Key("rewritten_events").Int(rewritten).EndObject();
+      w.Key("complaints").Int(complaints).Key("rewritten_events").Int(rewritten);
+      if (q.score && !q.platform.empty()) {
+        auto verdict = q.score(key.second, platform);
+        if (!verdict.ok()) return verdict.status();
+        w.Key("verdict").Raw(*verdict);
+      }
+      w.EndObject();
     }
     w.EndArray().EndObject();
   }

@@ -633,7 +633,7 @@ TEST_F(StoreTest, StateSurvivesReopen) {
   auto wm = store->GetWorkerMonth(*ParsePeriod("2024-07"), "p-1", "w-1");
   ASSERT_TRUE(wm.ok() && wm->has_value());
   EXPECT_EQ((*wm)->earnings, 1000);
-  auto json = InspectJson(*store, InspectQuery{"p-1", "w-1", std::nullopt, {}});
+  auto json = InspectJson(*store, InspectQuery{"p-1", "w-1", std::nullopt, {}, {}});
   ASSERT_TRUE(json.ok());
   EXPECT_NE(json->find("\"earnings_cny\": 10.00"), std::string::npos) << *json;
 }
@@ -644,7 +644,7 @@ TEST_F(StoreTest, InspectListsContributionsOfMonthsWithoutOrders) {
       *store,
       {Order("o-1", "2024-07-03T10:00:00+08:00", "food_delivery", "30", "10"),
        R"({"type":"contribution","event_id":"s-9","ts":"2024-10-10T10:00:00+08:00","platform_id":"p-1","worker_id":"w-1","period":"2024-09","scheme":"pension","payer":"employer","base_cny":6821,"amount_cny":1091.36})"});
-  auto json = InspectJson(*store, InspectQuery{"p-1", "w-1", std::nullopt, {}});
+  auto json = InspectJson(*store, InspectQuery{"p-1", "w-1", std::nullopt, {}, {}});
   ASSERT_TRUE(json.ok()) << json.status().ToString();
   EXPECT_NE(json->find("{\"period\": \"2024-09\", \"scheme\": \"pension\""), std::string::npos)
       << *json;
@@ -663,7 +663,7 @@ TEST_F(StoreTest, AWorkerIsFoundOnEveryPlatformWithARecordOfThem) {
          contract_elsewhere});
   EXPECT_EQ(store->Workers("p-1"), (std::vector<std::string>{"w-1", "w-2"}));
   EXPECT_EQ(store->Workers("p-2"), (std::vector<std::string>{"w-1"}));
-  auto json = InspectJson(*store, InspectQuery{"", "w-1", std::nullopt, {}});
+  auto json = InspectJson(*store, InspectQuery{"", "w-1", std::nullopt, {}, {}});
   ASSERT_TRUE(json.ok()) << json.status().ToString();
   EXPECT_NE(json->find("\"platform_id\": \"p-1\""), std::string::npos) << *json;
   EXPECT_NE(json->find("\"platform_id\": \"p-2\""), std::string::npos) << *json;

@@ -9,14 +9,11 @@
 
 #include "flexwatch/announce/announcement.h"
 #include "flexwatch/core/file.h"
+#include "flexwatch/core/lang.h"
 #include "flexwatch/detectors/detectors.h"
 #include "flexwatch/rules/evaluate.h"
 
 namespace flexwatch {
-
-enum class Lang { kEn, kZh };
-// "en" or "zh"; nullopt otherwise.
-std::optional<Lang> LangFromName(std::string_view name);
 
 struct MonthlyInputs {
   const MonthEvaluation* month = nullptr;

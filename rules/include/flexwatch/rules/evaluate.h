@@ -183,22 +183,3 @@ Result<std::vector<Period>> CloseQuietMonths(Store& store, const RuleSet& rules,
                                              TimestampMs wall_now);
 
 }  // namespace flexwatch
-
-namespace flexwatch {
-
-// One sentence (or a few, joined by "; ") saying what is wrong with a worker-month on one
-// dimension and what would satisfy the rule, for platform engineers and inspectors.
-std::string ExplainText(const RuleSet& rules, const MonthRow& row, const Verdict& v, Dimension d);
-
-}  // namespace flexwatch
-
-namespace flexwatch {
-
-// For `flexwatch inspect`: the worker-month's tier and why, and each dimension's outcome with
-// the numbers behind it, as a JSON object; "null" when there is no such worker-month. A
-// dispatched labour relation is placed against the platform's dispatch cap for the month.
-Result<std::string> ExplainWorkerMonth(Store& store, const RuleSet& rules, Period p,
-                                       const std::string& platform, const std::string& worker,
-                                       bool close);
-
-}  // namespace flexwatch

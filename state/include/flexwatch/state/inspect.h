@@ -15,6 +15,9 @@ struct InspectQuery {
   // When set, each worker-month shown gets a "verdict": explain(period, platform, worker), a
   // JSON value (the rules layer's explanation; the state layer knows no rules).
   std::function<Result<std::string>(Period, const std::string&, const std::string&)> explain;
+  // When set, and a platform is asked for, each of its months gets a "verdict": score(period,
+  // platform), a JSON value (its levels and counts, as the rules layer judges them).
+  std::function<Result<std::string>(Period, const std::string&)> score;
 };
 
 // Summary of the whole state when the query is empty; else the platform, the worker (across
