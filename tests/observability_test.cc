@@ -77,6 +77,9 @@ class ObservabilityTest : public ::testing::Test {
         dir_ / "flexwatch.yaml",
         {{"kafka.client", kShortSessions},
          {"kafka.evaluate_interval_ms", "1000"},
+         // A partition the tail left empty is let go at once, so that the months final in
+         // event time are sealed (the dashboards' months' trend) within the test.
+         {"kafka.partition_idle_seconds", "1"},
          {"metrics.max_platforms", std::to_string(kCap)},
          {"alertmanager.url", "\"http://127.0.0.1:" + std::to_string(alertmanager_port_) + "\""},
          {"alertmanager.resend_seconds", "2"}});
@@ -136,6 +139,7 @@ class ObservabilityTest : public ::testing::Test {
     ASSERT_TRUE(WaitFor(std::chrono::seconds(60), [&]() {
       return !Query("count_over_time(flexwatch_platform_level{dimension=\"composite\"}[1m]) > 5")
                   .empty() &&
+             !Query("flexwatch_sealed_platform_level").empty() &&
              !Query("ALERTS{alertname=\"FlexwatchPlatformRed\",alertstate=\"firing\"}").empty();
     })) << ReadFile(dir_ / "prom-stderr");
   }
@@ -389,6 +393,37 @@ TEST_F(ObservabilityTest, TheDashboardsCountPlatformsPerLevelAsTheAnnouncementDo
       Query("sum(flexwatch_platforms{month=\"current\",dimension=\"composite\",ranked=\"false\"})");
   ASSERT_EQ(all.size(), 1u);
   EXPECT_NE(all[0].find(",\"" + std::to_string(unranked) + "\"]"), std::string::npos) << all[0];
+  // The months' trend (the overview's and the drill-down's sealed-month panels): each platform
+  // with series, in each sealed month, at the level that month's announcement gives it.
+  constexpr const char* kLevelNames[] = {"green", "yellow", "orange", "red"};
+  int compared = 0;
+  for (dom::element period : summary["periods"].get_array()) {
+    const std::string month{std::string_view(period)};
+    const auto sealed =
+        Query("flexwatch_sealed_platform_level{dimension=\"composite\",period=\"" + month + "\"}");
+    if (sealed.empty()) continue;
+    CommandResult m = Flexwatch({"announce", "--state", state, "--month", month}, dir_);
+    ASSERT_EQ(m.exit_code, 0) << m.err;
+    dom::parser month_parser;
+    dom::element said;
+    ASSERT_FALSE(month_parser.parse(m.out).get(said));
+    EXPECT_TRUE(bool(said["final"])) << month;
+    std::map<std::string, std::string> level;
+    for (dom::element p : said["platforms"].get_array())
+      level[std::string(std::string_view(p["platform_id"]))] =
+          std::string(std::string_view(p["level"]));
+    dom::parser series_parser;
+    for (const std::string& series : sealed) {
+      dom::element e;
+      ASSERT_FALSE(series_parser.parse(series).get(e));
+      const std::string platform{std::string_view(e["metric"]["platform"])};
+      const int value = std::stoi(std::string(std::string_view(e["value"].at(1))));
+      ASSERT_TRUE(value >= 0 && value < 4) << series;
+      EXPECT_EQ(kLevelNames[value], level[platform]) << month << " " << series;
+      ++compared;
+    }
+  }
+  EXPECT_GE(compared, kCap * 2) << "fewer sealed months than the feed holds";
 }
 
 // Platform ids come from the data: beyond metrics.max_platforms they get no series, and the

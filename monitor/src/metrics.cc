@@ -126,7 +126,16 @@ MonitorMetrics::MonitorMetrics(int max_platforms)
                           "Announcements published, by kind (monthly, annual)", *registry_)),
       alertmanager_posts_(Register(prometheus::BuildCounter(), "flexwatch_alertmanager_posts_total",
                                    "Posts to Alertmanager's API, by outcome (ok, failed)",
-                                   *registry_)) {
+                                   *registry_)),
+      sealed_level_(Register(prometheus::BuildGauge(), "flexwatch_sealed_platform_level",
+                             "A platform's level per dimension (composite: the worst) in each "
+                             "sealed month (label period, YYYY-MM), as its latest revision says: "
+                             "0 green, 1 yellow, 2 orange, 3 red",
+                             *registry_)),
+      sealed_rate_(Register(prometheus::BuildGauge(), "flexwatch_sealed_platform_rate_ratio",
+                            "Affected over in-scope worker-months of a platform and dimension in "
+                            "each sealed month, as its latest revision says",
+                            *registry_)) {
   // "Since the last commit or evaluation" counts from the start until there is one.
   last_commit_.SetToCurrentTime();
   last_evaluation_.SetToCurrentTime();
@@ -309,6 +318,48 @@ void MonitorMetrics::OnRound(double seconds, const AlertRound& round,
     }
     for (auto& [family, gauge] : it->second) family->Remove(gauge);
     it = series_.erase(it);
+  }
+}
+
+void MonitorMetrics::SetSealed(const std::map<Period, SealedVerdict>& months) {
+  std::set<std::vector<std::string>> set;
+  for (const auto& [period, verdict] : months) {
+    const std::string month = FormatPeriod(period);
+    for (const auto& [platform, cells] : verdict) {
+      if (!exported_.count(platform)) continue;
+      auto put = [&](const std::string& dimension, Level level, std::optional<double> rate) {
+        std::vector<std::string> key = {platform, dimension, month};
+        auto it = sealed_.find(key);
+        if (it == sealed_.end()) {
+          const Labels labels = {
+              {"platform", platform}, {"dimension", dimension}, {"period", month}};
+          it = sealed_
+                   .emplace(key, std::make_pair(&sealed_level_.Add(labels),
+                                                rate ? &sealed_rate_.Add(labels) : nullptr))
+                   .first;
+        }
+        it->second.first->Set(static_cast<double>(level));
+        if (rate && it->second.second) it->second.second->Set(*rate);
+        set.insert(std::move(key));
+      };
+      Level worst = Level::kGreen;
+      for (int d = 0; d < kDimensionCount; ++d) {
+        const SealedCell& c = cells[d];
+        worst = std::max(worst, c.level);
+        put(std::string(NameOf(static_cast<Dimension>(d))), c.level,
+            c.in_scope ? static_cast<double>(c.affected) / c.in_scope : 0.0);
+      }
+      put("composite", worst, std::nullopt);
+    }
+  }
+  for (auto it = sealed_.begin(); it != sealed_.end();) {
+    if (set.count(it->first)) {
+      ++it;
+      continue;
+    }
+    sealed_level_.Remove(it->second.first);
+    if (it->second.second) sealed_rate_.Remove(it->second.second);
+    it = sealed_.erase(it);
   }
 }
 

@@ -128,6 +128,32 @@ struct Monitor::Impl {
 
   explicit Impl(int max_platforms) : metrics(max_platforms) {}
 
+  // The months' trend for the dashboards: the latest revision of each of the last 12 sealed
+  // months, read again when a month is sealed or revised (or a platform gets series).
+  static constexpr size_t kTrendMonths = 12;
+  std::string sealed_exported;
+  Status ExportSealed() {
+    std::vector<Period> sealed;
+    std::string said = std::to_string(metrics.platforms_with_series());
+    for (Period p : store->Periods())
+      if (const size_t n = store->MetaKeys(meta_keys::RevisionPrefix(p)).size(); n > 0) {
+        sealed.push_back(p);
+        said += " " + FormatPeriod(p) + "/" + std::to_string(n);
+      }
+    if (said == sealed_exported) return Status::OK();
+    if (sealed.size() > kTrendMonths)
+      sealed.erase(sealed.begin(), sealed.end() - static_cast<ptrdiff_t>(kTrendMonths));
+    std::map<Period, SealedVerdict> months;
+    for (Period p : sealed) {
+      auto revisions = ReadRevisions(*store, p);
+      if (!revisions.ok()) return revisions.status();
+      if (!revisions->empty()) months[p] = revisions->back().verdict;
+    }
+    metrics.SetSealed(months);
+    sealed_exported = said;
+    return Status::OK();
+  }
+
   // The periodic work of a round: the open months re-evaluated, a level change or a new early
   // warning an alert in the outbox; once the topics have been quiet for
   // kafka.quiet_close_seconds, the months whose grace has passed in wall-clock time closed; the
@@ -199,6 +225,7 @@ struct Monitor::Impl {
     done.published = std::move(*published);
     alerts_written += static_cast<int64_t>(done.alerts.size());
     metrics.OnRound(done.seconds, done.round, done.alerts);
+    if (Status s = ExportSealed(); !s.ok()) return s;
     metrics.OnPublished(done.published);
     if (alertmanager) alertmanager->Update(done.round, *o.rules);
     if (hooks.on_round) hooks.on_round(done);

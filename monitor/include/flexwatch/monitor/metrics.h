@@ -22,6 +22,7 @@
 
 #include "flexwatch/alerts/alerts.h"
 #include "flexwatch/ingest/kafka.h"
+#include "flexwatch/rules/revisions.h"
 
 namespace flexwatch {
 
@@ -44,6 +45,12 @@ class MonitorMetrics {
   // Files written by a publication (monthly-YYYY-MM.*, annual-YYYY.*).
   void OnPublished(const std::vector<std::string>& paths);
   void OnAlertmanagerPost(bool ok);
+  // The months' trend: each sealed month's verdict (its latest revision) of the platforms with
+  // series, by month (flexwatch_sealed_platform_level and _rate_ratio, label `period`). A month
+  // or platform no longer given loses its series.
+  void SetSealed(const std::map<Period, SealedVerdict>& months);
+  // How many platforms have series (they only ever grow in number).
+  size_t platforms_with_series() const { return exported_.size(); }
 
   // The text exposition format (version 0.0.4).
   std::string Scrape() const;
@@ -79,6 +86,8 @@ class MonitorMetrics {
   prometheus::Family<prometheus::Counter>& early_warnings_;
   prometheus::Family<prometheus::Counter>& published_;
   prometheus::Family<prometheus::Counter>& alertmanager_posts_;
+  prometheus::Family<prometheus::Gauge>& sealed_level_;
+  prometheus::Family<prometheus::Gauge>& sealed_rate_;
 
   std::map<std::vector<std::string>, double> events_seen_;  // cumulative counts reported
   std::set<std::pair<std::string, int32_t>> lag_partitions_;
@@ -89,6 +98,8 @@ class MonitorMetrics {
   std::map<Key, std::vector<std::pair<prometheus::Family<prometheus::Gauge>*, prometheus::Gauge*>>>
       series_;
   std::set<Key> touched_;
+  // The sealed months' gauges, by platform, dimension and month.
+  std::map<std::vector<std::string>, std::pair<prometheus::Gauge*, prometheus::Gauge*>> sealed_;
 };
 
 }  // namespace flexwatch
