@@ -240,6 +240,128 @@ TEST_F(RealKafkaTest, TheBrokerStoppedAndRestartedMidStreamLosesNothing) {
   EXPECT_EQ(Announce("kafka"), Announce("file"));
 }
 
+// cli.md 1.1, "Reading a live state", on the real broker. While the feed flows into a running
+// `run`, `inspect --dump` is a consistent snapshot: its records are exactly those of a replay of
+// the messages its positions say were read (each partition's first N, as they were produced).
+// Once the monitor has read everything, `announce`, `inspect --dimension` and `inspect` give
+// while it runs what they give after it stops.
+TEST_F(RealKafkaTest, ReadsBesideARunningMonitorAreSnapshotsAtTheOffsetsTheyHold) {
+  CommandResult g = Flexwatch({"gen", "--workers", "600", "--months", "2", "--seed", "36"}, dir_);
+  ASSERT_EQ(g.exit_code, 0) << g.err;
+  std::vector<std::vector<std::string>> by_partition(partitions_);
+  std::vector<std::pair<int, std::string>> messages;
+  {
+    std::istringstream in(g.out);
+    for (std::string line; std::getline(in, line);) {
+      const int p = PlatformPartition(PlatformOf(line), partitions_);
+      by_partition[p].push_back(line);
+      messages.emplace_back(p, line);
+    }
+  }
+  const std::string config =
+      WriteConfig(dir_ / "live.yaml", {{"kafka.client", kShortSessions},
+                                       {"kafka.commit_interval_ms", "100"},
+                                       {"kafka.partition_idle_seconds", "1"}});
+  // The feed in four parts, each read while the next is produced (the first before the monitor
+  // starts: it makes the topic).
+  auto produce = [&](int part) {
+    const size_t from = messages.size() * part / 4, to = messages.size() * (part + 1) / 4;
+    return ProduceToPartitions(
+        bootstrap_, "flexwatch.events",
+        std::vector<std::pair<int, std::string>>(messages.begin() + from, messages.begin() + to));
+  };
+  ASSERT_TRUE(produce(0));
+  std::vector<std::string> args = RunArgs("s", "g-live", "600");
+  args[1] = config;
+  pid_t run = Spawn(args, dir_, "/dev/null", "run-");
+  ASSERT_TRUE(WaitFor(std::chrono::seconds(60), [&] {
+    return ReadFile(dir_ / "run-stderr").find("assigned flexwatch.events") != std::string::npos;
+  })) << ReadFile(dir_ / "run-stderr");
+  const std::string state = (dir_ / "s").string();
+  // Each snapshot's read offsets, and its records.
+  auto snapshot = [&](std::vector<int64_t>& read) {
+    const std::string all = DumpState(dir_ / "s", dir_, true);
+    read.assign(partitions_, 0);
+    const std::string pos = "default\tpos/kafka:flexwatch.events:";
+    std::istringstream in(all);
+    for (std::string line; std::getline(in, line);)
+      if (line.rfind(pos, 0) == 0) {
+        const int p = std::stoi(line.substr(pos.size()));
+        read[p] = std::stoll(line.substr(line.find("\"offset\":") + 9));
+      }
+    return all;
+  };
+  auto records = [](const std::string& dump) {
+    std::string out;
+    std::istringstream in(dump);
+    for (std::string line; std::getline(in, line);)
+      if (line.rfind("dead\t", 0) != 0 && line.rfind("default\tpos/", 0) != 0 &&
+          line.rfind("default\twatermark\t", 0) != 0)
+        out += line + "\n";
+    return out;
+  };
+  // A snapshot or two as each part is read.
+  int mid_flow = 0, compared = 0;
+  for (int part = 0; part < 4; ++part) {
+    if (part > 0) {
+      ASSERT_TRUE(produce(part));
+    }
+    for (int k = 0; k < 2; ++k) {
+      std::vector<int64_t> read;
+      const std::string dump = snapshot(read);
+      if (dump.empty()) continue;
+      int64_t total = 0, all = 0;
+      std::string prefix;
+      for (int p = 0; p < partitions_; ++p) {
+        ASSERT_LE(read[p], static_cast<int64_t>(by_partition[p].size()));
+        for (int64_t i = 0; i < read[p]; ++i) prefix += by_partition[p][i] + "\n";
+        total += read[p];
+        all += static_cast<int64_t>(by_partition[p].size());
+      }
+      mid_flow += total > 0 && total < all;
+      const std::string name = "prefix-" + std::to_string(compared++);
+      WriteFile(dir_ / (name + ".ndjson"), prefix);
+      ASSERT_EQ(Flexwatch({"replay", "--state", (dir_ / name).string(),
+                           (dir_ / (name + ".ndjson")).string()},
+                          dir_)
+                    .exit_code,
+                0);
+      EXPECT_EQ(records(dump), Dump(name)) << "a snapshot of " << total << " messages";
+      fs::remove_all(dir_ / name);
+    }
+  }
+  EXPECT_GE(compared, 4);
+  EXPECT_GE(mid_flow, 2) << "no snapshot fell while the feed was being read";
+  // Read to its end and judged: the reads beside the running monitor, then after it stops.
+  auto reads = [&] {
+    std::string out;
+    for (const std::vector<std::string>& read :
+         {std::vector<std::string>{"announce", "--state", state, "--month", "2024-07"},
+          {"announce", "--state", state, "--month", "2024-08", "--final"},
+          {"inspect", "--state", state},
+          {"inspect", "--state", state, "--platform", "p-ride-2", "--month", "2024-07",
+           "--dimension", "contract_avoidance"}}) {
+      CommandResult r = Flexwatch(read, dir_);
+      EXPECT_EQ(r.exit_code, 0) << r.err;
+      out += r.out;
+    }
+    return out;
+  };
+  std::string live;
+  ASSERT_TRUE(WaitFor(std::chrono::seconds(120), [&] {
+    if (ReadFile(dir_ / "run-stderr").find("caught up: every partition") == std::string::npos)
+      return false;
+    const std::string first = reads();
+    std::this_thread::sleep_for(std::chrono::seconds(2));
+    live = reads();
+    return live == first && Accepted("s") > 0;
+  })) << ReadFile(dir_ / "run-stderr");
+  EXPECT_NE(live.find("\"revision\": 0"), std::string::npos) << "July not sealed by the monitor";
+  kill(run, SIGTERM);
+  ASSERT_EQ(WaitAtMost(run, 60), 0) << ReadFile(dir_ / "run-stderr");
+  EXPECT_EQ(reads(), live);
+}
+
 // Hostile events on the real broker: a month the rules cannot judge, a clock from the end of
 // time, an impossible year. `run` goes on, says which month it does not judge, rejects the
 // implausible with their topic, partition and offset, and judges the rest as replay does.
