@@ -236,7 +236,8 @@ int Main(int argc, char** argv) {
                       "(e.g. 127.0.0.1:9464; overrides metrics.listen)");
   run_cmd
       ->add_option("--idle-exit", run.idle_exit,
-                   "stop after S seconds with no new message and none left to read")
+                   "stop after S seconds with no new message and none left to read; brokers "
+                   "that do not answer for max(S, 30) seconds end the run with exit 2")
       ->check(CLI::Range(0.0, 1e9));
   run_cmd->add_option("--config", config_path, "configuration file");
 

@@ -362,6 +362,10 @@ TEST_F(CityFeedTest, AnInstanceAndTheLeaderBrokerKilledMidStreamChangeNothing) {
     kill_and_restart(leader);
   pids[1] = Start(group, 1);
   WaitAll(pids);
+  // The survivor said when the group took its partitions back to hand them round again.
+  EXPECT_NE(ReadFile(dir_ / "s0-stderr").find("group " + group + " rebalances: "),
+            std::string::npos)
+      << ReadFile(dir_ / "s0-stderr");
   ExpectOneCity(2, expected);
   ExpectEachChangeAlertedOnce();
 }

@@ -472,7 +472,11 @@ class Consumer {
   uint64_t outbox_start_ = 0;      // the outbox's next sequence when this run started
   Ownership own_;                  // when the caller keeps none
   Ownership& ownership() { return control_.ownership ? *control_.ownership : own_; }
-  bool in_group_ = false;      // the last rebalance assigned (possibly nothing)
+  bool in_group_ = false;  // the last rebalance assigned (possibly nothing)
+  // Since when no partition is assigned (the start, or the last revocation), and the seconds of
+  // waiting at which ConsumeControl::on_join_wait is called next.
+  Clock::time_point unassigned_since_ = Clock::now();
+  double join_notice_at_ = 5;
   bool settle_asked_ = false;  // the control partitions' high watermarks are in settle_highs_
   std::map<std::pair<std::string, int32_t>, int64_t> settle_highs_;
   // The partitions the replica reads: every partition of the event topics not assigned here,
@@ -718,10 +722,13 @@ void Consumer::OnRebalance(rd_kafka_t* rk, rd_kafka_resp_err_t err,
     // rebalance timeout, max.poll.interval.ms): long enough for a partition of the alerts topic
     // to get a new leader when its broker was lost, so that an alert in flight then is not
     // alerted again by the next owner.
+    if (control_.on_revoke) control_.on_revoke(parts->cnt);
     if (Status s = Commit(); !s.ok() && failure_.ok()) failure_ = s;
     if (producer_ && failure_.ok())
       if (Status s = Deliver(kHandOverMs); !s.ok()) failure_ = s;
     rd_kafka_assign(rk, nullptr);
+    unassigned_since_ = Clock::now();
+    join_notice_at_ = 5;
     assigned_from_.clear();
     ownership().assigned.clear();
     ownership().settled = false;
@@ -1474,8 +1481,8 @@ Result<IngestCounts> Consumer::Run() {
   const auto interval = std::chrono::milliseconds(kafka_.commit_interval_ms);
   bool last_full = false;     // the last batch came back full
   bool replica_full = false;  // and the replica's
-  const auto started = Clock::now();
-  double join_notice_at = 5;  // seconds without an assignment before on_join_wait
+  unassigned_since_ = Clock::now();
+  join_notice_at_ = 5;
   while (failure_.ok()) {
     if (control_.stop && control_.stop->load()) break;
     if (rejoin_) {
@@ -1546,11 +1553,11 @@ Result<IngestCounts> Consumer::Run() {
       round_spacing = std::chrono::duration_cast<Clock::duration>(
           std::chrono::duration<double>((idle >= 0.2 ? 1 : 4) * round_cpu));
     }
-    if (!assigned_ && ready_ && control_.on_join_wait) {
-      const double waiting = std::chrono::duration<double>(now - started).count();
-      if (waiting >= join_notice_at) {
-        control_.on_join_wait(waiting);
-        join_notice_at *= 2;
+    if (!in_group_ && ready_ && control_.on_join_wait) {
+      const double waiting = std::chrono::duration<double>(now - unassigned_since_).count();
+      if (waiting >= join_notice_at_) {
+        control_.on_join_wait(waiting, assigned_);
+        join_notice_at_ *= 2;
       }
     }
     if (control_.idle_exit_seconds > 0 && !ready_) {

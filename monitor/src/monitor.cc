@@ -319,10 +319,17 @@ Result<IngestCounts> Monitor::Run(const std::atomic<bool>* stop) {
         ready ? "ready again: the brokers answer"
               : "not ready: " + why + "; waiting for the brokers (nothing is lost)");
   };
-  control.on_join_wait = [&impl, &o](double seconds) {
+  control.on_revoke = [&impl, &o](int partitions) {
+    Say(impl.hooks.progress, "group " + o.kafka.group +
+                                 " rebalances: " + std::to_string(partitions) +
+                                 " partition(s) handed back; nothing is judged here until it "
+                                 "assigns them again");
+  };
+  control.on_join_wait = [&impl, &o](double seconds, bool rebalancing) {
     Say(impl.hooks.notice,
-        "waiting to join group " + o.kafka.group + ": no partition assigned after " +
-            std::to_string(static_cast<int>(seconds)) +
+        std::string(rebalancing ? "waiting for group " + o.kafka.group + " to rebalance"
+                                : "waiting to join group " + o.kafka.group) +
+            ": no partition assigned after " + std::to_string(static_cast<int>(seconds)) +
             " s. A member that stopped without leaving the group (kill -9, a crash) holds its "
             "partitions until its session expires (kafka.client session.timeout.ms; librdkafka's "
             "default 45 s); an instance restarted under its name (run --instance) takes its own "

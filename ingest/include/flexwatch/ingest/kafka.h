@@ -147,10 +147,14 @@ struct ConsumeControl {
   // the seconds it took.
   std::function<void(bool caught, int partitions, double seconds)> on_catch_up;
   static constexpr int kCatchUpSeconds = 60;
-  // Called while the cluster answers and no partition has been assigned yet, 5 s after the start
-  // and then at 10, 20, 40 s..., with the seconds waited (optional): a member that stopped
-  // without leaving the group holds its partitions until its session expires.
-  std::function<void(double seconds)> on_join_wait;
+  // Called while the cluster answers and no partition is assigned, 5 s after the start (or after
+  // the group took this instance's partitions back for a rebalance: `rebalancing`) and then at
+  // 10, 20, 40 s..., with the seconds waited (optional): a member that stopped without leaving
+  // the group holds its partitions until its session expires.
+  std::function<void(double seconds, bool rebalancing)> on_join_wait;
+  // Called when the group takes this instance's partitions back for a rebalance, with how many
+  // (optional): until it assigns them again, nothing is read or judged here.
+  std::function<void(int partitions)> on_revoke;
   // Called with the first batch of messages after each assignment, before it is applied
   // (optional): how long an assignment took to deliver.
   std::function<void()> on_first_batch;
