@@ -8,7 +8,8 @@
 # curve at 1x, 4x and 16x); replay of 20 million events with each id shape of `gen --ids`, in time
 # order and shuffled (bench/shapes.sh); evaluation of a month of 62,500, 250,000 and 1 million worker-months
 # (1x, 4x, 16x) and of 10 million; Kafka ingest and the alert delay on a real broker; a group of
-# 1, 2 and 3 instances and a takeover (bench/group_bench.sh); a profile of the replay. --small runs every step at a sixteenth of the sizes, to check the suite itself.
+# 1, 2 and 3 instances and a takeover (bench/group_bench.sh); reads of a live state beside a
+# running monitor (bench/live_read_bench.sh); a profile of the replay. --small runs every step at a sixteenth of the sizes, to check the suite itself.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 build=$root/build
@@ -81,6 +82,9 @@ bash "$root/bench/kafka_bench.sh" "$build" "${kafka_random_args[@]}" --intervals
 say "a group of 1, 2 and 3 instances, and a takeover, on a real broker"
 if ((small)); then group_args=(300 1 1); else group_args=(2000 3 3); fi
 bash "$root/bench/group_bench.sh" "$build" "${group_args[@]}" >"$work/group.md"
+say "reads of a live state beside a running monitor, on a real broker"
+if ((small)); then live_args=(300 2 1); else live_args=(2000 3 3); fi
+bash "$root/bench/live_read_bench.sh" "$build" "${live_args[@]}" >"$work/live-read.md"
 
 # Where the replay's time goes: a sampling profile (CPU clock) of `flexwatch replay` on a
 # generated feed, the functions that take 1% or more of the samples.
@@ -250,6 +254,17 @@ mib() { awk -v k="$1" 'BEGIN{printf "%.0f", k / 1024}'; }
   echo "the time does not grow with it (the topic delivered twice over)."
   echo
   cat "$work/group.md"
+  echo
+  echo "## Reading a live state (\`bench/live_read_bench.sh\`)"
+  echo
+  echo "A real Kafka broker with the feed on a topic of 8 partitions. Each round, one \`run\` reads the"
+  echo "whole topic on a fresh state alone, and one with a reader beside it running \`announce\` and"
+  echo "\`inspect --dimension\` on its state in a loop; each is timed from its start to its \"caught up\""
+  echo "line. The ratios are alone over with reads (1.00: the reads cost the monitor nothing; the"
+  echo "reader shares the machine's 2 cores with it and the broker). Then the same reads on the"
+  echo "caught-up state beside the running monitor and after it stopped (median of 5)."
+  echo
+  cat "$work/live-read.md"
   echo
   echo "## Where the replay's time goes"
   echo

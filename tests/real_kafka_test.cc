@@ -285,6 +285,16 @@ TEST_F(RealKafkaTest, ReadsBesideARunningMonitorAreSnapshotsAtTheOffsetsTheyHold
   std::vector<std::string> args = RunArgs("s", "g-live", "600");
   args[1] = config;
   pid_t run = Spawn(args, dir_, "/dev/null", "run-");
+  // Not left running when an assertion ends the test early (a child reaped is not killed).
+  struct Reap {
+    pid_t pid;
+    ~Reap() {
+      if (waitpid(pid, nullptr, WNOHANG) == 0) {
+        kill(pid, SIGKILL);
+        waitpid(pid, nullptr, 0);
+      }
+    }
+  } reap{run};
   ASSERT_TRUE(WaitFor(std::chrono::seconds(60), [&] {
     return ReadFile(dir_ / "run-stderr").find("assigned flexwatch.events") != std::string::npos;
   })) << ReadFile(dir_ / "run-stderr");
