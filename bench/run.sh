@@ -83,7 +83,7 @@ say "a group of 1, 2 and 3 instances, and a takeover, on a real broker"
 if ((small)); then group_args=(300 1 1); else group_args=(2000 3 3); fi
 bash "$root/bench/group_bench.sh" "$build" "${group_args[@]}" >"$work/group.md"
 say "reads of a live state beside a running monitor, on a real broker"
-if ((small)); then live_args=(300 2 1); else live_args=(2000 3 3); fi
+if ((small)); then live_args=(300 2 1); else live_args=(4000 3 3); fi
 bash "$root/bench/live_read_bench.sh" "$build" "${live_args[@]}" >"$work/live-read.md"
 
 # Where the replay's time goes: a sampling profile (CPU clock) of `flexwatch replay` on a

@@ -613,6 +613,11 @@ TEST_F(KafkaCliTest, AFirstStartAfterTheBeginningWasTrimmedSaysSo) {
       R"(warning: flexwatch\.events/(\d) starts at offset [1-9]\d*: the \d+ messages .*; )"
       R"(flexwatch\.events/\1 is not read: its platforms would be judged on part of their history)");
   EXPECT_TRUE(std::regex_search(r.err, held)) << r.err;
+  // The partitions it reads are read to their end, and said so (a held one does not keep that
+  // line back); stopping hands its partitions back without calling it a rebalance.
+  EXPECT_NE(r.err.find("run: caught up: every partition read to its end"), std::string::npos)
+      << r.err;
+  EXPECT_EQ(r.err.find(" rebalances: "), std::string::npos) << r.err;
   // An operator who accepts what is left: read from where the broker's history starts.
   Overlay accept = overlay_;
   accept.emplace_back("kafka.accept_trimmed_history", "true");

@@ -477,6 +477,7 @@ class Consumer {
   // waiting at which ConsumeControl::on_join_wait is called next.
   Clock::time_point unassigned_since_ = Clock::now();
   double join_notice_at_ = 5;
+  bool leaving_ = false;       // Leave() closes the group consumer: its revocation is no rebalance
   bool settle_asked_ = false;  // the control partitions' high watermarks are in settle_highs_
   std::map<std::pair<std::string, int32_t>, int64_t> settle_highs_;
   // The partitions the replica reads: every partition of the event topics not assigned here,
@@ -722,7 +723,7 @@ void Consumer::OnRebalance(rd_kafka_t* rk, rd_kafka_resp_err_t err,
     // rebalance timeout, max.poll.interval.ms): long enough for a partition of the alerts topic
     // to get a new leader when its broker was lost, so that an alert in flight then is not
     // alerted again by the next owner.
-    if (control_.on_revoke) control_.on_revoke(parts->cnt);
+    if (control_.on_revoke && !leaving_) control_.on_revoke(parts->cnt);
     if (Status s = Commit(); !s.ok() && failure_.ok()) failure_ = s;
     if (producer_ && failure_.ok())
       if (Status s = Deliver(kHandOverMs); !s.ok()) failure_ = s;
@@ -1025,9 +1026,13 @@ bool Consumer::Behind() const {
 
 std::vector<ConsumerReport::Lag> Consumer::Lags() const {
   std::vector<ConsumerReport::Lag> lags;
-  ForEachRead([&](const std::pair<std::string, int32_t>& tp, int64_t high, int64_t next, bool) {
-    if (high >= 0) lags.push_back({tp.first, tp.second, std::max<int64_t>(0, high - next)});
-  });
+  // A held partition (its history gone from the broker; said when it was held) is not read: it
+  // counts as read to its end, so that the others' catching up is still said.
+  ForEachRead(
+      [&](const std::pair<std::string, int32_t>& tp, int64_t high, int64_t next, bool held) {
+        if (high >= 0)
+          lags.push_back({tp.first, tp.second, held ? 0 : std::max<int64_t>(0, high - next)});
+      });
   for (ConsumerReport::Lag& l : lags)
     for (const Partition& p : partitions_)
       if (p.partition == l.partition && p.topic == l.topic) l.event_time = p.event_time;
@@ -1307,6 +1312,7 @@ void Consumer::Leave() {
   constexpr auto kLeaveTimeout = std::chrono::seconds(10);
   if (!rk_) return;                 // a new consumer could not be made after a fencing
   if (recommit_) CommitToBroker();  // closing waits for the commits in flight
+  leaving_ = true;                  // its partitions go back, as in a rebalance, not said as one
   rd_kafka_queue_t* q = rd_kafka_queue_new(rk_);
   if (rd_kafka_error_t* e = rd_kafka_consumer_close_queue(rk_, q)) {
     rd_kafka_error_destroy(e);
