@@ -100,7 +100,8 @@ bool IsBookkeeping(std::string_view key) {
   for (std::string_view prefix :
        {"count/", "outbox/", "state-id", "judging", "held-dead/", "readback/", "level/",
         "alerted-final/", "warned/", "publish-due/", "revision/", "after-seal/",
-        "revision-checked/", "revision-alerted/", "sealed-doc/"})
+        "revision-checked/", "revision-alerted/", "sealed-doc/", "sealed-here/",
+        "seen-after-seal/"})
     if (key.starts_with(prefix)) return true;
   return false;
 }

@@ -720,7 +720,9 @@ TEST(MetaKeysTest, EachKindHasItsShapeAndBookkeepingIsKnown) {
   EXPECT_TRUE(meta_keys::PublishDue(p).starts_with(meta_keys::kPublishDuePrefix));
   for (const std::string& k : {meta_keys::Counter("accepted"), std::string(meta_keys::kOutboxNext),
                                meta_keys::Level(p, "p", "d"), meta_keys::AlertedFinal(p),
-                               meta_keys::Warned(p, "p", "d", "s"), meta_keys::PublishDue(p)})
+                               meta_keys::Warned(p, "p", "d", "s"), meta_keys::PublishDue(p),
+                               meta_keys::SealedHere(p), meta_keys::SeenAfterSeal(p, "p-1"),
+                               meta_keys::Revision(p, 0), meta_keys::AfterSeal(p, "p-1")})
     EXPECT_TRUE(meta_keys::IsBookkeeping(k)) << k;
   for (const std::string& k : {meta_keys::Position("f"), meta_keys::Platform("p-1"),
                                std::string(meta_keys::kWatermark), meta_keys::QuietClosed(p)})
