@@ -10,8 +10,10 @@
 #include <algorithm>
 #include <filesystem>
 #include <fstream>
+#include <functional>
 #include <sstream>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "support.h"
@@ -177,6 +179,23 @@ inline std::vector<std::vector<std::string>> LateJulyDeliveries(const std::strin
                    "\"2024-10-20T10:00:00+08:00\",\"period\":\"2024-07\",\"scheme\":\"pension\","
                    "\"payer\":\"employer\",\"base_cny\":6821,\"amount_cny\":1091.36}");
   return out;
+}
+
+// What `reads` gives beside a running `run` once its stderr (`run_stderr`) says it has caught up
+// and two reads `apart` seconds apart agree (its rounds done); empty when that does not happen
+// within `seconds`. The reading tests compare it with what the same reads give after it stops.
+inline std::string SettledReads(const fs::path& run_stderr,
+                                const std::function<std::string()>& reads, int apart, int seconds,
+                                const fs::path& state, const fs::path& dir) {
+  std::string live;
+  const bool settled = WaitFor(std::chrono::seconds(seconds), [&] {
+    if (ReadFile(run_stderr).find("caught up: every partition") == std::string::npos) return false;
+    const std::string first = reads();
+    std::this_thread::sleep_for(std::chrono::seconds(apart));
+    live = reads();
+    return live == first && AcceptedCount(state, dir) > 0;
+  });
+  return settled ? live : std::string();
 }
 
 }  // namespace flexwatch::testing

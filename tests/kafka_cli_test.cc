@@ -671,15 +671,8 @@ TEST_F(KafkaCliTest, AnnounceAndInspectReadTheStateOfARunningMonitor) {
     for (int k = 0; k < 3; ++k) reads();  // while the monitor applies it
   }
   // Caught up, and its rounds done: two reads a second apart agree.
-  std::string live;
-  ASSERT_TRUE(WaitFor(std::chrono::seconds(60), [&] {
-    if (ReadFile(dir_ / "run-stderr").find("caught up: every partition") == std::string::npos)
-      return false;
-    const std::string first = reads();
-    std::this_thread::sleep_for(std::chrono::seconds(1));
-    live = reads();
-    return live == first && Accepted("s") > 0;
-  })) << ReadFile(dir_ / "run-stderr");
+  const std::string live = SettledReads(dir_ / "run-stderr", reads, 1, 60, dir_ / "s", dir_);
+  ASSERT_FALSE(live.empty()) << ReadFile(dir_ / "run-stderr");
   kill(run, SIGTERM);
   ASSERT_EQ(WaitAtMost(run, 60), 0) << ReadFile(dir_ / "run-stderr");
   EXPECT_EQ(reads(), live);

@@ -374,15 +374,8 @@ TEST_F(RealKafkaTest, ReadsBesideARunningMonitorAreSnapshotsAtTheOffsetsTheyHold
     }
     return out;
   };
-  std::string live;
-  ASSERT_TRUE(WaitFor(std::chrono::seconds(120), [&] {
-    if (ReadFile(dir_ / "run-stderr").find("caught up: every partition") == std::string::npos)
-      return false;
-    const std::string first = reads();
-    std::this_thread::sleep_for(std::chrono::seconds(2));
-    live = reads();
-    return live == first && Accepted("s") > 0;
-  })) << ReadFile(dir_ / "run-stderr");
+  const std::string live = SettledReads(dir_ / "run-stderr", reads, 2, 120, dir_ / "s", dir_);
+  ASSERT_FALSE(live.empty()) << ReadFile(dir_ / "run-stderr");
   EXPECT_NE(live.find("\"revision\": 0"), std::string::npos) << "July not sealed by the monitor";
   kill(run, SIGTERM);
   ASSERT_EQ(WaitAtMost(run, 60), 0) << ReadFile(dir_ / "run-stderr");
