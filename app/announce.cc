@@ -110,6 +110,8 @@ int RunAnnounce(const fw::Config& cfg, const AnnounceArgs& a) {
                                       : std::vector<std::string>{a.format};
   request.langs = {a.lang};
   request.pseudonyms = pseudonyms.get();
+  request.platforms = &cfg.platforms;
+  request.issuer = &cfg.issuer;
   // The state of one instance of a group: evidence for the platforms it judges (cli.md 1.1,
   // "Several monitors, one city"), as of its last settled assignment; the others' is on theirs.
   std::optional<fw::Ownership> judging;

@@ -149,6 +149,8 @@ int RunDemo(const fw::Config& cfg, const std::string& dir, fw::GenOptions o) {
     fw::PublicationRequest request;
     request.months = {p};
     request.pseudonyms = &pseudonyms;
+    request.platforms = &cfg.platforms;
+    request.issuer = &cfg.issuer;
     auto publication = fw::MakePublication(*store, *rules, cfg.detectors, request);
     if (!publication.ok()) return Fail("demo: " + publication.status().message());
     if (auto written = fw::WritePublication(out, *publication); !written.ok())

@@ -342,8 +342,16 @@ TEST_F(KafkaCliTest, AQuietMonthClosesInWallClockTime) {
     }
     EXPECT_GT(evidence, 0);
   }
+  // Issued when published: the document number (the year's first) and the date of issue, recorded
+  // in the state (the announcement above, made afterwards, prints the same) and on the notice.
+  const std::string issued = ReadFile(dir_ / "published" / "monthly-2024-07.zh.md");
+  const std::regex masthead(R"(文号：京人社监测〔(\d{4})〕1号　发布日期：\1年\d{1,2}月\d{1,2}日)");
+  EXPECT_TRUE(std::regex_search(issued, masthead)) << issued.substr(0, 400);
+  EXPECT_EQ(issued.find("未发布稿"), std::string::npos);
   std::vector<Received> notices = ReadTopic(bootstrap_, "flexwatch.announcements", 4);
   ASSERT_EQ(notices.size(), 1u);
+  EXPECT_EQ(notices[0].headers["flexwatch.issued"].rfind("monthly-2024-07=20", 0), 0u)
+      << notices[0].headers["flexwatch.issued"];
   EXPECT_EQ(Field(notices[0].payload, "period"), "2024-07");
   EXPECT_NE(notices[0].payload.find("monthly-2024-07.zh.html"), std::string::npos);
 }

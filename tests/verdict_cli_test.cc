@@ -533,5 +533,49 @@ TEST_F(VerdictCliTest, AnInspectorFollowsAnAnnouncementToTheWorkersBehindIt) {
   EXPECT_EQ(Run({"inspect", "--state", state, "--dimension", "underpayment"}).exit_code, 2);
 }
 
+// The platform registry: a registered platform is named by its registered name and credit code
+// in every format and language, and one missing from the registry by its id, listed as
+// unregistered in the data-quality section and the JSON.
+TEST_F(VerdictCliTest, AnnouncementsNameRegisteredPlatformsAndListTheOthers) {
+  GenAndReplay("f", {"--workers", "300", "--platforms", "6", "--months", "1", "--seed", "9"});
+  const std::string config = WriteConfig(
+      dir_ / "one.yaml",
+      {{"platforms", "[{id: p-ride-2, name_zh: 甲出行平台有限公司, name_en: \"Jia Mobility Co., "
+                     "Ltd.\", credit_code: 91110000EXAMPLE02M, sector: ride_hailing}]"}});
+  const std::string state = (dir_ / "f-state").string();
+  auto announce = [&](const std::string& format, const std::string& lang) {
+    CommandResult r = Run({"--config", config, "announce", "--state", state, "--month", "2024-07",
+                           "--final", "--format", format, "--lang", lang});
+    EXPECT_EQ(r.exit_code, 0) << r.err;
+    return r.out;
+  };
+  const std::string zh = announce("md", "zh"), en = announce("md", "en");
+  EXPECT_NE(zh.find("| 甲出行平台有限公司 |"), std::string::npos) << zh;
+  EXPECT_NE(zh.find("### 甲出行平台有限公司（统一社会信用代码：91110000EXAMPLE02M）"),
+            std::string::npos)
+      << zh;
+  EXPECT_NE(en.find("| Jia Mobility Co., Ltd. |"), std::string::npos) << en;
+  EXPECT_EQ(zh.find("p-ride-2"), std::string::npos) << "a registered platform named by its id";
+  EXPECT_NE(zh.find("| p-meal-1 |"), std::string::npos) << zh;
+  EXPECT_NE(zh.find("未在平台企业名录中登记的平台（以平台编号列示）：p-dash-4、p-express-3、"
+                    "p-freight-6、p-home-5、p-meal-1。"),
+            std::string::npos)
+      << zh;
+  EXPECT_NE(en.find("Not in the platform register (named by their platform ids): p-dash-4, "),
+            std::string::npos)
+      << en;
+  dom::element json = Parse(announce("json", "en"));
+  for (dom::element p : json["platforms"].get_array()) {
+    const bool ride = Str(p, "platform_id") == "p-ride-2";
+    EXPECT_EQ(p["credit_code"].error() == simdjson::SUCCESS, ride) << Str(p, "platform_id");
+    if (ride) EXPECT_EQ(Str(p, "name_en"), "Jia Mobility Co., Ltd.");
+  }
+  EXPECT_EQ(dom::array(json["unregistered"]).size(), 5u);
+  const std::string csv = announce("csv", "en");
+  EXPECT_NE(csv.find(",platform_name,credit_code\r\n"), std::string::npos);
+  EXPECT_NE(csv.find(",\"Jia Mobility Co., Ltd.\",91110000EXAMPLE02M\r\n"), std::string::npos)
+      << csv;
+}
+
 }  // namespace
 }  // namespace flexwatch

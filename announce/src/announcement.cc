@@ -23,6 +23,14 @@ void DimensionJson(JsonWriter& w, const PlatformScore& ps, int d) {
   w.EndObject();
 }
 
+// The platform's registered names and code, when the registry has it.
+void RegisteredJson(JsonWriter& w, const PlatformRegistry* platforms, const std::string& id) {
+  const PlatformInfo* info = platforms ? platforms->Find(id) : nullptr;
+  if (!info) return;
+  w.Key("name_zh").String(info->name_zh).Key("name_en").String(info->name_en);
+  w.Key("credit_code").String(info->credit_code);
+}
+
 void ListJson(JsonWriter& w, const std::vector<std::string>& ids) {
   w.BeginArray();
   for (const std::string& id : ids) w.String(id);
@@ -32,7 +40,8 @@ void ListJson(JsonWriter& w, const std::vector<std::string>& ids) {
 }  // namespace
 
 std::string MonthlyJson(const MonthEvaluation& m, const RuleSet& rules,
-                        const std::vector<EarlyWarning>& warnings, const MonthSealing* sealing) {
+                        const std::vector<EarlyWarning>& warnings, const MonthSealing* sealing,
+                        const PlatformRegistry* platforms) {
   const bool sealed = sealing && m.final && !sealing->revisions.empty();
   std::map<std::string_view, std::vector<const EarlyWarning*>> by_platform;
   for (const EarlyWarning& w : warnings) by_platform[w.platform_id].push_back(&w);
@@ -57,7 +66,9 @@ std::string MonthlyJson(const MonthEvaluation& m, const RuleSet& rules,
   }
   w.Key("platforms").BeginArray(kBlock);
   for (const PlatformScore& ps : m.platforms) {
-    w.BeginObject(kBlock).Key("platform_id").String(ps.platform_id).Key("ranked").Bool(ps.ranked);
+    w.BeginObject(kBlock).Key("platform_id").String(ps.platform_id);
+    RegisteredJson(w, platforms, ps.platform_id);
+    w.Key("ranked").Bool(ps.ranked);
     w.Key("worker_months").Int(ps.worker_months).Key("in_scope_workers").Int(ps.in_scope_workers);
     w.Key("rewritten_events").Int(ps.rewritten);
     if (sealed) {
@@ -73,7 +84,14 @@ std::string MonthlyJson(const MonthEvaluation& m, const RuleSet& rules,
       for (const EarlyWarning* warning : it->second) w.Raw(EarlyWarningJson(*warning));
     w.EndArray().EndObject();
   }
-  w.EndArray().EndObject();
+  w.EndArray();
+  if (platforms && !platforms->empty()) {
+    std::vector<std::string> unregistered;
+    for (const PlatformScore& ps : m.platforms)
+      if (!platforms->Find(ps.platform_id)) unregistered.push_back(ps.platform_id);
+    ListJson(w.Key("unregistered"), unregistered);
+  }
+  w.EndObject();
   return w.Take() + "\n";
 }
 
@@ -106,7 +124,8 @@ std::vector<AnnualRecord> AnnualRecords(const std::vector<MonthEvaluation>& mont
   return out;
 }
 
-std::string AnnualJson(int year, const std::vector<MonthEvaluation>& months, const RuleSet& rules) {
+std::string AnnualJson(int year, const std::vector<MonthEvaluation>& months, const RuleSet& rules,
+                       const PlatformRegistry* platforms) {
   bool all_final = !months.empty();
   for (const MonthEvaluation& m : months) all_final &= m.final;
   std::vector<std::string> commendation, watch, violation;
@@ -121,6 +140,7 @@ std::string AnnualJson(int year, const std::vector<MonthEvaluation>& months, con
     if (rec.list == "watch") watch.push_back(rec.platform_id);
     if (rec.list == "commendation") commendation.push_back(rec.platform_id);
     w.BeginObject(kBlock).Key("platform_id").String(rec.platform_id);
+    RegisteredJson(w, platforms, rec.platform_id);
     w.Key("months_reported").Int(static_cast<int64_t>(rec.months.size()));
     w.Key("worst_ranked_level");
     if (rec.any_ranked)

@@ -101,7 +101,7 @@ Doc AnnualDoc(const AnnualInputs& in, Lang l) {
     Section sec{title, {Paragraph(zh ? list.zh : list.en)}};
     std::vector<std::string> names;
     for (const AnnualRecord& r : records)
-      if (r.list == list.name) names.push_back(r.platform_id);
+      if (r.list == list.name) names.push_back(PlatformNameAndCode(in.platforms, l, r.platform_id));
     sec.blocks.push_back(names.empty() ? Paragraph(zh ? "无。" : "None.") : List(names));
     // The trend of each platform on the watch and violation lists.
     if (std::string_view(list.name) != "commendation")
@@ -109,8 +109,8 @@ Doc AnnualDoc(const AnnualInputs& in, Lang l) {
         if (r.list != list.name) continue;
         std::vector<std::pair<Period, const PlatformScore*>> trend;
         for (const auto& [m, ps] : r.months) trend.emplace_back(m->period, ps);
-        const std::string caption =
-            r.platform_id + (zh ? "：各月综合等级" : ": overall level by month");
+        const std::string caption = PlatformName(in.platforms, l, r.platform_id) +
+                                    (zh ? "：各月综合等级" : ": overall level by month");
         sec.blocks.push_back(Chart(TrendSvg(trend, t, caption), caption));
       }
     d.sections.push_back(std::move(sec));
@@ -131,7 +131,7 @@ Doc AnnualDoc(const AnnualInputs& in, Lang l) {
   for (const AnnualRecord& r : records) {
     auto it = before.find(r.platform_id);
     const AnnualRecord* b = it == before.end() ? nullptr : it->second;
-    compare.rows.push_back({{r.platform_id},
+    compare.rows.push_back({{PlatformName(in.platforms, l, r.platform_id)},
                             worst(&r),
                             {ListWords(r.list, l)},
                             b ? worst(b) : TableCell{no_data},
@@ -154,7 +154,7 @@ Doc AnnualDoc(const AnnualInputs& in, Lang l) {
       table.header.push_back(zh ? std::to_string(PeriodMonth(m.period)) + "月"
                                 : FormatPeriod(m.period).substr(5));
     for (const AnnualRecord& r : records) {
-      std::vector<TableCell> row = {{r.platform_id}};
+      std::vector<TableCell> row = {{PlatformName(in.platforms, l, r.platform_id)}};
       for (const MonthEvaluation& m : *in.months) {
         const PlatformScore* ps = nullptr;
         for (const auto& [month, score] : r.months)
@@ -173,6 +173,12 @@ Doc AnnualDoc(const AnnualInputs& in, Lang l) {
        {List(Methodology(*in.rules,
                          in.months->empty() ? MakePeriod(in.year, 12) : in.months->back().period,
                          l))}});
+  d.masthead = Masthead(in.issuer, in.issue, l);
+  if (std::vector<std::string> basis = BasisAndContact(in.issuer, l); !basis.empty()) {
+    Section closing{zh ? "发布依据" : "Legal basis", {}};
+    for (std::string& line : basis) closing.blocks.push_back(Paragraph(std::move(line)));
+    d.sections.push_back(std::move(closing));
+  }
   return d;
 }
 
@@ -184,13 +190,19 @@ std::string AnnualHtml(const AnnualInputs& in, Lang l) { return Html(AnnualDoc(i
 std::string AnnualCsv(const AnnualInputs& in, Lang l) {
   const bool zh = l == Lang::kZh;
   const Terms& t = TermsOf(l);
-  std::string s = zh ? "\xEF\xBB\xBF年度,平台企业,名单,期间,是否终版,是否纳入排名,维度,等级\r\n"
-                     : "year,platform_id,list,period,final,ranked,dimension,level\r\n";
+  std::string s =
+      zh ? "\xEF\xBB\xBF年度,平台企业,名单,期间,是否终版,是否纳入排名,维度,等级,平台企业名称,"
+           "统一社会信用代码\r\n"
+         : "year,platform_id,list,period,final,ranked,dimension,level,platform_name,credit_"
+           "code\r\n";
   auto yes = [&](bool b) { return std::string(zh ? (b ? "是" : "否") : (b ? "true" : "false")); };
   auto level = [&](Level v) {
     return zh ? std::string(t.levels[static_cast<int>(v)]) : std::string(NameOf(v));
   };
-  for (const AnnualRecord& r : AnnualRecords(*in.months))
+  for (const AnnualRecord& r : AnnualRecords(*in.months)) {
+    const PlatformInfo* info = in.platforms ? in.platforms->Find(r.platform_id) : nullptr;
+    const std::string registered =
+        info ? CsvCell(info->Name(l)) + "," + info->credit_code : std::string(",");
     for (const auto& [m, ps] : r.months)
       for (int d = -1; d < kDimensionCount; ++d)
         s += std::to_string(in.year) + "," + CsvCell(r.platform_id) + "," +
@@ -199,7 +211,8 @@ std::string AnnualCsv(const AnnualInputs& in, Lang l) {
              (d < 0 ? std::string(zh ? "综合" : "overall")
               : zh  ? std::string(t.dimensions[d])
                     : std::string(kDimensionNames[d])) +
-             "," + level(d < 0 ? ps->level : ps->dimensions[d].level) + "\r\n";
+             "," + level(d < 0 ? ps->level : ps->dimensions[d].level) + "," + registered + "\r\n";
+  }
   return s;
 }
 

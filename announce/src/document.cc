@@ -36,7 +36,10 @@ Block Link(std::string text, std::string href) {
 }
 
 std::string Markdown(const Doc& d) {
-  std::string s = "# " + d.title + "\n\n" + d.status + "\n";
+  std::string s = "# " + d.title + "\n\n";
+  for (const std::string& line : d.masthead) s += line + "  \n";
+  if (!d.masthead.empty()) s += "\n";
+  s += d.status + "\n";
   for (const Section& sec : d.sections) {
     s += "\n## " + sec.heading + "\n";
     for (const Block& b : sec.blocks) {
@@ -113,6 +116,7 @@ h2 { font-size: 1.25rem; border-bottom: 2px solid var(--rule); padding-bottom: 0
   margin-top: 2rem; }
 h3 { font-size: 1.05rem; margin-bottom: 0.3rem; }
 p.status { color: var(--muted); }
+p.masthead { margin: 0.1rem 0; font-weight: 600; }
 .table { overflow-x: auto; }
 table { border-collapse: collapse; width: 100%; font-size: 0.9rem; }
 th, td { border: 1px solid var(--rule); padding: 0.3rem 0.5rem; text-align: left;
@@ -140,8 +144,10 @@ std::string Html(const Doc& d) {
                   "\">\n<head>\n<meta charset=\"utf-8\">\n<meta name=\"viewport\" "
                   "content=\"width=device-width, initial-scale=1\">\n<title>" +
                   Escape(d.title) + "</title>\n<style>" + kStyle +
-                  "</style>\n</head>\n<body>\n<main>\n<h1>" + Escape(d.title) +
-                  "</h1>\n<p class=\"status\">" + Escape(d.status) + "</p>\n";
+                  "</style>\n</head>\n<body>\n<main>\n<h1>" + Escape(d.title) + "</h1>\n";
+  for (const std::string& line : d.masthead)
+    s += "<p class=\"masthead\">" + Escape(line) + "</p>\n";
+  s += "<p class=\"status\">" + Escape(d.status) + "</p>\n";
   for (const Section& sec : d.sections) {
     s += "<section>\n<h2>" + Escape(sec.heading) + "</h2>\n";
     for (const Block& b : sec.blocks) {

@@ -33,6 +33,8 @@ struct Section {
 struct Doc {
   Lang lang = Lang::kEn;
   std::string title;
+  // Lines under the title: the issuing authority, the document number and the date of issue.
+  std::vector<std::string> masthead;
   std::string status;
   std::vector<Section> sections;
 };

@@ -56,7 +56,8 @@ void EvidenceCollector::Add(const Finding& f) {
 }
 
 Files EvidenceCollector::Render(const MonthEvaluation& month, const RuleSet& rules,
-                                const std::function<bool(std::string_view)>& only) const {
+                                const std::function<bool(std::string_view)>& only,
+                                const PlatformRegistry* platforms) const {
   Files out;
   const std::string folder = FormatPeriod(month.period) + "/";
   for (const PlatformScore& ps : month.platforms) {
@@ -70,7 +71,12 @@ Files EvidenceCollector::Render(const MonthEvaluation& month, const RuleSet& rul
       JsonWriter w;
       w.BeginObject(JsonWriter::kBlock).Key("kind").String("evidence");
       w.Key("period").String(FormatPeriod(month.period)).Key("final").Bool(month.final);
-      w.Key("platform_id").String(ps.platform_id).Key("dimension").String(kDimensionNames[d]);
+      w.Key("platform_id").String(ps.platform_id);
+      if (const PlatformInfo* info = platforms ? platforms->Find(ps.platform_id) : nullptr) {
+        w.Key("name_zh").String(info->name_zh).Key("name_en").String(info->name_en);
+        w.Key("credit_code").String(info->credit_code);
+      }
+      w.Key("dimension").String(kDimensionNames[d]);
       w.Key("rules").Raw(RulesStampJson(rules)).Key("pseudonyms").BeginObject();
       w.Key("scheme").String("hmac-sha256").Key("key_id").String(pseudonyms_->key_id());
       w.EndObject().Key("in_scope").Int(ds.in_scope).Key("affected").Int(ds.affected);

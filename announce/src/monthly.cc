@@ -61,7 +61,7 @@ Section CorrectionSection(const MonthlyInputs& in, Lang l, std::string_view form
                                     "Events after the seal"};
   for (const RevisionChange& c : r.changes)
     changes.rows.push_back(
-        {{c.platform_id},
+        {{PlatformName(in.platforms, l, c.platform_id)},
          {t.dimensions[static_cast<int>(c.dimension)]},
          {CellWords(t, l, c.from), c.from ? static_cast<int>(c.from->level) : -1},
          {CellWords(t, l, c.to), c.to ? static_cast<int>(c.to->level) : -1},
@@ -74,7 +74,7 @@ Section CorrectionSection(const MonthlyInputs& in, Lang l, std::string_view form
 }
 
 // Every revision of a sealed month, with what each changed.
-Block RevisionsList(const MonthSealing& sealing, Lang l) {
+Block RevisionsList(const MonthSealing& sealing, const PlatformRegistry* platforms, Lang l) {
   const Terms& t = TermsOf(l);
   const bool zh = l == Lang::kZh;
   std::vector<std::string> items;
@@ -85,7 +85,7 @@ Block RevisionsList(const MonthSealing& sealing, Lang l) {
     if (r.number == 0) item += zh ? "首次封存的终版结果" : "the verdict as first sealed final";
     for (size_t i = 0; i < r.changes.size(); ++i) {
       const RevisionChange& c = r.changes[i];
-      item += (i == 0 ? "" : (zh ? "；" : "; ")) + c.platform_id + " " +
+      item += (i == 0 ? "" : (zh ? "；" : "; ")) + PlatformName(platforms, l, c.platform_id) + " " +
               t.dimensions[static_cast<int>(c.dimension)] + (zh ? "由" : " from ") +
               CellWords(t, l, c.from) + (zh ? "改为" : " to ") + CellWords(t, l, c.to);
     }
@@ -150,7 +150,8 @@ Doc MonthlyDoc(const MonthlyInputs& in, Lang l, std::string_view format) {
   for (const PlatformScore* p : order) {
     const PlatformScore& ps = *p;
     std::vector<TableCell> row = {
-        {ps.platform_id}, {t.levels[static_cast<int>(ps.level)], static_cast<int>(ps.level)}};
+        {PlatformName(in.platforms, l, ps.platform_id)},
+        {t.levels[static_cast<int>(ps.level)], static_cast<int>(ps.level)}};
     for (const DimensionScore& ds : ps.dimensions)
       row.push_back(ds.in_scope == 0
                         ? TableCell{zh ? "不适用" : "n/a"}
@@ -158,7 +159,7 @@ Doc MonthlyDoc(const MonthlyInputs& in, Lang l, std::string_view format) {
                                         (zh ? "（" : " (") + Percent(ds.affected, ds.in_scope) +
                                         (zh ? "）" : ")"),
                                     static_cast<int>(ds.level)});
-    row.push_back({Change(t, l, ps, Find(in.previous, ps.platform_id))});
+    row.push_back({Change(t, l, ps, Find(in.previous, ps.platform_id), in.previous != nullptr)});
     table.rows.push_back(std::move(row));
   }
   if (ranked == 0) table.rows.push_back({{zh ? "（无）" : "(none)"}, {""}, {""}, {""}, {""}, {""}});
@@ -168,8 +169,8 @@ Doc MonthlyDoc(const MonthlyInputs& in, Lang l, std::string_view format) {
   for (const PlatformScore* p : order) {
     const PlatformScore& ps = *p;
     if (ps.level < Level::kOrange) continue;
-    listed.blocks.push_back(
-        Subheading(ps.platform_id + (zh ? "：" : ": ") + t.levels[static_cast<int>(ps.level)]));
+    listed.blocks.push_back(Subheading(PlatformNameAndCode(in.platforms, l, ps.platform_id) +
+                                       (zh ? "：" : ": ") + t.levels[static_cast<int>(ps.level)]));
     std::vector<std::string> items;
     for (int dim = 0; dim < kDimensionCount; ++dim) {
       const DimensionScore& ds = ps.dimensions[dim];
@@ -179,14 +180,20 @@ Doc MonthlyDoc(const MonthlyInputs& in, Lang l, std::string_view format) {
                          N(ds.affected) + (zh ? "人月存在问题（" : " affected (") +
                          Percent(ds.affected, ds.in_scope) + (zh ? "，" : ", ") +
                          t.levels[static_cast<int>(ds.level)] + (zh ? "）" : ")");
+      // Each kind with its count and unit; the dispatch cap beside the kind it explains.
       std::string kinds;
-      for (const auto& [kind, n] : ds.findings)
-        kinds += (kinds.empty() ? "" : (zh ? "；" : "; ")) + Lookup(t.findings, kind) + " " + N(n);
+      for (const auto& [kind, n] : ds.findings) {
+        std::string words = Lookup(t.findings, kind) + (zh ? N(n) + "人月" : ": " + Unit(n));
+        if (kind == "dispatch_over_cap")
+          words += zh ? "（劳务派遣" + N(ps.dispatched) + "人月，上限为劳动关系人月的" +
+                            NoTrailingZeros(in.rules->dispatch_cap, 4) + "%，即" +
+                            N(ps.dispatch_cap) + "人月）"
+                      : " (" + Unit(ps.dispatched) + " dispatched; the cap is " +
+                            NoTrailingZeros(in.rules->dispatch_cap, 4) +
+                            "% of labour-relation worker-months, " + N(ps.dispatch_cap) + ")";
+        kinds += (kinds.empty() ? "" : (zh ? "；" : "; ")) + words;
+      }
       if (!kinds.empty()) item += (zh ? "。其中：" : ". Of which: ") + kinds;
-      if (static_cast<Dimension>(dim) == Dimension::kContractAvoidance &&
-          ps.dispatched > ps.dispatch_cap)
-        item += zh ? "（劳务派遣" + N(ps.dispatched) + "人月，上限" + N(ps.dispatch_cap) + "人月）"
-                   : " (dispatched " + N(ps.dispatched) + ", cap " + N(ps.dispatch_cap) + ")";
       items.push_back(item + (zh ? "。" : "."));
     }
     listed.blocks.push_back(List(std::move(items)));
@@ -196,8 +203,8 @@ Doc MonthlyDoc(const MonthlyInputs& in, Lang l, std::string_view format) {
       if (const PlatformScore* b = Find(before, ps.platform_id))
         trend.emplace_back(before->period, b);
     trend.emplace_back(m.period, &ps);
-    const std::string caption =
-        ps.platform_id + (zh ? "：各月综合等级" : ": overall level by month");
+    const std::string caption = PlatformName(in.platforms, l, ps.platform_id) +
+                                (zh ? "：各月综合等级" : ": overall level by month");
     listed.blocks.push_back(Chart(TrendSvg(trend, t, caption), caption));
   }
   if (listed.blocks.empty()) listed.blocks.push_back(Paragraph(zh ? "无。" : "None."));
@@ -210,22 +217,26 @@ Doc MonthlyDoc(const MonthlyInputs& in, Lang l, std::string_view format) {
       const std::string window =
           FormatPeriod(w.window_from) + (zh ? "至" : " to ") + FormatPeriod(w.window_to);
       if (zh)
-        items.push_back(w.platform_id + "：" + Lookup(t.detectors, w.detector) + "（" + w.detector +
-                        " 版本" + w.version + "），" + SeriesWords(t, l, w.series) + "为" +
-                        WarningNumber(w.observed) + "，预期" + WarningNumber(w.expected) + "（" +
-                        window + "，得分" + WarningNumber(w.score, 2) + "）。");
+        items.push_back(PlatformName(in.platforms, l, w.platform_id) + "：" +
+                        Lookup(t.detectors, w.detector) + "（" + w.detector + " 版本" + w.version +
+                        "），" + SeriesWords(t, l, w.series) + "为" + WarningNumber(w.observed) +
+                        "，预期" + WarningNumber(w.expected) + "（" + window + "，得分" +
+                        WarningNumber(w.score, 2) + "）。");
       else
-        items.push_back(w.platform_id + ": " + Lookup(t.detectors, w.detector) + " (" + w.detector +
-                        " v" + w.version + "): " + SeriesWords(t, l, w.series) + " " +
-                        WarningNumber(w.observed) + ", expected " + WarningNumber(w.expected) +
-                        " (" + window + ", score " + WarningNumber(w.score, 2) + ").");
+        items.push_back(PlatformName(in.platforms, l, w.platform_id) + ": " +
+                        Lookup(t.detectors, w.detector) + " (" + w.detector + " v" + w.version +
+                        "): " + SeriesWords(t, l, w.series) + " " + WarningNumber(w.observed) +
+                        ", expected " + WarningNumber(w.expected) + " (" + window + ", score " +
+                        WarningNumber(w.score, 2) + ").");
     }
   warnings.blocks.push_back(items.empty() ? Paragraph(zh ? "无。" : "None.") : List(items));
   d.sections.push_back(std::move(warnings));
 
   std::string unranked;
   for (const PlatformScore& ps : m.platforms)
-    if (!ps.ranked) unranked += (unranked.empty() ? "" : (zh ? "、" : ", ")) + ps.platform_id;
+    if (!ps.ranked)
+      unranked += (unranked.empty() ? "" : (zh ? "、" : ", ")) +
+                  PlatformName(in.platforms, l, ps.platform_id);
   d.sections.push_back({zh ? "未纳入排名" : "Not ranked",
                         {Paragraph(unranked.empty() ? (zh ? "无。" : "None.")
                                    : zh ? "纳入核查的劳动者不足" + N(in.rules->min_ranked_workers) +
@@ -255,7 +266,7 @@ Doc MonthlyDoc(const MonthlyInputs& in, Lang l, std::string_view format) {
   for (const PlatformScore& ps : m.platforms) {
     wm += ps.worker_months, orders += ps.orders, payments += ps.payments;
     late += ps.late_payments, complaints += ps.complaints, rewritten += ps.rewritten;
-    quality.rows.push_back({{ps.platform_id},
+    quality.rows.push_back({{PlatformName(in.platforms, l, ps.platform_id)},
                             {N(ps.worker_months)},
                             {N(ps.orders)},
                             {N(ps.payments)},
@@ -295,9 +306,21 @@ Doc MonthlyDoc(const MonthlyInputs& in, Lang l, std::string_view format) {
                         " events arrived after the month was sealed final; all are "
                         "counted.")),
         quality}});
-  if (sealing) d.sections.push_back({zh ? "修订记录" : "Revisions", {RevisionsList(*sealing, l)}});
+  std::vector<std::string> ids;
+  for (const PlatformScore& ps : m.platforms) ids.push_back(ps.platform_id);
+  if (const std::string sentence = UnregisteredSentence(in.platforms, l, ids); !sentence.empty())
+    d.sections.back().blocks.push_back(Paragraph(sentence));
+  if (sealing)
+    d.sections.push_back(
+        {zh ? "修订记录" : "Revisions", {RevisionsList(*sealing, in.platforms, l)}});
   d.sections.push_back(
       {zh ? "核查方法" : "Methodology", {List(Methodology(*in.rules, m.period, l))}});
+  d.masthead = Masthead(in.issuer, in.issue, l);
+  if (std::vector<std::string> basis = BasisAndContact(in.issuer, l); !basis.empty()) {
+    Section closing{zh ? "发布依据" : "Legal basis", {}};
+    for (std::string& line : basis) closing.blocks.push_back(Paragraph(std::move(line)));
+    d.sections.push_back(std::move(closing));
+  }
   return d;
 }
 
@@ -319,10 +342,10 @@ std::string MonthlyCsv(const MonthlyInputs& in, Lang l) {
   // the latest revision changed, what it was before ("orange 14/64"; "absent").
   std::string s = zh ? "\xEF\xBB\xBF期间,是否终版,平台企业,是否纳入排名,综合等级,上月综合等级,维度,"
                        "纳入核查人月,存在问题人月,待定人月,问题比例,维度等级,修订版次,"
-                       "封存后到达事件,修订前\r\n"
+                       "封存后到达事件,修订前,平台企业名称,统一社会信用代码\r\n"
                      : "period,final,platform_id,ranked,level,previous_level,dimension,in_scope,"
                        "affected,pending,rate,dimension_level,revision,arrived_after_seal,"
-                       "before_revision\r\n";
+                       "before_revision,platform_name,credit_code\r\n";
   auto yes = [&](bool b) { return std::string(zh ? (b ? "是" : "否") : (b ? "true" : "false")); };
   auto level = [&](Level v) {
     return zh ? std::string(t.levels[static_cast<int>(v)]) : std::string(NameOf(v));
@@ -347,6 +370,8 @@ std::string MonthlyCsv(const MonthlyInputs& in, Lang l) {
       } else {
         s += ",";
       }
+      const PlatformInfo* info = in.platforms ? in.platforms->Find(ps.platform_id) : nullptr;
+      s += "," + (info ? CsvCell(info->Name(l)) + "," + info->credit_code : std::string(","));
       s += "\r\n";
     }
   }

@@ -1,6 +1,8 @@
 #include "flexwatch/announce/publish.h"
 
 #include <algorithm>
+#include <chrono>
+#include <cstdlib>
 #include <filesystem>
 #include <set>
 
@@ -37,6 +39,17 @@ Result<std::vector<MonthEvaluation>> Judged(Store& store, const RuleSet& rules, 
 
 }  // namespace
 
+std::string IssueStem(Period p, int revision) {
+  std::string stem = "monthly-" + FormatPeriod(p);
+  if (revision > 0) stem += ".r" + std::to_string(revision);
+  return stem;
+}
+
+std::optional<IssueRecord> IssueOf(Store& store, const std::string& stem) {
+  const std::optional<std::string> v = store.GetMeta(meta_keys::Issued(stem));
+  return v ? IssueRecord::Decode(*v) : std::nullopt;
+}
+
 Result<Publication> MakePublication(Store& store, const RuleSet& rules,
                                     const DetectorConfig& detectors,
                                     const PublicationRequest& request) {
@@ -57,7 +70,8 @@ Result<Publication> MakePublication(Store& store, const RuleSet& rules,
     auto m = EvaluateMonth(store, rules, p, eo);
     if (!m.ok()) return m.status();
     if (request.pseudonyms)
-      for (auto& [name, bytes] : evidence.Render(*m, rules, request.evidence_for))
+      for (auto& [name, bytes] :
+           evidence.Render(*m, rules, request.evidence_for, request.platforms))
         pub.evidence.emplace_back("evidence/" + name, std::move(bytes));
     pub.months.push_back(std::move(*m));
   }
@@ -93,6 +107,9 @@ Result<Publication> MakePublication(Store& store, const RuleSet& rules,
     sealing.arrived_after_seal = ArrivedAfterSeal(store, p);
     MonthlyInputs in{&pub.months.front(), nullptr, &*warnings, &rules, {}, &sealing};
     in.correction = request.revision && *request.revision > 0;
+    in.platforms = request.platforms;
+    in.issuer = request.issuer;
+    in.issue = IssueOf(store, IssueStem(p, in.correction ? *request.revision : 0));
     for (const MonthEvaluation& e : *before) {
       in.history.push_back(&e);
       if (e.period == p - 1) in.previous = &e;
@@ -104,7 +121,13 @@ Result<Publication> MakePublication(Store& store, const RuleSet& rules,
     auto last_year = Judged(
         store, rules, request.close, [year](Period q) { return PeriodYear(q) == year - 1; }, false);
     if (!last_year.ok()) return last_year.status();
-    const AnnualInputs in{year, &pub.months, last_year->empty() ? nullptr : &*last_year, &rules};
+    const AnnualInputs in{year,
+                          &pub.months,
+                          last_year->empty() ? nullptr : &*last_year,
+                          &rules,
+                          request.platforms,
+                          request.issuer,
+                          IssueOf(store, "annual-" + std::to_string(year))};
     for (Lang lang : langs) add(RenderAnnual(in, request.formats, lang));
   }
   return pub;
@@ -169,10 +192,41 @@ Result<std::vector<std::string>> PublishDue(Store& store, const RuleSet& rules,
     // month marked due by an earlier build may be unsealed: published as it stands, not kept).
     std::optional<int> revision;
     if (due->revision > 0 || !revisions->empty()) revision = due->revision;
+    // Issued now (by the instance that writes the files): its date and number recorded before
+    // its documents are made, so that they print them, and whatever makes them again does too.
+    const bool annual = writes && due->revision == 0 && PeriodMonth(p) == 12;
+    std::vector<std::string> stems = {IssueStem(p, due->revision)};
+    if (annual) stems.push_back("annual-" + std::to_string(PeriodYear(p)));
+    std::string issued;       // "stem=record;..." for the notice
+    bool issued_now = false;  // documents kept before (by an instance that did not publish)
+    if (writes) {
+      Batch issue;
+      const Day today = BeijingDay(std::chrono::duration_cast<std::chrono::milliseconds>(
+                                       std::chrono::system_clock::now().time_since_epoch())
+                                       .count());
+      for (const std::string& stem : stems) {
+        std::optional<IssueRecord> record = IssueOf(store, stem);
+        if (!record) {
+          record.emplace();
+          record->day = today;
+          const std::string seq_key = meta_keys::IssueSeq(record->Year());
+          int last = 0;
+          if (auto v = store.GetMeta(seq_key)) last = std::atoi(v->c_str());
+          record->seq = last + 1;
+          issue.Put(seq_key, std::to_string(record->seq));
+          issue.Put(meta_keys::Issued(stem), record->Encode());
+          if (Status s = store.Write(issue); !s.ok()) return s;  // each number once
+          issue = Batch();
+          issued_now = true;
+        }
+        issued += (issued.empty() ? "" : ";") + stem + "=" + record->Encode();
+      }
+    }
     // The month's documents: those kept when this revision was first published, or made now
     // and kept before any is written.
     Publication month;
-    if (revision) month.documents = KeptDocuments(store, p, *revision);
+    // (kept before it was issued: drafts, never published; made again with the issue)
+    if (revision && !issued_now) month.documents = KeptDocuments(store, p, *revision);
     const bool kept = !month.documents.empty();
     const bool evidence = writes && pseudonyms && due->revision == 0;
     if (!kept || evidence) {
@@ -180,6 +234,8 @@ Result<std::vector<std::string>> PublishDue(Store& store, const RuleSet& rules,
       request.months = {p};
       request.revision = revision;
       request.pseudonyms = evidence ? pseudonyms : nullptr;
+      request.platforms = options.platforms;
+      request.issuer = options.issuer;
       auto made = MakePublication(store, rules, detectors, request);
       if (!made.ok()) return made.status();
       if (kept) made->documents = std::move(month.documents);
@@ -198,11 +254,13 @@ Result<std::vector<std::string>> PublishDue(Store& store, const RuleSet& rules,
     publications.push_back(std::move(month));
     // With the original of a December, the year: the months of it the rule set can judge (run
     // reports the others), each month's evidence having gone out with the month.
-    if (writes && due->revision == 0 && PeriodMonth(p) == 12) {
+    if (annual) {
       PublicationRequest year;
       year.year = PeriodYear(p);
       year.formats = options.formats;
       year.langs = options.langs;
+      year.platforms = options.platforms;
+      year.issuer = options.issuer;
       for (Period q : store.Periods())
         if (PeriodYear(q) == year.year && rules.Judgeable(q).ok()) year.months.push_back(q);
       auto made = MakePublication(store, rules, detectors, year);
@@ -245,6 +303,7 @@ Result<std::vector<std::string>> PublishDue(Store& store, const RuleSet& rules,
       if (due->revision > 0)
         notice.headers.push_back({"flexwatch.revision", std::to_string(due->revision)});
       if (!sender.empty()) notice.headers.push_back({"flexwatch.sender", sender});
+      notice.headers.push_back({"flexwatch.issued", issued});
       store.PutOutbox(batch, {notice});
     }
     if (Status s = store.Write(batch); !s.ok()) return s;

@@ -30,7 +30,8 @@ Files RenderMonthly(const MonthlyInputs& in, const std::vector<std::string>& for
     return MonthlyDocumentName(in.month->period, revision, format, lang);
   };
   if (Wants(formats, "json"))
-    out.emplace_back(name("json"), MonthlyJson(*in.month, *in.rules, *in.warnings, in.sealing));
+    out.emplace_back(name("json"),
+                     MonthlyJson(*in.month, *in.rules, *in.warnings, in.sealing, in.platforms));
   if (Wants(formats, "md")) out.emplace_back(name("md"), MonthlyMarkdown(in, lang));
   if (Wants(formats, "html")) out.emplace_back(name("html"), MonthlyHtml(in, lang));
   if (Wants(formats, "csv")) out.emplace_back(name("csv"), MonthlyCsv(in, lang));
@@ -42,7 +43,7 @@ Files RenderAnnual(const AnnualInputs& in, const std::vector<std::string>& forma
   const std::string stem = "annual-" + std::to_string(in.year);
   const std::string suffix = Suffix(lang);
   if (Wants(formats, "json"))
-    out.emplace_back(stem + ".json", AnnualJson(in.year, *in.months, *in.rules));
+    out.emplace_back(stem + ".json", AnnualJson(in.year, *in.months, *in.rules, in.platforms));
   if (Wants(formats, "md")) out.emplace_back(stem + suffix + ".md", AnnualMarkdown(in, lang));
   if (Wants(formats, "html")) out.emplace_back(stem + suffix + ".html", AnnualHtml(in, lang));
   if (Wants(formats, "csv")) out.emplace_back(stem + suffix + ".csv", AnnualCsv(in, lang));

@@ -67,6 +67,57 @@ const Terms kZh = {
 
 }  // namespace
 
+std::string PlatformName(const PlatformRegistry* platforms, Lang l, const std::string& id) {
+  const PlatformInfo* info = platforms ? platforms->Find(id) : nullptr;
+  return info ? info->Name(l) : id;
+}
+
+std::string PlatformNameAndCode(const PlatformRegistry* platforms, Lang l, const std::string& id) {
+  const PlatformInfo* info = platforms ? platforms->Find(id) : nullptr;
+  if (!info) return id;
+  return l == Lang::kZh ? info->name_zh + "（统一社会信用代码：" + info->credit_code + "）"
+                        : info->name_en + " (unified social credit code " + info->credit_code + ")";
+}
+
+std::string UnregisteredSentence(const PlatformRegistry* platforms, Lang l,
+                                 const std::vector<std::string>& ids) {
+  if (!platforms || platforms->empty()) return "";
+  std::string listed;
+  for (const std::string& id : ids)
+    if (!platforms->Find(id)) listed += (listed.empty() ? "" : (l == Lang::kZh ? "、" : ", ")) + id;
+  if (listed.empty())
+    return l == Lang::kZh ? "本月报告的平台企业均已在平台企业名录中登记。"
+                          : "Every platform enterprise reported this month is in the platform "
+                            "register.";
+  return l == Lang::kZh
+             ? "未在平台企业名录中登记的平台（以平台编号列示）：" + listed + "。"
+             : "Not in the platform register (named by their platform ids): " + listed + ".";
+}
+
+std::vector<std::string> Masthead(const Issuer* issuer, const std::optional<IssueRecord>& issue,
+                                  Lang l) {
+  if (!issuer || issuer->empty()) return {};
+  const bool zh = l == Lang::kZh;
+  std::vector<std::string> lines = {(zh ? "发布机关：" : "Issued by: ") + issuer->Authority(l)};
+  if (issue)
+    lines.push_back((zh ? "文号：" : "Document number: ") +
+                    issuer->DocumentNumber(issue->Year(), issue->seq) +
+                    (zh ? "　发布日期：" : "; date of issue: ") + issue->DateWords(l));
+  else
+    lines.push_back(zh ? "未发布稿：尚无文号和发布日期（由监测系统发布时确定）。"
+                       : "Draft, not issued: no document number or date of issue yet (given "
+                         "when the monitor publishes it).");
+  return lines;
+}
+
+std::vector<std::string> BasisAndContact(const Issuer* issuer, Lang l) {
+  if (!issuer || issuer->empty()) return {};
+  std::vector<std::string> lines = {issuer->LegalBasis(l)};
+  if (!issuer->Contact(l).empty())
+    lines.push_back((l == Lang::kZh ? "联系方式：" : "Contact: ") + issuer->Contact(l));
+  return lines;
+}
+
 const Terms& TermsOf(Lang l) { return l == Lang::kZh ? kZh : kEn; }
 
 std::string Lookup(const std::map<std::string_view, const char*>& m, std::string_view key) {
@@ -114,6 +165,8 @@ std::string NoTrailingZeros(int64_t v, int scale) {
   return s;
 }
 
+std::string Unit(int64_t v) { return N(v) + (v == 1 ? " worker-month" : " worker-months"); }
+
 const PlatformScore* Find(const MonthEvaluation* m, const std::string& id) {
   if (!m) return nullptr;
   for (const PlatformScore& ps : m->platforms)
@@ -121,9 +174,12 @@ const PlatformScore* Find(const MonthEvaluation* m, const std::string& id) {
   return nullptr;
 }
 
-std::string Change(const Terms& t, Lang l, const PlatformScore& now, const PlatformScore* before) {
+std::string Change(const Terms& t, Lang l, const PlatformScore& now, const PlatformScore* before,
+                   bool earlier_month) {
   const bool zh = l == Lang::kZh;
-  if (!before || !before->ranked) return zh ? "上月未纳入排名" : "not ranked last month";
+  if (!earlier_month) return zh ? "无上月数据" : "no earlier month";
+  if (!before) return zh ? "上月未报告" : "not reported last month";
+  if (!before->ranked) return zh ? "上月未纳入排名" : "not ranked last month";
   const std::string was = t.levels[static_cast<int>(before->level)];
   if (now.level == before->level) return zh ? "持平" : "unchanged";
   if (now.level > before->level)
@@ -180,8 +236,11 @@ std::vector<std::string> Methodology(const RuleSet& r, Period p, Lang l) {
            pct(r.orange) + "起为橙色，" + pct(r.red) +
            "起为红色；综合等级取各维度最高；纳入核查劳动者不足" + N(r.min_ranked_workers) +
            "人的，不纳入排名。");
-  line("Counts only: no worker is named; inspectors receive pseudonymous evidence files.",
-       "公告只列人数，不公开任何劳动者身份；核查证据以化名形式提供给监察人员。");
+  line(
+      "Counts of worker-months only: no worker is named; inspectors receive the evidence "
+      "files, in which each worker is a pseudonymous identifier.",
+      "公告只列人月数，不公开任何劳动者身份；核查证据提供给劳动保障监察人员，其中劳动者以假名化编号"
+      "标识。");
   return s;
 }
 

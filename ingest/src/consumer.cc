@@ -11,6 +11,7 @@
 #include <thread>
 
 #include "flexwatch/core/json.h"
+#include "flexwatch/core/registry.h"
 #include "flexwatch/core/time.h"
 #include "flexwatch/ingest/kafka.h"
 #include "flexwatch/state/meta_keys.h"
@@ -1221,10 +1222,21 @@ void Consumer::HandleControl(const rd_kafka_message_t& m, Partition& part) {
     }
     return;
   }
-  // A publication notice: the month (or its correction) is published, no longer due here.
+  // A publication notice: the month (or its correction) is published, no longer due here, and
+  // when it was issued with its number (the same documents from every state).
   const std::string *period = header("flexwatch.announcement"),
                     *revision = header("flexwatch.revision");
   if (!period) return;
+  if (const std::string* issued = header("flexwatch.issued"))
+    for (std::string_view rest = *issued; !rest.empty();) {
+      const size_t end = std::min(rest.find(';'), rest.size());
+      const std::string_view one = rest.substr(0, end);
+      rest.remove_prefix(std::min(end + 1, rest.size()));
+      const size_t eq = one.find('=');
+      if (eq == std::string_view::npos || !IssueRecord::Decode(one.substr(eq + 1))) continue;
+      const std::string key = meta_keys::Issued(one.substr(0, eq));
+      if (!store_.GetMeta(key)) writer_.PutMeta(key, std::string(one.substr(eq + 1)));
+    }
   const Result<Period> p = ParsePeriod(*period);
   if (!p.ok()) return;
   int n = 0;

@@ -217,6 +217,8 @@ struct Monitor::Impl {
         Say(hooks.notice, "month " + FormatPeriod(period) + " not judged: " + why);
     PublishOptions publish = o.publish;
     publish.another_publishes = !ownership.publisher();
+    publish.platforms = &o.platforms;
+    publish.issuer = &o.issuer;
     auto published = PublishDue(*store, *o.rules, o.detectors, publish, pseudonyms.get());
     if (!published.ok()) return published.status();
     for (const std::string& path : *published) Say(hooks.notice, "published " + path);

@@ -578,12 +578,70 @@ Result<const RuleSet*> Config::Rules() const {
   return &*rules;
 }
 
+// `platforms`: one entry per platform enterprise, each id and credit code once.
+Status PlatformEntry(PlatformRegistry& registry, std::set<std::string>& codes, const YAML::Node& n,
+                     const std::string& name) {
+  PlatformInfo info;
+  Fields f(name);
+  f.Add("id", Required(Checked(Text(info.id),
+                               [&info](const std::string& key) {
+                                 return IsValidId(info.id, 64)
+                                            ? Status::OK()
+                                            : Status::InvalidArgument(
+                                                  key + ": '" + info.id +
+                                                  "' is not a platform id (letters, digits, "
+                                                  "'-', '_', '.', at most 64)");
+                               })))
+      .Add("name_zh", Required(NonEmpty(info.name_zh)))
+      .Add("name_en", Required(NonEmpty(info.name_en)))
+      .Add("credit_code",
+           Required(Checked(Text(info.credit_code),
+                            [&info](const std::string& key) {
+                              return IsCreditCode(info.credit_code)
+                                         ? Status::OK()
+                                         : Status::InvalidArgument(
+                                               key + ": '" + info.credit_code +
+                                               "' is not a unified social credit code (18 "
+                                               "characters, GB 32100-2015, its check character "
+                                               "included)");
+                            })))
+      .Add("sector", Required(Enum(kSectorNames, info.sector)));
+  if (Status s = f.Read(n); !s.ok()) return s;
+  if (registry.Find(info.id))
+    return Status::InvalidArgument(name + ".id: '" + info.id + "' is in the registry twice");
+  if (!codes.insert(info.credit_code).second)
+    return Status::InvalidArgument(name + ".credit_code: '" + info.credit_code +
+                                   "' is given to two platforms");
+  registry.platforms.emplace(info.id, std::move(info));
+  return Status::OK();
+}
+
+void IssuerSection(Fields& f, Issuer& i) {
+  f.Add("authority_zh", Required(NonEmpty(i.authority_zh)))
+      .Add("authority_en", Required(NonEmpty(i.authority_en)))
+      .Add("document_number",
+           Required(Checked(NonEmpty(i.document_number),
+                            [&i](const std::string& key) {
+                              return i.document_number.find("{seq}") != std::string::npos
+                                         ? Status::OK()
+                                         : Status::InvalidArgument(
+                                               key + ": '" + i.document_number +
+                                               "' has no {seq}: every publication needs a number "
+                                               "of its own");
+                            })))
+      .Add("legal_basis_zh", Required(NonEmpty(i.legal_basis_zh)))
+      .Add("legal_basis_en", Required(NonEmpty(i.legal_basis_en)))
+      .Add("contact_zh", Optional(Text(i.contact_zh)))
+      .Add("contact_en", Optional(Text(i.contact_en)));
+}
+
 Result<Config> ParseConfig(const std::string& text, const std::string& name) {
   Config cfg;
   cfg.path = name;
   uint64_t body_mb = cfg.selfcheck_api.max_body_bytes >> 20;
   IngestUnits ingest{};
   StoreUnits store{};
+  std::set<std::string> codes;  // the registry's credit codes, each given once
   // The file's sections, in the order they are read.
   Fields root("");
   root.Add("detectors", Optional([&cfg](const YAML::Node& n, const std::string& where) {
@@ -612,6 +670,13 @@ Result<Config> ParseConfig(const std::string& text, const std::string& name) {
                      return Status::OK();
                    }));
            })))
+      .Add("platforms", Optional([&cfg, &codes](const YAML::Node& n, const std::string& where) {
+             return List("a list of {id, name_zh, name_en, credit_code, sector}", false,
+                         [&](const YAML::Node& e, const std::string& entry) {
+                           return PlatformEntry(cfg.platforms, codes, e, entry);
+                         })(n, where);
+           }))
+      .Add("issuer", IfPresent(Mapping([&](Fields& f) { IssuerSection(f, cfg.issuer); })))
       .Add("ingest", IfPresent(Mapping([&](Fields& f) { IngestSection(f, cfg.ingest, ingest); })))
       .Add("state", IfPresent(Mapping([&](Fields& f) { StateSection(f, cfg.store, store); })));
   try {
@@ -645,6 +710,8 @@ MonitorOptions MonitorOptionsOf(const Config& config, const std::string& version
   o.rules = config.rules;
   o.detectors = config.detectors;
   o.publish = config.publish;
+  o.platforms = config.platforms;
+  o.issuer = config.issuer;
   o.metrics = config.metrics;
   o.alertmanager = config.alertmanager;
   o.version = version;

@@ -62,6 +62,15 @@ Reader Text(std::string& out) {
   };
 }
 
+Reader NonEmpty(std::string& out) {
+  return [&out](const YAML::Node& n, const std::string& name) {
+    if (Status s = Text(out)(n, name); !s.ok()) return s;
+    if (out.find_first_not_of(" \t") == std::string::npos)
+      return Status::InvalidArgument(name + ": must not be empty");
+    return Status::OK();
+  };
+}
+
 Reader Decimal(int scale, int64_t lo, int64_t hi, int64_t& out, const char* unit) {
   return [=, &out](const YAML::Node& n, const std::string& name) {
     if (!n.IsScalar()) return Status::InvalidArgument(name + ": expected a number");

@@ -58,6 +58,8 @@ Reader Required(Reader read);
 Reader Mapping(std::function<void(Fields&)> build);
 // A string (a default kept when absent or null).
 Reader Text(std::string& out);
+// A string that must not be empty (nor only spaces).
+Reader NonEmpty(std::string& out);
 // A scalar of type T in [lo, hi] (the default kept when absent).
 template <typename T>
 Reader Number(T& out, T lo, T hi) {

@@ -354,3 +354,46 @@ TEST(Config, PlausibilityLimitsAndAPinnedClock) {
 
 }  // namespace
 }  // namespace flexwatch
+
+namespace flexwatch {
+namespace {
+
+// The platform registry and the issuer: the shipped examples load, and each mistake an operator
+// can make in them is an error naming the entry and key.
+TEST(RegistryConfig, ShippedPlatformsAndIssuerAndTheirErrors) {
+  auto c = ParseConfig(ShippedText(), "f.yaml");
+  ASSERT_TRUE(c.ok()) << c.status().ToString();
+  const PlatformInfo* ride = c->platforms.Find("p-ride-2");
+  ASSERT_NE(ride, nullptr);
+  EXPECT_EQ(ride->name_zh, "示例网约车出行平台有限公司");
+  EXPECT_EQ(ride->Name(Lang::kEn), "Example Ride-hailing Platform Co., Ltd.");
+  EXPECT_EQ(ride->sector, Sector::kRideHailing);
+  EXPECT_EQ(c->platforms.Find("p-unknown"), nullptr);
+  EXPECT_EQ(c->issuer.DocumentNumber(2024, 7), "京人社监测〔2024〕7号");
+  EXPECT_NE(ErrorOf(Edited("91110000EXAMPLE02M", "91110000EXAMPLE02N"))
+                .find("platforms[1].credit_code: '91110000EXAMPLE02N' is not a unified social "
+                      "credit code"),
+            std::string::npos);
+  EXPECT_NE(ErrorOf(Edited("{id: p-ride-2,", "{id: p-meal-1,"))
+                .find("platforms[1].id: 'p-meal-1' is in the registry twice"),
+            std::string::npos);
+  EXPECT_NE(ErrorOf(Edited("91110000EXAMPLE02M", "91110000EXAMPLE01J"))
+                .find("platforms[1].credit_code: '91110000EXAMPLE01J' is given to two platforms"),
+            std::string::npos);
+  EXPECT_NE(ErrorOf(Edited("name_zh: 示例网约车出行平台有限公司, ", ""))
+                .find("platforms[1].name_zh: missing"),
+            std::string::npos);
+  EXPECT_NE(ErrorOf(Edited("sector: ride_hailing}", "sector: taxis}")).find("platforms[1].sector"),
+            std::string::npos);
+  EXPECT_NE(ErrorOf(Edited("京人社监测〔{year}〕{seq}号", "京人社监测〔{year}〕号"))
+                .find("issuer.document_number: '京人社监测〔{year}〕号' has no {seq}"),
+            std::string::npos);
+  // Without the sections: no names (ids are used) and no issuer.
+  auto bare = ParseConfig("kafka: {group: g}\n", "bare.yaml");
+  ASSERT_TRUE(bare.ok()) << bare.status().ToString();
+  EXPECT_TRUE(bare->platforms.empty());
+  EXPECT_TRUE(bare->issuer.empty());
+}
+
+}  // namespace
+}  // namespace flexwatch

@@ -84,6 +84,9 @@ std::string SealedDocument(Period p, int revision, std::string_view name) {
   return "sealed-doc/" + FormatPeriod(p) + "/" + FourDigits(revision) + "/" + std::string(name);
 }
 
+std::string Issued(std::string_view stem) { return "issued/" + std::string(stem); }
+std::string IssueSeq(int year) { return "issue-seq/" + std::to_string(year); }
+
 std::string HeldDeadLetter(std::string_view source, int64_t offset) {
   char hex[17];
   snprintf(hex, sizeof hex, "%016llx", static_cast<unsigned long long>(offset));
@@ -100,8 +103,8 @@ bool IsBookkeeping(std::string_view key) {
   for (std::string_view prefix :
        {"count/", "outbox/", "state-id", "judging", "held-dead/", "readback/", "level/",
         "alerted-final/", "warned/", "publish-due/", "revision/", "after-seal/",
-        "revision-checked/", "revision-alerted/", "sealed-doc/", "sealed-here/",
-        "seen-after-seal/"})
+        "revision-checked/", "revision-alerted/", "sealed-doc/", "sealed-here/", "seen-after-seal/",
+        "issued/", "issue-seq/"})
     if (key.starts_with(prefix)) return true;
   return false;
 }

@@ -6,6 +6,7 @@
 #include <string>
 #include <vector>
 
+#include "flexwatch/core/registry.h"
 #include "flexwatch/detectors/detectors.h"
 #include "flexwatch/rules/evaluate.h"
 #include "flexwatch/rules/revisions.h"
@@ -22,12 +23,17 @@ struct MonthSealing {
 // `warnings`: the month's early warnings (DetectWarnings), listed under their platforms.
 // `sealing`: for a final month the monitor sealed, "revision" (the latest), "revisions" and each
 // platform's "arrived_after_seal" (spec/cli.md 1.1).
+// `platforms`: the registry; each platform in it gets its "name_zh", "name_en" and
+// "credit_code", and the month's platforms not in it are listed under "unregistered" (none when
+// no registry is configured).
 std::string MonthlyJson(const MonthEvaluation& month, const RuleSet& rules,
                         const std::vector<EarlyWarning>& warnings = {},
-                        const MonthSealing* sealing = nullptr);
+                        const MonthSealing* sealing = nullptr,
+                        const PlatformRegistry* platforms = nullptr);
 
 // `months`: the evaluations of the year's months that have any worker-month, in order.
-std::string AnnualJson(int year, const std::vector<MonthEvaluation>& months, const RuleSet& rules);
+std::string AnnualJson(int year, const std::vector<MonthEvaluation>& months, const RuleSet& rules,
+                       const PlatformRegistry* platforms = nullptr);
 
 // One platform's year: its months and the list it is on, by the criteria of every annual
 // publication: violation (red in a ranked month), watch (yellow or orange in a ranked month),

@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "flexwatch/core/file.h"
+#include "flexwatch/core/registry.h"
 #include "flexwatch/rules/evaluate.h"
 
 namespace flexwatch {
@@ -41,8 +42,10 @@ class EvidenceCollector {
   void Add(const Finding& f);
   // The files <period>/<platform_id>.<dimension>.json, one for every platform (that `only`
   // accepts, if given) and dimension of the evaluation (an empty list where none is affected).
+  // A registered platform's files carry its names and credit code (`platforms`, if given).
   Files Render(const MonthEvaluation& month, const RuleSet& rules,
-               const std::function<bool(std::string_view platform)>& only = {}) const;
+               const std::function<bool(std::string_view platform)>& only = {},
+               const PlatformRegistry* platforms = nullptr) const;
 
  private:
   const Pseudonymizer* pseudonyms_;

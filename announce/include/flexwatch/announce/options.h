@@ -4,6 +4,8 @@
 #include <string>
 #include <vector>
 
+#include "flexwatch/core/registry.h"
+
 namespace flexwatch {
 
 struct EvidenceOptions {
@@ -23,6 +25,9 @@ struct PublishOptions {
   // month's documents are kept in the state as they would be published, nothing is written, and
   // the month stays due until the publisher's notice is read back from `topic`.
   bool another_publishes = false;
+  // The platforms' registered names (not owned; none: platforms are named by their ids).
+  const PlatformRegistry* platforms = nullptr;
+  const Issuer* issuer = nullptr;  // who issues them (not owned; none: no masthead)
 };
 
 }  // namespace flexwatch

@@ -33,6 +33,11 @@ struct PublicationRequest {
   // A monthly publication of a sealed month as of this revision: its revisions up to it, and
   // for 1 or later the correction notice (monthly-YYYY-MM.rN.*). None: as the state stands.
   std::optional<int> revision;
+  // The platforms' registered names (none: platforms are named by their ids).
+  const PlatformRegistry* platforms = nullptr;
+  // Who issues the announcements (none: no masthead). The date of issue and document number are
+  // those recorded in the state when `run` first published the publication (none: a draft).
+  const Issuer* issuer = nullptr;
 };
 
 struct Publication {
@@ -43,6 +48,11 @@ struct Publication {
   Files documents;
   Files evidence;
 };
+
+// The stem of a monthly publication's documents ("monthly-2024-07", "monthly-2024-07.r1"), and
+// its issue as the state recorded it (meta_keys::Issued; none: not issued).
+std::string IssueStem(Period p, int revision);
+std::optional<IssueRecord> IssueOf(Store& store, const std::string& stem);
 
 // Judges the months, gathers what the renderer reads (the early warnings; the months before, for
 // the change since last month and the trends; last year, for the annual comparison) and renders.

@@ -27,6 +27,11 @@ struct MonthlyInputs {
   // The documents are the correction notice of the last of `sealing`'s revisions (1 or later):
   // named monthly-YYYY-MM.rN.*, saying what changed and why, and linking the original.
   bool correction = false;
+  // The platforms' registered names (none: platforms are named by their ids).
+  const PlatformRegistry* platforms = nullptr;
+  // Who issues it, and when it was issued with its number (none: a draft, not issued).
+  const Issuer* issuer = nullptr;
+  std::optional<IssueRecord> issue;
 };
 
 // The file name of a month's document: monthly-YYYY-MM[.rN][.<lang>].<format> (`revision` 0:
@@ -45,6 +50,9 @@ struct AnnualInputs {
   const std::vector<MonthEvaluation>* months = nullptr;         // the year's, in order
   const std::vector<MonthEvaluation>* previous_year = nullptr;  // the year before's, if any
   const RuleSet* rules = nullptr;
+  const PlatformRegistry* platforms = nullptr;  // registered names (none: ids)
+  const Issuer* issuer = nullptr;               // who issues it
+  std::optional<IssueRecord> issue;             // when, and its number (none: a draft)
 };
 
 // The lists with their criteria, and each platform's months per dimension.

@@ -37,6 +37,9 @@ struct MonitorOptions {
   std::optional<RuleSet> rules;  // none: the monitor consumes and judges nothing
   DetectorConfig detectors;
   PublishOptions publish;
+  // The platforms' registered names, for the publications (PublishOptions::platforms points here).
+  PlatformRegistry platforms;
+  Issuer issuer;  // who issues the publications (PublishOptions::issuer points here)
   // The key of the evidence's worker pseudonyms (announce/evidence.h): with one, each publication
   // carries its evidence, as `announce --out` writes it; empty: the documents only.
   std::string pseudonym_key;

@@ -4,6 +4,7 @@
 // problem.
 #pragma once
 
+#include "flexwatch/core/registry.h"
 #include <optional>
 #include <string>
 
@@ -34,6 +35,8 @@ struct Config {
   MetricsOptions metrics;
   AlertmanagerOptions alertmanager;
   SelfcheckApiOptions selfcheck_api;
+  PlatformRegistry platforms;  // `platforms`: the enterprises' registered names and codes
+  Issuer issuer;               // `issuer`: who issues the announcements
   // The rules, or an error naming the file when it has none.
   Result<const RuleSet*> Rules() const;
 };

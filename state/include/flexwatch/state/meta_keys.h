@@ -111,6 +111,11 @@ std::string RevisionAlerted(Period p);
 // kept it when it published that revision (the original for 0, the correction notice after), in
 // every format and language, so that `announce --revision N` prints exactly those bytes.
 std::string SealedDocument(Period p, int revision, std::string_view name);
+// "issued/<stem>" -> IssueRecord::Encode of the publication whose documents are named <stem>.*
+// ("monthly-2024-07", "monthly-2024-07.r1", "annual-2024"): when `run` first published it and its
+// number in the year. "issue-seq/YYYY" -> the last number given in the year.
+std::string Issued(std::string_view stem);
+std::string IssueSeq(int year);
 
 // True for the delivery bookkeeping above (counters, the outbox, levels and warnings alerted,
 // publications due): not part of what the state says, so left out of Store::Dump.
