@@ -538,10 +538,11 @@ TEST_F(VerdictCliTest, AnInspectorFollowsAnAnnouncementToTheWorkersBehindIt) {
 // unregistered in the data-quality section and the JSON.
 TEST_F(VerdictCliTest, AnnouncementsNameRegisteredPlatformsAndListTheOthers) {
   GenAndReplay("f", {"--workers", "300", "--platforms", "6", "--months", "1", "--seed", "9"});
-  const std::string config = WriteConfig(
-      dir_ / "one.yaml",
-      {{"platforms", "[{id: p-ride-2, name_zh: 甲出行平台有限公司, name_en: \"Jia Mobility Co., "
-                     "Ltd.\", credit_code: 91110000EXAMPLE02M, sector: ride_hailing}]"}});
+  const std::string config =
+      WriteConfig(dir_ / "one.yaml",
+                  {{"platforms",
+                    "[{id: p-ride-2, name_zh: 甲出行平台有限公司, name_en: \"Jia Mobility Co., "
+                    "Ltd.\", credit_code: 91110000EXAMPLE02M, sector: ride_hailing}]"}});
   const std::string state = (dir_ / "f-state").string();
   auto announce = [&](const std::string& format, const std::string& lang) {
     CommandResult r = Run({"--config", config, "announce", "--state", state, "--month", "2024-07",
@@ -558,7 +559,7 @@ TEST_F(VerdictCliTest, AnnouncementsNameRegisteredPlatformsAndListTheOthers) {
   EXPECT_EQ(zh.find("p-ride-2"), std::string::npos) << "a registered platform named by its id";
   EXPECT_NE(zh.find("| p-meal-1 |"), std::string::npos) << zh;
   EXPECT_NE(zh.find("未在平台企业名录中登记的平台（以平台编号列示）：p-dash-4、p-express-3、"
-                    "p-freight-6、p-home-5、p-meal-1。"),
+                    "p-freight-6、p-home-5、p-meal-1"),
             std::string::npos)
       << zh;
   EXPECT_NE(en.find("Not in the platform register (named by their platform ids): p-dash-4, "),

@@ -47,6 +47,18 @@ Doc AnnualDoc(const AnnualInputs& in, Lang l) {
   d.lang = l;
   const std::string y = std::to_string(in.year);
   d.title = zh ? y + "年度合规情况公告" : "Annual compliance announcement: " + y;
+  // A year the state has only part of says which months it covers, in its title too.
+  const bool whole_year = in.months->size() == 12;
+  if (!whole_year && !in.months->empty()) {
+    const int from = PeriodMonth(in.months->front().period),
+              to = PeriodMonth(in.months->back().period);
+    static constexpr const char* kShort[] = {"Jan", "Feb", "Mar", "Apr", "May", "Jun",
+                                             "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"};
+    d.title += zh ? "（" + std::to_string(from) + "月至" + std::to_string(to) + "月，" +
+                        N(static_cast<int64_t>(in.months->size())) + "个月）"
+                  : " (" + std::string(kShort[from - 1]) + "-" + kShort[to - 1] + ", " +
+                        N(static_cast<int64_t>(in.months->size())) + " months)";
+  }
   d.status = (zh ? "状态：" : "Status: ") +
              std::string(all_final ? t.final_word
                          : zh      ? "初步（尚有月份未到终版）"
@@ -56,6 +68,10 @@ Doc AnnualDoc(const AnnualInputs& in, Lang l) {
   for (size_t i = 0; i < in.months->size(); ++i)
     d.status += (i ? (zh ? "、" : ", ") : "") + FormatPeriod((*in.months)[i].period);
   d.status += zh ? "。" : ".";
+  if (!whole_year)
+    d.status += zh ? "本年度仅有上述月份的数据，名单和比较均以这些月份为准，不代表全年。"
+                   : " The year has data for these months only: the lists and comparisons rest on "
+                     "them, not on the whole year.";
 
   // Summary: the lists' sizes and the distribution of each platform's worst ranked level.
   std::array<int, 4> worst_levels{};
@@ -88,9 +104,8 @@ Doc AnnualDoc(const AnnualInputs& in, Lang l) {
   };
   static constexpr ListSpec kLists[] = {
       {"commendation",
-       "Ranked in every month it reported and green in each: candidates for the subsidies, tax "
-       "incentives and rewards of the early-warning mechanism.",
-       "报告的每个月均纳入排名且均为绿色等级，可作为补贴、税收优惠和奖励的候选对象。"},
+       "Ranked in every month it reported, and green in each.",
+       "报告的每个月均纳入排名，且各月均为绿色等级。"},
       {"watch", "Not on the violation list; yellow or orange in at least one ranked month.",
        "未列入违规企业名单，且至少有一个纳入排名的月份为黄色或橙色等级。"},
       {"violation", "Red in at least one ranked month.", "至少有一个纳入排名的月份为红色等级。"},
@@ -137,7 +152,8 @@ Doc AnnualDoc(const AnnualInputs& in, Lang l) {
                             b ? worst(b) : TableCell{no_data},
                             {b ? std::string(ListWords(b->list, l)) : no_data}});
   }
-  d.sections.push_back({zh ? "与上年比较" : "Compared with last year", {compare}});
+  if (in.previous_year && !in.previous_year->empty())
+    d.sections.push_back({zh ? "与上年比较" : "Compared with last year", {compare}});
 
   Section monthly{
       zh ? "各月等级" : "Month by month",

@@ -262,7 +262,13 @@ Doc MonthlyDoc(const MonthlyInputs& in, Lang l, std::string_view format) {
                                                  "Complaints",
                                                  "Repeated with other content"};
   if (sealing) quality.header.push_back(zh ? "封存后到达事件" : "Arrived after the seal");
-  int64_t arrived = 0;
+  if (in.rejected) quality.header.push_back(zh ? "被拒收的数据行" : "Rejected lines");
+  int64_t arrived = 0, rejected = 0;
+  auto rejected_of = [&](const std::string& platform) -> int64_t {
+    if (!in.rejected) return 0;
+    auto it = in.rejected->by_platform.find(platform);
+    return it == in.rejected->by_platform.end() ? 0 : it->second;
+  };
   for (const PlatformScore& ps : m.platforms) {
     wm += ps.worker_months, orders += ps.orders, payments += ps.payments;
     late += ps.late_payments, complaints += ps.complaints, rewritten += ps.rewritten;
@@ -278,7 +284,18 @@ Doc MonthlyDoc(const MonthlyInputs& in, Lang l, std::string_view format) {
       arrived += n;
       quality.rows.back().push_back({N(n)});
     }
+    if (in.rejected) quality.rows.back().push_back({N(rejected_of(ps.platform_id))});
   }
+  // Platforms named only by rejected lines: every line of theirs was refused.
+  if (in.rejected)
+    for (const auto& [platform, n] : in.rejected->by_platform) {
+      rejected += n;
+      if (Find(&m, platform)) continue;
+      std::vector<TableCell> row = {{PlatformName(in.platforms, l, platform)}};
+      for (size_t c = 1; c + 1 < quality.header.size(); ++c) row.push_back({"0"});
+      row.push_back({N(n)});
+      quality.rows.push_back(std::move(row));
+    }
   const std::string grace = N(in.rules->grace_days);
   d.sections.push_back(
       {zh ? "数据质量" : "Data quality",
@@ -290,7 +307,12 @@ Doc MonthlyDoc(const MonthlyInputs& in, Lang l, std::string_view format) {
                       "内容不同（记录在报送后被改写）的，本月共" +
                       N(rewritten) +
                       "条，按平台列示。格式或内容不合规的数据行被拒收，连同原因另行记录，不计入"
-                      "任何月份。"
+                      "任何月份" +
+                      (in.rejected
+                           ? "；本月（按数据行所载时间）被拒收" +
+                                 N(rejected + in.rejected->unnamed) + "行，其中" +
+                                 N(in.rejected->unnamed) + "行未能识别所属平台，其余按平台列示。"
+                           : std::string("。"))
                 : "This month: " + N(wm) + " worker-months from " + N(orders) + " orders; " +
                       N(payments) + " contribution payments for them, " + N(late) +
                       " of which came after the " + grace + "-day grace; " + N(complaints) +
@@ -299,7 +321,14 @@ Doc MonthlyDoc(const MonthlyInputs& in, Lang l, std::string_view format) {
                       " events came again under the same event id with other content (a record "
                       "rewritten after it was delivered), shown per platform. Lines rejected as "
                       "malformed or invalid are kept aside with their reasons and count in no "
-                      "month.") +
+                      "month" +
+                      (in.rejected ? "; " + N(rejected + in.rejected->unnamed) +
+                                         " lines of this month (by the time they give) were "
+                                         "rejected, " +
+                                         N(in.rejected->unnamed) +
+                                         " of them naming no readable platform, the others "
+                                         "shown per platform."
+                                   : std::string("."))) +
             (!sealing ? std::string()
              : zh ? "月份封存为终版后又到达" + N(arrived) + "条事件，均已计入。"
                   : " " + N(arrived) +
@@ -308,6 +337,9 @@ Doc MonthlyDoc(const MonthlyInputs& in, Lang l, std::string_view format) {
         quality}});
   std::vector<std::string> ids;
   for (const PlatformScore& ps : m.platforms) ids.push_back(ps.platform_id);
+  if (in.rejected)
+    for (const auto& [platform, n] : in.rejected->by_platform)
+      if (!Find(&m, platform)) ids.push_back(platform);
   if (const std::string sentence = UnregisteredSentence(in.platforms, l, ids); !sentence.empty())
     d.sections.back().blocks.push_back(Paragraph(sentence));
   if (sealing)

@@ -1,14 +1,18 @@
 #include "flexwatch/announce/publish.h"
 
+#include <simdjson.h>
+
 #include <algorithm>
 #include <chrono>
 #include <cstdlib>
 #include <filesystem>
+#include <regex>
 #include <set>
 
 #include "flexwatch/announce/announcement.h"
 #include "flexwatch/core/digest.h"
 #include "flexwatch/core/file.h"
+#include "flexwatch/core/ids.h"
 #include "flexwatch/core/json.h"
 #include "flexwatch/state/meta_keys.h"
 
@@ -38,6 +42,49 @@ Result<std::vector<MonthEvaluation>> Judged(Store& store, const RuleSet& rules, 
 }
 
 }  // namespace
+
+namespace {
+
+// What a rejected line says of itself, read leniently: the line may not be JSON at all.
+void LineNames(std::string_view raw, std::string& platform, std::optional<Period>& month) {
+  simdjson::dom::parser parser;
+  simdjson::dom::element doc;
+  std::string_view ts;
+  if (!parser.parse(raw.data(), raw.size()).get(doc) && doc.is_object()) {
+    std::string_view id;
+    if (!doc["platform_id"].get(id)) platform = std::string(id);
+    if (doc["ts"].get(ts)) ts = {};
+  } else {
+    static const std::regex kPlatform(R"re("platform_id"\s*:\s*"([^"\\]{1,64})")re");
+    static const std::regex kTs(R"re("ts"\s*:\s*"([^"\\]{10,40})")re");
+    std::match_results<std::string_view::const_iterator> m;
+    if (std::regex_search(raw.begin(), raw.end(), m, kPlatform)) platform = m[1].str();
+    if (std::regex_search(raw.begin(), raw.end(), m, kTs))
+      ts = std::string_view(&*m[1].first, static_cast<size_t>(m[1].length()));
+  }
+  if (auto t = ParseRfc3339(ts); !ts.empty() && t.ok()) month = BeijingPeriod(*t);
+}
+
+}  // namespace
+
+RejectedLines RejectedLinesOf(Store& store, Period p) {
+  RejectedLines out;
+  simdjson::dom::parser parser;
+  (void)store.ForEachDeadLetter([&](std::string_view json) {
+    simdjson::dom::element letter;
+    std::string_view raw;
+    if (parser.parse(json.data(), json.size()).get(letter) || letter["raw"].get(raw)) return;
+    std::string platform;
+    std::optional<Period> month;
+    LineNames(raw, platform, month);
+    if (month != p) return;
+    if (!IsValidId(platform, 64))  // none, or not one a platform can have (printed nowhere)
+      ++out.unnamed;
+    else
+      ++out.by_platform[platform];
+  });
+  return out;
+}
 
 std::string IssueStem(Period p, int revision) {
   std::string stem = "monthly-" + FormatPeriod(p);
@@ -105,11 +152,17 @@ Result<Publication> MakePublication(Store& store, const RuleSet& rules,
       sealing.revisions.resize(n + 1);
     }
     sealing.arrived_after_seal = ArrivedAfterSeal(store, p);
-    MonthlyInputs in{&pub.months.front(), nullptr, &*warnings, &rules, {}, &sealing};
+    MonthlyInputs in;
+    in.month = &pub.months.front();
+    in.warnings = &*warnings;
+    in.rules = &rules;
+    in.sealing = &sealing;
     in.correction = request.revision && *request.revision > 0;
     in.platforms = request.platforms;
     in.issuer = request.issuer;
     in.issue = IssueOf(store, IssueStem(p, in.correction ? *request.revision : 0));
+    const RejectedLines rejected = RejectedLinesOf(store, p);
+    in.rejected = &rejected;
     for (const MonthEvaluation& e : *before) {
       in.history.push_back(&e);
       if (e.period == p - 1) in.previous = &e;

@@ -52,6 +52,8 @@ struct Publication {
 // The stem of a monthly publication's documents ("monthly-2024-07", "monthly-2024-07.r1"), and
 // its issue as the state recorded it (meta_keys::Issued; none: not issued).
 std::string IssueStem(Period p, int revision);
+// The rejected lines (dead letters) whose `ts` falls in month `p`, per platform they name.
+RejectedLines RejectedLinesOf(Store& store, Period p);
 std::optional<IssueRecord> IssueOf(Store& store, const std::string& stem);
 
 // Judges the months, gathers what the renderer reads (the early warnings; the months before, for

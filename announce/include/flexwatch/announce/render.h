@@ -3,6 +3,7 @@
 // inputs give the same bytes. The terms are those of announce/glossary.md.
 #pragma once
 
+#include <map>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -14,6 +15,13 @@
 #include "flexwatch/rules/evaluate.h"
 
 namespace flexwatch {
+
+// The month's rejected lines (the dead letters whose `ts` falls in it), per platform where the
+// line names one, for the data-quality section.
+struct RejectedLines {
+  std::map<std::string, int64_t> by_platform;
+  int64_t unnamed = 0;  // no readable platform_id
+};
 
 struct MonthlyInputs {
   const MonthEvaluation* month = nullptr;
@@ -32,6 +40,7 @@ struct MonthlyInputs {
   // Who issues it, and when it was issued with its number (none: a draft, not issued).
   const Issuer* issuer = nullptr;
   std::optional<IssueRecord> issue;
+  const RejectedLines* rejected = nullptr;  // none: not counted
 };
 
 // The file name of a month's document: monthly-YYYY-MM[.rN][.<lang>].<format> (`revision` 0:
