@@ -424,6 +424,21 @@ TEST_F(ObservabilityTest, TheDashboardsCountPlatformsPerLevelAsTheAnnouncementDo
     }
   }
   EXPECT_GE(compared, kCap * 2) << "fewer sealed months than the feed holds";
+  // The panels name platforms as the announcement does: the registry's names, joined on
+  // `platform` from flexwatch_platform_info (the shipped registry names gen's platforms).
+  int named = 0;
+  for (dom::element p : announcement["platforms"].get_array()) {
+    const std::string id{std::string_view(p["platform_id"])};
+    const auto info = Query("flexwatch_platform_info{platform=\"" + id + "\"}");
+    if (info.empty()) continue;  // beyond the cap on series
+    dom::parser info_parser;
+    dom::element e;
+    ASSERT_FALSE(info_parser.parse(info[0]).get(e));
+    EXPECT_EQ(std::string_view(e["metric"]["name_zh"]), std::string_view(p["name_zh"])) << id;
+    EXPECT_EQ(std::string_view(e["metric"]["credit_code"]), std::string_view(p["credit_code"]));
+    ++named;
+  }
+  EXPECT_EQ(named, kCap);
 }
 
 // Platform ids come from the data: beyond metrics.max_platforms they get no series, and the

@@ -127,6 +127,11 @@ MonitorMetrics::MonitorMetrics(int max_platforms)
       alertmanager_posts_(Register(prometheus::BuildCounter(), "flexwatch_alertmanager_posts_total",
                                    "Posts to Alertmanager's API, by outcome (ok, failed)",
                                    *registry_)),
+      info_(Register(prometheus::BuildGauge(), "flexwatch_platform_info",
+                     "1 for each platform with series, with its registered names and unified "
+                     "social credit code (registered=\"false\": not in the registry, named by its "
+                     "id), to join on `platform` for names in panels",
+                     *registry_)),
       sealed_level_(Register(prometheus::BuildGauge(), "flexwatch_sealed_platform_level",
                              "A platform's level per dimension (composite: the worst) in each "
                              "sealed month (label period, YYYY-MM), as its latest revision says: "
@@ -301,10 +306,19 @@ void MonitorMetrics::OnRound(double seconds, const AlertRound& round,
   });
   size_t dropped = 0;
   for (const auto& [level, id] : fresh) {
-    if (exported_.size() < max_platforms_)
-      exported_.insert(id);
-    else
+    if (exported_.size() >= max_platforms_) {
       ++dropped;
+      continue;
+    }
+    exported_.insert(id);
+    const PlatformInfo* info = names_ ? names_->Find(id) : nullptr;
+    info_
+        .Add({{"platform", id},
+              {"name_zh", info ? info->name_zh : id},
+              {"name_en", info ? info->name_en : id},
+              {"credit_code", info ? info->credit_code : ""},
+              {"registered", info ? "true" : "false"}})
+        .Set(1);
   }
   dropped_.Set(static_cast<double>(dropped));
   touched_.clear();

@@ -285,6 +285,7 @@ Result<std::unique_ptr<Monitor>> Monitor::Start(MonitorOptions options, MonitorH
   if (!store.ok()) return store.status();
   impl.store = std::move(*store);
   m->options_ = std::move(options);
+  impl.metrics.SetRegistry(&m->options_.platforms);  // the names of flexwatch_platform_info
   return m;
 }
 

@@ -21,6 +21,7 @@
 #include <vector>
 
 #include "flexwatch/alerts/alerts.h"
+#include "flexwatch/core/registry.h"
 #include "flexwatch/ingest/kafka.h"
 #include "flexwatch/rules/revisions.h"
 
@@ -49,6 +50,8 @@ class MonitorMetrics {
   // series, by month (flexwatch_sealed_platform_level and _rate_ratio, label `period`). A month
   // or platform no longer given loses its series.
   void SetSealed(const std::map<Period, SealedVerdict>& months);
+  // The registry the platforms' names come from (flexwatch_platform_info; not owned).
+  void SetRegistry(const PlatformRegistry* platforms) { names_ = platforms; }
   // How many platforms have series (they only ever grow in number).
   size_t platforms_with_series() const { return exported_.size(); }
 
@@ -86,12 +89,14 @@ class MonitorMetrics {
   prometheus::Family<prometheus::Counter>& early_warnings_;
   prometheus::Family<prometheus::Counter>& published_;
   prometheus::Family<prometheus::Counter>& alertmanager_posts_;
+  prometheus::Family<prometheus::Gauge>& info_;
   prometheus::Family<prometheus::Gauge>& sealed_level_;
   prometheus::Family<prometheus::Gauge>& sealed_rate_;
 
   std::map<std::vector<std::string>, double> events_seen_;  // cumulative counts reported
   std::set<std::pair<std::string, int32_t>> lag_partitions_;
   std::set<std::string> exported_;  // platforms given series, for as long as the process runs
+  const PlatformRegistry* names_ = nullptr;
   // Each exported platform's gauges per month label ("current", "last_final"), and those set in
   // this round (the others are removed).
   using Key = std::pair<std::string, std::string>;
