@@ -103,8 +103,7 @@ Doc AnnualDoc(const AnnualInputs& in, Lang l) {
     const char* zh;
   };
   static constexpr ListSpec kLists[] = {
-      {"commendation",
-       "Ranked in every month it reported, and green in each.",
+      {"commendation", "Ranked in every month it reported, and green in each.",
        "报告的每个月均纳入排名，且各月均为绿色等级。"},
       {"watch", "Not on the violation list; yellow or orange in at least one ranked month.",
        "未列入违规企业名单，且至少有一个纳入排名的月份为黄色或橙色等级。"},
