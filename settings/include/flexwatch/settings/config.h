@@ -4,12 +4,12 @@
 // problem.
 #pragma once
 
-#include "flexwatch/core/registry.h"
 #include <optional>
 #include <string>
 
 #include "flexwatch/alerts/options.h"
 #include "flexwatch/announce/options.h"
+#include "flexwatch/core/registry.h"
 #include "flexwatch/core/status.h"
 #include "flexwatch/detectors/options.h"
 #include "flexwatch/ingest/kafka.h"
