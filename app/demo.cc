@@ -162,9 +162,11 @@ int RunDemo(const fw::Config& cfg, const std::string& dir, fw::GenOptions o) {
   std::printf("  %-16s %-7s %-5s %-6s %7s  %-20s %-20s %-20s %s\n", "platform", "month", "final",
               "ranked", "workers", "contract_avoidance", "underpayment", "coverage_mismatch",
               "level");
+  std::optional<fw::Period> last_final;  // the announcement a bureau would publish
   for (fw::Period p : periods) {
     auto m = fw::EvaluateMonth(*store, *rules, p, {});
     if (!m.ok()) return Fail("demo: " + m.status().message());
+    if (m->final) last_final = p;
     for (const fw::PlatformScore& ps : m->platforms) {
       std::string cells[fw::kDimensionCount];
       for (int d = 0; d < fw::kDimensionCount; ++d) {
@@ -190,16 +192,21 @@ int RunDemo(const fw::Config& cfg, const std::string& dir, fw::GenOptions o) {
       "Rejected lines: %s/%s\n"
       "Announcements (JSON, Markdown, HTML, CSV; Chinese and English) and evidence for "
       "inspectors: %s\n"
-      "Why a worker-month got its verdict: build/flexwatch inspect --state %s --platform ID "
-      "--worker ID --month YYYY-MM\n"
+      "The affected worker-months behind a finding: build/flexwatch inspect --state %s --platform "
+      "ID --month YYYY-MM --dimension DIMENSION [--lang zh]\n"
       "Metrics as they stood at the end: %s/metrics.prom (the monitor serves them with "
       "`run --metrics-listen`; Prometheus, Grafana and Alertmanager: dashboards/README.md)\n",
       feed.c_str(), truth.c_str(), state.c_str(), state.c_str(), fw::kDeadLetterFileName,
       out.c_str(), state.c_str(), dir.c_str());
+  // The latest final month's announcement: a provisional month's may still change.
   if (!periods.empty()) {
+    const fw::Period shown = last_final.value_or(periods.back());
     const std::string page =
-        (fs::absolute(out) / ("monthly-" + fw::FormatPeriod(periods.back()) + ".zh.html")).string();
-    std::printf("\nThe announcement to publish, open it in a browser: %s\n  (English: %s)\n",
+        (fs::absolute(out) / ("monthly-" + fw::FormatPeriod(shown) + ".zh.html")).string();
+    std::printf(last_final ? "\nThe latest final month's announcement, open it in a browser: %s\n"
+                             "  (English: %s)\n"
+                           : "\nNo month is final yet; the latest, provisional, announcement: %s\n"
+                             "  (English: %s)\n",
                 page.c_str(), (page.substr(0, page.size() - 8) + ".en.html").c_str());
   }
   return kExitOk;

@@ -473,7 +473,9 @@ TEST_F(PublicationTest, TheHtmlRendersInABrowser) {
 }
 
 // The main job, as the README runs it: from the repository, with the config found beside the
-// binary and a directory relative to where it starts; it ends at the HTML announcement.
+// binary and a directory relative to where it starts; it ends at the HTML announcement of the
+// latest final month, or, as here (two months: no grace has passed), says that none is final and
+// which provisional one is the latest.
 TEST(DemoTest, TheMainJobEndsAtTheHtmlAnnouncement) {
   const fs::path dir = "flexwatch-demo-test-" + std::to_string(::getpid());
   fs::remove_all(dir);
@@ -485,7 +487,10 @@ TEST(DemoTest, TheMainJobEndsAtTheHtmlAnnouncement) {
   EXPECT_EQ(r.exit_code, 0) << r.err;
   const fs::path page = fs::absolute(dir / "announcements" / "monthly-2024-08.zh.html");
   EXPECT_TRUE(fs::exists(page)) << r.out;
-  EXPECT_NE(r.out.find(page.string()), std::string::npos) << r.out;
+  EXPECT_NE(
+      r.out.find("No month is final yet; the latest, provisional, announcement: " + page.string()),
+      std::string::npos)
+      << r.out;
   EXPECT_FALSE(fs::is_empty(dir / "announcements" / "evidence" / "2024-08"));
   // It says where its metrics were served, and keeps them as they stood at the end.
   EXPECT_NE(r.out.find("metrics at http://127.0.0.1:"), std::string::npos) << r.out;
