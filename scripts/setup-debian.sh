@@ -15,7 +15,7 @@ packages=(
   default-jre-headless maven
   chromium fonts-noto-cjk
   prometheus prometheus-alertmanager
-  jq linux-perf valgrind bc time
+  jq linux-perf valgrind bc time curl ca-certificates
 )
 missing=()
 for p in "${packages[@]}"; do
@@ -90,5 +90,24 @@ if ! grep -qx "Version: $rdkafka_version" "$rdkafka_prefix/lib/pkgconfig/rdkafka
       --enable-lz4-ext --disable-gssapi --disable-curl >"$work/configure.log" 2>&1 &&
     make -j"$(nproc)" libs >"$work/make.log" 2>&1 && make -C src install >"$work/install.log" 2>&1) ||
     { tail -n 30 "$work"/*.log >&2; exit 1; }
+  rm -rf "$work"
+fi
+
+# axe-core (Deque's accessibility engine), which the browser test runs inside headless Chromium
+# on each announcement page: the package's tarball from the npm registry, checked against its
+# SHA-256, its axe.min.js kept in /opt/flexwatch-deps/axe-core (no Node.js needed).
+axe_version=4.14.1
+axe_sha256=e6b0ce02b84d892e2e33e403485e7f3d6c29e2be6df65daf44d89ba564139745
+axe_dir=/opt/flexwatch-deps/axe-core
+if ! grep -qx "$axe_version" "$axe_dir/VERSION" 2>/dev/null; then
+  echo "setup: fetching axe-core $axe_version from the npm registry"
+  work=$(mktemp -d)
+  curl -sSfL --retry 3 -o "$work/axe.tgz" \
+    "https://registry.npmjs.org/axe-core/-/axe-core-$axe_version.tgz"
+  echo "$axe_sha256  $work/axe.tgz" | sha256sum -c --quiet
+  tar -xzf "$work/axe.tgz" -C "$work" package/axe.min.js
+  mkdir -p "$axe_dir"
+  install -m 0644 "$work/package/axe.min.js" "$axe_dir/axe.min.js"
+  echo "$axe_version" >"$axe_dir/VERSION"
   rm -rf "$work"
 fi

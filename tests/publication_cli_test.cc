@@ -418,7 +418,11 @@ TEST_F(PublicationTest, LateEventsAfterTheSealArePublishedAsCorrectionsBesideThe
 // Headless Chromium (Debian's, with the Noto CJK fonts) loads each HTML announcement: no console
 // message, the platforms and levels in the rendered text, a phone-width screenshot and an A4
 // PDF kept as artifacts under the build's test-artifacts/.
+// axe-core's engine, as scripts/setup-debian.sh installs it.
+constexpr const char* kAxeJs = "/opt/flexwatch-deps/axe-core/axe.min.js";
+
 TEST_F(PublicationTest, TheHtmlRendersInABrowser) {
+  ASSERT_TRUE(fs::exists(kAxeJs)) << kAxeJs << ": run scripts/setup-debian.sh";
   const fs::path artifacts = fs::path(FLEXWATCH_BINARY).parent_path() / "test-artifacts";
   fs::create_directories(artifacts);
   for (const char* lang : {"zh", "en"})
@@ -430,7 +434,7 @@ TEST_F(PublicationTest, TheHtmlRendersInABrowser) {
                                   dir_);
       ASSERT_EQ(r.exit_code, 0) << r.err;
       const std::string stem = (period.size() == 4 ? "annual-" : "monthly-") + period + "." + lang;
-      const fs::path page = dir_ / (stem + ".html");
+      fs::path page = dir_ / (stem + ".html");
       WriteFile(page, r.out);
       auto chromium = [&](const std::vector<std::string>& extra, const std::string& name) {
         std::vector<std::string> args = {
@@ -466,6 +470,41 @@ TEST_F(PublicationTest, TheHtmlRendersInABrowser) {
       fs::remove(png);
       fs::remove(pdf);
       chromium({"--window-size=390,2400", "--screenshot=" + png.string()}, stem + "-png");
+      const fs::path wide = artifacts / (stem + ".1280.png");
+      chromium({"--window-size=1280,2400", "--screenshot=" + wide.string()}, stem + "-wide");
+      EXPECT_GT(fs::exists(wide) ? fs::file_size(wide) : 0, 10000u) << wide;
+      // In the phone layout (the window as narrow as headless Chromium makes it, 500 px, below
+      // the layout's 36rem): axe-core's WCAG 2.1 A and AA rules find nothing; the page itself
+      // never scrolls sideways, and each table wider than the screen says it scrolls.
+      const std::string html = ReadFile(page);
+      const std::string probe =
+          "<script src=\"file://" + std::string(kAxeJs) +
+          "\"></script><script>axe.run(document, {runOnly: {type: 'tag', values: ['wcag2a', "
+          "'wcag2aa', 'wcag21a', 'wcag21aa']}}).then(function (r) {"
+          "var hidden = 0; document.querySelectorAll('.table').forEach(function (t) {"
+          "  var hint = t.previousElementSibling;"
+          "  if (t.scrollWidth > t.clientWidth && (!hint || getComputedStyle(hint).display == "
+          "'none')) hidden++; });"
+          "var out = document.createElement('pre'); out.id = 'probe';"
+          "out.textContent = JSON.stringify({violations: r.violations.map(function (v) {"
+          "  return v.id + ' ' + v.impact + ' ' + v.nodes.length; }),"
+          "  overflow: document.documentElement.scrollWidth - document.documentElement.clientWidth,"
+          "  phone_layout: matchMedia('(max-width: 36rem)').matches, unhinted_tables: hidden});"
+          "document.body.appendChild(out); });</script>";
+      const fs::path probed = dir_ / (stem + ".probe.html");
+      WriteFile(probed, html.substr(0, html.rfind("</body>")) + probe + "</body>\n</html>\n");
+      const fs::path shown = page;
+      page = probed;
+      const auto [checked, probe_log] = chromium(
+          {"--window-size=390,2400", "--virtual-time-budget=30000", "--dump-dom"}, stem + "-axe");
+      page = shown;
+      const size_t at = checked.find("<pre id=\"probe\">");
+      ASSERT_NE(at, std::string::npos) << stem << ": axe-core did not report\n" << probe_log;
+      const std::string report = checked.substr(at + 16, checked.find("</pre>", at) - at - 16);
+      EXPECT_NE(report.find("\"violations\":[]"), std::string::npos) << stem << ": " << report;
+      EXPECT_NE(report.find("\"overflow\":0,"), std::string::npos) << stem << ": " << report;
+      EXPECT_NE(report.find("\"phone_layout\":true"), std::string::npos) << stem << ": " << report;
+      EXPECT_NE(report.find("\"unhinted_tables\":0"), std::string::npos) << stem << ": " << report;
       chromium({"--no-pdf-header-footer", "--print-to-pdf=" + pdf.string()}, stem + "-pdf");
       EXPECT_GT(fs::exists(png) ? fs::file_size(png) : 0, 10000u) << png;
       EXPECT_GT(fs::exists(pdf) ? fs::file_size(pdf) : 0, 10000u) << pdf;

@@ -1,5 +1,7 @@
 #include "document.h"
 
+#include <regex>
+
 namespace flexwatch::render_detail {
 
 Block Paragraph(std::string text) {
@@ -118,6 +120,8 @@ h3 { font-size: 1.05rem; margin-bottom: 0.3rem; }
 p.status { color: var(--muted); }
 p.masthead { margin: 0.1rem 0; font-weight: 600; }
 .table { overflow-x: auto; }
+.scroll-hint { display: none; font-size: 0.85rem; color: var(--muted); margin: 0.2rem 0; }
+.nobr { white-space: nowrap; }
 table { border-collapse: collapse; width: 100%; font-size: 0.9rem; }
 th, td { border: 1px solid var(--rule); padding: 0.3rem 0.5rem; text-align: left;
   vertical-align: top; white-space: nowrap; }
@@ -135,8 +139,16 @@ ul { padding-left: 1.4rem; }
   h2 { break-after: avoid; } table, figure { break-inside: avoid; }
   .lv { -webkit-print-color-adjust: exact; print-color-adjust: exact; }
 }
-@media (max-width: 36rem) { body { font-size: 15px; } th, td { padding: 0.25rem 0.35rem; } }
+@media (max-width: 36rem) { body { font-size: 15px; } th, td { padding: 0.25rem 0.35rem; }
+  h1 { font-size: 1.35rem; } .scroll-hint { display: block; } }
 )";
+
+// A Chinese date ("2024年9月", "2024年9月30日") kept on one line: a title breaks between words,
+// never inside one.
+std::string KeepDatesWhole(const std::string& html) {
+  static const std::regex kDate("([0-9]{4}年[0-9]{1,2}月(?:[0-9]{1,2}日)?)");
+  return std::regex_replace(html, kDate, "<span class=\"nobr\">$1</span>");
+}
 
 std::string Html(const Doc& d) {
   const bool zh = d.lang == Lang::kZh;
@@ -144,7 +156,8 @@ std::string Html(const Doc& d) {
                   "\">\n<head>\n<meta charset=\"utf-8\">\n<meta name=\"viewport\" "
                   "content=\"width=device-width, initial-scale=1\">\n<title>" +
                   Escape(d.title) + "</title>\n<style>" + kStyle +
-                  "</style>\n</head>\n<body>\n<main>\n<h1>" + Escape(d.title) + "</h1>\n";
+                  "</style>\n</head>\n<body>\n<main>\n<h1>" + KeepDatesWhole(Escape(d.title)) +
+                  "</h1>\n";
   for (const std::string& line : d.masthead)
     s += "<p class=\"masthead\">" + Escape(line) + "</p>\n";
   s += "<p class=\"status\">" + Escape(d.status) + "</p>\n";
@@ -168,7 +181,13 @@ std::string Html(const Doc& d) {
           s += "</ul>\n";
           break;
         case Block::kTable:
-          s += "<div class=\"table\"><table>\n<thead><tr>";
+          // On a narrow screen the table scrolls sideways, and says so; the scrolling region
+          // takes the keyboard's focus.
+          s += std::string("<p class=\"scroll-hint\">") +
+               (zh ? "表格较宽，可左右滑动查看。"
+                   : "This table is wider than the screen: scroll it sideways.") +
+               "</p>\n<div class=\"table\" tabindex=\"0\" role=\"region\" aria-label=\"" +
+               Escape(sec.heading) + "\"><table>\n<thead><tr>";
           for (const std::string& h : b.header) s += "<th>" + Escape(h) + "</th>";
           s += "</tr></thead>\n<tbody>\n";
           for (const auto& row : b.rows) {
