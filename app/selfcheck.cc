@@ -48,6 +48,19 @@ int RunSelfcheckApi(fw::Config cfg, const std::string& listen, const std::string
   auto say = [](const std::string& line) {
     std::fprintf(stderr, "selfcheck-api: %s\n", line.c_str());
   };
+  // Without a token file it can read, every request would be refused: an error now, naming it.
+  {
+    const std::string& file = cfg.selfcheck_api.tokens_file;
+    std::error_code ec;
+    if (!fs::exists(file, ec))
+      return Fail("selfcheck-api: no token file at " + file +
+                  " (`flexwatch token add PLATFORM` creates it; selfcheck_api.tokens_file names it, "
+                  "relative to the config file)");
+    auto tokens = fw::TokenStore::Load(file);
+    if (!tokens.ok()) return Fail("selfcheck-api: " + tokens.status().message());
+    if (tokens->entries().empty())
+      say("warning: " + file + " holds no token: every request is refused until `token add`");
+  }
   auto service = fw::SelfcheckServiceOf(cfg);
   if (!service.ok()) return Fail("selfcheck-api: " + service.status().message());
   auto api = fw::SelfcheckApi::Start(*service, say);

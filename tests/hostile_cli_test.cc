@@ -449,6 +449,18 @@ TEST_F(HostileCliTest, ConfigAndTokenMistakesAreNamedAndContained) {
   EXPECT_NE(list.out.find(id + "\t"), std::string::npos);
   for (const char* bad : {"..", "-x", "."})
     EXPECT_EQ(Flexwatch({"token", "add", bad, "--file", file}, dir_).exit_code, 2) << bad;
+  // The self-check service with no token file where its config says (relative to the config
+  // file, not to where it starts) does not start: it names the file, instead of answering every
+  // token 401.
+  fs::create_directories(dir_ / "etc");
+  WriteFile(dir_ / "etc" / "api.yaml",
+            "selfcheck_api: {listen: \"127.0.0.1:0\", tokens_file: tokens.tsv}\n");
+  CommandResult api =
+      Flexwatch({"--config", (dir_ / "etc" / "api.yaml").string(), "selfcheck-api"}, dir_);
+  EXPECT_EQ(api.exit_code, 2);
+  EXPECT_NE(api.err.find("no token file at " + (dir_ / "etc" / "tokens.tsv").string()),
+            std::string::npos)
+      << api.err;
 }
 
 // Every subcommand over the decoder's fuzz corpus and the hostile lines: each finishes within a

@@ -723,7 +723,18 @@ Result<Config> LoadConfig(const std::string& path) {
   if (!in) return Status::IOError("cannot read config " + path);
   std::stringstream ss;
   ss << in.rdbuf();
-  return ParseConfig(ss.str(), path);
+  auto cfg = ParseConfig(ss.str(), path);
+  if (!cfg.ok()) return cfg;
+  // Every path the file names is taken from the file's folder, wherever the command starts (the
+  // compiled-in copy, which has no folder, leaves them to the working directory).
+  std::error_code ec;
+  const std::filesystem::path base = std::filesystem::absolute(path, ec).parent_path();
+  for (std::string* p : {&cfg->publish.dir, &cfg->selfcheck_api.tokens_file,
+                         &cfg->selfcheck_api.reports_dir, &cfg->selfcheck_api.tls_cert_file,
+                         &cfg->selfcheck_api.tls_key_file, &cfg->evidence.pseudonym_key_file})
+    if (!p->empty() && std::filesystem::path(*p).is_relative())
+      *p = (base / *p).lexically_normal().string();
+  return cfg;
 }
 
 Result<Config> ShippedConfig() {

@@ -1,7 +1,9 @@
 #include "flexwatch/settings/config.h"
 
 #include <gtest/gtest.h>
+#include <unistd.h>
 
+#include <filesystem>
 #include <fstream>
 #include <sstream>
 
@@ -393,6 +395,35 @@ TEST(RegistryConfig, ShippedPlatformsAndIssuerAndTheirErrors) {
   ASSERT_TRUE(bare.ok()) << bare.status().ToString();
   EXPECT_TRUE(bare->platforms.empty());
   EXPECT_TRUE(bare->issuer.empty());
+}
+
+}  // namespace
+}  // namespace flexwatch
+
+namespace flexwatch {
+namespace {
+
+// Every path a config file names is taken from the file's folder, wherever the command starts.
+TEST(Config, PathsAreRelativeToTheConfigFile) {
+  const std::filesystem::path dir =
+      std::filesystem::temp_directory_path() / ("flexwatch-paths-" + std::to_string(::getpid()));
+  std::filesystem::create_directories(dir / "etc");
+  {
+    std::ofstream f(dir / "etc" / "f.yaml");
+    f << "publish: {dir: out}\n"
+         "selfcheck_api: {tokens_file: tokens.tsv, reports_dir: ../reports, tls_cert_file: "
+         "/abs/cert.pem, tls_key_file: key.pem}\n"
+         "evidence: {pseudonym_key_file: keys/pseudonym.key}\n";
+  }
+  auto c = LoadConfig((dir / "etc" / "f.yaml").string());
+  ASSERT_TRUE(c.ok()) << c.status().ToString();
+  EXPECT_EQ(c->publish.dir, (dir / "etc" / "out").string());
+  EXPECT_EQ(c->selfcheck_api.tokens_file, (dir / "etc" / "tokens.tsv").string());
+  EXPECT_EQ(c->selfcheck_api.reports_dir, (dir / "reports").string());
+  EXPECT_EQ(c->selfcheck_api.tls_cert_file, "/abs/cert.pem");  // absolute: as it is
+  EXPECT_EQ(c->selfcheck_api.tls_key_file, (dir / "etc" / "key.pem").string());
+  EXPECT_EQ(c->evidence.pseudonym_key_file, (dir / "etc" / "keys" / "pseudonym.key").string());
+  std::filesystem::remove_all(dir);
 }
 
 }  // namespace
