@@ -316,6 +316,13 @@ TEST_F(VerdictCliTest, SelfcheckPassesAnHonestFeedInAThrowawayState) {
   dom::element platform = doc["months"].at(0)["platforms"].at(0);
   EXPECT_EQ(Str(platform, "level"), "green");
   EXPECT_EQ(Int(platform["dimensions"]["underpayment"], "in_scope"), 3);
+  // Three workers: a real platform this small would not be ranked, and the report says so.
+  EXPECT_EQ(Int(platform, "in_scope_workers"), 3);
+  EXPECT_FALSE(bool(platform["would_be_ranked"]));
+  EXPECT_NE(text.out.find("fewer than 20 workers in scope is not ranked in the regulator's "
+                          "announcement"),
+            std::string::npos)
+      << text.out;
   // The throwaway state is gone, and no state was made anywhere else.
   EXPECT_TRUE(fs::is_empty(dir_ / "tmp"));
 }

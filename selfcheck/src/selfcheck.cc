@@ -161,6 +161,9 @@ Result<SelfcheckReport> RunSelfcheck(const SelfcheckSetup& setup,
     for (const PlatformScore& ps : m.platforms) {
       j.BeginObject().Key("platform_id").String(ps.platform_id);
       j.Key("worker_months").Int(ps.worker_months).Key("level").String(NameOf(ps.level));
+      // Whether a platform of this size would be ranked in the announcement (below the minimum
+      // of workers in scope it would be listed as not ranked, whatever its levels).
+      j.Key("in_scope_workers").Int(ps.in_scope_workers).Key("would_be_ranked").Bool(ps.ranked);
       j.Key("dimensions").BeginObject(JsonWriter::kBlock);
       for (int d = 0; d < kDimensionCount; ++d) {
         const DimensionScore& ds = ps.dimensions[d];
@@ -228,6 +231,14 @@ Result<SelfcheckReport> RunSelfcheck(const SelfcheckSetup& setup,
                     cells[2].c_str(), std::string(NameOf(ps.level)).c_str());
       t += buf;
     }
+  bool small = false;
+  for (const MonthEvaluation& m : months)
+    for (const PlatformScore& ps : m.platforms) small = small || !ps.ranked;
+  if (small)
+    t += "\nnote: a platform-month with fewer than " + N(rules.min_ranked_workers) +
+         " workers in scope is not ranked in the regulator's announcement (it is listed as not "
+         "ranked, whatever its levels); the levels above show what the rules find in this feed "
+         "all the same, and the exit code follows them\n";
   if (!not_judged.empty()) {
     t += "\nmonths not judged (the rule set has no figures for them; the lines were accepted):\n";
     for (const auto& [period, why] : not_judged)
