@@ -461,8 +461,10 @@ bool ValidateEvent(const std::array<Slot, kFieldCount>& s, uint32_t present, Eve
       auto period = ParsePeriod(p);
       if (!period.ok())
         return v.Fail(RejectCode::kMalformedPeriod, kPeriod,
-                      "\"" + Validator::Clip(p) + "\" is not a month YYYY-MM (" +
-                          period.status().message() + ")");
+                      "\"" + Validator::Clip(p) + "\" is not a month YYYY-MM" +
+                          (period.status().message() == "not YYYY-MM"
+                               ? std::string()  // said once
+                               : " (" + period.status().message() + ")"));
       c.period = *period;
       if (c.period < kEarliestPeriod)
         return v.Fail(RejectCode::kOutOfRange, kPeriod,
@@ -514,8 +516,10 @@ bool ValidateEvent(const std::array<Slot, kFieldCount>& s, uint32_t present, Eve
         auto day = ParseDate(d);
         if (!day.ok())
           return v.Fail(RejectCode::kMalformedDate, f,
-                        "\"" + Validator::Clip(d) + "\" is not a date YYYY-MM-DD (" +
-                            day.status().message() + ")");
+                        "\"" + Validator::Clip(d) + "\" is not a date YYYY-MM-DD" +
+                            (day.status().message() == "not YYYY-MM-DD"
+                                 ? std::string()  // said once
+                                 : " (" + day.status().message() + ")"));
         if (*day < kEarliestDay || *day > kLatestDay)
           return v.Fail(RejectCode::kOutOfRange, f,
                         "\"" + Validator::Clip(d) + "\" is outside 2000-01-01..2099-12-31");
