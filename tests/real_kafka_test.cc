@@ -17,6 +17,7 @@
 #include <tuple>
 
 #include "cli_helpers.h"
+#include "flexwatch/settings/config.h"
 #include "kafka_helpers.h"
 
 namespace flexwatch::testing {
@@ -519,7 +520,13 @@ TEST_F(RealKafkaTest, LateDataAfterTheSealIsARevisionWithACorrectionBesideTheOri
   // The corrections say what changed, and link the original.
   const std::string r2 = now.at("monthly-2024-07.r2.en.md");
   EXPECT_NE(r2.find("# Correction 2 to the Monthly compliance announcement"), std::string::npos);
-  EXPECT_NE(r2.find("| " + platform + " | Contract avoidance |"), std::string::npos) << r2;
+  // (the platform named as the shipped registry names it)
+  auto shipped = ShippedConfig();
+  ASSERT_TRUE(shipped.ok());
+  const PlatformInfo* registered = shipped->platforms.Find(platform);
+  ASSERT_NE(registered, nullptr) << platform;
+  EXPECT_NE(r2.find("| " + registered->name_en + " | Contract avoidance |"), std::string::npos)
+      << r2;
   EXPECT_NE(r2.find("[monthly-2024-07.en.md](monthly-2024-07.en.md)"), std::string::npos);
   EXPECT_NE(now.at("monthly-2024-07.r1.zh.html").find("第1号更正"), std::string::npos);
   // What the monitor published is what announce --revision N prints.
