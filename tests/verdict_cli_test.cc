@@ -576,7 +576,9 @@ TEST_F(VerdictCliTest, AnnouncementsNameRegisteredPlatformsAndListTheOthers) {
   for (dom::element p : json["platforms"].get_array()) {
     const bool ride = Str(p, "platform_id") == "p-ride-2";
     EXPECT_EQ(p["credit_code"].error() == simdjson::SUCCESS, ride) << Str(p, "platform_id");
-    if (ride) EXPECT_EQ(Str(p, "name_en"), "Jia Mobility Co., Ltd.");
+    if (ride) {
+      EXPECT_EQ(Str(p, "name_en"), "Jia Mobility Co., Ltd.");
+    }
   }
   EXPECT_EQ(dom::array(json["unregistered"]).size(), 5u);
   const std::string csv = announce("csv", "en");

@@ -1,6 +1,8 @@
 // The property the decoder fuzzer checks, shared with the corpus regression test: any bytes
 // either decode to an event within the contract's bounds or are rejected with a reason whose
-// dead letter is valid UTF-8 JSON. Returns an empty string when it holds, else what broke.
+// dead letter is valid UTF-8 JSON; asked for every error of a line (the self-check), the decoder
+// judges the line the same and tells the same first reason, and every further one has a reason
+// too. Returns an empty string when it holds, else what broke.
 #pragma once
 
 #include <simdjson.h>
@@ -18,7 +20,21 @@ inline std::string CheckDecoderProperty(Decoder& decoder, simdjson::dom::parser&
                                         std::string_view line) {
   Event event;
   Rejection rej;
-  if (decoder.Decode(line, event, rej)) {
+  const bool valid = decoder.Decode(line, event, rej);
+  static thread_local Decoder every([&decoder] {
+    DecoderOptions o = decoder.options();
+    o.max_errors_per_line = 10;
+    return o;
+  }());
+  Event again;
+  Rejection all;
+  if (every.Decode(line, again, all) != valid) return "judged otherwise when every error is told";
+  if (!valid && (all.code != rej.code || all.field != rej.field || all.message != rej.message))
+    return "another first reason when every error is told: " + all.message;
+  if (all.also.size() > 9) return "more errors told than asked for";
+  for (const Rejection& r : all.also)
+    if (r.message.empty()) return "a further error without a reason";
+  if (valid) {
     if (!IsValidId(event.event_id, 128)) return "accepted a bad event_id";
     if (!IsValidId(event.platform_id, 64)) return "accepted a bad platform_id";
     if (event.type != EventType::kComplaint && !IsValidId(event.worker_id, 64))

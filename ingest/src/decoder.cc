@@ -234,21 +234,35 @@ simdjson::error_code WalkValue(od::value v, int depth) {
   return simdjson::TAPE_ERROR;
 }
 
-// Validates the slots of one line for its type. Each check returns false after filling `rej`.
+// What a field common to every type is required on, in a message.
+constexpr std::string_view kEveryType = "every";
+
+// Validates the slots of one line for its type. Each check returns false after telling its error
+// (Fail): the first in `rej`, further ones, up to `max_errors` in all, in `rej.also`.
 class Validator {
  public:
-  Validator(const std::array<Slot, kFieldCount>& s, uint32_t present, Rejection& rej)
-      : s_(s), present_(present), rej_(rej) {}
+  Validator(const std::array<Slot, kFieldCount>& s, uint32_t present, Rejection& rej,
+            int max_errors, int told)
+      : s_(s), present_(present), rej_(rej), max_errors_(max_errors), errors_(told) {}
 
   [[gnu::cold, gnu::noinline]] bool Fail(RejectCode code, int f, std::string msg) {
-    rej_.code = code;
-    rej_.field = f >= 0 ? std::string(kFieldNames[f]) : std::string();
-    rej_.message = f >= 0 ? "field '" + std::string(kFieldNames[f]) + "': " + msg : msg;
+    Rejection& r = errors_ == 0 ? rej_ : rej_.also.emplace_back();
+    ++errors_;
+    r.code = code;
+    r.field = f >= 0 ? std::string(kFieldNames[f]) : std::string();
+    r.message = f >= 0 ? "field '" + std::string(kFieldNames[f]) + "': " + msg : msg;
     return false;
   }
+  // After a failed check: true when the line has told all the errors it may (stop), false to go
+  // on with the next field.
+  bool Enough() const { return errors_ >= max_errors_; }
+  bool Valid() const { return errors_ == 0; }
+  // The error told last. REQUIRES: !Valid().
+  Rejection& Last() { return rej_.also.empty() ? rej_ : rej_.also.back(); }
   [[gnu::cold, gnu::noinline]] bool Missing(int f, std::string_view type) {
     return Fail(RejectCode::kMissingField, f,
-                "missing (required on " + std::string(type) + " events)");
+                type == kEveryType ? std::string("missing (required on every event)")
+                                   : "missing (required on " + std::string(type) + " events)");
   }
   bool Has(int f) const { return (present_ >> f) & 1u; }
   bool Present(int f) const { return Has(f) && s_[f].type != od::json_type::null; }
@@ -354,6 +368,8 @@ class Validator {
   const std::array<Slot, kFieldCount>& s_;
   const uint32_t present_;
   Rejection& rej_;
+  const int max_errors_;
+  int errors_;
 };
 
 // A valid id that may also name a file or a topic suffix: it neither starts with '-' (an option)
@@ -390,59 +406,80 @@ bool IsPrintableText(std::string_view s) {
                     " s (ingest.max_future_seconds): a wrong clock must not close months");
 }
 
+// Checks the fields of one line for its type, in the contract's order. A failed check ends the
+// line when it has told all the errors it may (Validator::Enough); else the fields that do not
+// depend on the failed one are checked too (a bad type leaves only the common fields, a bad
+// scheme leaves base_cny and orders_covered unchecked). True when the line is valid.
 bool ValidateEvent(const std::array<Slot, kFieldCount>& s, uint32_t present, Event& ev,
-                   Rejection& rej, Bounds& bounds) {
+                   Rejection& rej, Bounds& bounds, int max_errors, int told) {
   const ValueLimits& limits = bounds.options.limits;
-  Validator v(s, present, rej);
-  if (!v.Enum(kType, "all", kEventTypeNames, ev.type)) return false;
-  const std::string_view tn = NameOf(ev.type);
-  if (!v.Id(kEventId, tn, kIdMax, ev.event_id)) return false;
-  std::string_view ts;
-  if (!v.String(kTs, tn, ts)) return false;
-  auto parsed_ts = ParseRfc3339(ts);
-  if (!parsed_ts.ok())
-    return v.Fail(RejectCode::kMalformedTimestamp, kTs,
-                  "\"" + Validator::Clip(ts) + "\" is not an RFC 3339 date-time with offset (" +
-                      parsed_ts.status().message() + "), e.g. 2024-07-03T12:34:56+08:00");
-  ev.ts = *parsed_ts;
-  if (ev.ts < kEarliestEventTime)
-    return v.Fail(RejectCode::kOutOfRange, kTs,
-                  "\"" + Validator::Clip(ts) +
-                      "\" is before 2000-01-01T00:00:00+08:00 (not a plausible event time)");
-  if (bounds.TsTooLate(ev.ts)) return FutureTimestamp(v, kTs, ts, bounds);
-  if (!v.Id(kPlatformId, tn, kPartyIdMax, ev.platform_id)) return false;
-  if (!SafeAsFileName(ev.platform_id))
-    return v.Fail(RejectCode::kBadId, kPlatformId,
-                  "\"" + Validator::Clip(ev.platform_id) +
-                      "\" may not start with '-' or be only dots (it names files and topics)");
-  if (ev.type == EventType::kComplaint && !v.Present(kWorkerId)) {
+  Validator v(s, present, rej, max_errors, told);
+  if (!v.Valid() && v.Enough()) return false;
+  const bool typed = v.Enum(kType, kEveryType, kEventTypeNames, ev.type);
+  if (!typed && v.Enough()) return false;
+  const std::string_view tn = typed ? NameOf(ev.type) : kEveryType;
+  if (!v.Id(kEventId, tn, kIdMax, ev.event_id) && v.Enough()) return false;
+  const auto check_ts = [&] {
+    std::string_view ts;
+    if (!v.String(kTs, tn, ts)) return false;
+    auto parsed_ts = ParseRfc3339(ts);
+    if (!parsed_ts.ok())
+      return v.Fail(RejectCode::kMalformedTimestamp, kTs,
+                    "\"" + Validator::Clip(ts) + "\" is not an RFC 3339 date-time with offset (" +
+                        parsed_ts.status().message() + "), e.g. 2024-07-03T12:34:56+08:00");
+    ev.ts = *parsed_ts;
+    if (ev.ts < kEarliestEventTime)
+      return v.Fail(RejectCode::kOutOfRange, kTs,
+                    "\"" + Validator::Clip(ts) +
+                        "\" is before 2000-01-01T00:00:00+08:00 (not a plausible event time)");
+    if (bounds.TsTooLate(ev.ts)) return FutureTimestamp(v, kTs, ts, bounds);
+    return true;
+  };
+  if (!check_ts() && v.Enough()) return false;
+  const auto check_platform = [&] {
+    if (!v.Id(kPlatformId, tn, kPartyIdMax, ev.platform_id)) return false;
+    if (!SafeAsFileName(ev.platform_id))
+      return v.Fail(RejectCode::kBadId, kPlatformId,
+                    "\"" + Validator::Clip(ev.platform_id) +
+                        "\" may not start with '-' or be only dots (it names files and topics)");
+    return true;
+  };
+  if (!check_platform() && v.Enough()) return false;
+  if (typed && ev.type == EventType::kComplaint && !v.Present(kWorkerId)) {
     ev.worker_id.clear();
-  } else if (!v.Id(kWorkerId, tn, kPartyIdMax, ev.worker_id)) {
+  } else if (!v.Id(kWorkerId, tn, kPartyIdMax, ev.worker_id) && v.Enough()) {
     return false;
   }
+  if (!typed) return false;
 
   switch (ev.type) {
     case EventType::kOrder: {
       OrderFields& o = ev.order;
-      if (!v.Enum(kSector, tn, kSectorNames, o.sector)) return false;
-      if (!v.Number(kDurationMin, tn, 3, ExcessDigits::kRound, o.duration)) return false;
-      if (o.duration < 0 || o.duration > limits.duration)
-        return v.Fail(RejectCode::kOutOfRange, kDurationMin,
-                      Validator::Clip(s[kDurationMin].text) + " is out of range (expected 0-" +
-                          std::to_string(limits.duration / 1000) + ", ingest.limits.duration_min)");
-      if (!v.Money(kEarningsCny, tn, false, limits.earnings, o.earnings)) return false;
+      if (!v.Enum(kSector, tn, kSectorNames, o.sector) && v.Enough()) return false;
+      const auto check_duration = [&] {
+        if (!v.Number(kDurationMin, tn, 3, ExcessDigits::kRound, o.duration)) return false;
+        if (o.duration < 0 || o.duration > limits.duration)
+          return v.Fail(RejectCode::kOutOfRange, kDurationMin,
+                        Validator::Clip(s[kDurationMin].text) + " is out of range (expected 0-" +
+                            std::to_string(limits.duration / 1000) +
+                            ", ingest.limits.duration_min)");
+        return true;
+      };
+      if (!check_duration() && v.Enough()) return false;
+      if (!v.Money(kEarningsCny, tn, false, limits.earnings, o.earnings) && v.Enough())
+        return false;
       o.district.clear();
       if (v.Present(kDistrict)) {
         std::string_view d;
         if (!v.String(kDistrict, tn, d)) return false;
         o.district.assign(d);
       }
-      return true;
+      return v.Valid();
     }
     case EventType::kContract: {
       ContractFields& c = ev.contract;
-      if (!v.Enum(kAction, tn, kContractActionNames, c.action)) return false;
-      if (!v.Enum(kForm, tn, kContractFormNames, c.form)) return false;
+      if (!v.Enum(kAction, tn, kContractActionNames, c.action) && v.Enough()) return false;
+      if (!v.Enum(kForm, tn, kContractFormNames, c.form) && v.Enough()) return false;
       std::string_view cp;
       if (!v.String(kCounterpartyId, tn, cp)) return false;
       if (cp.empty() || cp.size() > kCounterpartyMax)
@@ -452,47 +489,58 @@ bool ValidateEvent(const std::array<Slot, kFieldCount>& s, uint32_t present, Eve
         return v.Fail(RejectCode::kBadId, kCounterpartyId,
                       "contains a control, line-separator or bidirectional-override character");
       c.counterparty_id.assign(cp);
-      return true;
+      return v.Valid();
     }
     case EventType::kContribution: {
       ContributionFields& c = ev.contribution;
-      std::string_view p;
-      if (!v.String(kPeriod, tn, p)) return false;
-      auto period = ParsePeriod(p);
-      if (!period.ok())
-        return v.Fail(RejectCode::kMalformedPeriod, kPeriod,
-                      "\"" + Validator::Clip(p) + "\" is not a month YYYY-MM" +
-                          (period.status().message() == "not YYYY-MM"
-                               ? std::string()  // said once
-                               : " (" + period.status().message() + ")"));
-      c.period = *period;
-      if (c.period < kEarliestPeriod)
-        return v.Fail(RejectCode::kOutOfRange, kPeriod,
-                      "\"" + Validator::Clip(p) + "\" is before 2000-01 (not a plausible month)");
-      if (bounds.PeriodTooLate(c.period))
-        return v.Fail(RejectCode::kFutureTimestamp, kPeriod,
-                      "\"" + Validator::Clip(p) + "\" is after the receiving clock's month (" +
-                          FormatPeriod(bounds.max_period) + ")");
-      if (!v.Enum(kScheme, tn, kSchemeNames, c.scheme)) return false;
-      if (!v.Enum(kPayer, tn, kPayerNames, c.payer)) return false;
-      const bool oi = c.scheme == Scheme::kOccupationalInjury;
+      const auto check_period = [&] {
+        std::string_view p;
+        if (!v.String(kPeriod, tn, p)) return false;
+        auto period = ParsePeriod(p);
+        if (!period.ok())
+          return v.Fail(RejectCode::kMalformedPeriod, kPeriod,
+                        "\"" + Validator::Clip(p) + "\" is not a month YYYY-MM" +
+                            (period.status().message() == "not YYYY-MM"
+                                 ? std::string()  // said once
+                                 : " (" + period.status().message() + ")"));
+        c.period = *period;
+        if (c.period < kEarliestPeriod)
+          return v.Fail(RejectCode::kOutOfRange, kPeriod,
+                        "\"" + Validator::Clip(p) + "\" is before 2000-01 (not a plausible month)");
+        if (bounds.PeriodTooLate(c.period))
+          return v.Fail(RejectCode::kFutureTimestamp, kPeriod,
+                        "\"" + Validator::Clip(p) + "\" is after the receiving clock's month (" +
+                            FormatPeriod(bounds.max_period) + ")");
+        return true;
+      };
+      if (!check_period() && v.Enough()) return false;
+      const bool schemed = v.Enum(kScheme, tn, kSchemeNames, c.scheme);
+      if (!schemed && v.Enough()) return false;
+      if (!v.Enum(kPayer, tn, kPayerNames, c.payer) && v.Enough()) return false;
+      const bool oi = schemed && c.scheme == Scheme::kOccupationalInjury;
       c.base = 0;
-      if (!oi || v.Present(kBaseCny)) {
+      const auto check_base = [&] {
         if (!v.Money(kBaseCny, tn, false, limits.contribution_base, c.base)) return false;
         if (oi && c.base != 0)
           return v.Fail(RejectCode::kOutOfRange, kBaseCny,
                         "must be absent or 0 for scheme occupational_injury");
-      }
-      if (!v.Money(kAmountCny, tn, false, limits.contribution_amount, c.amount)) return false;
+        return true;
+      };
+      if (schemed && (!oi || v.Present(kBaseCny)) && !check_base() && v.Enough()) return false;
+      if (!v.Money(kAmountCny, tn, false, limits.contribution_amount, c.amount) && v.Enough())
+        return false;
       c.orders_covered = 0;
+      if (!schemed) return false;
       if (oi) {
         if (!v.Number(kOrdersCovered, "occupational_injury contribution", 0, ExcessDigits::kReject,
                       c.orders_covered)) {
-          if (rej.code == RejectCode::kOutOfRange &&
-              rej.message.find("decimals") != std::string::npos)
-            rej = Rejection{RejectCode::kWrongType, "orders_covered",
-                            "field 'orders_covered': expected an integer, got " +
-                                std::string(s[kOrdersCovered].text)};
+          Rejection& last = v.Last();
+          if (last.code == RejectCode::kOutOfRange &&
+              last.message.find("decimals") != std::string::npos) {
+            last.code = RejectCode::kWrongType;
+            last.message = "field 'orders_covered': expected an integer, got " +
+                           std::string(s[kOrdersCovered].text);
+          }
           return false;
         }
         if (c.orders_covered < 0)
@@ -504,35 +552,44 @@ bool ValidateEvent(const std::array<Slot, kFieldCount>& s, uint32_t present, Eve
         return v.Fail(RejectCode::kOutOfRange, kOrdersCovered,
                       "only allowed for scheme occupational_injury");
       }
-      return true;
+      return v.Valid();
     }
     case EventType::kCoverage: {
       CoverageFields& c = ev.coverage;
-      if (!v.Enum(kProduct, tn, kProductNames, c.product)) return false;
-      if (!v.Money(kSumInsuredCny, tn, true, limits.sum_insured, c.sum_insured)) return false;
+      if (!v.Enum(kProduct, tn, kProductNames, c.product) && v.Enough()) return false;
+      if (!v.Money(kSumInsuredCny, tn, true, limits.sum_insured, c.sum_insured) && v.Enough())
+        return false;
+      bool dated = true;
       for (int f : {kValidFrom, kValidTo}) {
-        std::string_view d;
-        if (!v.String(f, tn, d)) return false;
-        auto day = ParseDate(d);
-        if (!day.ok())
-          return v.Fail(RejectCode::kMalformedDate, f,
-                        "\"" + Validator::Clip(d) + "\" is not a date YYYY-MM-DD" +
-                            (day.status().message() == "not YYYY-MM-DD"
-                                 ? std::string()  // said once
-                                 : " (" + day.status().message() + ")"));
-        if (*day < kEarliestDay || *day > kLatestDay)
-          return v.Fail(RejectCode::kOutOfRange, f,
-                        "\"" + Validator::Clip(d) + "\" is outside 2000-01-01..2099-12-31");
-        (f == kValidFrom ? c.valid_from : c.valid_to) = *day;
+        const auto check_date = [&] {
+          std::string_view d;
+          if (!v.String(f, tn, d)) return false;
+          auto day = ParseDate(d);
+          if (!day.ok())
+            return v.Fail(RejectCode::kMalformedDate, f,
+                          "\"" + Validator::Clip(d) + "\" is not a date YYYY-MM-DD" +
+                              (day.status().message() == "not YYYY-MM-DD"
+                                   ? std::string()  // said once
+                                   : " (" + day.status().message() + ")"));
+          if (*day < kEarliestDay || *day > kLatestDay)
+            return v.Fail(RejectCode::kOutOfRange, f,
+                          "\"" + Validator::Clip(d) + "\" is outside 2000-01-01..2099-12-31");
+          (f == kValidFrom ? c.valid_from : c.valid_to) = *day;
+          return true;
+        };
+        if (!check_date()) {
+          if (v.Enough()) return false;
+          dated = false;
+        }
       }
-      if (c.valid_to < c.valid_from)
+      if (dated && c.valid_to < c.valid_from)
         return v.Fail(RejectCode::kOutOfRange, kValidTo,
                       "valid_to " + FormatDate(c.valid_to) + " is before valid_from " +
                           FormatDate(c.valid_from));
-      return true;
+      return v.Valid();
     }
     case EventType::kComplaint:
-      return v.Enum(kCategory, tn, kComplaintCategoryNames, ev.complaint.category);
+      return v.Enum(kCategory, tn, kComplaintCategoryNames, ev.complaint.category) && v.Valid();
   }
   return v.Fail(RejectCode::kUnknownEnum, kType, "unhandled type");
 }
@@ -576,10 +633,15 @@ bool Decoder::Decode(std::string_view line, Event& event, Rejection& rejection) 
 }
 
 bool Decoder::DecodePadded(std::string_view line, Event& event, Rejection& rej) {
-  auto fail = [&rej](RejectCode code, std::string msg) {
-    rej.code = code;
-    rej.field.clear();
-    rej.message = std::move(msg);
+  if (!rej.also.empty()) rej.also.clear();
+  // Errors of the line as a whole (after a duplicated field, when every error is told, they come
+  // second: the decoder stops at them).
+  int told = 0;
+  auto fail = [&rej, &told](RejectCode code, std::string msg) {
+    Rejection& r = told++ == 0 ? rej : rej.also.emplace_back();
+    r.code = code;
+    r.field.clear();
+    r.message = std::move(msg);
     return false;
   };
   if (line.size() > options_.max_line_bytes)
@@ -627,9 +689,13 @@ bool Decoder::DecodePadded(std::string_view line, Event& event, Rejection& rej) 
       continue;
     }
     Slot& slot = slots[idx];
-    if (present & (1u << idx))
-      return fail(RejectCode::kDuplicateField,
-                  "field '" + std::string(key) + "' appears more than once");
+    if (present & (1u << idx)) {
+      fail(RejectCode::kDuplicateField, "field '" + std::string(key) + "' appears more than once");
+      if (told >= options_.max_errors_per_line) return false;
+      // The first value stands; the line's other fields are still checked.
+      if (auto e = WalkValue(value, 1)) return json_error(e);
+      continue;
+    }
     present |= 1u << idx;
     if (auto e = value.type().get(slot.type)) return json_error(e);
     if (slot.type == od::json_type::string) {
@@ -644,10 +710,8 @@ bool Decoder::DecodePadded(std::string_view line, Event& event, Rejection& rej) 
   // Past the object's end there must be nothing but whitespace.
   if (auto after = doc.current_location(); after.error() != simdjson::OUT_OF_BOUNDS)
     return fail(RejectCode::kNotJson, "not valid JSON: trailing content after the object");
-  if (ValidateEvent(slots, present, event, rej, impl_->bounds)) return true;
-  if (rej.field == "type" && rej.code == RejectCode::kMissingField)
-    rej.message = "field 'type': missing (required on every event)";
-  return false;
+  return ValidateEvent(slots, present, event, rej, impl_->bounds, options_.max_errors_per_line,
+                       told);
 }
 
 }  // namespace flexwatch

@@ -84,10 +84,12 @@ Result<IngestCounts> ReplayFiles(Store& store, const std::vector<std::string>& i
         return Status::IOError(source + ": stopped by a signal at line " +
                                std::to_string(line.number));
       if (line.too_long) {
-        rej = Rejection{RejectCode::kLineTooLong, "",
+        rej = Rejection{RejectCode::kLineTooLong,
+                        "",
                         "line of " + std::to_string(line.full_length) +
                             " bytes is longer than the limit of " +
-                            std::to_string(options.decoder.max_line_bytes)};
+                            std::to_string(options.decoder.max_line_bytes),
+                        {}};
         if (options.on_reject) options.on_reject(rej, source, line.number);
         writer.AddRejection(source, line.number, line.text,
                             DeadLetterJson(rej, source, line.number, line.text, true));
@@ -98,10 +100,12 @@ Result<IngestCounts> ReplayFiles(Store& store, const std::vector<std::string>& i
         bool valid = decoder.DecodePadded(line.text, event, rej);
         if (valid && !options.only_platform.empty() && event.platform_id != options.only_platform) {
           valid = false;
-          rej = Rejection{RejectCode::kForeignPlatform, "platform_id",
+          rej = Rejection{RejectCode::kForeignPlatform,
+                          "platform_id",
                           "platform_id \"" + event.platform_id +
                               "\" is not the platform under check (\"" + options.only_platform +
-                              "\")"};
+                              "\")",
+                          {}};
         }
         if (valid) {
           event_time = std::max(event_time, event.ts);

@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <string>
+#include <vector>
 
 namespace flexwatch {
 namespace {
@@ -349,6 +350,84 @@ TEST(DecoderPlausibility, ReasonsNeverCarryTheProducersControlCharacters) {
   for (char c : r.rej.message) EXPECT_GE(static_cast<unsigned char>(c), 0x20) << r.rej.message;
   EXPECT_NE(r.rej.message.find("x\\u001b[2J\\u000d\\u000aFAKE"), std::string::npos)
       << r.rej.message;
+}
+
+// The reasons of a rejected line, first and further, as "code field: message" strings.
+std::vector<std::string> Reasons(const Outcome& o) {
+  std::vector<std::string> out;
+  if (o.ok) return out;
+  out.push_back(std::string(RejectCodeName(o.rej.code)) + " " + o.rej.field + ": " + o.rej.message);
+  for (const Rejection& r : o.rej.also)
+    out.push_back(std::string(RejectCodeName(r.code)) + " " + r.field + ": " + r.message);
+  return out;
+}
+
+TEST(DecoderErrors, ALineWithThreeMistakesTellsThreeWhenAskedAndOneOtherwise) {
+  // A wrong sector, a negative duration and earnings written as a string.
+  const std::string line =
+      Sub(Sub(Sub(kOrder, "food_delivery", "bike"), "\"duration_min\":28", "\"duration_min\":-3"),
+          "\"earnings_cny\":9.5", "\"earnings_cny\":\"9.5\"");
+  const Outcome one = DecodeLine(line);
+  ASSERT_EQ(Reasons(one).size(), 1u);
+  EXPECT_EQ(one.rej.field, "sector");
+  DecoderOptions o;
+  o.max_errors_per_line = 10;
+  const std::vector<std::string> all = Reasons(DecodeLine(line, o));
+  ASSERT_EQ(all.size(), 3u) << ::testing::PrintToString(all);
+  EXPECT_EQ(all[0].rfind("unknown_enum sector: field 'sector': unknown value \"bike\"", 0), 0u)
+      << all[0];
+  EXPECT_EQ(all[1].rfind("out_of_range duration_min: field 'duration_min': -3 is out of range", 0),
+            0u)
+      << all[1];
+  EXPECT_EQ(all[2], "wrong_type earnings_cny: field 'earnings_cny': expected a number, got string");
+  // The bound holds.
+  o.max_errors_per_line = 2;
+  EXPECT_EQ(Reasons(DecodeLine(line, o)).size(), 2u);
+  // A valid line after an invalid one has no errors left over.
+  Decoder d(o);
+  Event ev;
+  Rejection rej;
+  EXPECT_FALSE(d.Decode(line, ev, rej));
+  EXPECT_TRUE(d.Decode(kOrder, ev, rej)) << rej.message;
+  EXPECT_FALSE(d.Decode(Sub(kOrder, "food_delivery", "bike"), ev, rej));
+  EXPECT_TRUE(rej.also.empty()) << rej.also.front().message;
+}
+
+TEST(DecoderErrors, FieldsThatDependOnAFailedOneAreNotJudged) {
+  DecoderOptions o;
+  o.max_errors_per_line = 10;
+  // An unknown type: only the fields every event has are checked.
+  std::vector<std::string> r =
+      Reasons(DecodeLine(Sub(Sub(kOrder, "\"order\"", "\"ordr\""), "w-1", "w 1"), o));
+  ASSERT_EQ(r.size(), 2u) << ::testing::PrintToString(r);
+  EXPECT_EQ(r[0].rfind("unknown_enum type:", 0), 0u) << r[0];
+  EXPECT_EQ(r[1].rfind("bad_id worker_id:", 0), 0u) << r[1];
+  // No type at all: "required on every event", as with one error.
+  r = Reasons(DecodeLine(Sub(kOrder, R"("type":"order",)", ""), o));
+  ASSERT_EQ(r.size(), 1u) << ::testing::PrintToString(r);
+  EXPECT_NE(r[0].find("missing (required on every event)"), std::string::npos) << r[0];
+  // An unknown scheme: base_cny and orders_covered are not judged (they depend on it); the
+  // period and the amount are.
+  r = Reasons(DecodeLine(
+      Sub(Sub(Sub(kPension, "\"pension\"", "\"pensions\""), "2024-07", "2024-7"), "1091.36", "-1"),
+      o));
+  ASSERT_EQ(r.size(), 3u) << ::testing::PrintToString(r);
+  EXPECT_EQ(r[0].rfind("malformed_period period:", 0), 0u) << r[0];
+  EXPECT_EQ(r[1].rfind("unknown_enum scheme:", 0), 0u) << r[1];
+  EXPECT_EQ(r[2].rfind("out_of_range amount_cny:", 0), 0u) << r[2];
+  // A malformed date: the order of the two dates is not judged.
+  r = Reasons(DecodeLine(Sub(Sub(kCoverage, "2024-07-01", "2024-13-01"), "100000", "0"), o));
+  ASSERT_EQ(r.size(), 2u) << ::testing::PrintToString(r);
+  EXPECT_EQ(r[0].rfind("out_of_range sum_insured_cny:", 0), 0u) << r[0];
+  EXPECT_EQ(r[1].rfind("malformed_date valid_from:", 0), 0u) << r[1];
+  // A duplicated field and a bad value elsewhere: both.
+  r = Reasons(DecodeLine(
+      Sub(Sub(kOrder, "\"district\"", R"("sector":"ride_hailing","district")"), "o-1", "o 1"), o));
+  ASSERT_EQ(r.size(), 2u) << ::testing::PrintToString(r);
+  EXPECT_EQ(r[0].rfind("duplicate_field :", 0), 0u) << r[0];
+  EXPECT_EQ(r[1].rfind("bad_id event_id:", 0), 0u) << r[1];
+  // Not JSON: one error, whatever the bound.
+  EXPECT_EQ(Reasons(DecodeLine("{\"type\":", o)).size(), 1u);
 }
 
 }  // namespace

@@ -6,6 +6,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "flexwatch/core/event.h"
 #include "flexwatch/core/ids.h"
@@ -41,6 +42,9 @@ struct Rejection {
   RejectCode code = RejectCode::kNotJson;
   std::string field;    // the offending field, empty when the line as a whole is at fault
   std::string message;  // readable: which field, what was wrong, what was expected
+  // The line's further errors, in the contract's field order, when the decoder was asked for more
+  // than one (DecoderOptions::max_errors_per_line); empty otherwise.
+  std::vector<Rejection> also;
 };
 
 // Upper bounds on the values of events.md 1.1 ("Plausible values"): above them an event is
@@ -63,6 +67,10 @@ struct DecoderOptions {
   int64_t max_future_seconds = 3600;
   // The clock, pinned (tests, reproducible runs); unset: the machine's clock.
   std::optional<TimestampMs> now;
+  // Errors told per rejected line: 1 stops at the first (ingest: one reason per dead letter);
+  // more (the self-check) goes on with the fields that do not depend on a failed one, so that a
+  // line with three mistakes is reported with three. A line that is not JSON has one error.
+  int max_errors_per_line = 1;
 };
 
 // Event times before this (2000-01-01T00:00 Beijing) are out_of_range, and so are periods
