@@ -81,7 +81,7 @@ struct BacktestArgs {
 int RunBacktest(const fw::Config& cfg, const BacktestArgs& a);
 
 int RunSelfcheck(const fw::Config& cfg, const std::vector<std::string>& feeds,
-                 const std::string& platform, const std::string& format);
+                 const std::string& platform, const std::string& format, const std::string& lang);
 // The platforms' self-check service, until SIGTERM or SIGINT.
 int RunSelfcheckApi(fw::Config cfg, const std::string& listen, const std::string& brokers);
 // `flexwatch token add|revoke|list`: the self-check API's tokens.

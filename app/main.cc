@@ -210,13 +210,15 @@ int Main(int argc, char** argv) {
   backtest_cmd->add_option("--format", backtest.format, "text (default) or json");
   backtest_cmd->add_option("--config", config_path, "the current configuration");
 
-  std::string selfcheck_platform, selfcheck_format = "text";
+  std::string selfcheck_platform, selfcheck_format = "text", selfcheck_lang = "en";
   std::vector<std::string> selfcheck_feeds;
   auto* selfcheck_cmd = app.add_subcommand(
       "selfcheck", "check a platform's test feed: every line, and the rules on the feed alone");
   selfcheck_cmd->add_option("--platform", selfcheck_platform,
                             "the platform under check: lines of any other are refused");
   selfcheck_cmd->add_option("--format", selfcheck_format, "text (default) or json");
+  selfcheck_cmd->add_option("--lang", selfcheck_lang,
+                            "language of the text report and the explanations: en (default), zh");
   selfcheck_cmd->add_option("--config", config_path, "configuration file");
   selfcheck_cmd->add_option("feeds", selfcheck_feeds, "NDJSON files (- is stdin)")->required();
 
@@ -344,7 +346,8 @@ int Main(int argc, char** argv) {
   }
   if (*produce_cmd) return RunProduce(*cfg, produce_brokers, produce_topic, produce_inputs);
   if (*selfcheck_cmd)
-    return RunSelfcheck(*cfg, selfcheck_feeds, selfcheck_platform, selfcheck_format);
+    return RunSelfcheck(*cfg, selfcheck_feeds, selfcheck_platform, selfcheck_format,
+                        selfcheck_lang);
   if (*gen_cmd) {
     auto rules = cfg->Rules();
     if (!rules.ok()) return Fail("gen: " + rules.status().message());

@@ -21,9 +21,11 @@
 namespace flexwatch::cli {
 
 int RunSelfcheck(const fw::Config& cfg, const std::vector<std::string>& feeds,
-                 const std::string& platform, const std::string& format) {
+                 const std::string& platform, const std::string& format, const std::string& lang) {
   if (format != "text" && format != "json")
     return Fail("selfcheck: --format " + format + ": expected json or text");
+  const std::optional<fw::Lang> language = fw::LangFromName(lang);
+  if (!language) return Fail("selfcheck: --lang " + lang + ": expected en or zh");
   if (!platform.empty() && !fw::IsValidId(platform, 64))
     return Fail("selfcheck: --platform " + platform + ": not a valid platform id");
   for (const std::string& in : feeds) {
@@ -32,6 +34,7 @@ int RunSelfcheck(const fw::Config& cfg, const std::vector<std::string>& feeds,
   }
   fw::SelfcheckOptions o;
   o.platform = platform;
+  o.lang = *language;
   o.stop = &g_stop;  // SIGTERM or SIGINT: stop, and remove the throwaway state on the way out
   InstallStopHandlers();
   auto setup = fw::SelfcheckSetupOf(cfg);
@@ -53,9 +56,10 @@ int RunSelfcheckApi(fw::Config cfg, const std::string& listen, const std::string
     const std::string& file = cfg.selfcheck_api.tokens_file;
     std::error_code ec;
     if (!fs::exists(file, ec))
-      return Fail("selfcheck-api: no token file at " + file +
-                  " (`flexwatch token add PLATFORM` creates it; selfcheck_api.tokens_file names it, "
-                  "relative to the config file)");
+      return Fail(
+          "selfcheck-api: no token file at " + file +
+          " (`flexwatch token add PLATFORM` creates it; selfcheck_api.tokens_file names it, "
+          "relative to the config file)");
     auto tokens = fw::TokenStore::Load(file);
     if (!tokens.ok()) return Fail("selfcheck-api: " + tokens.status().message());
     if (tokens->entries().empty())

@@ -147,12 +147,13 @@ class SelfcheckApiTest : public ::testing::Test {
     EXPECT_EQ(address.substr(0, scheme.size()), scheme) << ReadFile(dir_ / (name + "-stderr"));
     return address.size() > scheme.size() ? std::stoi(address.substr(scheme.size())) : 0;
   }
-  static httplib::Result Post(int port, const std::string& token, const std::string& body) {
+  static httplib::Result Post(int port, const std::string& token, const std::string& body,
+                              const std::string& path = "/api/v1/selfcheck") {
     httplib::Client c("127.0.0.1", port);
     c.set_read_timeout(60, 0);
     httplib::Headers h;
     if (!token.empty()) h.emplace("Authorization", "Bearer " + token);
-    return c.Post("/api/v1/selfcheck", h, body, "application/x-ndjson");
+    return c.Post(path, h, body, "application/x-ndjson");
   }
   static httplib::Result Get(int port, const std::string& token, const std::string& path) {
     httplib::Client c("127.0.0.1", port);
@@ -198,6 +199,34 @@ TEST_F(SelfcheckApiTest, AFeedGivesTheReportOfTheCommandLine) {
   ASSERT_TRUE(again);
   EXPECT_EQ(again->status, 200);
   EXPECT_EQ(again->body, r->body);
+}
+
+// ?lang=zh: the report of `selfcheck --lang zh --format json` (the explanations in Chinese).
+TEST_F(SelfcheckApiTest, TheReportsExplanationsInChinese) {
+  // A rider of 120 hours without any contract: a finding, explained.
+  std::string feed = meal_;
+  for (int d = 1; d <= 8; ++d)
+    feed += "{\"type\":\"order\",\"event_id\":\"zh-" + std::to_string(d) + "\",\"ts\":\"2024-07-1" +
+            std::to_string(d) +
+            "T09:00:00+08:00\",\"platform_id\":\"p-meal-1\",\"worker_id\":\"rider-zh\","
+            "\"sector\":\"live_streaming\",\"duration_min\":900,\"earnings_cny\":10}\n";
+  auto r = Post(port_, meal_token_, feed, "/api/v1/selfcheck?lang=zh");
+  ASSERT_TRUE(r);
+  ASSERT_EQ(r->status, 200) << r->body;
+  WriteFile(dir_ / "upload", feed);
+  CommandResult cli = Flexwatch({"selfcheck", "--platform", "p-meal-1", "--format", "json",
+                                 "--lang", "zh", (dir_ / "upload").string()},
+                                dir_);
+  std::string expected = cli.out;
+  const std::string path = "\"" + (dir_ / "upload").string() + "\"";
+  for (size_t at; (at = expected.find(path)) != std::string::npos;)
+    expected.replace(at, path.size(), "\"upload\"");
+  EXPECT_EQ(r->body, expected);
+  EXPECT_NE(r->body.find("\"explanation\": \"符合确立劳动关系情形"), std::string::npos) << r->body;
+  auto fr = Post(port_, meal_token_, feed, "/api/v1/selfcheck?lang=fr");
+  ASSERT_TRUE(fr);
+  EXPECT_EQ(fr->status, 400);
+  EXPECT_EQ(Code(fr), "bad_request");
 }
 
 TEST_F(SelfcheckApiTest, WithoutAValidTokenNothingIsServed) {

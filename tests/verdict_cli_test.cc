@@ -411,6 +411,53 @@ TEST_F(VerdictCliTest, SelfcheckReportsBadLinesAndFindingsAndExitsOne) {
   EXPECT_EQ(Str(doc["rejections"].at(0), "reason_code"), "missing_field");
 }
 
+// A line with three mistakes is reported with three, in the text and the JSON; in Chinese too.
+TEST_F(VerdictCliTest, SelfcheckTellsEveryMistakeOfALineInEitherLanguage) {
+  std::string feed = HonestFeed(1);
+  feed +=
+      "{\"type\":\"order\",\"event_id\":\"bad-1\",\"ts\":\"2024-07-09T09:00:00+08:00\","
+      "\"platform_id\":\"p-a\",\"worker_id\":\"rider-0\",\"sector\":\"bike\","
+      "\"duration_min\":-3,\"earnings_cny\":\"9.5\"}\n";
+  WriteFile(dir_ / "feed.ndjson", feed);
+  const int line = static_cast<int>(std::count(feed.begin(), feed.end(), '\n'));
+  const std::string at = "feed.ndjson:" + std::to_string(line) + ": ";
+  CommandResult en = Run({"selfcheck", "--platform", "p-a", (dir_ / "feed.ndjson").string()});
+  EXPECT_EQ(en.exit_code, 1) << en.err;
+  for (const std::string& told :
+       {at + "unknown_enum (sector): field 'sector': unknown value \"bike\"",
+        at + "out_of_range (duration_min): field 'duration_min': -3 is out of range",
+        at + "wrong_type (earnings_cny): field 'earnings_cny': expected a number, got string"})
+    EXPECT_NE(en.out.find(told), std::string::npos) << told << "\n" << en.out;
+  EXPECT_NE(en.out.find("input: " + std::to_string(line) + " lines, " + std::to_string(line - 1) +
+                        " accepted, 0 duplicates"),
+            std::string::npos)
+      << en.out;
+  CommandResult j = Run({"selfcheck", "--format", "json", (dir_ / "feed.ndjson").string()});
+  dom::element doc = Parse(j.out);
+  dom::element rejection = doc["rejections"].at(0);
+  EXPECT_EQ(Str(rejection, "reason_code"), "unknown_enum");
+  dom::array errors = rejection["errors"];
+  ASSERT_EQ(errors.size(), 3u) << j.out;
+  std::vector<std::string> codes, fields;
+  for (dom::element e : errors) {
+    codes.push_back(Str(e, "reason_code"));
+    fields.push_back(Str(e, "field"));
+  }
+  EXPECT_EQ(codes, (std::vector<std::string>{"unknown_enum", "out_of_range", "wrong_type"}));
+  EXPECT_EQ(fields, (std::vector<std::string>{"sector", "duration_min", "earnings_cny"}));
+  EXPECT_EQ(Int(doc["input"], "rejected"), 1);
+  // In Chinese: the classes in words, each said once, and the verdict in the announcement's terms.
+  CommandResult zh =
+      Run({"selfcheck", "--lang", "zh", "--platform", "p-a", (dir_ / "feed.ndjson").string()});
+  EXPECT_EQ(zh.exit_code, 1);
+  for (const std::string& told :
+       {std::string("flexwatch selfcheck：未通过"), at + "取值不在规定的范围内（unknown_enum）：",
+        at + "数值超出合理范围（out_of_range）：", at + "字段类型错误（wrong_type）：",
+        std::string("规避订立劳动合同 0/1（0.0%），绿色"), std::string("结论：部分数据行无效；")})
+    EXPECT_NE(zh.out.find(told), std::string::npos) << told << "\n" << zh.out;
+  EXPECT_EQ(Run({"selfcheck", "--lang", "fr", (dir_ / "feed.ndjson").string()}).exit_code, 2);
+}
+
 TEST_F(VerdictCliTest, SelfcheckUsageErrorsExitTwo) {
   EXPECT_EQ(Run({"selfcheck"}).exit_code, 2);
   EXPECT_EQ(Run({"selfcheck", (dir_ / "missing.ndjson").string()}).exit_code, 2);

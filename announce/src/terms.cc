@@ -1,6 +1,7 @@
 #include "terms.h"
 
 #include "flexwatch/core/decimal.h"
+#include "flexwatch/rules/words.h"
 
 namespace flexwatch::render_detail {
 namespace {
@@ -9,18 +10,10 @@ const Terms kEn = {
     "Monthly compliance announcement",
     "final",
     "provisional: contributions are still due, findings may change",
-    {"Contract avoidance", "Social-insurance underpayment", "Coverage mismatch"},
-    {"green", "yellow", "orange", "red"},
-    {"independent", "managed, not a full labour relation", "labour relation"},
-    {{"no_contract", "no contract at all"},
-     {"form_not_sufficient", "a contract form that does not fit the work"},
-     {"dispatch_over_cap", "dispatched workers beyond the cap"},
-     {"missing_scheme", "a scheme not paid"},
-     {"underdeclared_base", "contribution base declared too low"},
-     {"short_payment", "amount paid too low"},
-     {"paid_late", "paid only after the grace (does not count)"},
-     {"pilot_uncovered", "pilot orders without the per-order premium"},
-     {"policy_inadequate", "commercial cover missing or below the minimum"}},
+    words::kDimensionsEn,
+    words::kLevelsEn,
+    words::kTiersEn,
+    std::map<std::string_view, const char*>(words::kFindingsEn.begin(), words::kFindingsEn.end()),
     {{"own_history", "against its own past"},
      {"sector_peers", "against its sector"},
      {"hours_bunching", "hours piling up below a threshold"},
@@ -39,18 +32,10 @@ const Terms kZh = {
     "月度合规情况公告",
     "终版",
     "初步（缴费宽限期未满，结果可能变化）",
-    {"规避订立劳动合同", "社会保险费少缴漏缴", "职业伤害保障不到位"},
-    {"绿色", "黄色", "橙色", "红色"},
-    {"个人依托平台自主开展经营活动", "不完全符合确立劳动关系情形", "符合确立劳动关系情形"},
-    {{"no_contract", "未签订任何合同或协议"},
-     {"form_not_sufficient", "合同形式与用工实际不符"},
-     {"dispatch_over_cap", "劳务派遣用工超过比例上限"},
-     {"missing_scheme", "险种漏缴"},
-     {"underdeclared_base", "缴费基数申报不足"},
-     {"short_payment", "缴费金额不足"},
-     {"paid_late", "宽限期满后才缴费（不予认可）"},
-     {"pilot_uncovered", "试点行业订单未按单缴纳职业伤害保障费"},
-     {"policy_inadequate", "商业保险缺失或保额不足"}},
+    words::kDimensionsZh,
+    words::kLevelsZh,
+    words::kTiersZh,
+    std::map<std::string_view, const char*>(words::kFindingsZh.begin(), words::kFindingsZh.end()),
     {{"own_history", "与自身历史比较"},
      {"sector_peers", "与同行业企业比较"},
      {"hours_bunching", "工时在临界值下方聚集"},

@@ -598,6 +598,32 @@ bool ValidateEvent(const std::array<Slot, kFieldCount>& s, uint32_t present, Eve
 
 std::string_view RejectCodeName(RejectCode c) { return kRejectCodeNames[static_cast<int>(c)]; }
 
+std::string_view RejectCodeWords(RejectCode c, Lang lang) {
+  static constexpr std::array<std::string_view, kRejectCodeCount> kEn = {
+      "not valid JSON",
+      "not a JSON object",
+      "not valid UTF-8",
+      "a required field is missing",
+      "a field has the wrong type",
+      "a value outside the contract's list",
+      "a value outside its plausible range",
+      "a malformed timestamp",
+      "a malformed date",
+      "a malformed month",
+      "a malformed id",
+      "the line is too long",
+      "a field appears twice",
+      "another platform's event",
+      "later than the receiving clock",
+      "on another partition than its platform's"};
+  static constexpr std::array<std::string_view, kRejectCodeCount> kZh = {
+      "不是有效的 JSON", "不是 JSON 对象",       "不是有效的 UTF-8 编码", "缺少必填字段",
+      "字段类型错误",    "取值不在规定的范围内", "数值超出合理范围",      "时间格式错误",
+      "日期格式错误",    "月份格式错误",         "标识符格式错误",        "数据行过长",
+      "字段重复出现",    "不属于受检平台的事件", "时间晚于接收方时钟",    "所在分区与平台不符"};
+  return (lang == Lang::kZh ? kZh : kEn)[static_cast<int>(c)];
+}
+
 bool IsValidPlatformId(std::string_view s) {
   return IsValidId(s, kPartyIdMax) && SafeAsFileName(s);
 }

@@ -5,14 +5,13 @@
 
 #include "figures.h"
 #include "flexwatch/core/json.h"
+#include "flexwatch/rules/words.h"
 #include "flexwatch/state/records.h"
 
 namespace flexwatch {
 namespace {
 
 // The Chinese words of the codes an explanation names (announce/glossary.md).
-constexpr std::array<const char*, 3> kTiersZh = {
-    "个人依托平台自主开展经营活动", "不完全符合确立劳动关系情形", "符合确立劳动关系情形"};
 constexpr std::array<const char*, kContractFormCount> kFormsZh = {
     "劳动合同", "劳务派遣", "劳务外包", "书面协议", "个体工商户协议", "自由职业者协议"};
 constexpr std::array<const char*, kSchemeCount> kSchemesZh = {
@@ -120,7 +119,7 @@ std::string ExplainEn(const RuleSet& rules, const MonthRow& row, const Verdict& 
 std::string ExplainZh(const RuleSet& rules, const MonthRow& row, const Verdict& v, Dimension d) {
   const std::string hours = KeepOneDecimal(row.wm.wm.duration / 60, 3);
   const std::string tier =
-      std::string(kTiersZh[static_cast<int>(v.tier)]) + "（月工时" + hours + "小时）";
+      std::string(words::kTiersZh[static_cast<int>(v.tier)]) + "（月工时" + hours + "小时）";
   auto form = [](ContractForm f) { return std::string(kFormsZh[static_cast<int>(f)]); };
   auto yuan = [](Fen f) { return Yuan(f) + "元"; };
   const std::string month = FormatPeriod(row.wm.period);

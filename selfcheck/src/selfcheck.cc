@@ -7,6 +7,7 @@
 #include "flexwatch/core/json.h"
 #include "flexwatch/rules/evaluate.h"
 #include "flexwatch/rules/explain.h"
+#include "flexwatch/rules/words.h"
 
 namespace flexwatch {
 namespace {
@@ -43,7 +44,7 @@ class TempDir {
 struct Rejected {
   std::string source;
   int64_t line;
-  std::string code, field, reason;
+  std::vector<Rejection> errors;  // the first, then the further ones
 };
 
 struct Example {
@@ -54,6 +55,150 @@ std::string Pct(int64_t affected, int64_t in_scope) {
   if (in_scope == 0) return "-";
   const int64_t tenths = (affected * 1000 + in_scope / 2) / in_scope;  // per mille
   return std::to_string(tenths / 10) + "." + std::to_string(tenths % 10) + "%";
+}
+
+using Examples = std::map<std::tuple<Period, std::string, int>, std::vector<Example>>;
+
+// The text report, in English or Chinese. The English verdict is a table; the Chinese one is a
+// list (a fixed-width table does not hold Chinese words).
+std::string ReportText(const RuleSet& rules, const SelfcheckOptions& options,
+                       const IngestCounts& counts, const std::vector<Rejected>& rejected,
+                       const std::vector<MonthEvaluation>& months,
+                       const std::vector<std::pair<Period, std::string>>& not_judged,
+                       const Examples& examples, bool passed, bool levels_ok) {
+  const Lang l = options.lang;
+  const bool zh = l == Lang::kZh;
+  const auto T = [zh](const char* en, const char* cn) { return std::string(zh ? cn : en); };
+  std::string t;
+  t = "flexwatch selfcheck" + T(": ", "：") +
+      (passed ? T("PASSED", "通过") : T("FAILED", "未通过")) + "\n";
+  t += zh ? "规则集 " + rules.id + " " + rules.version + "（指纹 " + rules.fingerprint +
+                "）；数据中的每个月均按终版判定\n"
+          : "rules " + rules.id + " " + rules.version + " (fingerprint " + rules.fingerprint +
+                "); every month of the feed is judged as final\n";
+  if (!options.platform.empty())
+    t += T("platform under check: ", "受检平台：") + options.platform + "\n";
+  const int64_t lines = counts.accepted + counts.duplicates + counts.rejected;
+  t += zh ? "\n输入：共 " + N(lines) + " 行，接收 " + N(counts.accepted) + " 行，重复 " +
+                N(counts.duplicates) + " 行（event_id 相同，已忽略），拒收 " + N(counts.rejected) +
+                " 行\n"
+          : "\ninput: " + N(lines) + " lines, " + N(counts.accepted) + " accepted, " +
+                N(counts.duplicates) + " duplicates (ignored: same event_id), " +
+                N(counts.rejected) + " rejected\n";
+  if (!rejected.empty()) {
+    t += T("\nrejected lines (fix these first; every line must be valid):\n",
+           "\n拒收的数据行（请先修正；每一行都必须有效）：\n");
+    const size_t shown = std::min<size_t>(rejected.size(), 100);
+    for (size_t i = 0; i < shown; ++i)
+      for (const Rejection& e : rejected[i].errors) {
+        t += "  " + rejected[i].source + ":" + N(rejected[i].line) + ": ";
+        const std::string code(RejectCodeName(e.code));
+        // In Chinese the class in words first; the detail, which quotes the contract's field
+        // names and values, as the decoder gives it.
+        if (zh)
+          t += std::string(RejectCodeWords(e.code, l)) + "（" + code + "）：" + e.message + "\n";
+        else
+          t += code + (e.field.empty() ? "" : " (" + e.field + ")") + ": " + e.message + "\n";
+      }
+    if (shown < rejected.size()) {
+      const std::string more = N(static_cast<int64_t>(rejected.size() - shown));
+      t += zh ? "  ……另有 " + more + " 行（--format json 列出全部）\n"
+              : "  ... and " + more + " more (all of them in --format json)\n";
+    }
+  }
+  if (zh) {
+    t += "\n判定（存在问题人月/纳入核查人月，问题比例，等级）：\n";
+    for (const MonthEvaluation& m : months)
+      for (const PlatformScore& ps : m.platforms) {
+        t += "  " + ps.platform_id + " " + FormatPeriod(m.period) + "，人月数 " +
+             N(ps.worker_months) + "，综合等级：" + words::LevelWord(ps.level, l) + "\n";
+        for (int d = 0; d < kDimensionCount; ++d) {
+          const DimensionScore& ds = ps.dimensions[d];
+          t += "    " + std::string(words::DimensionWord(static_cast<Dimension>(d), l)) + " " +
+               N(ds.affected) + "/" + N(ds.in_scope) + "（" + Pct(ds.affected, ds.in_scope) +
+               "），" + words::LevelWord(ds.level, l) + "\n";
+        }
+      }
+  } else {
+    t += "\nverdict (affected/in scope, rate, level):\n";
+    char buf[512];
+    std::snprintf(buf, sizeof buf, "  %-20s %-8s %7s  %-24s %-24s %-24s %s\n", "platform", "month",
+                  "workers", "contract_avoidance", "underpayment", "coverage_mismatch", "level");
+    t += buf;
+    for (const MonthEvaluation& m : months)
+      for (const PlatformScore& ps : m.platforms) {
+        std::string cells[kDimensionCount];
+        for (int d = 0; d < kDimensionCount; ++d) {
+          const DimensionScore& ds = ps.dimensions[d];
+          cells[d] = N(ds.affected) + "/" + N(ds.in_scope) + " " + Pct(ds.affected, ds.in_scope) +
+                     " " + std::string(NameOf(ds.level));
+        }
+        std::snprintf(buf, sizeof buf, "  %-20s %-8s %7lld  %-24s %-24s %-24s %s\n",
+                      ps.platform_id.c_str(), FormatPeriod(m.period).c_str(),
+                      static_cast<long long>(ps.worker_months), cells[0].c_str(), cells[1].c_str(),
+                      cells[2].c_str(), std::string(NameOf(ps.level)).c_str());
+        t += buf;
+      }
+  }
+  bool small = false;
+  for (const MonthEvaluation& m : months)
+    for (const PlatformScore& ps : m.platforms) small = small || !ps.ranked;
+  if (small)
+    t += zh ? "\n注：纳入核查的劳动者少于 " + N(rules.min_ranked_workers) +
+                  " 人的平台月份，在监管部门的公告中不纳入排名（列为“未纳入排名”，无论等级如何）；"
+                  "上面的等级仍是规则对本数据的判定，退出码也据此确定\n"
+            : "\nnote: a platform-month with fewer than " + N(rules.min_ranked_workers) +
+                  " workers in scope is not ranked in the regulator's announcement (it is listed "
+                  "as not ranked, whatever its levels); the levels above show what the rules find "
+                  "in this feed all the same, and the exit code follows them\n";
+  if (!not_judged.empty()) {
+    t += T("\nmonths not judged (the rule set has no figures for them; the lines were accepted):\n",
+           "\n未判定的月份（规则集没有这些月份的参数；数据行已接收）：\n");
+    for (const auto& [period, why] : not_judged)
+      t += "  " + FormatPeriod(period) + T(": ", "：") + why + "\n";
+  }
+  bool any_finding = false;
+  for (const MonthEvaluation& m : months)
+    for (const PlatformScore& ps : m.platforms)
+      for (int d = 0; d < kDimensionCount; ++d) {
+        const DimensionScore& ds = ps.dimensions[d];
+        if (ds.affected == 0) continue;
+        if (!any_finding) t += T("\nwhat to fix:\n", "\n需要整改的问题：\n");
+        any_finding = true;
+        const auto dim = static_cast<Dimension>(d);
+        std::string kinds;
+        for (const auto& [name, n] : ds.findings)
+          kinds += (kinds.empty() ? "" : T(", ", "，")) +
+                   (zh ? std::string(words::FindingWord(name, l)) : name) + " " + N(n);
+        t += zh ? "  " + ps.platform_id + " " + FormatPeriod(m.period) + " " +
+                      words::DimensionWord(dim, l) + "：" + N(ds.affected) + " 人月（" + kinds +
+                      "）\n"
+                : "  " + ps.platform_id + " " + FormatPeriod(m.period) + " " +
+                      std::string(kDimensionNames[d]) + ": " + N(ds.affected) + " worker-months (" +
+                      kinds + ")\n";
+        if (dim == Dimension::kContractAvoidance && ps.dispatched > ps.dispatch_cap)
+          t += zh ? "    劳务派遣：" + N(ps.tiers[2]) + " 个劳动关系人月中派遣 " +
+                        N(ps.dispatched) + " 人月，上限 " + N(ps.dispatch_cap) + " 人月\n"
+                  : "    dispatch: " + N(ps.dispatched) + " dispatched of " + N(ps.tiers[2]) +
+                        " labour-relation worker-months, cap " + N(ps.dispatch_cap) + "\n";
+        const auto it = examples.find({m.period, ps.platform_id, d});
+        if (it == examples.end()) continue;
+        for (const Example& e : it->second)
+          if (!e.text.empty()) t += "    " + e.worker_id + T(": ", "：") + e.text + "\n";
+        if (static_cast<int64_t>(it->second.size()) < ds.affected) {
+          const std::string first = N(static_cast<int64_t>(it->second.size()));
+          t += zh ? "    （仅列出前 " + first + " 个）\n" : "    (first " + first + " shown)\n";
+        }
+      }
+  if (passed)
+    t += T("\nresult: every line is valid and every dimension is green or yellow.\n",
+           "\n结论：每一行均有效，各维度均为绿色或黄色。\n");
+  else
+    t += T("\nresult: ", "\n结论：") +
+         (rejected.empty() ? "" : T("some lines are invalid; ", "部分数据行无效；")) +
+         (levels_ok ? "" : T("some dimension is orange or red; ", "有维度为橙色或红色；")) +
+         T("exit code 1.\n", "退出码为 1。\n");
+  return t;
 }
 
 }  // namespace
@@ -75,9 +220,11 @@ Result<SelfcheckReport> RunSelfcheck(const SelfcheckSetup& setup,
       if (SourceName(feeds[i]) == source) return options.names[i];
     return std::string(source);
   };
+  replay.decoder.max_errors_per_line = std::max(1, options.max_errors_per_line);
   replay.on_reject = [&](const Rejection& r, std::string_view source, int64_t line) {
-    rejected.push_back(
-        Rejected{shown(source), line, std::string(RejectCodeName(r.code)), r.field, r.message});
+    Rejected& out = rejected.emplace_back(Rejected{shown(source), line, {r}});
+    out.errors.front().also.clear();
+    out.errors.insert(out.errors.end(), r.also.begin(), r.also.end());
   };
   std::vector<MonthEvaluation> months;
   std::vector<std::pair<Period, std::string>> not_judged;  // the rule set has no figures for them
@@ -106,9 +253,10 @@ Result<SelfcheckReport> RunSelfcheck(const SelfcheckSetup& setup,
           if (v.outcome[d] != Outcome::kAffected) continue;
           auto& list = examples[{p, row.wm.platform_id, d}];
           if (list.size() < options.max_examples)
-            list.push_back(Example{row.wm.worker_id,
-                                   ExplainText(rules, row, v, static_cast<Dimension>(d)),
-                                   FindingJson(v, static_cast<Dimension>(d))});
+            list.push_back(
+                Example{row.wm.worker_id,
+                        ExplainText(rules, row, v, static_cast<Dimension>(d), options.lang),
+                        FindingJson(v, static_cast<Dimension>(d))});
         }
       };
       auto m = EvaluateMonth(**store, rules, p, eo);
@@ -145,14 +293,26 @@ Result<SelfcheckReport> RunSelfcheck(const SelfcheckSetup& setup,
       .EndObject()
       .Key("rejections")
       .BeginArray(JsonWriter::kBlock);
-  for (const Rejected& r : rejected) {
-    j.BeginObject().Key("source").String(r.source).Key("line").Int(r.line);
-    j.Key("reason_code").String(r.code).Key("field");
-    if (r.field.empty())
+  // One entry per line, with its first error's members (as a dead letter has them) and every
+  // error told, the first included, in `errors`.
+  const auto error_members = [&j](const Rejection& e) {
+    j.Key("reason_code").String(RejectCodeName(e.code)).Key("field");
+    if (e.field.empty())
       j.Null();
     else
-      j.String(r.field);
-    j.Key("reason").String(r.reason).EndObject();
+      j.String(e.field);
+    j.Key("reason").String(e.message);
+  };
+  for (const Rejected& r : rejected) {
+    j.BeginObject().Key("source").String(r.source).Key("line").Int(r.line);
+    error_members(r.errors.front());
+    j.Key("errors").BeginArray();
+    for (const Rejection& e : r.errors) {
+      j.BeginObject();
+      error_members(e);
+      j.EndObject();
+    }
+    j.EndArray().EndObject();
   }
   j.EndArray().Key("months").BeginArray(JsonWriter::kBlock);
   for (const MonthEvaluation& m : months) {
@@ -191,90 +351,8 @@ Result<SelfcheckReport> RunSelfcheck(const SelfcheckSetup& setup,
         .EndObject();
   report.json = j.EndArray().EndObject().Take() + "\n";
 
-  // Text.
-  std::string& t = report.text;
-  t = std::string("flexwatch selfcheck: ") + (report.passed ? "PASSED" : "FAILED") + "\n";
-  t += "rules " + rules.id + " " + rules.version + " (fingerprint " + rules.fingerprint +
-       "); every month of the feed is judged as final\n";
-  if (!options.platform.empty()) t += "platform under check: " + options.platform + "\n";
-  t += "\ninput: " + N(counts.accepted + counts.duplicates + counts.rejected) + " lines, " +
-       N(counts.accepted) + " accepted, " + N(counts.duplicates) +
-       " duplicates (ignored: same event_id), " + N(counts.rejected) + " rejected\n";
-  if (!rejected.empty()) {
-    t += "\nrejected lines (fix these first; every line must be valid):\n";
-    const size_t shown = std::min<size_t>(rejected.size(), 100);
-    for (size_t i = 0; i < shown; ++i) {
-      const Rejected& r = rejected[i];
-      t += "  " + r.source + ":" + N(r.line) + ": " + r.code +
-           (r.field.empty() ? "" : " (" + r.field + ")") + ": " + r.reason + "\n";
-    }
-    if (shown < rejected.size())
-      t += "  ... and " + N(static_cast<int64_t>(rejected.size() - shown)) +
-           " more (all of them in --format json)\n";
-  }
-  t += "\nverdict (affected/in scope, rate, level):\n";
-  char buf[512];
-  std::snprintf(buf, sizeof buf, "  %-20s %-8s %7s  %-24s %-24s %-24s %s\n", "platform", "month",
-                "workers", "contract_avoidance", "underpayment", "coverage_mismatch", "level");
-  t += buf;
-  for (const MonthEvaluation& m : months)
-    for (const PlatformScore& ps : m.platforms) {
-      std::string cells[kDimensionCount];
-      for (int d = 0; d < kDimensionCount; ++d) {
-        const DimensionScore& ds = ps.dimensions[d];
-        cells[d] = N(ds.affected) + "/" + N(ds.in_scope) + " " + Pct(ds.affected, ds.in_scope) +
-                   " " + std::string(NameOf(ds.level));
-      }
-      std::snprintf(buf, sizeof buf, "  %-20s %-8s %7lld  %-24s %-24s %-24s %s\n",
-                    ps.platform_id.c_str(), FormatPeriod(m.period).c_str(),
-                    static_cast<long long>(ps.worker_months), cells[0].c_str(), cells[1].c_str(),
-                    cells[2].c_str(), std::string(NameOf(ps.level)).c_str());
-      t += buf;
-    }
-  bool small = false;
-  for (const MonthEvaluation& m : months)
-    for (const PlatformScore& ps : m.platforms) small = small || !ps.ranked;
-  if (small)
-    t += "\nnote: a platform-month with fewer than " + N(rules.min_ranked_workers) +
-         " workers in scope is not ranked in the regulator's announcement (it is listed as not "
-         "ranked, whatever its levels); the levels above show what the rules find in this feed "
-         "all the same, and the exit code follows them\n";
-  if (!not_judged.empty()) {
-    t += "\nmonths not judged (the rule set has no figures for them; the lines were accepted):\n";
-    for (const auto& [period, why] : not_judged)
-      t += "  " + FormatPeriod(period) + ": " + why + "\n";
-  }
-  bool any_finding = false;
-  for (const MonthEvaluation& m : months)
-    for (const PlatformScore& ps : m.platforms)
-      for (int d = 0; d < kDimensionCount; ++d) {
-        const DimensionScore& ds = ps.dimensions[d];
-        if (ds.affected == 0) continue;
-        if (!any_finding) t += "\nwhat to fix:\n";
-        any_finding = true;
-        t += "  " + ps.platform_id + " " + FormatPeriod(m.period) + " " +
-             std::string(kDimensionNames[d]) + ": " + N(ds.affected) + " worker-months (";
-        bool first = true;
-        for (const auto& [name, n] : ds.findings) {
-          t += (first ? "" : ", ") + name + " " + N(n);
-          first = false;
-        }
-        t += ")\n";
-        if (d == 0 && ps.dispatched > ps.dispatch_cap)
-          t += "    dispatch: " + N(ps.dispatched) + " dispatched of " + N(ps.tiers[2]) +
-               " labour-relation worker-months, cap " + N(ps.dispatch_cap) + "\n";
-        const auto it = examples.find({m.period, ps.platform_id, d});
-        if (it == examples.end()) continue;
-        for (const Example& e : it->second)
-          if (!e.text.empty()) t += "    " + e.worker_id + ": " + e.text + "\n";
-        if (static_cast<int64_t>(it->second.size()) < ds.affected)
-          t += "    (first " + N(static_cast<int64_t>(it->second.size())) + " shown)\n";
-      }
-  if (report.passed)
-    t += "\nresult: every line is valid and every dimension is green or yellow.\n";
-  else
-    t += std::string("\nresult: ") + (rejected.empty() ? "" : "some lines are invalid; ") +
-         (levels_ok ? "" : "some dimension is orange or red; ") + "exit code 1.\n";
+  report.text = ReportText(rules, options, counts, rejected, months, not_judged, examples,
+                           report.passed, levels_ok);
   return report;
 }
 

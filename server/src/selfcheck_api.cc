@@ -179,10 +179,25 @@ struct Exchange {
   }
 };
 
+// The value of `name` in a URL query ("a=1&lang=zh"), as written (the values read here need no
+// decoding); nullopt when the query does not have it.
+std::optional<std::string_view> QueryValue(std::string_view query, std::string_view name) {
+  while (!query.empty()) {
+    const size_t amp = query.find('&');
+    const std::string_view pair = query.substr(0, amp);
+    const size_t eq = pair.find('=');
+    if (pair.substr(0, eq) == name)
+      return eq == std::string_view::npos ? std::string_view() : pair.substr(eq + 1);
+    if (amp == std::string_view::npos) break;
+    query.remove_prefix(amp + 1);
+  }
+  return std::nullopt;
+}
+
 }  // namespace
 
 Result<KeptReport> CheckAndKeep(const SelfcheckService& config, const std::string& platform,
-                                const std::string& feed) {
+                                const std::string& feed, Lang lang) {
   // The feed spooled to a private temporary file, judged as the platform's.
   std::error_code ec;
   const fs::path spool = fs::temp_directory_path() / ("flexwatch-upload-" + RandomHex(16));
@@ -195,6 +210,7 @@ Result<KeptReport> CheckAndKeep(const SelfcheckService& config, const std::strin
     SelfcheckOptions o;
     o.platform = platform;
     o.names = {"upload"};
+    o.lang = lang;
     o.temp_parent = spool.string();
     report = RunSelfcheck(config.judging, {file.string()}, o);
   }
@@ -379,19 +395,22 @@ struct SelfcheckApi::Impl {
     // connection is closed after the answer.
     x.unread_body = !head.is_done();
     x.close = !req.keep_alive() || x.unread_body;
-    const std::string_view target = req.target();
-    if (target.size() > kMaxTarget) {
+    if (req.target().size() > kMaxTarget) {
       x.Error(http::status::uri_too_long, "uri_too_long",
               "the request line is longer than " + std::to_string(kMaxTarget) + " bytes");
       co_return;
     }
+    // The resource, and its query (only the upload reads one: lang).
+    const std::string_view target = req.target().substr(0, req.target().find('?'));
+    const std::string_view query =
+        req.target().size() > target.size() ? req.target().substr(target.size() + 1) : "";
     constexpr std::string_view kReports = "/api/v1/selfcheck/";
     if (target == "/api/v1/openapi.json" && req.method() == http::verb::get) {
       x.Reply(http::status::ok, std::string(kSelfcheckOpenApi), "application/json");
     } else if (target.starts_with(kReports) && req.method() == http::verb::get) {
       GetReport(req, target.substr(kReports.size()), x);
     } else if (target == "/api/v1/selfcheck" && req.method() == http::verb::post) {
-      co_await Post(stream, buffer, head, x);
+      co_await Post(stream, buffer, head, x, query);
     } else if (target == "/api/v1/selfcheck" || target == "/api/v1/openapi.json" ||
                target.starts_with(kReports)) {
       x.Error(http::status::method_not_allowed, "method_not_allowed",
@@ -404,8 +423,19 @@ struct SelfcheckApi::Impl {
 
   template <typename Stream>
   asio::awaitable<void> Post(Stream& stream, beast::flat_buffer& buffer,
-                             http::request_parser<http::empty_body>& head, Exchange& x) {
+                             http::request_parser<http::empty_body>& head, Exchange& x,
+                             std::string_view query) {
     const auto& req = head.get();
+    Lang lang = Lang::kEn;
+    if (std::optional<std::string_view> asked = QueryValue(query, "lang")) {
+      const std::optional<Lang> l = LangFromName(*asked);
+      if (!l) {
+        x.Error(http::status::bad_request, "bad_request",
+                "lang=" + std::string(asked->substr(0, 16)) + ": give en or zh");
+        co_return;
+      }
+      lang = *l;
+    }
     // Everything that can refuse the request is decided from the header, before any byte of
     // the body is read: a client without a valid token never gets the body read or inflated.
     std::string key;
@@ -514,7 +544,7 @@ struct SelfcheckApi::Impl {
     // Judged on a thread of its own pool: the connections go on being served meanwhile. (A
     // coroutine of its own, its arguments copied into its frame: a coroutine lambda's captures
     // were freed twice by g++ 12 when moved into one inside the co_await.)
-    auto task = Judge(*platform, std::move(feed));
+    auto task = Judge(*platform, std::move(feed), lang);
     std::optional<Result<KeptReport>> judged =
         co_await asio::co_spawn(judges, std::move(task), asio::use_awaitable);
     Result<KeptReport>& kept = *judged;
@@ -550,8 +580,9 @@ struct SelfcheckApi::Impl {
   }
 
   // CheckAndKeep as a coroutine (an optional: what co_spawn hands back needs a default value).
-  asio::awaitable<std::optional<Result<KeptReport>>> Judge(std::string platform, std::string feed) {
-    co_return CheckAndKeep(config, platform, feed);
+  asio::awaitable<std::optional<Result<KeptReport>>> Judge(std::string platform, std::string feed,
+                                                           Lang lang) {
+    co_return CheckAndKeep(config, platform, feed, lang);
   }
 
   // Writes the answer (within the read timeout) and logs the exchange.

@@ -10,6 +10,7 @@
 
 #include "flexwatch/core/event.h"
 #include "flexwatch/core/ids.h"
+#include "flexwatch/core/lang.h"
 
 namespace flexwatch {
 
@@ -37,6 +38,8 @@ enum class RejectCode : uint8_t {
 };
 inline constexpr int kRejectCodeCount = 16;
 std::string_view RejectCodeName(RejectCode c);
+// What a rejection's class means, in a few words of `lang` (the self-check's Chinese report).
+std::string_view RejectCodeWords(RejectCode c, Lang lang);
 
 struct Rejection {
   RejectCode code = RejectCode::kNotJson;

@@ -7,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include "flexwatch/core/lang.h"
 #include "flexwatch/ingest/replay.h"
 #include "flexwatch/rules/rule_set.h"
 #include "flexwatch/state/store.h"
@@ -21,9 +22,11 @@ struct SelfcheckSetup {
 };
 
 struct SelfcheckOptions {
-  std::string platform;      // when set, lines of any other platform are refused
-  size_t max_examples = 20;  // affected worker-months shown per platform, month, dimension
-  std::string temp_parent;   // where the throwaway state goes (default: $TMPDIR or /tmp)
+  std::string platform;          // when set, lines of any other platform are refused
+  size_t max_examples = 20;      // affected worker-months shown per platform, month, dimension
+  int max_errors_per_line = 10;  // errors told of one rejected line (its first ones)
+  Lang lang = Lang::kEn;         // of the text report and the examples' explanations
+  std::string temp_parent;       // where the throwaway state goes (default: $TMPDIR or /tmp)
   // Names the report gives the feeds, by position (default: their paths), e.g. "upload" for a
   // feed that came over HTTP and was spooled to a temporary file.
   std::vector<std::string> names;

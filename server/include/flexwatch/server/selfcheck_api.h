@@ -57,8 +57,9 @@ struct KeptReport {
   std::string id;
   SelfcheckReport report;
 };
+// `lang`: of the examples' explanations (and of the text report).
 Result<KeptReport> CheckAndKeep(const SelfcheckService& service, const std::string& platform,
-                                const std::string& feed);
+                                const std::string& feed, Lang lang = Lang::kEn);
 
 // Test feeds over Kafka (SelfcheckApiOptions::test_topic_prefix): a consumer of every platform's
 // test topic, on its own thread, whose reports go to each platform's results topic.
