@@ -15,7 +15,7 @@ packages=(
   default-jre-headless maven
   chromium fonts-noto-cjk
   prometheus prometheus-alertmanager
-  jq linux-perf valgrind bc time curl ca-certificates
+  jq linux-perf valgrind bc time curl ca-certificates python3-venv
 )
 missing=()
 for p in "${packages[@]}"; do
@@ -93,21 +93,33 @@ if ! grep -qx "Version: $rdkafka_version" "$rdkafka_prefix/lib/pkgconfig/rdkafka
   rm -rf "$work"
 fi
 
-# axe-core (Deque's accessibility engine), which the browser test runs inside headless Chromium
-# on each announcement page: the package's tarball from the npm registry, checked against its
-# SHA-256, its axe.min.js kept in /opt/flexwatch-deps/axe-core (no Node.js needed).
-axe_version=4.14.1
-axe_sha256=e6b0ce02b84d892e2e33e403485e7f3d6c29e2be6df65daf44d89ba564139745
+# The test tools made by others, from PyPI by name and pinned, in a virtual environment of their
+# own (/opt/flexwatch-deps/pytools): schemathesis (property-based tests of the self-check API,
+# driven by its OpenAPI document) and openapi-spec-validator (the document itself). axe-core,
+# Deque's accessibility engine that the browser test runs inside headless Chromium on each
+# announcement page, comes as the axe-playwright-python wheel ships it: its axe.min.js, checked
+# against its SHA-256, kept in /opt/flexwatch-deps/axe-core (no Node.js needed).
+py_dir=/opt/flexwatch-deps/pytools
+py_tools="schemathesis==4.32.5 openapi-spec-validator==0.9.0"
+if ! grep -qx "$py_tools" "$py_dir/TOOLS" 2>/dev/null; then
+  echo "setup: installing $py_tools from PyPI"
+  /usr/bin/python3 -m venv --clear "$py_dir"
+  # shellcheck disable=SC2086 # one argument per requirement
+  "$py_dir/bin/pip" install -q --disable-pip-version-check $py_tools
+  echo "$py_tools" >"$py_dir/TOOLS"
+fi
+axe_wheel=axe-playwright-python==0.1.8  # ships axe-core 4.12.1
+axe_sha256=84494fec757e4710dc751c8d7a636e457f4532f08f85c86dc9070133fbff53bc
 axe_dir=/opt/flexwatch-deps/axe-core
-if ! grep -qx "$axe_version" "$axe_dir/VERSION" 2>/dev/null; then
-  echo "setup: fetching axe-core $axe_version from the npm registry"
+if ! grep -qx "$axe_wheel" "$axe_dir/VERSION" 2>/dev/null; then
+  echo "setup: fetching axe-core from $axe_wheel (PyPI)"
   work=$(mktemp -d)
-  curl -sSfL --retry 3 -o "$work/axe.tgz" \
-    "https://registry.npmjs.org/axe-core/-/axe-core-$axe_version.tgz"
-  echo "$axe_sha256  $work/axe.tgz" | sha256sum -c --quiet
-  tar -xzf "$work/axe.tgz" -C "$work" package/axe.min.js
+  "$py_dir/bin/pip" download -q --disable-pip-version-check --no-deps -d "$work" "$axe_wheel"
+  "$py_dir/bin/python" -c 'import sys, zipfile; zipfile.ZipFile(sys.argv[1]).extract(
+      "axe_playwright_python/axe.min.js", sys.argv[2])' "$work"/*.whl "$work"
+  echo "$axe_sha256  $work/axe_playwright_python/axe.min.js" | sha256sum -c --quiet
   mkdir -p "$axe_dir"
-  install -m 0644 "$work/package/axe.min.js" "$axe_dir/axe.min.js"
-  echo "$axe_version" >"$axe_dir/VERSION"
+  install -m 0644 "$work/axe_playwright_python/axe.min.js" "$axe_dir/axe.min.js"
+  echo "$axe_wheel" >"$axe_dir/VERSION"
   rm -rf "$work"
 fi

@@ -492,6 +492,90 @@ TEST_F(SelfcheckApiTest, TheApiDescribesItself) {
   ASSERT_EQ(parser.parse(r->body).get(doc), SUCCESS);
   EXPECT_EQ(doc["paths"]["/api/v1/selfcheck"]["post"].error(), SUCCESS);
   EXPECT_EQ(doc["paths"]["/api/v1/selfcheck/{id}"]["get"].error(), SUCCESS);
+  // A method a resource does not serve: 405, saying which it does (RFC 9110).
+  httplib::Client c("127.0.0.1", port_);
+  for (const auto& [path, allowed] : std::vector<std::pair<std::string, std::string>>{
+           {"/api/v1/selfcheck", "POST"}, {"/api/v1/openapi.json", "GET"}}) {
+    auto del = c.Delete(path);
+    ASSERT_TRUE(del) << path;
+    EXPECT_EQ(del->status, 405) << path;
+    EXPECT_EQ(del->get_header_value("Allow"), allowed) << path;
+    EXPECT_EQ(Code(del), "method_not_allowed") << path;
+  }
+}
+
+// The tools made by others that check the document (scripts/setup-debian.sh installs them).
+const fs::path kPyTools = "/opt/flexwatch-deps/pytools/bin";
+
+// Runs a Python tool of kPyTools in `dir` (its caches and reports go there), with the
+// schemathesis hooks of tests/tools importable; waits at most five minutes.
+CommandResult PyTool(const std::string& tool, const std::vector<std::string>& args,
+                     const fs::path& dir) {
+  std::vector<std::string> all = {
+      "-C", dir.string(), "SCHEMATHESIS_HOOKS=schemathesis_hooks",
+      "PYTHONPATH=" + (fs::path(FLEXWATCH_SOURCE_DIR) / "tests" / "tools").string(),
+      (kPyTools / tool).string()};
+  all.insert(all.end(), args.begin(), args.end());
+  CommandResult r;
+  r.exit_code = WaitAtMost(SpawnProgram("/usr/bin/env", all, (dir / (tool + "-stdout")).string(),
+                                        (dir / (tool + "-stderr")).string()),
+                           300);
+  r.out = ReadFile(dir / (tool + "-stdout"));
+  r.err = ReadFile(dir / (tool + "-stderr"));
+  return r;
+}
+
+// The OpenAPI document is valid (openapi-spec-validator) and true to the server: schemathesis,
+// driven by it against a live server with a valid token, sends its examples (a line with three
+// mistakes, a finding), requests made from its schemas and sequences that follow its links, and
+// finds no server error and no response (status, content type, headers, body) that breaks it.
+// Both tools are shown to catch a document that is wrong.
+TEST_F(SelfcheckApiTest, TheOpenApiDocumentIsValidAndTrueToTheServer) {
+  ASSERT_TRUE(fs::exists(kPyTools / "schemathesis") &&
+              fs::exists(kPyTools / "openapi-spec-validator"))
+      << "the test tools are missing: run scripts/setup-debian.sh";
+  const fs::path work = dir_ / "openapi";
+  fs::create_directories(work);
+  const fs::path document = fs::path(FLEXWATCH_SOURCE_DIR) / "server" / "openapi.json";
+  CommandResult valid = PyTool("openapi-spec-validator", {document.string()}, work);
+  EXPECT_EQ(valid.exit_code, 0) << valid.out << valid.err;
+  EXPECT_NE(valid.out.find(": OK"), std::string::npos) << valid.out;
+  // A document whose operation has no responses is not valid.
+  std::string text = ReadFile(document);
+  std::string broken = text;
+  const std::string responses = "\"responses\": {";
+  broken.replace(broken.find(responses), responses.size(), "\"answers\": {");
+  WriteFile(work / "invalid.json", broken);
+  EXPECT_NE(PyTool("openapi-spec-validator", {(work / "invalid.json").string()}, work).exit_code,
+            0);
+
+  // A server of its own, whose rate limit the run stays under.
+  const int port = Serve("openapi", 100000, 2, 4);
+  const std::string origin = "http://127.0.0.1:" + std::to_string(port);
+  const std::vector<std::string> run = {
+      "run", "-H", "Authorization: Bearer " + meal_token_, "--checks", "all",
+      // Any body is a feed: a wrong line is told in the 200
+      // report, by design, not refused with a 4xx.
+      "--exclude-checks", "negative_data_rejection", "--max-examples", "50", "--seed", "25",
+      "--workers", "1", "--generation-database", "none", "--no-color"};
+  std::vector<std::string> live = run;
+  live.push_back(origin + "/api/v1/openapi.json");
+  CommandResult st = PyTool("schemathesis", live, work);
+  EXPECT_EQ(st.exit_code, 0) << st.out << st.err;
+  EXPECT_NE(st.out.find("No issues found"), std::string::npos) << st.out;
+  EXPECT_NE(st.out.find("Examples"), std::string::npos) << st.out;
+  // A document that asks more of an error than the server says: found, on the examples.
+  const std::string required = "\"required\": [\n          \"reason_code\",";
+  std::string demanding = text;
+  ASSERT_NE(demanding.find(required), std::string::npos);
+  demanding.insert(demanding.find(required) + required.size(), "\n          \"hint\",");
+  WriteFile(work / "demanding.json", demanding);
+  std::vector<std::string> wrong = run;
+  wrong.insert(wrong.end(),
+               {"--phases", "examples", "--url", origin, (work / "demanding.json").string()});
+  CommandResult caught = PyTool("schemathesis", wrong, work);
+  EXPECT_NE(caught.exit_code, 0) << caught.out;
+  EXPECT_NE(caught.out.find("\"hint\" is a required property"), std::string::npos) << caught.out;
 }
 
 // Hostile clients (issue: "Hostile and odd input never stops, hangs or poisons the monitor").

@@ -413,6 +413,7 @@ struct SelfcheckApi::Impl {
       co_await Post(stream, buffer, head, x, query);
     } else if (target == "/api/v1/selfcheck" || target == "/api/v1/openapi.json" ||
                target.starts_with(kReports)) {
+      x.res.set(http::field::allow, target == "/api/v1/selfcheck" ? "POST" : "GET");  // RFC 9110
       x.Error(http::status::method_not_allowed, "method_not_allowed",
               std::string(req.method_string()) + " is not served here");
     } else {
