@@ -43,6 +43,7 @@ int RunDemo(const fw::Config& cfg, const std::string& dir, fw::GenOptions o) {
   const std::string truth = (fs::path(dir) / "truth.json").string();
   const std::string state = (fs::path(dir) / "state").string();
   fs::remove_all(state, ec);
+  fs::remove_all(fs::path(dir) / "announcements", ec);  // none of an earlier run's stays
   {
     std::ofstream f(feed, std::ios::trunc);
     std::printf("1. generating a feed: %d workers, %d platforms, %d months -> %s\n", o.workers,
@@ -64,6 +65,10 @@ int RunDemo(const fw::Config& cfg, const std::string& dir, fw::GenOptions o) {
   // The monitor's metrics, served while the demo runs (a free port) and kept in a file after.
   mo.metrics.listen = "127.0.0.1:0";
   mo.state_dir = state;
+  // A batch, as a replay is: once every line is read and the topic has been quiet for a second,
+  // the monitor closes what the feed's event time has closed (months whose grace has passed are
+  // final) and returns.
+  mo.idle_exit_seconds = 1;
   const fw::KafkaOptions produce_to = kafka;  // `mo` goes to the monitor
   std::printf(
       "2. producing it into the embedded broker at %s (topic %s), and consuming it with "
@@ -104,9 +109,7 @@ int RunDemo(const fw::Config& cfg, const std::string& dir, fw::GenOptions o) {
                                        while (n - consumed.load() > kInFlight && !stop.load())
                                          std::this_thread::sleep_for(std::chrono::milliseconds(5));
                                      });
-    while (produced.ok() && !stop.load() && consumed.load() < static_cast<int64_t>(lines.size()))
-      std::this_thread::sleep_for(std::chrono::milliseconds(20));
-    stop.store(true);
+    if (!produced.ok()) stop.store(true);
     consumer.join();
     if (!produced.ok()) return Fail("demo: " + produced.message());
     if (!consumer_result.ok()) return Fail("demo: " + consumer_result.status().message());

@@ -512,10 +512,12 @@ TEST_F(PublicationTest, TheHtmlRendersInABrowser) {
 }
 
 // The main job, as the README runs it: from the repository, with the config found beside the
-// binary and a directory relative to where it starts; it ends at the HTML announcement of the
-// latest final month, or, as here (two months: no grace has passed), says that none is final and
-// which provisional one is the latest.
-TEST(DemoTest, TheMainJobEndsAtTheHtmlAnnouncement) {
+// binary and a directory relative to where it starts. It runs as a batch (the monitor returns once
+// the topic is quiet, closing what the feed's event time closed) and ends at the HTML
+// announcement of the latest final month: with two months, July (its grace passed in August's
+// contributions' event time), not August, whose announcement is provisional; with one month, it
+// says that none is final and which provisional one is the latest.
+TEST(DemoTest, TheMainJobEndsAtTheLatestFinalMonthsHtmlAnnouncement) {
   const fs::path dir = "flexwatch-demo-test-" + std::to_string(::getpid());
   fs::remove_all(dir);
   unsetenv("FLEXWATCH_PSEUDONYM_KEY");  // the demo makes its own key
@@ -524,12 +526,17 @@ TEST(DemoTest, TheMainJobEndsAtTheHtmlAnnouncement) {
   CommandResult r =
       Flexwatch({"demo", "--dir", dir.string(), "--workers", "150", "--months", "2"}, logs);
   EXPECT_EQ(r.exit_code, 0) << r.err;
-  const fs::path page = fs::absolute(dir / "announcements" / "monthly-2024-08.zh.html");
+  const fs::path announcements = fs::absolute(dir / "announcements");
+  const fs::path page = announcements / "monthly-2024-07.zh.html";
   EXPECT_TRUE(fs::exists(page)) << r.out;
   EXPECT_NE(
-      r.out.find("No month is final yet; the latest, provisional, announcement: " + page.string()),
+      r.out.find("The latest final month's announcement, open it in a browser: " + page.string()),
       std::string::npos)
       << r.out;
+  EXPECT_NE(ReadFile(announcements / "monthly-2024-07.json").find("\"final\": true"),
+            std::string::npos);
+  EXPECT_NE(ReadFile(announcements / "monthly-2024-08.json").find("\"final\": false"),
+            std::string::npos);
   EXPECT_FALSE(fs::is_empty(dir / "announcements" / "evidence" / "2024-08"));
   // It says where its metrics were served, and keeps them as they stood at the end.
   EXPECT_NE(r.out.find("metrics at http://127.0.0.1:"), std::string::npos) << r.out;
@@ -537,6 +544,15 @@ TEST(DemoTest, TheMainJobEndsAtTheHtmlAnnouncement) {
   EXPECT_NE(metrics.find("flexwatch_events_total{outcome=\"applied\""), std::string::npos)
       << metrics;
   EXPECT_NE(metrics.find("flexwatch_platform_level{"), std::string::npos);
+  // One month: nothing is final yet, and the demo says so.
+  CommandResult one =
+      Flexwatch({"demo", "--dir", dir.string(), "--workers", "60", "--months", "1"}, logs);
+  EXPECT_EQ(one.exit_code, 0) << one.err;
+  EXPECT_NE(one.out.find("No month is final yet; the latest, provisional, announcement: " +
+                         (announcements / "monthly-2024-07.zh.html").string()),
+            std::string::npos)
+      << one.out;
+  EXPECT_FALSE(fs::exists(announcements / "monthly-2024-08.json"));  // the earlier run's
   if (!::testing::Test::HasFailure()) {
     fs::remove_all(dir);
     fs::remove_all(logs);
