@@ -132,8 +132,8 @@ TEST_F(ReplayCliTest, ARecordRewrittenAfterDeliveryIsCountedAndTheFirstArrivalSt
       {"announce", "--state", state, "--month", "2024-07", "--format", "md", "--lang", "en"}, dir_);
   ASSERT_EQ(a.exit_code, 0) << a.err;
   const std::string& md = a.out;
-  EXPECT_NE(md.find("Repeated with other content |"), std::string::npos) << md;
-  EXPECT_NE(md.find("2 events came again under the same event id with other content"),
+  EXPECT_NE(md.find("Resent with other content |"), std::string::npos) << md;
+  EXPECT_NE(md.find("2 records were sent again under the same record number with other content"),
             std::string::npos)
       << md;
 }

@@ -63,11 +63,10 @@ Doc AnnualDoc(const AnnualInputs& in, Lang l) {
              std::string(all_final ? t.final_word
                          : zh      ? "初步（尚有月份未到终版）"
                                    : "provisional: not every month is final yet") +
-             (zh ? "。规则集 " : ". Rule set ") + in.rules->id + " " + in.rules->version +
-             (zh ? "。月份：" : ". Months: ");
-  for (size_t i = 0; i < in.months->size(); ++i)
-    d.status += (i ? (zh ? "、" : ", ") : "") + FormatPeriod((*in.months)[i].period);
-  d.status += zh ? "。" : ".";
+             (zh ? "。所含月份：" : ". Months covered: ");
+  std::vector<Period> covered;
+  for (const MonthEvaluation& m : *in.months) covered.push_back(m.period);
+  d.status += MonthsWords(covered, l) + (zh ? "。" : ".");
   if (!whole_year)
     d.status += zh ? "本年度仅有上述月份的数据，名单和比较均以这些月份为准，不代表全年。"
                    : " The year has data for these months only: the lists and comparisons rest on "

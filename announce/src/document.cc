@@ -125,7 +125,8 @@ p.masthead { margin: 0.1rem 0; font-weight: 600; }
 table { border-collapse: collapse; width: 100%; font-size: 0.9rem; }
 th, td { border: 1px solid var(--rule); padding: 0.3rem 0.5rem; text-align: left;
   vertical-align: top; white-space: nowrap; }
-th { background: #f3f3f3; }
+th { background: #f3f3f3; white-space: normal; min-width: 4em; }
+td:first-child { white-space: normal; min-width: 9em; }
 .lv { display: inline-block; padding: 0 0.4rem; border-radius: 0.25rem; color: #fff; }
 .lv0 { background: #2e7d32; } .lv1 { background: #f9a825; color: #1a1a1a; }
 .lv2 { background: #ef6c00; } .lv3 { background: #c62828; }
@@ -140,13 +141,15 @@ ul { padding-left: 1.4rem; }
   .lv { -webkit-print-color-adjust: exact; print-color-adjust: exact; }
 }
 @media (max-width: 36rem) { body { font-size: 15px; } th, td { padding: 0.25rem 0.35rem; }
+  th, td:first-child { white-space: nowrap; min-width: 0; }
   h1 { font-size: 1.35rem; } .scroll-hint { display: block; } }
 )";
 
-// A Chinese date ("2024年9月", "2024年9月30日") kept on one line: a title breaks between words,
-// never inside one.
+// A Chinese date or span of months ("2024年9月", "2024年9月30日", "2024年度", "7月至9月",
+// "3个月") kept on one line: a title breaks between words, never inside one.
 std::string KeepDatesWhole(const std::string& html) {
-  static const std::regex kDate("([0-9]{4}年[0-9]{1,2}月(?:[0-9]{1,2}日)?)");
+  static const std::regex kDate(
+      "([0-9]{4}年(?:度|[0-9]{1,2}月(?:[0-9]{1,2}日)?)|[0-9]{1,2}月至[0-9]{1,2}月|[0-9]+个月)");
   return std::regex_replace(html, kDate, "<span class=\"nobr\">$1</span>");
 }
 
@@ -218,16 +221,17 @@ std::string DistributionSvg(const std::array<int, 4>& counts, const Terms& t,
   int most = 1;
   for (int c : counts) most = std::max(most, c);
   std::string s =
-      "<svg xmlns=\"http://www.w3.org/2000/svg\" viewBox=\"0 0 420 130\" role=\"img\" "
-      "width=\"420\" height=\"130\"><title>" +
+      "<svg xmlns=\"http://www.w3.org/2000/svg\" viewBox=\"0 0 340 136\" role=\"img\" "
+      "width=\"340\" height=\"136\"><title>" +
       Escape(title) + "</title>";
+  // Sized to be read as it is on a phone (at most 340 px wide: never scaled down there).
   for (int i = 0; i < 4; ++i) {
-    const int y = 8 + i * 30, w = counts[i] * 300 / most;
-    s += "<text x=\"0\" y=\"" + std::to_string(y + 16) + "\" font-size=\"13\">" +
-         Escape(t.levels[i]) + "</text><rect x=\"70\" y=\"" + std::to_string(y) + "\" width=\"" +
-         std::to_string(std::max(w, 1)) + "\" height=\"22\" fill=\"" + kLevelColours[i] +
-         "\"/><text x=\"" + std::to_string(76 + w) + "\" y=\"" + std::to_string(y + 16) +
-         "\" font-size=\"13\">" + std::to_string(counts[i]) + "</text>";
+    const int y = 6 + i * 32, w = counts[i] * 210 / most;
+    s += "<text x=\"0\" y=\"" + std::to_string(y + 18) + "\" font-size=\"15\">" +
+         Escape(t.levels[i]) + "</text><rect x=\"72\" y=\"" + std::to_string(y) + "\" width=\"" +
+         std::to_string(std::max(w, 1)) + "\" height=\"24\" fill=\"" + kLevelColours[i] +
+         "\"/><text x=\"" + std::to_string(80 + w) + "\" y=\"" + std::to_string(y + 18) +
+         "\" font-size=\"15\">" + std::to_string(counts[i]) + "</text>";
   }
   return s + "</svg>";
 }
@@ -235,26 +239,29 @@ std::string DistributionSvg(const std::array<int, 4>& counts, const Terms& t,
 // A platform's overall level month by month: a point per month, its colour and height the level.
 std::string TrendSvg(const std::vector<std::pair<Period, const PlatformScore*>>& months,
                      const Terms& t, const std::string& title) {
+  // Sized to be read as it is on a phone: a year of months fits in 340 px, so it is never scaled
+  // down there; the labels are 14 px.
   const int n = static_cast<int>(months.size());
-  const int width = 60 + std::max(n, 1) * 40;
+  const int step = n <= 6 ? 40 : 22;
+  const int width = 76 + std::max(n, 1) * step;
   std::string s = "<svg xmlns=\"http://www.w3.org/2000/svg\" viewBox=\"0 0 " +
-                  std::to_string(width) + " 120\" role=\"img\" width=\"" + std::to_string(width) +
-                  "\" height=\"120\"><title>" + Escape(title) + "</title>";
+                  std::to_string(width) + " 132\" role=\"img\" width=\"" + std::to_string(width) +
+                  "\" height=\"132\"><title>" + Escape(title) + "</title>";
   for (int lv = 0; lv < 4; ++lv)
-    s += "<text x=\"0\" y=\"" + std::to_string(94 - lv * 24) +
-         "\" font-size=\"11\" fill=\"#555\">" + Escape(t.levels[lv]) +
-         "</text><line x1=\"50\" x2=\"" + std::to_string(width) + "\" y1=\"" +
-         std::to_string(90 - lv * 24) + "\" y2=\"" + std::to_string(90 - lv * 24) +
+    s += "<text x=\"0\" y=\"" + std::to_string(98 - lv * 26) +
+         "\" font-size=\"14\" fill=\"#444\">" + Escape(t.levels[lv]) +
+         "</text><line x1=\"58\" x2=\"" + std::to_string(width) + "\" y1=\"" +
+         std::to_string(93 - lv * 26) + "\" y2=\"" + std::to_string(93 - lv * 26) +
          "\" stroke=\"#e0e0e0\"/>";
   std::string path;
   for (int i = 0; i < n; ++i) {
     const auto& [p, ps] = months[static_cast<size_t>(i)];
-    const int x = 70 + i * 40, y = 90 - static_cast<int>(ps->level) * 24;
+    const int x = 76 + i * step, y = 93 - static_cast<int>(ps->level) * 26;
     path += (i ? " L" : "M") + std::to_string(x) + " " + std::to_string(y);
     s += "<circle cx=\"" + std::to_string(x) + "\" cy=\"" + std::to_string(y) +
          "\" r=\"6\" fill=\"" + kLevelColours[static_cast<int>(ps->level)] + "\"/><text x=\"" +
-         std::to_string(x - 10) + "\" y=\"114\" font-size=\"10\">" + FormatPeriod(p).substr(5) +
-         "</text>";
+         std::to_string(x) + "\" y=\"124\" font-size=\"14\" " + "text-anchor=\"middle\">" +
+         std::to_string(PeriodMonth(p)) + "</text>";
   }
   if (n > 1) s += "<path d=\"" + path + "\" fill=\"none\" stroke=\"#888\" stroke-width=\"1.5\"/>";
   return s + "</svg>";

@@ -39,26 +39,27 @@ Section CorrectionSection(const MonthlyInputs& in, Lang l, std::string_view form
   int64_t arrived = 0;
   for (const auto& [platform, n] : in.sealing->arrived_after_seal) arrived += n;
   s.blocks.push_back(Paragraph(
-      zh ? "本通告更正" + PeriodWords(p, l) + "月度合规情况公告（" +
-               FormatBeijing(first.sealed_at) + "封存为终版）。该月封存后又到达" + N(arrived) +
-               "条事件（迟到的订单、合同、缴费、保障或投诉记录）；这些事件已全部计入，并改变了下列"
-               "平台"
-               "企业的核查结果。本通告为第" +
-               N(r.number) + "次修订，" + FormatBeijing(r.sealed_at) +
-               "封存。宽限期满后才缴纳的费用不予认可，不会改变任何计数。"
+      zh ? "本通告更正" + PeriodWords(p, l) + "月度合规情况公告（该月结果于" +
+               MomentWords(first.sealed_at, l) + "确定为终版）。终版确定后，又收到该月的记录" +
+               N(arrived) +
+               "条（迟报的订单、合同、缴费、保障或投诉记录）；这些记录已全部计入，并改变了下列"
+               "平台企业的核查结果。本通告为该月第" +
+               N(r.number) + "号更正，于" + MomentWords(r.sealed_at, l) +
+               "确定。宽限期满后才缴纳的费用不予认可，不会改变任何计数。"
          : "This notice corrects the monthly compliance announcement of " + PeriodWords(p, l) +
-               " (sealed final at " + FormatBeijing(first.sealed_at) + "). " + N(arrived) +
-               " events for the month arrived after it was sealed (late orders, contracts, "
-               "contributions, cover or complaints); every one of them is counted, and they "
-               "changed the verdict of the platform enterprises below. This is revision " +
-               N(r.number) + ", sealed at " + FormatBeijing(r.sealed_at) +
+               " (made final on " + MomentWords(first.sealed_at, l) + "). " + N(arrived) +
+               " records for the month were received after it was made final (late orders, "
+               "contracts, contributions, cover or complaints); every one of them is counted, and "
+               "they changed the verdict of the platform enterprises below. This is the month's "
+               "correction " +
+               N(r.number) + ", made on " + MomentWords(r.sealed_at, l) +
                ". A payment made after the grace never counts, so it changes no count."));
   Block changes;
   changes.kind = Block::kTable;
   changes.header =
-      zh ? std::vector<std::string>{"平台企业", "维度", "更正前", "更正后", "封存后到达事件"}
+      zh ? std::vector<std::string>{"平台企业", "维度", "更正前", "更正后", "终版后收到的记录"}
          : std::vector<std::string>{"Platform", "Dimension", "Before", "Now",
-                                    "Events after the seal"};
+                                    "Records received after it was made final"};
   for (const RevisionChange& c : r.changes)
     changes.rows.push_back(
         {{PlatformName(in.platforms, l, c.platform_id)},
@@ -80,9 +81,11 @@ Block RevisionsList(const MonthSealing& sealing, const PlatformRegistry* platfor
   std::vector<std::string> items;
   for (const Revision& r : sealing.revisions) {
     std::string item =
-        (zh ? "第" + N(r.number) + "版，" + FormatBeijing(r.sealed_at) + "封存："
-            : "Revision " + N(r.number) + ", sealed at " + FormatBeijing(r.sealed_at) + ": ");
-    if (r.number == 0) item += zh ? "首次封存的终版结果" : "the verdict as first sealed final";
+        r.number == 0
+            ? (zh ? MomentWords(r.sealed_at, l) + "：首次确定为终版"
+                  : MomentWords(r.sealed_at, l) + ": first made final")
+            : (zh ? "第" + N(r.number) + "号更正，" + MomentWords(r.sealed_at, l) + "："
+                  : "Correction " + N(r.number) + ", " + MomentWords(r.sealed_at, l) + ": ");
     for (size_t i = 0; i < r.changes.size(); ++i) {
       const RevisionChange& c = r.changes[i];
       item += (i == 0 ? "" : (zh ? "；" : "; ")) + PlatformName(platforms, l, c.platform_id) + " " +
@@ -108,12 +111,14 @@ Doc MonthlyDoc(const MonthlyInputs& in, Lang l, std::string_view format) {
   if (correction)
     d.title = zh ? d.title + "第" + N(sealing->revisions.back().number) + "号更正"
                  : "Correction " + N(sealing->revisions.back().number) + " to the " + d.title;
-  d.status = (zh ? "状态：" : "Status: ") +
-             std::string(m.final ? t.final_word : t.provisional_word) +
-             (zh ? "。规则集 " : ". Rule set ") + in.rules->id + " " + in.rules->version;
-  if (sealing)
-    d.status += (zh ? "。第" + N(sealing->revisions.back().number) + "版"
-                    : ". Revision " + N(sealing->revisions.back().number));
+  // The rule set's id and version are in the methodology, where a reader checks how the month was
+  // judged; the status says only how far the month's figures can still move.
+  d.status =
+      (zh ? "状态：" : "Status: ") + std::string(m.final ? t.final_word : t.provisional_word);
+  if (sealing && sealing->revisions.back().number > 0)
+    d.status += zh ? "，经第" + N(sealing->revisions.back().number) + "号更正"
+                   : ", as corrected by correction " + N(sealing->revisions.back().number);
+  d.status += zh ? "。" : ".";
   if (correction) d.sections.push_back(CorrectionSection(in, l, format));
 
   std::array<int, 4> by_level{};
@@ -247,22 +252,18 @@ Doc MonthlyDoc(const MonthlyInputs& in, Lang l, std::string_view format) {
   int64_t wm = 0, orders = 0, payments = 0, late = 0, complaints = 0, rewritten = 0;
   Block quality;
   quality.kind = Block::kTable;
-  quality.header = zh ? std::vector<std::string>{"平台企业",
-                                                 "人月",
-                                                 "订单",
-                                                 "缴费记录",
-                                                 "宽限期后缴费",
-                                                 "投诉",
-                                                 "内容被改写的重复事件"}
+  quality.header = zh ? std::vector<std::string>{"平台企业",          "人月",         "订单",
+                                                 "缴费记录",          "宽限期后缴费", "投诉",
+                                                 "报送后被改动的记录"}
                       : std::vector<std::string>{"Platform",
                                                  "Worker-months",
                                                  "Orders",
                                                  "Contribution payments",
                                                  "Paid after the grace",
                                                  "Complaints",
-                                                 "Repeated with other content"};
-  if (sealing) quality.header.push_back(zh ? "封存后到达事件" : "Arrived after the seal");
-  if (in.rejected) quality.header.push_back(zh ? "被拒收的数据行" : "Rejected lines");
+                                                 "Resent with other content"};
+  if (sealing) quality.header.push_back(zh ? "终版后收到的记录" : "Received after made final");
+  if (in.rejected) quality.header.push_back(zh ? "不予采用的记录" : "Records not accepted");
   int64_t arrived = 0, rejected = 0;
   auto rejected_of = [&](const std::string& platform) -> int64_t {
     if (!in.rejected) return 0;
@@ -300,39 +301,40 @@ Doc MonthlyDoc(const MonthlyInputs& in, Lang l, std::string_view format) {
   d.sections.push_back(
       {zh ? "数据质量" : "Data quality",
        {Paragraph(
-            (zh ? "本月：" + N(wm) + "人月，订单" + N(orders) + "单；其缴费记录" + N(payments) +
+            (zh ? "本月：" + N(wm) + "人月，订单" + N(orders) + "单；相关缴费记录" + N(payments) +
                       "条，其中" + N(late) + "条在月末后" + grace + "日宽限期满后缴纳；投诉" +
                       N(complaints) +
-                      "件。重复投递的事件只计一次，以首次到达的内容为准；同一事件编号再次到达而"
-                      "内容不同（记录在报送后被改写）的，本月共" +
+                      "件。平台重复报送的同一记录只计一次，以首次收到的内容为准；同一记录编号再次"
+                      "报送而内容不同（报送后被改动）的，本月共" +
                       N(rewritten) +
-                      "条，按平台列示。格式或内容不合规的数据行被拒收，连同原因另行记录，不计入"
-                      "任何月份" +
-                      (in.rejected
-                           ? "；本月（按数据行所载时间）被拒收" +
-                                 N(rejected + in.rejected->unnamed) + "行，其中" +
-                                 N(in.rejected->unnamed) + "行未能识别所属平台，其余按平台列示。"
-                           : std::string("。"))
+                      "条，按平台列于下表。不符合数据规范的记录不予采用，不计入任何月份，原因另行"
+                      "告知报送平台" +
+                      (in.rejected ? "；本月（按记录所载时间）不予采用" +
+                                         N(rejected + in.rejected->unnamed) + "条，其中" +
+                                         N(in.rejected->unnamed) +
+                                         "条无法识别所属平台，其余按平台列于下表。"
+                                   : std::string("。"))
                 : "This month: " + N(wm) + " worker-months from " + N(orders) + " orders; " +
                       N(payments) + " contribution payments for them, " + N(late) +
                       " of which came after the " + grace + "-day grace; " + N(complaints) +
-                      " complaints. An event delivered twice counts once, as it first arrived; " +
+                      " complaints. A record a platform sends twice counts once, as first "
+                      "received; " +
                       N(rewritten) +
-                      " events came again under the same event id with other content (a record "
-                      "rewritten after it was delivered), shown per platform. Lines rejected as "
-                      "malformed or invalid are kept aside with their reasons and count in no "
-                      "month" +
+                      " records were sent again under the same record number with other content "
+                      "(changed after they were sent), shown per platform below. Records that do "
+                      "not meet the data specification are not accepted and count in no month; "
+                      "the platform is told why" +
                       (in.rejected ? "; " + N(rejected + in.rejected->unnamed) +
-                                         " lines of this month (by the time they give) were "
-                                         "rejected, " +
+                                         " records of this month (by the time they give) were not "
+                                         "accepted, " +
                                          N(in.rejected->unnamed) +
-                                         " of them naming no readable platform, the others "
-                                         "shown per platform."
+                                         " of them naming no platform that could be read, the "
+                                         "others shown per platform below."
                                    : std::string("."))) +
             (!sealing ? std::string()
-             : zh ? "月份封存为终版后又到达" + N(arrived) + "条事件，均已计入。"
+             : zh ? "该月结果确定为终版后，又收到" + N(arrived) + "条记录，均已计入。"
                   : " " + N(arrived) +
-                        " events arrived after the month was sealed final; all are "
+                        " records for the month were received after it was made final; all are "
                         "counted.")),
         quality}});
   std::vector<std::string> ids;

@@ -139,6 +139,35 @@ std::string PeriodWords(Period p, Lang l) {
   return std::string(kMonths[PeriodMonth(p) - 1]) + " " + std::to_string(PeriodYear(p));
 }
 
+std::string MomentWords(TimestampMs t, Lang l) {
+  const std::string iso = FormatBeijing(t);  // 2024-10-20T14:37:09.656+08:00
+  const Result<Day> day = ParseDate(iso.substr(0, 10));
+  const std::string date = day.ok() ? DayWords(*day, l) : iso.substr(0, 10);
+  return date + (l == Lang::kZh ? " " : ", ") + iso.substr(11, 5);
+}
+
+std::string MonthsWords(const std::vector<Period>& months, Lang l) {
+  static constexpr const char* kMonths[] = {"January",   "February", "March",    "April",
+                                            "May",       "June",     "July",     "August",
+                                            "September", "October",  "November", "December"};
+  std::string out;
+  for (size_t i = 0; i < months.size(); ++i) {
+    const Period p = months[i];
+    const bool new_year = i == 0 || PeriodYear(months[i - 1]) != PeriodYear(p);
+    if (l == Lang::kZh) {
+      out += (i ? "、" : "") + (new_year ? std::to_string(PeriodYear(p)) + "年" : std::string()) +
+             std::to_string(PeriodMonth(p)) + "月";
+    } else {
+      const bool last_of_year =
+          i + 1 == months.size() || PeriodYear(months[i + 1]) != PeriodYear(p);
+      out += std::string(i == 0 ? "" : (last_of_year && !new_year ? " and " : ", ")) +
+             kMonths[PeriodMonth(p) - 1] +
+             (last_of_year ? " " + std::to_string(PeriodYear(p)) : "");
+    }
+  }
+  return out;
+}
+
 std::string N(int64_t v) { return std::to_string(v); }
 
 // A scaled integer without trailing zeros: 98000 at scale 4 is "9.8".
@@ -178,8 +207,10 @@ std::vector<std::string> Methodology(const RuleSet& r, Period p, Lang l) {
   auto hours = [](MilliMinutes m) { return NoTrailingZeros(m / 600, 2); };
   std::vector<std::string> s;
   auto line = [&](const std::string& en, const std::string& cn) { s.push_back(zh ? cn : en); };
-  line("Rule set " + r.id + ", version " + r.version + " (fingerprint " + r.fingerprint + ").",
-       "规则集 " + r.id + "，版本 " + r.version + "（指纹 " + r.fingerprint + "）。");
+  line("Rules applied: " + r.id + ", version " + r.version + " (checksum " + r.fingerprint +
+           ", by which anyone can confirm the same rules were used).",
+       "适用的核查规则：" + r.id + "，版本 " + r.version + "（校验码 " + r.fingerprint +
+           "，可据此核对所用规则）。");
   line("Unit: the worker-month, one worker's calendar month (Beijing time) on one platform.",
        "计量单位：人月，即一名劳动者在一个平台企业的一个自然月（北京时间）。");
   line("Tiers: more than " + hours(r.labor_relation_above) +

@@ -48,6 +48,10 @@ std::string SeriesWords(const Terms& t, Lang l, const std::string& series);
 std::string Percent(int64_t affected, int64_t in_scope);
 // "September 2024", "2024年9月".
 std::string PeriodWords(Period p, Lang l);
+// A moment in Beijing time, to the minute: "2024年10月20日 14:37", "20 October 2024, 14:37".
+std::string MomentWords(TimestampMs t, Lang l);
+// Months of one year in words: "2024年7月、8月、9月", "July, August and September 2024".
+std::string MonthsWords(const std::vector<Period>& months, Lang l);
 std::string N(int64_t v);
 // "1 worker-month", "9 worker-months".
 std::string Unit(int64_t v);

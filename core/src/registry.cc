@@ -57,7 +57,9 @@ std::optional<IssueRecord> IssueRecord::Decode(std::string_view text) {
   return r.seq > 0 ? std::optional<IssueRecord>(r) : std::nullopt;
 }
 
-std::string IssueRecord::DateWords(Lang lang) const {
+std::string IssueRecord::DateWords(Lang lang) const { return DayWords(day, lang); }
+
+std::string DayWords(Day day, Lang lang) {
   static constexpr const char* kMonths[] = {"January",   "February", "March",    "April",
                                             "May",       "June",     "July",     "August",
                                             "September", "October",  "November", "December"};

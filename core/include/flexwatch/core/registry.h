@@ -73,4 +73,7 @@ struct IssueRecord {
   std::string DateWords(Lang lang) const;
 };
 
+// A date in words: "2024年10月20日", "20 October 2024".
+std::string DayWords(Day day, Lang lang);
+
 }  // namespace flexwatch
