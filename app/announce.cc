@@ -22,11 +22,12 @@ namespace flexwatch::cli {
 namespace {
 
 // `announce --month M --revision N`: the documents of revision N exactly as the monitor kept them
-// when it published that revision (the original for 0, the correction notice after).
-int AnnounceRevision(fw::Store& store, const AnnounceArgs& a) {
+// when it published that revision (the original for 0, the correction notice after), issued as
+// the publisher issued it (a draft kept here before its notice came gets its masthead).
+int AnnounceRevision(fw::Store& store, const AnnounceArgs& a, const fw::Issuer& issuer) {
   auto p = fw::ParsePeriod(a.month);
   if (!p.ok()) return Fail("announce: --month " + a.month + ": " + p.status().message());
-  const fw::Files kept = fw::KeptDocuments(store, *p, a.revision);
+  const fw::Files kept = fw::KeptDocuments(store, *p, a.revision, &issuer);
   if (int rc; ReadFailed(store, "announce", rc)) return rc;
   if (kept.empty()) {
     auto revisions = fw::ReadRevisions(store, *p);
@@ -94,7 +95,7 @@ int RunAnnounce(const fw::Config& cfg, const AnnounceArgs& a) {
     if (!key.ok()) return Fail("announce: " + key.status().message());
     pseudonyms = std::make_unique<fw::Pseudonymizer>(*key);
   }
-  if (a.revision >= 0) return AnnounceRevision(*store, a);
+  if (a.revision >= 0) return AnnounceRevision(*store, a, cfg.issuer);
   fw::PublicationRequest request;
   if (!a.month.empty()) {
     auto p = fw::ParsePeriod(a.month);

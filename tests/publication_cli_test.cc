@@ -235,6 +235,70 @@ TEST_F(PublicationTest, RunPublishesEachFinalMonthOnceAndTheSameBytesAfterACrash
   }
 }
 
+// Two instances: one publishes, the other (no publish.dir) keeps the sealed month's documents as
+// drafts, since it has not been told of the issue yet. Once the publisher's notice brings the
+// issue (its record, as the consumer adopts it), `announce --revision 0` there prints exactly the
+// published bytes, number and date of issue included; before it, the draft.
+TEST_F(PublicationTest, AnInstanceThatKeptDraftsPrintsThePublishersIssueOnceItIsTold) {
+  auto cfg = ShippedConfig();
+  ASSERT_TRUE(cfg.ok());
+  const TimestampMs later = *ParseRfc3339("2026-01-01T00:00:00+08:00");
+  auto seal = [&](const fs::path& state, const std::string& dir) {
+    PublishOptions publish = cfg->publish;
+    publish.platforms = &cfg->platforms;
+    publish.issuer = &cfg->issuer;
+    publish.dir = dir;
+    auto store = Store::Open(state.string(), cfg->store);
+    ASSERT_TRUE(store.ok()) << store.status().ToString();
+    auto a = EvaluateAndAlert(
+        **store, *cfg->rules, cfg->detectors,
+        // The seal as the city's (the other instance adopts the sealer's, with its time).
+        AlertOptions{.topic = "alerts",
+                     .quiet_now = later,
+                     .mark_publication = true,
+                     .now = *ParseRfc3339("2025-09-16T10:00:00+08:00")});
+    ASSERT_TRUE(a.ok()) << a.status().ToString();
+    auto w = PublishDue(**store, *cfg->rules, cfg->detectors, publish);
+    ASSERT_TRUE(w.ok()) << w.status().ToString();
+    EXPECT_EQ(w->empty(), dir.empty());
+  };
+  fs::copy(dir_ / "state", dir_ / "other", fs::copy_options::recursive);
+  seal(dir_ / "state", (dir_ / "published").string());  // the publisher
+  seal(dir_ / "other", "");                             // keeps drafts
+  auto revision0 = [&](const std::string& state, const std::string& format,
+                       const std::string& lang) {
+    CommandResult r = Flexwatch({"announce", "--state", (dir_ / state).string(), "--month",
+                                 "2024-07", "--revision", "0", "--format", format, "--lang", lang},
+                                dir_);
+    EXPECT_EQ(r.exit_code, 0) << r.err;
+    return r.out;
+  };
+  EXPECT_NE(revision0("other", "md", "zh").find("未发布稿"), std::string::npos);
+  {
+    auto publisher = Store::Open((dir_ / "state").string(), cfg->store);
+    ASSERT_TRUE(publisher.ok());
+    const std::optional<std::string> record =
+        (**publisher).GetMeta(meta_keys::Issued("monthly-2024-07"));
+    ASSERT_TRUE(record.has_value());
+    publisher->reset();
+    auto other = Store::Open((dir_ / "other").string(), cfg->store);
+    ASSERT_TRUE(other.ok());
+    Batch told;
+    told.Put(meta_keys::Issued("monthly-2024-07"), *record);
+    ASSERT_TRUE((**other).Write(told).ok());
+  }
+  for (const std::string lang : {"zh", "en"})
+    for (const std::string format : {"md", "html", "csv"}) {
+      const std::string published =
+          ReadFile(dir_ / "published" / ("monthly-2024-07." + lang + "." + format));
+      ASSERT_FALSE(published.empty()) << lang << format;
+      EXPECT_EQ(revision0("other", format, lang), published) << lang << "." << format;
+    }
+  EXPECT_EQ(revision0("other", "json", "en"),
+            ReadFile(dir_ / "published" / "monthly-2024-07.json"));
+  EXPECT_EQ(revision0("other", "md", "zh").find("未发布稿"), std::string::npos);
+}
+
 // Late data after the seal (rules.md section 4): a late order, then a late contract termination,
 // then a payment after the grace, each replayed after July was sealed and published. The first
 // two are revisions 1 and 2, each published as a correction notice in every format and language

@@ -9,12 +9,14 @@
 #include <regex>
 #include <set>
 
+#include "document.h"
 #include "flexwatch/announce/announcement.h"
 #include "flexwatch/core/digest.h"
 #include "flexwatch/core/file.h"
 #include "flexwatch/core/ids.h"
 #include "flexwatch/core/json.h"
 #include "flexwatch/state/meta_keys.h"
+#include "terms.h"
 
 namespace flexwatch {
 
@@ -203,11 +205,28 @@ Result<std::vector<std::string>> WritePublication(const std::string& dir,
   return written;
 }
 
-Files KeptDocuments(Store& store, Period p, int revision) {
+Files KeptDocuments(Store& store, Period p, int revision, const Issuer* issuer) {
   Files kept;
   const std::string prefix = meta_keys::SealedDocument(p, revision, "");
   for (const std::string& key : store.MetaKeys(prefix))
     if (auto bytes = store.GetMeta(key)) kept.emplace_back(key.substr(prefix.size()), *bytes);
+  const std::optional<IssueRecord> issue = IssueOf(store, IssueStem(p, revision));
+  if (!issue || !issuer || issuer->empty()) return kept;
+  // Kept as a draft, issued since: the masthead's second line (the only one that differs) as
+  // the issue prints it.
+  for (auto& [name, bytes] : kept) {
+    const bool md = name.ends_with(".md"), html = name.ends_with(".html");
+    if (!md && !html) continue;
+    const Lang l = name.find(".zh.") != std::string::npos ? Lang::kZh : Lang::kEn;
+    const std::string draft = render_detail::Masthead(issuer, std::nullopt, l).back();
+    const std::string issued = render_detail::Masthead(issuer, issue, l).back();
+    const std::string from = md ? "\n" + draft + "  \n"
+                                : "<p class=\"masthead\">" + render_detail::Escape(draft) + "</p>";
+    const std::string to = md ? "\n" + issued + "  \n"
+                              : "<p class=\"masthead\">" + render_detail::Escape(issued) + "</p>";
+    if (const size_t at = bytes.find(from); at != std::string::npos)
+      bytes.replace(at, from.size(), to);
+  }
   return kept;
 }
 
@@ -279,7 +298,8 @@ Result<std::vector<std::string>> PublishDue(Store& store, const RuleSet& rules,
     // and kept before any is written.
     Publication month;
     // (kept before it was issued: drafts, never published; made again with the issue)
-    if (revision && !issued_now) month.documents = KeptDocuments(store, p, *revision);
+    if (revision && !issued_now)
+      month.documents = KeptDocuments(store, p, *revision, options.issuer);
     const bool kept = !month.documents.empty();
     const bool evidence = writes && pseudonyms && due->revision == 0;
     if (!kept || evidence) {

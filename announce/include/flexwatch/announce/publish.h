@@ -69,7 +69,10 @@ Result<std::vector<std::string>> WritePublication(const std::string& dir,
 
 // The documents of revision `revision` of month `p` as the monitor kept them when it published
 // that revision (meta_keys::SealedDocument), every format and language; empty when it kept none.
-Files KeptDocuments(Store& store, Period p, int revision);
+// An instance that does not publish keeps them as drafts when it seals the month; once the state
+// has the issue the publisher recorded (its notice, meta_keys::Issued), the Markdown and HTML
+// are given that issue's masthead in place of the draft's, with `issuer`: the publisher's bytes.
+Files KeptDocuments(Store& store, Period p, int revision, const Issuer* issuer = nullptr);
 
 // What `run` publishes without anyone running a command. EvaluateAndAlert (alerts/) with
 // `mark_publication` records, in the batch that remembers a month as final, that its announcement
