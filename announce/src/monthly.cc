@@ -219,20 +219,19 @@ Doc MonthlyDoc(const MonthlyInputs& in, Lang l, std::string_view format) {
   std::vector<std::string> items;
   if (in.warnings)
     for (const EarlyWarning& w : *in.warnings) {
-      const std::string window =
-          FormatPeriod(w.window_from) + (zh ? "至" : " to ") + FormatPeriod(w.window_to);
+      // In words: the detector, the figure and what was expected from which months. Its code,
+      // version and score are in the JSON, for those who check it.
+      const std::string window = PeriodRangeWords(w.window_from, w.window_to, l);
       if (zh)
         items.push_back(PlatformName(in.platforms, l, w.platform_id) + "：" +
-                        Lookup(t.detectors, w.detector) + "（" + w.detector + " 版本" + w.version +
-                        "），" + SeriesWords(t, l, w.series) + "为" + WarningNumber(w.observed) +
-                        "，预期" + WarningNumber(w.expected) + "（" + window + "，得分" +
-                        WarningNumber(w.score, 2) + "）。");
+                        Lookup(t.detectors, w.detector) + "，" + SeriesWords(t, l, w.series) +
+                        "为" + WarningNumber(w.observed) + "，预期为" + WarningNumber(w.expected) +
+                        "（考察期：" + window + "）。");
       else
         items.push_back(PlatformName(in.platforms, l, w.platform_id) + ": " +
-                        Lookup(t.detectors, w.detector) + " (" + w.detector + " v" + w.version +
-                        "): " + SeriesWords(t, l, w.series) + " " + WarningNumber(w.observed) +
-                        ", expected " + WarningNumber(w.expected) + " (" + window + ", score " +
-                        WarningNumber(w.score, 2) + ").");
+                        Lookup(t.detectors, w.detector) + ": " + SeriesWords(t, l, w.series) + " " +
+                        WarningNumber(w.observed) + " against " + WarningNumber(w.expected) +
+                        " expected (months considered: " + window + ").");
     }
   warnings.blocks.push_back(items.empty() ? Paragraph(zh ? "无。" : "None.") : List(items));
   d.sections.push_back(std::move(warnings));

@@ -146,6 +146,16 @@ std::string MomentWords(TimestampMs t, Lang l) {
   return date + (l == Lang::kZh ? " " : ", ") + iso.substr(11, 5);
 }
 
+std::string PeriodRangeWords(Period from, Period to, Lang l) {
+  if (from == to) return PeriodWords(from, l);
+  const bool same_year = PeriodYear(from) == PeriodYear(to);
+  if (l == Lang::kZh)
+    return PeriodWords(from, l) + "至" +
+           (same_year ? std::to_string(PeriodMonth(to)) + "月" : PeriodWords(to, l));
+  const std::string first = PeriodWords(from, l);
+  return (same_year ? first.substr(0, first.find(' ')) : first) + " to " + PeriodWords(to, l);
+}
+
 std::string MonthsWords(const std::vector<Period>& months, Lang l) {
   static constexpr const char* kMonths[] = {"January",   "February", "March",    "April",
                                             "May",       "June",     "July",     "August",

@@ -50,6 +50,9 @@ std::string Percent(int64_t affected, int64_t in_scope);
 std::string PeriodWords(Period p, Lang l);
 // A moment in Beijing time, to the minute: "2024年10月20日 14:37", "20 October 2024, 14:37".
 std::string MomentWords(TimestampMs t, Lang l);
+// A span of months in words: "2024年7月至12月", "July to December 2024", "2023年11月至2024年2月",
+// "November 2023 to February 2024".
+std::string PeriodRangeWords(Period from, Period to, Lang l);
 // Months of one year in words: "2024年7月、8月、9月", "July, August and September 2024".
 std::string MonthsWords(const std::vector<Period>& months, Lang l);
 std::string N(int64_t v);
