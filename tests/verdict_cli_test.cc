@@ -446,6 +446,14 @@ TEST_F(VerdictCliTest, SelfcheckTellsEveryMistakeOfALineInEitherLanguage) {
   EXPECT_EQ(codes, (std::vector<std::string>{"unknown_enum", "out_of_range", "wrong_type"}));
   EXPECT_EQ(fields, (std::vector<std::string>{"sector", "duration_min", "earnings_cny"}));
   EXPECT_EQ(Int(doc["input"], "rejected"), 1);
+  // One worker: every dimension rests on fewer worker-months than the announcement ranks on.
+  dom::element contract =
+      doc["months"].at(0)["platforms"].at(0)["dimensions"]["contract_avoidance"];
+  EXPECT_TRUE(bool(contract["few_in_scope"])) << j.out;
+  EXPECT_NE(en.out.find("0/1 0.0% green *"), std::string::npos) << en.out;
+  EXPECT_NE(en.out.find("\n* the dimension rests on fewer than 20 worker-months in scope"),
+            std::string::npos)
+      << en.out;
   // In Chinese: the classes in words, each said once, and the verdict in the announcement's terms.
   CommandResult zh =
       Run({"selfcheck", "--lang", "zh", "--platform", "p-a", (dir_ / "feed.ndjson").string()});
@@ -453,7 +461,8 @@ TEST_F(VerdictCliTest, SelfcheckTellsEveryMistakeOfALineInEitherLanguage) {
   for (const std::string& told :
        {std::string("flexwatch selfcheck：未通过"), at + "取值不在规定的范围内（unknown_enum）：",
         at + "数值超出合理范围（out_of_range）：", at + "字段类型错误（wrong_type）：",
-        std::string("规避订立劳动合同 0/1（0.0%），绿色"), std::string("结论：部分数据行无效；")})
+        std::string("规避订立劳动合同 0/1（0.0%），绿色 *"),
+        std::string("* 该维度纳入核查的人月少于 20 个"), std::string("结论：部分数据行无效；")})
     EXPECT_NE(zh.out.find(told), std::string::npos) << told << "\n" << zh.out;
   EXPECT_EQ(Run({"selfcheck", "--lang", "fr", (dir_ / "feed.ndjson").string()}).exit_code, 2);
 }

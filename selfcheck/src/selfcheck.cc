@@ -68,6 +68,10 @@ std::string ReportText(const RuleSet& rules, const SelfcheckOptions& options,
                        const Examples& examples, bool passed, bool levels_ok) {
   const Lang l = options.lang;
   const bool zh = l == Lang::kZh;
+  // A dimension judged on fewer worker-months in scope than the announcement ranks on.
+  const auto few = [&rules](const DimensionScore& ds) {
+    return ds.in_scope > 0 && ds.in_scope < rules.min_ranked_workers;
+  };
   const auto T = [zh](const char* en, const char* cn) { return std::string(zh ? cn : en); };
   std::string t;
   t = "flexwatch selfcheck" + T(": ", "：") +
@@ -116,7 +120,7 @@ std::string ReportText(const RuleSet& rules, const SelfcheckOptions& options,
           const DimensionScore& ds = ps.dimensions[d];
           t += "    " + std::string(words::DimensionWord(static_cast<Dimension>(d), l)) + " " +
                N(ds.affected) + "/" + N(ds.in_scope) + "（" + Pct(ds.affected, ds.in_scope) +
-               "），" + words::LevelWord(ds.level, l) + "\n";
+               "），" + words::LevelWord(ds.level, l) + (few(ds) ? " *" : "") + "\n";
         }
       }
   } else {
@@ -131,7 +135,7 @@ std::string ReportText(const RuleSet& rules, const SelfcheckOptions& options,
         for (int d = 0; d < kDimensionCount; ++d) {
           const DimensionScore& ds = ps.dimensions[d];
           cells[d] = N(ds.affected) + "/" + N(ds.in_scope) + " " + Pct(ds.affected, ds.in_scope) +
-                     " " + std::string(NameOf(ds.level));
+                     " " + std::string(NameOf(ds.level)) + (few(ds) ? " *" : "");
         }
         std::snprintf(buf, sizeof buf, "  %-20s %-8s %7lld  %-24s %-24s %-24s %s\n",
                       ps.platform_id.c_str(), FormatPeriod(m.period).c_str(),
@@ -140,9 +144,18 @@ std::string ReportText(const RuleSet& rules, const SelfcheckOptions& options,
         t += buf;
       }
   }
-  bool small = false;
+  bool small = false, any_few = false;
   for (const MonthEvaluation& m : months)
-    for (const PlatformScore& ps : m.platforms) small = small || !ps.ranked;
+    for (const PlatformScore& ps : m.platforms) {
+      small = small || !ps.ranked;
+      for (const DimensionScore& ds : ps.dimensions) any_few = any_few || few(ds);
+    }
+  if (any_few)
+    t += zh ? "\n* 该维度纳入核查的人月少于 " + N(rules.min_ranked_workers) +
+                  " 个：每一个人月都会使问题比例变动超过5个百分点，等级可能因个别人月而变化\n"
+            : "\n* the dimension rests on fewer than " + N(rules.min_ranked_workers) +
+                  " worker-months in scope: each of them moves its rate by more than 5 points, so "
+                  "one worker-month can change its level\n";
   if (small)
     t += zh ? "\n注：纳入核查的劳动者少于 " + N(rules.min_ranked_workers) +
                   " 人的平台月份，在监管部门的公告中不纳入排名（列为“未纳入排名”，无论等级如何）；"
@@ -329,7 +342,11 @@ Result<SelfcheckReport> RunSelfcheck(const SelfcheckSetup& setup,
         const DimensionScore& ds = ps.dimensions[d];
         j.Key(kDimensionNames[d]).BeginObject().Key("in_scope").Int(ds.in_scope);
         j.Key("affected").Int(ds.affected).Key("rate").Raw(RateText(ds.affected, ds.in_scope));
-        j.Key("level").String(NameOf(ds.level)).Key("examples").BeginArray(JsonWriter::kBlock);
+        j.Key("level").String(NameOf(ds.level));
+        // A rate on fewer worker-months than the announcement ranks a platform on moves by more
+        // than one point in twenty with each of them.
+        j.Key("few_in_scope").Bool(ds.in_scope > 0 && ds.in_scope < rules.min_ranked_workers);
+        j.Key("examples").BeginArray(JsonWriter::kBlock);
         if (const auto it = examples.find({m.period, ps.platform_id, d}); it != examples.end())
           for (const Example& e : it->second) {
             j.BeginObject().Key("worker_id").String(e.worker_id);
