@@ -552,6 +552,33 @@ TEST_F(SelfcheckApiTest, TheOpenApiDocumentIsValidAndTrueToTheServer) {
   // A server of its own, whose rate limit the run stays under.
   const int port = Serve("openapi", 100000, 2, 4);
   const std::string origin = "http://127.0.0.1:" + std::to_string(port);
+
+  // Its instructions run as written: the curl command it gives, with a token, an address and a
+  // feed put in, answers with a report (in Chinese, as it asks).
+  {
+    dom::parser parser;
+    dom::element doc;
+    ASSERT_EQ(parser.parse(text).get(doc), SUCCESS);
+    std::string_view description;
+    ASSERT_EQ(doc["info"]["description"].get(description), SUCCESS);
+    const size_t from = description.find("`curl ");
+    ASSERT_NE(from, std::string_view::npos) << description;
+    std::string command(description.substr(from + 1, description.find('`', from + 1) - from - 1));
+    for (const auto& [placeholder, value] : std::vector<std::pair<std::string, std::string>>{
+             {"TOKEN", meal_token_}, {"HOST:PORT", origin.substr(7)}}) {
+      const size_t at = command.find(placeholder);
+      ASSERT_NE(at, std::string::npos) << command;
+      command.replace(at, placeholder.size(), value);
+    }
+    WriteFile(work / "feed.ndjson", meal_);
+    const fs::path out = work / "curl-stdout";
+    const pid_t p = SpawnProgram("/bin/sh", {"-c", "cd '" + work.string() + "' && " + command},
+                                 out.string(), (work / "curl-stderr").string());
+    ASSERT_EQ(WaitAtMost(p, 60), 0) << command << "\n" << ReadFile(work / "curl-stderr");
+    const std::string report = ReadFile(out);
+    EXPECT_NE(report.find("\"kind\": \"selfcheck\""), std::string::npos) << report;
+    EXPECT_NE(report.find("\"platform\": \"p-meal-1\""), std::string::npos) << report;
+  }
   const std::vector<std::string> run = {
       "run", "-H", "Authorization: Bearer " + meal_token_, "--checks", "all",
       // Any body is a feed: a wrong line is told in the 200
