@@ -141,7 +141,7 @@ ul { padding-left: 1.4rem; }
   .lv { -webkit-print-color-adjust: exact; print-color-adjust: exact; }
 }
 @media (max-width: 36rem) { body { font-size: 15px; } th, td { padding: 0.25rem 0.35rem; }
-  th, td:first-child { white-space: nowrap; min-width: 0; }
+  th { white-space: nowrap; min-width: 0; } td:first-child { min-width: 7em; }
   h1 { font-size: 1.35rem; } .scroll-hint { display: block; } }
 )";
 
