@@ -29,7 +29,10 @@ inline std::string CheckDecoderProperty(Decoder& decoder, simdjson::dom::parser&
   Event again;
   Rejection all;
   if (every.Decode(line, again, all) != valid) return "judged otherwise when every error is told";
-  if (!valid && (all.code != rej.code || all.field != rej.field || all.message != rej.message))
+  // The same first reason; a future timestamp's quotes the clock as each decoder last read it,
+  // which may be a millisecond apart.
+  if (!valid && (all.code != rej.code || all.field != rej.field ||
+                 (all.code != RejectCode::kFutureTimestamp && all.message != rej.message)))
     return "another first reason when every error is told: " + all.message;
   if (all.also.size() > 9) return "more errors told than asked for";
   for (const Rejection& r : all.also)
