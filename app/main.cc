@@ -47,6 +47,9 @@ void AddGenOptions(CLI::App* cmd, fw::GenOptions& o, std::string& start,
   cmd->add_flag_callback(
       "--honest", [&o]() { o.static_violations = false; },
       "no fixed violations: every platform honest but for its drifts");
+  cmd->add_flag("--seasons", o.seasons,
+                "real workforces' shapes: sizes and levels of their own, churn, a Spring Festival "
+                "trough, a fast-growing platform, summer part-timers, a seasonal sector mix");
 }
 
 std::string SubcommandNames(CLI::App& app) {

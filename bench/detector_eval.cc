@@ -1,7 +1,11 @@
 // How well the early-warning detectors find planted drifts, and how often they cry wolf.
 //
 //   detector_eval [--seeds N] [--workers N] [--platforms N] [--months N] [--drifts N]
-//                 [--config FILE] [--dir DIR] [--markdown FILE]
+//                 [--seasons] [--start YYYY-MM] [--config FILE] [--dir DIR] [--markdown FILE]
+//
+// --seasons: the feeds have the shapes of real workforces (GenOptions::seasons: sizes and levels
+// of their own, churn, a Spring Festival trough, a fast-growing platform, summer part-timers, a
+// seasonal sector mix), where honest platforms change month to month.
 //
 // For each seed: `flexwatch gen --honest --drifts N` writes a feed where every platform is
 // honest but for its planted drifts (a move to agencies, a falling contribution ratio, a falling
@@ -18,6 +22,9 @@
 //               (every platform-month of an honest platform, and the months before a drift's
 //               start, from the month the detectors may first speak);
 //   before red  gradual drifts that the rules take to red: those warned before the month they do.
+//
+// Besides the pooled figures, the spread across seeds: each seed's recall and false warnings per
+// 100 honest platform-months, as min / median / max, and the seeds above 3 false warnings per 100.
 #include <simdjson.h>
 
 #include <algorithm>
@@ -41,8 +48,8 @@ namespace {
 
 struct Args {
   int seeds = 4, workers = 4000, platforms = 40, months = 12, drifts = 20;
-  std::string config, dir = "detector-eval", markdown;
-  bool verbose = false;
+  std::string config, dir = "detector-eval", markdown, start;
+  bool verbose = false, seasons = false;
 };
 
 // Which detectors each drift is meant for.
@@ -66,7 +73,20 @@ struct Tally {
   int warnings_true = 0, warnings = 0;  // for precision
   int honest_months = 0, honest_warned = 0;
   int reach_red = 0, before_red = 0;
+  // Per seed: recall (caught / meant, when it had drifts meant for it) and false warnings per 100
+  // honest platform-months.
+  std::vector<double> seed_recall, seed_false;
 };
+
+// "min / median / max" of `v`, with `decimals`.
+std::string Spread(std::vector<double> v, int decimals) {
+  if (v.empty()) return "-";
+  std::sort(v.begin(), v.end());
+  char buf[96];
+  std::snprintf(buf, sizeof buf, "%.*f / %.*f / %.*f", decimals, v.front(), decimals,
+                v[v.size() / 2], decimals, v.back());
+  return buf;
+}
 
 int Usage(const char* msg) {
   std::fprintf(stderr, "detector_eval: %s\n", msg);
@@ -98,6 +118,10 @@ int main(int argc, char** argv) {
       a.markdown = next();
     else if (k == "--verbose")
       a.verbose = true;
+    else if (k == "--seasons")
+      a.seasons = true;
+    else if (k == "--start")
+      a.start = next();
     else
       return Usage(("unknown argument " + k).c_str());
   }
@@ -123,6 +147,15 @@ int main(int argc, char** argv) {
     g.static_violations = false;
     g.auto_drifts = a.drifts;
     g.rules = &rules;
+    g.seasons = a.seasons;
+    g.ids = a.seasons ? fw::IdShape::kUuid : fw::IdShape::kSequential;
+    if (!a.start.empty()) {
+      auto start = fw::ParsePeriod(a.start);
+      if (!start.ok()) return Usage("--start: not a month YYYY-MM");
+      g.start = *start;
+    }
+    // This seed's counts, to take its own figures from at the end.
+    std::map<std::string, Tally> before = tally;
     {
       std::ofstream feed(dir / "feed.ndjson", std::ios::binary), truth(dir / "truth.json");
       if (auto s = fw::Generate(g, feed, &truth); !s.ok()) return Usage(s.message().c_str());
@@ -163,7 +196,12 @@ int main(int argc, char** argv) {
         auto& t = tally[x.detector];
         ++t.warnings;
         auto it = drift_of.find(x.platform_id);
-        if (it != drift_of.end() && p >= it->second->start) ++t.warnings_true;
+        const bool drifting = it != drift_of.end() && p >= it->second->start;
+        if (drifting) ++t.warnings_true;
+        if (a.verbose && !drifting)
+          std::fprintf(stderr, "  false: %s %s %s %s observed %g expected %g score %g\n",
+                       x.platform_id.c_str(), fw::FormatPeriod(p).c_str(), x.detector.c_str(),
+                       x.series.c_str(), x.observed, x.expected, x.score);
       }
       auto month = cache.Get(**store, rules, p, true);
       if (!month.ok()) return Usage(month.status().message().c_str());
@@ -222,16 +260,30 @@ int main(int argc, char** argv) {
           auto it = drift_of.find(platform);
           if (it != drift_of.end() && p >= it->second->start) ++tally["any"].warnings_true;
         }
-    std::fprintf(stderr, "seed %d: %zu drifts, %zu months judged\n", seed, drifts.size(),
-                 periods.size());
+    for (const std::string& det : kDetectors) {
+      Tally& t = tally[det];
+      const Tally& b = before[det];
+      const int meant = t.meant - b.meant, caught = t.caught - b.caught;
+      const int months = t.honest_months - b.honest_months,
+                warned_honest = t.honest_warned - b.honest_warned;
+      if (meant > 0) t.seed_recall.push_back(1.0 * caught / meant);
+      if (months > 0) t.seed_false.push_back(100.0 * warned_honest / months);
+    }
+    std::fprintf(stderr,
+                 "seed %d: %zu drifts, %zu months judged; any: %d/%d caught, %.2f false "
+                 "per 100\n",
+                 seed, drifts.size(), periods.size(), tally["any"].caught - before["any"].caught,
+                 tally["any"].meant - before["any"].meant,
+                 tally["any"].seed_false.empty() ? 0.0 : tally["any"].seed_false.back());
   }
 
   std::string md;
   char buf[512];
   std::snprintf(buf, sizeof buf,
-                "%d seeds x (%d workers, %d platforms, %d months, %d drifts): %d drifts; "
+                "%d seeds x (%d workers, %d platforms, %d months, %d drifts%s): %d drifts; "
                 "detectors may speak from month %d\n\n",
-                a.seeds, a.workers, a.platforms, a.months, a.drifts, drift_count, speak_from + 1);
+                a.seeds, a.workers, a.platforms, a.months, a.drifts,
+                a.seasons ? ", real workforces' shapes" : "", drift_count, speak_from + 1);
   md += buf;
   md +=
       "| detector | meant for | recall (first month or next) | months to first warning "
@@ -252,6 +304,18 @@ int main(int argc, char** argv) {
         first.c_str(), t.warnings ? 1.0 * t.warnings_true / t.warnings : 0.0, t.warnings_true,
         t.warnings, t.honest_months ? 100.0 * t.honest_warned / t.honest_months : 0.0,
         t.honest_warned, t.honest_months, t.before_red, t.reach_red);
+    md += buf;
+  }
+  md +=
+      "\nAcross seeds (min / median / max of each seed's figure):\n\n| detector | recall | false "
+      "warnings per 100 honest platform-months | seeds above 3 per 100 |\n|---|---|---|---|\n";
+  for (const std::string& det : kDetectors) {
+    const Tally& t = tally[det];
+    const auto above =
+        std::count_if(t.seed_false.begin(), t.seed_false.end(), [](double f) { return f > 3.0; });
+    std::snprintf(buf, sizeof buf, "| %s | %s | %s | %d/%zu |\n", det.c_str(),
+                  Spread(t.seed_recall, 2).c_str(), Spread(t.seed_false, 2).c_str(),
+                  static_cast<int>(above), t.seed_false.size());
     md += buf;
   }
   std::fputs(md.c_str(), stdout);

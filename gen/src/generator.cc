@@ -2,6 +2,8 @@
 
 #include <algorithm>
 #include <array>
+#include <cmath>
+#include <functional>
 #include <map>
 #include <string>
 #include <vector>
@@ -70,9 +72,17 @@ struct PlatformSim {
   std::string id;
   SectorProfile profile;
   Planted planted;
+  // Its honest levels (GenOptions::seasons makes them differ between platforms).
+  double size = 1;  // workforce weight, against the sector's share
+  int labor_relation_pct = 30, managed_pct = 35;
+  int64_t premium_fen = 0;         // per pilot order, 0: GenOptions::premium_per_order_fen
+  int full_time_sum_pct = 100;     // labour-relation workers' cover, percent of the minimum
+  double monthly_growth = 0;       // joiners beyond those replacing leavers, share per month
+  bool hires_part_timers = false;  // each July and August
+  int second_sector = -1;          // kProfiles index its orders partly move to, June-September
 };
 
-// One worker's relation to one platform, for the whole feed.
+// One worker's relation to one platform, over the months it lasts.
 struct Engagement {
   int worker;
   int platform;
@@ -81,12 +91,16 @@ struct Engagement {
   ContractForm form;
   std::string counterparty;
   bool renews;  // terminated and re-signed in the second month (an awkward but honest case)
+  bool secondary = false;   // a second platform of a multi-homing worker
+  bool part_timer = false;  // hired for the summer: a managed worker's hours
+  Period from = 0, to = 0;  // the months it is active, inclusive
 };
 
 // One worker-month while it is generated, and the facts the truth needs.
 struct MonthSim {
   int engagement;
-  std::vector<Day> days;  // active days, ascending
+  const SectorProfile* profile = nullptr;  // the sector of its orders this month
+  std::vector<Day> days;                   // active days, ascending
   int64_t budget_mmin_per_day;
   MilliMinutes minutes = 0;
   Fen earnings = 0;
@@ -195,7 +209,12 @@ class Sim {
     }
     return std::string(prefix) + std::to_string(ids_);
   }
-  void SetUp();
+  void SetUpPlatforms();
+  void AssignShapes();
+  void SetUpWorkers();
+  void Engage(int w, int p, Tier tier, Period from, Period to, bool secondary);
+  int NewWorker();
+  Tier DrawTier(const PlatformSim& ps);
   Status PlanDrifts();
   // How many months drift `kind` of platform `platform` has run by month `p` (1 in its first
   // month), 0 when there is none.
@@ -226,7 +245,7 @@ class Sim {
   int64_t lines_ = 0, valid_ = 0, duplicates_ = 0, malformed_ = 0;
 };
 
-void Sim::SetUp() {
+void Sim::SetUpPlatforms() {
   for (int i = 0; i < o_.platforms; ++i) {
     PlatformSim p;
     p.profile = kProfiles[i % kProfiles.size()];
@@ -250,54 +269,120 @@ void Sim::SetUp() {
     }
     platforms_.push_back(p);
   }
-  for (int w = 0; w < o_.workers; ++w) {
-    char buf[32];
-    std::snprintf(buf, sizeof buf, "w-%06d", w + 1);
-    workers_.emplace_back(buf);
+}
+
+// GenOptions::seasons: each platform's own size and levels, and the roles of the platforms that
+// grow, hire for the summer or change sector, drawn among those without a planted drift (their
+// own generator: the feed without seasons is unchanged).
+void Sim::AssignShapes() {
+  if (!o_.seasons) return;
+  Rng r(o_.seed ^ 0x5ea5005ULL);
+  std::vector<int> free;
+  for (size_t i = 0; i < platforms_.size(); ++i) {
+    PlatformSim& p = platforms_[i];
+    // Log-uniform between 0.12 and 2.5 times the sector's share: a few dozen workers to hundreds.
+    p.size = 0.12 * std::pow(2.5 / 0.12, static_cast<double>(r.Below(1000)) / 999.0);
+    p.labor_relation_pct = static_cast<int>(r.Between(20, 40));
+    p.managed_pct = static_cast<int>(r.Between(28, 42));
+    p.premium_fen = o_.premium_per_order_fen * r.Between(80, 140) / 100;
+    p.full_time_sum_pct = r.Chance(0.5) ? 160 : 100;
+    const bool drifting = std::any_of(drifts_.begin(), drifts_.end(), [&](const Drift& d) {
+      return d.platform == static_cast<int>(i);
+    });
+    if (!drifting) free.push_back(static_cast<int>(i));
   }
-  auto engage = [&](int w, int p, Tier tier) {
-    const PlatformSim& ps = platforms_[p];
-    Engagement e{w, p, tier, true, ContractForm::kFreelance, "", false};
-    const std::string& self = ps.id;
-    if (tier == kLaborRelation) {
-      if (rng_.Chance(ps.planted.contract_avoidance)) {
-        bool ib = rng_.Chance(0.5);
-        e.form = ib ? ContractForm::kIndividualBusiness : ContractForm::kOutsourcing;
-        e.counterparty = ib ? "ib-" + workers_[w] : "agency-" + std::to_string(rng_.Between(1, 40));
-      } else if (rng_.Chance(ps.planted.dispatch_share)) {
-        e.form = ContractForm::kLaborDispatch;
-        e.counterparty = "dispatch-" + std::to_string(rng_.Between(1, 9));
-      } else {
-        e.form = ContractForm::kLaborContract;
-        e.counterparty = self;
-        e.renews = rng_.Chance(0.05);
+  for (size_t i = 0; i + 1 < free.size(); ++i)
+    std::swap(free[i],
+              free[i + static_cast<size_t>(r.Below(static_cast<int64_t>(free.size() - i)))]);
+  auto take = [&](const std::function<bool(const PlatformSim&)>& fits) -> PlatformSim* {
+    for (size_t k = 0; k < free.size(); ++k)
+      if (fits(platforms_[free[k]])) {
+        PlatformSim* p = &platforms_[free[k]];
+        free.erase(free.begin() + static_cast<std::ptrdiff_t>(k));
+        return p;
       }
-    } else if (tier == kManaged) {
-      if (rng_.Chance(ps.planted.contract_avoidance)) {
-        e.has_contract = rng_.Chance(0.5);
-        e.form = ContractForm::kFreelance;
-        e.counterparty = self;
-      } else {
-        e.form = ContractForm::kWrittenAgreement;
-        e.counterparty = self;
-      }
+    return nullptr;
+  };
+  if (PlatformSim* p = take([](const PlatformSim&) { return true; })) {
+    p->monthly_growth = 0.12;
+    p->size = std::min(p->size, 0.5);  // starts small
+  }
+  if (PlatformSim* p = take([&](const PlatformSim& x) {
+        return o_.rules->IsHighRisk(x.profile.sector) && !o_.rules->IsPilot(x.profile.sector);
+      })) {
+    p->hires_part_timers = true;
+    p->full_time_sum_pct = 160;  // full-timers insured above the minimum, part-timers at it
+  }
+  if (PlatformSim* p =
+          take([](const PlatformSim& x) { return x.profile.sector == Sector::kFoodDelivery; }))
+    p->second_sector = 3;  // instant delivery
+}
+
+// One engagement of worker `w` with platform `p`, active from month `from` to `to`.
+void Sim::Engage(int w, int p, Tier tier, Period from, Period to, bool secondary) {
+  const PlatformSim& ps = platforms_[p];
+  Engagement e{w, p, tier, true, ContractForm::kFreelance, "", false};
+  e.secondary = secondary;
+  e.from = from;
+  e.to = to;
+  const std::string& self = ps.id;
+  if (tier == kLaborRelation) {
+    if (rng_.Chance(ps.planted.contract_avoidance)) {
+      bool ib = rng_.Chance(0.5);
+      e.form = ib ? ContractForm::kIndividualBusiness : ContractForm::kOutsourcing;
+      e.counterparty = ib ? "ib-" + workers_[w] : "agency-" + std::to_string(rng_.Between(1, 40));
+    } else if (rng_.Chance(ps.planted.dispatch_share)) {
+      e.form = ContractForm::kLaborDispatch;
+      e.counterparty = "dispatch-" + std::to_string(rng_.Between(1, 9));
     } else {
+      e.form = ContractForm::kLaborContract;
+      e.counterparty = self;
+      e.renews = from == o_.start && rng_.Chance(0.05);
+    }
+  } else if (tier == kManaged) {
+    if (rng_.Chance(ps.planted.contract_avoidance)) {
       e.has_contract = rng_.Chance(0.5);
       e.form = ContractForm::kFreelance;
       e.counterparty = self;
+    } else {
+      e.form = ContractForm::kWrittenAgreement;
+      e.counterparty = self;
     }
-    engagements_.push_back(e);
-  };
+  } else {
+    e.has_contract = rng_.Chance(0.5);
+    e.form = ContractForm::kFreelance;
+    e.counterparty = self;
+  }
+  engagements_.push_back(e);
+}
+
+int Sim::NewWorker() {
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "w-%06d", static_cast<int>(workers_.size()) + 1);
+  workers_.emplace_back(buf);
+  return static_cast<int>(workers_.size()) - 1;
+}
+
+Tier Sim::DrawTier(const PlatformSim& ps) {
+  const int64_t r = rng_.Below(100);
+  return r < ps.labor_relation_pct                    ? kLaborRelation
+         : r < ps.labor_relation_pct + ps.managed_pct ? kManaged
+                                                      : kIndependent;
+}
+
+void Sim::SetUpWorkers() {
+  const Period last = o_.start + o_.months - 1;
+  for (int w = 0; w < o_.workers; ++w) NewWorker();
   // Each worker's main platform, drawn by its sector's share of the workforce (split evenly among
-  // the platforms of one sector).
+  // the platforms of one sector), times the platform's own size.
   std::vector<int64_t> cumulative;
   {
     std::array<int, kProfiles.size()> per_sector{};
     for (int i = 0; i < o_.platforms; ++i) ++per_sector[i % kProfiles.size()];
     int64_t total = 0;
     for (int i = 0; i < o_.platforms; ++i) {
-      total += 1000 * kProfiles[i % kProfiles.size()].workforce_weight /
-               per_sector[i % kProfiles.size()];
+      total += static_cast<int64_t>(1000 * kProfiles[i % kProfiles.size()].workforce_weight /
+                                    per_sector[i % kProfiles.size()] * platforms_[i].size);
       cumulative.push_back(total);
     }
   }
@@ -305,17 +390,53 @@ void Sim::SetUp() {
     const int64_t draw = rng_.Below(cumulative.back());
     const int home = static_cast<int>(std::upper_bound(cumulative.begin(), cumulative.end(), draw) -
                                       cumulative.begin());
-    int64_t r = rng_.Below(100);
-    Tier tier = r < 30 ? kLaborRelation : r < 65 ? kManaged : kIndependent;
-    engage(w, home, tier);
+    Engage(w, home, DrawTier(platforms_[home]), o_.start, last, false);
     if (o_.platforms > 1 && rng_.Chance(o_.multi_homing))
-      engage(w, static_cast<int>((home + 1 + rng_.Below(o_.platforms - 1)) % o_.platforms),
-             kIndependent);
+      Engage(w, static_cast<int>((home + 1 + rng_.Below(o_.platforms - 1)) % o_.platforms),
+             kIndependent, o_.start, last, true);
   }
-  // Contracts are signed in the weeks before the first month.
-  Day first = FirstDayOfPeriod(o_.start);
+  // Seasons: month by month, leavers (more around the Spring Festival), their places taken by
+  // new workers, a growing platform's joiners, and the summer's part-timers.
+  std::vector<int64_t> away(platforms_.size());  // February's leavers not yet replaced
+  if (o_.seasons)
+    for (Period p = o_.start + 1; p <= last; ++p) {
+      std::vector<int> leavers(platforms_.size()), active(platforms_.size());
+      const double churn = PeriodMonth(p) == 2 ? 0.12 : 0.05;
+      const size_t before = engagements_.size();
+      for (size_t i = 0; i < before; ++i) {
+        Engagement& e = engagements_[i];
+        if (e.from > p - 1 || e.to < p - 1 || e.to != last || e.part_timer) continue;
+        ++active[e.platform];
+        if (e.renews || !rng_.Chance(churn)) continue;
+        e.to = p - 1;
+        ++leavers[e.platform];
+      }
+      for (size_t pi = 0; pi < platforms_.size(); ++pi) {
+        const PlatformSim& ps = platforms_[pi];
+        // Fewer join in the Spring Festival month itself; the rest in March.
+        int64_t joiners = leavers[pi];
+        if (PeriodMonth(p) == 2) {
+          joiners = leavers[pi] / 3;
+          away[pi] = leavers[pi] - joiners;
+        } else if (PeriodMonth(p) == 3) {
+          joiners += away[pi];
+          away[pi] = 0;
+        }
+        joiners += static_cast<int64_t>(ps.monthly_growth * active[pi] + 0.5);
+        for (int64_t k = 0; k < joiners; ++k)
+          Engage(NewWorker(), static_cast<int>(pi), DrawTier(ps), p, last, false);
+        if (ps.hires_part_timers && PeriodMonth(p) == 7)
+          for (int64_t k = 0; k < active[pi] * 4 / 10; ++k) {
+            Engage(NewWorker(), static_cast<int>(pi), kManaged, p, std::min(p + 1, last), false);
+            engagements_.back().part_timer = true;
+          }
+      }
+    }
+  // Contracts are signed in the weeks before an engagement's first month; a labour contract is
+  // terminated in the first days after its last one.
   for (const Engagement& e : engagements_) {
     if (!e.has_contract) continue;
+    const Day first = FirstDayOfPeriod(e.from);
     Day d = first - static_cast<Day>(rng_.Between(2, 25));
     TimestampMs ts = BeijingInstant(d, rng_.Between(9 * 60, 17 * 60));
     Emit(d, ts,
@@ -335,6 +456,14 @@ void Sim::SetUp() {
                ",\"action\":\"signed\",\"form\":\"labor_contract\",\"counterparty_id\":\"" + pid +
                "\"}");
     }
+    if (e.to < last) {
+      const Day end = FirstDayOfPeriod(e.to + 1) + static_cast<Day>(rng_.Between(0, 4));
+      const TimestampMs t = BeijingInstant(end, rng_.Between(9 * 60, 17 * 60));
+      Emit(end, t,
+           Head("contract", NextId("c-", t), t, platforms_[e.platform].id, workers_[e.worker]) +
+               ",\"action\":\"terminated\",\"form\":\"" + std::string(NameOf(e.form)) +
+               "\",\"counterparty_id\":\"" + e.counterparty + "\"}");
+    }
   }
 }
 
@@ -342,16 +471,22 @@ void Sim::StartMonth(Period p) {
   month_.clear();
   const Day first = FirstDayOfPeriod(p);
   const int ndays = DaysInMonth(PeriodYear(p), PeriodMonth(p));
+  // The Spring Festival: in February many workers are away, and those who work work less.
+  const bool festival = o_.seasons && PeriodMonth(p) == 2;
+  const bool summer = PeriodMonth(p) >= 6 && PeriodMonth(p) <= 9;
   for (size_t i = 0; i < engagements_.size(); ++i) {
     const Engagement& e = engagements_[i];
-    const bool secondary =
-        engagements_[i].tier == kIndependent && i > 0 && engagements_[i - 1].worker == e.worker;
+    if (p < e.from || p > e.to) continue;
+    if (festival && !rng_.Chance(0.6)) continue;
+    const bool secondary = e.secondary;
     int days_lo, days_hi;
     int64_t hours_lo, hours_hi;
     // Hours overlap across the tier thresholds (104 h, 40 h) as they do in real feeds: a
     // labour-contract worker with a short month is a managed worker-month, a managed one with a
     // short month an independent one, so that the shape around a threshold is smooth.
-    if (e.tier == kLaborRelation) {
+    if (e.part_timer) {  // a summer's part-timer: a managed worker's month, never near 104 h
+      days_lo = 10, days_hi = 18, hours_lo = 42, hours_hi = 80;
+    } else if (e.tier == kLaborRelation) {
       days_lo = 20, days_hi = 27, hours_lo = 85, hours_hi = 215;
     } else if (e.tier == kManaged) {
       days_lo = 8, days_hi = 18, hours_lo = 28, hours_hi = 90;
@@ -367,6 +502,7 @@ void Sim::StartMonth(Period p) {
     for (int k = 0; k < nd; ++k) m.days.push_back(first + all[k]);
     std::sort(m.days.begin(), m.days.end());
     int64_t hours = rng_.Between(hours_lo, hours_hi);
+    if (festival) hours = std::max<int64_t>(1, hours * 65 / 100);
     // Capping: kept just under the labour-relation threshold, and so out of its obligations.
     if (const int64_t k = DriftMonths(e.platform, DriftKind::kCapping, p);
         k > 0 && e.tier == kLaborRelation &&
@@ -374,14 +510,18 @@ void Sim::StartMonth(Period p) {
       hours = rng_.Between(101, 103);
     m.budget_mmin_per_day = hours * 60000 / nd;
     const PlatformSim& ps = platforms_[e.platform];
-    if (o_.rules->IsHighRisk(ps.profile.sector) && rng_.Chance(ps.planted.coverage_mismatch))
+    m.profile = &ps.profile;
+    // A platform whose orders move partly to its second sector in the summer.
+    if (o_.seasons && summer && ps.second_sector >= 0 && rng_.Chance(0.4))
+      m.profile = &kProfiles[static_cast<size_t>(ps.second_sector)];
+    if (o_.rules->IsHighRisk(m.profile->sector) && rng_.Chance(ps.planted.coverage_mismatch))
       m.policy_defect = static_cast<int>(rng_.Between(1, 3));
     month_.push_back(std::move(m));
   }
   // A move to agencies: labour contracts ended and outsourcing signed in the small hours of the
   // first day, before any order of the month.
   for (Engagement& e : engagements_) {
-    if (e.tier != kLaborRelation || !e.has_contract || e.renews ||
+    if (p < e.from || p > e.to || e.tier != kLaborRelation || !e.has_contract || e.renews ||
         e.form != ContractForm::kLaborContract || !DriftMonths(e.platform, DriftKind::kAgency, p) ||
         !rng_.Chance(0.12))
       continue;
@@ -402,10 +542,12 @@ void Sim::StartMonth(Period p) {
   for (MonthSim& m : month_) {
     const Engagement& e = engagements_[m.engagement];
     const PlatformSim& ps = platforms_[e.platform];
-    if (!o_.rules->IsHighRisk(ps.profile.sector) || m.policy_defect == 3) continue;
+    if (!o_.rules->IsHighRisk(m.profile->sector) || m.policy_defect == 3) continue;
     Day from = first, to = first + ndays - 1;
-    const Fen min_sum = o_.rules->high_risk_min_sum[static_cast<int>(ps.profile.sector)];
-    Fen sum = min_sum;  // an honest platform buys the minimum
+    const Fen min_sum = o_.rules->high_risk_min_sum[static_cast<int>(m.profile->sector)];
+    // An honest platform buys at least the minimum: some buy more for their full-timers.
+    Fen sum =
+        e.tier == kLaborRelation && !e.part_timer ? min_sum * ps.full_time_sum_pct / 100 : min_sum;
     if (m.policy_defect == 1) sum = min_sum / 3;
     if (m.policy_defect == 2) {
       to = m.days.back() - 1;  // lapses the day before the last order
@@ -424,7 +566,7 @@ void Sim::GenerateDay(Day d) {
     if (!std::binary_search(m.days.begin(), m.days.end(), d)) continue;
     const Engagement& e = engagements_[m.engagement];
     const PlatformSim& ps = platforms_[e.platform];
-    const SectorProfile& sp = ps.profile;
+    const SectorProfile& sp = *m.profile;
     int64_t minute = rng_.Between(7 * 60, 11 * 60);
     int64_t used = 0;
     const int64_t fen_per_hour = rng_.Between(sp.fen_per_hour_lo, sp.fen_per_hour_hi);
@@ -465,7 +607,8 @@ void Sim::EndMonth(Period p) {
   // A falling premium: 15% less per order each month of the drift, down to 30% of it.
   auto premium_for = [&](int platform) {
     const int64_t k = DriftMonths(platform, DriftKind::kPremium, p);
-    return o_.premium_per_order_fen * std::max<int64_t>(30, 100 - 15 * k) / 100;
+    const int64_t own = platforms_[static_cast<size_t>(platform)].premium_fen;
+    return (own > 0 ? own : o_.premium_per_order_fen) * std::max<int64_t>(30, 100 - 15 * k) / 100;
   };
   static constexpr std::pair<Scheme, int> kIndividual[] = {
       {Scheme::kPension, 800}, {Scheme::kMedical, 200}, {Scheme::kUnemployment, 50}};
@@ -565,12 +708,21 @@ void Sim::EndMonth(Period p) {
       if (affected) ++cell.cov_affected;
     }
   }
-  // Complaints: a baseline everywhere, more where workers are failed.
+  // Complaints: a baseline everywhere, more where workers are failed. With seasons, the baseline
+  // follows the platform's active workers (about one complaint a month per 80 of them).
+  std::vector<int64_t> working(platforms_.size());
+  if (o_.seasons)
+    for (const MonthSim& m : month_)
+      if (m.minutes > 0) ++working[static_cast<size_t>(engagements_[m.engagement].platform)];
   for (size_t pi = 0; pi < platforms_.size(); ++pi) {
     const PlatformSim& ps = platforms_[pi];
     double extra =
         ps.planted.contract_avoidance + ps.planted.underpayment + ps.planted.coverage_mismatch;
     int64_t n = rng_.Between(0, 2) + static_cast<int64_t>(o_.workers / o_.platforms * extra / 10);
+    if (o_.seasons) {
+      n = 0;
+      for (int64_t k = 0; k < working[pi]; ++k) n += rng_.Chance(1.0 / 80);
+    }
     // A surge: 6 more complaints of one category in its first month, 2 more each month after.
     const int64_t surge_months = DriftMonths(static_cast<int>(pi), DriftKind::kComplaints, p);
     const int64_t surge = surge_months > 0 ? 4 + 2 * surge_months : 0;
@@ -694,8 +846,10 @@ Status Sim::Run(std::ostream* truth) {
   if (!o_.rules) return Status::InvalidArgument("the generator needs the rule set");
   for (int mi = 0; mi < o_.months; ++mi)
     if (auto b = o_.rules->BaseFor(o_.start + mi); !b.ok()) return b.status();
-  SetUp();
+  SetUpPlatforms();
   if (Status s = PlanDrifts(); !s.ok()) return s;
+  AssignShapes();
+  SetUpWorkers();
   Day day = schedule_.empty() ? FirstDayOfPeriod(o_.start) : schedule_.begin()->first;
   for (int mi = 0; mi < o_.months; ++mi) {
     Period p = o_.start + mi;

@@ -60,6 +60,15 @@ struct GenOptions {
   // Event ids in one of the shapes real producers use (IdShape), and the order of the lines.
   IdShape ids = IdShape::kSequential;
   FeedOrder order = FeedOrder::kTime;
+  // The shapes of real workforces, all honest (`gen --seasons`): platforms of very different
+  // sizes (a few dozen workers next to hundreds) with their own levels (tier mix, premium per
+  // order, cover bought); churn (workers leave, with their labour contracts terminated, and
+  // others join); a Spring Festival trough each February (fewer workers, fewer hours, more
+  // leaving); one fast-growing platform; one high-risk platform hiring part-timers each July and
+  // August, insured at the minimum where its full-timers have more; and one platform whose
+  // orders move partly to a second sector from June to September. Off: a fixed workforce, alike
+  // within a sector, steady month to month.
+  bool seasons = false;
 
   // The rule set an honest platform complies with (base limits, rates, sectors, minimum sums)
   // and by which the ground truth is judged. REQUIRES: set (the config's rules).
