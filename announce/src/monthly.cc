@@ -226,12 +226,14 @@ Doc MonthlyDoc(const MonthlyInputs& in, Lang l, std::string_view format) {
         items.push_back(PlatformName(in.platforms, l, w.platform_id) + "：" +
                         Lookup(t.detectors, w.detector) + "，" + SeriesWords(t, l, w.series) +
                         "为" + WarningNumber(w.observed) + "，预期为" + WarningNumber(w.expected) +
-                        "（考察期：" + window + "）。");
+                        "（考察期：" + window + "；把握程度：" +
+                        (w.confidence == "high" ? "高" : "中") + "）。");
       else
         items.push_back(PlatformName(in.platforms, l, w.platform_id) + ": " +
                         Lookup(t.detectors, w.detector) + ": " + SeriesWords(t, l, w.series) + " " +
                         WarningNumber(w.observed) + " against " + WarningNumber(w.expected) +
-                        " expected (months considered: " + window + ").");
+                        " expected (months considered: " + window +
+                        "; confidence: " + w.confidence + ").");
     }
   warnings.blocks.push_back(items.empty() ? Paragraph(zh ? "无。" : "None.") : List(items));
   d.sections.push_back(std::move(warnings));

@@ -24,7 +24,8 @@ const Terms kEn = {
      {"contribution_to_due", "contributions over what is due"},
      {"premium_per_order", "premium per pilot order (yuan)"},
      {"pilot_covered_share", "share of pilot orders covered"},
-     {"sum_insured_per_risk_worker", "sum insured per high-risk worker (yuan)"},
+     {"sum_insured_per_risk_worker",
+      "sum insured per high-risk worker (times the sector's minimum, tiers weighed alike)"},
      {"complaints_per_10k", "complaints per 10,000 workers"}},
 };
 
@@ -46,7 +47,7 @@ const Terms kZh = {
      {"contribution_to_due", "实缴与应缴之比"},
      {"premium_per_order", "每单职业伤害保障费（元）"},
      {"pilot_covered_share", "试点订单覆盖比例"},
-     {"sum_insured_per_risk_worker", "高风险行业人均保额（元）"},
+     {"sum_insured_per_risk_worker", "高风险行业人均保额（行业最低保额的倍数，各用工类别等权）"},
      {"complaints_per_10k", "每万名劳动者投诉数"}},
 };
 

@@ -35,7 +35,7 @@ std::string Parameters(const DetectorConfig& d, std::string_view id) {
   } else if (id == "hours_bunching") {
     const HoursBunchingConfig& c = d.hours_bunching;
     s << ";enabled=" << c.enabled << ";below=" << c.below_hours << ";above=" << c.above_hours
-      << ";window=" << c.window_hours << ";z=" << c.threshold_z << ";excess=" << c.min_excess_ratio
+      << ";window=" << c.window_hours << ";p=" << c.p_value << ";excess=" << c.min_excess_ratio
       << ";min=" << c.min_worker_months;
   } else {
     const ComplaintSpikeConfig& c = d.complaint_spike;

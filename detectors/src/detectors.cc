@@ -98,6 +98,7 @@ struct Detect {
       w.unit = traits.unit;
       w.direction = Direction(w.observed, w.expected);
       w.score = shift.statistic;
+      w.confidence = shift.statistic >= 2 * c.threshold_sigmas ? "high" : "medium";
       w.basis = "the platform's own months before, a self-starting CUSUM";
       out.push_back(std::move(w));
     }
@@ -130,6 +131,7 @@ struct Detect {
       w.unit = traits.unit;
       w.direction = Direction(w.observed, w.expected);
       w.score = std::fabs(*z);
+      w.confidence = w.score >= 1.5 * c.threshold_z ? "high" : "medium";
       w.basis = "the median of " + std::to_string(peers.size()) + " other " +
                 std::string(NameOf(now.sector)) + " platforms that month";
       out.push_back(std::move(w));
@@ -150,19 +152,21 @@ struct Detect {
           *bins, static_cast<size_t>(t - c.below_hours), static_cast<size_t>(t),
           static_cast<size_t>(t + c.above_hours), static_cast<size_t>(c.window_hours));
       const double expected = std::max(b.expected, 0.5);
-      const double z = (b.observed - expected) / std::sqrt(expected);
-      if (b.observed < c.min_worker_months || z < c.threshold_z ||
-          b.observed / expected - 1 < c.min_excess_ratio)
+      const auto observed = static_cast<int64_t>(std::llround(b.observed));
+      if (observed < c.min_worker_months || b.observed / expected - 1 < c.min_excess_ratio)
         continue;
+      const double tail = PoissonUpperTail(observed, expected);
+      if (tail >= c.p_value) continue;
       EarlyWarning w = Start(now, c, kDetectorIds[2], "hours_below_" + std::to_string(t) + "h");
       w.expected = b.expected;
       w.observed = b.observed;
       w.unit = "worker_months";
       w.direction = "up";
-      w.score = z;
+      w.score = -std::log10(std::max(tail, 1e-300));
+      w.confidence = tail <= c.p_value / 100 ? "high" : "medium";
       w.basis = "worker-months with " + std::to_string(t - c.below_hours) + "-" +
                 std::to_string(t) + " h, against a line fitted on the " +
-                std::to_string(c.window_hours) + " h on either side";
+                std::to_string(c.window_hours) + " h on either side, Poisson";
       out.push_back(std::move(w));
     }
   }
@@ -196,6 +200,7 @@ struct Detect {
       w.unit = "complaints";
       w.direction = "up";
       w.score = -std::log10(std::max(tail, 1e-300));
+      w.confidence = tail <= c.p_value / 100 ? "high" : "medium";
       w.basis = "the platform's own rate per active worker over " + std::to_string(months) +
                 " months, Poisson";
       out.push_back(std::move(w));
@@ -225,6 +230,7 @@ std::string EarlyWarningJson(const EarlyWarning& w) {
   json.EndObject().Key("expected").Raw(WarningNumber(w.expected));
   json.Key("observed").Raw(WarningNumber(w.observed)).Key("unit").String(w.unit);
   json.Key("direction").String(w.direction).Key("score").Raw(WarningNumber(w.score, 2));
+  json.Key("confidence").String(w.confidence);
   return json.Key("basis").String(w.basis).EndObject().Take();
 }
 

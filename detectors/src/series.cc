@@ -46,7 +46,7 @@ SeriesTraits TraitsOf(SeriesId s) {
     case SeriesId::kPilotCoveredShare:
       return {true, true, -1, "share"};
     case SeriesId::kSumInsuredPerRiskWorker:
-      return {false, false, -1, "yuan"};
+      return {false, false, -1, "times_minimum"};
     case SeriesId::kComplaintsPer10k:
       return {false, false, +1, "per_10k_workers"};
     case SeriesId::kActiveWorkers:
@@ -78,8 +78,17 @@ PlatformMonth::Point PlatformMonth::Value(SeriesId s) const {
       return point(pilot_workers, Ratio(premium, pilot_orders) / 100);
     case SeriesId::kPilotCoveredShare:
       return point(pilot_workers, Ratio(pilot_covered, pilot_orders));
-    case SeriesId::kSumInsuredPerRiskWorker:
-      return point(risk_workers, Ratio(risk_sum_insured, risk_workers) / 100);
+    case SeriesId::kSumInsuredPerRiskWorker: {
+      // Each tier's mean multiple of the minimum, the tiers present weighed alike.
+      double sum = 0;
+      int tiers = 0;
+      for (size_t t = 0; t < 3; ++t)
+        if (risk_workers_by_tier[t] > 0) {
+          sum += risk_multiple_by_tier[t] / static_cast<double>(risk_workers_by_tier[t]);
+          ++tiers;
+        }
+      return point(risk_workers, tiers ? sum / tiers : 0);
+    }
     case SeriesId::kComplaintsPer10k:
       return point(active_workers, Ratio(TotalComplaints() * 10000.0, active_workers));
     case SeriesId::kActiveWorkers:
@@ -142,11 +151,15 @@ Result<MonthSeries> ComputeSeries(Store& store, const RuleSet& rules, Period p, 
       if (v.form && IsExitForm(v.form->form)) ++m.exits;
     }
     int64_t pilot = 0, risk = 0;
+    int risk_sector = -1;  // the high-risk sector of most of its orders
     for (int s = 0; s < kSectorCount; ++s) {
-      if (rules.IsPilot(static_cast<Sector>(s)))
+      if (rules.IsPilot(static_cast<Sector>(s))) {
         pilot += wm.orders[s];
-      else if (rules.IsHighRisk(static_cast<Sector>(s)))
+      } else if (rules.IsHighRisk(static_cast<Sector>(s))) {
         risk += wm.orders[s];
+        if (wm.orders[s] > 0 && (risk_sector < 0 || wm.orders[s] > wm.orders[risk_sector]))
+          risk_sector = s;
+      }
     }
     if (pilot > 0) {
       ++m.pilot_workers;
@@ -167,6 +180,10 @@ Result<MonthSeries> ComputeSeries(Store& store, const RuleSet& rules, Period p, 
             pol.valid_to >= first_day)
           best = std::max(best, pol.sum_insured);
       m.risk_sum_insured += best;
+      const auto tier = static_cast<size_t>(v.tier);
+      ++m.risk_workers_by_tier[tier];
+      m.risk_multiple_by_tier[tier] +=
+          static_cast<double>(best) / static_cast<double>(rules.high_risk_min_sum[risk_sector]);
     }
   };
   auto evaluation = EvaluateMonth(store, rules, p, options);

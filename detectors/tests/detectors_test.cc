@@ -209,6 +209,58 @@ TEST_F(DetectorsTest, HoursBunchingBelowBothThresholds) {
   EXPECT_TRUE(Of(Judge(small), "hours_bunching").empty());
 }
 
+// Small counts (issue: "Early warnings that stay quiet on honest platforms that change"): at a
+// few worker-months per hour, 5 in the 3-hour band below 104 h against a fitted 0.75 happens by
+// chance about once in 1,200 platform-months. Version 1's z-score called it 4.9 sigmas (it warned
+// from 4); the exact Poisson tail (0.0008) is far above the configured p-value. Fourteen against
+// the same line is not chance.
+TEST_F(DetectorsTest, HoursBunchingOnSmallCountsJudgesTheExactTail) {
+  auto sparse = [](PlatformMonth& pm, int64_t in_band) {
+    for (int h = 88; h < 118; ++h) pm.hours_upto[h] = (h % 4 == 0) ? 1 : 0;  // 0.25 per hour
+    for (int h = 101; h < 104; ++h) pm.hours_upto[h] = 0;
+    pm.hours_upto[102] = in_band;
+  };
+  auto chance = Months(1, [&](int, MonthSeries& m) { sparse(Add(m, "p-a"), 5); });
+  EXPECT_TRUE(Of(Judge(chance), "hours_bunching").empty());
+  config_.hours_bunching.p_value = 0.01;  // at a loose p-value, the same count would be a warning
+  EXPECT_EQ(Of(Judge(chance), "hours_bunching").size(), 1u);
+  config_.hours_bunching.p_value = 0.00001;
+  auto capped = Months(1, [&](int, MonthSeries& m) { sparse(Add(m, "p-a"), 14); });
+  auto w = Of(Judge(capped), "hours_bunching");
+  ASSERT_EQ(w.size(), 1u);
+  EXPECT_EQ(w[0].series, "hours_below_104h");
+  EXPECT_GT(w[0].score, 5);  // -log10 of the tail
+}
+
+// Hiring part-timers insured at the minimum, beside full-timers insured at 1.6 times it, lowers
+// the plain average sum insured per high-risk worker with no fault behind it: the series, per
+// tier and as a multiple of the minimum, does not move, and own_history stays quiet. Cutting
+// the full-timers' cover still shows.
+TEST_F(DetectorsTest, SumInsuredPerRiskWorkerIsNotMovedByTheTierMix) {
+  auto cover = [](PlatformMonth& pm, int64_t full, double full_multiple, int64_t part) {
+    const size_t lr = static_cast<size_t>(Tier::kLaborRelation),
+                 managed = static_cast<size_t>(Tier::kManaged);
+    pm.risk_workers = full + part;
+    pm.risk_workers_by_tier[lr] = full;
+    pm.risk_multiple_by_tier[lr] = full_multiple * static_cast<double>(full);
+    pm.risk_workers_by_tier[managed] = part;
+    pm.risk_multiple_by_tier[managed] = 1.0 * static_cast<double>(part);
+  };
+  auto hired = Months(9, [&](int i, MonthSeries& m) {
+    cover(Add(m, "p-a", Sector::kExpressDelivery), 60, 1.6, i < 7 ? 40 : 90);
+  });
+  EXPECT_NEAR(hired[0].platforms[0].Value(SeriesId::kSumInsuredPerRiskWorker).value, 1.3, 1e-9);
+  EXPECT_NEAR(hired[8].platforms[0].Value(SeriesId::kSumInsuredPerRiskWorker).value, 1.3, 1e-9);
+  EXPECT_TRUE(Of(Judge(hired), "own_history").empty());
+  auto cut = Months(9, [&](int i, MonthSeries& m) {
+    cover(Add(m, "p-a", Sector::kExpressDelivery), 60, i < 7 ? 1.6 : 1.2, 40);
+  });
+  auto w = Of(Judge(cut), "own_history");
+  ASSERT_EQ(w.size(), 1u);
+  EXPECT_EQ(w[0].series, "sum_insured_per_risk_worker");
+  EXPECT_EQ(w[0].unit, "times_minimum");
+}
+
 TEST_F(DetectorsTest, ComplaintSpikeAgainstThePlatformsOwnRate) {
   const int pay = static_cast<int>(ComplaintCategory::kPayDispute);
   auto months = Months(7, [&](int i, MonthSeries& m) {

@@ -210,6 +210,8 @@ class Sim {
     return std::string(prefix) + std::to_string(ids_);
   }
   void SetUpPlatforms();
+  void AssignSizes();
+  double ExpectedWorkers(int platform) const;
   void AssignShapes();
   void SetUpWorkers();
   void Engage(int w, int p, Tier tier, Period from, Period to, bool secondary);
@@ -271,7 +273,30 @@ void Sim::SetUpPlatforms() {
   }
 }
 
-// GenOptions::seasons: each platform's own size and levels, and the roles of the platforms that
+// GenOptions::seasons: each platform's own size, log-uniform between 0.12 and 2.5 times its
+// sector's share (a few dozen workers to hundreds), drawn before the drifts are planted.
+void Sim::AssignSizes() {
+  if (!o_.seasons) return;
+  Rng r(o_.seed ^ 0x512e5ULL);
+  for (PlatformSim& p : platforms_)
+    p.size = 0.12 * std::pow(2.5 / 0.12, static_cast<double>(r.Below(1000)) / 999.0);
+}
+
+// The workers a platform is expected to have at the start (its share of GenOptions::workers).
+double Sim::ExpectedWorkers(int platform) const {
+  std::array<int, kProfiles.size()> per_sector{};
+  for (int i = 0; i < o_.platforms; ++i) ++per_sector[i % kProfiles.size()];
+  double total = 0, own = 0;
+  for (int i = 0; i < o_.platforms; ++i) {
+    const double w = 1.0 * kProfiles[i % kProfiles.size()].workforce_weight /
+                     per_sector[i % kProfiles.size()] * platforms_[i].size;
+    total += w;
+    if (i == platform) own = w;
+  }
+  return total > 0 ? o_.workers * own / total : 0;
+}
+
+// GenOptions::seasons: each platform's own levels, and the roles of the platforms that
 // grow, hire for the summer or change sector, drawn among those without a planted drift (their
 // own generator: the feed without seasons is unchanged).
 void Sim::AssignShapes() {
@@ -280,8 +305,6 @@ void Sim::AssignShapes() {
   std::vector<int> free;
   for (size_t i = 0; i < platforms_.size(); ++i) {
     PlatformSim& p = platforms_[i];
-    // Log-uniform between 0.12 and 2.5 times the sector's share: a few dozen workers to hundreds.
-    p.size = 0.12 * std::pow(2.5 / 0.12, static_cast<double>(r.Below(1000)) / 999.0);
     p.labor_relation_pct = static_cast<int>(r.Between(20, 40));
     p.managed_pct = static_cast<int>(r.Between(28, 42));
     p.premium_fen = o_.premium_per_order_fen * r.Between(80, 140) / 100;
@@ -824,7 +847,10 @@ Status Sim::PlanDrifts() {
     int chosen = -1;
     for (int p : order)
       if (!taken[static_cast<size_t>(p)] &&
-          (kind != DriftKind::kPremium || o_.rules->IsPilot(platforms_[p].profile.sector))) {
+          (kind != DriftKind::kPremium || o_.rules->IsPilot(platforms_[p].profile.sector)) &&
+          // With seasons, on a platform large enough for a drift to show in its figures (a move
+          // of 12% of a dozen labour contracts is one worker a month).
+          (!o_.seasons || ExpectedWorkers(p) >= 60)) {
         chosen = p;
         break;
       }
@@ -847,6 +873,7 @@ Status Sim::Run(std::ostream* truth) {
   for (int mi = 0; mi < o_.months; ++mi)
     if (auto b = o_.rules->BaseFor(o_.start + mi); !b.ok()) return b.status();
   SetUpPlatforms();
+  AssignSizes();
   if (Status s = PlanDrifts(); !s.ok()) return s;
   AssignShapes();
   SetUpWorkers();

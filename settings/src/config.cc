@@ -324,7 +324,7 @@ Status ReadDetectors(const YAML::Node& n, const std::string& name, DetectorConfi
              s.Add("below_hours", Need(h.below_hours, 1, 30))
                  .Add("above_hours", Need(h.above_hours, 0, 30))
                  .Add("window_hours", Need(h.window_hours, 2, 60))
-                 .Add("threshold_z", Need(h.threshold_z, 0.1, 100.0))
+                 .Add("p_value", Need(h.p_value, 1e-12, 0.5))
                  .Add("min_excess_ratio", Need(h.min_excess_ratio, 0.0, 100.0))
                  .Add("min_worker_months", Need(h.min_worker_months, 1, 1000000));
            })))

@@ -32,6 +32,10 @@ struct EarlyWarning {
   double score = 0;       // own_history: CUSUM in sigmas; sector_peers and hours_bunching: z;
                           // complaint_spike: -log10 of the tail probability
   std::string basis;      // what `expected` is: the platform's past, the sector's median...
+  // How sure it is: "high" when the evidence is far past the detector's threshold (a CUSUM at
+  // twice its decision interval, a z one and a half times its threshold, a tail a hundred times
+  // smaller than its p-value), else "medium", just past it.
+  std::string confidence = "medium";
 };
 
 // The warning as a JSON object (without platform and period, which its context gives).

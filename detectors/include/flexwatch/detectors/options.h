@@ -59,7 +59,9 @@ struct HoursBunchingConfig : DetectorBase {
   int below_hours = 0;   // the band just below the threshold that capping fills
   int above_hours = 0;   // the band just above it that capping empties (left out of the fit)
   int window_hours = 0;  // hours on each side of the bands the smooth shape is fitted on
-  double threshold_z = 0;
+  // The exact Poisson tail of the band's count under the fitted expectation, below which it
+  // warns: on a few worker-months a z-score overstates how rare a small excess is.
+  double p_value = 0;
   double min_excess_ratio = 0;  // observed over expected, less one
   int min_worker_months = 0;    // in the band below, before it speaks
 };

@@ -35,6 +35,11 @@ struct PlatformMonth {
   Fen premium = 0;           // occupational-injury contributions, every payer
   int64_t risk_workers = 0;  // worker-months with orders in a high-risk (non-pilot) sector
   Fen risk_sum_insured = 0;  // sum over them of the largest adequate cover valid in the month
+  // The same per tier, each cover as a multiple of its sector's minimum (the sector of most of
+  // the worker-month's high-risk orders): what `sum_insured_per_risk_worker` averages, so that
+  // neither a change of the tier mix (part-timers hired) nor of the sector mix moves it.
+  std::array<int64_t, 3> risk_workers_by_tier{};
+  std::array<double, 3> risk_multiple_by_tier{};
   std::array<int64_t, kComplaintCategoryCount> complaints{};
 
   // The distribution of monthly hours, in whole-hour bins, up to a little past the upper tier

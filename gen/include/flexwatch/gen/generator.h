@@ -66,8 +66,9 @@ struct GenOptions {
   // others join); a Spring Festival trough each February (fewer workers, fewer hours, more
   // leaving); one fast-growing platform; one high-risk platform hiring part-timers each July and
   // August, insured at the minimum where its full-timers have more; and one platform whose
-  // orders move partly to a second sector from June to September. Off: a fixed workforce, alike
-  // within a sector, steady month to month.
+  // orders move partly to a second sector from June to September. Planted drifts go to platforms
+  // expected to have 60 workers or more (on fewer, a drift moves one or two worker-months).
+  // Off: a fixed workforce, alike within a sector, steady month to month.
   bool seasons = false;
 
   // The rule set an honest platform complies with (base limits, rates, sectors, minimum sums)
