@@ -36,6 +36,30 @@ const char* Direction(double observed, double expected) {
   return observed < expected ? "down" : "up";
 }
 
+// Seasons (OwnHistoryConfig::seasonal): each point whose month a year before is among the points
+// is taken less that month's departure from the mean of the points that are neither (the
+// window's last point, the one judged, never counts in that mean), and the month a year before
+// counts as that mean in the baseline (its season is not spread). A share stays within [0, 1].
+void Deseason(std::vector<double>& values, const std::vector<Period>& periods, bool share) {
+  const size_t n = values.size();
+  std::vector<double> adjusted = values;
+  for (size_t i = 0; i < n; ++i) {
+    size_t j = n;
+    for (size_t k = 0; k < i; ++k)
+      if (periods[k] == periods[i] - 12) j = k;
+    if (j == n) continue;
+    double sum = 0;
+    int count = 0;
+    for (size_t k = 0; k + 1 < n; ++k)
+      if (k != j && k != i) sum += values[k], ++count;
+    if (count == 0) continue;
+    adjusted[i] = values[i] - (values[j] - sum / count);
+    adjusted[j] = sum / count;
+    if (share) adjusted[i] = std::clamp(adjusted[i], 0.0, 1.0);
+  }
+  values = std::move(adjusted);
+}
+
 struct Detect {
   const RuleSet& rules;
   const DetectorConfig& config;
@@ -63,6 +87,7 @@ struct Detect {
       if (traits.adverse == 0) continue;
       std::vector<double> values;
       std::vector<int64_t> sizes;
+      std::vector<Period> periods;
       Period from = p;
       for (const MonthSeries* month : history) {
         const PlatformMonth* m = Find(month, now.platform_id);
@@ -71,7 +96,10 @@ struct Detect {
         if (values.empty()) from = m->period;
         values.push_back(point.value);
         sizes.push_back(point.n);
+        periods.push_back(m->period);
       }
+      const double raw = values.empty() ? 0 : values.back();
+      if (c.seasonal) Deseason(values, periods, traits.share);
       PlatformMonth::Point current;
       if (!Usable(now, s, current)) continue;  // the month judged must be among the points
       if (values.size() < static_cast<size_t>(c.min_history_months) + 1) continue;
@@ -93,8 +121,9 @@ struct Detect {
         continue;
       EarlyWarning w = Start(now, c, kDetectorIds[0], kSeriesNames[static_cast<int>(s)]);
       w.window_from = from;
-      w.expected = shift.expected;
-      w.observed = values.back();
+      // As observed, and what the baseline and the season (if any) expected of it.
+      w.observed = raw;
+      w.expected = shift.expected + (raw - values.back());
       w.unit = traits.unit;
       w.direction = Direction(w.observed, w.expected);
       w.score = shift.statistic;

@@ -261,6 +261,32 @@ TEST_F(DetectorsTest, SumInsuredPerRiskWorkerIsNotMovedByTheTierMix) {
   EXPECT_EQ(w[0].unit, "times_minimum");
 }
 
+// Seasons: a platform whose labour-relation workers are fewer on contract each February (the
+// Spring Festival's stand-ins) is judged against last February: the dip seen a year before is
+// not a shift, a deeper one is. With version 1's twelve months and no seasons, last February is
+// out of the window and the same honest dip is a warning.
+TEST_F(DetectorsTest, OwnHistoryTakesTheSameMonthLastYearIntoAccount) {
+  // 2024-01 to 2025-02: February at 0.80 of 400 on contract, the other months at 0.95.
+  auto year = [&](int feb_2025) {
+    return Months(14, [&](int i, MonthSeries& m) {
+      const bool february = i == 1 || i == 13;
+      const int64_t noise[] = {0, 2, -3, 1, -1, 3, -2, 0, 2, -1, 1, -2, 0};
+      LaborShare(Add(m, "p-a"), 400,
+                 i == 13 ? feb_2025 : february ? 320 : 380 + noise[static_cast<size_t>(i % 13)]);
+    });
+  };
+  ASSERT_GE(config_.history_months, 13);
+  ASSERT_TRUE(config_.own_history.seasonal);
+  EXPECT_TRUE(Of(Judge(year(320)), "own_history").empty());
+  const auto deeper = Of(Judge(year(240)), "own_history");  // 0.60: deeper than the season
+  ASSERT_EQ(deeper.size(), 1u);
+  EXPECT_NEAR(deeper[0].observed, 0.60, 1e-9);
+  EXPECT_NEAR(deeper[0].expected, 0.80, 0.01);  // what last February makes of this one
+  config_.own_history.seasonal = false;
+  config_.history_months = 12;
+  EXPECT_EQ(Of(Judge(year(320)), "own_history").size(), 1u);
+}
+
 TEST_F(DetectorsTest, ComplaintSpikeAgainstThePlatformsOwnRate) {
   const int pay = static_cast<int>(ComplaintCategory::kPayDispute);
   auto months = Months(7, [&](int i, MonthSeries& m) {
@@ -315,7 +341,7 @@ TEST_F(DetectorsTest, WarningJsonIsStable) {
             "{\"detector\": \"own_history\", \"version\": \"1\", \"series\": "
             "\"labor_contract_share\", \"window\": {\"from\": \"2024-01\", \"to\": \"2024-10\"}, "
             "\"expected\": 0.9613, \"observed\": 0.8, \"unit\": \"share\", \"direction\": "
-            "\"down\", \"score\": 12.35, \"basis\": \"b\"}");
+            "\"down\", \"score\": 12.35, \"confidence\": \"medium\", \"basis\": \"b\"}");
 }
 
 }  // namespace

@@ -308,6 +308,7 @@ Status ReadDetectors(const YAML::Node& n, const std::string& name, DetectorConfi
                  .Add("threshold_sigmas", Need(o.threshold_sigmas, 0.1, 100.0))
                  .Add("min_relative_sigma", Need(o.min_relative_sigma, 0.0, 1.0))
                  .Add("min_share_sigma", Need(o.min_share_sigma, 0.0, 1.0))
+                 .Add("seasonal", Need(o.seasonal, false, true))
                  .Add("series", Series(o.series));
            })))
       .Add("sector_peers", Required(Mapping([&](Fields& s) {

@@ -41,6 +41,10 @@ struct OwnHistoryConfig : DetectorBase {
   double threshold_sigmas = 0;    // h
   double min_relative_sigma = 0;  // floor on the spread, as a share of the history's mean
   double min_share_sigma = 0;     // floor on the spread of a share (besides its binomial error)
+  // Where the platform's same month last year is in the window (history_months of 13 or more),
+  // a month is judged less that month's departure from the rest of the window: a season (the
+  // Spring Festival's trough) seen a year before is not taken for a shift.
+  bool seasonal = false;
   std::vector<SeriesId> series;
 };
 
