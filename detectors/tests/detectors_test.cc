@@ -272,7 +272,9 @@ TEST_F(DetectorsTest, OwnHistoryTakesTheSameMonthLastYearIntoAccount) {
       const bool february = i == 1 || i == 13;
       const int64_t noise[] = {0, 2, -3, 1, -1, 3, -2, 0, 2, -1, 1, -2, 0};
       LaborShare(Add(m, "p-a"), 400,
-                 i == 13 ? feb_2025 : february ? 320 : 380 + noise[static_cast<size_t>(i % 13)]);
+                 i == 13    ? feb_2025
+                 : february ? 320
+                            : 380 + noise[static_cast<size_t>(i % 13)]);
     });
   };
   ASSERT_GE(config_.history_months, 13);
