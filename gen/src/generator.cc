@@ -422,15 +422,18 @@ void Sim::SetUpWorkers() {
   // new workers, a growing platform's joiners, and the summer's part-timers.
   std::vector<int64_t> away(platforms_.size());  // February's leavers not yet replaced
   if (o_.seasons)
-    for (Period p = o_.start + 1; p <= last; ++p) {
+    for (Period p = o_.start; p <= last; ++p) {
+      // The first month has no one leaving or joining, only, in July, the summer's part-timers.
+      const bool first_month = p == o_.start;
       std::vector<int> leavers(platforms_.size()), active(platforms_.size());
       const double churn = PeriodMonth(p) == 2 ? 0.12 : 0.05;
       const size_t before = engagements_.size();
+      const Period was = first_month ? p : p - 1;
       for (size_t i = 0; i < before; ++i) {
         Engagement& e = engagements_[i];
-        if (e.from > p - 1 || e.to < p - 1 || e.to != last || e.part_timer) continue;
+        if (e.from > was || e.to < was || e.to != last || e.part_timer) continue;
         ++active[e.platform];
-        if (e.renews || !rng_.Chance(churn)) continue;
+        if (first_month || e.renews || !rng_.Chance(churn)) continue;
         e.to = p - 1;
         ++leavers[e.platform];
       }
@@ -445,7 +448,7 @@ void Sim::SetUpWorkers() {
           joiners += away[pi];
           away[pi] = 0;
         }
-        joiners += static_cast<int64_t>(ps.monthly_growth * active[pi] + 0.5);
+        if (!first_month) joiners += static_cast<int64_t>(ps.monthly_growth * active[pi] + 0.5);
         for (int64_t k = 0; k < joiners; ++k)
           Engage(NewWorker(), static_cast<int>(pi), DrawTier(ps), p, last, false);
         if (ps.hires_part_timers && PeriodMonth(p) == 7)

@@ -203,6 +203,76 @@ TEST(Generator, DriftsChangeNothingBeforeTheyStartAndAreInTheTruth) {
   EXPECT_FALSE(Generate(o, feed, nullptr).ok());
 }
 
+// gen --seasons: the shapes of real workforces, each where the options say (issue "Early warnings
+// that stay quiet on honest platforms that change").
+TEST(Generator, SeasonsGiveTheShapesOfRealWorkforces) {
+  GenOptions o;
+  o.rules = Rules();
+  o.workers = 250;
+  o.platforms = 7;
+  o.months = 8;  // July 2024 to February 2025
+  o.seed = 2;
+  o.static_violations = false;
+  o.seasons = true;
+  std::string truth;
+  const std::string feed = Feed(o, &truth);
+  EXPECT_EQ(Feed(o), feed);  // the same seed, the same bytes
+  // Worker-months per platform and month, from the truth.
+  std::map<std::string, std::map<std::string, int64_t>> wm;
+  std::map<std::string, int64_t> total;
+  const std::regex cell(
+      R"re(\{"platform_id": "([^"]+)", "period": "([^"]+)", "worker_months": (\d+))re");
+  for (auto it = std::sregex_iterator(truth.begin(), truth.end(), cell);
+       it != std::sregex_iterator(); ++it) {
+    wm[(*it)[1]][(*it)[2]] = std::stoll((*it)[3]);
+    total[(*it)[2]] += std::stoll((*it)[3]);
+  }
+  ASSERT_EQ(wm.size(), 7u);
+  // The Spring Festival: February well below January.
+  EXPECT_LT(total["2025-02"] * 10, total["2025-01"] * 8) << truth.substr(0, 300);
+  // Sizes of their own: the largest platform several times the smallest.
+  int64_t smallest = INT64_MAX, largest = 0;
+  for (const auto& [platform, months] : wm) {
+    smallest = std::min(smallest, months.at("2024-07"));
+    largest = std::max(largest, months.at("2024-07"));
+  }
+  EXPECT_GE(largest, 4 * smallest);
+  // One platform grows fast; one hires for July and August only.
+  bool grows = false, summer = false;
+  for (const auto& [platform, months] : wm) {
+    grows = grows || months.at("2025-01") >= 3 * months.at("2024-07") / 2;
+    summer = summer || months.at("2024-09") * 100 < months.at("2024-08") * 85;
+  }
+  EXPECT_TRUE(grows);
+  EXPECT_TRUE(summer);
+  // Churn: labour contracts ended as workers leave; a food-delivery platform's orders partly in
+  // instant delivery in the summer.
+  size_t terminated = 0, moved = 0;
+  std::istringstream in(feed);
+  for (std::string line; std::getline(in, line);) {
+    terminated += line.find("\"action\":\"terminated\"") != std::string::npos;
+    moved += line.find("\"platform_id\":\"p-meal-1\"") != std::string::npos &&
+             line.find("\"sector\":\"instant_delivery\"") != std::string::npos;
+  }
+  EXPECT_GT(terminated, 20u);
+  EXPECT_GT(moved, 100u);
+  // Without seasons, none of it: no February trough, no order moved to another sector.
+  o.seasons = false;
+  std::string steady_truth;
+  const std::string steady = Feed(o, &steady_truth);
+  std::map<std::string, int64_t> steady_total;
+  for (auto it = std::sregex_iterator(steady_truth.begin(), steady_truth.end(), cell);
+       it != std::sregex_iterator(); ++it)
+    steady_total[(*it)[2]] += std::stoll((*it)[3]);
+  EXPECT_GE(steady_total["2025-02"] * 100, steady_total["2025-01"] * 95);
+  std::istringstream steady_in(steady);
+  size_t steady_moved = 0;
+  for (std::string line; std::getline(steady_in, line);)
+    steady_moved += line.find("\"platform_id\":\"p-meal-1\"") != std::string::npos &&
+                    line.find("\"sector\":\"instant_delivery\"") != std::string::npos;
+  EXPECT_EQ(steady_moved, 0u);
+}
+
 TEST(Generator, ParseDrift) {
   auto d = ParseDrift("capping:12:2025-03");
   ASSERT_TRUE(d.ok()) << d.status().ToString();
