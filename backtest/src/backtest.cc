@@ -24,7 +24,8 @@ std::string Parameters(const DetectorConfig& d, std::string_view id) {
     const OwnHistoryConfig& c = d.own_history;
     s << ";enabled=" << c.enabled << ";min_history=" << c.min_history_months
       << ";k=" << c.slack_sigmas << ";h=" << c.threshold_sigmas
-      << ";relative=" << c.min_relative_sigma << ";share=" << c.min_share_sigma << ";series";
+      << ";relative=" << c.min_relative_sigma << ";share=" << c.min_share_sigma
+      << ";seasonal=" << c.seasonal << ";series";
     series(c.series);
   } else if (id == "sector_peers") {
     const SectorPeersConfig& c = d.sector_peers;
