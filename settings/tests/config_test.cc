@@ -250,9 +250,12 @@ TEST(DetectorsConfig, ShippedParametersAndErrorsNamingTheKey) {
   ASSERT_TRUE(cfg.ok()) << cfg.status().ToString();
   const DetectorConfig& d = cfg->detectors;
   ASSERT_TRUE(d.present);
-  EXPECT_EQ(d.history_months, 12);
+  EXPECT_EQ(d.history_months, 13);  // the same month last year among them
   EXPECT_TRUE(d.own_history.enabled);
-  EXPECT_EQ(d.own_history.version, "1");
+  EXPECT_EQ(d.own_history.version, "2");
+  EXPECT_TRUE(d.own_history.seasonal);
+  EXPECT_EQ(d.hours_bunching.version, "2");
+  EXPECT_DOUBLE_EQ(d.hours_bunching.p_value, 0.00001);
   EXPECT_EQ(d.own_history.min_history_months, 4);
   EXPECT_DOUBLE_EQ(d.own_history.threshold_sigmas, 4);
   EXPECT_EQ(d.own_history.series.front(), SeriesId::kLaborContractShare);
@@ -264,8 +267,8 @@ TEST(DetectorsConfig, ShippedParametersAndErrorsNamingTheKey) {
                            "series: [labor_contract_shares, contract_exit_share"))
                 .find("detectors.own_history.series[0]: 'labor_contract_shares' is not one of"),
             std::string::npos);
-  EXPECT_NE(ErrorOf(Edited("    min_history_months: 4", "    min_history_months: 12"))
-                .find("detectors.own_history.min_history_months: 12 leaves no month to judge"),
+  EXPECT_NE(ErrorOf(Edited("    min_history_months: 4", "    min_history_months: 13"))
+                .find("detectors.own_history.min_history_months: 13 leaves no month to judge"),
             std::string::npos);
   EXPECT_NE(ErrorOf(Edited("    p_value: 0.0001", "    p_value: 2"))
                 .find("detectors.complaint_spike.p_value: 2 is out of range"),
