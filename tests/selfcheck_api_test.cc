@@ -161,6 +161,20 @@ class SelfcheckApiTest : public ::testing::Test {
     if (!token.empty()) h.emplace("Authorization", "Bearer " + token);
     return c.Get(path.c_str(), h);
   }
+  // What `flexwatch selfcheck --platform p-meal-1 --format json EXTRA...` prints for `feed`, the
+  // feed named "upload" as the API names an uploaded body.
+  static std::string CliReportOfUpload(const std::string& feed,
+                                       const std::vector<std::string>& extra = {}) {
+    WriteFile(dir_ / "upload", feed);
+    std::vector<std::string> args = {"selfcheck", "--platform", "p-meal-1", "--format", "json"};
+    args.insert(args.end(), extra.begin(), extra.end());
+    args.push_back((dir_ / "upload").string());
+    std::string expected = Flexwatch(args, dir_).out;
+    const std::string path = "\"" + (dir_ / "upload").string() + "\"";
+    for (size_t at; (at = expected.find(path)) != std::string::npos;)
+      expected.replace(at, path.size(), "\"upload\"");
+    return expected;
+  }
   static std::string Code(const httplib::Result& r) {
     dom::parser parser;
     dom::element doc;
@@ -185,15 +199,7 @@ TEST_F(SelfcheckApiTest, AFeedGivesTheReportOfTheCommandLine) {
   EXPECT_EQ(r->get_header_value("Location"), "/api/v1/selfcheck/" + id);
   // The same report as `flexwatch selfcheck --format json` on the same lines, the feed named
   // "upload" instead of its path.
-  WriteFile(dir_ / "upload", meal_);
-  CommandResult cli = Flexwatch(
-      {"selfcheck", "--platform", "p-meal-1", "--format", "json", (dir_ / "upload").string()},
-      dir_);
-  std::string expected = cli.out;
-  const std::string path = "\"" + (dir_ / "upload").string() + "\"";
-  for (size_t at; (at = expected.find(path)) != std::string::npos;)
-    expected.replace(at, path.size(), "\"upload\"");
-  EXPECT_EQ(r->body, expected);
+  EXPECT_EQ(r->body, CliReportOfUpload(meal_));
   // Kept: the platform reads it back by id.
   auto again = Get(port_, meal_token_, "/api/v1/selfcheck/" + id);
   ASSERT_TRUE(again);
@@ -213,15 +219,7 @@ TEST_F(SelfcheckApiTest, TheReportsExplanationsInChinese) {
   auto r = Post(port_, meal_token_, feed, "/api/v1/selfcheck?lang=zh");
   ASSERT_TRUE(r);
   ASSERT_EQ(r->status, 200) << r->body;
-  WriteFile(dir_ / "upload", feed);
-  CommandResult cli = Flexwatch({"selfcheck", "--platform", "p-meal-1", "--format", "json",
-                                 "--lang", "zh", (dir_ / "upload").string()},
-                                dir_);
-  std::string expected = cli.out;
-  const std::string path = "\"" + (dir_ / "upload").string() + "\"";
-  for (size_t at; (at = expected.find(path)) != std::string::npos;)
-    expected.replace(at, path.size(), "\"upload\"");
-  EXPECT_EQ(r->body, expected);
+  EXPECT_EQ(r->body, CliReportOfUpload(feed, {"--lang", "zh"}));
   EXPECT_NE(r->body.find("\"explanation\": \"符合确立劳动关系情形"), std::string::npos) << r->body;
   auto fr = Post(port_, meal_token_, feed, "/api/v1/selfcheck?lang=fr");
   ASSERT_TRUE(fr);

@@ -132,12 +132,9 @@ std::string Percent(int64_t affected, int64_t in_scope) {
 }
 
 std::string PeriodWords(Period p, Lang l) {
-  static constexpr const char* kMonths[] = {"January",   "February", "March",    "April",
-                                            "May",       "June",     "July",     "August",
-                                            "September", "October",  "November", "December"};
   if (l == Lang::kZh)
     return std::to_string(PeriodYear(p)) + "年" + std::to_string(PeriodMonth(p)) + "月";
-  return std::string(kMonths[PeriodMonth(p) - 1]) + " " + std::to_string(PeriodYear(p));
+  return std::string(EnglishMonthName(PeriodMonth(p))) + " " + std::to_string(PeriodYear(p));
 }
 
 std::string MomentWords(TimestampMs t, Lang l) {
@@ -153,14 +150,11 @@ std::string PeriodRangeWords(Period from, Period to, Lang l) {
   if (l == Lang::kZh)
     return PeriodWords(from, l) + "至" +
            (same_year ? std::to_string(PeriodMonth(to)) + "月" : PeriodWords(to, l));
-  const std::string first = PeriodWords(from, l);
-  return (same_year ? first.substr(0, first.find(' ')) : first) + " to " + PeriodWords(to, l);
+  return (same_year ? std::string(EnglishMonthName(PeriodMonth(from))) : PeriodWords(from, l)) +
+         " to " + PeriodWords(to, l);
 }
 
 std::string MonthsWords(const std::vector<Period>& months, Lang l) {
-  static constexpr const char* kMonths[] = {"January",   "February", "March",    "April",
-                                            "May",       "June",     "July",     "August",
-                                            "September", "October",  "November", "December"};
   std::string out;
   for (size_t i = 0; i < months.size(); ++i) {
     const Period p = months[i];
@@ -172,7 +166,7 @@ std::string MonthsWords(const std::vector<Period>& months, Lang l) {
       const bool last_of_year =
           i + 1 == months.size() || PeriodYear(months[i + 1]) != PeriodYear(p);
       out += std::string(i == 0 ? "" : (last_of_year && !new_year ? " and " : ", ")) +
-             kMonths[PeriodMonth(p) - 1] +
+             EnglishMonthName(PeriodMonth(p)) +
              (last_of_year ? " " + std::to_string(PeriodYear(p)) : "");
     }
   }

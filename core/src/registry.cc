@@ -59,15 +59,19 @@ std::optional<IssueRecord> IssueRecord::Decode(std::string_view text) {
 
 std::string IssueRecord::DateWords(Lang lang) const { return DayWords(day, lang); }
 
-std::string DayWords(Day day, Lang lang) {
+const char* EnglishMonthName(int month) {
   static constexpr const char* kMonths[] = {"January",   "February", "March",    "April",
                                             "May",       "June",     "July",     "August",
                                             "September", "October",  "November", "December"};
+  return kMonths[month - 1];
+}
+
+std::string DayWords(Day day, Lang lang) {
   const CivilDate d = CivilOfDay(day);
   if (lang == Lang::kZh)
     return std::to_string(d.year) + "年" + std::to_string(d.month) + "月" + std::to_string(d.day) +
            "日";
-  return std::to_string(d.day) + " " + kMonths[d.month - 1] + " " + std::to_string(d.year);
+  return std::to_string(d.day) + " " + EnglishMonthName(d.month) + " " + std::to_string(d.year);
 }
 
 }  // namespace flexwatch

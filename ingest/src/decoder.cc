@@ -337,6 +337,15 @@ class Validator {
     return Fail(RejectCode::kUnknownEnum, f,
                 "unknown value \"" + Clip(v) + "\" (expected one of: " + allowed + ")");
   }
+  // A value that is not of its format: "\"2024-7\" is not a month YYYY-MM", with the parser's
+  // detail only when it says more than the format (`plain`, its own words for "not the format").
+  [[gnu::cold, gnu::noinline]] bool Malformed(RejectCode code, int f, std::string_view v,
+                                              std::string_view format, const std::string& detail,
+                                              std::string_view plain) {
+    return Fail(code, f,
+                "\"" + Clip(v) + "\" is not " + std::string(format) +
+                    (detail == plain ? std::string() : " (" + detail + ")"));
+  }
   [[gnu::cold, gnu::noinline]] bool BadNumber(int f, const std::string& m) {
     const bool range =
         m.find("decimals") != std::string::npos || m.find("too large") != std::string::npos;
@@ -498,11 +507,8 @@ bool ValidateEvent(const std::array<Slot, kFieldCount>& s, uint32_t present, Eve
         if (!v.String(kPeriod, tn, p)) return false;
         auto period = ParsePeriod(p);
         if (!period.ok())
-          return v.Fail(RejectCode::kMalformedPeriod, kPeriod,
-                        "\"" + Validator::Clip(p) + "\" is not a month YYYY-MM" +
-                            (period.status().message() == "not YYYY-MM"
-                                 ? std::string()  // said once
-                                 : " (" + period.status().message() + ")"));
+          return v.Malformed(RejectCode::kMalformedPeriod, kPeriod, p, "a month YYYY-MM",
+                             period.status().message(), "not YYYY-MM");
         c.period = *period;
         if (c.period < kEarliestPeriod)
           return v.Fail(RejectCode::kOutOfRange, kPeriod,
@@ -566,11 +572,8 @@ bool ValidateEvent(const std::array<Slot, kFieldCount>& s, uint32_t present, Eve
           if (!v.String(f, tn, d)) return false;
           auto day = ParseDate(d);
           if (!day.ok())
-            return v.Fail(RejectCode::kMalformedDate, f,
-                          "\"" + Validator::Clip(d) + "\" is not a date YYYY-MM-DD" +
-                              (day.status().message() == "not YYYY-MM-DD"
-                                   ? std::string()  // said once
-                                   : " (" + day.status().message() + ")"));
+            return v.Malformed(RejectCode::kMalformedDate, f, d, "a date YYYY-MM-DD",
+                               day.status().message(), "not YYYY-MM-DD");
           if (*day < kEarliestDay || *day > kLatestDay)
             return v.Fail(RejectCode::kOutOfRange, f,
                           "\"" + Validator::Clip(d) + "\" is outside 2000-01-01..2099-12-31");

@@ -75,5 +75,7 @@ struct IssueRecord {
 
 // A date in words: "2024年10月20日", "20 October 2024".
 std::string DayWords(Day day, Lang lang);
+// A month's English name: 1 is "January". REQUIRES: 1 <= month <= 12.
+const char* EnglishMonthName(int month);
 
 }  // namespace flexwatch
