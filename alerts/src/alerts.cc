@@ -60,8 +60,9 @@ Result<std::vector<Alert>> EvaluateAndAlert(Store& store, const RuleSet& rules,
   const std::optional<TimestampMs> closing = store.ClosingWatermark();
   // `key` and `value`: what the state remembers with it (in the same batch), carried in headers
   // for the other instances of the group.
+  // `change`: the revision change it alerts (meta_keys::RevisionChangeAlerted), if it is one.
   auto queue = [&](Alert a, const std::string& platform, const std::string& key,
-                   const std::string& value) {
+                   const std::string& value, const std::string& change = {}) {
     OutboxMessage msg;
     msg.topic = alerts_topic;
     msg.key = platform;
@@ -69,6 +70,7 @@ Result<std::vector<Alert>> EvaluateAndAlert(Store& store, const RuleSet& rules,
     msg.headers = {{"flexwatch.alert_id", a.alert_id},
                    {"flexwatch.state_key", key},
                    {"flexwatch.state_value", value}};
+    if (!change.empty()) msg.headers.emplace_back("flexwatch.revision_change", change);
     if (!sender.empty()) msg.headers.emplace_back("flexwatch.sender", sender);
     if (closing) msg.headers.emplace_back("flexwatch.closing_watermark", std::to_string(*closing));
     messages.push_back(std::move(msg));
@@ -103,10 +105,24 @@ Result<std::vector<Alert>> EvaluateAndAlert(Store& store, const RuleSet& rules,
     if (!sender.empty()) msg.headers.emplace_back("flexwatch.sender", sender);
     messages.push_back(std::move(msg));
   };
+  // The revision changes alerted in this round (their meta_keys::RevisionChangeAlerted, in the
+  // batch), and whether one has been alerted, in this round, before it or by another instance.
+  std::set<std::string> changes_alerted;
+  auto change_key = [](Period p, int number, const RevisionChange& c) {
+    return meta_keys::RevisionChangeAlerted(
+        p, number, kDimensionNames[static_cast<int>(c.dimension)], c.platform_id);
+  };
+  auto change_alerted = [&](Period p, int number, const RevisionChange& c) {
+    const std::string key = change_key(p, number, c);
+    return changes_alerted.count(key) || store.GetMeta(key).has_value();
+  };
   // The alert of change `c` of revision `number` of month `p`.
   auto alert_revision = [&](Period p, int number, const RevisionChange& c,
                             const std::map<std::string, int64_t>& arrived) {
     const std::string_view dim = kDimensionNames[static_cast<int>(c.dimension)];
+    const std::string change = change_key(p, number, c);
+    batch.Put(change, "");
+    changes_alerted.insert(change);
     Alert a;
     JsonWriter w;
     w.BeginObject().Key("kind").String("revision").Key("revision").Int(number);
@@ -126,12 +142,13 @@ Result<std::vector<Alert>> EvaluateAndAlert(Store& store, const RuleSet& rules,
     a.revision = number;
     const std::string key = meta_keys::Level(p, c.platform_id, dim), value = a.level + "|1";
     batch.Put(key, value);
-    queue(std::move(a), c.platform_id, key, value);
+    queue(std::move(a), c.platform_id, key, value, change);
   };
   if (round) {
     round->months.clear();
     round->not_judged.clear();
     round->sealed.clear();
+    round->takeover_pending = false;
   }
   const TimestampMs now = options.now ? *options.now
                                       : std::chrono::duration_cast<std::chrono::milliseconds>(
@@ -223,13 +240,114 @@ Result<std::vector<Alert>> EvaluateAndAlert(Store& store, const RuleSet& rules,
         const std::string_view dim = kDimensionNames[static_cast<int>(c.dimension)];
         const std::string to = c.to ? std::string(NameOf(c.to->level)) : "green";
         const bool level_changed = (c.from ? std::string(NameOf(c.from->level)) : "green") != to;
-        if (level_changed && store.GetMeta(meta_keys::Level(p, c.platform_id, dim)) == to + "|1")
+        if (change_alerted(p, r.number, c) ||
+            (level_changed && store.GetMeta(meta_keys::Level(p, c.platform_id, dim)) == to + "|1"))
           continue;  // alerted by the platform's previous owner
         alert_revision(p, r.number, c, arrived);
       }
     }
     batch.Put(meta_keys::RevisionAlerted(p), std::to_string(revisions->back().number));
     cache.Retain([p](Period q) { return q != p; });  // its series are judged again when needed
+    return Status::OK();
+  };
+  // The platforms owned here changed (AlertOptions::takeover): each change of a revision of
+  // sealed month `p` for a platform now owned here that no instance has alerted (its judge died
+  // with the alert in its outbox, or the revision came while no instance judged the platform) is
+  // alerted now, once.
+  auto unsent_changes = [&](Period p) -> Status {
+    auto revisions = ReadRevisions(store, p);
+    if (!revisions.ok()) return revisions.status();
+    std::optional<std::map<std::string, int64_t>> arrived;
+    for (const Revision& r : *revisions)
+      for (const RevisionChange& c : r.changes) {
+        if (r.number == 0 || !owned(c.platform_id) || change_alerted(p, r.number, c)) continue;
+        if (!arrived) arrived = ArrivedAfterSeal(store, p);
+        alert_revision(p, r.number, c, *arrived);
+      }
+    return Status::OK();
+  };
+  // Platform `ps`'s dimension `d` of month `m` (`p`) against the level remembered with its last
+  // alert: a changed level, or a final one told for the first time, is alerted.
+  auto judge_cell = [&](Period p, const MonthEvaluation& m, const PlatformScore& ps, int d) {
+    const Dimension dim = static_cast<Dimension>(d);
+    const DimensionScore& ds = ps.dimensions[d];
+    const std::string key = LevelKey(p, ps.platform_id, dim);
+    std::string previous = "green", previous_final = "0";
+    if (auto v = store.GetMeta(key)) {
+      previous = v->substr(0, v->find('|'));
+      previous_final = v->substr(v->find('|') + 1);
+    }
+    const std::string level(NameOf(ds.level));
+    const bool changed = level != previous;
+    const bool finalised = m.final && previous_final == "0" && level != "green";
+    if (!changed && !finalised) {
+      if (m.final && previous_final == "0") batch.Put(key, level + "|1");
+      return;
+    }
+    Alert a;
+    JsonWriter w;
+    w.BeginObject().Key("kind").String("level_change");
+    w.Key("platform_id").String(ps.platform_id).Key("dimension").String(NameOf(dim));
+    w.Key("period").String(FormatPeriod(p)).Key("level").String(level);
+    w.Key("previous_level").String(previous).Key("final").Bool(m.final);
+    w.Key("ranked").Bool(ps.ranked).Key("rules").Raw(RulesStampJson(rules));
+    w.Key("in_scope").Int(ds.in_scope).Key("affected").Int(ds.affected);
+    w.Key("pending").Int(ds.pending).Key("rate").Raw(RateText(ds.affected, ds.in_scope));
+    w.Key("findings").BeginObject();
+    for (const auto& [name, n] : ds.findings) w.Key(name).Int(n);
+    Identify(a, w.EndObject().EndObject().Take());
+    a.kind = "level_change";
+    a.dimension = NameOf(dim);
+    a.level = level;
+    a.final = m.final;
+    a.platform_id = ps.platform_id;
+    a.period = p;
+    a.previous = previous;
+    const std::string value = level + "|" + (m.final ? "1" : "0");
+    batch.Put(key, value);
+    queue(std::move(a), ps.platform_id, key, value);
+  };
+  // The platforms owned here changed (AlertOptions::takeover): a platform now owned here whose
+  // final level for sealed month `p` no instance has said (its judge died with the final alert in
+  // its outbox; this state, not judging it then, remembered no level) is alerted final now, as
+  // the month stands; the changes of its revisions are in that level, not alerted apart.
+  // Told only when the month as it stands is its latest revision's verdict for the cell: events
+  // arrived since make a revision first (`round->takeover_pending`: looked at again next round).
+  auto cell_of = [](const SealedVerdict& v, const std::string& platform,
+                    int d) -> std::optional<SealedCell> {
+    const auto it = v.find(platform);
+    if (it == v.end()) return std::nullopt;
+    return it->second[d];
+  };
+  auto final_unsaid = [&](Period p) -> Status {
+    auto revisions = ReadRevisions(store, p);
+    if (!revisions.ok()) return revisions.status();
+    if (revisions->empty()) return Status::OK();
+    const SealedVerdict& sealed = revisions->back().verdict;
+    auto series = cache.Get(store, rules, p, false);
+    if (!series.ok()) return series.status();
+    const MonthEvaluation& m = (*series)->evaluation;
+    if (!m.final) return Status::OK();
+    const SealedVerdict now_verdict = SealedVerdictOf(m);
+    for (const PlatformScore& ps : m.platforms) {
+      if (!owned(ps.platform_id)) continue;
+      for (int d = 0; d < kDimensionCount; ++d) {
+        const auto v = store.GetMeta(LevelKey(p, ps.platform_id, static_cast<Dimension>(d)));
+        if (v && v->ends_with("|1")) continue;
+        if (cell_of(sealed, ps.platform_id, d) != cell_of(now_verdict, ps.platform_id, d)) {
+          if (round) round->takeover_pending = true;
+          continue;
+        }
+        judge_cell(p, m, ps, d);
+        for (const Revision& r : *revisions)
+          for (const RevisionChange& c : r.changes)
+            if (c.platform_id == ps.platform_id && static_cast<int>(c.dimension) == d) {
+              const std::string change = change_key(p, r.number, c);
+              batch.Put(change, "");
+              changes_alerted.insert(change);
+            }
+      }
+    }
     return Status::OK();
   };
   std::optional<Period> last_final;
@@ -247,6 +365,10 @@ Result<std::vector<Alert>> EvaluateAndAlert(Store& store, const RuleSet& rules,
     if (store.GetMeta(meta_keys::AlertedFinal(p))) {  // final, alerted as such: sealed
       last_final = p;
       if (Status s = options.seals ? revise(p) : adopted(p); !s.ok()) return s;
+      if (options.takeover) {
+        if (Status s = final_unsaid(p); !s.ok()) return s;
+        if (Status s = unsent_changes(p); !s.ok()) return s;
+      }
       continue;
     }
     if (Status judgeable = rules.Judgeable(p); !judgeable.ok()) {
@@ -261,45 +383,7 @@ Result<std::vector<Alert>> EvaluateAndAlert(Store& store, const RuleSet& rules,
     if (round) round->months.push_back({p, m->final, m->platforms, {}});
     for (const PlatformScore& ps : m->platforms) {
       if (!owned(ps.platform_id)) continue;  // its owner alerts it
-      for (int d = 0; d < kDimensionCount; ++d) {
-        const Dimension dim = static_cast<Dimension>(d);
-        const DimensionScore& ds = ps.dimensions[d];
-        const std::string key = LevelKey(p, ps.platform_id, dim);
-        std::string previous = "green", previous_final = "0";
-        if (auto v = store.GetMeta(key)) {
-          previous = v->substr(0, v->find('|'));
-          previous_final = v->substr(v->find('|') + 1);
-        }
-        const std::string level(NameOf(ds.level));
-        const bool changed = level != previous;
-        const bool finalised = m->final && previous_final == "0" && level != "green";
-        if (!changed && !finalised) {
-          if (m->final && previous_final == "0") batch.Put(key, level + "|1");
-          continue;
-        }
-        Alert a;
-        JsonWriter w;
-        w.BeginObject().Key("kind").String("level_change");
-        w.Key("platform_id").String(ps.platform_id).Key("dimension").String(NameOf(dim));
-        w.Key("period").String(FormatPeriod(p)).Key("level").String(level);
-        w.Key("previous_level").String(previous).Key("final").Bool(m->final);
-        w.Key("ranked").Bool(ps.ranked).Key("rules").Raw(RulesStampJson(rules));
-        w.Key("in_scope").Int(ds.in_scope).Key("affected").Int(ds.affected);
-        w.Key("pending").Int(ds.pending).Key("rate").Raw(RateText(ds.affected, ds.in_scope));
-        w.Key("findings").BeginObject();
-        for (const auto& [name, n] : ds.findings) w.Key(name).Int(n);
-        Identify(a, w.EndObject().EndObject().Take());
-        a.kind = "level_change";
-        a.dimension = NameOf(dim);
-        a.level = level;
-        a.final = m->final;
-        a.platform_id = ps.platform_id;
-        a.period = p;
-        a.previous = previous;
-        const std::string value = level + "|" + (m->final ? "1" : "0");
-        batch.Put(key, value);
-        queue(std::move(a), ps.platform_id, key, value);
-      }
+      for (int d = 0; d < kDimensionCount; ++d) judge_cell(p, *m, ps, d);
     }
     // Early warnings: each (month, platform, detector, series) once, when first raised.
     auto warnings = DetectWarnings(store, rules, detectors, p, false, cache);

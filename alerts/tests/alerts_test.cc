@@ -319,5 +319,145 @@ TEST_F(AlertsTest, AStateThatBecomesTheSealerJudgesSealedMonthsOnceMoreWithWhatI
   EXPECT_EQ(ReadRevisions(*store, july)->size(), 2u);
 }
 
+// Issue 23, item 4: a revision's change is alerted by the instance judging the platform. One
+// made while the platform's judge did not alert it (the judge died with it in its outbox, or no
+// instance judged the platform at that moment) is alerted by its next judge when it takes the
+// platform over (AlertOptions::takeover), once; one its previous judge sent (read back from the
+// alerts topic: the header flexwatch.revision_change) is not sent again.
+TEST_F(AlertsTest, ARevisionChangeNoJudgeSentIsAlertedOnceByTheNextJudge) {
+  const TimestampMs far = 4102444800000LL;
+  const Period july = *ParsePeriod("2024-07");
+  std::string platform;
+  // A state that sealed July judging every platform (its final levels said), then recorded
+  // revision 1 from late events while judging none (the platform's judge was another instance).
+  auto revised_unowned = [&](const std::string& name) {
+    auto store = StateOf(name, lines_);
+    auto none = [](std::string_view platform) { return platform.empty(); };
+    for (TimestampMs now : {1000, 2000}) {
+      if (now == 2000) {
+        const auto late = dir_ / (name + "-late.ndjson");
+        std::ofstream out(late);
+        for (const std::string& l : LateForJuly(platform)) out << l << "\n";
+        out.close();
+        EXPECT_TRUE(ReplayFiles(*store, {late.string()}, config_.ingest).ok());
+      }
+      auto alerts = EvaluateAndAlert(
+          *store, *config_.rules, config_.detectors,
+          AlertOptions{.topic = "alerts",
+                       .quiet_now = far,
+                       .now = now,
+                       .owns = now == 1000 ? std::function<bool(std::string_view)>() : none,
+                       .takeover = now == 1000});
+      EXPECT_TRUE(alerts.ok());
+      if (now == 2000) {
+        EXPECT_TRUE(alerts->empty());  // nothing alerted for another's platforms
+      }
+      if (now == 1000) {
+        auto m = EvaluateMonth(*store, *config_.rules, july, EvaluateOptions{});
+        EXPECT_TRUE(m.ok());
+        if (platform.empty()) platform = m->platforms.front().platform_id;
+      }
+    }
+    return store;
+  };
+  auto take_over = [&](Store& store, TimestampMs now) {
+    auto alerts = EvaluateAndAlert(
+        store, *config_.rules, config_.detectors,
+        AlertOptions{.topic = "alerts", .quiet_now = far, .now = now, .takeover = true});
+    EXPECT_TRUE(alerts.ok()) << alerts.status().ToString();
+    return alerts.ok() ? *alerts : std::vector<Alert>{};
+  };
+  auto first = revised_unowned("first");
+  auto revisions = ReadRevisions(*first, july);
+  ASSERT_TRUE(revisions.ok());
+  ASSERT_EQ(revisions->size(), 2u);
+  ASSERT_FALSE((*revisions)[1].changes.empty());
+  std::set<std::string> changed;
+  for (const RevisionChange& c : (*revisions)[1].changes)
+    changed.insert(std::string(kDimensionNames[static_cast<int>(c.dimension)]));
+
+  // Taken over: each change of revision 1 alerted, once, with the header that tells the others.
+  std::set<std::string> alerted;
+  for (const Alert& a : take_over(*first, 3000)) {
+    ASSERT_EQ(a.kind, "revision") << a.json;
+    EXPECT_EQ(a.platform_id, platform);
+    EXPECT_EQ(a.revision, 1);
+    EXPECT_TRUE(alerted.insert(a.dimension).second) << a.json;
+  }
+  EXPECT_EQ(alerted, changed);
+  std::vector<std::string> told;
+  ASSERT_TRUE(first
+                  ->ForEachOutbox(0, 1000,
+                                  [&](uint64_t, const OutboxMessage& m) {
+                                    for (const auto& [name, value] : m.headers)
+                                      if (name == "flexwatch.revision_change")
+                                        told.push_back(value);
+                                  })
+                  .ok());
+  EXPECT_EQ(told.size(), changed.size());
+  EXPECT_TRUE(take_over(*first, 4000).empty());  // taken over again: already said
+
+  // Another state in the same place, which read back the first one's alerts: it sends none.
+  auto second = revised_unowned("second");
+  {
+    StateWriter writer(second.get());
+    for (const std::string& key : told) writer.PutMeta(key, "");
+    ASSERT_TRUE(writer.Commit().ok());
+  }
+  EXPECT_TRUE(take_over(*second, 3000).empty());
+  // Without them (a judge that died before it delivered), it would have sent them all.
+  auto third = revised_unowned("third");
+  EXPECT_EQ(take_over(*third, 3000).size(), changed.size());
+}
+
+// The same for a month's final levels: a state that judged no platform when the months became
+// final, and so remembers none of their final levels, says each one no instance said once it
+// takes the platforms over, as a state that judged them all along said them.
+TEST_F(AlertsTest, AFinalLevelNoJudgeSaidIsAlertedByTheNextJudge) {
+  const TimestampMs far = 4102444800000LL;
+  auto finals = [](const std::vector<Alert>& alerts) {
+    std::set<std::string> out;
+    for (const Alert& a : alerts)
+      if (a.final)
+        out.insert(FormatPeriod(a.period) + " " + a.platform_id + " " + a.dimension + " " +
+                   a.level);
+    return out;
+  };
+  auto all_along = StateOf("all-along", lines_);
+  std::vector<Alert> said;
+  for (TimestampMs now : {1000, 2000, 3000}) {
+    auto a = EvaluateAndAlert(*all_along, *config_.rules, config_.detectors,
+                              AlertOptions{.topic = "alerts", .quiet_now = far, .now = now});
+    ASSERT_TRUE(a.ok());
+    said.insert(said.end(), a->begin(), a->end());
+  }
+  ASSERT_FALSE(finals(said).empty());
+  auto later = StateOf("later", lines_);
+  auto a = EvaluateAndAlert(*later, *config_.rules, config_.detectors,
+                            AlertOptions{.topic = "alerts",
+                                         .quiet_now = far,
+                                         .now = 1000,
+                                         .owns = [](std::string_view) { return false; },
+                                         .takeover = true});
+  ASSERT_TRUE(a.ok());
+  EXPECT_TRUE(a->empty());
+  a = EvaluateAndAlert(*later, *config_.rules, config_.detectors,
+                       AlertOptions{.topic = "alerts", .quiet_now = far, .now = 2000});
+  ASSERT_TRUE(a.ok());
+  EXPECT_TRUE(a->empty()) << "alerted without a takeover";
+  AlertRound round;
+  a = EvaluateAndAlert(
+      *later, *config_.rules, config_.detectors,
+      AlertOptions{.topic = "alerts", .quiet_now = far, .now = 3000, .takeover = true}, &round);
+  ASSERT_TRUE(a.ok());
+  EXPECT_EQ(finals(*a), finals(said));
+  EXPECT_FALSE(round.takeover_pending);
+  a = EvaluateAndAlert(
+      *later, *config_.rules, config_.detectors,
+      AlertOptions{.topic = "alerts", .quiet_now = far, .now = 4000, .takeover = true});
+  ASSERT_TRUE(a.ok());
+  EXPECT_TRUE(a->empty());
+}
+
 }  // namespace
 }  // namespace flexwatch

@@ -1188,6 +1188,10 @@ void Consumer::HandleControl(const rd_kafka_message_t& m, Partition& part) {
       writer_.PutMeta(*key, *value);
       superseded_[*key] = store_.NextOutboxSequence();
     }
+    // A revision's change, alerted: not alerted again by the platform's next judge.
+    if (const std::string* change = header("flexwatch.revision_change");
+        change && change->starts_with("revision-change/"))
+      writer_.PutMeta(*change, "");
     return;
   }
   // A seal of the instance that seals (KafkaOptions::seals_topic): the first record of each

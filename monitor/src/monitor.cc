@@ -125,6 +125,9 @@ struct Monitor::Impl {
   std::string owned_said;          // the ownership last said on stderr
   std::string judging_kept;        // and last kept in the state (meta_keys::kJudging)
   bool sealed_last_round = false;  // whether the last round was one of the instance that seals
+  // The share judged when sealed months' revisions were last looked over for changes no
+  // instance alerted (AlertOptions::takeover; none: not yet in this run).
+  std::optional<std::string> revisions_owned;
 
   explicit Impl(int max_platforms) : metrics(max_platforms) {}
 
@@ -190,12 +193,14 @@ struct Monitor::Impl {
     for (size_t i = 0; i < assigned.size() && i < 8; ++i) said += (i ? ", " : "") + assigned[i];
     said += assigned.size() > 8 ? ", ...)" : ")";
     if (ownership.publisher()) said += "; it publishes the city's announcements";
-    if (const std::string judging = ownership.Encode(); judging != judging_kept) {
+    const std::string judging = ownership.Encode();
+    if (judging != judging_kept) {
       Batch batch;
       batch.Put(meta_keys::kJudging, judging);
       if (Status s = store->Write(batch); !s.ok()) return s;
       judging_kept = judging;
     }
+    alerting.takeover = revisions_owned != judging;
     if (said != owned_said) {
       owned_said = said;
       Say(hooks.progress, "judging the platforms of " + said + " (state " +
@@ -205,6 +210,10 @@ struct Monitor::Impl {
     auto written = EvaluateAndAlert(*store, *o.rules, o.detectors, alerting, &done.round);
     if (!written.ok()) return written.status();
     sealed_last_round = alerting.seals;
+    if (done.round.takeover_pending)
+      revisions_owned.reset();
+    else
+      revisions_owned = judging;
     for (const SealMade& s : done.round.sealed)
       Say(hooks.progress, s.revision == 0
                               ? "sealed " + FormatPeriod(s.period) + " (revision 0)"

@@ -80,6 +80,11 @@ std::string RewrittenPrefix(Period p) { return "rewritten/" + FormatPeriod(p) + 
 std::string SealedHere(Period p) { return "sealed-here/" + FormatPeriod(p); }
 std::string RevisionChecked(Period p) { return "revision-checked/" + FormatPeriod(p); }
 std::string RevisionAlerted(Period p) { return "revision-alerted/" + FormatPeriod(p); }
+std::string RevisionChangeAlerted(Period p, int revision, std::string_view dimension,
+                                  std::string_view platform) {
+  return "revision-change/" + FormatPeriod(p) + "/" + FourDigits(revision) + "/" +
+         std::string(dimension) + "/" + std::string(platform);
+}
 std::string SealedDocument(Period p, int revision, std::string_view name) {
   return "sealed-doc/" + FormatPeriod(p) + "/" + FourDigits(revision) + "/" + std::string(name);
 }
@@ -101,10 +106,10 @@ bool IsBookkeeping(std::string_view key) {
   // What the monitor sealed and published differs between a monitor's state and a replay of the
   // same events: bookkeeping too, left out of the canonical dump.
   for (std::string_view prefix :
-       {"count/", "outbox/", "state-id", "judging", "held-dead/", "readback/", "level/",
-        "alerted-final/", "warned/", "publish-due/", "revision/", "after-seal/",
-        "revision-checked/", "revision-alerted/", "sealed-doc/", "sealed-here/", "seen-after-seal/",
-        "issued/", "issue-seq/"})
+       {"count/",      "outbox/",      "state-id",          "judging",           "held-dead/",
+        "readback/",   "level/",       "alerted-final/",    "warned/",           "publish-due/",
+        "revision/",   "after-seal/",  "revision-checked/", "revision-alerted/", "revision-change/",
+        "sealed-doc/", "sealed-here/", "seen-after-seal/",  "issued/",           "issue-seq/"})
     if (key.starts_with(prefix)) return true;
   return false;
 }

@@ -53,6 +53,10 @@ struct AlertRound {
   // with the reason: left out of the round, never a reason to stop. Ascending.
   std::vector<std::pair<Period, std::string>> not_judged;
   std::vector<SealMade> sealed;  // in order
+  // A platform taken over (AlertOptions::takeover) has a final level no instance said, and
+  // events arrived since its month's latest revision: said once that revision is made (the
+  // caller asks for the takeover's look again next round).
+  bool takeover_pending = false;
 };
 
 struct AlertOptions {
@@ -99,6 +103,11 @@ struct AlertOptions {
   // (meta_keys::SeenAfterSeal). Late events it applied while another instance sealed were
   // neither counted nor judged by it then.
   bool recheck = false;
+  // The platforms `owns` names changed since the last call (a rebalance settled, or a run
+  // started): every revision change of a sealed month for a platform owned now is alerted unless
+  // it has been already, here or by another instance (meta_keys::RevisionChangeAlerted, read back
+  // from the alerts topic): a platform's previous judge may have died before it delivered one.
+  bool takeover = false;
 };
 
 // Evaluates every month in the state not yet alerted as final (provisional levels, or final

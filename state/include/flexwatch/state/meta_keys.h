@@ -107,6 +107,12 @@ std::string RevisionChecked(Period p);
 // "revision-alerted/YYYY-MM" -> the month's last revision whose changes this state alerted for
 // the platforms it owns (made here, or adopted from the instance of its group that seals).
 std::string RevisionAlerted(Period p);
+// "revision-change/YYYY-MM/NNNN/<dimension>/<platform>": the change of revision N for that
+// platform-dimension has been alerted, here or by another instance of the group (read back from
+// the alerts topic, header flexwatch.revision_change), so that whoever judges the platform next
+// alerts a change its previous judge never sent, and none that was sent.
+std::string RevisionChangeAlerted(Period p, int revision, std::string_view dimension,
+                                  std::string_view platform);
 // "sealed-doc/YYYY-MM/NNNN/<file name>" -> a document of revision N of the month as the monitor
 // kept it when it published that revision (the original for 0, the correction notice after), in
 // every format and language, so that `announce --revision N` prints exactly those bytes.
