@@ -324,16 +324,28 @@ Result<std::vector<Alert>> EvaluateAndAlert(Store& store, const RuleSet& rules,
     if (!revisions.ok()) return revisions.status();
     if (revisions->empty()) return Status::OK();
     const SealedVerdict& sealed = revisions->back().verdict;
+    // The cells with something to say: no final level remembered, and a level other than green
+    // sealed or last alerted. The month is evaluated only when there is one (a takeover does not
+    // cost the whole history's evaluation).
+    std::set<std::pair<std::string, int>> unsaid;
+    for (const auto& [platform, cells] : sealed) {
+      if (!owned(platform)) continue;
+      for (int d = 0; d < kDimensionCount; ++d) {
+        const auto v = store.GetMeta(LevelKey(p, platform, static_cast<Dimension>(d)));
+        if (v && v->ends_with("|1")) continue;
+        if (cells[d].level != Level::kGreen || (v && !v->starts_with("green|")))
+          unsaid.emplace(platform, d);
+      }
+    }
+    if (unsaid.empty()) return Status::OK();
     auto series = cache.Get(store, rules, p, false);
     if (!series.ok()) return series.status();
     const MonthEvaluation& m = (*series)->evaluation;
     if (!m.final) return Status::OK();
     const SealedVerdict now_verdict = SealedVerdictOf(m);
-    for (const PlatformScore& ps : m.platforms) {
-      if (!owned(ps.platform_id)) continue;
+    for (const PlatformScore& ps : m.platforms)
       for (int d = 0; d < kDimensionCount; ++d) {
-        const auto v = store.GetMeta(LevelKey(p, ps.platform_id, static_cast<Dimension>(d)));
-        if (v && v->ends_with("|1")) continue;
+        if (!unsaid.count({ps.platform_id, d})) continue;
         if (cell_of(sealed, ps.platform_id, d) != cell_of(now_verdict, ps.platform_id, d)) {
           if (round) round->takeover_pending = true;
           continue;
@@ -347,7 +359,6 @@ Result<std::vector<Alert>> EvaluateAndAlert(Store& store, const RuleSet& rules,
               changes_alerted.insert(change);
             }
       }
-    }
     return Status::OK();
   };
   std::optional<Period> last_final;
