@@ -478,6 +478,9 @@ class Consumer {
   // waiting at which ConsumeControl::on_join_wait is called next.
   Clock::time_point unassigned_since_ = Clock::now();
   double join_notice_at_ = 5;
+  // The brokers are librdkafka's mock cluster (the embedded broker), which keeps no static
+  // members: the group consumer's session there, in ms (0: a real cluster).
+  int mock_session_ms_ = 0;
   bool leaving_ = false;       // Leave() closes the group consumer: its revocation is no rebalance
   bool settle_asked_ = false;  // the control partitions' high watermarks are in settle_highs_
   std::map<std::pair<std::string, int32_t>, int64_t> settle_highs_;
@@ -1485,6 +1488,22 @@ Result<IngestCounts> Consumer::Run() {
     producer_ = *producer;
   }
   watch_ = std::make_unique<ClusterWatch>(producer_, kafka_.topics, std::chrono::seconds(5));
+  // The embedded broker (`flexwatch broker`, librdkafka's mock cluster) keeps no static members:
+  // a member that stopped without leaving holds its partitions, named or not, until its session
+  // expires, and while it does the group cannot complete a rebalance (librdkafka's default 45 s:
+  // five quick kill -9s kept a group from assigning for over a minute). A short session there,
+  // unless kafka.client sets one: its brokers are the loopback of a test or a demo.
+  if (char* id = rd_kafka_clusterid(producer_, 2000)) {
+    if (std::string_view(id).starts_with("mockCluster")) {
+      if (!kafka_.client.count("session.timeout.ms")) settings_["session.timeout.ms"] = "6000";
+      if (!kafka_.client.count("heartbeat.interval.ms"))
+        settings_["heartbeat.interval.ms"] = "1000";
+      mock_session_ms_ =
+          std::stoi(settings_.count("session.timeout.ms") ? settings_.at("session.timeout.ms")
+                                                          : std::string("45000"));
+    }
+    rd_kafka_mem_free(producer_, id);
+  }
   if (Status s = Join(); !s.ok()) return s;
 
   if (auto closing = store_.ClosingWatermark()) closing_ = *closing;
@@ -1578,7 +1597,7 @@ Result<IngestCounts> Consumer::Run() {
     if (!in_group_ && ready_ && control_.on_join_wait) {
       const double waiting = std::chrono::duration<double>(now - unassigned_since_).count();
       if (waiting >= join_notice_at_) {
-        control_.on_join_wait(waiting, assigned_);
+        control_.on_join_wait(waiting, assigned_, mock_session_ms_);
         join_notice_at_ *= 2;
       }
     }

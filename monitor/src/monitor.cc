@@ -337,15 +337,23 @@ Result<IngestCounts> Monitor::Run(const std::atomic<bool>* stop) {
                                  " partition(s) handed back; nothing is judged here until it "
                                  "assigns them again");
   };
-  control.on_join_wait = [&impl, &o](double seconds, bool rebalancing) {
+  control.on_join_wait = [&impl, &o](double seconds, bool rebalancing, int mock_session_ms) {
+    const std::string why =
+        mock_session_ms > 0
+            ? "The embedded broker (librdkafka's mock cluster) keeps no static members: a "
+              "member that stopped without leaving the group (kill -9, a crash), named or not, "
+              "holds its partitions until its session expires (" +
+                  std::to_string(mock_session_ms / 1000) +
+                  " s here; kafka.client session.timeout.ms)"
+            : "A member that stopped without leaving the group (kill -9, a crash) holds its "
+              "partitions until its session expires (kafka.client session.timeout.ms; "
+              "librdkafka's default 45 s); an instance restarted under its name (run --instance) "
+              "takes its own back at once";
     Say(impl.hooks.notice,
         std::string(rebalancing ? "waiting for group " + o.kafka.group + " to rebalance"
                                 : "waiting to join group " + o.kafka.group) +
-            ": no partition assigned after " + std::to_string(static_cast<int>(seconds)) +
-            " s. A member that stopped without leaving the group (kill -9, a crash) holds its "
-            "partitions until its session expires (kafka.client session.timeout.ms; librdkafka's "
-            "default 45 s); an instance restarted under its name (run --instance) takes its own "
-            "back at once");
+            ": no partition assigned after " + std::to_string(static_cast<int>(seconds)) + " s. " +
+            why);
   };
   control.on_kafka_log = [&impl](int level, const std::string& line) {
     static constexpr const char* kLevels[] = {"error",   "error",  "error", "error",

@@ -150,8 +150,10 @@ struct ConsumeControl {
   // Called while the cluster answers and no partition is assigned, 5 s after the start (or after
   // the group took this instance's partitions back for a rebalance: `rebalancing`) and then at
   // 10, 20, 40 s..., with the seconds waited (optional): a member that stopped without leaving
-  // the group holds its partitions until its session expires.
-  std::function<void(double seconds, bool rebalancing)> on_join_wait;
+  // the group holds its partitions until its session expires. `mock_session_ms`: the brokers
+  // are librdkafka's mock cluster (the embedded broker), which keeps no static members, and the
+  // session there (0: a real cluster, where a member restarted under its name is let in at once).
+  std::function<void(double seconds, bool rebalancing, int mock_session_ms)> on_join_wait;
   // Called when the group takes this instance's partitions back for a rebalance, with how many
   // (optional): until it assigns them again, nothing is read or judged here.
   std::function<void(int partitions)> on_revoke;
