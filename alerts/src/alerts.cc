@@ -158,6 +158,13 @@ Result<std::vector<Alert>> EvaluateAndAlert(Store& store, const RuleSet& rules,
   auto sealable = [&](const MonthEvaluation& m) {
     return !options.seal_until || m.final_at <= *options.seal_until || m.closed_at.has_value();
   };
+  // On a takeover (AlertOptions::takeover), the cells of the sealed month being looked at whose
+  // final level no instance said (see find_unsaid): their revision changes are not alerted
+  // apart, they are in the final level told once the month stands at its latest revision.
+  std::set<std::pair<std::string, int>> unsaid;
+  auto in_unsaid = [&](const RevisionChange& c) {
+    return unsaid.count({c.platform_id, static_cast<int>(c.dimension)}) > 0;
+  };
   // A sealed month that events arrived for since it was last looked at: judged again, and a
   // changed verdict is its next revision.
   auto revise = [&](Period p) -> Status {
@@ -216,7 +223,8 @@ Result<std::vector<Alert>> EvaluateAndAlert(Store& store, const RuleSet& rules,
     if (mark_publication) batch.Put(meta_keys::CorrectionDue(p, next.number), "");
     cache.Retain([p](Period q) { return q != p; });  // its series are judged again when needed
     for (const RevisionChange& c : changes)
-      if (owned(c.platform_id)) alert_revision(p, next.number, c, arrived);  // else its owner's
+      if (owned(c.platform_id) && !in_unsaid(c))
+        alert_revision(p, next.number, c, arrived);  // else its owner's, or in a final level
     batch.Put(meta_keys::RevisionAlerted(p), std::to_string(next.number));
     send_seal(p, next, arrived, changes.size());
     return Status::OK();
@@ -236,7 +244,7 @@ Result<std::vector<Alert>> EvaluateAndAlert(Store& store, const RuleSet& rules,
     for (const Revision& r : *revisions) {
       if (r.number <= alerted) continue;
       for (const RevisionChange& c : r.changes) {
-        if (!owned(c.platform_id)) continue;
+        if (!owned(c.platform_id) || in_unsaid(c)) continue;
         const std::string_view dim = kDimensionNames[static_cast<int>(c.dimension)];
         const std::string to = c.to ? std::string(NameOf(c.to->level)) : "green";
         const bool level_changed = (c.from ? std::string(NameOf(c.from->level)) : "green") != to;
@@ -260,7 +268,9 @@ Result<std::vector<Alert>> EvaluateAndAlert(Store& store, const RuleSet& rules,
     std::optional<std::map<std::string, int64_t>> arrived;
     for (const Revision& r : *revisions)
       for (const RevisionChange& c : r.changes) {
-        if (r.number == 0 || !owned(c.platform_id) || change_alerted(p, r.number, c)) continue;
+        if (r.number == 0 || !owned(c.platform_id) || in_unsaid(c) ||
+            change_alerted(p, r.number, c))
+          continue;
         if (!arrived) arrived = ArrivedAfterSeal(store, p);
         alert_revision(p, r.number, c, *arrived);
       }
@@ -307,28 +317,27 @@ Result<std::vector<Alert>> EvaluateAndAlert(Store& store, const RuleSet& rules,
     batch.Put(key, value);
     queue(std::move(a), ps.platform_id, key, value);
   };
-  // The platforms owned here changed (AlertOptions::takeover): a platform now owned here whose
-  // final level for sealed month `p` no instance has said (its judge died with the final alert in
-  // its outbox; this state, not judging it then, remembered no level) is alerted final now, as
-  // the month stands; the changes of its revisions are in that level, not alerted apart.
-  // Told only when the month as it stands is its latest revision's verdict for the cell: events
-  // arrived since make a revision first (`round->takeover_pending`: looked at again next round).
   auto cell_of = [](const SealedVerdict& v, const std::string& platform,
                     int d) -> std::optional<SealedCell> {
     const auto it = v.find(platform);
     if (it == v.end()) return std::nullopt;
     return it->second[d];
   };
-  auto final_unsaid = [&](Period p) -> Status {
+  // The platforms owned here changed (AlertOptions::takeover): a platform now owned here whose
+  // final level for sealed month `p` no instance has said (its judge died with the final alert in
+  // its outbox; this state, not judging it then, remembered no level) is alerted final now, as
+  // the month stands; the changes of its revisions are in that level, not alerted apart. Told
+  // only when the month as it stands is its latest revision's verdict for the cell: events
+  // arrived since make a revision first (`round->takeover_pending`: looked at again next round).
+  // A cell green when sealed was said (a green final is not alerted): its changes are revisions.
+  // First the cells of sealed month `p` with something to say (into `unsaid`): of a platform
+  // owned here, no final level remembered, and a level other than green sealed or last alerted.
+  auto find_unsaid = [&](Period p) -> Status {
+    unsaid.clear();
     auto revisions = ReadRevisions(store, p);
     if (!revisions.ok()) return revisions.status();
     if (revisions->empty()) return Status::OK();
-    const SealedVerdict& sealed = revisions->back().verdict;
-    // The cells with something to say: no final level remembered, and a level other than green
-    // sealed or last alerted. The month is evaluated only when there is one (a takeover does not
-    // cost the whole history's evaluation).
-    std::set<std::pair<std::string, int>> unsaid;
-    for (const auto& [platform, cells] : sealed) {
+    for (const auto& [platform, cells] : revisions->back().verdict) {
       if (!owned(platform)) continue;
       for (int d = 0; d < kDimensionCount; ++d) {
         const auto v = store.GetMeta(LevelKey(p, platform, static_cast<Dimension>(d)));
@@ -337,7 +346,15 @@ Result<std::vector<Alert>> EvaluateAndAlert(Store& store, const RuleSet& rules,
           unsaid.emplace(platform, d);
       }
     }
+    return Status::OK();
+  };
+  // Each of those told, once the month as it stands is its latest revision's verdict for the
+  // cell (evaluated only when there is one: a takeover does not cost the history's evaluation).
+  auto final_unsaid = [&](Period p) -> Status {
     if (unsaid.empty()) return Status::OK();
+    auto revisions = ReadRevisions(store, p);
+    if (!revisions.ok()) return revisions.status();
+    const SealedVerdict& sealed = revisions->back().verdict;
     auto series = cache.Get(store, rules, p, false);
     if (!series.ok()) return series.status();
     const MonthEvaluation& m = (*series)->evaluation;
@@ -375,11 +392,15 @@ Result<std::vector<Alert>> EvaluateAndAlert(Store& store, const RuleSet& rules,
   for (Period p : periods) {
     if (store.GetMeta(meta_keys::AlertedFinal(p))) {  // final, alerted as such: sealed
       last_final = p;
+      unsaid.clear();
+      if (options.takeover)
+        if (Status s = find_unsaid(p); !s.ok()) return s;
       if (Status s = options.seals ? revise(p) : adopted(p); !s.ok()) return s;
       if (options.takeover) {
         if (Status s = final_unsaid(p); !s.ok()) return s;
         if (Status s = unsent_changes(p); !s.ok()) return s;
       }
+      unsaid.clear();
       continue;
     }
     if (Status judgeable = rules.Judgeable(p); !judgeable.ok()) {

@@ -459,5 +459,84 @@ TEST_F(AlertsTest, AFinalLevelNoJudgeSaidIsAlertedByTheNextJudge) {
   EXPECT_TRUE(a->empty());
 }
 
+// Taken over with events arrived since the month's latest revision: a final level no instance
+// said (a level other than green sealed) waits for their revision, and is then told as the month
+// stands, the revision's change in it (not alerted apart): the platform's alerts go from what was
+// last said to the final level. (A cell green when sealed was said: its change is a revision.)
+TEST_F(AlertsTest, AFinalLevelNoJudgeSaidWaitsForTheRevisionOfWhatArrivedSince) {
+  const TimestampMs far = 4102444800000LL;
+  const Period july = *ParsePeriod("2024-07");
+  const int contracts = static_cast<int>(Dimension::kContractAvoidance);
+  auto store = StateOf("s", lines_);
+  auto a = EvaluateAndAlert(*store, *config_.rules, config_.detectors,
+                            AlertOptions{.topic = "alerts",
+                                         .quiet_now = far,
+                                         .now = 1000,
+                                         .owns = [](std::string_view) { return false; },
+                                         .takeover = true});
+  ASSERT_TRUE(a.ok());
+  ASSERT_TRUE(a->empty());
+  auto before = EvaluateMonth(*store, *config_.rules, july, EvaluateOptions{});
+  ASSERT_TRUE(before.ok());
+  // A platform whose contract avoidance was sealed at a level other than green: the late
+  // events (a labour relation without a contract) change its counts.
+  std::string platform;
+  for (const PlatformScore& ps : before->platforms)
+    if (platform.empty() && ps.dimensions[contracts].level != Level::kGreen)
+      platform = ps.platform_id;
+  ASSERT_FALSE(platform.empty());
+  {
+    std::ofstream out(dir_ / "late.ndjson");
+    for (const std::string& l : LateForJuly(platform)) out << l << "\n";
+  }
+  ASSERT_TRUE(ReplayFiles(*store, {(dir_ / "late.ndjson").string()}, config_.ingest).ok());
+  auto after = EvaluateMonth(*store, *config_.rules, july, EvaluateOptions{});
+  ASSERT_TRUE(after.ok());
+  const PlatformScore* now = nullptr;
+  for (const PlatformScore& ps : after->platforms)
+    if (ps.platform_id == platform) now = &ps;
+  ASSERT_NE(now, nullptr);
+  auto is_the_cell = [&](const Alert& x) {
+    return x.period == july && x.platform_id == platform &&
+           x.dimension == kDimensionNames[contracts];
+  };
+  // Taken over: the revision is made in this round; the cell waits for it.
+  AlertRound round;
+  a = EvaluateAndAlert(
+      *store, *config_.rules, config_.detectors,
+      AlertOptions{.topic = "alerts", .quiet_now = far, .now = 2000, .takeover = true}, &round);
+  ASSERT_TRUE(a.ok());
+  EXPECT_TRUE(round.takeover_pending);
+  for (const Alert& x : *a) EXPECT_FALSE(is_the_cell(x)) << x.json;
+  auto revisions = ReadRevisions(*store, july);
+  ASSERT_TRUE(revisions.ok());
+  ASSERT_EQ(revisions->size(), 2u);
+  bool revised = false;
+  for (const RevisionChange& c : (*revisions)[1].changes)
+    revised |= c.platform_id == platform && c.dimension == Dimension::kContractAvoidance;
+  EXPECT_TRUE(revised);
+  // Next round: the month stands at revision 1, and the cell's final level is told as the month
+  // now is, once, as a level change; its revision change is not alerted.
+  a = EvaluateAndAlert(
+      *store, *config_.rules, config_.detectors,
+      AlertOptions{.topic = "alerts", .quiet_now = far, .now = 3000, .takeover = true}, &round);
+  ASSERT_TRUE(a.ok());
+  EXPECT_FALSE(round.takeover_pending);
+  int told = 0;
+  for (const Alert& x : *a) {
+    if (!is_the_cell(x)) continue;
+    ++told;
+    EXPECT_EQ(x.kind, "level_change") << x.json;
+    EXPECT_TRUE(x.final);
+    EXPECT_EQ(x.level, NameOf(now->dimensions[contracts].level));
+  }
+  EXPECT_EQ(told, 1);
+  a = EvaluateAndAlert(
+      *store, *config_.rules, config_.detectors,
+      AlertOptions{.topic = "alerts", .quiet_now = far, .now = 4000, .takeover = true}, &round);
+  ASSERT_TRUE(a.ok());
+  EXPECT_TRUE(a->empty());
+}
+
 }  // namespace
 }  // namespace flexwatch
