@@ -79,16 +79,26 @@ Result<std::vector<Alert>> EvaluateAndAlert(Store& store, const RuleSet& rules,
   // A seal for the other instances of the group: revision `r` of month `p`, and the events
   // arrived after the seal so far (AlertOptions::seal_topic).
   // `changes`: of a revision made now (none: the counts of one made before changed).
+  // `at_seal`: the month's events when it was sealed, recorded in this round (none: as the state
+  // holds them), carried by every message of the month's seal so that the topic, compacted,
+  // keeps them.
   auto send_seal = [&](Period p, const Revision& r, const std::map<std::string, int64_t>& arrived,
-                       std::optional<size_t> changes) {
+                       std::optional<size_t> changes,
+                       const std::map<std::string, int64_t>* at_seal = nullptr) {
     if (round && changes) round->sealed.push_back({p, r.number, *changes});
     if (options.seal_topic.empty()) return;
+    auto lines = [](const std::map<std::string, int64_t>& by_platform, int64_t* total) {
+      std::string out;
+      for (const auto& [platform, n] : by_platform) {
+        if (total) *total += n;
+        out += platform + "\t" + std::to_string(n) + "\n";
+      }
+      return out;
+    };
     int64_t total = 0;
-    std::string counts;
-    for (const auto& [platform, n] : arrived) {
-      total += n;
-      counts += platform + "\t" + std::to_string(n) + "\n";
-    }
+    const std::string counts = lines(arrived, &total);
+    std::optional<std::map<std::string, int64_t>> held;
+    if (!at_seal && (held = EventsAtSeal(store, p))) at_seal = &*held;
     OutboxMessage msg;
     msg.topic = options.seal_topic;
     msg.key = FormatPeriod(p) + "/r" + std::to_string(r.number);  // compacted: the latest counts
@@ -102,6 +112,7 @@ Result<std::vector<Alert>> EvaluateAndAlert(Store& store, const RuleSet& rules,
                    {"flexwatch.state_value", EncodeRevision(r)},
                    {"flexwatch.after_seal", counts},
                    {"flexwatch.group", options.group}};
+    if (at_seal) msg.headers.emplace_back("flexwatch.at_seal", lines(*at_seal, nullptr));
     if (!sender.empty()) msg.headers.emplace_back("flexwatch.sender", sender);
     messages.push_back(std::move(msg));
   };
@@ -170,7 +181,8 @@ Result<std::vector<Alert>> EvaluateAndAlert(Store& store, const RuleSet& rules,
   auto revise = [&](Period p) -> Status {
     std::map<std::string, int64_t> arrived = ArrivedAfterSeal(store, p);
     // The counts held, or, of a month sealed here, those seen here since when larger.
-    if (options.recheck && store.GetMeta(meta_keys::SealedHere(p)))
+    if (options.recheck && store.GetMeta(meta_keys::SealedHere(p)) &&
+        !store.GetMeta(meta_keys::AtSealRecorded(p)))
       for (const auto& [platform, n] : ArrivedAfterSeal(store, p, /*seen_here=*/true))
         if (int64_t& city = arrived[platform]; n > city) {
           city = n;
@@ -208,9 +220,10 @@ Result<std::vector<Alert>> EvaluateAndAlert(Store& store, const RuleSet& rules,
     next.verdict = SealedVerdictOf(*m);
     if (revisions->empty()) {  // alerted final by a build (or an instance) that did not seal
       PutRevision(batch, p, next);
+      const std::map<std::string, int64_t> at = RecordEventsAtSeal(store, batch, p);
       batch.Put(meta_keys::SealedHere(p), "");
       batch.Put(meta_keys::RevisionAlerted(p), "0");
-      send_seal(p, next, arrived, 0);
+      send_seal(p, next, {}, 0, &at);
       return Status::OK();
     }
     const std::vector<RevisionChange> changes =
@@ -448,10 +461,11 @@ Result<std::vector<Alert>> EvaluateAndAlert(Store& store, const RuleSet& rules,
         // Sealed as revision 0: the verdict as alerted final now.
         const Revision sealed{0, now, SealedVerdictOf(*m), {}};
         PutRevision(batch, p, sealed);
+        const std::map<std::string, int64_t> at = RecordEventsAtSeal(store, batch, p);
         batch.Put(meta_keys::SealedHere(p), "");
         batch.Put(meta_keys::RevisionChecked(p), "0");
         batch.Put(meta_keys::RevisionAlerted(p), "0");
-        send_seal(p, sealed, ArrivedAfterSeal(store, p), 0);
+        send_seal(p, sealed, {}, 0, &at);
       }
       if (mark_publication) batch.Put(meta_keys::PublishDue(p), "");
     }

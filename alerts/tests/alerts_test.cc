@@ -261,11 +261,12 @@ TEST_F(AlertsTest, AFinalMonthIsSealedAndLateEventsThatChangeItAreItsNextRevisio
   EXPECT_EQ(ReadRevisions(*store, july)->size(), 2u);
 }
 
-// In a group, the instance that seals may change (cli.md 1.1): late events applied while another
-// instance sealed are neither counted as arrived after the seal (it adopts those counts) nor
-// judged here then. When it becomes the one that seals (AlertOptions::recheck), every sealed
-// month is judged once more, with the counts it saw itself when larger.
-TEST_F(AlertsTest, AStateThatBecomesTheSealerJudgesSealedMonthsOnceMoreWithWhatItSawItself) {
+// In a group, the instance that seals may change (cli.md 1.1). Events arrived after a seal are the
+// month's events less those the seal recorded (meta_keys::AtSeal), so every state counts them
+// alike: one that does not seal, and one that applied them before it adopted the seal (the
+// instance that sealed was behind it). A state that becomes the sealer (AlertOptions::recheck)
+// judges every sealed month once more.
+TEST_F(AlertsTest, EventsAfterTheSealAreCountedAlikeWhoeverSealedAndANewSealerJudgesThem) {
   auto store = StateOf("s", lines_);
   const TimestampMs far = 4102444800000LL;
   auto round = [&](TimestampMs now, bool seals, bool recheck) {
@@ -279,6 +280,9 @@ TEST_F(AlertsTest, AStateThatBecomesTheSealerJudgesSealedMonthsOnceMoreWithWhatI
   round(1000, true, false);
   const Period july = *ParsePeriod("2024-07");
   ASSERT_EQ(ReadRevisions(*store, july)->size(), 1u);
+  const auto at_seal = EventsAtSeal(*store, july);
+  ASSERT_TRUE(at_seal.has_value());
+  ASSERT_FALSE(at_seal->empty());
   auto july_now = EvaluateMonth(*store, *config_.rules, july, EvaluateOptions{});
   ASSERT_TRUE(july_now.ok());
   const std::string platform = july_now->platforms.front().platform_id;
@@ -293,14 +297,24 @@ TEST_F(AlertsTest, AStateThatBecomesTheSealerJudgesSealedMonthsOnceMoreWithWhatI
     }
     ASSERT_TRUE(writer.Commit().ok());
   }
-  EXPECT_TRUE(ArrivedAfterSeal(*store, july).empty());
-  EXPECT_EQ(ArrivedAfterSeal(*store, july, /*seen_here=*/true),
-            (std::map<std::string, int64_t>{{platform, 11}}));
-  // Still the sealer's counts and check: nothing arrived as far as they say.
+  const std::map<std::string, int64_t> eleven{{platform, 11}};
+  EXPECT_EQ(ArrivedAfterSeal(*store, july), eleven);
+  // A state that applied the same events, the late ones included, before it held the seal, and
+  // then adopted it as the consumer does (the revision and the events it recorded): the same.
+  {
+    std::vector<std::string> all = lines_;
+    for (const std::string& l : LateForJuly(platform)) all.push_back(l);
+    auto ahead = StateOf("ahead", all);
+    Batch batch;
+    PutRevision(batch, july, ReadRevisions(*store, july)->front());
+    PutEventsAtSeal(batch, july, *at_seal);
+    ASSERT_TRUE(ahead->Write(batch).ok());
+    EXPECT_EQ(ArrivedAfterSeal(*ahead, july), eleven);
+  }
+  // An instance that does not seal makes no revision of its own.
   EXPECT_TRUE(round(2000, false, false).empty());
-  EXPECT_TRUE(round(3000, true, false).empty());
   EXPECT_EQ(ReadRevisions(*store, july)->size(), 1u);
-  // Now the one that seals: July judged again, its changes revision 1, counted from what it saw.
+  // Now the one that seals: July judged again, its changes revision 1, with the count.
   const std::vector<Alert> revised = round(4000, true, true);
   auto sealed = ReadRevisions(*store, july);
   ASSERT_TRUE(sealed.ok());
@@ -313,7 +327,7 @@ TEST_F(AlertsTest, AStateThatBecomesTheSealerJudgesSealedMonthsOnceMoreWithWhatI
     EXPECT_NE(a.json.find("\"arrived_after_seal\": 11"), std::string::npos) << a.json;
   }
   EXPECT_GT(revisions, 0);
-  EXPECT_EQ(ArrivedAfterSeal(*store, july), (std::map<std::string, int64_t>{{platform, 11}}));
+  EXPECT_EQ(ArrivedAfterSeal(*store, july), eleven);
   EXPECT_TRUE(round(5000, true, false).empty());
   EXPECT_TRUE(round(6000, true, true).empty());  // judged again: nothing changed since
   EXPECT_EQ(ReadRevisions(*store, july)->size(), 2u);

@@ -1217,15 +1217,31 @@ void Consumer::HandleControl(const rd_kafka_message_t& m, Partition& part) {
       if (n > 0) writer_.PutMeta(meta_keys::CorrectionDue(*p, n), "");  // kept until published
     }
     adopted_.insert(*key);
-    for (std::string_view rest = counts ? std::string_view(*counts) : std::string_view();
-         !rest.empty();) {
-      const size_t eol = rest.find('\n'), tab = rest.find('\t');
-      if (eol == std::string_view::npos || tab > eol) break;
-      int64_t n = 0;
-      const std::string_view number = rest.substr(tab + 1, eol - tab - 1);
-      if (std::from_chars(number.data(), number.data() + number.size(), n).ec == std::errc())
-        writer_.PutMeta(meta_keys::AfterSeal(*p, rest.substr(0, tab)), EncodeCounter(n));
-      rest.remove_prefix(eol + 1);
+    // "<platform>\t<n>" lines, each given to `put`.
+    auto each_count = [](const std::string* lines, auto put) {
+      for (std::string_view rest = lines ? std::string_view(*lines) : std::string_view();
+           !rest.empty();) {
+        const size_t eol = rest.find('\n'), tab = rest.find('\t');
+        if (eol == std::string_view::npos || tab > eol) break;
+        int64_t n = 0;
+        const std::string_view number = rest.substr(tab + 1, eol - tab - 1);
+        if (std::from_chars(number.data(), number.data() + number.size(), n).ec == std::errc())
+          put(rest.substr(0, tab), n);
+        rest.remove_prefix(eol + 1);
+      }
+    };
+    each_count(counts, [&](std::string_view platform, int64_t n) {
+      writer_.PutMeta(meta_keys::AfterSeal(*p, platform), EncodeCounter(n));
+    });
+    // The month's events when it was sealed (the first record on the topic, as for the seal).
+    const std::string recorded = meta_keys::AtSealRecorded(*p);
+    if (const std::string* at = header("flexwatch.at_seal");
+        at && !adopted_.count(recorded) && !store_.GetMeta(recorded)) {
+      each_count(at, [&](std::string_view platform, int64_t n) {
+        writer_.PutMeta(meta_keys::AtSeal(*p, platform), EncodeCounter(n));
+      });
+      writer_.PutMeta(recorded, "");
+      adopted_.insert(recorded);
     }
     return;
   }

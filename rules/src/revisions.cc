@@ -94,15 +94,50 @@ void PutRevision(Batch& batch, Period p, const Revision& r) {
   batch.Put(meta_keys::Revision(p, r.number), Encode(r));
 }
 
-std::map<std::string, int64_t> ArrivedAfterSeal(Store& store, Period p, bool seen_here) {
+namespace {
+// The counters under `prefix`, by the rest of their keys.
+std::map<std::string, int64_t> Counters(Store& store, const std::string& prefix) {
   std::map<std::string, int64_t> out;
-  const std::string prefix =
-      seen_here ? meta_keys::SeenAfterSealPrefix(p) : meta_keys::AfterSealPrefix(p);
   for (const std::string& key : store.MetaKeys(prefix)) {
     int64_t n = 0;
     if (auto v = store.GetMeta(key); v && DecodeCounter(*v, n)) out[key.substr(prefix.size())] = n;
   }
   return out;
+}
+}  // namespace
+
+std::map<std::string, int64_t> RecordEventsAtSeal(Store& store, Batch& batch, Period p) {
+  std::map<std::string, int64_t> at = Counters(store, meta_keys::MonthEventsPrefix(p));
+  PutEventsAtSeal(batch, p, at);
+  return at;
+}
+
+std::optional<std::map<std::string, int64_t>> EventsAtSeal(Store& store, Period p) {
+  if (!store.GetMeta(meta_keys::AtSealRecorded(p))) return std::nullopt;
+  return Counters(store, meta_keys::AtSealPrefix(p));
+}
+
+void PutEventsAtSeal(Batch& batch, Period p, const std::map<std::string, int64_t>& at) {
+  for (const auto& [platform, n] : at) batch.Put(meta_keys::AtSeal(p, platform), EncodeCounter(n));
+  batch.Put(meta_keys::AtSealRecorded(p), "");
+}
+
+std::map<std::string, int64_t> ArrivedAfterSeal(Store& store, Period p, bool seen_here) {
+  std::map<std::string, int64_t> out;
+  // The month's events now less those when it was sealed, per platform: the same on every state
+  // that has read the same messages, whichever instance sealed.
+  if (!seen_here && store.GetMeta(meta_keys::AtSealRecorded(p))) {
+    const std::map<std::string, int64_t> at = Counters(store, meta_keys::AtSealPrefix(p));
+    for (const auto& [platform, n] : Counters(store, meta_keys::MonthEventsPrefix(p))) {
+      const auto sealed = at.find(platform);
+      const int64_t since = n - (sealed == at.end() ? 0 : sealed->second);
+      if (since > 0) out[platform] = since;
+    }
+    return out;
+  }
+  // A month sealed by a build that did not record them: the counts kept as events arrived.
+  return Counters(store,
+                  seen_here ? meta_keys::SeenAfterSealPrefix(p) : meta_keys::AfterSealPrefix(p));
 }
 
 std::string SealedCellJson(const std::optional<SealedCell>& c) {

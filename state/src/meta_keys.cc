@@ -73,6 +73,15 @@ std::string SeenAfterSeal(Period p, std::string_view platform) {
   return SeenAfterSealPrefix(p) + std::string(platform);
 }
 std::string SeenAfterSealPrefix(Period p) { return "seen-after-seal/" + FormatPeriod(p) + "/"; }
+std::string MonthEvents(Period p, std::string_view platform) {
+  return MonthEventsPrefix(p) + std::string(platform);
+}
+std::string MonthEventsPrefix(Period p) { return "month-events/" + FormatPeriod(p) + "/"; }
+std::string AtSeal(Period p, std::string_view platform) {
+  return AtSealPrefix(p) + std::string(platform);
+}
+std::string AtSealPrefix(Period p) { return AtSealRecorded(p) + "/"; }
+std::string AtSealRecorded(Period p) { return "at-seal/" + FormatPeriod(p); }
 std::string Rewritten(Period p, std::string_view platform) {
   return RewrittenPrefix(p) + std::string(platform);
 }
@@ -109,7 +118,8 @@ bool IsBookkeeping(std::string_view key) {
        {"count/",      "outbox/",      "state-id",          "judging",           "held-dead/",
         "readback/",   "level/",       "alerted-final/",    "warned/",           "publish-due/",
         "revision/",   "after-seal/",  "revision-checked/", "revision-alerted/", "revision-change/",
-        "sealed-doc/", "sealed-here/", "seen-after-seal/",  "issued/",           "issue-seq/"})
+        "sealed-doc/", "sealed-here/", "seen-after-seal/",  "month-events/",     "at-seal/",
+        "issued/",     "issue-seq/"})
     if (key.starts_with(prefix)) return true;
   return false;
 }

@@ -443,17 +443,22 @@ T& StateWriter::AggregateFor(KeyIndex& index, std::vector<T>& aggregates, std::s
 
 void StateWriter::Fold(const Event& e, size_t i) {
   if (e.ts > max_ts_) max_ts_ = e.ts;
-  if (!sealed_.empty()) {
-    const Period month =
-        e.type == EventType::kContribution ? e.contribution.period : BeijingPeriod(e.ts);
-    if (sealed_.count(month)) ++after_seal_[{month, e.platform_id}];
-  }
+  const Period month =
+      e.type == EventType::kContribution ? e.contribution.period : BeijingPeriod(e.ts);
+  if (!sealed_.empty() && sealed_.count(month)) ++after_seal_[{month, e.platform_id}];
   if (e.platform_id != last_platform_) {
     // A platform the commit has touched is known: one probe in the common case.
     if (touched_.insert(e.platform_id).second && platforms_known_.insert(e.platform_id).second)
       new_platforms_.push_back(e.platform_id);
     last_platform_ = e.platform_id;
+    month_counts_ = &month_events_[e.platform_id];
   }
+  auto counted = std::find_if(month_counts_->begin(), month_counts_->end(),
+                              [month](const auto& c) { return c.first == month; });
+  if (counted == month_counts_->end())
+    month_counts_->emplace_back(month, 1);
+  else
+    ++counted->second;
   switch (e.type) {
     case EventType::kOrder: {
       AggregateFor(wm_keys_, wms_, batch_wm_[i].key, batch_wm_[i].hash).AddOrder(e);
@@ -597,6 +602,10 @@ Result<IngestCounts> StateWriter::Commit() {
   for (const auto& [key, n] : rewritten_)
     batch.Merge(store_->cf(Cf::kDefault), meta_keys::Rewritten(key.first, key.second),
                 EncodeCounter(n));
+  for (const auto& [platform, months] : month_events_)
+    for (const auto& [month, n] : months)
+      batch.Merge(store_->cf(Cf::kDefault), meta_keys::MonthEvents(month, platform),
+                  EncodeCounter(n));
   if (counts.rewritten)
     batch.Merge(store_->cf(Cf::kDefault), meta_keys::Counter("rewritten"),
                 EncodeCounter(counts.rewritten));
@@ -671,6 +680,8 @@ void StateWriter::Clear() {
   max_ts_ = INT64_MIN;
   closing_ = INT64_MIN;
   after_seal_.clear();
+  month_events_.clear();
+  month_counts_ = nullptr;
   rewritten_.clear();
   sealed_stale_ = true;
   outbox_.clear();

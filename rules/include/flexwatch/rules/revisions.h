@@ -52,10 +52,20 @@ void PutRevision(Batch& batch, Period p, const Revision& r);
 // the other instances of a group.
 std::string EncodeRevision(const Revision& r);
 
-// Events for month `p` applied after it was sealed, per platform: the city's counts
+// Events for month `p` applied after it was sealed, per platform (none listed with 0). Where the
+// seal recorded the month's events as they stood (meta_keys::AtSeal), the month's events now less
+// those: exact, and the same on every state that has read the same messages, whichever instance
+// sealed. Else (a seal of a build that did not record them) the counts kept as events arrived
 // (meta_keys::AfterSeal), or with `seen_here` those this state applied itself after it held the
 // seal (meta_keys::SeenAfterSeal).
 std::map<std::string, int64_t> ArrivedAfterSeal(Store& store, Period p, bool seen_here = false);
+// Records in `batch`, with the seal of month `p` (revision 0), the month's events per platform
+// as the state holds them (meta_keys::MonthEvents), and returns them: what the seal sends.
+std::map<std::string, int64_t> RecordEventsAtSeal(Store& store, Batch& batch, Period p);
+// Those records (none: not recorded, a seal of an earlier build or none yet).
+std::optional<std::map<std::string, int64_t>> EventsAtSeal(Store& store, Period p);
+// The same records from counts a seal carried (an instance adopting another's seal).
+void PutEventsAtSeal(Batch& batch, Period p, const std::map<std::string, int64_t>& at);
 
 // {"revision": N, "sealed_at": "...", "changes": [{"platform_id", "dimension", "from":
 // {"level", "in_scope", "affected"} or null, "to": ...}]}

@@ -96,6 +96,18 @@ std::string AfterSealPrefix(Period p);
 // it adopted, or did not count before a round settled who seals.
 std::string SeenAfterSeal(Period p, std::string_view platform);
 std::string SeenAfterSealPrefix(Period p);
+// "month-events/YYYY-MM/<platform>" -> the events applied for the month (an event's month as for
+// the seal: a contribution's period, any other event's time), merged by sum. Every state that
+// has read the same messages holds the same counts.
+std::string MonthEvents(Period p, std::string_view platform);
+std::string MonthEventsPrefix(Period p);
+// "at-seal/YYYY-MM/<platform>" -> MonthEvents of the state that sealed the month (revision 0)
+// when it sealed, and "at-seal/YYYY-MM" that they were recorded (sent with the seal and adopted
+// with it): the events arrived after the seal are the month's events since, counted alike on
+// every state whoever sealed (rules/revisions.h, ArrivedAfterSeal).
+std::string AtSeal(Period p, std::string_view platform);
+std::string AtSealPrefix(Period p);
+std::string AtSealRecorded(Period p);
 // "rewritten/YYYY-MM/<platform>" -> repeated event ids of the platform whose content differs from
 // the first arrival's, for the month the repeat speaks of (merged by sum), a data-quality figure.
 std::string Rewritten(Period p, std::string_view platform);

@@ -285,6 +285,10 @@ class StateWriter {
   bool sealed_stale_ = true;
   bool count_after_seal_ = true;
   std::map<std::pair<Period, std::string>, int64_t> after_seal_;
+  // Events applied, per platform and month (meta_keys::MonthEvents): per platform the months of
+  // this commit with their counts (a few: looked through), and the current platform's.
+  std::unordered_map<std::string, std::vector<std::pair<Period, int64_t>>> month_events_;
+  std::vector<std::pair<Period, int64_t>>* month_counts_ = nullptr;
   // Repeated event ids whose content differs from the first arrival's, per month and platform
   // (meta_keys::Rewritten).
   std::map<std::pair<Period, std::string>, int64_t> rewritten_;
