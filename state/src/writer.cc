@@ -448,10 +448,11 @@ void StateWriter::Fold(const Event& e, size_t i) {
   if (!sealed_.empty() && sealed_.count(month)) ++after_seal_[{month, e.platform_id}];
   if (e.platform_id != last_platform_) {
     // A platform the commit has touched is known: one probe in the common case.
-    if (touched_.insert(e.platform_id).second && platforms_known_.insert(e.platform_id).second)
+    auto [touched, first] = month_events_.try_emplace(e.platform_id);
+    if (first && platforms_known_.insert(e.platform_id).second)
       new_platforms_.push_back(e.platform_id);
     last_platform_ = e.platform_id;
-    month_counts_ = &month_events_[e.platform_id];
+    month_counts_ = &touched->second;
   }
   auto counted = std::find_if(month_counts_->begin(), month_counts_->end(),
                               [month](const auto& c) { return c.first == month; });
@@ -653,8 +654,12 @@ Result<IngestCounts> StateWriter::Commit() {
     DropIdCache();
   else if (id_cached_ > store_->options().seen_cache_bytes)
     EvictIds();
-  if (!touched_.empty())
-    store_->NoteChanged(std::vector<std::string>(touched_.begin(), touched_.end()));
+  if (!month_events_.empty()) {
+    std::vector<std::string> touched;
+    touched.reserve(month_events_.size());
+    for (const auto& [platform, months] : month_events_) touched.push_back(platform);
+    store_->NoteChanged(std::move(touched));
+  }
   Clear();
   return counts;
 }
@@ -675,7 +680,6 @@ void StateWriter::Clear() {
   positions_.clear();
   meta_.clear();
   new_platforms_.clear();
-  touched_.clear();
   last_platform_.clear();
   max_ts_ = INT64_MIN;
   closing_ = INT64_MIN;

@@ -274,11 +274,9 @@ class StateWriter {
   std::vector<std::pair<std::string, std::optional<std::string>>> meta_;  // in order
   std::vector<std::string> new_platforms_;
   std::unordered_set<std::string> platforms_known_;
-  // platforms_known_ and touched_ hold it: the common case costs one comparison. Cleared with
+  // platforms_known_ and month_events_ hold it: the common case costs one comparison. Cleared with
   // each commit, so that the commit's first event of each platform is looked at.
   std::string last_platform_;
-  // The platforms this commit applies events of (noted in the store once it is written).
-  std::unordered_set<std::string> touched_;
   // Sealed months (meta_keys::Revision), read again at the start of each commit: the monitor
   // seals between commits. An event for one is counted per platform (meta_keys::AfterSeal).
   std::set<Period> sealed_;
@@ -286,7 +284,8 @@ class StateWriter {
   bool count_after_seal_ = true;
   std::map<std::pair<Period, std::string>, int64_t> after_seal_;
   // Events applied, per platform and month (meta_keys::MonthEvents): per platform the months of
-  // this commit with their counts (a few: looked through), and the current platform's.
+  // this commit with their counts (a few: looked through), and the current platform's. Its keys
+  // are the platforms this commit applies events of (noted in the store once it is written).
   std::unordered_map<std::string, std::vector<std::pair<Period, int64_t>>> month_events_;
   std::vector<std::pair<Period, int64_t>>* month_counts_ = nullptr;
   // Repeated event ids whose content differs from the first arrival's, per month and platform
