@@ -443,8 +443,17 @@ T& StateWriter::AggregateFor(KeyIndex& index, std::vector<T>& aggregates, std::s
 
 void StateWriter::Fold(const Event& e, size_t i) {
   if (e.ts > max_ts_) max_ts_ = e.ts;
-  const Period month =
-      e.type == EventType::kContribution ? e.contribution.period : BeijingPeriod(e.ts);
+  // The event's month (a contribution's period): the last day's, when the day is the same.
+  Period month;
+  if (e.type == EventType::kContribution) {
+    month = e.contribution.period;
+  } else {
+    if (const Day day = BeijingDay(e.ts); day != last_day_) {
+      last_day_ = day;
+      last_period_ = PeriodOfDay(day);
+    }
+    month = last_period_;
+  }
   if (!sealed_.empty() && sealed_.count(month)) ++after_seal_[{month, e.platform_id}];
   if (e.platform_id != last_platform_) {
     // A platform the commit has touched is known: one probe in the common case.

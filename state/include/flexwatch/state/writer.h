@@ -262,7 +262,7 @@ class StateWriter {
   std::vector<uint8_t> micro_shifts_;   // and its bucket's width (IdSlot::shift)
   TimestampMs max_ts_ = INT64_MIN;      // largest event time of the commit's accepted events
   TimestampMs closing_ = INT64_MIN;     // the closing watermark to merge in (none: INT64_MIN)
-  Day last_day_ = INT32_MIN;            // BeijingPeriod of the previous order's day, cached
+  Day last_day_ = INT32_MIN;            // BeijingPeriod of the previous event's day, cached
   Period last_period_ = 0;
   std::vector<WorkerMonth> wms_;
   std::vector<ContributionTotal> contribs_;
