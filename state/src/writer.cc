@@ -163,12 +163,8 @@ Status StateWriter::Resolve() {
     micro_tags_[i] = ContentTag(e);
     micro_shifts_[i] = static_cast<uint8_t>(slot_.shift);
     if (e.type == EventType::kOrder) {
-      if (const Day day = BeijingDay(e.ts); day != last_day_) {
-        last_day_ = day;
-        last_period_ = PeriodOfDay(day);
-      }
       HashedKey& w = batch_wm_[i];
-      keys::AppendWorkerMonthKey(w.key, last_period_, e.platform_id, e.worker_id);
+      keys::AppendWorkerMonthKey(w.key, MonthOf(e.ts), e.platform_id, e.worker_id);
       w.hash = KeyIndex::Hash(w.key);
       wm_keys_.Prefetch(w.hash);
     }
@@ -441,19 +437,17 @@ T& StateWriter::AggregateFor(KeyIndex& index, std::vector<T>& aggregates, std::s
   return aggregates[k];
 }
 
+Period StateWriter::MonthOf(TimestampMs ts) {
+  if (const Day day = BeijingDay(ts); day != last_day_) {
+    last_day_ = day;
+    last_period_ = PeriodOfDay(day);
+  }
+  return last_period_;
+}
+
 void StateWriter::Fold(const Event& e, size_t i) {
   if (e.ts > max_ts_) max_ts_ = e.ts;
-  // The event's month (a contribution's period): the last day's, when the day is the same.
-  Period month;
-  if (e.type == EventType::kContribution) {
-    month = e.contribution.period;
-  } else {
-    if (const Day day = BeijingDay(e.ts); day != last_day_) {
-      last_day_ = day;
-      last_period_ = PeriodOfDay(day);
-    }
-    month = last_period_;
-  }
+  const Period month = e.type == EventType::kContribution ? e.contribution.period : MonthOf(e.ts);
   if (!sealed_.empty() && sealed_.count(month)) ++after_seal_[{month, e.platform_id}];
   if (e.platform_id != last_platform_) {
     // A platform the commit has touched is known: one probe in the common case.

@@ -116,6 +116,7 @@ class StateWriter {
 
  private:
   void Fold(const Event& e, size_t i);  // i: the event's place in the micro-batch
+  Period MonthOf(TimestampMs ts);       // BeijingPeriod, cached for a run of events of one day
   // The commit's aggregate under `key`, created (and its memory counted) if new.
   template <typename T>
   T& AggregateFor(KeyIndex& index, std::vector<T>& aggregates, std::string_view key, uint64_t hash);
@@ -262,7 +263,7 @@ class StateWriter {
   std::vector<uint8_t> micro_shifts_;   // and its bucket's width (IdSlot::shift)
   TimestampMs max_ts_ = INT64_MIN;      // largest event time of the commit's accepted events
   TimestampMs closing_ = INT64_MIN;     // the closing watermark to merge in (none: INT64_MIN)
-  Day last_day_ = INT32_MIN;            // BeijingPeriod of the previous event's day, cached
+  Day last_day_ = INT32_MIN;            // MonthOf's cache: the previous event's day
   Period last_period_ = 0;
   std::vector<WorkerMonth> wms_;
   std::vector<ContributionTotal> contribs_;
